@@ -1,0 +1,270 @@
+import pRetry from 'p-retry'
+import { Batcher, ENVELOPE_BYTES, type PendingFile } from './batcher/batcher.ts'
+import type { Config } from './config.ts'
+import { BridgeError, isBridgeError } from './errors.ts'
+import { createEventDecoder, fileEntryBytes } from './events/decode.ts'
+import { createSchemaCodec, readSchema, type SchemaCodec } from './events/registry.ts'
+import { createOpsApp, createWebhookApp, WEBHOOK_PATH } from './http/http-app.ts'
+import { type HttpServer, listen } from './http/http-server.ts'
+import { createImportClient } from './import/import-client.ts'
+import { JobTracker } from './jobs/job-tracker.ts'
+import { findMissingTopics } from './kafka/admin.ts'
+import { createKafka } from './kafka/client.ts'
+import { type ConsumedRecord, createGroupConsumer } from './kafka/consumer.ts'
+import { OffsetTracker, type RecordPosition } from './kafka/offset-tracker.ts'
+import { createIdempotentProducer } from './kafka/producer.ts'
+import type { Logger } from './logging.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { OutcomePublisher } from './outcome/outcome-publisher.ts'
+
+/** Headers carried from the input record to its result event (W3C trace context). */
+const CARRIED_HEADERS = ['traceparent', 'tracestate']
+
+/** A running bridge. */
+export interface Bridge {
+  /** Bound ports: the public webhook port and the operations (metrics, health) port. */
+  readonly ports: { http: number; metrics: number }
+  readonly metrics: Metrics
+  /**
+   * Shuts down in data-flow order: not ready, stop fetching, flush the batcher, wait for jobs and
+   * sends up to the grace period, commit, disconnect, close servers. Idempotent; never throws.
+   */
+  stop(): Promise<void>
+}
+
+/**
+ * Builds and starts every component from `config` (the composition root).
+ *
+ * @param deps.logger root logger; `deps.codec` may replace the registry client in tests
+ * @throws BridgeError `CONFIG_INVALID` when the result or DLQ topic does not exist, or kafkajs / HTTP
+ *   errors when the broker, registry or ports cannot be reached
+ */
+export async function startBridge(
+  config: Config,
+  deps: { logger: Logger; codec?: SchemaCodec },
+): Promise<Bridge> {
+  const logger = deps.logger
+  const metrics = createMetrics()
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId }, { logger })
+  const codec = deps.codec ?? createSchemaCodec({ url: config.schemaRegistryUrl })
+  const offsets = new OffsetTracker()
+  let stopping = false
+
+  const missing = await findMissingTopics(kafka, [
+    config.topics.input,
+    config.topics.result,
+    config.topics.dlq,
+  ])
+  if (missing.length > 0) {
+    throw new BridgeError(
+      'CONFIG_INVALID',
+      `topics do not exist: ${missing.join(', ')} (INPUT_TOPIC, RESULT_TOPIC, DLQ_TOPIC)`,
+    )
+  }
+  const resultSchemaId = await codec.register(
+    `${config.topics.result}-value`,
+    await readSchema('fileImportResult'),
+  )
+
+  const producer = createIdempotentProducer(kafka)
+  const client = createImportClient(
+    {
+      baseUrl: config.livingdocs.baseUrl,
+      apiVersion: config.livingdocs.apiVersion,
+      accessToken: config.livingdocs.accessToken,
+      requestTimeoutMs: config.apiRequestTimeoutMs,
+      maxRetries: config.apiMaxRetries,
+    },
+    { metrics },
+  )
+
+  // Settling: result or DLQ acknowledged -> offset may be committed; backpressure released.
+  const onSettled = (positions: RecordPosition[]) => {
+    for (const p of positions) offsets.settle(p)
+    metrics.filesInFlight.set(offsets.inFlight)
+    if (consumer.isPaused && offsets.inFlight <= config.maxFilesInFlight / 2 && !stopping) {
+      logger.info({ inFlight: offsets.inFlight }, 'backpressure released; resuming fetch')
+      consumer.resume()
+    }
+  }
+  const publisher = new OutcomePublisher(
+    { resultTopic: config.topics.result, dlqTopic: config.topics.dlq, resultSchemaId },
+    { producer, codec, metrics, logger, onSettled },
+  )
+  const jobs = new JobTracker(
+    {
+      maxJobsInFlight: config.maxJobsInFlight,
+      pollIntervalMs: config.statusPollIntervalMs,
+      webhookUrl:
+        config.webhookPublicUrl === undefined
+          ? undefined
+          : new URL(WEBHOOK_PATH, config.webhookPublicUrl).href,
+      resubmitDelayMs: 5_000,
+      maxResubmits: 2,
+    },
+    { client, logger, metrics, onSettled: (job) => publisher.publishJob(job) },
+  )
+  const batcher = new Batcher(
+    { maxFiles: config.batch.maxFiles, maxBytes: config.batch.maxBytes, lingerMs: config.batch.lingerMs },
+    (batch) => {
+      logger.debug({ batchId: batch.id, files: batch.files.length, closedBy: batch.reason }, 'batch closed')
+      jobs.enqueue(batch)
+    },
+  )
+  const decode = createEventDecoder(codec, {
+    defaultSystemName: config.defaultSystemName,
+    maxEntryBytes: config.batch.maxBytes - ENVELOPE_BYTES,
+  })
+
+  let owned = new Set<string>()
+  const consumer = createGroupConsumer(
+    kafka,
+    { groupId: config.kafka.groupId, topic: config.topics.input },
+    {
+      logger,
+      handler: {
+        onAssignment(assigned) {
+          owned = new Set(assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p}`)))
+          offsets.retainOnly(assigned)
+          const dropped = batcher.dropPartitions((p) => owned.has(`${p.topic}:${p.partition}`))
+          if (dropped > 0) logger.info({ dropped }, 'rebalance: dropped buffered files of revoked partitions')
+        },
+        async onRecord(record, control) {
+          metrics.eventsConsumed.inc()
+          const position = { topic: record.topic, partition: record.partition, offset: record.offset }
+          if (offsets.isRedelivery(position)) return
+          // A registry outage is transient: retry in place (heartbeating) and never DLQ for it.
+          const result = await pRetry(() => decode(record.value), {
+            retries: Number.POSITIVE_INFINITY,
+            minTimeout: 500,
+            maxTimeout: 10_000,
+            randomize: true,
+            shouldRetry: ({ error }) =>
+              isBridgeError(error) && error.retryable && control.isRunning() && !stopping,
+            onFailedAttempt: async ({ error, retryDelay }) => {
+              logger.warn({ err: error, retryDelay }, 'decoding paused by a transient error')
+              await control.heartbeat().catch(() => undefined)
+            },
+          })
+          offsets.track(position)
+          metrics.filesInFlight.set(offsets.inFlight)
+          if (!result.ok) {
+            publisher.publishDlq(record, result.failure)
+          } else {
+            batcher.add(pendingFile(record, result.event))
+          }
+          if (offsets.inFlight >= config.maxFilesInFlight && !consumer.isPaused) {
+            logger.info(
+              { inFlight: offsets.inFlight },
+              'backpressure: files in flight at the limit; pausing fetch',
+            )
+            consumer.pause()
+          }
+        },
+      },
+    },
+  )
+
+  function pendingFile(record: ConsumedRecord, event: PendingFile['event']): PendingFile {
+    const headers: Record<string, string> = {}
+    for (const name of CARRIED_HEADERS)
+      if (record.headers[name] !== undefined) headers[name] = record.headers[name]
+    return {
+      event,
+      position: { topic: record.topic, partition: record.partition, offset: record.offset },
+      consumedAt: Date.now(),
+      bytes: fileEntryBytes(event),
+      headers,
+    }
+  }
+
+  let committing: Promise<void> = Promise.resolve()
+  function commit(): Promise<void> {
+    committing = committing.then(async () => {
+      const ready = offsets.committable()
+      if (ready.length === 0) return
+      try {
+        const done = await consumer.commit(ready)
+        offsets.markCommitted(ready)
+        if (done.length > 0) {
+          metrics.offsetsCommitted.inc()
+          logger.debug({ offsets: done }, 'offsets committed')
+        }
+      } catch (err) {
+        logger.warn({ err }, 'offset commit failed; retrying on the next interval')
+      }
+    })
+    return committing
+  }
+
+  const webhookApp = createWebhookApp({ logger, metrics, onJobWebhook: (jobId) => jobs.notify(jobId) })
+  const opsApp = createOpsApp({
+    metrics,
+    logger,
+    readiness: () => {
+      const problems: string[] = []
+      if (stopping) problems.push('shutting down')
+      if (!consumer.isReady) problems.push('consumer has not joined its group')
+      if (jobs.fatalProblem !== null) problems.push(`import API: ${jobs.fatalProblem}`)
+      return problems
+    },
+  })
+
+  const servers: HttpServer[] = []
+  servers.push(await listen(webhookApp, { host: config.http.host, port: config.http.port }))
+  servers.push(await listen(opsApp, { host: config.http.host, port: config.http.metricsPort }))
+  await producer.start()
+  jobs.start()
+  await consumer.start()
+  const commitTimer = setInterval(() => void commit(), Math.max(config.commitIntervalMs, 50))
+  logger.info(
+    {
+      input: config.topics.input,
+      groupId: config.kafka.groupId,
+      httpPort: servers[0]?.port,
+      metricsPort: servers[1]?.port,
+    },
+    'bridge started',
+  )
+
+  let stopped: Promise<void> | null = null
+  async function stop(): Promise<void> {
+    stopping = true
+    const deadline = Date.now() + config.shutdownGraceMs
+    const left = () => Math.max(0, deadline - Date.now())
+    const step = async (name: string, fn: () => Promise<unknown> | unknown) => {
+      try {
+        await fn()
+      } catch (err) {
+        logger.warn({ err, step: name }, 'shutdown step failed')
+      }
+    }
+    logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: fetch paused, flushing batches')
+    await step('pause', () => consumer.pause())
+    await step('flush', () => batcher.drain())
+    const jobsDone = await jobs.waitIdle(left())
+    const sendsDone = await publisher.drain(left())
+    await step('commit', () => commit())
+    clearInterval(commitTimer)
+    logger.info(
+      { jobsDone, sendsDone, uncommitted: offsets.inFlight },
+      'stopping: jobs settled and committed',
+    )
+    jobs.close()
+    publisher.close()
+    await step('consumer', () => consumer.stop())
+    await step('producer', () => producer.stop())
+    for (const server of servers) await step('http', () => server.close())
+    await step('import client', () => client.close())
+    logger.info('bridge stopped')
+  }
+
+  return {
+    ports: { http: servers[0]?.port ?? 0, metrics: servers[1]?.port ?? 0 },
+    metrics,
+    stop: () => {
+      stopped ??= stop()
+      return stopped
+    },
+  }
+}

@@ -1,0 +1,134 @@
+import type { FileCreatedEvent } from '../events/decode.ts'
+import type { RecordPosition } from '../kafka/offset-tracker.ts'
+
+/** One consumed, valid file-created event waiting for its import job. */
+export interface PendingFile {
+  event: FileCreatedEvent
+  position: RecordPosition
+  /** When the bridge consumed the record, epoch ms. */
+  consumedAt: number
+  /** JSON size of its `files[]` entry, bytes. */
+  bytes: number
+  /** Record headers worth carrying to the result event (e.g. a trace context), UTF-8. */
+  headers?: Record<string, string>
+}
+
+/** A batch that becomes one import request: one systemName, at most maxFiles files and maxBytes bytes. */
+export interface Batch {
+  /** Bridge-local batch id, for logs and the request `context`. */
+  id: string
+  systemName: string
+  files: PendingFile[]
+  /** Sum of the entries' bytes plus the request envelope allowance. */
+  bytes: number
+  /** Why the batch was closed. */
+  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain'
+}
+
+/** Options of the {@link Batcher}. */
+export interface BatcherOptions {
+  /** Most files per request. */
+  maxFiles: number
+  /** Most request body bytes (the sum of entries plus {@link ENVELOPE_BYTES}). */
+  maxBytes: number
+  /** How long the first file of a batch may wait for more, ms. 0 flushes on the next tick. */
+  lingerMs: number
+}
+
+/** Bytes reserved for the request envelope (systemName, webhook, context, brackets). */
+export const ENVELOPE_BYTES = 1024
+
+/**
+ * Accumulates files into batches per systemName ([F] §1.1: `systemName` is per request, so one request
+ * carries one systemName; [G] advises keeping it the same for every item). A batch closes when it holds
+ * `maxFiles`, when the next file would pass `maxBytes`, or `lingerMs` after its first file arrived;
+ * closed batches go to `onBatch` synchronously, files in arrival order (partition order kept).
+ * A single lazily armed timer per open batch; no timer runs while nothing is buffered.
+ */
+export class Batcher {
+  readonly #options: BatcherOptions
+  readonly #onBatch: (batch: Batch) => void
+  readonly #open = new Map<string, { files: PendingFile[]; bytes: number; timer: NodeJS.Timeout | null }>()
+  #sequence = 0
+  #buffered = 0
+
+  constructor(options: BatcherOptions, onBatch: (batch: Batch) => void) {
+    if (options.maxBytes <= ENVELOPE_BYTES) throw new Error(`maxBytes must be above ${ENVELOPE_BYTES}`)
+    this.#options = options
+    this.#onBatch = onBatch
+  }
+
+  /** Files buffered in open batches. */
+  get buffered(): number {
+    return this.#buffered
+  }
+
+  /**
+   * Adds a file to the open batch of its systemName, closing batches as the limits say.
+   * @throws Error when the file alone is larger than maxBytes (the decoder rejects such events first)
+   */
+  add(file: PendingFile): void {
+    const { maxFiles, maxBytes, lingerMs } = this.#options
+    if (file.bytes + ENVELOPE_BYTES > maxBytes) {
+      throw new Error(`file entry of ${file.bytes} bytes cannot fit a request of at most ${maxBytes} bytes`)
+    }
+    const systemName = file.event.systemName
+    let group = this.#open.get(systemName)
+    if (group !== undefined && group.bytes + file.bytes > maxBytes) {
+      this.#close(systemName, 'max-bytes')
+      group = undefined
+    }
+    if (group === undefined) {
+      group = { files: [], bytes: ENVELOPE_BYTES, timer: null }
+      this.#open.set(systemName, group)
+      group.timer = setTimeout(() => this.#close(systemName, 'linger'), lingerMs)
+    }
+    group.files.push(file)
+    group.bytes += file.bytes
+    this.#buffered++
+    if (group.files.length >= maxFiles) this.#close(systemName, 'max-files')
+  }
+
+  /** Closes every open batch now (shutdown, or tests). */
+  drain(): void {
+    for (const systemName of [...this.#open.keys()]) this.#close(systemName, 'drain')
+  }
+
+  /**
+   * Drops buffered files whose partition this member no longer owns (after a rebalance): the new owner
+   * consumes them again from the committed offset.
+   * @returns the number of files dropped
+   */
+  dropPartitions(isOwned: (position: RecordPosition) => boolean): number {
+    let dropped = 0
+    for (const [systemName, group] of this.#open) {
+      const kept = group.files.filter((f) => isOwned(f.position))
+      dropped += group.files.length - kept.length
+      if (kept.length === 0) {
+        if (group.timer !== null) clearTimeout(group.timer)
+        this.#open.delete(systemName)
+      } else {
+        group.files = kept
+        group.bytes = ENVELOPE_BYTES + kept.reduce((sum, f) => sum + f.bytes, 0)
+      }
+    }
+    this.#buffered -= dropped
+    return dropped
+  }
+
+  #close(systemName: string, reason: Batch['reason']): void {
+    const group = this.#open.get(systemName)
+    if (group === undefined) return
+    this.#open.delete(systemName)
+    if (group.timer !== null) clearTimeout(group.timer)
+    this.#buffered -= group.files.length
+    this.#sequence++
+    this.#onBatch({
+      id: `b${Date.now().toString(36)}-${this.#sequence}`,
+      systemName,
+      files: group.files,
+      bytes: group.bytes,
+      reason,
+    })
+  }
+}

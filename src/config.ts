@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+import { BridgeError } from './errors.ts'
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((part) => part.trim()))
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each entry must be host:port')).min(1))
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+const topic = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a valid Kafka topic name')
+
+/**
+ * Every setting, read from environment variables of the same name. Defaults live here, next to the
+ * rule; the README's configuration table lists the same names.
+ */
+const schema = z.object({
+  KAFKA_BROKERS: csv,
+  KAFKA_CLIENT_ID: z.string().min(1).default('file-import-bridge'),
+  KAFKA_GROUP_ID: z.string().min(1).default('file-import-bridge'),
+  INPUT_TOPIC: topic.default('legacy.file-created'),
+  RESULT_TOPIC: topic.default('livingdocs.file-import-results'),
+  DLQ_TOPIC: topic.default('legacy.file-created.dlq'),
+  SCHEMA_REGISTRY_URL: httpUrl,
+  LIVINGDOCS_BASE_URL: httpUrl,
+  LIVINGDOCS_API_VERSION: z
+    .string()
+    .regex(/^(v1|beta|\d{4}-\d{2})$/, 'must be v1, beta or a date version like 2026-07')
+    .default('2026-07'),
+  LIVINGDOCS_ACCESS_TOKEN: z.string().min(1).optional(),
+  LIVINGDOCS_ACCESS_TOKEN_FILE: z.string().min(1).optional(),
+  DEFAULT_SYSTEM_NAME: z.string().min(1).optional(),
+  BATCH_MAX_FILES: int(1, 10_000).default(100),
+  BATCH_MAX_BYTES: int(1024, 100_000_000).default(1_000_000),
+  BATCH_LINGER_MS: int(0, 600_000).default(1000),
+  MAX_JOBS_IN_FLIGHT: int(1, 1000).default(10),
+  MAX_FILES_IN_FLIGHT: int(1, 10_000_000).default(10_000),
+  STATUS_POLL_INTERVAL_MS: int(100, 600_000).default(5000),
+  API_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  API_MAX_RETRIES: int(0, 100).default(5),
+  COMMIT_INTERVAL_MS: int(0, 600_000).default(1000),
+  WEBHOOK_PUBLIC_URL: httpUrl.optional(),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PORT: int(0, 65535).default(8080),
+  METRICS_PORT: int(0, 65535).default(9464),
+  SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+type Env = z.infer<typeof schema>
+
+/** The validated, frozen settings of one bridge process. Durations in ms, sizes in bytes. */
+export interface Config {
+  kafka: { brokers: string[]; clientId: string; groupId: string }
+  topics: { input: string; result: string; dlq: string }
+  schemaRegistryUrl: string
+  livingdocs: { baseUrl: string; apiVersion: string; accessToken: string }
+  defaultSystemName: string | undefined
+  batch: { maxFiles: number; maxBytes: number; lingerMs: number }
+  maxJobsInFlight: number
+  maxFilesInFlight: number
+  statusPollIntervalMs: number
+  apiRequestTimeoutMs: number
+  apiMaxRetries: number
+  commitIntervalMs: number
+  webhookPublicUrl: string | undefined
+  http: { host: string; port: number; metricsPort: number }
+  shutdownGraceMs: number
+  logLevel: Env['LOG_LEVEL']
+}
+
+/**
+ * Reads and validates the settings from `env` (the process environment in production).
+ *
+ * @param env environment variables, e.g. `process.env`
+ * @returns a deep-frozen {@link Config}
+ * @throws BridgeError `CONFIG_INVALID` listing every wrong or missing variable by name, one per line
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, as in most twelve-factor tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = schema.safeParse(cleaned)
+  const problems: string[] = []
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '(environment)')
+      const message =
+        issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is required' : issue.message
+      problems.push(`${name}: ${message}`)
+    }
+  }
+  let accessToken: string | undefined
+  if (parsed.success) {
+    accessToken = readAccessToken(parsed.data, problems)
+  }
+  if (!parsed.success || problems.length > 0 || accessToken === undefined) {
+    throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      context: { problems },
+    })
+  }
+  const e = parsed.data
+  return deepFreeze({
+    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID },
+    topics: { input: e.INPUT_TOPIC, result: e.RESULT_TOPIC, dlq: e.DLQ_TOPIC },
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
+    livingdocs: {
+      baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
+      apiVersion: e.LIVINGDOCS_API_VERSION,
+      accessToken,
+    },
+    defaultSystemName: e.DEFAULT_SYSTEM_NAME,
+    batch: { maxFiles: e.BATCH_MAX_FILES, maxBytes: e.BATCH_MAX_BYTES, lingerMs: e.BATCH_LINGER_MS },
+    maxJobsInFlight: e.MAX_JOBS_IN_FLIGHT,
+    maxFilesInFlight: e.MAX_FILES_IN_FLIGHT,
+    statusPollIntervalMs: e.STATUS_POLL_INTERVAL_MS,
+    apiRequestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
+    apiMaxRetries: e.API_MAX_RETRIES,
+    commitIntervalMs: e.COMMIT_INTERVAL_MS,
+    webhookPublicUrl: e.WEBHOOK_PUBLIC_URL,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, metricsPort: e.METRICS_PORT },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+  })
+}
+
+function readAccessToken(e: Env, problems: string[]): string | undefined {
+  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined && e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
+    problems.push(
+      'LIVINGDOCS_ACCESS_TOKEN: set either LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE, not both',
+    )
+    return undefined
+  }
+  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined) return e.LIVINGDOCS_ACCESS_TOKEN
+  if (e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
+    try {
+      const token = readFileSync(e.LIVINGDOCS_ACCESS_TOKEN_FILE, 'utf8').trim()
+      if (token !== '') return token
+      problems.push('LIVINGDOCS_ACCESS_TOKEN_FILE: the file is empty')
+    } catch (err) {
+      problems.push(
+        `LIVINGDOCS_ACCESS_TOKEN_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
+      )
+    }
+    return undefined
+  }
+  problems.push('LIVINGDOCS_ACCESS_TOKEN: is required (or LIVINGDOCS_ACCESS_TOKEN_FILE)')
+  return undefined
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

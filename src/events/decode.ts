@@ -1,0 +1,162 @@
+import { z } from 'zod'
+import { type DlqReason, isBridgeError } from '../errors.ts'
+import type { SchemaCodec } from './registry.ts'
+
+/** A validated file-created event, ready to become one entry of an import request. */
+export interface FileCreatedEvent {
+  externalId: string
+  url: string
+  fileName: string
+  mediaType: string
+  metadata: Record<string, unknown>
+  /** The event's systemName, or the configured default. */
+  systemName: string
+  /** When the legacy system created the file, epoch ms. */
+  occurredAt: number
+}
+
+/** Why a record cannot be used: a DLQ reason code and a human-readable message. */
+export interface DecodeFailure {
+  reason: DlqReason
+  message: string
+}
+
+export type DecodeResult = { ok: true; event: FileCreatedEvent } | { ok: false; failure: DecodeFailure }
+
+const jsonObject = z.record(z.string(), z.unknown())
+
+const eventSchema = z.object({
+  externalId: z.string().min(1).max(1024),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  fileName: z.string().min(1).max(1024),
+  mediaType: z.string().min(1).max(200).default('file'),
+  metadata: z
+    .union([
+      jsonObject,
+      z.string().transform((s, ctx) => {
+        try {
+          const parsed: unknown = JSON.parse(s)
+          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+            return parsed as Record<string, unknown>
+          }
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' })
+        return z.NEVER
+      }),
+    ])
+    .default({}),
+  systemName: z.string().min(1).max(200).nullish(),
+  occurredAt: z.union([
+    z.number().int().nonnegative(),
+    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+  ]),
+})
+
+/** Options of {@link createEventDecoder}. */
+export interface EventDecoderOptions {
+  /** Used when an event has no systemName; without it such events go to the DLQ. */
+  defaultSystemName: string | undefined
+  /** Largest JSON size of one file entry in bytes; larger events cannot fit a request (BATCH_MAX_BYTES). */
+  maxEntryBytes: number
+}
+
+/**
+ * Creates the decoder of input record values. Accepted formats: the Confluent wire format (magic byte
+ * 0 + schema id + Avro body) and plain JSON objects (first non-blank byte `{`).
+ *
+ * @returns `decode(value)`, which resolves to `{ok:true,event}` or `{ok:false,failure}` for a
+ *   permanent problem (a DLQ case), and rejects only with a retryable BridgeError
+ *   (`SCHEMA_REGISTRY_UNAVAILABLE`), which must not send the record to the DLQ
+ */
+export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOptions) {
+  return async function decode(value: Buffer | null): Promise<DecodeResult> {
+    if (value === null || value.length === 0) {
+      return fail('EMPTY_VALUE', 'record has no value (null or tombstone)')
+    }
+    let raw: unknown
+    if (value[0] === 0) {
+      if (value.length < 5)
+        return fail('UNDECODABLE_AVRO', `wire format needs at least 5 bytes, got ${value.length}`)
+      try {
+        raw = await codec.decode(value)
+      } catch (err) {
+        if (isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNDECODABLE_AVRO'))
+          return fail(err.code as DlqReason, err.message)
+        throw err
+      }
+    } else if (startsLikeJson(value)) {
+      try {
+        raw = JSON.parse(value.toString('utf8'))
+      } catch (err) {
+        return fail('INVALID_JSON', `value is not valid JSON: ${(err as Error).message}`)
+      }
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        return fail('INVALID_JSON', 'JSON value is not an object')
+      }
+    } else {
+      return fail(
+        'UNKNOWN_WIRE_FORMAT',
+        `first byte 0x${value[0]?.toString(16).padStart(2, '0')} is neither the Confluent magic byte 0 nor a JSON object`,
+      )
+    }
+    const parsed = eventSchema.safeParse(raw)
+    if (!parsed.success) {
+      const detail = parsed.error.issues
+        .map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`)
+        .join('; ')
+      return fail('INVALID_EVENT', detail)
+    }
+    const e = parsed.data
+    const systemName = e.systemName ?? options.defaultSystemName
+    if (systemName === undefined) {
+      return fail('MISSING_SYSTEM_NAME', 'event has no systemName and DEFAULT_SYSTEM_NAME is not set')
+    }
+    const event: FileCreatedEvent = {
+      externalId: e.externalId,
+      url: e.url,
+      fileName: e.fileName,
+      mediaType: e.mediaType,
+      metadata: e.metadata,
+      systemName,
+      occurredAt: e.occurredAt,
+    }
+    const bytes = fileEntryBytes(event)
+    if (bytes > options.maxEntryBytes) {
+      return fail(
+        'INVALID_EVENT',
+        `file entry is ${bytes} bytes, more than the ${options.maxEntryBytes} a request may carry`,
+      )
+    }
+    return { ok: true, event }
+  }
+}
+
+/** The `files[]` entry of an import request for `event` ([F] §1.1: url, id, fileName, metadata, mediaType). */
+export function toFileEntry(event: FileCreatedEvent) {
+  return {
+    id: event.externalId,
+    url: event.url,
+    fileName: event.fileName,
+    mediaType: event.mediaType,
+    metadata: event.metadata,
+  }
+}
+
+/** UTF-8 size in bytes of the JSON of `event`'s file entry, plus a separator. */
+export function fileEntryBytes(event: FileCreatedEvent): number {
+  return Buffer.byteLength(JSON.stringify(toFileEntry(event))) + 1
+}
+
+function startsLikeJson(value: Buffer): boolean {
+  for (const byte of value) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue
+    return byte === 0x7b || byte === 0x5b // '{' or '[': JSON; an array is reported as not an object
+  }
+  return false
+}
+
+function fail(reason: DlqReason, message: string): DecodeResult {
+  return { ok: false, failure: { reason, message } }
+}

@@ -1,0 +1,249 @@
+import { interceptors, Pool } from 'undici'
+import { z } from 'zod'
+import { BridgeError, type ErrorCode } from '../errors.ts'
+import type { Metrics } from '../metrics.ts'
+
+/** One `files[]` entry of an import request ([F] §1.1). */
+export interface FileEntry {
+  id: string
+  url: string
+  fileName: string
+  mediaType: string
+  metadata: Record<string, unknown>
+}
+
+/** The body of `POST /api/{version}/import/files` ([F] §1.1). */
+export interface ImportRequest {
+  systemName: string
+  files: FileEntry[]
+  webhook?: string
+  /** Echoed in the webhook body; at most 8192 bytes ([F] §5). */
+  context?: Record<string, unknown>
+}
+
+/** Per-file outcome, normalised over the documented variants ([F] §1.2, [GIT], [PR1209]). */
+export interface FileOutcome {
+  externalId: string
+  systemName: string | undefined
+  state: 'imported' | 'skipped' | 'failed'
+  mediaId: string | undefined
+  reason: string | undefined
+}
+
+/**
+ * Job status, normalised: `started` while running; `success` with `files`; `failed` (the job as a whole,
+ * no files); `lost` when Livingdocs does not know the id (HTTP 200 `state:"lost"` as the document import
+ * documents it, or HTTP 404).
+ */
+export type JobStatus =
+  | { finished: false; state: 'started'; startedAt: string | undefined }
+  | { finished: true; state: 'success'; files: FileOutcome[] }
+  | { finished: true; state: 'failed' }
+  | { finished: true; state: 'lost' }
+
+/** Options of {@link createImportClient}. */
+export interface ImportClientOptions {
+  /** e.g. `https://server.livingdocs.io` (no trailing slash). */
+  baseUrl: string
+  /** API version path segment, e.g. `2026-07` ([VER] §4). */
+  apiVersion: string
+  /** Bearer token with scope `public-api:write` ([GS] §3). */
+  accessToken: string
+  /** Per attempt: headers and body must arrive within this, ms. */
+  requestTimeoutMs: number
+  /** Retries for network errors, 429 and 5xx, with exponential backoff honouring Retry-After. */
+  maxRetries: number
+  /** Connections to the API origin. */
+  connections?: number
+  /** Backoff of the first retry, ms (doubles each time, capped by maxBackoffMs). */
+  minBackoffMs?: number
+  maxBackoffMs?: number
+}
+
+const errorBody = z.looseObject({
+  status: z.number().optional(),
+  error: z.string().optional(),
+  error_details: z.unknown(),
+})
+
+const fileItem = z.looseObject({
+  state: z.string().optional(),
+  status: z.string().optional(),
+  externalId: z.union([z.string(), z.number()]).transform(String),
+  systemName: z.string().optional(),
+  mediaId: z.string().nullish(),
+  reason: z.string().nullish(),
+})
+
+const statusBody = z.looseObject({
+  finished: z.boolean(),
+  state: z.string(),
+  id: z.string().optional(),
+  startedAt: z.string().optional(),
+  files: z.array(fileItem).optional(),
+})
+
+/**
+ * Client of the Livingdocs file import API ([F] §1): `submit` starts an import job, `status` reads it.
+ * Built on an undici Pool with undici's retry interceptor (network errors, 429, 500/502/503/504;
+ * `Retry-After` in seconds or as an HTTP date is honoured, RFC 9110 §10.2.3).
+ *
+ * Retrying the POST is opted into on purpose: if a lost response hid a created job, the repeated batch
+ * starts a second job whose files come back `skipped: already exists` or updated (the import matches on
+ * systemName + externalId, [F] §1.1, [IA]); results are taken only from the job whose id we received,
+ * and webhooks of the orphan job are ignored as unknown ids.
+ */
+export function createImportClient(options: ImportClientOptions, deps: { metrics: Metrics }) {
+  const url = new URL(options.baseUrl)
+  const basePath = `${url.pathname.replace(/\/+$/, '')}/api/${encodeURIComponent(options.apiVersion)}/import/files`
+  const pool = new Pool(url.origin, {
+    connections: options.connections ?? 8,
+    headersTimeout: options.requestTimeoutMs,
+    bodyTimeout: options.requestTimeoutMs,
+  }).compose(
+    interceptors.retry({
+      maxRetries: options.maxRetries,
+      minTimeout: options.minBackoffMs ?? 500,
+      maxTimeout: options.maxBackoffMs ?? 30_000,
+      timeoutFactor: 2,
+      retryAfter: true,
+      methods: ['GET', 'POST'],
+      statusCodes: [429, 500, 502, 503, 504],
+      // We classify the final response ourselves (its error body is needed).
+      throwOnError: false,
+    }),
+  )
+  const headers = {
+    authorization: `Bearer ${options.accessToken}`,
+    'content-type': 'application/json; charset=utf-8',
+    accept: 'application/json',
+  }
+
+  async function call(
+    endpoint: 'submit' | 'status',
+    method: 'GET' | 'POST',
+    path: string,
+    body?: string,
+  ): Promise<{ status: number; json: unknown }> {
+    const stop = deps.metrics.apiRequestDuration.startTimer({ endpoint })
+    try {
+      const res = await pool.request({ method, path, headers, ...(body === undefined ? {} : { body }) })
+      const text = await res.body.text()
+      deps.metrics.apiRequests.inc({ endpoint, status: String(res.statusCode) })
+      let json: unknown
+      try {
+        json = text === '' ? undefined : JSON.parse(text)
+      } catch {
+        json = text
+      }
+      return { status: res.statusCode, json }
+    } catch (err) {
+      deps.metrics.apiRequests.inc({ endpoint, status: '0' })
+      throw new BridgeError('API_NETWORK_ERROR', `${endpoint} request failed: ${(err as Error).message}`, {
+        retryable: true,
+        cause: err,
+      })
+    } finally {
+      stop()
+    }
+  }
+
+  return {
+    /**
+     * Starts an import job: `POST /api/{version}/import/files` ([F] §1.1).
+     * @returns the job id from the `200 {"id": ...}` response
+     * @throws BridgeError with a code from the status (see {@link classifyStatus}); retries already spent
+     */
+    async submit(request: ImportRequest): Promise<string> {
+      const { status, json } = await call('submit', 'POST', basePath, JSON.stringify(request))
+      if (status === 200 || status === 201) {
+        const parsed = z
+          .object({ id: z.union([z.string().min(1), z.number()]).transform(String) })
+          .safeParse(json)
+        if (parsed.success) return parsed.data.id
+        throw new BridgeError('API_INVALID_RESPONSE', 'submit answered without a job id', {
+          context: { status },
+        })
+      }
+      throw apiError('submit', status, json)
+    },
+
+    /**
+     * Reads a job: `GET /api/{version}/import/files/status?id=` ([F] §1.2), normalising the per-file key
+     * (`state` or the older `status`) and success value (`imported` or `success`) to `imported`.
+     * @throws BridgeError for non-2xx other than 404 (which means `lost`), or a body that fits no shape
+     */
+    async status(jobId: string): Promise<JobStatus> {
+      const { status, json } = await call(
+        'status',
+        'GET',
+        `${basePath}/status?id=${encodeURIComponent(jobId)}`,
+      )
+      if (status === 404) return { finished: true, state: 'lost' }
+      if (status !== 200) throw apiError('status', status, json)
+      const parsed = statusBody.safeParse(json)
+      if (!parsed.success) {
+        throw new BridgeError('API_INVALID_RESPONSE', `status of job ${jobId} has an unknown shape`, {
+          retryable: true,
+          context: { issues: parsed.error.issues.slice(0, 3) },
+        })
+      }
+      return normaliseStatus(parsed.data)
+    },
+
+    /** Closes the connection pool. */
+    async close(): Promise<void> {
+      await pool.close()
+    },
+  }
+}
+
+export type ImportClient = ReturnType<typeof createImportClient>
+
+function normaliseStatus(body: z.infer<typeof statusBody>): JobStatus {
+  if (body.state === 'lost') return { finished: true, state: 'lost' }
+  if (!body.finished) return { finished: false, state: 'started', startedAt: body.startedAt }
+  if (body.state === 'failed' && body.files === undefined) return { finished: true, state: 'failed' }
+  const files: FileOutcome[] = (body.files ?? []).map((item) => {
+    const raw = (item.state ?? item.status ?? '').toLowerCase()
+    const state =
+      raw === 'skipped' ? 'skipped' : raw === 'imported' || raw === 'success' ? 'imported' : 'failed'
+    return {
+      externalId: item.externalId,
+      systemName: item.systemName,
+      state,
+      mediaId: item.mediaId ?? undefined,
+      reason:
+        item.reason ??
+        (state === 'failed' && raw !== 'failed' ? `unknown per-file state "${raw}"` : undefined),
+    }
+  })
+  return { finished: true, state: 'success', files }
+}
+
+/**
+ * Maps a final non-2xx status to an error code ([GS] §6, [VER] §4, [F] §5).
+ * 401 `API_UNAUTHORIZED`, 403 `API_FORBIDDEN`, 400/413/422 `API_BAD_REQUEST`, 410 `API_VERSION_GONE`,
+ * 429 `API_RATE_LIMITED` (retryable), 5xx `API_SERVER_ERROR` (retryable).
+ */
+export function classifyStatus(status: number): { code: ErrorCode; retryable: boolean } {
+  if (status === 401) return { code: 'API_UNAUTHORIZED', retryable: false }
+  if (status === 403) return { code: 'API_FORBIDDEN', retryable: false }
+  if (status === 410) return { code: 'API_VERSION_GONE', retryable: false }
+  if (status === 429) return { code: 'API_RATE_LIMITED', retryable: true }
+  if (status >= 500) return { code: 'API_SERVER_ERROR', retryable: true }
+  if (status === 408) return { code: 'API_NETWORK_ERROR', retryable: true }
+  return { code: 'API_BAD_REQUEST', retryable: false }
+}
+
+function apiError(endpoint: string, status: number, json: unknown): BridgeError {
+  const { code, retryable } = classifyStatus(status)
+  const body = errorBody.safeParse(json)
+  const detail = body.success
+    ? `${body.data.error ?? ''} ${JSON.stringify(body.data.error_details ?? {})}`
+    : ''
+  return new BridgeError(code, `${endpoint} answered HTTP ${status}${detail ? `: ${detail.trim()}` : ''}`, {
+    retryable,
+    context: { status },
+  })
+}

@@ -1,0 +1,326 @@
+import type { Batch, PendingFile } from '../batcher/batcher.ts'
+import { isBridgeError } from '../errors.ts'
+import { toFileEntry } from '../events/decode.ts'
+import type { FileOutcome, ImportClient, JobStatus } from '../import/import-client.ts'
+import type { Logger } from '../logging.ts'
+import type { Metrics } from '../metrics.ts'
+
+/** The outcome of every file of a settled job, in the batch's order. */
+export interface SettledJob {
+  /** The Livingdocs import job id, or null when the batch was rejected before a job existed. */
+  jobId: string | null
+  batch: Batch
+  outcomes: Array<{ file: PendingFile; outcome: FileOutcome | { state: 'failed'; reason: string } }>
+}
+
+/** Options of the {@link JobTracker}. Durations in ms. */
+export interface JobTrackerOptions {
+  /** Most import jobs submitted and not finished at once. */
+  maxJobsInFlight: number
+  /** How often unfinished jobs are polled (the status endpoint is the truth; webhooks are a hint). */
+  pollIntervalMs: number
+  /** URL Livingdocs POSTs to when a job is done; omitted from requests when undefined. */
+  webhookUrl: string | undefined
+  /** Wait before submitting a batch again after a retryable failure (the client already retried). */
+  resubmitDelayMs: number
+  /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
+  maxResubmits: number
+}
+
+interface TrackedJob {
+  id: string
+  batch: Batch
+  submittedAt: number
+  checking: boolean
+  logger: Logger
+}
+
+interface QueuedBatch {
+  batch: Batch
+  /** Times this batch was already submitted and its job was lost. */
+  resubmits: number
+  notBefore: number
+}
+
+/**
+ * Submits batches as import jobs and follows each job to its end ([F] §1): at most `maxJobsInFlight`
+ * jobs at once, the rest queued in order. A job finishes when the status endpoint says `finished`; a
+ * webhook only triggers an early status read ([F] §2: the callback carries no per-file results).
+ *
+ * Failures: retryable API errors (network, 429, 5xx) put the batch back at the head of the queue after
+ * `resubmitDelayMs`; 401/403/410 mark the tracker unhealthy and keep the batch (nothing is lost, offsets
+ * stay uncommitted) until the configuration is fixed; 400/413/422 split the batch in halves until
+ * the offending file is alone, which then fails with the API's message.
+ */
+export class JobTracker {
+  readonly #options: JobTrackerOptions
+  readonly #client: ImportClient
+  readonly #logger: Logger
+  readonly #metrics: Metrics
+  readonly #onSettled: (job: SettledJob) => void
+  readonly #queue: QueuedBatch[] = []
+  readonly #jobs = new Map<string, TrackedJob & { resubmits: number }>()
+  #submitting = 0
+  #timer: NodeJS.Timeout | null = null
+  #pollTimer: NodeJS.Timeout | null = null
+  #fatal: string | null = null
+  #closed = false
+  readonly #idleWaiters: Array<() => void> = []
+  /** Webhooks that arrived before the submit response was processed: job id -> arrival time (ms). */
+  readonly #early = new Map<string, number>()
+
+  constructor(
+    options: JobTrackerOptions,
+    deps: { client: ImportClient; logger: Logger; metrics: Metrics; onSettled: (job: SettledJob) => void },
+  ) {
+    this.#options = options
+    this.#client = deps.client
+    this.#logger = deps.logger.child({ component: 'job-tracker' })
+    this.#metrics = deps.metrics
+    this.#onSettled = deps.onSettled
+  }
+
+  /** Starts the status poller. */
+  start(): void {
+    this.#pollTimer = setInterval(() => this.#pollAll(), this.#options.pollIntervalMs)
+  }
+
+  /** Files queued or in jobs not yet settled. */
+  get filesPending(): number {
+    let n = 0
+    for (const q of this.#queue) n += q.batch.files.length
+    for (const j of this.#jobs.values()) n += j.batch.files.length
+    return n
+  }
+
+  get jobsInFlight(): number {
+    return this.#jobs.size + this.#submitting
+  }
+
+  /** A configuration problem (401/403/410) that stops submitting, or null. */
+  get fatalProblem(): string | null {
+    return this.#fatal
+  }
+
+  /** Queues a closed batch for submission. */
+  enqueue(batch: Batch): void {
+    this.#queue.push({ batch, resubmits: 0, notBefore: 0 })
+    this.#pump()
+  }
+
+  /**
+   * Handles a webhook for `jobId`: reads the status now if the job is ours.
+   * @returns false when the id is not a job of this process (unknown, or already settled)
+   */
+  notify(jobId: string): boolean {
+    const job = this.#jobs.get(jobId)
+    if (job === undefined) {
+      // A fast job may call back before our POST's response is processed; remember it briefly.
+      if (this.#submitting > 0) {
+        if (this.#early.size >= 1000) this.#early.clear()
+        this.#early.set(jobId, Date.now())
+      }
+      return false
+    }
+    void this.#check(job)
+    return true
+  }
+
+  /** Resolves once nothing is queued or in flight, or after `timeoutMs`. @returns true when idle */
+  async waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#isIdle()) return true
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(this.#isIdle()), timeoutMs)
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+  }
+
+  /** Stops polling and submitting; unsettled jobs are left (their offsets stay uncommitted). */
+  close(): void {
+    this.#closed = true
+    if (this.#pollTimer !== null) clearInterval(this.#pollTimer)
+    if (this.#timer !== null) clearTimeout(this.#timer)
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#jobs.size === 0 && this.#submitting === 0
+  }
+
+  #maybeIdle(): void {
+    if (this.#isIdle()) for (const w of this.#idleWaiters.splice(0)) w()
+  }
+
+  #pump(): void {
+    if (this.#closed) return
+    const now = Date.now()
+    while (this.#queue.length > 0 && this.jobsInFlight < this.#options.maxJobsInFlight) {
+      const next = this.#queue[0] as QueuedBatch
+      if (next.notBefore > now) {
+        this.#arm(next.notBefore - now)
+        return
+      }
+      this.#queue.shift()
+      void this.#submit(next)
+    }
+  }
+
+  #arm(delayMs: number): void {
+    if (this.#timer !== null) return
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.#pump()
+    }, delayMs)
+  }
+
+  async #submit(queued: QueuedBatch): Promise<void> {
+    const { batch } = queued
+    const log = this.#logger.child({
+      batchId: batch.id,
+      systemName: batch.systemName,
+      files: batch.files.length,
+    })
+    this.#submitting++
+    const submittedAt = Date.now()
+    try {
+      const jobId = await this.#client.submit({
+        systemName: batch.systemName,
+        files: batch.files.map((f) => toFileEntry(f.event)),
+        ...(this.#options.webhookUrl === undefined ? {} : { webhook: this.#options.webhookUrl }),
+        context: { source: 'file-import-bridge', batchId: batch.id },
+      })
+      this.#fatal = null
+      this.#metrics.batchesSubmitted.inc()
+      this.#metrics.batchFiles.observe(batch.files.length)
+      this.#metrics.batchBytes.observe(batch.bytes)
+      const jobLog = log.child({ jobId })
+      jobLog.info({ bytes: batch.bytes, closedBy: batch.reason }, 'import job submitted')
+      this.#jobs.set(jobId, {
+        id: jobId,
+        batch,
+        submittedAt,
+        checking: false,
+        logger: jobLog,
+        resubmits: queued.resubmits,
+      })
+      this.#metrics.jobsInFlight.set(this.#jobs.size)
+      if (this.#early.delete(jobId))
+        void this.#check(this.#jobs.get(jobId) as TrackedJob & { resubmits: number })
+    } catch (err) {
+      this.#onSubmitError(queued, err, log)
+    } finally {
+      this.#submitting--
+      this.#pump()
+      this.#maybeIdle()
+    }
+  }
+
+  #onSubmitError(queued: QueuedBatch, err: unknown, log: Logger): void {
+    const { batch } = queued
+    if (isBridgeError(err, 'API_UNAUTHORIZED', 'API_FORBIDDEN', 'API_VERSION_GONE')) {
+      if (this.#fatal === null)
+        log.error({ err }, 'import API refused the configuration; submitting stops until it is fixed')
+      this.#fatal = err.message
+      this.#queue.unshift({
+        ...queued,
+        notBefore: Date.now() + Math.max(this.#options.resubmitDelayMs, 30_000),
+      })
+      return
+    }
+    if (isBridgeError(err, 'API_BAD_REQUEST')) {
+      if (batch.files.length > 1) {
+        const half = Math.ceil(batch.files.length / 2)
+        const parts = [batch.files.slice(0, half), batch.files.slice(half)]
+        log.warn(
+          { err: err.message },
+          'import API rejected the batch; splitting it to find the offending file',
+        )
+        this.#queue.unshift(
+          ...parts.map((files, i) => ({
+            batch: {
+              ...batch,
+              id: `${batch.id}.${i + 1}`,
+              files,
+              bytes: files.reduce((s, f) => s + f.bytes, 1024),
+            },
+            resubmits: queued.resubmits,
+            notBefore: 0,
+          })),
+        )
+        return
+      }
+      log.warn({ err: err.message }, 'import API rejected a single file')
+      this.#settle(null, batch, () => ({
+        state: 'failed',
+        reason: `rejected by the import API: ${err.message}`,
+      }))
+      return
+    }
+    log.warn({ err }, 'import job submission failed; will retry')
+    this.#queue.unshift({ ...queued, notBefore: Date.now() + this.#options.resubmitDelayMs })
+  }
+
+  #pollAll(): void {
+    for (const job of this.#jobs.values()) void this.#check(job)
+  }
+
+  async #check(job: TrackedJob & { resubmits: number }): Promise<void> {
+    if (job.checking || this.#closed) return
+    job.checking = true
+    let status: JobStatus
+    try {
+      status = await this.#client.status(job.id)
+    } catch (err) {
+      job.logger.warn({ err }, 'import job status read failed; the poller tries again')
+      job.checking = false
+      return
+    }
+    job.checking = false
+    if (!status.finished || !this.#jobs.has(job.id)) return
+    this.#jobs.delete(job.id)
+    this.#metrics.jobsInFlight.set(this.#jobs.size)
+    this.#metrics.jobDuration.observe({ state: status.state }, (Date.now() - job.submittedAt) / 1000)
+    if (status.state === 'lost' && job.resubmits < this.#options.maxResubmits) {
+      job.logger.warn('import job unknown to Livingdocs (lost); submitting its batch again')
+      this.#queue.unshift({ batch: job.batch, resubmits: job.resubmits + 1, notBefore: 0 })
+    } else if (status.state === 'success') {
+      const byId = new Map<string, FileOutcome[]>()
+      for (const f of status.files) {
+        const list = byId.get(f.externalId)
+        if (list === undefined) byId.set(f.externalId, [f])
+        else list.push(f)
+      }
+      const counts = { imported: 0, skipped: 0, failed: 0 }
+      this.#settle(job.id, job.batch, (file) => {
+        const outcome = byId.get(file.event.externalId)?.shift()
+        if (outcome === undefined) {
+          counts.failed++
+          return { state: 'failed', reason: 'the finished import job reported no result for this file' }
+        }
+        counts[outcome.state]++
+        return outcome
+      })
+      job.logger.info({ ...counts, ms: Date.now() - job.submittedAt }, 'import job finished')
+    } else {
+      const reason = status.state === 'failed' ? 'import job failed' : 'import job lost'
+      job.logger.warn({ state: status.state }, reason)
+      this.#settle(job.id, job.batch, () => ({ state: 'failed', reason }))
+    }
+    this.#pump()
+    this.#maybeIdle()
+  }
+
+  #settle(
+    jobId: string | null,
+    batch: Batch,
+    outcomeOf: (file: PendingFile) => FileOutcome | { state: 'failed'; reason: string },
+  ): void {
+    this.#onSettled({
+      jobId,
+      batch,
+      outcomes: batch.files.map((file) => ({ file, outcome: outcomeOf(file) })),
+    })
+  }
+}

@@ -1,0 +1,153 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Logger } from '../logging.ts'
+import type { CommittableOffset } from './offset-tracker.ts'
+
+/** A consumed record, free of kafkajs types. */
+export interface ConsumedRecord {
+  topic: string
+  partition: number
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, string>
+  /** Broker or producer timestamp, epoch ms. */
+  timestamp: number
+}
+
+/** What the consumer asks of the pipeline. */
+export interface RecordHandler {
+  /**
+   * Takes one record. Must return quickly (never await an import job): kafkajs heartbeats only between
+   * batches. May reject only for a transient problem, after which the record is fetched again.
+   */
+  onRecord(
+    record: ConsumedRecord,
+    control: { heartbeat(): Promise<void>; isRunning(): boolean },
+  ): Promise<void>
+  /** Called after each join of the consumer group with the partitions now owned (a rebalance). */
+  onAssignment(assigned: Array<{ topic: string; partitions: number[] }>): void
+}
+
+/** Options of {@link createGroupConsumer}. */
+export interface GroupConsumerOptions {
+  groupId: string
+  topic: string
+  /** Where a new consumer group starts: from the earliest offset (a backfill loses nothing). */
+  fromBeginning?: boolean
+  sessionTimeoutMs?: number
+  heartbeatIntervalMs?: number
+}
+
+/**
+ * A consumer group member on one topic. Auto-commit and auto-resolve are off: `resolveOffset` only
+ * moves the fetch position once a record is handed to the pipeline; offsets are committed explicitly
+ * with {@link GroupConsumer.commit}, from the offset tracker (kafkajs docs, Consuming.md "eachBatch").
+ */
+export function createGroupConsumer(
+  kafka: Kafka,
+  options: GroupConsumerOptions,
+  deps: { logger: Logger; handler: RecordHandler },
+) {
+  const log = deps.logger.child({ component: 'consumer' })
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+    allowAutoTopicCreation: false,
+  })
+  let assigned: Array<{ topic: string; partitions: number[] }> = []
+  let joined = false
+  let paused = false
+  let crashed: Error | null = null
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assigned = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
+      topic,
+      partitions,
+    }))
+    joined = true
+    log.info({ generation: event.payload.memberId, assigned }, 'joined consumer group')
+    deps.handler.onAssignment(assigned)
+    // A rejoin resumes fetching; keep the pause if backpressure still holds.
+    if (paused) consumer.pause([{ topic: options.topic }])
+  })
+  consumer.on(consumer.events.CRASH, (event) => {
+    crashed = event.payload.error
+    log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
+  })
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(message.headers ?? {})) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value)
+      }
+      await deps.handler.onRecord(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers,
+          timestamp: Number(message.timestamp),
+        },
+        { heartbeat, isRunning },
+      )
+      resolveOffset(message.offset)
+    }
+    await heartbeat()
+  }
+
+  return {
+    /** Connects, subscribes and starts fetching. @throws kafkajs errors when the broker is unreachable */
+    async start(): Promise<void> {
+      await consumer.connect()
+      await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? true })
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch,
+      })
+    },
+    /**
+     * Commits offsets (each the next offset to read) for partitions this member owns now; offsets of
+     * partitions no longer owned are dropped, never committed.
+     * @returns the offsets actually committed
+     */
+    async commit(offsets: CommittableOffset[]): Promise<CommittableOffset[]> {
+      const owned = new Set(assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p}`)))
+      const mine = offsets.filter((o) => owned.has(`${o.topic}:${o.partition}`))
+      if (mine.length === 0) return []
+      await consumer.commitOffsets(mine)
+      return mine
+    },
+    /** Stops fetching from every partition of the topic (backpressure, shutdown). */
+    pause(): void {
+      if (paused) return
+      paused = true
+      consumer.pause([{ topic: options.topic }])
+    },
+    resume(): void {
+      if (!paused) return
+      paused = false
+      consumer.resume([{ topic: options.topic }])
+    },
+    get isPaused(): boolean {
+      return paused
+    },
+    /** True once the member joined the group and has not crashed. */
+    get isReady(): boolean {
+      return joined && crashed === null
+    },
+    /** Leaves the group and closes connections. */
+    async stop(): Promise<void> {
+      await consumer.disconnect()
+    },
+  }
+}
+
+export type GroupConsumer = ReturnType<typeof createGroupConsumer>

@@ -1,0 +1,158 @@
+/** A consumed record's place in its partition. Offsets are kept as bigint (Kafka offsets are int64). */
+export interface RecordPosition {
+  topic: string
+  partition: number
+  offset: string
+}
+
+interface PartitionState {
+  /** Offsets in consumption order (ascending within a generation), from `head` on still tracked. */
+  offsets: bigint[]
+  head: number
+  settled: Set<bigint>
+  /** Next offset to commit (last contiguous settled + 1); null until something settled. */
+  committable: bigint | null
+  /** The offset last committed, to skip commits that would not move. */
+  committed: bigint | null
+  /** The highest offset ever tracked, to recognise redeliveries. */
+  last: bigint | null
+}
+
+/** An offset to commit for one partition: the next offset to read, as Kafka expects (last done + 1). */
+export interface CommittableOffset {
+  topic: string
+  partition: number
+  offset: string
+}
+
+/**
+ * Tracks, per partition, which consumed offsets are settled (result event or DLQ record acknowledged)
+ * and computes the offset that is safe to commit: one past the highest offset below which every
+ * tracked offset is settled. Offsets may settle in any order; gaps in the log (compaction,
+ * transaction markers) are fine because only tracked offsets count.
+ *
+ * Cost: O(1) amortised per track/settle. Not thread-safe (single event loop).
+ */
+export class OffsetTracker {
+  readonly #partitions = new Map<string, PartitionState>()
+  #inFlight = 0
+
+  /** Number of tracked offsets not yet settled, over all partitions. */
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
+  /**
+   * Starts tracking a consumed record. Offsets must arrive in ascending order per partition; an
+   * offset at or below the last tracked one is a redelivery (after a rebalance the consumer fetches
+   * again from the committed offset) of a record this process already has in hand.
+   * @returns true when the record is new and must be processed; false for a redelivery to skip
+   */
+  track(position: RecordPosition): boolean {
+    const state = this.#state(position.topic, position.partition, true) as PartitionState
+    const offset = BigInt(position.offset)
+    if (state.last !== null && offset <= state.last) return false
+    state.last = offset
+    state.offsets.push(offset)
+    this.#inFlight++
+    return true
+  }
+
+  /**
+   * True when `position` is at or below the last offset tracked for its partition: a record this process
+   * already has in hand (the consumer fetches again from the committed offset after a rebalance).
+   */
+  isRedelivery(position: RecordPosition): boolean {
+    const state = this.#state(position.topic, position.partition, false)
+    return state !== undefined && state.last !== null && BigInt(position.offset) <= state.last
+  }
+
+  /**
+   * Marks a tracked record as done. Unknown positions (e.g. of a revoked partition) are ignored.
+   * @returns true when the partition's committable offset moved forward
+   */
+  settle(position: RecordPosition): boolean {
+    const state = this.#state(position.topic, position.partition, false)
+    if (state === undefined) return false
+    const offset = BigInt(position.offset)
+    if (state.head >= state.offsets.length || offset < (state.offsets[state.head] as bigint)) return false
+    if (state.settled.has(offset)) return false
+    state.settled.add(offset)
+    this.#inFlight--
+    let moved = false
+    while (state.head < state.offsets.length && state.settled.has(state.offsets[state.head] as bigint)) {
+      const done = state.offsets[state.head] as bigint
+      state.settled.delete(done)
+      state.committable = done + 1n
+      state.head++
+      moved = true
+    }
+    // Compact the array once the consumed prefix dominates, keeping push/shift amortised O(1).
+    if (state.head > 1024 && state.head * 2 > state.offsets.length) {
+      state.offsets = state.offsets.slice(state.head)
+      state.head = 0
+    }
+    return moved
+  }
+
+  /** Offsets that moved since the last {@link markCommitted}, one per partition. */
+  committable(): CommittableOffset[] {
+    const result: CommittableOffset[] = []
+    for (const [key, state] of this.#partitions) {
+      if (state.committable !== null && state.committable !== state.committed) {
+        const [topic, partition] = splitKey(key)
+        result.push({ topic, partition, offset: state.committable.toString() })
+      }
+    }
+    return result
+  }
+
+  /** Records that `offsets` were committed, so they are not offered again. */
+  markCommitted(offsets: CommittableOffset[]): void {
+    for (const o of offsets) {
+      const state = this.#state(o.topic, o.partition, false)
+      if (state !== undefined) state.committed = BigInt(o.offset)
+    }
+  }
+
+  /**
+   * Forgets partitions this member no longer owns (after a rebalance), so no offset is ever committed
+   * for them. Their in-flight records stop counting; if they settle later, nothing happens.
+   * @param owned the partitions still assigned, e.g. `[{topic, partitions: [0, 2]}]`
+   */
+  retainOnly(owned: Array<{ topic: string; partitions: number[] }>): void {
+    const keep = new Set(owned.flatMap((t) => t.partitions.map((p) => key(t.topic, p))))
+    for (const [k, state] of this.#partitions) {
+      if (!keep.has(k)) {
+        this.#inFlight -= state.offsets.length - state.head - state.settled.size
+        this.#partitions.delete(k)
+      }
+    }
+  }
+
+  /** Tracked, unsettled offset count per partition (for logs and tests). */
+  pendingByPartition(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [k, s] of this.#partitions) out[k] = s.offsets.length - s.head - s.settled.size
+    return out
+  }
+
+  #state(topic: string, partition: number, create: boolean): PartitionState | undefined {
+    const k = key(topic, partition)
+    let state = this.#partitions.get(k)
+    if (state === undefined && create) {
+      state = { offsets: [], head: 0, settled: new Set(), committable: null, committed: null, last: null }
+      this.#partitions.set(k, state)
+    }
+    return state
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
+function splitKey(k: string): [string, number] {
+  const i = k.lastIndexOf('\u0000')
+  return [k.slice(0, i), Number(k.slice(i + 1))]
+}

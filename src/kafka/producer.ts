@@ -1,0 +1,35 @@
+import type { Kafka, Producer } from 'kafkajs'
+
+/** A message to publish: key and value bytes plus UTF-8 headers. */
+export interface OutgoingMessage {
+  key: string | Buffer | null
+  value: Buffer
+  headers?: Record<string, string>
+}
+
+/**
+ * The idempotent producer shared by result and DLQ publishing (acks=all; the broker drops duplicates
+ * of a retried batch, KIP-98). kafkajs retries idempotent sends without limit, so a broker outage
+ * delays a send rather than failing it.
+ */
+export function createIdempotentProducer(kafka: Kafka) {
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  })
+  return {
+    async start(): Promise<void> {
+      await producer.connect()
+    },
+    /** Sends `messages` to `topic` and resolves once all are acknowledged by all in-sync replicas. */
+    async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+      await producer.send({ topic, acks: -1, messages })
+    },
+    async stop(): Promise<void> {
+      await producer.disconnect()
+    },
+  }
+}
+
+export type IdempotentProducer = ReturnType<typeof createIdempotentProducer>

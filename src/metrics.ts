@@ -1,0 +1,132 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { DLQ_REASONS } from './errors.ts'
+
+/** Outcome states of a file, as published on the result topic. */
+export const FILE_STATES = ['SUCCESS', 'SKIPPED', 'FAILED'] as const
+/** Import API endpoints the bridge calls. */
+export const API_ENDPOINTS = ['submit', 'status'] as const
+
+/**
+ * Creates the bridge's own Prometheus registry (not the global one) with every metric and the
+ * Node.js process metrics. Label values come from closed sets; known combinations are zeroed so
+ * dashboards see series from the start.
+ *
+ * @returns the registry and typed metric handles
+ */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+
+  const eventsConsumed = new Counter({
+    name: 'bridge_events_consumed_total',
+    help: 'File-created records consumed from the input topic.',
+    registers,
+  })
+  const eventsInvalid = new Counter({
+    name: 'bridge_events_invalid_total',
+    help: 'Records that could not be decoded or validated, sent to the DLQ, by reason code.',
+    labelNames: ['reason'] as const,
+    registers,
+  })
+  const dlqRecords = new Counter({
+    name: 'bridge_dlq_records_total',
+    help: 'Records published to the DLQ topic.',
+    registers,
+  })
+  const batchesSubmitted = new Counter({
+    name: 'bridge_batches_submitted_total',
+    help: 'Batches submitted to the import API as import jobs.',
+    registers,
+  })
+  const batchFiles = new Histogram({
+    name: 'bridge_batch_size_files',
+    help: 'Files per submitted batch.',
+    buckets: [1, 5, 10, 25, 50, 100, 200, 500, 1000],
+    registers,
+  })
+  const batchBytes = new Histogram({
+    name: 'bridge_batch_size_bytes',
+    help: 'JSON request body size of submitted batches, in bytes.',
+    buckets: [1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6],
+    registers,
+  })
+  const apiRequests = new Counter({
+    name: 'bridge_api_requests_total',
+    help: 'Requests to the Livingdocs import API by endpoint and HTTP status (0 = no response).',
+    labelNames: ['endpoint', 'status'] as const,
+    registers,
+  })
+  const apiRequestDuration = new Histogram({
+    name: 'bridge_api_request_duration_seconds',
+    help: 'Duration of Livingdocs import API requests, including retries, in seconds.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  })
+  const jobsInFlight = new Gauge({
+    name: 'bridge_jobs_in_flight',
+    help: 'Import jobs submitted and not yet finished.',
+    registers,
+  })
+  const jobDuration = new Histogram({
+    name: 'bridge_job_duration_seconds',
+    help: 'Time from job submission to its finished status, in seconds, by job state.',
+    labelNames: ['state'] as const,
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
+    registers,
+  })
+  const files = new Counter({
+    name: 'bridge_files_total',
+    help: 'Result events published, by outcome state.',
+    labelNames: ['state'] as const,
+    registers,
+  })
+  const filesInFlight = new Gauge({
+    name: 'bridge_files_in_flight',
+    help: 'Consumed records not yet settled (buffered, submitted or publishing).',
+    registers,
+  })
+  const webhooksReceived = new Counter({
+    name: 'bridge_webhooks_received_total',
+    help: 'Import job webhooks received, by outcome (known job, unknown job, invalid body).',
+    labelNames: ['outcome'] as const,
+    registers,
+  })
+  const offsetsCommitted = new Counter({
+    name: 'bridge_offset_commits_total',
+    help: 'Offset commits sent to the consumer group coordinator.',
+    registers,
+  })
+  const eventToResult = new Histogram({
+    name: 'bridge_event_to_result_seconds',
+    help: 'Time from consuming a record to publishing its result event, in seconds.',
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers,
+  })
+
+  for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
+  for (const state of FILE_STATES) files.inc({ state }, 0)
+  for (const outcome of ['accepted', 'unknown_job', 'invalid']) webhooksReceived.inc({ outcome }, 0)
+
+  return {
+    registry,
+    eventsConsumed,
+    eventsInvalid,
+    dlqRecords,
+    batchesSubmitted,
+    batchFiles,
+    batchBytes,
+    apiRequests,
+    apiRequestDuration,
+    jobsInFlight,
+    jobDuration,
+    files,
+    filesInFlight,
+    webhooksReceived,
+    offsetsCommitted,
+    eventToResult,
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

@@ -1,0 +1,54 @@
+import type { PendingFile } from '../batcher/batcher.ts'
+import type { FileOutcome } from '../import/import-client.ts'
+
+/** The result event published per file (schemas/file-import-result.avsc). Times are epoch ms. */
+export interface FileImportResult {
+  systemName: string
+  externalId: string
+  state: 'SUCCESS' | 'SKIPPED' | 'FAILED'
+  mediaId: string | null
+  reason: string | null
+  importJobId: string | null
+  sourceTopic: string
+  sourcePartition: number
+  sourceOffset: number
+  eventTime: number
+  completedAt: number
+}
+
+/**
+ * Builds the result event of one file from its import outcome (pure).
+ * `imported` -> SUCCESS, `skipped` -> SKIPPED (with the existing entry's mediaId, [GIT]), `failed` -> FAILED.
+ *
+ * @param file the consumed event and its source position
+ * @param outcome the per-file outcome from the job status, or `{reason}` when the bridge itself
+ *   decided the file failed (job failed, lost, or rejected)
+ * @param importJobId the Livingdocs job id, or null when the file never reached a job
+ * @param completedAt epoch ms
+ */
+export function buildResultEvent(
+  file: PendingFile,
+  outcome: FileOutcome | { state: 'failed'; reason: string; mediaId?: undefined },
+  importJobId: string | null,
+  completedAt: number,
+): FileImportResult {
+  const state = outcome.state === 'imported' ? 'SUCCESS' : outcome.state === 'skipped' ? 'SKIPPED' : 'FAILED'
+  return {
+    systemName: file.event.systemName,
+    externalId: file.event.externalId,
+    state,
+    mediaId: outcome.mediaId ?? null,
+    reason: outcome.reason ?? (state === 'FAILED' ? 'unknown' : null),
+    importJobId,
+    sourceTopic: file.position.topic,
+    sourcePartition: file.position.partition,
+    sourceOffset: Number(file.position.offset),
+    eventTime: file.event.occurredAt,
+    completedAt,
+  }
+}
+
+/** Message key of a result event: `systemName:externalId`, so results of one file share a partition. */
+export function resultKey(result: Pick<FileImportResult, 'systemName' | 'externalId'>): string {
+  return `${result.systemName}:${result.externalId}`
+}

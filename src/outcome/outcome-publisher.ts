@@ -1,0 +1,180 @@
+import pRetry from 'p-retry'
+import type { DecodeFailure } from '../events/decode.ts'
+import type { SchemaCodec } from '../events/registry.ts'
+import type { SettledJob } from '../jobs/job-tracker.ts'
+import type { ConsumedRecord } from '../kafka/consumer.ts'
+import type { RecordPosition } from '../kafka/offset-tracker.ts'
+import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
+import type { Logger } from '../logging.ts'
+import type { Metrics } from '../metrics.ts'
+import { buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'
+
+/** DLQ header names; values are UTF-8 strings. The original key, value and headers are kept. */
+export const DLQ_HEADERS = {
+  reason: 'dlq.reason',
+  message: 'dlq.message',
+  topic: 'dlq.source.topic',
+  partition: 'dlq.source.partition',
+  offset: 'dlq.source.offset',
+  timestamp: 'dlq.source.timestamp',
+  failedAt: 'dlq.failed.at',
+} as const
+
+/** Options of the {@link OutcomePublisher}. */
+export interface OutcomePublisherOptions {
+  resultTopic: string
+  dlqTopic: string
+  /** Registry id of schemas/file-import-result.avsc under `<resultTopic>-value`. */
+  resultSchemaId: number
+}
+
+/**
+ * Publishes one result event per file of a settled job, and DLQ records for unusable input, then
+ * reports the source positions as settled (so their offsets may be committed). Sends are retried with
+ * exponential backoff until they succeed or the publisher is closed: a result is never dropped.
+ */
+export class OutcomePublisher {
+  readonly #options: OutcomePublisherOptions
+  readonly #producer: IdempotentProducer
+  readonly #codec: SchemaCodec
+  readonly #metrics: Metrics
+  readonly #logger: Logger
+  readonly #onSettled: (positions: RecordPosition[]) => void
+  readonly #pending = new Set<Promise<void>>()
+  readonly #abort = new AbortController()
+
+  constructor(
+    options: OutcomePublisherOptions,
+    deps: {
+      producer: IdempotentProducer
+      codec: SchemaCodec
+      metrics: Metrics
+      logger: Logger
+      onSettled: (positions: RecordPosition[]) => void
+    },
+  ) {
+    this.#options = options
+    this.#producer = deps.producer
+    this.#codec = deps.codec
+    this.#metrics = deps.metrics
+    this.#logger = deps.logger.child({ component: 'outcome-publisher' })
+    this.#onSettled = deps.onSettled
+  }
+
+  /** Sends not yet acknowledged. */
+  get pending(): number {
+    return this.#pending.size
+  }
+
+  /** Publishes the result events of `job` (in the background; see {@link drain}). */
+  publishJob(job: SettledJob): void {
+    const completedAt = Date.now()
+    const results = job.outcomes.map(({ file, outcome }) => ({
+      file,
+      result: buildResultEvent(file, outcome, job.jobId, completedAt),
+    }))
+    this.#track(async () => {
+      const messages: OutgoingMessage[] = []
+      for (const { file, result } of results) {
+        messages.push({
+          key: resultKey(result),
+          value: await this.#codec.encode(this.#options.resultSchemaId, result),
+          headers: file.headers ?? {},
+        })
+      }
+      await this.#send(this.#options.resultTopic, messages, { jobId: job.jobId, batchId: job.batch.id })
+      const now = Date.now()
+      for (const { file, result } of results) {
+        this.#metrics.files.inc({ state: result.state })
+        this.#metrics.eventToResult.observe((now - file.consumedAt) / 1000)
+      }
+      this.#onSettled(results.map((r) => r.file.position))
+    })
+  }
+
+  /** Sends `record` unchanged to the DLQ with the reason and its source position in headers. */
+  publishDlq(record: ConsumedRecord, failure: DecodeFailure): void {
+    this.#metrics.eventsInvalid.inc({ reason: failure.reason })
+    this.#logger.warn(
+      {
+        reason: failure.reason,
+        detail: failure.message,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      },
+      'record sent to the DLQ',
+    )
+    this.#track(async () => {
+      await this.#send(
+        this.#options.dlqTopic,
+        [
+          {
+            key: record.key,
+            value: record.value ?? Buffer.alloc(0),
+            headers: {
+              ...record.headers,
+              [DLQ_HEADERS.reason]: failure.reason,
+              [DLQ_HEADERS.message]: failure.message.slice(0, 1000),
+              [DLQ_HEADERS.topic]: record.topic,
+              [DLQ_HEADERS.partition]: String(record.partition),
+              [DLQ_HEADERS.offset]: record.offset,
+              [DLQ_HEADERS.timestamp]: String(record.timestamp),
+              [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+            },
+          },
+        ],
+        { reason: failure.reason },
+      )
+      this.#metrics.dlqRecords.inc()
+      this.#onSettled([{ topic: record.topic, partition: record.partition, offset: record.offset }])
+    })
+  }
+
+  /** Waits for every send in progress, at most `timeoutMs`. @returns true when all finished */
+  async drain(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs)
+    })
+    const all = (async () => {
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+      return true as const
+    })()
+    const done = await Promise.race([all, timeout])
+    clearTimeout(timer)
+    return done
+  }
+
+  /** Stops retrying sends in progress (their records stay uncommitted and are consumed again). */
+  close(): void {
+    this.#abort.abort()
+  }
+
+  #track(work: () => Promise<void>): void {
+    const promise = work()
+      .catch((err: unknown) => {
+        if (!this.#abort.signal.aborted) this.#logger.error({ err }, 'publishing failed permanently')
+      })
+      .finally(() => this.#pending.delete(promise))
+    this.#pending.add(promise)
+  }
+
+  async #send(topic: string, messages: OutgoingMessage[], context: Record<string, unknown>): Promise<void> {
+    await pRetry(() => this.#producer.send(topic, messages), {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: 500,
+      maxTimeout: 30_000,
+      randomize: true,
+      signal: this.#abort.signal,
+      onFailedAttempt: ({ error, attemptNumber, retryDelay }) => {
+        this.#logger.warn(
+          { err: error, topic, attemptNumber, retryDelay, ...context },
+          'publish failed; retrying',
+        )
+      },
+    })
+  }
+}
+
+export type { FileImportResult }
