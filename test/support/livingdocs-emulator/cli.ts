@@ -1,0 +1,254 @@
+// Command line entry: `npm run emulator -- --port 9090 --token secret` (see --help).
+import { parseArgs } from 'node:util'
+import type { StartLivingdocsEmulatorOptions } from './server.ts'
+import { startLivingdocsEmulator } from './server.ts'
+import type { EmulatorFaults, EmulatorLogger, EmulatorVariants, MediaTypeConfig } from './types.ts'
+import { WRITE_SCOPE } from './types.ts'
+
+/** The --help text. */
+export const HELP = `Livingdocs file import API emulator (see test/support/livingdocs-emulator/README.md)
+
+Usage: node test/support/livingdocs-emulator/cli.ts [options]
+       npm run emulator -- [options]
+
+Options:
+  --host <host>              listen address (default 127.0.0.1)
+  --port <n>                 port, 0 = random (default 9090)
+  --token <token>            bearer token with scope public-api:write (default emulator-token)
+  --read-token <token>       an extra token with only public-api:read (its requests answer 403)
+  --api-version <v>          version printed in the example URL (default: newest accepted)
+  --removed-version <v>      answer 410 Gone for this version (repeatable)
+  --max-files <n>            most files per POST, more answers 400 (default 1000)
+  --file-concurrency <n>     files processed at once per job (default 8)
+  --job-duration-ms <ms>     extra time each job stays "started" (default 0)
+  --download-timeout-ms <ms> timeout of one file download (default 10000)
+  --media-types <json>       project config mediaTypes, e.g. '{"file":{"metadata":{"title":{"required":true}}}}'
+  --latency-ms <ms>          same as --fault latency-ms=<ms>
+  --fail-rate <0..1>         same as --fault file-fail-rate=<p>
+  --variant <name=value>     repeatable:
+                               per-file-state=imported|success   per-file value of an imported file
+                               per-file-key=state|status         per-file key
+                               unknown-job=lost|404              status answer for an unknown job id
+  --fault <name[=value]>     repeatable:
+                               latency-ms=<ms>                   delay before every response
+                               rate-limit-429=<n>                next n requests answer 429 Usage Limit Exceeded
+                               rate-limit-429-probability=<p>    each request answers 429 with probability p
+                               server-error=<n>                  next n requests answer 5xx
+                               server-error-probability=<p>      each request answers 5xx with probability p
+                               server-error-status=<s[,s..]>     5xx status(es) to cycle through (default 503)
+                               retry-after=<s>                   Retry-After header on 429/5xx faults
+                               drop-webhooks[=true|false]        never send job webhooks
+                               duplicate-webhooks[=true|false]   send every job webhook twice
+                               stuck-jobs[=true|false]           jobs stay "started" forever
+                               fail-jobs[=true|false]            jobs end {finished:true,state:"failed"}
+                               quota=<files per day>             plan quota, then 429 Usage Limit Exceeded
+                               file-fail-rate=<p>                each file fails "Could not upload file" with probability p
+  --verbose                  log job events (webhook errors are always logged to stderr)
+  -h, --help                 show this help
+`
+
+const VARIANT_FLAGS: Record<string, keyof EmulatorVariants> = {
+  'per-file-state': 'perFileSuccessValue',
+  'per-file-key': 'perFileStateKey',
+  'unknown-job': 'unknownJob',
+}
+
+const num = (name: string, value: string): number => {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new Error(`${name} needs a non-negative number, got "${value}"`)
+  return n
+}
+
+const bool = (name: string, value: string | undefined): boolean => {
+  if (value === undefined || value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new Error(`${name} needs true or false, got "${value}"`)
+}
+
+/** Applies `--fault name[=value]` entries to a faults patch. Data-driven: one entry per fault flag. */
+const FAULT_FLAGS: Record<
+  string,
+  (faults: Partial<EmulatorFaults>, value: string | undefined, name: string) => void
+> = {
+  'latency-ms': (f, v, n) => {
+    f.latencyMs = num(n, v ?? '')
+  },
+  'rate-limit-429': (f, v, n) => {
+    f.rateLimit429 = { ...f.rateLimit429, count: num(n, v ?? '') }
+  },
+  'rate-limit-429-probability': (f, v, n) => {
+    f.rateLimit429 = { ...f.rateLimit429, probability: num(n, v ?? '') }
+  },
+  'server-error': (f, v, n) => {
+    f.serverError5xx = { ...f.serverError5xx, count: num(n, v ?? '') }
+  },
+  'server-error-probability': (f, v, n) => {
+    f.serverError5xx = { ...f.serverError5xx, probability: num(n, v ?? '') }
+  },
+  'server-error-status': (f, v, n) => {
+    f.serverError5xx = { ...f.serverError5xx, status: (v ?? '').split(',').map((s) => num(n, s)) }
+  },
+  'retry-after': () => {
+    // applied after all flags, see parseCliArgs
+  },
+  'drop-webhooks': (f, v, n) => {
+    f.dropWebhooks = bool(n, v)
+  },
+  'duplicate-webhooks': (f, v, n) => {
+    f.duplicateWebhooks = bool(n, v)
+  },
+  'stuck-jobs': (f, v, n) => {
+    f.stuckJobs = bool(n, v)
+  },
+  'fail-jobs': (f, v, n) => {
+    f.failJobs = bool(n, v)
+  },
+  quota: (f, v, n) => {
+    f.quota = { filesPerDay: num(n, v ?? '') }
+  },
+  'file-fail-rate': (f, v, n) => {
+    f.fileFailureRate = num(n, v ?? '')
+  },
+}
+
+const splitPair = (entry: string): [string, string | undefined] => {
+  const at = entry.indexOf('=')
+  return at === -1 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)]
+}
+
+/**
+ * Parses CLI arguments into start options.
+ * @returns `{ help: true }` for --help, else the options and whether to log verbosely
+ * @throws Error on an unknown option, fault or variant, or a bad value
+ */
+export const parseCliArgs = (
+  args: string[],
+): { help: true } | { help: false; options: StartLivingdocsEmulatorOptions; verbose: boolean } => {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '9090' },
+      token: { type: 'string', default: 'emulator-token' },
+      'read-token': { type: 'string' },
+      'api-version': { type: 'string' },
+      'removed-version': { type: 'string', multiple: true },
+      'max-files': { type: 'string' },
+      'file-concurrency': { type: 'string' },
+      'job-duration-ms': { type: 'string' },
+      'download-timeout-ms': { type: 'string' },
+      'media-types': { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'fail-rate': { type: 'string' },
+      variant: { type: 'string', multiple: true },
+      fault: { type: 'string', multiple: true },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help) return { help: true }
+  const faults: Partial<EmulatorFaults> = {}
+  const faultEntries = [...(values.fault ?? [])]
+  if (values['latency-ms'] !== undefined) faultEntries.unshift(`latency-ms=${values['latency-ms']}`)
+  if (values['fail-rate'] !== undefined) faultEntries.unshift(`file-fail-rate=${values['fail-rate']}`)
+  let retryAfter: number | undefined
+  for (const entry of faultEntries) {
+    const [name, value] = splitPair(entry)
+    const apply = FAULT_FLAGS[name]
+    if (!apply) throw new Error(`unknown fault "${name}"; known: ${Object.keys(FAULT_FLAGS).join(', ')}`)
+    apply(faults, value, name)
+    if (name === 'retry-after') retryAfter = num(name, value ?? '')
+  }
+  if (retryAfter !== undefined) {
+    if (faults.rateLimit429) faults.rateLimit429.retryAfterSeconds = retryAfter
+    if (faults.serverError5xx) faults.serverError5xx.retryAfterSeconds = retryAfter
+  }
+  const variants: Partial<EmulatorVariants> = {}
+  for (const entry of values.variant ?? []) {
+    const [name, value] = splitPair(entry)
+    const key = VARIANT_FLAGS[name]
+    if (!key) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANT_FLAGS).join(', ')}`)
+    ;(variants as Record<string, string | undefined>)[key] = value
+  }
+  const tokens: Record<string, string[]> = { [values.token]: [WRITE_SCOPE] }
+  if (values['read-token']) tokens[values['read-token']] = ['public-api:read']
+  const options: StartLivingdocsEmulatorOptions = {
+    host: values.host,
+    port: num('--port', values.port),
+    token: values.token,
+    tokens,
+    faults,
+    variants,
+  }
+  if (values['api-version']) options.apiVersion = values['api-version']
+  if (values['removed-version']) options.removedVersions = values['removed-version']
+  if (values['max-files']) options.maxFilesPerRequest = num('--max-files', values['max-files'])
+  if (values['file-concurrency'])
+    options.fileConcurrency = num('--file-concurrency', values['file-concurrency'])
+  if (values['job-duration-ms']) options.jobDurationMs = num('--job-duration-ms', values['job-duration-ms'])
+  if (values['download-timeout-ms']) {
+    options.downloadTimeoutMs = num('--download-timeout-ms', values['download-timeout-ms'])
+  }
+  if (values['media-types']) {
+    options.mediaTypes = JSON.parse(values['media-types']) as Record<string, MediaTypeConfig>
+  }
+  return { help: false, options, verbose: values.verbose }
+}
+
+const stderrLogger = (verbose: boolean): EmulatorLogger => ({
+  info: (obj, msg) => {
+    if (verbose) process.stderr.write(`${JSON.stringify({ level: 'info', msg, ...obj })}\n`)
+  },
+  warn: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`),
+})
+
+const main = async (): Promise<void> => {
+  let parsed: ReturnType<typeof parseCliArgs>
+  try {
+    parsed = parseCliArgs(process.argv.slice(2))
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP}`)
+    process.exitCode = 2
+    return
+  }
+  if (parsed.help) {
+    process.stdout.write(HELP)
+    return
+  }
+  let emulator: Awaited<ReturnType<typeof startLivingdocsEmulator>>
+  try {
+    emulator = await startLivingdocsEmulator({ ...parsed.options, logger: stderrLogger(parsed.verbose) })
+  } catch (error) {
+    process.stderr.write(`cannot start: ${(error as Error).message}\n`)
+    process.exitCode = 1
+    return
+  }
+  const scopes = parsed.options.tokens?.[emulator.token] ?? []
+  process.stdout.write(
+    [
+      `Livingdocs emulator listening on ${emulator.url}`,
+      `token: ${emulator.token} (scopes: ${scopes.join(', ')})`,
+      `import: POST ${emulator.url}/api/${emulator.apiVersion}/import/files`,
+      `status: GET ${emulator.url}/api/${emulator.apiVersion}/import/files/status?id=<jobId>`,
+      '',
+    ].join('\n'),
+  )
+  const stop = (signal: string) => {
+    process.stdout.write(`${signal}: stopping\n`)
+    emulator.close().then(
+      () => {
+        process.exitCode = 0
+      },
+      (error: unknown) => {
+        process.stderr.write(`close failed: ${String(error)}\n`)
+        process.exitCode = 1
+      },
+    )
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+}
+
+if (import.meta.main) await main()

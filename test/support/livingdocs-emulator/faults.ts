@@ -1,0 +1,116 @@
+// Request-level faults, data-driven: each entry of REQUEST_FAULTS names a key of EmulatorFaults and how to
+// answer when it triggers. To add one: add its config type and key to EmulatorFaults (types.ts), then an
+// entry here. Job-level faults (stuckJobs, failJobs, dropWebhooks, duplicateWebhooks, fileFailureRate) are
+// read by the job runner (core.ts); `quota` by the import handler (app.ts).
+import type {
+  EmulatorEndpoint,
+  EmulatorFaults,
+  RateLimitFault,
+  RequestFault,
+  ServerErrorFault,
+} from './types.ts'
+
+/** The generic error body. [GS][OA] §6 */
+export type ErrorBody = { status: number; error: string; error_details: Record<string, unknown> }
+
+/** An HTTP answer chosen by a fault. */
+export type FaultAnswer = { status: number; body: ErrorBody; headers?: Record<string, string> }
+
+/** Reason phrases used in error bodies. */
+export const REASON_PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Usage Limit Exceeded',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+}
+
+/** Builds `{status, error, error_details}`. [GS] §6 */
+export const errorBody = (status: number, details: Record<string, unknown>): ErrorBody => ({
+  status,
+  error: REASON_PHRASES[status] ?? 'Error',
+  error_details: details,
+})
+
+type RequestFaultKey = 'rateLimit429' | 'serverError5xx'
+
+type RequestFaultSpec<K extends RequestFaultKey> = {
+  key: K
+  answer: (fault: NonNullable<EmulatorFaults[K]>, hit: number) => FaultAnswer
+}
+
+const retryAfter = (fault: RequestFault): Record<string, string> | undefined =>
+  fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : undefined
+
+const rateLimit: RequestFaultSpec<'rateLimit429'> = {
+  key: 'rateLimit429',
+  // [F][OA] §5: 429 "Usage Limit Exceeded" with error_details.message (the example is an object).
+  answer: (fault: RateLimitFault) => {
+    const headers = retryAfter(fault)
+    return {
+      status: 429,
+      body: errorBody(429, { message: fault.message ?? 'Usage limit exceeded (emulated rate limit).' }),
+      ...(headers ? { headers } : {}),
+    }
+  },
+}
+
+const serverError: RequestFaultSpec<'serverError5xx'> = {
+  key: 'serverError5xx',
+  answer: (fault: ServerErrorFault, hit: number) => {
+    const statuses = Array.isArray(fault.status) ? fault.status : [fault.status ?? 503]
+    const status = statuses[hit % statuses.length] ?? 503
+    const headers = retryAfter(fault)
+    return {
+      status,
+      body: errorBody(status, { message: 'Emulated server error.' }),
+      ...(headers ? { headers } : {}),
+    }
+  },
+}
+
+/** Request faults in the order they are checked. */
+export const REQUEST_FAULTS = [rateLimit, serverError] as const
+
+/**
+ * Decides whether a request fault triggers for this request, consuming one `count` when it does.
+ * Mutates `fault.count`. `hits` counts earlier triggers (for status cycling).
+ */
+const triggers = (fault: RequestFault, endpoint: EmulatorEndpoint, random: () => number): boolean => {
+  if (fault.endpoints && !fault.endpoints.includes(endpoint)) return false
+  if (fault.count !== undefined) {
+    if (fault.count <= 0) return false
+    fault.count--
+    return true
+  }
+  return fault.probability !== undefined && random() < fault.probability
+}
+
+/**
+ * Checks the request faults for one request to `endpoint`.
+ * @param faults the live faults (counts are consumed)
+ * @param hits per-fault trigger counters (mutated)
+ * @returns the answer to send, or undefined to handle the request normally
+ */
+export const checkRequestFaults = (
+  faults: EmulatorFaults,
+  endpoint: EmulatorEndpoint,
+  hits: Record<string, number>,
+  random: () => number,
+): FaultAnswer | undefined => {
+  for (const spec of REQUEST_FAULTS) {
+    const fault = faults[spec.key]
+    if (!fault || !triggers(fault, endpoint, random)) continue
+    const hit = hits[spec.key] ?? 0
+    hits[spec.key] = hit + 1
+    return (spec.answer as (f: typeof fault, hit: number) => FaultAnswer)(fault, hit)
+  }
+  return undefined
+}

@@ -1,0 +1,95 @@
+// The emulator CLI: argument parsing and a real process.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { parseCliArgs } from '../../support/livingdocs-emulator/cli.ts'
+import { apiClient, fileEntry, startFileServer, waitFor } from './helpers.ts'
+
+const cliPath = fileURLToPath(new URL('../../support/livingdocs-emulator/cli.ts', import.meta.url))
+
+describe('parseCliArgs', () => {
+  it('maps options, faults and variants', () => {
+    const parsed = parseCliArgs([
+      '--port',
+      '0',
+      '--token',
+      'secret',
+      '--read-token',
+      'ro',
+      '--latency-ms',
+      '25',
+      '--fail-rate',
+      '0.5',
+      '--variant',
+      'per-file-state=success',
+      '--variant',
+      'unknown-job=404',
+      '--fault',
+      'server-error=2',
+      '--fault',
+      'server-error-status=500,502',
+      '--fault',
+      'retry-after=4',
+      '--fault',
+      'stuck-jobs',
+      '--fault',
+      'quota=100',
+    ])
+    if (parsed.help) throw new Error('unexpected help')
+    expect(parsed.options).toMatchObject({
+      port: 0,
+      token: 'secret',
+      tokens: { secret: ['public-api:write'], ro: ['public-api:read'] },
+      variants: { perFileSuccessValue: 'success', unknownJob: '404' },
+      faults: {
+        latencyMs: 25,
+        fileFailureRate: 0.5,
+        serverError5xx: { count: 2, status: [500, 502], retryAfterSeconds: 4 },
+        stuckJobs: true,
+        quota: { filesPerDay: 100 },
+      },
+    })
+  })
+
+  it('rejects unknown faults, variants and bad numbers', () => {
+    expect(() => parseCliArgs(['--fault', 'nope'])).toThrow(/unknown fault "nope"/)
+    expect(() => parseCliArgs(['--variant', 'nope=1'])).toThrow(/unknown variant "nope"/)
+    expect(() => parseCliArgs(['--latency-ms', 'soon'])).toThrow(/latency-ms/)
+    expect(() => parseCliArgs(['--bogus'])).toThrow()
+    expect(parseCliArgs(['--help'])).toEqual({ help: true })
+  })
+})
+
+describe('cli process', () => {
+  it('prints the base URL and token scope, serves requests and stops on SIGTERM', async () => {
+    const files = await startFileServer()
+    onTestFinished(() => files.close())
+    const child = spawn(
+      process.execPath,
+      [cliPath, '--port', '0', '--token', 'secret', '--variant', 'per-file-key=status'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+    })
+    const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], {
+      timeoutMs: 10_000,
+      what: 'cli start',
+    })
+    expect(out).toContain('token: secret (scopes: public-api:write)')
+    const api = apiClient({ url, token: 'secret', apiVersion: '2026-11' } as Parameters<typeof apiClient>[0])
+    const done = await api.waitFinished(
+      await api.start({ systemName: 'arc', files: [fileEntry('c', files.put('c.pdf', 'c'))] }),
+    )
+    expect((done.files as Record<string, unknown>[])[0]).toMatchObject({ status: 'imported' })
+    expect((await api.post({ systemName: 'arc', files: [] }, { token: 'wrong' })).status).toBe(401)
+    child.kill('SIGTERM')
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(0)
+  }, 20_000)
+})

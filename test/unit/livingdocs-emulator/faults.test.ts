@@ -1,0 +1,176 @@
+// Switchable faults ([F][OA] §5 for 429, [GS] §6 for error bodies, §9 for the rest).
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
+import { startLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
+import { apiClient, fileEntry, startFileServer, startWebhookReceiver, waitFor } from './helpers.ts'
+
+let files: Awaited<ReturnType<typeof startFileServer>>
+let hooks: Awaited<ReturnType<typeof startWebhookReceiver>>
+let emu: RunningLivingdocsEmulator
+let api: ReturnType<typeof apiClient>
+let url: string
+
+beforeAll(async () => {
+  files = await startFileServer()
+  hooks = await startWebhookReceiver()
+  url = files.put('f.pdf', 'fault')
+  emu = await startLivingdocsEmulator()
+  api = apiClient(emu)
+})
+afterEach(async () => {
+  await emu.reset()
+  hooks.received.length = 0
+})
+afterAll(async () => {
+  await emu.close()
+  await files.close()
+  await hooks.close()
+})
+
+const batch = (n = 1, extra: Record<string, unknown> = {}) => ({
+  systemName: 'arc',
+  files: Array.from({ length: n }, (_, i) => fileEntry(`f${i}`, url)),
+  ...extra,
+})
+
+describe('rateLimit429', () => {
+  it('answers the next N requests with the documented 429 body, then recovers', async () => {
+    emu.setFaults({ rateLimit429: { count: 2, retryAfterSeconds: 3 } })
+    const first = await api.post(batch())
+    expect(first.status).toBe(429)
+    expect(first.body).toEqual({
+      status: 429,
+      error: 'Usage Limit Exceeded',
+      error_details: { message: expect.any(String) },
+    })
+    expect(first.headers['retry-after']).toBe('3')
+    expect((await api.status('x')).status).toBe(429)
+    expect((await api.post(batch())).status).toBe(200)
+    expect(emu.getFaults().rateLimit429?.count).toBe(0)
+    expect(emu.stats().requests['POST /import/files']).toEqual({ 429: 1, 200: 1 })
+  })
+
+  it('can be limited to one endpoint and answer with a probability', async () => {
+    const local = await startLivingdocsEmulator({
+      random: () => 0.3,
+      faults: { rateLimit429: { probability: 0.5, endpoints: ['status'], message: 'slow down' } },
+    })
+    onTestFinished(() => local.close())
+    const localApi = apiClient(local)
+    expect((await localApi.post(batch())).status).toBe(200)
+    const res = await localApi.status('x')
+    expect(res.status).toBe(429)
+    expect(res.body.error_details).toEqual({ message: 'slow down' })
+    local.setFaults({ rateLimit429: { probability: 0.2 } })
+    expect((await localApi.status('x')).status).toBe(200)
+  })
+})
+
+describe('serverError5xx', () => {
+  it('cycles through the given statuses for the next N requests, with Retry-After', async () => {
+    emu.setFaults({ serverError5xx: { count: 3, status: [500, 502, 503], retryAfterSeconds: 1 } })
+    const answers = [await api.post(batch()), await api.post(batch()), await api.status('x')]
+    expect(answers.map((a) => a.status)).toEqual([500, 502, 503])
+    expect(answers[0]?.body).toEqual({
+      status: 500,
+      error: 'Internal Server Error',
+      error_details: { message: 'Emulated server error.' },
+    })
+    expect(answers[2]?.body).toMatchObject({ status: 503, error: 'Service Unavailable' })
+    expect(answers.every((a) => a.headers['retry-after'] === '1')).toBe(true)
+    expect((await api.post(batch())).status).toBe(200)
+    expect(emu.stats().jobsCreated).toBe(1)
+  })
+})
+
+describe('job faults', () => {
+  it('stuckJobs: the job stays started and sends no webhook', async () => {
+    emu.setFaults({ stuckJobs: true })
+    const id = await api.start(batch(1, { webhook: hooks.url }))
+    emu.setFaults({ stuckJobs: false })
+    // a later job finishes; the stuck one is still started
+    const later = await api.start(batch(1, { webhook: hooks.url }))
+    await api.waitFinished(later)
+    await waitFor(() => hooks.received.length === 1, { what: 'webhook of the later job' })
+    const res = await api.status(id)
+    expect(res.body).toMatchObject({ finished: false, state: 'started', id })
+    expect(emu.getJob(id)?.fault).toBe('stuck')
+    expect(hooks.received[0]?.body).toMatchObject({ id: later })
+    expect(emu.getMedia('arc', 'f0')).toBeDefined()
+  })
+
+  it('failJobs: the job ends failed without files; the webhook says failed', async () => {
+    emu.setFaults({ failJobs: true })
+    const id = await api.start(batch(2, { webhook: hooks.url, context: { c: 1 } }))
+    const done = await api.waitFinished(id)
+    expect(done).toEqual({ finished: true, state: 'failed', id })
+    await waitFor(() => hooks.received.length === 1, { what: 'webhook' })
+    expect(hooks.received[0]?.body).toEqual({
+      id,
+      source: 'livingdocs-file-import',
+      state: 'failed',
+      overview: { total: 2, details: { imported: 0, skipped: 0, failed: 2 } },
+      context: { c: 1 },
+    })
+    expect(emu.getMedia('arc', 'f0')).toBeUndefined()
+  })
+
+  it('fileFailureRate: files fail with the documented reason', async () => {
+    emu.setFaults({ fileFailureRate: 1 })
+    const done = await api.waitFinished(await api.start(batch(2)))
+    expect(done.state).toBe('success')
+    for (const f of done.files as { state: string; reason: string }[]) {
+      expect(f).toMatchObject({ state: 'failed', reason: 'Could not upload file: emulated failure' })
+    }
+  })
+})
+
+describe('webhook faults', () => {
+  it('dropWebhooks: no webhook is sent', async () => {
+    emu.setFaults({ dropWebhooks: true })
+    const id = await api.start(batch(1, { webhook: hooks.url }))
+    await api.waitFinished(id)
+    await waitFor(() => emu.stats().webhooksDropped === 1, { what: 'drop count' })
+    expect(emu.stats().webhooksSent).toBe(0)
+    expect(hooks.received).toHaveLength(0)
+  })
+
+  it('duplicateWebhooks: the same body arrives twice', async () => {
+    emu.setFaults({ duplicateWebhooks: true })
+    const id = await api.start(batch(1, { webhook: hooks.url }))
+    await waitFor(() => hooks.received.length === 2, { what: 'two webhooks' })
+    expect(hooks.received[0]?.body).toEqual(hooks.received[1]?.body)
+    expect(hooks.received[0]?.body).toMatchObject({ id })
+    expect(emu.stats().webhooksSent).toBe(2)
+  })
+})
+
+describe('latencyMs', () => {
+  it('delays every response', async () => {
+    emu.setFaults({ latencyMs: 150 })
+    const started = performance.now()
+    const res = await api.status('x')
+    expect(res.status).toBe(200)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+    emu.setFaults({ latencyMs: 0 })
+    const fast = performance.now()
+    await api.status('x')
+    expect(performance.now() - fast).toBeLessThan(140)
+  })
+})
+
+describe('quota', () => {
+  it('answers 429 Usage Limit Exceeded once the files per day are used up', async () => {
+    emu.setFaults({ quota: { filesPerDay: 3 } })
+    expect((await api.post(batch(2))).status).toBe(200)
+    const over = await api.post(batch(2))
+    expect(over.status).toBe(429)
+    expect(over.body).toMatchObject({ status: 429, error: 'Usage Limit Exceeded' })
+    expect((over.body.error_details as { message: string }).message).toBe(
+      'Your plan allows 3 file uploads per day. You have made 2 uploads in the last 24 hours and tried to upload 2 more.',
+    )
+    expect((await api.post(batch(1))).status).toBe(200)
+    expect((await api.post(batch(1))).status).toBe(429)
+    expect(emu.stats().jobsCreated).toBe(2)
+  })
+})

@@ -1,0 +1,195 @@
+// Auth, versions and request validation of the emulator ([F] §1, §3, §4, §5, §6).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
+import { startLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
+import { apiClient, fileEntry } from './helpers.ts'
+
+let emu: RunningLivingdocsEmulator
+let api: ReturnType<typeof apiClient>
+const valid = { systemName: 'archive', files: [fileEntry('a', 'http://127.0.0.1:1/a.pdf')] }
+
+beforeAll(async () => {
+  emu = await startLivingdocsEmulator({
+    tokens: { writer: ['public-api:write'], reader: ['public-api:read'] },
+    removedVersions: ['2025-05'],
+    maxFilesPerRequest: 3,
+    bodyLimitBytes: 64 * 1024,
+  })
+  api = apiClient(emu)
+})
+afterAll(() => emu.close())
+
+describe('authentication [GS] §3, §6', () => {
+  it('answers 401 without a token, on both endpoints', async () => {
+    const post = await api.post(valid, { token: null })
+    expect(post.status).toBe(401)
+    expect(post.body).toMatchObject({ status: 401, error: 'Unauthorized' })
+    expect(typeof (post.body.error_details as Record<string, unknown>).access_token).toBe('string')
+    const status = await api.status('x', { token: null })
+    expect(status.status).toBe(401)
+  })
+
+  it('answers 401 for an unknown token', async () => {
+    const res = await api.post(valid, { token: 'nope' })
+    expect(res.status).toBe(401)
+    expect(res.body).toEqual({
+      status: 401,
+      error: 'Unauthorized',
+      error_details: { access_token: 'The access token is invalid.' },
+    })
+  })
+
+  it('answers 403 for a token without public-api:write, on both endpoints', async () => {
+    const forbidden = {
+      status: 403,
+      error: 'Forbidden',
+      error_details: { access_token: 'The request requires higher privileges' },
+    }
+    expect(await api.post(valid, { token: 'reader' })).toMatchObject({ status: 403, body: forbidden })
+    expect(await api.status('x', { token: 'reader' })).toMatchObject({ status: 403, body: forbidden })
+  })
+
+  it('reports the first configured token', () => {
+    expect(emu.token).toBe('writer')
+  })
+})
+
+describe('versions [VER] §4', () => {
+  it.each(['v1', 'beta', '2025-03', '2026-11'])('accepts %s', async (version) => {
+    const res = await apiClient(emu, version).post(valid)
+    expect(res.status).toBe(200)
+    expect(res.body.id).toMatch(/^[a-z0-9]{5,10}$/)
+  })
+
+  it.each(['2024-01', '2025-05'])('answers 410 Gone for the removed version %s', async (version) => {
+    const res = await apiClient(emu, version).post(valid)
+    expect(res.status).toBe(410)
+    expect(res.body).toMatchObject({ status: 410, error: 'Gone' })
+    expect((res.body.error_details as { message: string }).message).toContain(version)
+  })
+
+  it('answers the documented 404 body for an unknown version or path', async () => {
+    const unknownVersion = await apiClient(emu, '2099-01').post(valid)
+    expect(unknownVersion.status).toBe(404)
+    expect(unknownVersion.body).toEqual({
+      status: 404,
+      error: 'Not Found',
+      error_details: { url: '/api/2099-01/import/files' },
+    })
+    const unknownPath = await api.get(`${emu.url}/api/${emu.apiVersion}/foo?x=1`)
+    expect(unknownPath.body).toEqual({
+      status: 404,
+      error: 'Not Found',
+      error_details: { url: `/api/${emu.apiVersion}/foo` },
+    })
+  })
+
+  it('reports the newest accepted version by default', () => {
+    expect(emu.apiVersion).toBe('2026-11')
+  })
+})
+
+describe('POST validation [F] §1.1, §6', () => {
+  const badRequest = async (body: unknown) => {
+    const res = await api.post(body)
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ status: 400, error: 'Bad Request' })
+    return res.body.error_details as Record<string, string>
+  }
+
+  it('reports a missing systemName by JSON path', async () => {
+    expect(await badRequest({ files: valid.files })).toEqual({
+      systemName: 'Missing required property: systemName',
+    })
+  })
+
+  it('rejects an empty systemName', async () => {
+    expect(Object.keys(await badRequest({ ...valid, systemName: '' }))).toEqual(['systemName'])
+  })
+
+  it('rejects an empty or missing files array', async () => {
+    expect(await badRequest({ systemName: 'a', files: [] })).toEqual({
+      files: 'Must contain at least 1 item',
+    })
+    expect(await badRequest({ systemName: 'a' })).toEqual({ files: 'Missing required property: files' })
+  })
+
+  it('rejects a bad or non-http url at files.N.url', async () => {
+    const details = await badRequest({
+      systemName: 'a',
+      files: [
+        fileEntry('a', 'http://ok.example/a'),
+        fileEntry('b', 'not a url'),
+        fileEntry('c', 'ftp://x/y'),
+      ],
+    })
+    expect(details).toEqual({
+      'files.1.url': 'Must be an http or https uri',
+      'files.2.url': 'Must be an http or https uri',
+    })
+  })
+
+  it('reports missing per-file fields and a non-object metadata', async () => {
+    const details = await badRequest({ systemName: 'a', files: [{ url: 'http://x/a', metadata: 'no' }] })
+    expect(details).toEqual({
+      'files.0.id': 'Missing required property: id',
+      'files.0.fileName': 'Missing required property: fileName',
+      'files.0.metadata': 'Expected object, got string',
+    })
+  })
+
+  it('rejects a bad webhook uri', async () => {
+    expect(await badRequest({ ...valid, webhook: 'mailto:x@y' })).toEqual({
+      webhook: 'Must be an http or https uri',
+    })
+  })
+
+  it('accepts a context of exactly 8192 bytes and rejects 8193 bytes (UTF-8)', async () => {
+    // {"k":"…"} has 8 bytes of overhead; 'é' is 2 bytes in UTF-8
+    const ok = { k: 'é'.repeat(4092) }
+    expect(Buffer.byteLength(JSON.stringify(ok))).toBe(8192)
+    expect((await api.post({ ...valid, context: ok })).status).toBe(200)
+    const tooBig = { k: `${'é'.repeat(4092)}x` }
+    expect(await badRequest({ ...valid, context: tooBig })).toEqual({ context: 'Must be at most 8192 bytes' })
+  })
+
+  it('rejects more files than maxFilesPerRequest with 400 at files', async () => {
+    const files = ['a', 'b', 'c', 'd'].map((id) => fileEntry(id, 'http://x/a'))
+    expect(await badRequest({ systemName: 'a', files })).toEqual({ files: 'Must contain at most 3 items' })
+  })
+
+  it('answers 400 for invalid JSON and a non-object body', async () => {
+    expect(Object.keys(await badRequest('{"systemName":'))).toEqual(['body'])
+    expect(Object.keys(await badRequest([1, 2]))).toEqual(['body'])
+  })
+
+  it('answers 413 for a body over the limit', async () => {
+    const res = await api.post({ ...valid, padding: 'x'.repeat(70 * 1024) })
+    expect(res.status).toBe(413)
+    expect(res.body).toMatchObject({ status: 413, error: 'Payload Too Large' })
+  })
+
+  it('answers 400 for a status request without id', async () => {
+    const res = await api.get(`${api.base}/status`)
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({
+      status: 400,
+      error: 'Bad Request',
+      error_details: { id: 'Missing required property: id' },
+    })
+  })
+})
+
+describe('counters', () => {
+  it('counts requests per endpoint and status', async () => {
+    const before = emu.stats()
+    await api.post(valid, { token: null })
+    await api.status('nope')
+    const after = emu.stats()
+    const count = (s: typeof before, label: string, status: number) => s.requests[label]?.[status] ?? 0
+    expect(count(after, 'POST /import/files', 401)).toBe(count(before, 'POST /import/files', 401) + 1)
+    expect(count(after, 'GET /import/files/status', 200)).toBe(
+      count(before, 'GET /import/files/status', 200) + 1,
+    )
+  })
+})
