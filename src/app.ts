@@ -1,5 +1,6 @@
 import pRetry from 'p-retry'
 import { Batcher, ENVELOPE_BYTES, type PendingFile } from './batcher/batcher.ts'
+import { KeySequencer } from './batcher/key-sequencer.ts'
 import type { Config } from './config.ts'
 import { BridgeError, isBridgeError } from './errors.ts'
 import { createEventDecoder, fileEntryBytes } from './events/decode.ts'
@@ -79,8 +80,9 @@ export async function startBridge(
   )
 
   // Settling: result or DLQ acknowledged -> offset may be committed; backpressure released.
-  const onSettled = (positions: RecordPosition[]) => {
+  const onSettled = (positions: RecordPosition[], files: PendingFile[]) => {
     for (const p of positions) offsets.settle(p)
+    for (const f of files) sequencer.done(f)
     metrics.filesInFlight.set(offsets.inFlight)
     if (consumer.isPaused && offsets.inFlight <= config.maxFilesInFlight / 2 && !stopping) {
       logger.info({ inFlight: offsets.inFlight }, 'backpressure released; resuming fetch')
@@ -111,6 +113,7 @@ export async function startBridge(
       jobs.enqueue(batch)
     },
   )
+  const sequencer = new KeySequencer((file) => batcher.add(file))
   const decode = createEventDecoder(codec, {
     defaultSystemName: config.defaultSystemName,
     maxEntryBytes: config.batch.maxBytes - ENVELOPE_BYTES,
@@ -126,8 +129,16 @@ export async function startBridge(
         onAssignment(assigned) {
           owned = new Set(assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p}`)))
           offsets.retainOnly(assigned)
-          const dropped = batcher.dropPartitions((p) => owned.has(`${p.topic}:${p.partition}`))
-          if (dropped > 0) logger.info({ dropped }, 'rebalance: dropped buffered files of revoked partitions')
+          const isOwned = (p: RecordPosition) => owned.has(`${p.topic}:${p.partition}`)
+          const parked = sequencer.dropPartitions(isOwned)
+          const buffered = batcher.dropPartitions(isOwned)
+          for (const f of buffered) sequencer.done(f)
+          if (parked + buffered.length > 0) {
+            logger.info(
+              { parked, buffered: buffered.length },
+              'rebalance: dropped files of revoked partitions',
+            )
+          }
         },
         async onRecord(record, control) {
           metrics.eventsConsumed.inc()
@@ -151,7 +162,7 @@ export async function startBridge(
           if (!result.ok) {
             publisher.publishDlq(record, result.failure)
           } else {
-            batcher.add(pendingFile(record, result.event))
+            sequencer.admit(pendingFile(record, result.event))
           }
           if (offsets.inFlight >= config.maxFilesInFlight && !consumer.isPaused) {
             logger.info(

@@ -97,13 +97,13 @@ export class Batcher {
   /**
    * Drops buffered files whose partition this member no longer owns (after a rebalance): the new owner
    * consumes them again from the committed offset.
-   * @returns the number of files dropped
+   * @returns the files dropped
    */
-  dropPartitions(isOwned: (position: RecordPosition) => boolean): number {
-    let dropped = 0
+  dropPartitions(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
+    const dropped: PendingFile[] = []
     for (const [systemName, group] of this.#open) {
-      const kept = group.files.filter((f) => isOwned(f.position))
-      dropped += group.files.length - kept.length
+      const kept: PendingFile[] = []
+      for (const f of group.files) (isOwned(f.position) ? kept : dropped).push(f)
       if (kept.length === 0) {
         if (group.timer !== null) clearTimeout(group.timer)
         this.#open.delete(systemName)
@@ -112,7 +112,7 @@ export class Batcher {
         group.bytes = ENVELOPE_BYTES + kept.reduce((sum, f) => sum + f.bytes, 0)
       }
     }
-    this.#buffered -= dropped
+    this.#buffered -= dropped.length
     return dropped
   }
 

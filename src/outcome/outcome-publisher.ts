@@ -1,4 +1,5 @@
 import pRetry from 'p-retry'
+import type { PendingFile } from '../batcher/batcher.ts'
 import type { DecodeFailure } from '../events/decode.ts'
 import type { SchemaCodec } from '../events/registry.ts'
 import type { SettledJob } from '../jobs/job-tracker.ts'
@@ -39,7 +40,7 @@ export class OutcomePublisher {
   readonly #codec: SchemaCodec
   readonly #metrics: Metrics
   readonly #logger: Logger
-  readonly #onSettled: (positions: RecordPosition[]) => void
+  readonly #onSettled: (positions: RecordPosition[], files: PendingFile[]) => void
   readonly #pending = new Set<Promise<void>>()
   readonly #abort = new AbortController()
 
@@ -50,7 +51,8 @@ export class OutcomePublisher {
       codec: SchemaCodec
       metrics: Metrics
       logger: Logger
-      onSettled: (positions: RecordPosition[]) => void
+      /** Called once sends are acknowledged: the source positions, and the files of a job (none for DLQ). */
+      onSettled: (positions: RecordPosition[], files: PendingFile[]) => void
     },
   ) {
     this.#options = options
@@ -88,7 +90,10 @@ export class OutcomePublisher {
         this.#metrics.files.inc({ state: result.state })
         this.#metrics.eventToResult.observe((now - file.consumedAt) / 1000)
       }
-      this.#onSettled(results.map((r) => r.file.position))
+      this.#onSettled(
+        results.map((r) => r.file.position),
+        results.map((r) => r.file),
+      )
     })
   }
 
@@ -127,7 +132,7 @@ export class OutcomePublisher {
         { reason: failure.reason },
       )
       this.#metrics.dlqRecords.inc()
-      this.#onSettled([{ topic: record.topic, partition: record.partition, offset: record.offset }])
+      this.#onSettled([{ topic: record.topic, partition: record.partition, offset: record.offset }], [])
     })
   }
 
