@@ -32,7 +32,7 @@ const schema = z.object({
   LIVINGDOCS_ACCESS_TOKEN_FILE: z.string().min(1).optional(),
   DEFAULT_SYSTEM_NAME: z.string().min(1).optional(),
   BATCH_MAX_FILES: int(1, 10_000).default(100),
-  BATCH_MAX_BYTES: int(1024, 100_000_000).default(1_000_000),
+  BATCH_MAX_BYTES: int(4096, 100_000_000).default(1_000_000),
   BATCH_LINGER_MS: int(0, 600_000).default(1000),
   MAX_JOBS_IN_FLIGHT: int(1, 1000).default(10),
   MAX_FILES_IN_FLIGHT: int(1, 10_000_000).default(10_000),
@@ -90,10 +90,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       problems.push(`${name}: ${message}`)
     }
   }
-  let accessToken: string | undefined
-  if (parsed.success) {
-    accessToken = readAccessToken(parsed.data, problems)
-  }
+  // The token settings are checked even when others are wrong, so one error lists every problem.
+  const accessToken = readAccessToken(
+    {
+      LIVINGDOCS_ACCESS_TOKEN: cleaned.LIVINGDOCS_ACCESS_TOKEN,
+      LIVINGDOCS_ACCESS_TOKEN_FILE: cleaned.LIVINGDOCS_ACCESS_TOKEN_FILE,
+    },
+    problems,
+  )
   if (!parsed.success || problems.length > 0 || accessToken === undefined) {
     throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
       context: { problems },
@@ -124,7 +128,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   })
 }
 
-function readAccessToken(e: Env, problems: string[]): string | undefined {
+function readAccessToken(
+  e: Pick<Env, 'LIVINGDOCS_ACCESS_TOKEN' | 'LIVINGDOCS_ACCESS_TOKEN_FILE'>,
+  problems: string[],
+): string | undefined {
   if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined && e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
     problems.push(
       'LIVINGDOCS_ACCESS_TOKEN: set either LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE, not both',

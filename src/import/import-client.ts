@@ -203,7 +203,9 @@ export type ImportClient = ReturnType<typeof createImportClient>
 function normaliseStatus(body: z.infer<typeof statusBody>): JobStatus {
   if (body.state === 'lost') return { finished: true, state: 'lost' }
   if (!body.finished) return { finished: false, state: 'started', startedAt: body.startedAt }
-  if (body.state === 'failed' && body.files === undefined) return { finished: true, state: 'failed' }
+  if (body.state === 'failed' && (body.files === undefined || body.files.length === 0)) {
+    return { finished: true, state: 'failed' }
+  }
   const files: FileOutcome[] = (body.files ?? []).map((item) => {
     const raw = (item.state ?? item.status ?? '').toLowerCase()
     const state =

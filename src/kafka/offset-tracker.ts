@@ -9,6 +9,8 @@ interface PartitionState {
   /** Offsets in consumption order (ascending within a generation), from `head` on still tracked. */
   offsets: bigint[]
   head: number
+  /** Tracked offsets not settled yet. */
+  pending: Set<bigint>
   settled: Set<bigint>
   /** Next offset to commit (last contiguous settled + 1); null until something settled. */
   committable: bigint | null
@@ -54,6 +56,7 @@ export class OffsetTracker {
     if (state.last !== null && offset <= state.last) return false
     state.last = offset
     state.offsets.push(offset)
+    state.pending.add(offset)
     this.#inFlight++
     return true
   }
@@ -75,8 +78,7 @@ export class OffsetTracker {
     const state = this.#state(position.topic, position.partition, false)
     if (state === undefined) return false
     const offset = BigInt(position.offset)
-    if (state.head >= state.offsets.length || offset < (state.offsets[state.head] as bigint)) return false
-    if (state.settled.has(offset)) return false
+    if (!state.pending.delete(offset)) return false
     state.settled.add(offset)
     this.#inFlight--
     let moved = false
@@ -124,7 +126,7 @@ export class OffsetTracker {
     const keep = new Set(owned.flatMap((t) => t.partitions.map((p) => key(t.topic, p))))
     for (const [k, state] of this.#partitions) {
       if (!keep.has(k)) {
-        this.#inFlight -= state.offsets.length - state.head - state.settled.size
+        this.#inFlight -= state.pending.size
         this.#partitions.delete(k)
       }
     }
@@ -133,7 +135,7 @@ export class OffsetTracker {
   /** Tracked, unsettled offset count per partition (for logs and tests). */
   pendingByPartition(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const [k, s] of this.#partitions) out[k] = s.offsets.length - s.head - s.settled.size
+    for (const [k, s] of this.#partitions) out[k] = s.pending.size
     return out
   }
 
@@ -141,7 +143,15 @@ export class OffsetTracker {
     const k = key(topic, partition)
     let state = this.#partitions.get(k)
     if (state === undefined && create) {
-      state = { offsets: [], head: 0, settled: new Set(), committable: null, committed: null, last: null }
+      state = {
+        offsets: [],
+        head: 0,
+        pending: new Set(),
+        settled: new Set(),
+        committable: null,
+        committed: null,
+        last: null,
+      }
       this.#partitions.set(k, state)
     }
     return state

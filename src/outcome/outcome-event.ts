@@ -25,6 +25,7 @@ export interface FileImportResult {
  *   decided the file failed (job failed, lost, or rejected)
  * @param importJobId the Livingdocs job id, or null when the file never reached a job
  * @param completedAt epoch ms
+ * Offsets above 2^53 lose precision in `sourceOffset` (Avro longs are JS numbers in avsc).
  */
 export function buildResultEvent(
   file: PendingFile,

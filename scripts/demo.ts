@@ -1,0 +1,233 @@
+/**
+ * The main job, end to end on real parts: starts the local Kafka + schema registry stack (unless
+ * KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set), the Livingdocs emulator, a static server for the
+ * sample files, and the bridge; produces a sample legacy export (real PNG images and PDF documents,
+ * some URLs broken on purpose, some ids repeated, one undecodable record); waits for every result;
+ * prints a summary; stops everything it started.
+ *
+ *   npm run demo [-- --images 140 --pdfs 70 --broken 12 --repeats 10 --timeout-ms 180000]
+ *
+ * The last line starts with `demo:`. Exit code 0 when every produced record got a result (or a DLQ
+ * record), 1 otherwise.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startBridge } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { createSchemaCodec } from '../src/events/registry.ts'
+import { ensureTopics } from '../src/kafka/admin.ts'
+import { createKafka } from '../src/kafka/client.ts'
+import { createLogger } from '../src/logging.ts'
+import { startFileServer } from '../test/support/file-server.ts'
+import { freePort } from '../test/support/free-port.ts'
+import { startLivingdocsEmulator } from '../test/support/livingdocs-emulator/index.ts'
+import { resultDecoder, startTopicReader } from '../test/support/result-reader.ts'
+import { buildSampleExport } from '../test/support/sample-export.ts'
+import { writeSampleFiles } from '../test/support/sample-files.ts'
+import { produceExport } from './produce-export.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const out = (line: string) => process.stdout.write(`${line}\n`)
+
+const { values: opts } = parseArgs({
+  options: {
+    images: { type: 'string', default: '140' },
+    pdfs: { type: 'string', default: '70' },
+    broken: { type: 'string', default: '12' },
+    repeats: { type: 'string', default: '10' },
+    'timeout-ms': { type: 'string', default: '180000' },
+  },
+})
+
+async function main(): Promise<number> {
+  const stops: Array<[string, () => Promise<unknown> | unknown]> = []
+  let summary = { code: 1, line: 'demo: failed before any result' }
+  try {
+    summary = await run(stops)
+  } catch (err) {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+    summary = { code: 1, line: `demo: failed: ${(err as Error).message}` }
+  } finally {
+    for (const [name, stop] of stops.reverse()) {
+      try {
+        await stop()
+      } catch (err) {
+        process.stderr.write(`demo: stopping ${name} failed: ${(err as Error).message}\n`)
+      }
+    }
+  }
+  // The last line, after everything stopped.
+  out(summary.line)
+  return summary.code
+}
+
+async function run(
+  stops: Array<[string, () => Promise<unknown> | unknown]>,
+): Promise<{ code: number; line: string }> {
+  // 1. Kafka and the schema registry: given, or the local stack.
+  let brokers = process.env.KAFKA_BROKERS
+  let registryUrl = process.env.SCHEMA_REGISTRY_URL
+  if (brokers === undefined || registryUrl === undefined) {
+    out('demo: starting the local Kafka broker and schema registry (scripts/stack start)')
+    const started = spawnSync(`${root}scripts/stack`, ['start'], { stdio: ['ignore', 'inherit', 'inherit'] })
+    if (started.status !== 0) throw new Error('scripts/stack start failed (see above)')
+    stops.push([
+      'stack',
+      () => spawnSync(`${root}scripts/stack`, ['stop'], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    ])
+    const env = spawnSync(`${root}scripts/stack`, ['env'], { encoding: 'utf8' }).stdout
+    brokers = /KAFKA_BROKERS=(\S+)/.exec(env)?.[1]
+    registryUrl = /SCHEMA_REGISTRY_URL=(\S+)/.exec(env)?.[1]
+    if (brokers === undefined || registryUrl === undefined)
+      throw new Error(`scripts/stack env printed no addresses: ${env}`)
+  }
+  const runId = Date.now().toString(36)
+  const topics = {
+    input: `demo-${runId}.file-created`,
+    result: `demo-${runId}.results`,
+    dlq: `demo-${runId}.dlq`,
+  }
+  const quiet = createLogger({ level: 'error', destination: process.stderr })
+  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'demo' }, { logger: quiet })
+  await ensureTopics(kafka, [
+    { topic: topics.input, numPartitions: 3 },
+    { topic: topics.result, numPartitions: 3 },
+    { topic: topics.dlq, numPartitions: 1 },
+  ])
+
+  // 2. Sample files and their server, the Livingdocs emulator.
+  const dir = `${root}.cache/demo-files`
+  const files = await writeSampleFiles(dir, { images: Number(opts.images), pdfs: Number(opts.pdfs) })
+  const fileServer = await startFileServer(dir)
+  stops.push(['file server', () => fileServer.close()])
+  const emulator = await startLivingdocsEmulator({
+    token: 'demo-token',
+    jobDurationMs: 300,
+    mediaTypes: { file: { type: 'mediaFile', metadata: { title: { required: true, maxLength: 200 } } } },
+  })
+  stops.push(['emulator', () => emulator.close()])
+  out(
+    `demo: Livingdocs emulator at ${emulator.url}, sample files at ${fileServer.url} (${files.length} files)`,
+  )
+
+  // 3. The bridge, configured as an operator would, through its environment variables.
+  const httpPort = await freePort()
+  const metricsPort = await freePort()
+  const config = loadConfig({
+    KAFKA_BROKERS: brokers,
+    SCHEMA_REGISTRY_URL: registryUrl,
+    KAFKA_GROUP_ID: `demo-${runId}`,
+    INPUT_TOPIC: topics.input,
+    RESULT_TOPIC: topics.result,
+    DLQ_TOPIC: topics.dlq,
+    LIVINGDOCS_BASE_URL: emulator.url,
+    LIVINGDOCS_API_VERSION: emulator.apiVersion,
+    LIVINGDOCS_ACCESS_TOKEN: 'demo-token',
+    WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    METRICS_PORT: String(metricsPort),
+    BATCH_MAX_FILES: '50',
+    BATCH_LINGER_MS: '500',
+    STATUS_POLL_INTERVAL_MS: '2000',
+    LOG_LEVEL: 'info',
+  })
+  await mkdir(`${root}.cache`, { recursive: true })
+  const logPath = `${root}.cache/demo-bridge.log`
+  const { createWriteStream } = await import('node:fs')
+  const logStream = createWriteStream(logPath)
+  const bridge = await startBridge(config, {
+    logger: createLogger({ level: 'info', destination: logStream }),
+  })
+  stops.push(['bridge', () => bridge.stop()])
+  const metricsUrl = `http://127.0.0.1:${bridge.ports.metrics}/metrics`
+  out(`demo: bridge running; metrics at ${metricsUrl}, logs in ${logPath}`)
+
+  // 4. The legacy export: real files, broken URLs, repeated ids; and one record no one can decode.
+  const codec = createSchemaCodec({ url: registryUrl })
+  const results = await startTopicReader(kafka, topics.result, resultDecoder(codec))
+  stops.push(['result reader', () => results.stop()])
+  const dlq = await startTopicReader(kafka, topics.dlq, (v) => v)
+  stops.push(['dlq reader', () => dlq.stop()])
+  const { records } = buildSampleExport({
+    files,
+    baseUrl: fileServer.url,
+    systemName: 'legacy-archive',
+    idPrefix: `demo-${runId}`,
+    broken: Number(opts.broken),
+    repeats: Number(opts.repeats),
+    unreachableUrl: 'http://127.0.0.1:9',
+  })
+  const exportPath = `${root}.cache/demo-export.ndjson`
+  await writeFile(exportPath, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`)
+  const producedAt = Date.now()
+  await produceExport({
+    records,
+    topic: topics.input,
+    brokers: brokers.split(','),
+    schemaRegistryUrl: registryUrl,
+    format: 'avro',
+  })
+  const poison = kafka.producer()
+  await poison.connect()
+  await poison.send({
+    topic: topics.input,
+    messages: [{ key: 'poison', value: Buffer.from('not an event') }],
+  })
+  await poison.disconnect()
+  const produced = records.length + 1
+  out(`demo: produced ${records.length} file-created events from ${exportPath} and 1 undecodable record`)
+
+  // 5. Wait for a result (or DLQ record) per produced record.
+  const timeoutMs = Number(opts['timeout-ms'])
+  try {
+    await results.waitFor((r) => r.length + dlq.records.length >= produced, timeoutMs, 'every result')
+  } catch (err) {
+    out(`demo: ${(err as Error).message}`)
+  }
+  const elapsedMs = Date.now() - producedAt
+  const metricsText = await (await fetch(metricsUrl)).text()
+  await writeFile(`${root}.cache/demo-metrics.prom`, metricsText)
+
+  // 6. Summary.
+  const counts = { SUCCESS: 0, SKIPPED: 0, FAILED: 0 }
+  const latencies: number[] = []
+  for (const { value } of results.records) {
+    counts[value.state]++
+    latencies.push(value.completedAt - producedAt)
+  }
+  latencies.sort((a, b) => a - b)
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0
+  const metric = (name: string) =>
+    metricsText
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)
+  const stats = emulator.stats()
+  const received = results.records.length + dlq.records.length
+  out('')
+  out('  state      files')
+  for (const [state, n] of Object.entries(counts)) out(`  ${state.padEnd(10)} ${String(n).padStart(5)}`)
+  out(
+    `  DLQ        ${String(dlq.records.length).padStart(5)}  (${dlq.records.map((r) => r.headers['dlq.reason']).join(', ')})`,
+  )
+  out('')
+  out(
+    `  results in ${(elapsedMs / 1000).toFixed(1)} s; latency from produce to result p50 ${pct(50)} ms, p99 ${pct(99)} ms`,
+  )
+  out(
+    `  batches submitted ${metric('bridge_batches_submitted_total')}, API calls ${metric('bridge_api_requests_total')} (emulator saw ${stats.requestTotals['POST /import/files'] ?? 0} POST, ${stats.requestTotals['GET /import/files/status'] ?? 0} status), webhooks ${metric('bridge_webhooks_received_total')}`,
+  )
+  out(`  metrics were served at ${metricsUrl}; a snapshot is in .cache/demo-metrics.prom`)
+  out('')
+  const missing = produced - received
+  return {
+    code: missing <= 0 ? 0 : 1,
+    line: `demo: produced=${produced} results=${results.records.length} SUCCESS=${counts.SUCCESS} SKIPPED=${counts.SKIPPED} FAILED=${counts.FAILED} dlq=${dlq.records.length} missing=${Math.max(0, missing)}`,
+  }
+}
+
+process.exitCode = await main()

@@ -1,0 +1,99 @@
+import { z } from 'zod'
+import { createSchemaCodec, readSchema } from '../src/events/registry.ts'
+import { createKafka } from '../src/kafka/client.ts'
+import { createLogger } from '../src/logging.ts'
+
+/** One line of a legacy export: the fields of a file-created event (metadata as an object). */
+export const exportRecordSchema = z.object({
+  externalId: z.string().min(1),
+  url: z.string().min(1),
+  fileName: z.string().min(1),
+  mediaType: z.string().min(1).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  systemName: z.string().min(1).optional(),
+  occurredAt: z.union([z.iso.datetime({ offset: true }), z.number().int()]).optional(),
+})
+
+export type ExportLine = z.infer<typeof exportRecordSchema>
+
+/**
+ * Parses NDJSON export text. Blank lines are skipped.
+ * @returns the records and, per invalid line, `"<line>: <problem>"`
+ */
+export function parseExport(text: string): { records: ExportLine[]; problems: string[] } {
+  const records: ExportLine[] = []
+  const problems: string[] = []
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return
+    let json: unknown
+    try {
+      json = JSON.parse(line)
+    } catch (err) {
+      problems.push(`${i + 1}: not JSON (${(err as Error).message})`)
+      return
+    }
+    const parsed = exportRecordSchema.safeParse(json)
+    if (parsed.success) records.push(parsed.data)
+    else
+      problems.push(
+        `${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+      )
+  })
+  return { records, problems }
+}
+
+/**
+ * Produces `records` to `topic`: Avro through the registry (schemas/file-created.avsc registered under
+ * `<topic>-value`) or plain JSON, keyed by externalId, in chunks of 500.
+ * @returns the registry schema id used (0 for JSON)
+ */
+export async function produceExport(options: {
+  records: ExportLine[]
+  topic: string
+  brokers: string[]
+  schemaRegistryUrl: string
+  format: 'avro' | 'json'
+  headers?: Record<string, string>
+}): Promise<number> {
+  const logger = createLogger({ level: 'warn', destination: process.stderr })
+  const kafka = createKafka({ brokers: options.brokers, clientId: 'file-import-bridge-produce' }, { logger })
+  const codec = createSchemaCodec({ url: options.schemaRegistryUrl })
+  const schemaId =
+    options.format === 'avro'
+      ? await codec.register(`${options.topic}-value`, await readSchema('fileCreated'))
+      : 0
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 },
+  })
+  await producer.connect()
+  try {
+    for (let i = 0; i < options.records.length; i += 500) {
+      const chunk = options.records.slice(i, i + 500)
+      const messages = await Promise.all(
+        chunk.map(async (r) => {
+          const event = {
+            externalId: r.externalId,
+            url: r.url,
+            fileName: r.fileName,
+            mediaType: r.mediaType ?? 'file',
+            metadata: JSON.stringify(r.metadata ?? {}),
+            systemName: r.systemName ?? null,
+            occurredAt:
+              typeof r.occurredAt === 'string' ? Date.parse(r.occurredAt) : (r.occurredAt ?? Date.now()),
+          }
+          const value =
+            options.format === 'avro'
+              ? await codec.encode(schemaId, event)
+              : Buffer.from(JSON.stringify({ ...event, metadata: r.metadata ?? {} }))
+          return { key: r.externalId, value, ...(options.headers ? { headers: options.headers } : {}) }
+        }),
+      )
+      await producer.send({ topic: options.topic, acks: -1, messages })
+    }
+  } finally {
+    await producer.disconnect()
+  }
+  return schemaId
+}

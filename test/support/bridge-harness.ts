@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto'
+import { Writable } from 'node:stream'
+import { type Bridge, startBridge } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import { createLogger } from '../../src/logging.ts'
+import { freePort } from './free-port.ts'
+
+/** Topic names unique to one test. */
+export function uniqueTopics(prefix: string) {
+  const id = randomUUID().slice(0, 8)
+  return {
+    input: `${prefix}-${id}.file-created`,
+    result: `${prefix}-${id}.results`,
+    dlq: `${prefix}-${id}.dlq`,
+    group: `${prefix}-${id}-bridge`,
+  }
+}
+
+/** A bridge started in-process for a test, with its log lines kept in memory. */
+export interface TestBridge {
+  bridge: Bridge
+  /** Every JSON log line written so far. */
+  logs: string[]
+  metricsUrl: string
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a bridge in this process against real Kafka, the registry and an emulator. `env` holds the
+ * bridge's environment variables (see the README); sensible test values are filled in: small batches,
+ * short linger and poll interval, random ports, a webhook URL on the bridge's own port.
+ */
+export async function startTestBridge(env: Record<string, string>): Promise<TestBridge> {
+  const httpPort = await freePort()
+  const config = loadConfig({
+    BATCH_MAX_FILES: '25',
+    BATCH_LINGER_MS: '200',
+    STATUS_POLL_INTERVAL_MS: '500',
+    COMMIT_INTERVAL_MS: '200',
+    SHUTDOWN_GRACE_MS: '10000',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    METRICS_PORT: '0',
+    WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+    LOG_LEVEL: 'info',
+    API_MAX_RETRIES: '3',
+    ...env,
+  })
+  const logs: string[] = []
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean))
+      done()
+    },
+  })
+  const bridge = await startBridge(config, { logger: createLogger({ level: config.logLevel, destination }) })
+  return {
+    bridge,
+    logs,
+    metricsUrl: `http://127.0.0.1:${bridge.ports.metrics}/metrics`,
+    stop: () => bridge.stop(),
+  }
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto'
+import type { Kafka } from 'kafkajs'
+import type { SchemaCodec } from '../../src/events/registry.ts'
+import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
+
+/** A record read from a topic by {@link startTopicReader}. */
+export interface ReadRecord<T> {
+  partition: number
+  offset: string
+  key: string | null
+  headers: Record<string, string>
+  value: T
+  raw: Buffer | null
+}
+
+/** Reads a topic from the beginning in its own consumer group and keeps every record. */
+export interface TopicReader<T> {
+  readonly records: ReadRecord<T>[]
+  /** Resolves once `predicate(records)` holds. @throws Error with `what` after `timeoutMs` */
+  waitFor(predicate: (records: ReadRecord<T>[]) => boolean, timeoutMs: number, what: string): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * Starts reading `topic` from the beginning, decoding each value with `decode` (e.g. the registry codec
+ * for result events, or `(b) => b` for DLQ records).
+ */
+export async function startTopicReader<T>(
+  kafka: Kafka,
+  topic: string,
+  decode: (value: Buffer | null) => Promise<T> | T,
+): Promise<TopicReader<T>> {
+  const records: ReadRecord<T>[] = []
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, sessionTimeout: 10_000 })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const headers: Record<string, string> = {}
+      for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v)
+      records.push({
+        partition,
+        offset: message.offset,
+        key: message.key?.toString() ?? null,
+        headers,
+        value: await decode(message.value),
+        raw: message.value,
+      })
+    },
+  })
+  return {
+    records,
+    async waitFor(predicate, timeoutMs, what) {
+      const deadline = Date.now() + timeoutMs
+      while (!predicate(records)) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} (have ${records.length} records)`,
+          )
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    },
+    stop: () => consumer.disconnect(),
+  }
+}
+
+/** Decoder of result events through the registry. */
+export function resultDecoder(codec: SchemaCodec) {
+  return async (value: Buffer | null) => (await codec.decode(value as Buffer)) as FileImportResult
+}

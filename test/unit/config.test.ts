@@ -1,0 +1,229 @@
+// loadConfig: environment variables to a frozen Config, or one CONFIG_INVALID error naming every problem.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Batcher, ENVELOPE_BYTES } from '../../src/batcher/batcher.ts'
+import { loadConfig } from '../../src/config.ts'
+import { BridgeError } from '../../src/errors.ts'
+
+const TOKEN = 'sekret-token-4f9c1e'
+
+const minimal = {
+  KAFKA_BROKERS: 'kafka-1:9092',
+  SCHEMA_REGISTRY_URL: 'http://registry:8081',
+  LIVINGDOCS_BASE_URL: 'https://server.livingdocs.io',
+  LIVINGDOCS_ACCESS_TOKEN: TOKEN,
+}
+
+function configError(env: Record<string, string | undefined>): BridgeError {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    expect(err).toBeInstanceOf(BridgeError)
+    return err as BridgeError
+  }
+  throw new Error('loadConfig did not throw')
+}
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bridge-config-'))
+})
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('valid configuration', () => {
+  it('a minimal environment gives the defaults', () => {
+    // Given only the required variables
+    // When loading
+    const config = loadConfig(minimal)
+    // Then every default is applied
+    expect(config).toEqual({
+      kafka: { brokers: ['kafka-1:9092'], clientId: 'file-import-bridge', groupId: 'file-import-bridge' },
+      topics: {
+        input: 'legacy.file-created',
+        result: 'livingdocs.file-import-results',
+        dlq: 'legacy.file-created.dlq',
+      },
+      schemaRegistryUrl: 'http://registry:8081',
+      livingdocs: { baseUrl: 'https://server.livingdocs.io', apiVersion: '2026-07', accessToken: TOKEN },
+      defaultSystemName: undefined,
+      batch: { maxFiles: 100, maxBytes: 1_000_000, lingerMs: 1000 },
+      maxJobsInFlight: 10,
+      maxFilesInFlight: 10_000,
+      statusPollIntervalMs: 5000,
+      apiRequestTimeoutMs: 30_000,
+      apiMaxRetries: 5,
+      commitIntervalMs: 1000,
+      webhookPublicUrl: undefined,
+      http: { host: '0.0.0.0', port: 8080, metricsPort: 9464 },
+      shutdownGraceMs: 30_000,
+      logLevel: 'info',
+    })
+  })
+
+  it('parses lists and numbers and strips trailing slashes of the base URL', () => {
+    const config = loadConfig({
+      ...minimal,
+      KAFKA_BROKERS: 'a:9092, b:9093 ,c:1',
+      LIVINGDOCS_BASE_URL: 'https://ld.example/prefix//',
+      BATCH_MAX_FILES: '25',
+      BATCH_LINGER_MS: '0',
+      LIVINGDOCS_API_VERSION: 'beta',
+      DEFAULT_SYSTEM_NAME: 'legacy',
+      LOG_LEVEL: 'debug',
+    })
+    expect(config.kafka.brokers).toEqual(['a:9092', 'b:9093', 'c:1'])
+    expect(config.livingdocs.baseUrl).toBe('https://ld.example/prefix')
+    expect(config.batch).toEqual({ maxFiles: 25, maxBytes: 1_000_000, lingerMs: 0 })
+    expect(config.livingdocs.apiVersion).toBe('beta')
+    expect(config.defaultSystemName).toBe('legacy')
+    expect(config.logLevel).toBe('debug')
+  })
+
+  it('treats an empty string as unset', () => {
+    // Given optional variables set to ''
+    const config = loadConfig({
+      ...minimal,
+      BATCH_MAX_FILES: '',
+      DEFAULT_SYSTEM_NAME: '',
+      LIVINGDOCS_ACCESS_TOKEN_FILE: '',
+    })
+    // Then the defaults apply, and the empty token file does not conflict with the token
+    expect(config.batch.maxFiles).toBe(100)
+    expect(config.defaultSystemName).toBeUndefined()
+    expect(config.livingdocs.accessToken).toBe(TOKEN)
+  })
+
+  it('treats an empty required variable as missing', () => {
+    const err = configError({ ...minimal, KAFKA_BROKERS: '' })
+    expect(err.message).toContain('KAFKA_BROKERS: is required')
+  })
+
+  it('returns a deep-frozen object: assignment throws in strict mode', () => {
+    const config = loadConfig(minimal)
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.batch)).toBe(true)
+    expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
+    expect(() => {
+      ;(config as { apiMaxRetries: number }).apiMaxRetries = 1
+    }).toThrow(TypeError)
+    expect(() => {
+      ;(config.batch as { maxFiles: number }).maxFiles = 1
+    }).toThrow(TypeError)
+    expect(() => {
+      ;(config.kafka.brokers as string[]).push('x:1')
+    }).toThrow(TypeError)
+    expect(config.batch.maxFiles).toBe(100)
+  })
+})
+
+describe('access token', () => {
+  it('reads the token from LIVINGDOCS_ACCESS_TOKEN_FILE, trimmed', () => {
+    const file = join(dir, 'token')
+    writeFileSync(file, `  ${TOKEN}\n`)
+    const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
+    expect(loadConfig({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).livingdocs.accessToken).toBe(TOKEN)
+  })
+
+  it('rejects both token settings at once', () => {
+    const file = join(dir, 'token')
+    writeFileSync(file, TOKEN)
+    const err = configError({ ...minimal, LIVINGDOCS_ACCESS_TOKEN_FILE: file })
+    expect(err.code).toBe('CONFIG_INVALID')
+    expect(err.message).toMatch(/LIVINGDOCS_ACCESS_TOKEN: set either .* not both/)
+    expect(err.message).not.toContain(TOKEN)
+  })
+
+  it('an unreadable token file -> an error naming LIVINGDOCS_ACCESS_TOKEN_FILE', () => {
+    const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
+    const err = configError({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: join(dir, 'missing') })
+    expect(err.code).toBe('CONFIG_INVALID')
+    expect(err.message).toMatch(/LIVINGDOCS_ACCESS_TOKEN_FILE: cannot read the file \(ENOENT\)/)
+  })
+
+  it('a token file that is a directory -> an error naming LIVINGDOCS_ACCESS_TOKEN_FILE', () => {
+    const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
+    const err = configError({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: dir })
+    expect(err.message).toContain('LIVINGDOCS_ACCESS_TOKEN_FILE: cannot read the file')
+  })
+
+  it('an empty token file -> an error', () => {
+    const file = join(dir, 'token')
+    writeFileSync(file, ' \n')
+    const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
+    expect(configError({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).message).toContain(
+      'LIVINGDOCS_ACCESS_TOKEN_FILE: the file is empty',
+    )
+  })
+
+  it('no token at all -> an error naming LIVINGDOCS_ACCESS_TOKEN', () => {
+    const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
+    expect(configError(env).message).toContain('LIVINGDOCS_ACCESS_TOKEN: is required')
+  })
+
+  it('never puts the token in the error, its context or its cause', () => {
+    // Given a valid token and several invalid settings
+    const err = configError({ ...minimal, BATCH_MAX_FILES: '0', LIVINGDOCS_API_VERSION: TOKEN })
+    // Then the token appears nowhere in what gets logged
+    expect(err.message).not.toContain(TOKEN)
+    expect(JSON.stringify(err.context)).not.toContain(TOKEN)
+    expect(String(err.cause ?? '')).not.toContain(TOKEN)
+  })
+})
+
+describe('invalid configuration', () => {
+  it('reports every problem at once, each naming its variable', () => {
+    // Given a missing KAFKA_BROKERS, a non-number BATCH_MAX_FILES and an ftp base URL
+    const { KAFKA_BROKERS: _, ...env } = minimal
+    const err = configError({ ...env, BATCH_MAX_FILES: 'abc', LIVINGDOCS_BASE_URL: 'ftp://x' })
+    // Then one CONFIG_INVALID error names all three, one per line
+    expect(err.code).toBe('CONFIG_INVALID')
+    expect(err.retryable).toBe(false)
+    expect(err.message).toMatch(/^invalid configuration:\n/)
+    expect(err.message).toContain('KAFKA_BROKERS: is required')
+    expect(err.message).toMatch(/\n {2}BATCH_MAX_FILES: /)
+    expect(err.message).toContain('LIVINGDOCS_BASE_URL: must be an http(s) URL')
+    expect(err.context.problems).toHaveLength(3)
+  })
+
+  it('reports a token problem together with the other problems', () => {
+    const { KAFKA_BROKERS: _k, LIVINGDOCS_ACCESS_TOKEN: _t, ...env } = minimal
+    const err = configError(env)
+    expect(err.message).toContain('KAFKA_BROKERS: is required')
+    expect(err.message).toContain('LIVINGDOCS_ACCESS_TOKEN')
+  })
+
+  it('rejects a BATCH_MAX_BYTES the Batcher cannot use', () => {
+    const value = String(ENVELOPE_BYTES)
+    let config: ReturnType<typeof loadConfig> | undefined
+    try {
+      config = loadConfig({ ...minimal, BATCH_MAX_BYTES: value })
+    } catch (err) {
+      expect((err as BridgeError).message).toContain('BATCH_MAX_BYTES')
+      return
+    }
+    // Accepted: then the Batcher must accept it too
+    expect(() => new Batcher({ ...config.batch }, () => {})).not.toThrow()
+  })
+
+  it.each([
+    ['KAFKA_BROKERS', 'kafka-1'],
+    ['KAFKA_BROKERS', 'kafka-1:9092,'],
+    ['BATCH_MAX_FILES', '0'],
+    ['BATCH_MAX_FILES', '1.5'],
+    ['BATCH_MAX_BYTES', '1023'],
+    ['HTTP_PORT', '65536'],
+    ['LIVINGDOCS_API_VERSION', 'v2'],
+    ['INPUT_TOPIC', 'bad topic'],
+    ['LOG_LEVEL', 'verbose'],
+    ['SCHEMA_REGISTRY_URL', 'javascript:alert(1)'],
+    ['WEBHOOK_PUBLIC_URL', 'not a url'],
+  ])('%s=%s is rejected by name', (name, value) => {
+    const err = configError({ ...minimal, [name]: value })
+    expect(err.code).toBe('CONFIG_INVALID')
+    expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})

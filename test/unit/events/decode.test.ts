@@ -1,0 +1,313 @@
+// The input decoder: Confluent wire format or plain JSON, validated into a FileCreatedEvent or a DLQ reason.
+import { describe, expect, it } from 'vitest'
+import { BridgeError } from '../../../src/errors.ts'
+import {
+  createEventDecoder,
+  type DecodeResult,
+  type EventDecoderOptions,
+  type FileCreatedEvent,
+  fileEntryBytes,
+  toFileEntry,
+} from '../../../src/events/decode.ts'
+import type { SchemaCodec } from '../../../src/events/registry.ts'
+
+/** A SchemaCodec whose decode() resolves to `result` or throws it when it is an Error. */
+function fakeCodec(result: unknown): SchemaCodec & { calls: Buffer[] } {
+  const calls: Buffer[] = []
+  return {
+    calls,
+    async register() {
+      return 1
+    },
+    async encode() {
+      return Buffer.alloc(0)
+    },
+    async decode(buffer: Buffer) {
+      calls.push(buffer)
+      if (result instanceof Error) throw result
+      return result
+    },
+  }
+}
+
+const WIRE = Buffer.from([0, 0, 0, 0, 7, 1, 2, 3])
+
+const validEvent = {
+  externalId: 'ext-1',
+  url: 'https://files.example/a.pdf',
+  fileName: 'a.pdf',
+  mediaType: 'report',
+  metadata: { title: 'A' },
+  systemName: 'archive',
+  occurredAt: 1_700_000_000_000,
+}
+
+function decoder(options: Partial<EventDecoderOptions> = {}, codec: SchemaCodec = fakeCodec(validEvent)) {
+  return createEventDecoder(codec, { defaultSystemName: undefined, maxEntryBytes: 100_000, ...options })
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value))
+
+function failure(result: DecodeResult) {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.event)}`)
+  return result.failure
+}
+
+function event(result: DecodeResult): FileCreatedEvent {
+  if (!result.ok) throw new Error(`expected an event, got ${JSON.stringify(result.failure)}`)
+  return result.event
+}
+
+describe('framing', () => {
+  it('null value -> EMPTY_VALUE', async () => {
+    expect(failure(await decoder()(null)).reason).toBe('EMPTY_VALUE')
+  })
+
+  it('empty value -> EMPTY_VALUE', async () => {
+    expect(failure(await decoder()(Buffer.alloc(0))).reason).toBe('EMPTY_VALUE')
+  })
+
+  it('a first byte that is neither 0 nor JSON -> UNKNOWN_WIRE_FORMAT naming the byte', async () => {
+    const f = failure(await decoder()(Buffer.from('xyz')))
+    expect(f.reason).toBe('UNKNOWN_WIRE_FORMAT')
+    expect(f.message).toContain('0x78')
+  })
+
+  it('a magic byte 1 -> UNKNOWN_WIRE_FORMAT', async () => {
+    expect(failure(await decoder()(Buffer.from([1, 0, 0, 0, 1, 2]))).reason).toBe('UNKNOWN_WIRE_FORMAT')
+  })
+
+  it('only whitespace -> UNKNOWN_WIRE_FORMAT', async () => {
+    expect(failure(await decoder()(Buffer.from('  \n '))).reason).toBe('UNKNOWN_WIRE_FORMAT')
+  })
+
+  it('magic byte with fewer than 5 bytes -> UNDECODABLE_AVRO without asking the registry', async () => {
+    const codec = fakeCodec(validEvent)
+    const f = failure(await decoder({}, codec)(Buffer.from([0, 0, 0, 1])))
+    expect(f.reason).toBe('UNDECODABLE_AVRO')
+    expect(f.message).toContain('got 4')
+    expect(codec.calls).toHaveLength(0)
+  })
+})
+
+describe('Confluent wire format', () => {
+  it('decodes through the codec into an event', async () => {
+    // Given a codec that decodes the wire bytes into a valid event
+    const codec = fakeCodec(validEvent)
+    // When decoding
+    const e = event(await decoder({}, codec)(WIRE))
+    // Then the codec saw the whole buffer and the event is complete
+    expect(codec.calls[0]).toBe(WIRE)
+    expect(e).toEqual(validEvent)
+  })
+
+  it('accepts the Avro record shape: metadata as a JSON string, systemName null, the default applied', async () => {
+    const codec = fakeCodec({ ...validEvent, metadata: '{"title":"A"}', systemName: null })
+    const e = event(await decoder({ defaultSystemName: 'dflt' }, codec)(WIRE))
+    expect(e).toEqual({ ...validEvent, metadata: { title: 'A' }, systemName: 'dflt' })
+  })
+
+  it('unknown schema id -> UNKNOWN_SCHEMA_ID with the codec message', async () => {
+    const codec = fakeCodec(new BridgeError('UNKNOWN_SCHEMA_ID', 'schema id 7 is not in the registry'))
+    const f = failure(await decoder({}, codec)(WIRE))
+    expect(f).toEqual({ reason: 'UNKNOWN_SCHEMA_ID', message: 'schema id 7 is not in the registry' })
+  })
+
+  it('undecodable Avro body -> UNDECODABLE_AVRO', async () => {
+    const codec = fakeCodec(new BridgeError('UNDECODABLE_AVRO', 'Avro body does not match schema id 7'))
+    expect(failure(await decoder({}, codec)(WIRE)).reason).toBe('UNDECODABLE_AVRO')
+  })
+
+  it('registry unavailable -> the promise rejects with the retryable error (not a DLQ result)', async () => {
+    const err = new BridgeError('SCHEMA_REGISTRY_UNAVAILABLE', 'registry down', { retryable: true })
+    const codec = fakeCodec(err)
+    await expect(decoder({}, codec)(WIRE)).rejects.toBe(err)
+  })
+
+  it('an unexpected codec error rejects too', async () => {
+    const codec = fakeCodec(new TypeError('boom'))
+    await expect(decoder({}, codec)(WIRE)).rejects.toThrow('boom')
+  })
+
+  it('a decoded record failing validation -> INVALID_EVENT', async () => {
+    const codec = fakeCodec({ ...validEvent, url: 'ftp://files.example/a.pdf' })
+    expect(failure(await decoder({}, codec)(WIRE)).reason).toBe('INVALID_EVENT')
+  })
+})
+
+describe('plain JSON', () => {
+  it('decodes a JSON object, with leading whitespace', async () => {
+    const e = event(await decoder()(Buffer.from(`\n\t ${JSON.stringify(validEvent)}`)))
+    expect(e).toEqual(validEvent)
+  })
+
+  it('invalid JSON -> INVALID_JSON', async () => {
+    const f = failure(await decoder()(Buffer.from('{"externalId": ')))
+    expect(f.reason).toBe('INVALID_JSON')
+    expect(f.message).toMatch(/not valid JSON/)
+  })
+
+  it('a JSON array -> INVALID_JSON', async () => {
+    const f = failure(await decoder()(json([validEvent])))
+    expect(f).toEqual({ reason: 'INVALID_JSON', message: 'JSON value is not an object' })
+  })
+})
+
+describe('validation', () => {
+  it.each(['externalId', 'url', 'fileName', 'occurredAt'])(
+    'missing %s -> INVALID_EVENT naming it',
+    async (field) => {
+      const { [field as keyof typeof validEvent]: _, ...rest } = validEvent
+      const f = failure(await decoder()(json(rest)))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toMatch(new RegExp(`(^|; )${field}: `))
+    },
+  )
+
+  it('names every bad field at once', async () => {
+    const f = failure(await decoder()(json({ url: 'nope', occurredAt: 'yesterday' })))
+    expect(f.reason).toBe('INVALID_EVENT')
+    for (const field of ['externalId', 'url', 'fileName', 'occurredAt'])
+      expect(f.message).toContain(`${field}:`)
+  })
+
+  it('an empty externalId -> INVALID_EVENT', async () => {
+    expect(failure(await decoder()(json({ ...validEvent, externalId: '' }))).reason).toBe('INVALID_EVENT')
+  })
+
+  it.each(['ftp://files.example/a.pdf', 'javascript:alert(1)', 'file:///etc/passwd', 'not a url'])(
+    'url %s -> INVALID_EVENT',
+    async (url) => {
+      const f = failure(await decoder()(json({ ...validEvent, url })))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toMatch(/^url: /)
+    },
+  )
+
+  it('accepts http and https urls', async () => {
+    for (const url of ['http://a.example/x', 'https://a.example/x?y=1']) {
+      expect(event(await decoder()(json({ ...validEvent, url }))).url).toBe(url)
+    }
+  })
+
+  it('defaults mediaType to file and metadata to {}', async () => {
+    const { mediaType: _m, metadata: _md, ...rest } = validEvent
+    const e = event(await decoder()(json(rest)))
+    expect(e.mediaType).toBe('file')
+    expect(e.metadata).toEqual({})
+  })
+
+  it('accepts metadata as an object', async () => {
+    const e = event(await decoder()(json({ ...validEvent, metadata: { a: 1, nested: { b: [1] } } })))
+    expect(e.metadata).toEqual({ a: 1, nested: { b: [1] } })
+  })
+
+  it('accepts metadata as a JSON string of an object (the Avro form)', async () => {
+    const e = event(await decoder()(json({ ...validEvent, metadata: '{"title":"T","year":2020}' })))
+    expect(e.metadata).toEqual({ title: 'T', year: 2020 })
+  })
+
+  it.each(['[1,2]', 'null', '"text"', '42', '{broken'])(
+    'metadata string %s -> INVALID_EVENT',
+    async (metadata) => {
+      const f = failure(await decoder()(json({ ...validEvent, metadata })))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toContain('metadata')
+    },
+  )
+
+  it('metadata as an array -> INVALID_EVENT', async () => {
+    expect(failure(await decoder()(json({ ...validEvent, metadata: [1] }))).reason).toBe('INVALID_EVENT')
+  })
+
+  it('occurredAt as an ISO string becomes epoch ms', async () => {
+    const e = event(await decoder()(json({ ...validEvent, occurredAt: '2024-03-01T12:00:00.500Z' })))
+    expect(e.occurredAt).toBe(Date.UTC(2024, 2, 1, 12, 0, 0, 500))
+  })
+
+  it('occurredAt as an ISO string with an offset becomes epoch ms', async () => {
+    const e = event(await decoder()(json({ ...validEvent, occurredAt: '2024-03-01T14:00:00+02:00' })))
+    expect(e.occurredAt).toBe(Date.UTC(2024, 2, 1, 12, 0, 0))
+  })
+
+  it('occurredAt as epoch ms is kept', async () => {
+    expect(event(await decoder()(json({ ...validEvent, occurredAt: 0 }))).occurredAt).toBe(0)
+  })
+
+  it.each([-1, 1.5, 'yesterday', '2024-03-01'])('occurredAt %s -> INVALID_EVENT', async (occurredAt) => {
+    expect(failure(await decoder()(json({ ...validEvent, occurredAt }))).reason).toBe('INVALID_EVENT')
+  })
+
+  it('drops unknown fields', async () => {
+    const e = event(await decoder()(json({ ...validEvent, extra: 'x' })))
+    expect(e).not.toHaveProperty('extra')
+  })
+})
+
+describe('systemName', () => {
+  it("uses the event's systemName over the default", async () => {
+    expect(event(await decoder({ defaultSystemName: 'dflt' })(json(validEvent))).systemName).toBe('archive')
+  })
+
+  it('falls back to defaultSystemName when the event has none or null', async () => {
+    const { systemName: _, ...rest } = validEvent
+    expect(event(await decoder({ defaultSystemName: 'dflt' })(json(rest))).systemName).toBe('dflt')
+    const withNull = { ...validEvent, systemName: null }
+    expect(event(await decoder({ defaultSystemName: 'dflt' })(json(withNull))).systemName).toBe('dflt')
+  })
+
+  it('without either -> MISSING_SYSTEM_NAME', async () => {
+    const { systemName: _, ...rest } = validEvent
+    expect(failure(await decoder({ defaultSystemName: undefined })(json(rest))).reason).toBe(
+      'MISSING_SYSTEM_NAME',
+    )
+  })
+})
+
+describe('entry size', () => {
+  it('an entry larger than maxEntryBytes -> INVALID_EVENT with both sizes', async () => {
+    // Given an event whose entry is exactly `size` bytes
+    const size = fileEntryBytes(validEvent)
+    // When the limit is one byte less
+    const f = failure(await decoder({ maxEntryBytes: size - 1 })(json(validEvent)))
+    // Then it is rejected
+    expect(f.reason).toBe('INVALID_EVENT')
+    expect(f.message).toContain(`${size} bytes`)
+    expect(f.message).toContain(`${size - 1}`)
+  })
+
+  it('an entry of exactly maxEntryBytes is accepted', async () => {
+    const size = fileEntryBytes(validEvent)
+    expect((await decoder({ maxEntryBytes: size })(json(validEvent))).ok).toBe(true)
+  })
+})
+
+describe('toFileEntry and fileEntryBytes', () => {
+  it('maps an event to the files[] entry shape', () => {
+    expect(toFileEntry(validEvent)).toEqual({
+      id: 'ext-1',
+      url: 'https://files.example/a.pdf',
+      fileName: 'a.pdf',
+      mediaType: 'report',
+      metadata: { title: 'A' },
+    })
+    expect(Object.keys(toFileEntry(validEvent)).sort()).toEqual([
+      'fileName',
+      'id',
+      'mediaType',
+      'metadata',
+      'url',
+    ])
+  })
+
+  it('counts UTF-8 bytes of the JSON plus one separator, with multi-byte characters', () => {
+    // Given a name with 2-, 3- and 4-byte characters
+    const e = { ...validEvent, fileName: 'äöü-日本-😀.pdf', metadata: { title: 'Grüße' } }
+    const text = JSON.stringify(toFileEntry(e))
+    // Then the count is bytes, not UTF-16 code units
+    expect(fileEntryBytes(e)).toBe(Buffer.byteLength(text, 'utf8') + 1)
+    expect(fileEntryBytes(e)).toBeGreaterThan(text.length + 1)
+    // extra bytes over UTF-16 units: ä ö ü +1 each, 日 本 +2 each, 😀 (4 bytes, 2 units) +2, ü ß +1 each
+    expect(fileEntryBytes(e) - (text.length + 1)).toBe(3 + 4 + 2 + 2)
+  })
+})
