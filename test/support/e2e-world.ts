@@ -1,0 +1,171 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { produceExport } from '../../scripts/produce-export.ts'
+import { createSchemaCodec, type SchemaCodec } from '../../src/events/registry.ts'
+import { ensureTopics } from '../../src/kafka/admin.ts'
+import { createKafka, type Kafka } from '../../src/kafka/client.ts'
+import { createLogger } from '../../src/logging.ts'
+import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
+import { startTestBridge, type TestBridge, uniqueTopics } from './bridge-harness.ts'
+import { type FileServer, startFileServer } from './file-server.ts'
+import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
+import { resultDecoder, startTopicReader, type TopicReader } from './result-reader.ts'
+import { buildSampleExport, type ExportRecord } from './sample-export.ts'
+import { type SampleFile, writeSampleFiles } from './sample-files.ts'
+
+/** Shared parts of the end-to-end tests: Kafka client, registry codec, sample files and their server. */
+export interface E2eWorld {
+  brokers: string[]
+  schemaRegistryUrl: string
+  kafka: Kafka
+  codec: SchemaCodec
+  files: SampleFile[]
+  fileServer: FileServer
+  /** Registers a cleanup; {@link E2eWorld.close} runs them in reverse order. */
+  defer(cleanup: () => Promise<unknown>): void
+  close(): Promise<void>
+}
+
+/** One test's topics, its result reader, and a way to start bridges on them. */
+export interface Scenario {
+  topics: ReturnType<typeof uniqueTopics>
+  results: TopicReader<FileImportResult>
+  /** Starts a bridge on the scenario's topics and consumer group; `env` overrides settings. */
+  start(env?: Record<string, string>): Promise<TestBridge>
+}
+
+/** Creates the shared parts, with `images` PNGs and `pdfs` PDFs served over HTTP. */
+export async function createE2eWorld(
+  kafkaEnv: { brokers: string[]; schemaRegistryUrl: string },
+  counts: { images: number; pdfs: number },
+): Promise<E2eWorld> {
+  const cleanups: Array<() => Promise<unknown>> = []
+  const kafka = createKafka(
+    { brokers: kafkaEnv.brokers, clientId: 'e2e-test' },
+    { logger: createLogger({ level: 'fatal' }) },
+  )
+  const dir = await mkdtemp(join(tmpdir(), 'fib-e2e-'))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  const files = await writeSampleFiles(dir, counts)
+  const fileServer = await startFileServer(dir)
+  cleanups.push(() => fileServer.close())
+  return {
+    ...kafkaEnv,
+    kafka,
+    codec: createSchemaCodec({ url: kafkaEnv.schemaRegistryUrl }),
+    files,
+    fileServer,
+    defer: (cleanup) => cleanups.push(cleanup),
+    async close() {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
+    },
+  }
+}
+
+/** Creates fresh topics and a result reader, and returns a starter of bridges against `emulator`. */
+export async function createScenario(
+  world: E2eWorld,
+  prefix: string,
+  emulator: RunningLivingdocsEmulator,
+  env: Record<string, string> = {},
+): Promise<Scenario> {
+  const topics = uniqueTopics(prefix)
+  await ensureTopics(world.kafka, [
+    { topic: topics.input, numPartitions: 3 },
+    { topic: topics.result, numPartitions: 3 },
+    { topic: topics.dlq, numPartitions: 1 },
+  ])
+  const baseEnv = {
+    KAFKA_BROKERS: world.brokers.join(','),
+    SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
+    LIVINGDOCS_BASE_URL: emulator.url,
+    LIVINGDOCS_API_VERSION: emulator.apiVersion,
+    LIVINGDOCS_ACCESS_TOKEN: emulator.token,
+    INPUT_TOPIC: topics.input,
+    RESULT_TOPIC: topics.result,
+    DLQ_TOPIC: topics.dlq,
+    KAFKA_GROUP_ID: topics.group,
+    ...env,
+  }
+  const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))
+  world.defer(() => results.stop())
+  return {
+    topics,
+    results,
+    async start(overrides = {}) {
+      const bridge = await startTestBridge({ ...baseEnv, ...overrides })
+      world.defer(() => bridge.stop())
+      return bridge
+    },
+  }
+}
+
+/** A sample export over the world's files; see {@link buildSampleExport}. */
+export function sampleExport(
+  world: E2eWorld,
+  idPrefix: string,
+  options: { broken: number; repeats: number },
+) {
+  return buildSampleExport({
+    files: world.files,
+    baseUrl: world.fileServer.url,
+    systemName: 'legacy-archive',
+    idPrefix,
+    unreachableUrl: 'http://127.0.0.1:9',
+    ...options,
+  })
+}
+
+/** Produces `records` as Avro events through the registry, keyed by externalId. */
+export async function produceRecords(world: E2eWorld, topic: string, records: ExportRecord[]): Promise<void> {
+  await produceExport({
+    records,
+    topic,
+    brokers: world.brokers,
+    schemaRegistryUrl: world.schemaRegistryUrl,
+    format: 'avro',
+  })
+}
+
+/** Committed offsets of `groupId` on `topic`, per partition (0 when none). */
+export async function fetchCommitted(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Counts results by state. */
+export function countStates(results: Array<{ state: FileImportResult['state'] }>) {
+  const counts = { SUCCESS: 0, SKIPPED: 0, FAILED: 0 }
+  for (const r of results) counts[r.state]++
+  return counts
+}
+
+/** Reads the value of a metric line (with labels as written) from Prometheus text; 0 when absent. */
+export function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}
+
+/** Polls `check` every 250 ms until it holds. @throws Error naming `what` after `timeoutMs` */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
