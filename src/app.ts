@@ -141,9 +141,10 @@ export async function startBridge(
           }
         },
         async onRecord(record, control) {
+          if (stopping) return false
           metrics.eventsConsumed.inc()
           const position = { topic: record.topic, partition: record.partition, offset: record.offset }
-          if (offsets.isRedelivery(position)) return
+          if (offsets.isRedelivery(position)) return true
           // A registry outage is transient: retry in place (heartbeating) and never DLQ for it.
           const result = await pRetry(() => decode(record.value), {
             retries: Number.POSITIVE_INFINITY,
@@ -171,6 +172,7 @@ export async function startBridge(
             )
             consumer.pause()
           }
+          return true
         },
       },
     },

@@ -1,9 +1,8 @@
 /**
- * Stable error codes. They are used as DLQ reason headers, as metric label values and in the README's
- * table, so callers branch on `code`, never on message text.
+ * Codes of input records that cannot be used: permanent, the record goes to the DLQ with the code in
+ * its `dlq.reason` header.
  */
-export const ERROR_CODES = [
-  // Input events that cannot be used: permanent, the record goes to the DLQ.
+export const DLQ_REASONS = [
   'EMPTY_VALUE',
   'UNKNOWN_WIRE_FORMAT',
   'UNKNOWN_SCHEMA_ID',
@@ -11,6 +10,16 @@ export const ERROR_CODES = [
   'INVALID_JSON',
   'INVALID_EVENT',
   'MISSING_SYSTEM_NAME',
+] as const
+
+export type DlqReason = (typeof DLQ_REASONS)[number]
+
+/**
+ * Stable error codes. They are used as DLQ reason headers, as metric label values and in the README's
+ * tables, so callers branch on `code`, never on message text.
+ */
+export const ERROR_CODES = [
+  ...DLQ_REASONS,
   // Transient on the way in: retried, never DLQ'd.
   'SCHEMA_REGISTRY_UNAVAILABLE',
   // Import API.
@@ -27,20 +36,6 @@ export const ERROR_CODES = [
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
-
-/** Codes of input records that go to the DLQ (a subset of {@link ErrorCode}). */
-export const DLQ_REASONS = [
-  'EMPTY_VALUE',
-  'UNKNOWN_WIRE_FORMAT',
-  'UNKNOWN_WIRE_FORMAT',
-  'UNKNOWN_SCHEMA_ID',
-  'UNDECODABLE_AVRO',
-  'INVALID_JSON',
-  'INVALID_EVENT',
-  'MISSING_SYSTEM_NAME',
-] as const satisfies readonly ErrorCode[]
-
-export type DlqReason = (typeof DLQ_REASONS)[number]
 
 /** Options of a {@link BridgeError}. */
 export interface BridgeErrorOptions {

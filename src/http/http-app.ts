@@ -42,6 +42,11 @@ export function createWebhookApp(deps: {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' })
   })
+  // Unparseable or oversized webhook bodies (body-parser errors) count as invalid webhooks.
+  app.use(((err, req, _res, next) => {
+    if (req.path === WEBHOOK_PATH) deps.metrics.webhooksReceived.inc({ outcome: 'invalid' })
+    next(err)
+  }) as ErrorRequestHandler)
   app.use(errorHandler(deps.logger))
   return app
 }

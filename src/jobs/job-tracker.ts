@@ -32,6 +32,8 @@ interface TrackedJob {
   batch: Batch
   submittedAt: number
   checking: boolean
+  /** A webhook arrived while a status read was in flight: read again when it returns unfinished. */
+  recheck: boolean
   logger: Logger
 }
 
@@ -122,7 +124,8 @@ export class JobTracker {
       }
       return false
     }
-    void this.#check(job)
+    if (job.checking) job.recheck = true
+    else void this.#check(job)
     return true
   }
 
@@ -202,6 +205,7 @@ export class JobTracker {
         batch,
         submittedAt,
         checking: false,
+        recheck: false,
         logger: jobLog,
         resubmits: queued.resubmits,
       })
@@ -278,7 +282,13 @@ export class JobTracker {
       return
     }
     job.checking = false
-    if (!status.finished || !this.#jobs.has(job.id)) return
+    if (!status.finished || !this.#jobs.has(job.id)) {
+      if (job.recheck && !status.finished) {
+        job.recheck = false
+        void this.#check(job)
+      }
+      return
+    }
     this.#jobs.delete(job.id)
     this.#metrics.jobsInFlight.set(this.#jobs.size)
     this.#metrics.jobDuration.observe({ state: status.state }, (Date.now() - job.submittedAt) / 1000)

@@ -19,11 +19,13 @@ export interface RecordHandler {
   /**
    * Takes one record. Must return quickly (never await an import job): kafkajs heartbeats only between
    * batches. May reject only for a transient problem, after which the record is fetched again.
+   * @returns false when the pipeline takes no more records now (shutting down): the record and the rest
+   *   of the batch stay unresolved and are fetched again by the next owner
    */
   onRecord(
     record: ConsumedRecord,
     control: { heartbeat(): Promise<void>; isRunning(): boolean },
-  ): Promise<void>
+  ): Promise<boolean>
   /** Called after each join of the consumer group with the partitions now owned (a rebalance). */
   onAssignment(assigned: Array<{ topic: string; partitions: number[] }>): void
 }
@@ -66,6 +68,7 @@ export function createGroupConsumer(
       partitions,
     }))
     joined = true
+    crashed = null
     log.info({ generation: event.payload.memberId, assigned }, 'joined consumer group')
     deps.handler.onAssignment(assigned)
     // A rejoin resumes fetching; keep the pause if backpressure still holds.
@@ -84,7 +87,7 @@ export function createGroupConsumer(
       for (const [name, value] of Object.entries(message.headers ?? {})) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value)
       }
-      await deps.handler.onRecord(
+      const taken = await deps.handler.onRecord(
         {
           topic: batch.topic,
           partition: batch.partition,
@@ -96,6 +99,7 @@ export function createGroupConsumer(
         },
         { heartbeat, isRunning },
       )
+      if (!taken) break
       resolveOffset(message.offset)
     }
     await heartbeat()
