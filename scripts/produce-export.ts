@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs'
 import { z } from 'zod'
 import { createSchemaCodec, readSchema } from '../src/events/registry.ts'
 import { createKafka } from '../src/kafka/client.ts'
@@ -64,6 +65,7 @@ export async function produceExport(options: {
       : 0
   const producer = kafka.producer({
     idempotent: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
     maxInFlightRequests: 1,
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 },
   })

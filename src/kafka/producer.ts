@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs'
+import { type Kafka, Partitioners, type Producer } from 'kafkajs'
 
 /** A message to publish: key and value bytes plus UTF-8 headers. */
 export interface OutgoingMessage {
@@ -15,6 +15,8 @@ export interface OutgoingMessage {
 export function createIdempotentProducer(kafka: Kafka) {
   const producer: Producer = kafka.producer({
     idempotent: true,
+    // The Java client's murmur2 partitioner (kafkajs' default since 2.0), set to silence its warning.
+    createPartitioner: Partitioners.DefaultPartitioner,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   })

@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createSchemaCodec } from '../../src/events/registry.ts'
+import { ensureTopics } from '../../src/kafka/admin.ts'
+import { createKafka } from '../../src/kafka/client.ts'
+import { createLogger } from '../../src/logging.ts'
+import { uniqueTopics } from '../support/bridge-harness.ts'
+import { startTopicReader } from '../support/result-reader.ts'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+/** `npm run produce -- export.ndjson`: the legacy export onto the input topic, Avro through the registry. */
+describe('produce CLI', () => {
+  const { brokers, schemaRegistryUrl } = inject('kafka')
+  const kafka = createKafka(
+    { brokers, clientId: 'produce-test' },
+    { logger: createLogger({ level: 'fatal' }) },
+  )
+  let dir: string
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fib-produce-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  function produce(file: string, topic: string) {
+    return spawnSync(process.execPath, ['scripts/produce.ts', file, '--topic', topic], {
+      cwd: root,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        KAFKA_BROKERS: brokers.join(','),
+        SCHEMA_REGISTRY_URL: schemaRegistryUrl,
+      },
+      timeout: 60_000,
+    })
+  }
+
+  it('produces every line as an Avro event keyed by externalId, and nothing when a line is invalid', async () => {
+    // Given a topic and an export with two valid lines and one without a url
+    const { input: topic } = uniqueTopics('produce')
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }])
+    const good = [
+      {
+        externalId: 'a-1',
+        url: 'https://example.com/a.pdf',
+        fileName: 'A',
+        metadata: { title: 'A' },
+        occurredAt: '2024-01-01T00:00:00Z',
+      },
+      {
+        externalId: 'b-2',
+        url: 'https://example.com/b.png',
+        fileName: 'B',
+        systemName: 'archive',
+        occurredAt: 1700000000000,
+      },
+    ]
+    const bad = `${JSON.stringify(good[0])}\n{"externalId":"c-3","fileName":"C"}\n`
+    await writeFile(join(dir, 'bad.ndjson'), bad)
+    await writeFile(join(dir, 'good.ndjson'), `${good.map((g) => JSON.stringify(g)).join('\n')}\n\n`)
+
+    // When the invalid export is produced, then it fails naming the line and produces nothing
+    const failed = produce(join(dir, 'bad.ndjson'), topic)
+    expect(failed.status).toBe(1)
+    expect(failed.stderr).toMatch(/:2: url/)
+    // When the valid export is produced
+    const done = produce(join(dir, 'good.ndjson'), topic)
+    expect(done.stderr).toBe('')
+    expect(done.status).toBe(0)
+    expect(done.stdout).toMatch(/produce: 2 events/)
+
+    // Then the topic holds exactly the two events, in the Confluent wire format, keyed by externalId
+    const codec = createSchemaCodec({ url: schemaRegistryUrl })
+    const reader = await startTopicReader(kafka, topic, (v) => codec.decode(v as Buffer))
+    try {
+      await reader.waitFor((r) => r.length >= 2, 30_000, 'two events')
+      await new Promise((r) => setTimeout(r, 500))
+      expect(reader.records.map((r) => r.key)).toEqual(['a-1', 'b-2'])
+      expect(reader.records[0]?.raw?.[0]).toBe(0)
+      expect(reader.records.map((r) => r.value)).toEqual([
+        {
+          externalId: 'a-1',
+          url: 'https://example.com/a.pdf',
+          fileName: 'A',
+          mediaType: 'file',
+          metadata: '{"title":"A"}',
+          systemName: null,
+          occurredAt: Date.parse('2024-01-01T00:00:00Z'),
+        },
+        {
+          externalId: 'b-2',
+          url: 'https://example.com/b.png',
+          fileName: 'B',
+          mediaType: 'file',
+          metadata: '{}',
+          systemName: 'archive',
+          occurredAt: 1700000000000,
+        },
+      ])
+    } finally {
+      await reader.stop()
+    }
+  })
+})
