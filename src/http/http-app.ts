@@ -27,6 +27,9 @@ export function createWebhookApp(deps: {
 }): Express {
   const app = express()
   app.disable('x-powered-by')
+  // Exact paths only, so that the webhook route and the invalid-body counter below agree.
+  app.set('strict routing', true)
+  app.set('case sensitive routing', true)
   app.post(WEBHOOK_PATH, express.json({ limit: WEBHOOK_BODY_LIMIT_BYTES, type: () => true }), (req, res) => {
     const parsed = webhookBody.safeParse(req.body)
     if (!parsed.success) {

@@ -119,8 +119,13 @@ export class JobTracker {
     if (job === undefined) {
       // A fast job may call back before our POST's response is processed; remember it briefly.
       if (this.#submitting > 0) {
-        if (this.#early.size >= 1000) this.#early.clear()
-        this.#early.set(jobId, Date.now())
+        const now = Date.now()
+        // Forget notes older than a minute (insertion order is arrival order) and cap the map.
+        for (const [id, at] of this.#early) {
+          if (at > now - 60_000 && this.#early.size < 1000) break
+          this.#early.delete(id)
+        }
+        this.#early.set(jobId, now)
       }
       return false
     }
@@ -133,11 +138,15 @@ export class JobTracker {
   async waitIdle(timeoutMs: number): Promise<boolean> {
     if (this.#isIdle()) return true
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(this.#isIdle()), timeoutMs)
-      this.#idleWaiters.push(() => {
+      const waiter = () => {
         clearTimeout(timer)
         resolve(true)
-      })
+      }
+      const timer = setTimeout(() => {
+        this.#idleWaiters.splice(this.#idleWaiters.indexOf(waiter), 1)
+        resolve(this.#isIdle())
+      }, timeoutMs)
+      this.#idleWaiters.push(waiter)
     })
   }
 
@@ -282,6 +291,8 @@ export class JobTracker {
       return
     }
     job.checking = false
+    // After close() the publisher is closed too: leave the job unsettled (its offsets stay uncommitted).
+    if (this.#closed) return
     if (!status.finished || !this.#jobs.has(job.id)) {
       if (job.recheck && !status.finished) {
         job.recheck = false

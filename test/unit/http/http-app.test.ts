@@ -1,0 +1,391 @@
+// The webhook and operations apps over real sockets on 127.0.0.1, and the listen()/close() wrapper.
+import { once } from 'node:events'
+import { connect, type Socket } from 'node:net'
+import { request } from 'undici'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  createOpsApp,
+  createWebhookApp,
+  WEBHOOK_BODY_LIMIT_BYTES,
+  WEBHOOK_PATH,
+} from '../../../src/http/http-app.ts'
+import { type HttpServer, listen } from '../../../src/http/http-server.ts'
+import { createLogger } from '../../../src/logging.ts'
+import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+
+const logger = createLogger({ level: 'silent' })
+const servers: HttpServer[] = []
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close()
+})
+
+async function webhookServer(known: (jobId: string) => boolean = (id) => id === 'job1') {
+  const metrics = createMetrics()
+  const onJobWebhook = vi.fn(known)
+  const server = await listen(createWebhookApp({ logger, metrics, onJobWebhook }), {
+    host: '127.0.0.1',
+    port: 0,
+  })
+  servers.push(server)
+  return { metrics, onJobWebhook, server, base: `http://127.0.0.1:${server.port}` }
+}
+
+async function opsServer(readiness: () => string[] = () => []) {
+  const metrics = createMetrics()
+  const server = await listen(createOpsApp({ metrics, logger, readiness }), { host: '127.0.0.1', port: 0 })
+  servers.push(server)
+  return { metrics, server, base: `http://127.0.0.1:${server.port}` }
+}
+
+async function post(url: string, body: string, contentType = 'application/json') {
+  const res = await request(url, { method: 'POST', headers: { 'content-type': contentType }, body })
+  const text = await res.body.text()
+  return { status: res.statusCode, headers: res.headers, text }
+}
+
+async function get(url: string) {
+  const res = await request(url)
+  const text = await res.body.text()
+  return { status: res.statusCode, headers: res.headers, text }
+}
+
+async function webhookCount(metrics: Metrics, outcome: string): Promise<number | undefined> {
+  return (await metrics.webhooksReceived.get()).values.find((v) => v.labels.outcome === outcome)?.value
+}
+
+const WEBHOOK_BODY = {
+  id: 'job1',
+  state: 'success',
+  overview: { total: 2, imported: 1, skipped: 1, failed: 0 },
+  context: { source: 'file-import-bridge', batchId: 'b-1' },
+}
+
+describe('webhook app', () => {
+  it('answers 202 for a known job and hands its id on', async () => {
+    // Given a webhook app that knows job1
+    const { base, onJobWebhook, metrics } = await webhookServer()
+
+    // When Livingdocs posts the job's webhook
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY))
+
+    // Then it is accepted, the tracker is told, and it is counted as accepted
+    expect(res.status).toBe(202)
+    expect(JSON.parse(res.text)).toEqual({ accepted: true })
+    expect(onJobWebhook).toHaveBeenCalledTimes(1)
+    expect(onJobWebhook).toHaveBeenCalledWith('job1')
+    expect(await webhookCount(metrics, 'accepted')).toBe(1)
+    expect(await webhookCount(metrics, 'invalid')).toBe(0)
+  })
+
+  it('answers 200 {ignored} for an unknown job', async () => {
+    // Given a webhook app that knows only job1
+    const { base, onJobWebhook, metrics } = await webhookServer()
+
+    // When a webhook of another job arrives
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify({ ...WEBHOOK_BODY, id: 'job-elsewhere' }))
+
+    // Then it is acknowledged but ignored, and counted as unknown
+    expect(res.status).toBe(200)
+    expect(JSON.parse(res.text)).toEqual({ ignored: 'unknown job id' })
+    expect(onJobWebhook).toHaveBeenCalledWith('job-elsewhere')
+    expect(await webhookCount(metrics, 'unknown_job')).toBe(1)
+    expect(await webhookCount(metrics, 'accepted')).toBe(0)
+  })
+
+  it('accepts a numeric id as a string', async () => {
+    // Given a webhook app that knows job 42
+    const { base, onJobWebhook } = await webhookServer((id) => id === '42')
+
+    // When the id comes as a JSON number
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify({ ...WEBHOOK_BODY, id: 42 }))
+
+    // Then the tracker gets the string '42'
+    expect(res.status).toBe(202)
+    expect(onJobWebhook).toHaveBeenCalledWith('42')
+  })
+
+  it('parses a JSON body sent with another content type', async () => {
+    // Given a webhook app
+    const { base, onJobWebhook } = await webhookServer()
+
+    // When the webhook comes as text/plain
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY), 'text/plain')
+
+    // Then it is still read
+    expect(res.status).toBe(202)
+    expect(onJobWebhook).toHaveBeenCalledWith('job1')
+  })
+
+  it.each([
+    ['without id', { state: 'success' }],
+    ['with an empty id', { id: '' }],
+    ['with an object id', { id: { nested: 'x' } }],
+    ['with an id over 200 characters', { id: 'x'.repeat(201) }],
+    ['that is an array', [{ id: 'job1' }]],
+  ])('answers 400 for a body %s and counts it invalid', async (_name, body) => {
+    // Given a webhook app
+    const { base, onJobWebhook, metrics } = await webhookServer()
+
+    // When such a body is posted
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify(body))
+
+    // Then it is refused, not handed on, and counted invalid
+    expect(res.status).toBe(400)
+    expect(JSON.parse(res.text)).toEqual({ error: 'webhook body needs a job id' })
+    expect(onJobWebhook).not.toHaveBeenCalled()
+    expect(await webhookCount(metrics, 'invalid')).toBe(1)
+  })
+
+  it('answers 400 for malformed JSON without a stack trace and counts it invalid', async () => {
+    // Given a webhook app
+    const { base, onJobWebhook, metrics } = await webhookServer()
+
+    // When a truncated JSON body is posted
+    const res = await post(base + WEBHOOK_PATH, '{"id": "job1", "state":')
+
+    // Then it is a 400 with a short JSON error and no stack trace
+    expect(res.status).toBe(400)
+    expect(res.headers['content-type']).toMatch(/application\/json/)
+    const body = JSON.parse(res.text) as Record<string, unknown>
+    expect(Object.keys(body)).toEqual(['error'])
+    expect(res.text).not.toMatch(/\bat\s|node_modules|SyntaxError|\.js:\d+|\.ts:\d+/)
+    expect(onJobWebhook).not.toHaveBeenCalled()
+    expect(await webhookCount(metrics, 'invalid')).toBe(1)
+  })
+
+  it('serves the webhook on its exact path only: a trailing slash or other case is 404, not parsed', async () => {
+    // Given a webhook app
+    const { base, onJobWebhook, metrics } = await webhookServer()
+
+    // When a body is posted to the webhook path with a trailing slash, or in upper case
+    const slash = await post(`${base + WEBHOOK_PATH}/`, '{"id":')
+    const upper = await post(base + WEBHOOK_PATH.toUpperCase(), JSON.stringify(WEBHOOK_BODY))
+
+    // Then both are unknown paths, never handed on nor counted as webhooks
+    expect(slash.status).toBe(404)
+    expect(upper.status).toBe(404)
+    expect(onJobWebhook).not.toHaveBeenCalled()
+    expect(await webhookCount(metrics, 'invalid')).toBe(0)
+  })
+
+  it('answers 413 for a body over WEBHOOK_BODY_LIMIT_BYTES and counts it invalid', async () => {
+    // Given a webhook app
+    const { base, onJobWebhook, metrics } = await webhookServer()
+    const body = JSON.stringify({ ...WEBHOOK_BODY, pad: 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES) })
+    expect(Buffer.byteLength(body)).toBeGreaterThan(WEBHOOK_BODY_LIMIT_BYTES)
+
+    // When the body is too large
+    const res = await post(base + WEBHOOK_PATH, body)
+
+    // Then it is refused with 413, not handed on, and counted invalid
+    expect(res.status).toBe(413)
+    expect(res.text).not.toMatch(/\bat\s|node_modules/)
+    expect(onJobWebhook).not.toHaveBeenCalled()
+    expect(await webhookCount(metrics, 'invalid')).toBe(1)
+  })
+
+  it('accepts a body just under the limit', async () => {
+    // Given a body of almost WEBHOOK_BODY_LIMIT_BYTES
+    const { base, onJobWebhook } = await webhookServer()
+    const skeleton = JSON.stringify({ ...WEBHOOK_BODY, pad: '' })
+    const body = JSON.stringify({
+      ...WEBHOOK_BODY,
+      pad: 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES - Buffer.byteLength(skeleton)),
+    })
+    expect(Buffer.byteLength(body)).toBe(WEBHOOK_BODY_LIMIT_BYTES)
+
+    // When it is posted
+    const res = await post(base + WEBHOOK_PATH, body)
+
+    // Then it is accepted
+    expect(res.status).toBe(202)
+    expect(onJobWebhook).toHaveBeenCalledWith('job1')
+  })
+
+  it('answers 500 without details when the handler throws', async () => {
+    // Given a tracker callback that throws
+    const { base } = await webhookServer(() => {
+      throw new Error('tracker exploded at /secret/path.ts:12')
+    })
+
+    // When a webhook arrives
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY))
+
+    // Then the answer is a bare 500
+    expect(res.status).toBe(500)
+    expect(JSON.parse(res.text)).toEqual({ error: 'internal error' })
+  })
+
+  it('answers 404 JSON for an unknown path and for GET on the webhook path', async () => {
+    // Given a webhook app
+    const { base, metrics } = await webhookServer()
+
+    // When unknown routes are requested
+    const unknown = await get(`${base}/nope`)
+    const getWebhook = await get(base + WEBHOOK_PATH)
+
+    // Then both are JSON 404s and no webhook is counted
+    for (const res of [unknown, getWebhook]) {
+      expect(res.status).toBe(404)
+      expect(res.headers['content-type']).toMatch(/application\/json/)
+      expect(JSON.parse(res.text)).toEqual({ error: 'not found' })
+    }
+    expect(await webhookCount(metrics, 'invalid')).toBe(0)
+  })
+
+  it('sends no x-powered-by header', async () => {
+    // Given a webhook app
+    const { base } = await webhookServer()
+
+    // When any request is answered
+    const ok = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY))
+    const notFound = await get(`${base}/nope`)
+
+    // Then no x-powered-by header is sent
+    expect(ok.headers['x-powered-by']).toBeUndefined()
+    expect(notFound.headers['x-powered-by']).toBeUndefined()
+  })
+})
+
+describe('ops app', () => {
+  it('/healthz answers 200', async () => {
+    // Given an ops app
+    const { base } = await opsServer()
+
+    // When /healthz is read
+    const res = await get(`${base}/healthz`)
+
+    // Then it is 200 ok
+    expect(res.status).toBe(200)
+    expect(JSON.parse(res.text)).toEqual({ status: 'ok' })
+  })
+
+  it('/readyz answers 200 when readiness reports no problems', async () => {
+    // Given a ready bridge
+    const { base } = await opsServer(() => [])
+
+    // When /readyz is read
+    const res = await get(`${base}/readyz`)
+
+    // Then it is ready
+    expect(res.status).toBe(200)
+    expect(JSON.parse(res.text)).toEqual({ ready: true, problems: [] })
+  })
+
+  it('/readyz answers 503 with the problems otherwise', async () => {
+    // Given a bridge with two problems
+    const problems = ['consumer has not joined its group', 'import API: HTTP 401']
+    const { base } = await opsServer(() => problems)
+
+    // When /readyz is read
+    const res = await get(`${base}/readyz`)
+
+    // Then it is not ready and names the problems
+    expect(res.status).toBe(503)
+    expect(JSON.parse(res.text)).toEqual({ ready: false, problems })
+  })
+
+  it('/readyz asks readiness on every request', async () => {
+    // Given readiness that changes
+    let problems = ['shutting down']
+    const { base } = await opsServer(() => problems)
+    expect((await get(`${base}/readyz`)).status).toBe(503)
+
+    // When the problem is gone
+    problems = []
+
+    // Then the next answer is 200
+    expect((await get(`${base}/readyz`)).status).toBe(200)
+  })
+
+  it('/metrics answers Prometheus text with the bridge metrics', async () => {
+    // Given an ops app whose consumed counter was incremented
+    const { base, metrics } = await opsServer()
+    metrics.eventsConsumed.inc(3)
+
+    // When /metrics is scraped
+    const res = await get(`${base}/metrics`)
+
+    // Then it is Prometheus text with the counter's value
+    expect(res.status).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/plain/)
+    expect(res.text).toContain('# TYPE bridge_events_consumed_total counter')
+    expect(res.text).toMatch(/^bridge_events_consumed_total 3$/m)
+    expect(res.text).toContain('bridge_webhooks_received_total{outcome="invalid"} 0')
+  })
+
+  it('answers 404 JSON for unknown paths and sends no x-powered-by header', async () => {
+    // Given an ops app
+    const { base } = await opsServer()
+
+    // When an unknown path and /healthz are read
+    const res = await get(`${base}/nope`)
+    const health = await get(`${base}/healthz`)
+
+    // Then the unknown path is a JSON 404 and neither answer has x-powered-by
+    expect(res.status).toBe(404)
+    expect(JSON.parse(res.text)).toEqual({ error: 'not found' })
+    expect(res.headers['x-powered-by']).toBeUndefined()
+    expect(health.headers['x-powered-by']).toBeUndefined()
+  })
+})
+
+describe('listen', () => {
+  it('reports the bound port when listening on port 0', async () => {
+    // Given / When an app listens on port 0
+    const { server } = await opsServer()
+
+    // Then a real port was bound and answers
+    expect(server.port).toBeGreaterThan(0)
+    expect((await get(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200)
+  })
+
+  it('rejects when the port is already in use', async () => {
+    // Given a server on some port
+    const { server } = await opsServer()
+    const app = createOpsApp({ metrics: createMetrics(), logger, readiness: () => [] })
+
+    // When another one tries the same port
+    // Then listen rejects with EADDRINUSE
+    await expect(listen(app, { host: '127.0.0.1', port: server.port })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    })
+  })
+
+  it('close() resolves with an idle keep-alive connection open, and closes it', async () => {
+    // Given a server and a client connection kept alive after one request
+    const metrics = createMetrics()
+    const server = await listen(createOpsApp({ metrics, logger, readiness: () => [] }), {
+      host: '127.0.0.1',
+      port: 0,
+    })
+    const socket: Socket = connect(server.port, '127.0.0.1')
+    await once(socket, 'connect')
+    const socketClosed = once(socket, 'close')
+    let received = ''
+    const answered = new Promise<void>((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8')
+        if (received.includes('{"status":"ok"}')) resolve()
+      })
+    })
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n')
+    await answered
+    expect(received).toMatch(/^HTTP\/1\.1 200/)
+    expect(received.toLowerCase()).toContain('connection: keep-alive')
+    expect(socket.destroyed).toBe(false)
+
+    // When the server is closed
+    await server.close()
+
+    // Then close() resolved and the idle connection was closed by the server
+    await socketClosed
+    expect(socket.destroyed).toBe(true)
+
+    // And the port no longer accepts connections
+    const refused = connect(server.port, '127.0.0.1')
+    const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException]
+    expect(err.code).toBe('ECONNREFUSED')
+  })
+})

@@ -1,0 +1,906 @@
+// The JobTracker against a scripted fake ImportClient: concurrency, settlement, webhooks, polling, failures.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Batch, PendingFile } from '../../../src/batcher/batcher.ts'
+import { BridgeError, type ErrorCode } from '../../../src/errors.ts'
+import type {
+  FileOutcome,
+  ImportClient,
+  ImportRequest,
+  JobStatus,
+} from '../../../src/import/import-client.ts'
+import { JobTracker, type JobTrackerOptions, type SettledJob } from '../../../src/jobs/job-tracker.ts'
+import { createLogger } from '../../../src/logging.ts'
+import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+
+interface Deferred<T> {
+  promise: Promise<T>
+  resolve: (value: T) => void
+  reject: (err: unknown) => void
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+interface SubmitCall extends Deferred<string> {
+  request: ImportRequest
+}
+interface StatusCall extends Deferred<JobStatus> {
+  jobId: string
+}
+
+/**
+ * A fake ImportClient: every call is recorded and answered by the test through its deferred, unless
+ * `onSubmit` / `onStatus` answer it directly.
+ */
+function fakeClient() {
+  const submits: SubmitCall[] = []
+  const statuses: StatusCall[] = []
+  const fake = {
+    submits,
+    statuses,
+    onSubmit: undefined as ((request: ImportRequest) => Promise<string>) | undefined,
+    onStatus: undefined as ((jobId: string) => Promise<JobStatus>) | undefined,
+    submit: vi.fn((request: ImportRequest): Promise<string> => {
+      if (fake.onSubmit !== undefined) {
+        submits.push({ request, ...deferred<string>() })
+        return fake.onSubmit(request)
+      }
+      const d = deferred<string>()
+      submits.push({ request, ...d })
+      return d.promise
+    }),
+    status: vi.fn((jobId: string): Promise<JobStatus> => {
+      if (fake.onStatus !== undefined) return fake.onStatus(jobId)
+      const d = deferred<JobStatus>()
+      statuses.push({ jobId, ...d })
+      return d.promise
+    }),
+    close: vi.fn(async () => {}),
+  }
+  return fake
+}
+type FakeClient = ReturnType<typeof fakeClient>
+
+let nextOffset = 0
+
+function file(externalId: string, systemName = 'archive'): PendingFile {
+  return {
+    event: {
+      externalId,
+      url: `https://files.example/${externalId}`,
+      fileName: `${externalId}.pdf`,
+      mediaType: 'file',
+      metadata: { n: externalId },
+      systemName,
+      occurredAt: 1_700_000_000_000,
+    },
+    position: { topic: 'in', partition: 0, offset: String(nextOffset++) },
+    consumedAt: Date.now(),
+    bytes: 100,
+  }
+}
+
+function batch(id: string, externalIds: string[]): Batch {
+  const files = externalIds.map((e) => file(e))
+  return { id, systemName: 'archive', files, bytes: 1024 + files.length * 100, reason: 'linger' }
+}
+
+function imported(externalId: string, mediaId = `m-${externalId}`): FileOutcome {
+  return { externalId, systemName: 'archive', state: 'imported', mediaId, reason: undefined }
+}
+
+function success(...files: FileOutcome[]): JobStatus {
+  return { finished: true, state: 'success', files }
+}
+
+const STARTED: JobStatus = { finished: false, state: 'started', startedAt: undefined }
+
+interface Setup {
+  tracker: JobTracker
+  client: FakeClient
+  metrics: Metrics
+  settled: SettledJob[]
+}
+
+function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
+  const client = fakeClient()
+  const metrics = createMetrics()
+  const settled: SettledJob[] = []
+  const tracker = new JobTracker(
+    {
+      maxJobsInFlight: 4,
+      pollIntervalMs: 10_000,
+      webhookUrl: 'https://bridge.example/webhooks/livingdocs/import-jobs',
+      resubmitDelayMs: 1000,
+      maxResubmits: 2,
+      ...options,
+    },
+    {
+      client: client as unknown as ImportClient,
+      logger: createLogger({ level: 'silent' }),
+      metrics,
+      onSettled: (job) => settled.push(job),
+    },
+  )
+  if (start) tracker.start()
+  trackers.push(tracker)
+  return { tracker, client, metrics, settled }
+}
+
+const trackers: JobTracker[] = []
+
+/** Lets pending promise callbacks run without moving the clock. */
+const flush = () => vi.advanceTimersByTimeAsync(0)
+
+const batchIdOf = (call: SubmitCall | undefined) => call?.request.context?.batchId
+const idsOf = (call: SubmitCall | undefined) => call?.request.files.map((f) => f.id)
+const outcomeStates = (job: SettledJob | undefined) =>
+  job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
+
+async function counterValue(metrics: Metrics, name: string): Promise<number> {
+  const text = await metrics.registry.getSingleMetricAsString(name)
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
+  if (line === undefined) throw new Error(`no sample line for ${name} in:\n${text}`)
+  return Number(line.split(' ')[1])
+}
+
+/** Submits `b` and answers the submit with `jobId`. */
+async function submitAs(s: Setup, b: Batch, jobId: string): Promise<void> {
+  const before = s.client.submits.length
+  s.tracker.enqueue(b)
+  const call = s.client.submits[before]
+  expect(batchIdOf(call)).toBe(b.id)
+  call?.resolve(jobId)
+  await flush()
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  nextOffset = 0
+})
+afterEach(() => {
+  for (const t of trackers.splice(0)) t.close()
+  vi.useRealTimers()
+})
+
+describe('JobTracker submitting', () => {
+  it('sends the batch as one import request with webhook and context', async () => {
+    // Given a tracker with a webhook URL
+    const s = setup()
+    const b = batch('b1', ['a', 'b'])
+
+    // When a batch is enqueued
+    s.tracker.enqueue(b)
+
+    // Then one request carries the batch's systemName, file entries, webhook and context
+    expect(s.client.submit).toHaveBeenCalledTimes(1)
+    expect(s.client.submits[0]?.request).toEqual({
+      systemName: 'archive',
+      files: [
+        {
+          id: 'a',
+          url: 'https://files.example/a',
+          fileName: 'a.pdf',
+          mediaType: 'file',
+          metadata: { n: 'a' },
+        },
+        {
+          id: 'b',
+          url: 'https://files.example/b',
+          fileName: 'b.pdf',
+          mediaType: 'file',
+          metadata: { n: 'b' },
+        },
+      ],
+      webhook: 'https://bridge.example/webhooks/livingdocs/import-jobs',
+      context: { source: 'file-import-bridge', batchId: 'b1' },
+    })
+  })
+
+  it('omits the webhook when no webhook URL is configured', () => {
+    // Given a tracker without a webhook URL
+    const s = setup({ webhookUrl: undefined })
+
+    // When a batch is enqueued
+    s.tracker.enqueue(batch('b1', ['a']))
+
+    // Then the request has no webhook property
+    expect(s.client.submits[0]?.request).not.toHaveProperty('webhook')
+  })
+
+  it('submits at most maxJobsInFlight jobs at once and the rest in order as jobs finish', async () => {
+    // Given at most two jobs in flight and four batches
+    const s = setup({ maxJobsInFlight: 2 })
+    for (const id of ['b1', 'b2', 'b3', 'b4']) s.tracker.enqueue(batch(id, [`${id}-f`]))
+
+    // Then only the first two are submitted, even once their jobs exist
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
+    expect(s.tracker.jobsInFlight).toBe(2)
+    s.client.submits[0]?.resolve('j1')
+    s.client.submits[1]?.resolve('j2')
+    await flush()
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
+    expect(s.tracker.jobsInFlight).toBe(2)
+    expect(s.tracker.filesPending).toBe(4)
+
+    // When job j2 finishes
+    expect(s.tracker.notify('j2')).toBe(true)
+    s.client.statuses[0]?.resolve(success(imported('b2-f')))
+    await flush()
+
+    // Then b3 goes out, b4 still waits
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b3'])
+    expect(s.tracker.jobsInFlight).toBe(2)
+
+    // When j1 finishes
+    s.tracker.notify('j1')
+    s.client.statuses[1]?.resolve(success(imported('b1-f')))
+    await flush()
+
+    // Then b4 goes out
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b3', 'b4'])
+    expect(s.settled.map((j) => j.jobId)).toEqual(['j2', 'j1'])
+  })
+
+  it('counts submitted batches and jobs in flight in the metrics', async () => {
+    // Given a tracker and its metrics
+    const s = setup()
+    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(0)
+
+    // When two batches are submitted and become jobs
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await submitAs(s, batch('b2', ['b']), 'j2')
+
+    // Then both are counted and two jobs are in flight
+    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(2)
+    expect((await s.metrics.batchesSubmitted.get()).values[0]?.value).toBe(2)
+    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(2)
+
+    // When one job finishes
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+
+    // Then one job is in flight
+    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(1)
+    expect((await s.metrics.jobsInFlight.get()).values[0]?.value).toBe(1)
+  })
+
+  it('does not count a failed submission as a submitted batch', async () => {
+    // Given a submit that fails
+    const s = setup()
+    s.tracker.enqueue(batch('b1', ['a']))
+    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 503', { retryable: true }))
+    await flush()
+
+    // Then nothing is counted and no job is in flight
+    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(0)
+    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(0)
+  })
+})
+
+describe('JobTracker settling', () => {
+  it('settles a finished success job with per-file outcomes matched by externalId', async () => {
+    // Given a job of three files, two of which share an externalId
+    const s = setup()
+    await submitAs(s, batch('b1', ['a', 'b', 'a']), 'j1')
+
+    // When its status is finished with the results in another order
+    s.tracker.notify('j1')
+    const first: FileOutcome = imported('a', 'm-a-1')
+    const second: FileOutcome = {
+      externalId: 'a',
+      systemName: 'archive',
+      state: 'skipped',
+      mediaId: 'm-a-1',
+      reason: 'already exists',
+    }
+    const forB: FileOutcome = {
+      externalId: 'b',
+      systemName: 'archive',
+      state: 'failed',
+      mediaId: undefined,
+      reason: 'download failed',
+    }
+    s.client.statuses[0]?.resolve(success(forB, first, second))
+    await flush()
+
+    // Then the batch settles once, each file with its outcome (the shared id in order)
+    expect(s.settled).toHaveLength(1)
+    const job = s.settled[0]
+    expect(job?.jobId).toBe('j1')
+    expect(job?.batch.id).toBe('b1')
+    expect(job?.outcomes.map((o) => o.outcome)).toEqual([first, forB, second])
+    expect(job?.outcomes.map((o) => o.file)).toEqual(job?.batch.files)
+    expect(s.tracker.jobsInFlight).toBe(0)
+    expect(s.tracker.filesPending).toBe(0)
+  })
+
+  it('fails a file that the finished job reported no result for', async () => {
+    // Given a job of two files
+    const s = setup()
+    await submitAs(s, batch('b1', ['a', 'b']), 'j1')
+
+    // When the finished status only lists one of them
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(success(imported('b')))
+    await flush()
+
+    // Then the missing one fails with a reason, the other is imported
+    expect(outcomeStates(s.settled[0])).toEqual([
+      ['a', 'failed', 'the finished import job reported no result for this file'],
+      ['b', 'imported', undefined],
+    ])
+  })
+
+  it('fails every file of a job that failed as a whole', async () => {
+    // Given a job of two files
+    const s = setup()
+    await submitAs(s, batch('b1', ['a', 'b']), 'j1')
+
+    // When the job failed
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve({ finished: true, state: 'failed' })
+    await flush()
+
+    // Then both files fail with 'import job failed'
+    expect(s.settled[0]?.jobId).toBe('j1')
+    expect(outcomeStates(s.settled[0])).toEqual([
+      ['a', 'failed', 'import job failed'],
+      ['b', 'failed', 'import job failed'],
+    ])
+  })
+
+  it('submits the batch of a lost job again up to maxResubmits, then fails it', async () => {
+    // Given a tracker that resubmits lost jobs twice
+    const s = setup({ maxResubmits: 2 })
+    await submitAs(s, batch('b1', ['a', 'b']), 'j1')
+
+    // When the job is lost twice
+    for (const [i, jobId] of ['j1', 'j2'].entries()) {
+      s.tracker.notify(jobId)
+      s.client.statuses[i]?.resolve({ finished: true, state: 'lost' })
+      await flush()
+
+      // Then the same batch is submitted again, nothing settled
+      expect(s.client.submits).toHaveLength(i + 2)
+      expect(batchIdOf(s.client.submits[i + 1])).toBe('b1')
+      expect(idsOf(s.client.submits[i + 1])).toEqual(['a', 'b'])
+      expect(s.settled).toHaveLength(0)
+      s.client.submits[i + 1]?.resolve(`j${i + 2}`)
+      await flush()
+    }
+
+    // When the third job is lost as well
+    s.tracker.notify('j3')
+    s.client.statuses[2]?.resolve({ finished: true, state: 'lost' })
+    await flush()
+
+    // Then the files fail with 'import job lost' and nothing is submitted any more
+    expect(s.client.submits).toHaveLength(3)
+    expect(s.settled).toHaveLength(1)
+    expect(s.settled[0]?.jobId).toBe('j3')
+    expect(outcomeStates(s.settled[0])).toEqual([
+      ['a', 'failed', 'import job lost'],
+      ['b', 'failed', 'import job lost'],
+    ])
+    expect(await s.tracker.waitIdle(0)).toBe(true)
+  })
+
+  it('fails a lost job at once when maxResubmits is 0', async () => {
+    // Given no resubmits allowed
+    const s = setup({ maxResubmits: 0 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When the job is lost
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve({ finished: true, state: 'lost' })
+    await flush()
+
+    // Then it is not submitted again and its file fails
+    expect(s.client.submits).toHaveLength(1)
+    expect(outcomeStates(s.settled[0])).toEqual([['a', 'failed', 'import job lost']])
+  })
+})
+
+describe('JobTracker webhooks', () => {
+  it('reads the status of a known job at once on notify', async () => {
+    // Given a job and a long poll interval
+    const s = setup({ pollIntervalMs: 60_000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    expect(s.client.status).not.toHaveBeenCalled()
+
+    // When its webhook arrives
+    const known = s.tracker.notify('j1')
+
+    // Then notify says known and the status is read without waiting for the poller
+    expect(known).toBe(true)
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    expect(s.client.status).toHaveBeenCalledWith('j1')
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+    expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
+  })
+
+  it('returns false for an unknown job id and reads nothing', async () => {
+    // Given a job j1
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When a webhook for another id arrives
+    const known = s.tracker.notify('other')
+
+    // Then it is not ours and no status is read
+    expect(known).toBe(false)
+    expect(s.client.status).not.toHaveBeenCalled()
+  })
+
+  it('returns false for a job that already settled', async () => {
+    // Given a job that finished
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+
+    // When its webhook arrives (again)
+    // Then it is no longer known and not read again
+    expect(s.tracker.notify('j1')).toBe(false)
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+  })
+
+  it('reads again when a webhook arrived during a read that returned unfinished', async () => {
+    // Given a job whose status read is in flight
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.notify('j1')
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+
+    // When another webhook arrives during the read
+    expect(s.tracker.notify('j1')).toBe(true)
+
+    // Then no second concurrent read is started
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+
+    // When the first read returns unfinished
+    s.client.statuses[0]?.resolve(STARTED)
+    await flush()
+
+    // Then the status is read again at once, and that read settles the job
+    expect(s.client.status).toHaveBeenCalledTimes(2)
+    s.client.statuses[1]?.resolve(success(imported('a')))
+    await flush()
+    expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
+  })
+
+  it('does not read again after an unfinished read when no webhook arrived meanwhile', async () => {
+    // Given a job whose status read is in flight
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.notify('j1')
+
+    // When it returns unfinished
+    s.client.statuses[0]?.resolve(STARTED)
+    await flush()
+
+    // Then the next read waits for the poller or another webhook
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    expect(s.settled).toHaveLength(0)
+  })
+
+  it('does not read again when the read during which a webhook arrived reports finished', async () => {
+    // Given a read in flight and a webhook during it
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.notify('j1')
+    s.tracker.notify('j1')
+
+    // When the read reports the job finished
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+
+    // Then the job settles once and no further read follows
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    expect(s.settled).toHaveLength(1)
+  })
+
+  it('reads the status at once when the webhook arrived before the submit response was processed', async () => {
+    // Given a submit in flight and a long poll interval
+    const s = setup({ pollIntervalMs: 60_000 })
+    s.tracker.enqueue(batch('b1', ['a']))
+
+    // When the job's webhook arrives before the submit returned
+    const known = s.tracker.notify('j1')
+
+    // Then the id is not known yet and nothing is read
+    expect(known).toBe(false)
+    expect(s.client.status).not.toHaveBeenCalled()
+
+    // When the submit returns that job id
+    s.client.submits[0]?.resolve('j1')
+    await flush()
+
+    // Then its status is read at once and settles the job
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    expect(s.client.status).toHaveBeenCalledWith('j1')
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+    expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
+  })
+
+  it('does not read a job early for a webhook of another id during its submit', async () => {
+    // Given a submit in flight
+    const s = setup({ pollIntervalMs: 60_000 })
+    s.tracker.enqueue(batch('b1', ['a']))
+
+    // When a webhook of another job arrives and the submit returns j1
+    s.tracker.notify('j-other')
+    s.client.submits[0]?.resolve('j1')
+    await flush()
+
+    // Then j1 is left for the poller
+    expect(s.client.status).not.toHaveBeenCalled()
+  })
+})
+
+describe('JobTracker polling', () => {
+  it('polls unfinished jobs every pollIntervalMs until they finish', async () => {
+    // Given a started tracker polling every second and one job
+    const s = setup({ pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When just under a second passes
+    await vi.advanceTimersByTimeAsync(999)
+    // Then nothing was read
+    expect(s.client.status).not.toHaveBeenCalled()
+
+    // When the interval is reached
+    await vi.advanceTimersByTimeAsync(1)
+    // Then the job is read
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    expect(s.client.status).toHaveBeenLastCalledWith('j1')
+    s.client.statuses[0]?.resolve(STARTED)
+    await flush()
+
+    // When another interval passes, the job is read again and finishes
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(s.client.status).toHaveBeenCalledTimes(2)
+    s.client.statuses[1]?.resolve(success(imported('a')))
+    await flush()
+    expect(s.settled).toHaveLength(1)
+
+    // Then a settled job is polled no more
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(s.client.status).toHaveBeenCalledTimes(2)
+  })
+
+  it('polls every unfinished job', async () => {
+    // Given two jobs
+    const s = setup({ pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await submitAs(s, batch('b2', ['b']), 'j2')
+
+    // When an interval passes
+    await vi.advanceTimersByTimeAsync(1000)
+
+    // Then both are read
+    expect(s.client.statuses.map((c) => c.jobId).sort()).toEqual(['j1', 'j2'])
+  })
+
+  it('does not poll before start()', async () => {
+    // Given a tracker that was not started
+    const s = setup({ pollIntervalMs: 1000 }, false)
+    await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When several intervals pass
+    await vi.advanceTimersByTimeAsync(5000)
+
+    // Then nothing is read
+    expect(s.client.status).not.toHaveBeenCalled()
+  })
+
+  it('leaves a job whose status read threw for the next poll', async () => {
+    // Given a job
+    const s = setup({ pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When the first poll's read throws
+    await vi.advanceTimersByTimeAsync(1000)
+    s.client.statuses[0]?.reject(new BridgeError('API_NETWORK_ERROR', 'socket hang up', { retryable: true }))
+    await flush()
+
+    // Then nothing settles and the job stays in flight
+    expect(s.settled).toHaveLength(0)
+    expect(s.tracker.jobsInFlight).toBe(1)
+
+    // When the next poll reads it finished
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(s.client.status).toHaveBeenCalledTimes(2)
+    s.client.statuses[1]?.resolve(success(imported('a')))
+    await flush()
+
+    // Then it settles
+    expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
+  })
+
+  it('does not start a second read of a job while one is in flight', async () => {
+    // Given a job whose poll read hangs
+    const s = setup({ pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await vi.advanceTimersByTimeAsync(1000)
+
+    // When more intervals pass
+    await vi.advanceTimersByTimeAsync(3000)
+
+    // Then there is still one read
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('JobTracker submit errors', () => {
+  it('submits the batch again after resubmitDelayMs on a retryable error', async () => {
+    // Given a submit that fails with a retryable server error
+    const s = setup({ resubmitDelayMs: 2000 })
+    s.tracker.enqueue(batch('b1', ['a', 'b']))
+    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 503', { retryable: true }))
+    await flush()
+
+    // Then nothing settles, the files stay pending and nothing is sent before the delay
+    expect(s.settled).toHaveLength(0)
+    expect(s.tracker.filesPending).toBe(2)
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(s.client.submits).toHaveLength(1)
+
+    // When the delay has passed
+    await vi.advanceTimersByTimeAsync(1)
+
+    // Then the same batch is sent again
+    expect(s.client.submits).toHaveLength(2)
+    expect(batchIdOf(s.client.submits[1])).toBe('b1')
+    expect(idsOf(s.client.submits[1])).toEqual(['a', 'b'])
+    expect(s.settled).toHaveLength(0)
+  })
+
+  it('keeps later batches behind a batch waiting for its resubmit', async () => {
+    // Given a failed first batch waiting for its resubmit
+    const s = setup({ resubmitDelayMs: 2000 })
+    s.tracker.enqueue(batch('b1', ['a']))
+    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 502', { retryable: true }))
+    await flush()
+
+    // When another batch is enqueued
+    s.tracker.enqueue(batch('b2', ['b']))
+
+    // Then it waits too, and after the delay b1 goes first
+    expect(s.client.submits).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b1', 'b2'])
+  })
+
+  it.each<ErrorCode>(['API_UNAUTHORIZED', 'API_FORBIDDEN', 'API_VERSION_GONE'])(
+    '%s sets fatalProblem, keeps the batch, retries after 30 s and clears on success',
+    async (code) => {
+      // Given a submit refused for the configuration
+      const s = setup({ resubmitDelayMs: 1000 })
+      expect(s.tracker.fatalProblem).toBeNull()
+      s.tracker.enqueue(batch('b1', ['a']))
+      s.client.submits[0]?.reject(new BridgeError(code, `the import API answered ${code}`))
+      await flush()
+
+      // Then the tracker reports the problem and settles nothing
+      expect(s.tracker.fatalProblem).toBe(`the import API answered ${code}`)
+      expect(s.settled).toHaveLength(0)
+      expect(s.tracker.filesPending).toBe(1)
+
+      // When less than 30 s pass (resubmitDelayMs is only 1 s)
+      await vi.advanceTimersByTimeAsync(29_999)
+      // Then nothing is sent
+      expect(s.client.submits).toHaveLength(1)
+
+      // When 30 s have passed
+      await vi.advanceTimersByTimeAsync(1)
+      // Then the batch is sent again and the problem stays until it succeeds
+      expect(s.client.submits).toHaveLength(2)
+      expect(batchIdOf(s.client.submits[1])).toBe('b1')
+      expect(s.tracker.fatalProblem).not.toBeNull()
+      s.client.submits[1]?.resolve('j1')
+      await flush()
+      expect(s.tracker.fatalProblem).toBeNull()
+      expect(s.tracker.jobsInFlight).toBe(1)
+    },
+  )
+
+  it('waits resubmitDelayMs after a refused configuration when it is longer than 30 s', async () => {
+    // Given a resubmit delay of 45 s
+    const s = setup({ resubmitDelayMs: 45_000 })
+    s.tracker.enqueue(batch('b1', ['a']))
+    s.client.submits[0]?.reject(new BridgeError('API_UNAUTHORIZED', 'HTTP 401'))
+    await flush()
+
+    // When 44.999 s pass, nothing is sent; at 45 s the batch is
+    await vi.advanceTimersByTimeAsync(44_999)
+    expect(s.client.submits).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(s.client.submits).toHaveLength(2)
+  })
+
+  it('splits a rejected batch until the offending file is alone and fails only that file', async () => {
+    // Given an API that rejects any request containing file f3 and accepts the others
+    const s = setup({ maxJobsInFlight: 10 })
+    let jobs = 0
+    s.client.onSubmit = async (request) => {
+      if (request.files.some((f) => f.id === 'f3')) {
+        throw new BridgeError('API_BAD_REQUEST', 'HTTP 400: files[2].url must be reachable')
+      }
+      return `job-${++jobs}`
+    }
+    s.client.onStatus = async (jobId) => {
+      const call = s.client.submits.filter((c) => !c.request.files.some((f) => f.id === 'f3'))
+      const index = Number(jobId.slice(4)) - 1
+      return success(...(idsOf(call[index]) ?? []).map((id) => imported(id)))
+    }
+
+    // When a batch of five files is enqueued
+    s.tracker.enqueue(batch('b1', ['f1', 'f2', 'f3', 'f4', 'f5']))
+    await flush()
+
+    // Then it was split into halves until f3 was alone
+    expect(s.client.submits.map(idsOf)).toEqual([
+      ['f1', 'f2', 'f3', 'f4', 'f5'],
+      ['f1', 'f2', 'f3'],
+      ['f4', 'f5'],
+      ['f1', 'f2'],
+      ['f3'],
+    ])
+    // And f3 settled without a job, failed with the API's message
+    const rejected = s.settled.filter((j) => j.jobId === null)
+    expect(rejected).toHaveLength(1)
+    expect(rejected[0]?.outcomes).toHaveLength(1)
+    expect(rejected[0]?.outcomes[0]?.file.event.externalId).toBe('f3')
+    expect(rejected[0]?.outcomes[0]?.outcome.state).toBe('failed')
+    expect(rejected[0]?.outcomes[0]?.outcome.reason).toContain('files[2].url must be reachable')
+
+    // When the poller reads the two jobs
+    expect(s.tracker.jobsInFlight).toBe(2)
+    await vi.advanceTimersByTimeAsync(10_000)
+
+    // Then the four good files settle in their jobs
+    const good = s.settled.filter((j) => j.jobId !== null)
+    expect(good.map((j) => j.jobId).sort()).toEqual(['job-1', 'job-2'])
+    const settledIds = good.flatMap((j) => j.outcomes.map((o) => [o.file.event.externalId, o.outcome.state]))
+    expect(settledIds.sort()).toEqual([
+      ['f1', 'imported'],
+      ['f2', 'imported'],
+      ['f4', 'imported'],
+      ['f5', 'imported'],
+    ])
+    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(2)
+    expect(await s.tracker.waitIdle(0)).toBe(true)
+  })
+
+  it('fails a single rejected file at once without splitting', async () => {
+    // Given a batch of one file that the API rejects
+    const s = setup()
+    s.tracker.enqueue(batch('b1', ['x']))
+    s.client.submits[0]?.reject(new BridgeError('API_BAD_REQUEST', 'HTTP 422: bad mediaType'))
+    await flush()
+
+    // Then it settles failed without a job and is not sent again
+    expect(s.settled).toHaveLength(1)
+    expect(s.settled[0]?.jobId).toBeNull()
+    expect(s.settled[0]?.outcomes[0]?.outcome).toEqual({
+      state: 'failed',
+      reason: 'rejected by the import API: HTTP 422: bad mediaType',
+    })
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(s.client.submits).toHaveLength(1)
+  })
+})
+
+describe('JobTracker waitIdle and close', () => {
+  it('waitIdle resolves true at once when nothing is pending', async () => {
+    // Given an empty tracker
+    const s = setup()
+    // When / Then
+    expect(await s.tracker.waitIdle(1000)).toBe(true)
+  })
+
+  it('waitIdle resolves true once everything settled, before the timeout', async () => {
+    // Given a job in flight and a waiter with a long timeout
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    let result: boolean | undefined
+    void s.tracker.waitIdle(60_000).then((r) => {
+      result = r
+    })
+    await flush()
+    expect(result).toBeUndefined()
+
+    // When the job finishes
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+
+    // Then the waiter resolves true without the clock having moved to the timeout
+    expect(result).toBe(true)
+  })
+
+  it('waitIdle resolves true when the last batch is rejected without a job', async () => {
+    // Given a single-file batch in submission and a waiter
+    const s = setup()
+    s.tracker.enqueue(batch('b1', ['x']))
+    let result: boolean | undefined
+    void s.tracker.waitIdle(60_000).then((r) => {
+      result = r
+    })
+
+    // When the API rejects it
+    s.client.submits[0]?.reject(new BridgeError('API_BAD_REQUEST', 'HTTP 400'))
+    await flush()
+
+    // Then the waiter resolves true
+    expect(result).toBe(true)
+  })
+
+  it('waitIdle resolves false on timeout while a job is unfinished', async () => {
+    // Given a submit that never returns
+    const s = setup()
+    s.tracker.enqueue(batch('b1', ['a']))
+    let result: boolean | undefined
+    void s.tracker.waitIdle(1000).then((r) => {
+      result = r
+    })
+
+    // When just under the timeout passes, it is still waiting
+    await vi.advanceTimersByTimeAsync(999)
+    expect(result).toBeUndefined()
+
+    // When the timeout passes
+    await vi.advanceTimersByTimeAsync(1)
+
+    // Then it resolves false
+    expect(result).toBe(false)
+  })
+
+  it('close() stops polling', async () => {
+    // Given a polling tracker with a job
+    const s = setup({ pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    s.client.statuses[0]?.resolve(STARTED)
+    await flush()
+
+    // When it is closed
+    s.tracker.close()
+    await vi.advanceTimersByTimeAsync(10_000)
+
+    // Then no further reads happen, even on a webhook
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    s.tracker.notify('j1')
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+  })
+
+  it('close() stops a pending resubmit and new submissions', async () => {
+    // Given a batch waiting for its resubmit
+    const s = setup({ resubmitDelayMs: 1000 })
+    s.tracker.enqueue(batch('b1', ['a']))
+    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 500', { retryable: true }))
+    await flush()
+
+    // When the tracker is closed and time passes, and another batch arrives
+    s.tracker.close()
+    await vi.advanceTimersByTimeAsync(5000)
+    s.tracker.enqueue(batch('b2', ['b']))
+
+    // Then nothing more is sent
+    expect(s.client.submits).toHaveLength(1)
+  })
+})

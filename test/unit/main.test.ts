@@ -1,0 +1,84 @@
+// The entry point as a child process: an invalid configuration exits 78 (EX_CONFIG) naming every
+// problem, and never prints the access token.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+
+async function runMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8')
+  })
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8')
+  })
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null]
+  return { code, signal, stdout, stderr }
+}
+
+describe('main', () => {
+  it('exits 78 and names every missing or wrong setting', { timeout: 30_000 }, async () => {
+    // Given an environment with only PATH and a non-http Livingdocs URL
+    // When the bridge starts
+    const run = await runMain({ LIVINGDOCS_BASE_URL: 'ftp://x' })
+
+    // Then it exits with EX_CONFIG and names each problem on stderr
+    expect(run.signal).toBeNull()
+    expect(run.code).toBe(78)
+    expect(run.stderr).toContain('file-import-bridge: invalid configuration')
+    expect(run.stderr).toMatch(/KAFKA_BROKERS: is required/)
+    expect(run.stderr).toMatch(/SCHEMA_REGISTRY_URL: is required/)
+    expect(run.stderr).toMatch(/LIVINGDOCS_BASE_URL: must be an http\(s\) URL/)
+    expect(run.stderr).toMatch(/LIVINGDOCS_ACCESS_TOKEN: is required/)
+    // And no stack trace
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('never prints the access token when the configuration is invalid', { timeout: 30_000 }, async () => {
+    // Given a valid token but a missing KAFKA_BROKERS
+    const token = 'supersecret-123'
+
+    // When the bridge starts
+    const run = await runMain({
+      LIVINGDOCS_ACCESS_TOKEN: token,
+      SCHEMA_REGISTRY_URL: 'http://registry.example:8081',
+      LIVINGDOCS_BASE_URL: 'https://livingdocs.example',
+    })
+
+    // Then it exits 78 for KAFKA_BROKERS only, and the token appears nowhere
+    expect(run.code).toBe(78)
+    expect(run.stderr).toContain('KAFKA_BROKERS')
+    expect(run.stderr).not.toContain('LIVINGDOCS_ACCESS_TOKEN')
+    expect(run.stderr).not.toContain(token)
+    expect(run.stdout).not.toContain(token)
+  })
+
+  it('never prints the access token when another setting is malformed', { timeout: 30_000 }, async () => {
+    // Given a token and a malformed broker list and port
+    const token = 'supersecret-123'
+
+    // When the bridge starts
+    const run = await runMain({
+      LIVINGDOCS_ACCESS_TOKEN: token,
+      KAFKA_BROKERS: 'not a broker',
+      SCHEMA_REGISTRY_URL: 'http://registry.example:8081',
+      LIVINGDOCS_BASE_URL: 'https://livingdocs.example',
+      HTTP_PORT: '99999',
+    })
+
+    // Then it exits 78 naming both settings and the token appears nowhere
+    expect(run.code).toBe(78)
+    expect(run.stderr).toContain('KAFKA_BROKERS')
+    expect(run.stderr).toContain('HTTP_PORT')
+    expect(`${run.stderr}${run.stdout}`).not.toContain(token)
+  })
+})
