@@ -13,7 +13,21 @@ import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { parseExport, produceExport } from './produce-export.ts'
 
-const usage = `usage: npm run produce -- <export.ndjson> [--topic T] [--format avro|json] [--brokers host:port,...] [--registry URL]`
+const usage = `usage: npm run produce -- <export.ndjson> [options]
+
+Produces one file-created event per line of a legacy export (NDJSON) onto the input topic, keyed by
+externalId. Each line: {"externalId","url","fileName","mediaType"?,"metadata"?,"systemName"?,"occurredAt"?}.
+Every line is checked first; nothing is produced when one is invalid.
+
+options:
+  --topic T          input topic (default legacy.file-created)
+  --format F         avro: Confluent wire format, schemas/file-created.avsc registered under <topic>-value
+                     (default); json: plain JSON objects
+  --brokers LIST     host:port,... (default: $KAFKA_BROKERS)
+  --registry URL     schema registry (default: $SCHEMA_REGISTRY_URL)
+  -h, --help         this help
+
+exit codes: 0 produced, 1 an invalid line or a failed send, 2 usage error`
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parse>

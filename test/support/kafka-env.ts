@@ -331,7 +331,7 @@ async function startLocalStack(): Promise<KafkaEnv> {
   const vars = new Map<string, string>()
   for (const line of run.stdout.split('\n')) {
     const eq = line.indexOf('=')
-    if (eq > 0) vars.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim())
+    if (eq > 0) vars.set(line.slice(0, eq).replace(/^export\s+/, '').trim(), line.slice(eq + 1).trim())
   }
   const brokers = vars.get('KAFKA_BROKERS')
   const schemaRegistryUrl = vars.get('SCHEMA_REGISTRY_URL')
