@@ -330,8 +330,8 @@ async function startLocalStack(): Promise<KafkaEnv> {
   }
   const vars = new Map<string, string>()
   for (const line of run.stdout.split('\n')) {
-    const eq = line.indexOf('=')
-    if (eq > 0) vars.set(line.slice(0, eq).replace(/^export\s+/, '').trim(), line.slice(eq + 1).trim())
+    const match = /^(?:export\s+)?(\w+)=(\S+)/.exec(line.trim())
+    if (match?.[1] !== undefined && match[2] !== undefined) vars.set(match[1], match[2])
   }
   const brokers = vars.get('KAFKA_BROKERS')
   const schemaRegistryUrl = vars.get('SCHEMA_REGISTRY_URL')
