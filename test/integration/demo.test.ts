@@ -17,7 +17,11 @@ describe('demo', () => {
       {
         cwd: root,
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: schemaRegistryUrl },
+        env: {
+          PATH: process.env.PATH,
+          KAFKA_BROKERS: brokers.join(','),
+          SCHEMA_REGISTRY_URL: schemaRegistryUrl,
+        },
         timeout: 120_000,
       },
     )
