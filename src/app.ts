@@ -97,10 +97,11 @@ export async function startBridge(
     {
       maxJobsInFlight: config.maxJobsInFlight,
       pollIntervalMs: config.statusPollIntervalMs,
+      // Appended, not resolved: a public URL with a path prefix (behind an ingress) keeps it.
       webhookUrl:
         config.webhookPublicUrl === undefined
           ? undefined
-          : new URL(WEBHOOK_PATH, config.webhookPublicUrl).href,
+          : `${config.webhookPublicUrl.replace(/\/+$/, '')}${WEBHOOK_PATH}`,
       resubmitDelayMs: 5_000,
       maxResubmits: 2,
     },
@@ -224,11 +225,22 @@ export async function startBridge(
   })
 
   const servers: HttpServer[] = []
-  servers.push(await listen(webhookApp, { host: config.http.host, port: config.http.port }))
-  servers.push(await listen(opsApp, { host: config.http.host, port: config.http.metricsPort }))
-  await producer.start()
-  jobs.start()
-  await consumer.start()
+  try {
+    servers.push(await listen(webhookApp, { host: config.http.host, port: config.http.port }))
+    servers.push(await listen(opsApp, { host: config.http.host, port: config.http.metricsPort }))
+    await producer.start()
+    jobs.start()
+    await consumer.start()
+  } catch (err) {
+    // Release what started, so a failed start leaves no sockets or timers behind.
+    jobs.close()
+    publisher.close()
+    for (const server of servers) await server.close().catch(() => undefined)
+    await consumer.stop().catch(() => undefined)
+    await producer.stop().catch(() => undefined)
+    await client.close().catch(() => undefined)
+    throw err
+  }
   const commitTimer = setInterval(() => void commit(), Math.max(config.commitIntervalMs, 50))
   logger.info(
     {
