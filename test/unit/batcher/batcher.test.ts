@@ -1,34 +1,9 @@
 // The Batcher: batches per systemName, closed on maxFiles, maxBytes, lingerMs or drain().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  type Batch,
-  Batcher,
-  type BatcherOptions,
-  ENVELOPE_BYTES,
-  type PendingFile,
-} from '../../../src/batcher/batcher.ts'
+import { type Batch, Batcher, type BatcherOptions, ENVELOPE_BYTES } from '../../../src/batcher/batcher.ts'
+import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
-let nextOffset = 0
-
-function file(
-  externalId: string,
-  opts: { systemName?: string; bytes?: number; partition?: number; topic?: string } = {},
-): PendingFile {
-  return {
-    event: {
-      externalId,
-      url: `https://files.example/${externalId}`,
-      fileName: `${externalId}.pdf`,
-      mediaType: 'file',
-      metadata: {},
-      systemName: opts.systemName ?? 'archive',
-      occurredAt: 1_700_000_000_000,
-    },
-    position: { topic: opts.topic ?? 'in', partition: opts.partition ?? 0, offset: String(nextOffset++) },
-    consumedAt: Date.now(),
-    bytes: opts.bytes ?? 100,
-  }
-}
+const file = pendingFile
 
 function setup(options: Partial<BatcherOptions> = {}) {
   const batches: Batch[] = []
@@ -42,7 +17,7 @@ const ids = (b: Batch | undefined) => b?.files.map((f) => f.event.externalId)
 
 beforeEach(() => {
   vi.useFakeTimers()
-  nextOffset = 0
+  resetPendingFileOffsets()
 })
 afterEach(() => {
   vi.useRealTimers()

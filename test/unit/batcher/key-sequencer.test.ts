@@ -2,26 +2,9 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { PendingFile } from '../../../src/batcher/batcher.ts'
 import { KeySequencer } from '../../../src/batcher/key-sequencer.ts'
+import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
-let nextOffset = 0
-
-function file(externalId: string, opts: { systemName?: string; partition?: number; topic?: string } = {}) {
-  const f: PendingFile = {
-    event: {
-      externalId,
-      url: `https://files.example/${externalId}`,
-      fileName: `${externalId}.pdf`,
-      mediaType: 'file',
-      metadata: {},
-      systemName: opts.systemName ?? 'archive',
-      occurredAt: 1_700_000_000_000,
-    },
-    position: { topic: opts.topic ?? 'in', partition: opts.partition ?? 0, offset: String(nextOffset++) },
-    consumedAt: 0,
-    bytes: 100,
-  }
-  return f
-}
+const file = pendingFile
 
 function setup() {
   const released: PendingFile[] = []
@@ -30,7 +13,7 @@ function setup() {
 }
 
 beforeEach(() => {
-  nextOffset = 0
+  resetPendingFileOffsets()
 })
 
 describe('KeySequencer', () => {

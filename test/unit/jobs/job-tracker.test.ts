@@ -11,6 +11,7 @@ import type {
 import { JobTracker, type JobTrackerOptions, type SettledJob } from '../../../src/jobs/job-tracker.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 interface Deferred<T> {
   promise: Promise<T>
@@ -68,23 +69,8 @@ function fakeClient() {
 }
 type FakeClient = ReturnType<typeof fakeClient>
 
-let nextOffset = 0
-
 function file(externalId: string, systemName = 'archive'): PendingFile {
-  return {
-    event: {
-      externalId,
-      url: `https://files.example/${externalId}`,
-      fileName: `${externalId}.pdf`,
-      mediaType: 'file',
-      metadata: { n: externalId },
-      systemName,
-      occurredAt: 1_700_000_000_000,
-    },
-    position: { topic: 'in', partition: 0, offset: String(nextOffset++) },
-    consumedAt: Date.now(),
-    bytes: 100,
-  }
+  return pendingFile(externalId, { systemName, metadata: { n: externalId } })
 }
 
 function batch(id: string, externalIds: string[]): Batch {
@@ -163,7 +149,7 @@ async function submitAs(s: Setup, b: Batch, jobId: string): Promise<void> {
 
 beforeEach(() => {
   vi.useFakeTimers()
-  nextOffset = 0
+  resetPendingFileOffsets()
 })
 afterEach(() => {
   for (const t of trackers.splice(0)) t.close()

@@ -1,0 +1,38 @@
+import type { PendingFile } from '../../src/batcher/batcher.ts'
+
+let nextOffset = 0
+
+/**
+ * A consumed, valid file for unit tests of the pure stages. Offsets count up per process, so files made
+ * one after the other keep partition order.
+ */
+export function pendingFile(
+  externalId: string,
+  opts: {
+    systemName?: string
+    bytes?: number
+    partition?: number
+    topic?: string
+    metadata?: Record<string, unknown>
+  } = {},
+): PendingFile {
+  return {
+    event: {
+      externalId,
+      url: `https://files.example/${externalId}`,
+      fileName: `${externalId}.pdf`,
+      mediaType: 'file',
+      metadata: opts.metadata ?? {},
+      systemName: opts.systemName ?? 'archive',
+      occurredAt: 1_700_000_000_000,
+    },
+    position: { topic: opts.topic ?? 'in', partition: opts.partition ?? 0, offset: String(nextOffset++) },
+    consumedAt: Date.now(),
+    bytes: opts.bytes ?? 100,
+  }
+}
+
+/** Starts offsets from 0 again (call in beforeEach when a test relies on them). */
+export function resetPendingFileOffsets(): void {
+  nextOffset = 0
+}
