@@ -19,6 +19,7 @@ import { loadConfig } from '../src/config.ts'
 import { createSchemaCodec } from '../src/events/registry.ts'
 import { ensureTopics } from '../src/kafka/admin.ts'
 import { createKafka } from '../src/kafka/client.ts'
+import { createIdempotentProducer } from '../src/kafka/producer.ts'
 import { createLogger } from '../src/logging.ts'
 import { startFileServer } from '../test/support/file-server.ts'
 import { freePort } from '../test/support/free-port.ts'
@@ -71,7 +72,8 @@ async function run(
   let registryUrl = process.env.SCHEMA_REGISTRY_URL
   if (brokers === undefined || registryUrl === undefined) {
     out('demo: starting the local Kafka broker and schema registry (scripts/stack start)')
-    const started = spawnSync(`${root}scripts/stack`, ['start'], { stdio: ['ignore', 'inherit', 'inherit'] })
+    // Its progress goes to stderr; its stdout (export lines) is for shells, not for this output.
+    const started = spawnSync(`${root}scripts/stack`, ['start'], { stdio: ['ignore', 'ignore', 'inherit'] })
     if (started.status !== 0) throw new Error('scripts/stack start failed (see above)')
     stops.push([
       'stack',
@@ -170,13 +172,10 @@ async function run(
     schemaRegistryUrl: registryUrl,
     format: 'avro',
   })
-  const poison = kafka.producer()
-  await poison.connect()
-  await poison.send({
-    topic: topics.input,
-    messages: [{ key: 'poison', value: Buffer.from('not an event') }],
-  })
-  await poison.disconnect()
+  const poison = createIdempotentProducer(kafka)
+  await poison.start()
+  await poison.send(topics.input, [{ key: 'poison', value: Buffer.from('not an event') }])
+  await poison.stop()
   const produced = records.length + 1
   out(`demo: produced ${records.length} file-created events from ${exportPath} and 1 undecodable record`)
 

@@ -1,7 +1,8 @@
-import { Partitioners } from 'kafkajs'
 import { z } from 'zod'
 import { createSchemaCodec, readSchema } from '../src/events/registry.ts'
+import { ensureTopics, findMissingTopics } from '../src/kafka/admin.ts'
 import { createKafka } from '../src/kafka/client.ts'
+import { createIdempotentProducer } from '../src/kafka/producer.ts'
 import { createLogger } from '../src/logging.ts'
 
 /** One line of a legacy export: the fields of a file-created event (metadata as an object). */
@@ -47,6 +48,7 @@ export function parseExport(text: string): { records: ExportLine[]; problems: st
  * Produces `records` to `topic`: Avro through the registry (schemas/file-created.avsc registered under
  * `<topic>-value`) or plain JSON, keyed by externalId, in chunks of 500.
  * @returns the registry schema id used (0 for JSON)
+ * @throws Error when the topic does not exist and `createTopic` is not set
  */
 export async function produceExport(options: {
   records: ExportLine[]
@@ -55,21 +57,26 @@ export async function produceExport(options: {
   schemaRegistryUrl: string
   format: 'avro' | 'json'
   headers?: Record<string, string>
+  /** Create the topic (3 partitions) when it does not exist, instead of failing. */
+  createTopic?: boolean
+  /** pino level of the Kafka client's logs on stderr (default `fatal`: its retries are noise here). */
+  logLevel?: string
 }): Promise<number> {
-  const logger = createLogger({ level: 'warn', destination: process.stderr })
+  const logger = createLogger({ level: options.logLevel ?? 'fatal', destination: process.stderr })
   const kafka = createKafka({ brokers: options.brokers, clientId: 'file-import-bridge-produce' }, { logger })
+  if ((await findMissingTopics(kafka, [options.topic])).length > 0) {
+    if (!options.createTopic) {
+      throw new Error(`topic ${options.topic} does not exist (create it, or pass --create-topic)`)
+    }
+    await ensureTopics(kafka, [{ topic: options.topic, numPartitions: 3 }])
+  }
   const codec = createSchemaCodec({ url: options.schemaRegistryUrl })
   const schemaId =
     options.format === 'avro'
       ? await codec.register(`${options.topic}-value`, await readSchema('fileCreated'))
       : 0
-  const producer = kafka.producer({
-    idempotent: true,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    maxInFlightRequests: 1,
-    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 },
-  })
-  await producer.connect()
+  const producer = createIdempotentProducer(kafka)
+  await producer.start()
   try {
     for (let i = 0; i < options.records.length; i += 500) {
       const chunk = options.records.slice(i, i + 500)
@@ -92,10 +99,10 @@ export async function produceExport(options: {
           return { key: r.externalId, value, ...(options.headers ? { headers: options.headers } : {}) }
         }),
       )
-      await producer.send({ topic: options.topic, acks: -1, messages })
+      await producer.send(options.topic, messages)
     }
   } finally {
-    await producer.disconnect()
+    await producer.stop()
   }
   return schemaId
 }

@@ -25,6 +25,8 @@ options:
                      (default); json: plain JSON objects
   --brokers LIST     host:port,... (default: $KAFKA_BROKERS)
   --registry URL     schema registry (default: $SCHEMA_REGISTRY_URL)
+  --create-topic     create the topic (3 partitions) if it does not exist
+  --verbose          show the Kafka client's logs (retries, reconnects) on stderr
   -h, --help         this help
 
 exit codes: 0 produced, 1 an invalid line or a failed send, 2 usage error`
@@ -64,13 +66,20 @@ async function main(): Promise<number> {
     return 1
   }
   const started = Date.now()
-  await produceExport({
-    records,
-    topic: values.topic,
-    brokers: brokers.split(','),
-    schemaRegistryUrl: registry,
-    format,
-  })
+  try {
+    await produceExport({
+      records,
+      topic: values.topic,
+      brokers: brokers.split(','),
+      schemaRegistryUrl: registry,
+      format,
+      createTopic: values['create-topic'],
+      logLevel: values.verbose ? 'info' : 'fatal',
+    })
+  } catch (err) {
+    process.stderr.write(`produce: ${(err as Error).message}\n`)
+    return 1
+  }
   process.stdout.write(
     `produce: ${records.length} events to ${values.topic} (${format}) in ${Date.now() - started} ms\n`,
   )
@@ -85,6 +94,8 @@ function parse() {
       format: { type: 'string', default: 'avro' },
       brokers: { type: 'string' },
       registry: { type: 'string' },
+      'create-topic': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })

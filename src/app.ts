@@ -9,8 +9,8 @@ import { createOpsApp, createWebhookApp, WEBHOOK_PATH } from './http/http-app.ts
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
-import { findMissingTopics } from './kafka/admin.ts'
-import { createKafka } from './kafka/client.ts'
+import { ensureTopics, findMissingTopics } from './kafka/admin.ts'
+import { createKafka, type Kafka } from './kafka/client.ts'
 import { type ConsumedRecord, createGroupConsumer } from './kafka/consumer.ts'
 import { OffsetTracker, type RecordPosition } from './kafka/offset-tracker.ts'
 import { createIdempotentProducer } from './kafka/producer.ts'
@@ -51,17 +51,7 @@ export async function startBridge(
   const offsets = new OffsetTracker()
   let stopping = false
 
-  const missing = await findMissingTopics(kafka, [
-    config.topics.input,
-    config.topics.result,
-    config.topics.dlq,
-  ])
-  if (missing.length > 0) {
-    throw new BridgeError(
-      'CONFIG_INVALID',
-      `topics do not exist: ${missing.join(', ')} (INPUT_TOPIC, RESULT_TOPIC, DLQ_TOPIC)`,
-    )
-  }
+  await checkTopics(kafka, config)
   const resultSchemaId = await codec.register(
     `${config.topics.result}-value`,
     await readSchema('fileImportResult'),
@@ -292,4 +282,33 @@ export async function startBridge(
       return stopped
     },
   }
+}
+
+/**
+ * Fails start-up when a topic is missing, naming each missing topic and its setting; with
+ * `CREATE_MISSING_TOPICS` it creates them instead (local runs).
+ * @throws BridgeError `CONFIG_INVALID`
+ */
+async function checkTopics(kafka: Kafka, config: Config): Promise<void> {
+  const settings = {
+    INPUT_TOPIC: config.topics.input,
+    RESULT_TOPIC: config.topics.result,
+    DLQ_TOPIC: config.topics.dlq,
+  }
+  const missing = await findMissingTopics(kafka, Object.values(settings))
+  if (missing.length === 0) return
+  if (config.createMissingTopics) {
+    await ensureTopics(
+      kafka,
+      missing.map((topic) => ({ topic, numPartitions: config.createdTopicPartitions })),
+    )
+    return
+  }
+  const named = Object.entries(settings)
+    .filter(([, topic]) => missing.includes(topic))
+    .map(([name, topic]) => `${name}=${topic}`)
+  throw new BridgeError(
+    'CONFIG_INVALID',
+    `topics do not exist: ${named.join(', ')} (create them, or set CREATE_MISSING_TOPICS=true for a local run)`,
+  )
 }

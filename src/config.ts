@@ -22,6 +22,11 @@ const schema = z.object({
   INPUT_TOPIC: topic.default('legacy.file-created'),
   RESULT_TOPIC: topic.default('livingdocs.file-import-results'),
   DLQ_TOPIC: topic.default('legacy.file-created.dlq'),
+  CREATE_MISSING_TOPICS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  CREATED_TOPIC_PARTITIONS: int(1, 10_000).default(3),
   SCHEMA_REGISTRY_URL: httpUrl,
   LIVINGDOCS_BASE_URL: httpUrl,
   LIVINGDOCS_API_VERSION: z
@@ -54,6 +59,9 @@ type Env = z.infer<typeof schema>
 export interface Config {
   kafka: { brokers: string[]; clientId: string; groupId: string }
   topics: { input: string; result: string; dlq: string }
+  /** Create missing topics at start-up (local runs) with `createdTopicPartitions` partitions. */
+  createMissingTopics: boolean
+  createdTopicPartitions: number
   schemaRegistryUrl: string
   livingdocs: { baseUrl: string; apiVersion: string; accessToken: string }
   defaultSystemName: string | undefined
@@ -107,6 +115,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return deepFreeze({
     kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID },
     topics: { input: e.INPUT_TOPIC, result: e.RESULT_TOPIC, dlq: e.DLQ_TOPIC },
+    createMissingTopics: e.CREATE_MISSING_TOPICS,
+    createdTopicPartitions: e.CREATED_TOPIC_PARTITIONS,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
     livingdocs: {
       baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),

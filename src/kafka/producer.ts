@@ -19,6 +19,8 @@ export function createIdempotentProducer(kafka: Kafka) {
     createPartitioner: Partitioners.DefaultPartitioner,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // kafkajs' advice for the idempotent producer: unlimited retries keep its sequence numbers valid.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
   })
   return {
     async start(): Promise<void> {

@@ -157,28 +157,42 @@ describe('bridge and the import API variants', () => {
     expect(bridge.logs.join('\n')).not.toContain('wrong-token')
   })
 
-  it('refuses to start when a topic does not exist, naming it', async () => {
+  it('refuses to start when a topic does not exist, naming it, and creates it only when told to', async () => {
     // Given a configuration whose result topic was never created
     const emulator = await emulatorWith({})
     const { topics } = await createScenario(world, 'api-topic', emulator)
-    const config = loadConfig({
+    const env = {
       KAFKA_BROKERS: world.brokers.join(','),
       SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
       LIVINGDOCS_BASE_URL: emulator.url,
       LIVINGDOCS_ACCESS_TOKEN: 'api-token',
+      KAFKA_GROUP_ID: topics.group,
       INPUT_TOPIC: topics.input,
       RESULT_TOPIC: `${topics.result}-missing`,
       DLQ_TOPIC: topics.dlq,
+      HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       METRICS_PORT: '0',
-    })
+    }
+    const logger = createLogger({ level: 'silent' })
 
-    // Then start-up fails with CONFIG_INVALID naming the topic
-    const failure = await startBridge(config, { logger: createLogger({ level: 'silent' }) }).catch(
-      (e: unknown) => e,
-    )
+    // When it starts, then start-up fails with CONFIG_INVALID naming only the missing topic and its setting
+    const failure = await startBridge(loadConfig(env), { logger }).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(BridgeError)
     expect((failure as BridgeError).code).toBe('CONFIG_INVALID')
-    expect((failure as BridgeError).message).toContain(`${topics.result}-missing`)
+    expect((failure as BridgeError).message).toContain(`RESULT_TOPIC=${topics.result}-missing`)
+    expect((failure as BridgeError).message).not.toContain('INPUT_TOPIC')
+
+    // When it starts with CREATE_MISSING_TOPICS, then it creates the topic with the asked partitions
+    const bridge = await startBridge(
+      loadConfig({ ...env, CREATE_MISSING_TOPICS: 'true', CREATED_TOPIC_PARTITIONS: '2' }),
+      { logger },
+    )
+    world.defer(() => bridge.stop())
+    const admin = world.kafka.admin()
+    await admin.connect()
+    const metadata = await admin.fetchTopicMetadata({ topics: [`${topics.result}-missing`] })
+    await admin.disconnect()
+    expect(metadata.topics[0]?.partitions).toHaveLength(2)
   })
 })

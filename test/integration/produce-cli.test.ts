@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createSchemaCodec } from '../../src/events/registry.ts'
-import { ensureTopics } from '../../src/kafka/admin.ts'
 import { createKafka } from '../../src/kafka/client.ts'
 import { createLogger } from '../../src/logging.ts'
 import { uniqueTopics } from '../support/bridge-harness.ts'
@@ -29,8 +28,8 @@ describe('produce CLI', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  function produce(file: string, topic: string) {
-    return spawnSync(process.execPath, ['scripts/produce.ts', file, '--topic', topic], {
+  function produce(file: string, topic: string, ...extra: string[]) {
+    return spawnSync(process.execPath, ['scripts/produce.ts', file, '--topic', topic, ...extra], {
       cwd: root,
       encoding: 'utf8',
       env: {
@@ -43,9 +42,8 @@ describe('produce CLI', () => {
   }
 
   it('produces every line as an Avro event keyed by externalId, and nothing when a line is invalid', async () => {
-    // Given a topic and an export with two valid lines and one without a url
+    // Given an export with two valid lines and one without a url
     const { input: topic } = uniqueTopics('produce')
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }])
     const good = [
       {
         externalId: 'a-1',
@@ -70,8 +68,12 @@ describe('produce CLI', () => {
     const failed = produce(join(dir, 'bad.ndjson'), topic)
     expect(failed.status).toBe(1)
     expect(failed.stderr).toMatch(/:2: url/)
-    // When the valid export is produced
-    const done = produce(join(dir, 'good.ndjson'), topic)
+    // When the topic does not exist, then it says so, and creates it only when asked to
+    const missing = produce(join(dir, 'good.ndjson'), topic)
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(`produce: topic ${topic} does not exist`)
+    // When the valid export is produced, creating the topic
+    const done = produce(join(dir, 'good.ndjson'), topic, '--create-topic')
     expect(done.stderr).not.toMatch(/^produce:/m)
     expect(done.status).toBe(0)
     expect(done.stdout).toMatch(/produce: 2 events/)
@@ -82,9 +84,10 @@ describe('produce CLI', () => {
     try {
       await reader.waitFor((r) => r.length >= 2, 30_000, 'two events')
       await new Promise((r) => setTimeout(r, 500))
-      expect(reader.records.map((r) => r.key)).toEqual(['a-1', 'b-2'])
-      expect(reader.records[0]?.raw?.[0]).toBe(0)
-      expect(reader.records.map((r) => r.value)).toEqual([
+      const records = [...reader.records].sort((x, y) => String(x.key).localeCompare(String(y.key)))
+      expect(records.map((r) => r.key)).toEqual(['a-1', 'b-2'])
+      expect(records.every((r) => r.raw?.[0] === 0)).toBe(true)
+      expect(records.map((r) => r.value)).toEqual([
         {
           externalId: 'a-1',
           url: 'https://example.com/a.pdf',

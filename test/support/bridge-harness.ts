@@ -37,7 +37,7 @@ export async function startTestBridge(env: Record<string, string>): Promise<Test
     BATCH_LINGER_MS: '200',
     STATUS_POLL_INTERVAL_MS: '500',
     COMMIT_INTERVAL_MS: '200',
-    SHUTDOWN_GRACE_MS: '10000',
+    SHUTDOWN_GRACE_MS: '3000',
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(httpPort),
     METRICS_PORT: '0',

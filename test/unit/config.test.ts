@@ -47,6 +47,8 @@ describe('valid configuration', () => {
         result: 'livingdocs.file-import-results',
         dlq: 'legacy.file-created.dlq',
       },
+      createMissingTopics: false,
+      createdTopicPartitions: 3,
       schemaRegistryUrl: 'http://registry:8081',
       livingdocs: { baseUrl: 'https://server.livingdocs.io', apiVersion: '2026-07', accessToken: TOKEN },
       defaultSystemName: undefined,
@@ -225,5 +227,26 @@ describe('invalid configuration', () => {
     const err = configError({ ...minimal, [name]: value })
     expect(err.code).toBe('CONFIG_INVALID')
     expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})
+
+describe('CREATE_MISSING_TOPICS', () => {
+  const env = {
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081',
+    LIVINGDOCS_BASE_URL: 'http://127.0.0.1:9090',
+    LIVINGDOCS_ACCESS_TOKEN: 't',
+  }
+
+  it('is off by default with 3 partitions, on with "true"', () => {
+    expect(loadConfig(env).createMissingTopics).toBe(false)
+    expect(loadConfig(env).createdTopicPartitions).toBe(3)
+    expect(loadConfig({ ...env, CREATE_MISSING_TOPICS: 'true' }).createMissingTopics).toBe(true)
+  })
+
+  it('rejects a value other than true or false, naming the setting', () => {
+    expect(() => loadConfig({ ...env, CREATE_MISSING_TOPICS: 'yes' })).toThrow(
+      /CREATE_MISSING_TOPICS: must be true or false/,
+    )
   })
 })
