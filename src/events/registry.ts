@@ -54,9 +54,9 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
     },
     async decode(buffer) {
       const id = buffer.readUInt32BE(1)
-      let type: Awaited<ReturnType<typeof registry.getSchema>>
       try {
-        type = await registry.getSchema(id)
+        // Fetched once per id and cached by the library; failures here are about the registry.
+        await registry.getSchema(id)
       } catch (err) {
         const status = (err as { status?: number }).status
         if (status === 404) {
@@ -69,8 +69,7 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
         })
       }
       try {
-        // The schema is cached now; decode() only parses.
-        void type
+        // The schema is cached now: decode() only parses, so a failure is about the body.
         return await registry.decode(buffer)
       } catch (err) {
         throw new BridgeError(
