@@ -20,6 +20,8 @@ export default defineConfig({
           fileParallelism: false,
           // Test code's own plain kafkajs producers need no reminder of kafkajs 2.0's partitioner change.
           env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+          // kafkajs' request queue sets negative timeouts; Node 24 warns about each (harmless).
+          execArgv: ['--disable-warning=TimeoutNegativeWarning'],
         },
       },
     ],

@@ -13,7 +13,7 @@ import { startTopicReader } from '../support/result-reader.ts'
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
 /** `npm run produce -- export.ndjson`: the legacy export onto the input topic, Avro through the registry. */
-describe('produce CLI', () => {
+describe('produce and consume CLIs', () => {
   const { brokers, schemaRegistryUrl } = inject('kafka')
   const kafka = createKafka(
     { brokers, clientId: 'produce-test' },
@@ -28,8 +28,8 @@ describe('produce CLI', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  function produce(file: string, topic: string, ...extra: string[]) {
-    return spawnSync(process.execPath, ['scripts/produce.ts', file, '--topic', topic, ...extra], {
+  function run(script: string, ...args: string[]) {
+    return spawnSync(process.execPath, [script, ...args], {
       cwd: root,
       encoding: 'utf8',
       env: {
@@ -40,6 +40,9 @@ describe('produce CLI', () => {
       timeout: 60_000,
     })
   }
+
+  const produce = (file: string, topic: string, ...extra: string[]) =>
+    run('scripts/produce.ts', file, '--topic', topic, ...extra)
 
   it('produces every line as an Avro event keyed by externalId, and nothing when a line is invalid', async () => {
     // Given an export with two valid lines and one without a url
@@ -110,5 +113,19 @@ describe('produce CLI', () => {
     } finally {
       await reader.stop()
     }
+
+    // And `npm run consume` prints them as JSON lines, decoded through the registry
+    const consumed = run('scripts/consume.ts', topic, '--idle-ms', '1500')
+    expect(consumed.status).toBe(0)
+    const lines = consumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: string; value: { externalId: string; metadata: string } })
+    expect(lines.map((l) => l.key).sort()).toEqual(['a-1', 'b-2'])
+    expect(lines.find((l) => l.key === 'a-1')?.value).toMatchObject({
+      externalId: 'a-1',
+      metadata: '{"title":"A"}',
+    })
+    expect(consumed.stderr).toMatch(/consume: 2 records/)
   })
 })
