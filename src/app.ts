@@ -3,7 +3,7 @@ import { Batcher, ENVELOPE_BYTES, type PendingFile } from './batcher/batcher.ts'
 import { KeySequencer } from './batcher/key-sequencer.ts'
 import type { Config } from './config.ts'
 import { BridgeError, isBridgeError } from './errors.ts'
-import { createEventDecoder, fileEntryBytes } from './events/decode.ts'
+import { createEventDecoder } from './events/decode.ts'
 import { createSchemaCodec, readSchema, type SchemaCodec } from './events/registry.ts'
 import { createOpsApp, createWebhookApp, WEBHOOK_PATH } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
@@ -154,7 +154,7 @@ export async function startBridge(
           if (!result.ok) {
             publisher.publishDlq(record, result.failure)
           } else {
-            sequencer.admit(pendingFile(record, result.event))
+            sequencer.admit(pendingFile(record, result.event, result.bytes))
           }
           if (offsets.inFlight >= config.maxFilesInFlight && !consumer.isPaused) {
             logger.info(
@@ -169,7 +169,7 @@ export async function startBridge(
     },
   )
 
-  function pendingFile(record: ConsumedRecord, event: PendingFile['event']): PendingFile {
+  function pendingFile(record: ConsumedRecord, event: PendingFile['event'], bytes: number): PendingFile {
     const headers: Record<string, string> = {}
     for (const name of CARRIED_HEADERS)
       if (record.headers[name] !== undefined) headers[name] = record.headers[name]
@@ -177,7 +177,7 @@ export async function startBridge(
       event,
       position: { topic: record.topic, partition: record.partition, offset: record.offset },
       consumedAt: Date.now(),
-      bytes: fileEntryBytes(event),
+      bytes,
       headers,
     }
   }

@@ -21,7 +21,10 @@ export interface DecodeFailure {
   message: string
 }
 
-export type DecodeResult = { ok: true; event: FileCreatedEvent } | { ok: false; failure: DecodeFailure }
+/** `bytes`: JSON size of the event's `files[]` entry (see {@link fileEntryBytes}), measured once here. */
+export type DecodeResult =
+  | { ok: true; event: FileCreatedEvent; bytes: number }
+  | { ok: false; failure: DecodeFailure }
 
 const jsonObject = z.record(z.string(), z.unknown())
 
@@ -129,7 +132,7 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
         `file entry is ${bytes} bytes, more than the ${options.maxEntryBytes} a request may carry`,
       )
     }
-    return { ok: true, event }
+    return { ok: true, event, bytes }
   }
 }
 

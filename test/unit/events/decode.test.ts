@@ -276,9 +276,11 @@ describe('entry size', () => {
     expect(f.message).toContain(`${size - 1}`)
   })
 
-  it('an entry of exactly maxEntryBytes is accepted', async () => {
+  it('an entry of exactly maxEntryBytes is accepted, and the result carries its size', async () => {
     const size = fileEntryBytes(validEvent)
-    expect((await decoder({ maxEntryBytes: size })(json(validEvent))).ok).toBe(true)
+    const result = await decoder({ maxEntryBytes: size })(json(validEvent))
+    expect(result.ok).toBe(true)
+    expect(result.ok && result.bytes).toBe(size)
   })
 })
 
