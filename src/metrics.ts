@@ -105,6 +105,36 @@ export function createMetrics() {
     registers,
   })
 
+  // Metrics of issues 3 and 4, defined here first so every branch uses the same names; each is
+  // updated by the module named in its help text's owner.
+  const apiAttempts = new Counter({
+    name: 'bridge_api_attempts_total',
+    help: 'Every HTTP attempt to the import API, retried ones included, by endpoint and status (0 = no response).',
+    labelNames: ['endpoint', 'status'] as const,
+    registers,
+  })
+  const apiAuthFailures = new Counter({
+    name: 'bridge_api_auth_failures_total',
+    help: 'Import API answers 401 or 403: the access token is missing, wrong or lacks a scope.',
+    registers,
+  })
+  const jobsTimedOut = new Counter({
+    name: 'bridge_jobs_timed_out_total',
+    help: 'Import jobs that did not finish within JOB_TIMEOUT_MS.',
+    registers,
+  })
+  const consumerLag = new Gauge({
+    name: 'bridge_consumer_lag',
+    help: 'Consumer lag in records per input partition: log-end offset minus the committed offset.',
+    labelNames: ['topic', 'partition'] as const,
+    registers,
+  })
+  const fetchPaused = new Gauge({
+    name: 'bridge_fetch_paused',
+    help: '1 while fetching is paused by backpressure (MAX_FILES_IN_FLIGHT reached), else 0.',
+    registers,
+  })
+
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
   for (const state of FILE_STATES) files.inc({ state }, 0)
   for (const outcome of ['accepted', 'unknown_job', 'invalid']) webhooksReceived.inc({ outcome }, 0)
@@ -126,6 +156,11 @@ export function createMetrics() {
     webhooksReceived,
     offsetsCommitted,
     eventToResult,
+    apiAttempts,
+    apiAuthFailures,
+    jobsTimedOut,
+    consumerLag,
+    fetchPaused,
   }
 }
 
