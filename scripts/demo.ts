@@ -11,6 +11,7 @@
  * record), 1 otherwise.
  */
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -128,6 +129,8 @@ async function run(
     LIVINGDOCS_API_VERSION: emulator.apiVersion,
     LIVINGDOCS_ACCESS_TOKEN: 'demo-token',
     WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+    // A fresh random HMAC key per run: it signs each request's context and authenticates the webhooks.
+    WEBHOOK_SECRET: randomBytes(32).toString('hex'),
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(httpPort),
     METRICS_PORT: String(metricsPort),

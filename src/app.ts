@@ -92,6 +92,7 @@ export async function startBridge(
         config.webhookPublicUrl === undefined
           ? undefined
           : `${config.webhookPublicUrl.replace(/\/+$/, '')}${WEBHOOK_PATH}`,
+      webhookSecret: config.webhookSecret,
       resubmitDelayMs: 5_000,
       maxResubmits: 2,
     },
@@ -201,7 +202,12 @@ export async function startBridge(
     return committing
   }
 
-  const webhookApp = createWebhookApp({ logger, metrics, onJobWebhook: (jobId) => jobs.notify(jobId) })
+  const webhookApp = createWebhookApp({
+    logger,
+    metrics,
+    webhookSecret: config.webhookSecret,
+    onJobWebhook: (jobId, notice) => jobs.notify(jobId, notice),
+  })
   const opsApp = createOpsApp({
     metrics,
     logger,

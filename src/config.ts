@@ -51,6 +51,9 @@ const schema = z.object({
   METRICS_PORT: int(0, 65535).default(9464),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Issue 3 (webhook authentication).
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
 })
 
 type Env = z.infer<typeof schema>
@@ -76,6 +79,8 @@ export interface Config {
   http: { host: string; port: number; metricsPort: number }
   shutdownGraceMs: number
   logLevel: Env['LOG_LEVEL']
+  /** HMAC key that signs each import request's `context` and authenticates webhooks; never logged. */
+  webhookSecret: string | undefined
 }
 
 /**
@@ -106,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     problems,
   )
+  const webhookSecret = readWebhookSecret(cleaned, problems)
   if (!parsed.success || problems.length > 0 || accessToken === undefined) {
     throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
       context: { problems },
@@ -135,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT, metricsPort: e.METRICS_PORT },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
+    webhookSecret,
   })
 }
 
@@ -163,6 +170,49 @@ function readAccessToken(
   }
   problems.push('LIVINGDOCS_ACCESS_TOKEN: is required (or LIVINGDOCS_ACCESS_TOKEN_FILE)')
   return undefined
+}
+
+/** Shortest accepted webhook secret, in characters (an HMAC key should not be guessable). */
+const MIN_WEBHOOK_SECRET_LENGTH = 16
+
+/**
+ * `WEBHOOK_SECRET` or `WEBHOOK_SECRET_FILE` (a mounted Secret), required when `WEBHOOK_PUBLIC_URL` is
+ * set: without it webhooks could not be authenticated. Problems name the setting, never the value.
+ */
+function readWebhookSecret(env: Record<string, string | undefined>, problems: string[]): string | undefined {
+  const value = env.WEBHOOK_SECRET
+  const file = env.WEBHOOK_SECRET_FILE
+  if (value !== undefined && file !== undefined) {
+    problems.push('WEBHOOK_SECRET: set either WEBHOOK_SECRET or WEBHOOK_SECRET_FILE, not both')
+    return undefined
+  }
+  let secret = value
+  if (file !== undefined) {
+    try {
+      secret = readFileSync(file, 'utf8').trim()
+    } catch (err) {
+      problems.push(`WEBHOOK_SECRET_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`)
+      return undefined
+    }
+  }
+  const name = file === undefined ? 'WEBHOOK_SECRET' : 'WEBHOOK_SECRET_FILE'
+  if (file !== undefined && secret === '') {
+    problems.push('WEBHOOK_SECRET_FILE: the file is empty')
+    return undefined
+  }
+  if (secret === undefined) {
+    if (env.WEBHOOK_PUBLIC_URL !== undefined) {
+      problems.push(
+        'WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL is set (or WEBHOOK_SECRET_FILE); it authenticates the webhooks',
+      )
+    }
+    return undefined
+  }
+  if (secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+    problems.push(`${name}: must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`)
+    return undefined
+  }
+  return secret
 }
 
 function deepFreeze<T>(value: T): T {

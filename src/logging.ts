@@ -1,6 +1,6 @@
 import { type Logger, pino } from 'pino'
 
-/** Paths pino removes from every log line: the access token must never be logged. */
+/** Paths pino removes from every log line: the access token and the webhook secret must never be logged. */
 export const REDACT_PATHS = [
   'accessToken',
   'token',
@@ -10,6 +10,12 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
   'livingdocs.accessToken',
   'config.livingdocs.accessToken',
+  // The webhook HMAC key.
+  'webhookSecret',
+  '*.webhookSecret',
+  'config.webhookSecret',
+  'secret',
+  '*.secret',
 ]
 
 /**

@@ -89,7 +89,7 @@ export function createMetrics() {
   })
   const webhooksReceived = new Counter({
     name: 'bridge_webhooks_received_total',
-    help: 'Import job webhooks received, by outcome (known job, unknown job, invalid body).',
+    help: 'Import job webhooks received, by outcome (known job, unknown job, invalid body, unauthorized).',
     labelNames: ['outcome'] as const,
     registers,
   })
@@ -138,6 +138,7 @@ export function createMetrics() {
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
   for (const state of FILE_STATES) files.inc({ state }, 0)
   for (const outcome of ['accepted', 'unknown_job', 'invalid']) webhooksReceived.inc({ outcome }, 0)
+  webhooksReceived.inc({ outcome: 'unauthorized' }, 0)
 
   return {
     registry,

@@ -1,5 +1,8 @@
-import express, { type ErrorRequestHandler, type Express } from 'express'
+import { STATUS_CODES } from 'node:http'
+import express, { type ErrorRequestHandler, type Express, type Response } from 'express'
+import helmet from 'helmet'
 import { z } from 'zod'
+import { verifyBatchSignature } from '../import/webhook-signature.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 
@@ -10,38 +13,93 @@ export const WEBHOOK_PATH = '/webhooks/livingdocs/import-jobs'
 export const WEBHOOK_BODY_LIMIT_BYTES = 64 * 1024
 
 /**
- * Webhook body: only the job `id` is relied upon ([F] §2: id, state, overview, context); the status
- * endpoint is read for the truth, so the rest is informational.
+ * Webhook body: only the job `id` and the echoed `context` are relied upon ([F] §2: id, state,
+ * overview, context); the status endpoint is read for the truth, so the rest is informational.
  */
 const webhookBody = z.looseObject({ id: z.union([z.string().min(1).max(200), z.number()]).transform(String) })
 
+/** The part of the echoed `context` that authenticates a webhook (see `signBatchId`). */
+const webhookAuth = z.looseObject({
+  context: z.looseObject({ batchId: z.string().min(1).max(200), signature: z.string().max(200) }),
+})
+
+/** What an authenticated webhook tells about its job, handed to `onJobWebhook`. */
+export interface WebhookNotice {
+  /** The bridge batch id the import request carried in `context.batchId` (its signature verified). */
+  batchId: string
+}
+
 /**
- * The public app: receives import job webhooks and hands the job id to `onJobWebhook`, which returns
- * whether the job is known. Answers 202 for a known job, 200 `{ignored}` for an unknown one (so that
- * Livingdocs does not retry a job another process owns), 400 for a body without a job id.
+ * The public app: receives import job webhooks ([F] §2) and hands each authenticated one to
+ * `onJobWebhook`, which returns whether the job is known.
+ *
+ * Authentication: the import request's `context` carried `batchId` and `signature` = hex
+ * HMAC-SHA256(`webhookSecret`, batchId); Livingdocs echoes `context` in the webhook body, and the
+ * signature is compared in constant time. Without a secret (no `WEBHOOK_PUBLIC_URL`) no webhook was
+ * asked for, so every one is refused.
+ *
+ * Answers: 202 for a known job; 200 `{ignored}` for an unknown or already settled one (so that
+ * Livingdocs does not retry a job another process owns, or a late or duplicated webhook); 400 for a body
+ * without a job id or malformed JSON; 401 for a missing or wrong signature; 413 over
+ * {@link WEBHOOK_BODY_LIMIT_BYTES}; 415 for a content type other than `application/json`. Errors never
+ * carry stack traces or details; helmet sets the usual security headers.
  */
 export function createWebhookApp(deps: {
   logger: Logger
   metrics: Metrics
-  onJobWebhook: (jobId: string) => boolean
+  webhookSecret: string | undefined
+  onJobWebhook: (jobId: string, notice: WebhookNotice) => boolean
 }): Express {
   const app = express()
   app.disable('x-powered-by')
-  // Exact paths only, so that the webhook route and the invalid-body counter below agree.
+  // Exact paths only, so that the webhook route and the invalid-body counter below agree. (Set before
+  // the first app.use: Express creates its router with the settings of that moment.)
   app.set('strict routing', true)
   app.set('case sensitive routing', true)
-  app.post(WEBHOOK_PATH, express.json({ limit: WEBHOOK_BODY_LIMIT_BYTES, type: () => true }), (req, res) => {
-    const parsed = webhookBody.safeParse(req.body)
-    if (!parsed.success) {
-      deps.metrics.webhooksReceived.inc({ outcome: 'invalid' })
-      res.status(400).json({ error: 'webhook body needs a job id' })
-      return
-    }
-    const known = deps.onJobWebhook(parsed.data.id)
-    deps.metrics.webhooksReceived.inc({ outcome: known ? 'accepted' : 'unknown_job' })
-    deps.logger.debug({ jobId: parsed.data.id, known }, 'import job webhook received')
-    res.status(known ? 202 : 200).json(known ? { accepted: true } : { ignored: 'unknown job id' })
-  })
+  app.use(helmet())
+  const refuse = (res: Response, status: number, outcome: 'invalid' | 'unauthorized', error: string) => {
+    deps.metrics.webhooksReceived.inc({ outcome })
+    res.status(status).json({ error })
+  }
+  app.post(
+    WEBHOOK_PATH,
+    (req, res, next) => {
+      // `false`: a body of another type (null means no body, which the id check below refuses).
+      if (req.is('application/json') === false)
+        refuse(res, 415, 'invalid', 'content type must be application/json')
+      else next()
+    },
+    express.json({ limit: WEBHOOK_BODY_LIMIT_BYTES, type: 'application/json' }),
+    (req, res) => {
+      const parsed = webhookBody.safeParse(req.body)
+      if (!parsed.success) {
+        refuse(res, 400, 'invalid', 'webhook body needs a job id')
+        return
+      }
+      const jobId = parsed.data.id
+      const auth = webhookAuth.safeParse(req.body)
+      if (
+        deps.webhookSecret === undefined ||
+        !auth.success ||
+        !verifyBatchSignature(deps.webhookSecret, auth.data.context.batchId, auth.data.context.signature)
+      ) {
+        // The signature and the secret are never logged; the id is untrusted input, nested under a key.
+        deps.logger.warn({ webhook: { jobId } }, 'import job webhook refused: missing or wrong signature')
+        refuse(res, 401, 'unauthorized', 'webhook signature missing or wrong')
+        return
+      }
+      const known = deps.onJobWebhook(jobId, { batchId: auth.data.context.batchId })
+      deps.metrics.webhooksReceived.inc({ outcome: known ? 'accepted' : 'unknown_job' })
+      deps.logger.debug({ jobId, known }, 'import job webhook received')
+      if (known) {
+        res.status(202).json({ accepted: true })
+        return
+      }
+      // Unknown job: not ours, already settled (a late or duplicated webhook), or an orphan of a retried
+      // POST. Acknowledged so that Livingdocs does not retry it; the status poller stays the truth.
+      res.status(200).json({ ignored: 'unknown job id' })
+    },
+  )
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' })
   })
@@ -79,13 +137,20 @@ export function createOpsApp(deps: { metrics: Metrics; readiness: () => string[]
   return app
 }
 
-/** Maps errors to a status without leaking stack traces (body-parser sets `status` on its errors). */
+/**
+ * Maps errors to a status (body-parser sets `status` on its errors: 400, 413, 415) without leaking
+ * stack traces or error details: the answer is the status's reason phrase only.
+ */
 function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+  return (err, _req, res, next) => {
+    if (res.headersSent) {
+      next(err)
+      return
+    }
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500
     if (status === 500) logger.error({ err }, 'request failed')
-    res
-      .status(status)
-      .json({ error: status === 500 ? 'internal error' : String(err?.type ?? err?.message ?? 'bad request') })
+    res.status(status).json({
+      error: status === 500 ? 'internal error' : (STATUS_CODES[status] ?? 'bad request').toLowerCase(),
+    })
   }
 }

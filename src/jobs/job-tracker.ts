@@ -2,6 +2,7 @@ import type { Batch, PendingFile } from '../batcher/batcher.ts'
 import { isBridgeError } from '../errors.ts'
 import { toFileEntry } from '../events/decode.ts'
 import type { FileOutcome, ImportClient, JobStatus } from '../import/import-client.ts'
+import { signBatchId } from '../import/webhook-signature.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 
@@ -21,6 +22,11 @@ export interface JobTrackerOptions {
   pollIntervalMs: number
   /** URL Livingdocs POSTs to when a job is done; omitted from requests when undefined. */
   webhookUrl: string | undefined
+  /**
+   * Signs `context.batchId` of each request (hex HMAC-SHA256, see `signBatchId`) so the webhook can be
+   * authenticated; no signature is sent when undefined.
+   */
+  webhookSecret?: string | undefined
   /** Wait before submitting a batch again after a retryable failure (the client already retried). */
   resubmitDelayMs: number
   /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
@@ -68,8 +74,8 @@ export class JobTracker {
   #fatal: string | null = null
   #closed = false
   readonly #idleWaiters: Array<() => void> = []
-  /** Webhooks that arrived before the submit response was processed: job id -> arrival time (ms). */
-  readonly #early = new Map<string, number>()
+  /** Webhooks that arrived before the submit response was processed: job id -> arrival (ms), batch id. */
+  readonly #early = new Map<string, { at: number; batchId: string | undefined }>()
 
   constructor(
     options: JobTrackerOptions,
@@ -111,22 +117,32 @@ export class JobTracker {
   }
 
   /**
-   * Handles a webhook for `jobId`: reads the status now if the job is ours.
-   * @returns false when the id is not a job of this process (unknown, or already settled)
+   * The entry point for "job `jobId` has finished" notices: an authenticated webhook, or (with several
+   * replicas) a notice forwarded from the replica that received it. Reads the status now if the job is
+   * ours; the status endpoint stays the truth, so a duplicated or late notice costs one status read at
+   * most and never a second result.
+   *
+   * @param notice.batchId the batch id the webhook's signed `context` carried; when given, it must be the
+   *   job's batch, so a valid signature of one batch cannot be replayed for another job
+   * @returns false when the id is not a job of this process (unknown, already settled, or another batch)
    */
-  notify(jobId: string): boolean {
+  notify(jobId: string, notice: { batchId?: string } = {}): boolean {
     const job = this.#jobs.get(jobId)
     if (job === undefined) {
       // A fast job may call back before our POST's response is processed; remember it briefly.
       if (this.#submitting > 0) {
         const now = Date.now()
         // Forget notes older than a minute (insertion order is arrival order) and cap the map.
-        for (const [id, at] of this.#early) {
-          if (at > now - 60_000 && this.#early.size < 1000) break
+        for (const [id, early] of this.#early) {
+          if (early.at > now - 60_000 && this.#early.size < 1000) break
           this.#early.delete(id)
         }
-        this.#early.set(jobId, now)
+        this.#early.set(jobId, { at: now, batchId: notice.batchId })
       }
+      return false
+    }
+    if (notice.batchId !== undefined && notice.batchId !== job.batch.id) {
+      job.logger.warn('webhook for this job carried another batch id; ignored')
       return false
     }
     if (job.checking) job.recheck = true
@@ -201,7 +217,13 @@ export class JobTracker {
         systemName: batch.systemName,
         files: batch.files.map((f) => toFileEntry(f.event)),
         ...(this.#options.webhookUrl === undefined ? {} : { webhook: this.#options.webhookUrl }),
-        context: { source: 'file-import-bridge', batchId: batch.id },
+        context: {
+          source: 'file-import-bridge',
+          batchId: batch.id,
+          ...(this.#options.webhookSecret === undefined
+            ? {}
+            : { signature: signBatchId(this.#options.webhookSecret, batch.id) }),
+        },
       })
       this.#fatal = null
       this.#metrics.batchesSubmitted.inc()
@@ -219,7 +241,9 @@ export class JobTracker {
         resubmits: queued.resubmits,
       })
       this.#metrics.jobsInFlight.set(this.#jobs.size)
-      if (this.#early.delete(jobId))
+      const early = this.#early.get(jobId)
+      this.#early.delete(jobId)
+      if (early !== undefined && (early.batchId === undefined || early.batchId === batch.id))
         void this.#check(this.#jobs.get(jobId) as TrackedJob & { resubmits: number })
     } catch (err) {
       this.#onSubmitError(queued, err, log)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
+import { TEST_WEBHOOK_SECRET } from '../support/bridge-harness.ts'
 import {
   countStates,
   createE2eWorld,
@@ -93,8 +94,11 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
     expect(metricValue(metrics, 'bridge_api_requests_total{endpoint="submit",status="200"}')).toBe(
       metricValue(metrics, 'bridge_batches_submitted_total'),
     )
-    // And the access token never appears in the bridge's logs, while each job is logged with its id
+    // And neither the access token nor the webhook secret appears in the bridge's logs, while each job
+    // is logged with its id; and no webhook was refused (each carried its signed context)
     expect(bridge.logs.join('\n')).not.toContain(emulator.token)
+    expect(bridge.logs.join('\n')).not.toContain(TEST_WEBHOOK_SECRET)
+    expect(metricValue(metrics, 'bridge_webhooks_received_total{outcome="unauthorized"}')).toBe(0)
     expect(bridge.logs.some((l) => l.includes('"import job finished"') && l.includes('"jobId"'))).toBe(true)
   })
 

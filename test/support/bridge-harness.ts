@@ -5,6 +5,9 @@ import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logging.ts'
 import { freePort } from './free-port.ts'
 
+/** The webhook HMAC key of test bridges (tests check that it never appears in the logs). */
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0b7d41c9e2'
+
 /** Topic names unique to one test. */
 export function uniqueTopics(prefix: string) {
   const id = randomUUID().slice(0, 8)
@@ -42,6 +45,7 @@ export async function startTestBridge(env: Record<string, string>): Promise<Test
     HTTP_PORT: String(httpPort),
     METRICS_PORT: '0',
     WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     LOG_LEVEL: 'info',
     API_MAX_RETRIES: '3',
     ...env,

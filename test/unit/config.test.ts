@@ -63,6 +63,7 @@ describe('valid configuration', () => {
       http: { host: '0.0.0.0', port: 8080, metricsPort: 9464 },
       shutdownGraceMs: 30_000,
       logLevel: 'info',
+      webhookSecret: undefined,
     })
   })
 
@@ -176,6 +177,60 @@ describe('access token', () => {
   })
 })
 
+describe('webhook secret', () => {
+  const SECRET = 'webhook-secret-7d2a9c41'
+  const withUrl = { ...minimal, WEBHOOK_PUBLIC_URL: 'https://bridge.example' }
+
+  it('is required when WEBHOOK_PUBLIC_URL is set, naming WEBHOOK_SECRET', () => {
+    const err = configError(withUrl)
+    expect(err.code).toBe('CONFIG_INVALID')
+    expect(err.context.problems).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL/),
+    ])
+  })
+
+  it('is optional without WEBHOOK_PUBLIC_URL', () => {
+    expect(loadConfig(minimal).webhookSecret).toBeUndefined()
+  })
+
+  it('is read from WEBHOOK_SECRET or, trimmed, from WEBHOOK_SECRET_FILE', () => {
+    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET: SECRET }).webhookSecret).toBe(SECRET)
+    const file = join(dir, 'webhook-secret')
+    writeFileSync(file, `${SECRET}\n`)
+    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET_FILE: file }).webhookSecret).toBe(SECRET)
+  })
+
+  it('rejects both settings at once, an unreadable or empty file, and a short secret, by name', () => {
+    const file = join(dir, 'webhook-secret')
+    writeFileSync(file, SECRET)
+    expect(configError({ ...withUrl, WEBHOOK_SECRET: SECRET, WEBHOOK_SECRET_FILE: file }).message).toMatch(
+      /WEBHOOK_SECRET: set either WEBHOOK_SECRET or WEBHOOK_SECRET_FILE, not both/,
+    )
+    expect(configError({ ...withUrl, WEBHOOK_SECRET_FILE: join(dir, 'missing') }).message).toContain(
+      'WEBHOOK_SECRET_FILE: cannot read the file (ENOENT)',
+    )
+    writeFileSync(file, ' \n')
+    expect(configError({ ...withUrl, WEBHOOK_SECRET_FILE: file }).message).toContain(
+      'WEBHOOK_SECRET_FILE: the file is empty',
+    )
+    expect(configError({ ...withUrl, WEBHOOK_SECRET: 'short' }).message).toContain(
+      'WEBHOOK_SECRET: must be at least 16 characters',
+    )
+  })
+
+  it('never puts the secret in the error, its context or its cause', () => {
+    const err = configError({
+      ...withUrl,
+      WEBHOOK_SECRET: SECRET,
+      BATCH_MAX_FILES: '0',
+      LIVINGDOCS_API_VERSION: SECRET,
+    })
+    expect(err.message).not.toContain(SECRET)
+    expect(JSON.stringify(err.context)).not.toContain(SECRET)
+    expect(String(err.cause ?? '')).not.toContain(SECRET)
+  })
+})
+
 describe('invalid configuration', () => {
   it('reports every problem at once, each naming its variable', () => {
     // Given a missing KAFKA_BROKERS, a non-number BATCH_MAX_FILES and an ftp base URL
@@ -224,7 +279,8 @@ describe('invalid configuration', () => {
     ['SCHEMA_REGISTRY_URL', 'javascript:alert(1)'],
     ['WEBHOOK_PUBLIC_URL', 'not a url'],
   ])('%s=%s is rejected by name', (name, value) => {
-    const err = configError({ ...minimal, [name]: value })
+    // (WEBHOOK_SECRET given, since WEBHOOK_PUBLIC_URL requires it)
+    const err = configError({ ...minimal, WEBHOOK_SECRET: 'w'.repeat(16), [name]: value })
     expect(err.code).toBe('CONFIG_INVALID')
     expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
   })

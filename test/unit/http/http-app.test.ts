@@ -1,6 +1,7 @@
 // The webhook and operations apps over real sockets on 127.0.0.1, and the listen()/close() wrapper.
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
+import { Writable } from 'node:stream'
 import { request } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -10,23 +11,41 @@ import {
   WEBHOOK_PATH,
 } from '../../../src/http/http-app.ts'
 import { type HttpServer, listen } from '../../../src/http/http-server.ts'
+import { signBatchId } from '../../../src/import/webhook-signature.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 
 const logger = createLogger({ level: 'silent' })
 const servers: HttpServer[] = []
+const SECRET = 'unit-webhook-secret-5e1f0a'
 
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close()
 })
 
-async function webhookServer(known: (jobId: string) => boolean = (id) => id === 'job1') {
+async function webhookServer(
+  known: (jobId: string) => boolean = (id) => id === 'job1',
+  options: { secret?: string | undefined; logLines?: string[] } = { secret: SECRET },
+) {
   const metrics = createMetrics()
   const onJobWebhook = vi.fn(known)
-  const server = await listen(createWebhookApp({ logger, metrics, onJobWebhook }), {
-    host: '127.0.0.1',
-    port: 0,
-  })
+  const lines = options.logLines
+  const appLogger =
+    lines === undefined
+      ? logger
+      : createLogger({
+          level: 'debug',
+          destination: new Writable({
+            write(chunk, _enc, done) {
+              lines.push(String(chunk))
+              done()
+            },
+          }),
+        })
+  const server = await listen(
+    createWebhookApp({ logger: appLogger, metrics, webhookSecret: options.secret, onJobWebhook }),
+    { host: '127.0.0.1', port: 0 },
+  )
   servers.push(server)
   return { metrics, onJobWebhook, server, base: `http://127.0.0.1:${server.port}` }
 }
@@ -58,7 +77,7 @@ const WEBHOOK_BODY = {
   id: 'job1',
   state: 'success',
   overview: { total: 2, imported: 1, skipped: 1, failed: 0 },
-  context: { source: 'file-import-bridge', batchId: 'b-1' },
+  context: { source: 'file-import-bridge', batchId: 'b-1', signature: signBatchId(SECRET, 'b-1') },
 }
 
 describe('webhook app', () => {
@@ -73,7 +92,7 @@ describe('webhook app', () => {
     expect(res.status).toBe(202)
     expect(JSON.parse(res.text)).toEqual({ accepted: true })
     expect(onJobWebhook).toHaveBeenCalledTimes(1)
-    expect(onJobWebhook).toHaveBeenCalledWith('job1')
+    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
     expect(await webhookCount(metrics, 'accepted')).toBe(1)
     expect(await webhookCount(metrics, 'invalid')).toBe(0)
   })
@@ -88,7 +107,7 @@ describe('webhook app', () => {
     // Then it is acknowledged but ignored, and counted as unknown
     expect(res.status).toBe(200)
     expect(JSON.parse(res.text)).toEqual({ ignored: 'unknown job id' })
-    expect(onJobWebhook).toHaveBeenCalledWith('job-elsewhere')
+    expect(onJobWebhook).toHaveBeenCalledWith('job-elsewhere', { batchId: 'b-1' })
     expect(await webhookCount(metrics, 'unknown_job')).toBe(1)
     expect(await webhookCount(metrics, 'accepted')).toBe(0)
   })
@@ -102,19 +121,119 @@ describe('webhook app', () => {
 
     // Then the tracker gets the string '42'
     expect(res.status).toBe(202)
-    expect(onJobWebhook).toHaveBeenCalledWith('42')
+    expect(onJobWebhook).toHaveBeenCalledWith('42', { batchId: 'b-1' })
   })
 
-  it('parses a JSON body sent with another content type', async () => {
-    // Given a webhook app
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx'])(
+    'answers 415 for the content type %s, counted invalid and not handed on',
+    async (contentType) => {
+      // Given a webhook app
+      const { base, onJobWebhook, metrics } = await webhookServer()
+
+      // When a valid webhook body comes with another content type
+      const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY), contentType)
+
+      // Then it is refused with 415
+      expect(res.status).toBe(415)
+      expect(onJobWebhook).not.toHaveBeenCalled()
+      expect(await webhookCount(metrics, 'invalid')).toBe(1)
+    },
+  )
+
+  it('accepts application/json with a charset, as Livingdocs sends it', async () => {
     const { base, onJobWebhook } = await webhookServer()
-
-    // When the webhook comes as text/plain
-    const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY), 'text/plain')
-
-    // Then it is still read
+    const res = await post(
+      base + WEBHOOK_PATH,
+      JSON.stringify(WEBHOOK_BODY),
+      'application/json; charset=utf-8',
+    )
     expect(res.status).toBe(202)
-    expect(onJobWebhook).toHaveBeenCalledWith('job1')
+    expect(onJobWebhook).toHaveBeenCalledTimes(1)
+  })
+
+  const { signature: _signature, ...unsignedContext } = WEBHOOK_BODY.context
+  it.each([
+    ['without context', { id: 'job1', state: 'success' }],
+    ['without a signature', { ...WEBHOOK_BODY, context: unsignedContext }],
+    ['with an empty signature', { ...WEBHOOK_BODY, context: { ...unsignedContext, signature: '' } }],
+    [
+      'signed with another secret',
+      { ...WEBHOOK_BODY, context: { ...unsignedContext, signature: signBatchId(`${SECRET}x`, 'b-1') } },
+    ],
+    [
+      'whose signature belongs to another batch',
+      { ...WEBHOOK_BODY, context: { ...unsignedContext, signature: signBatchId(SECRET, 'b-2') } },
+    ],
+    [
+      'with a truncated signature',
+      {
+        ...WEBHOOK_BODY,
+        context: { ...WEBHOOK_BODY.context, signature: WEBHOOK_BODY.context.signature.slice(2) },
+      },
+    ],
+    [
+      'with a non-hex signature of the right length',
+      { ...WEBHOOK_BODY, context: { ...unsignedContext, signature: 'z'.repeat(64) } },
+    ],
+    ['with a numeric signature', { ...WEBHOOK_BODY, context: { ...unsignedContext, signature: 12 } }],
+    ['with context as a string', { ...WEBHOOK_BODY, context: 'b-1' }],
+  ])('answers 401 for a webhook %s, counted unauthorized and not handed on', async (_name, body) => {
+    // Given a webhook app with a secret
+    const { base, onJobWebhook, metrics } = await webhookServer()
+
+    // When a webhook without a valid signature arrives
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify(body))
+
+    // Then it is refused, the tracker never hears of it, and it is counted unauthorized
+    expect(res.status).toBe(401)
+    expect(JSON.parse(res.text)).toEqual({ error: 'webhook signature missing or wrong' })
+    expect(onJobWebhook).not.toHaveBeenCalled()
+    expect(await webhookCount(metrics, 'unauthorized')).toBe(1)
+    expect(await webhookCount(metrics, 'accepted')).toBe(0)
+  })
+
+  it('accepts an upper-case hex signature (the same bytes)', async () => {
+    const { base, onJobWebhook } = await webhookServer()
+    const body = {
+      ...WEBHOOK_BODY,
+      context: { ...WEBHOOK_BODY.context, signature: WEBHOOK_BODY.context.signature.toUpperCase() },
+    }
+    expect((await post(base + WEBHOOK_PATH, JSON.stringify(body))).status).toBe(202)
+    expect(onJobWebhook).toHaveBeenCalledTimes(1)
+  })
+
+  it('refuses every webhook when no secret is configured (no webhook was asked for)', async () => {
+    // Given a webhook app without a secret
+    const { base, onJobWebhook, metrics } = await webhookServer(undefined, { secret: undefined })
+
+    // When a webhook signed with some key arrives
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY))
+
+    // Then it is refused
+    expect(res.status).toBe(401)
+    expect(onJobWebhook).not.toHaveBeenCalled()
+    expect(await webhookCount(metrics, 'unauthorized')).toBe(1)
+  })
+
+  it('never logs the secret or the signature, even at debug level', async () => {
+    // Given a webhook app logging at debug
+    const lines: string[] = []
+    const { base } = await webhookServer(undefined, { secret: SECRET, logLines: lines })
+
+    // When a valid and a forged webhook arrive
+    await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY))
+    const forged = {
+      ...WEBHOOK_BODY,
+      context: { ...unsignedContext, signature: signBatchId('guess', 'b-1') },
+    }
+    await post(base + WEBHOOK_PATH, JSON.stringify(forged))
+
+    // Then something was logged, but neither the secret nor a signature
+    const text = lines.join('')
+    expect(text).toContain('webhook refused')
+    expect(text).not.toContain(SECRET)
+    expect(text).not.toContain(WEBHOOK_BODY.context.signature)
+    expect(text).not.toContain(forged.context.signature)
   })
 
   it.each([
@@ -200,7 +319,7 @@ describe('webhook app', () => {
 
     // Then it is accepted
     expect(res.status).toBe(202)
-    expect(onJobWebhook).toHaveBeenCalledWith('job1')
+    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
   })
 
   it('answers 500 without details when the handler throws', async () => {
@@ -215,6 +334,14 @@ describe('webhook app', () => {
     // Then the answer is a bare 500
     expect(res.status).toBe(500)
     expect(JSON.parse(res.text)).toEqual({ error: 'internal error' })
+  })
+
+  it('sets helmet security headers', async () => {
+    const { base } = await webhookServer()
+    const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY))
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['content-security-policy']).toBeDefined()
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
   })
 
   it('answers 404 JSON for an unknown path and for GET on the webhook path', async () => {

@@ -8,6 +8,7 @@ import type {
   ImportRequest,
   JobStatus,
 } from '../../../src/import/import-client.ts'
+import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { JobTracker, type JobTrackerOptions, type SettledJob } from '../../../src/jobs/job-tracker.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
@@ -188,6 +189,26 @@ describe('JobTracker submitting', () => {
       webhook: 'https://bridge.example/webhooks/livingdocs/import-jobs',
       context: { source: 'file-import-bridge', batchId: 'b1' },
     })
+  })
+
+  it('signs context.batchId with the webhook secret (hex HMAC-SHA256)', () => {
+    // Given a tracker with a webhook secret
+    const s = setup({ webhookSecret: 'tracker-secret-123456' })
+
+    // When a batch is enqueued
+    s.tracker.enqueue(batch('b1', ['a']))
+
+    // Then the context carries the batch id and its signature, which verifies with the secret only
+    const context = s.client.submits[0]?.request.context as Record<string, string>
+    expect(context).toEqual({
+      source: 'file-import-bridge',
+      batchId: 'b1',
+      signature: signBatchId('tracker-secret-123456', 'b1'),
+    })
+    expect(context.signature).toMatch(/^[0-9a-f]{64}$/)
+    expect(verifyBatchSignature('tracker-secret-123456', 'b1', context.signature as string)).toBe(true)
+    expect(verifyBatchSignature('tracker-secret-123457', 'b1', context.signature as string)).toBe(false)
+    expect(verifyBatchSignature('tracker-secret-123456', 'b2', context.signature as string)).toBe(false)
   })
 
   it('omits the webhook when no webhook URL is configured', () => {
@@ -425,6 +446,35 @@ describe('JobTracker webhooks', () => {
 
     // Then it is not ours and no status is read
     expect(known).toBe(false)
+    expect(s.client.status).not.toHaveBeenCalled()
+  })
+
+  it("returns false for a webhook whose signed batch id is not the job's batch, and reads nothing", async () => {
+    // Given job j1 of batch b1
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When a webhook names j1 but carries (a valid signature of) batch b2
+    const known = s.tracker.notify('j1', { batchId: 'b2' })
+
+    // Then it is treated as unknown; the right batch id is accepted
+    expect(known).toBe(false)
+    expect(s.client.status).not.toHaveBeenCalled()
+    expect(s.tracker.notify('j1', { batchId: 'b1' })).toBe(true)
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+  })
+
+  it('does not read early for a webhook during the submit whose batch id is another batch', async () => {
+    // Given a submit of b1 in flight
+    const s = setup({ pollIntervalMs: 60_000 })
+    s.tracker.enqueue(batch('b1', ['a']))
+
+    // When a webhook for the coming job id but another batch arrives, and the submit returns j1
+    s.tracker.notify('j1', { batchId: 'b9' })
+    s.client.submits[0]?.resolve('j1')
+    await flush()
+
+    // Then nothing is read early
     expect(s.client.status).not.toHaveBeenCalled()
   })
 

@@ -1,0 +1,31 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+
+/** Hex digits of an HMAC-SHA256 (32 bytes). */
+const SIGNATURE_HEX_LENGTH = 64
+
+/**
+ * The signature the bridge puts in an import request's `context` next to `batchId`: hex
+ * HMAC-SHA256(secret, batchId). Livingdocs echoes `context` in the job's webhook ([F] §2, §5), and the
+ * job id cannot be signed because it only exists once the POST returns. Any replica holding the shared
+ * secret can verify it.
+ *
+ * @param secret the `WEBHOOK_SECRET` (UTF-8)
+ * @param batchId the bridge's batch id, as sent in `context.batchId`
+ * @returns 64 lowercase hex characters
+ */
+export function signBatchId(secret: string, batchId: string): string {
+  return createHmac('sha256', secret).update(batchId, 'utf8').digest('hex')
+}
+
+/**
+ * Checks a webhook's `context.signature` against `context.batchId` in constant time
+ * (`crypto.timingSafeEqual`, so the comparison leaks nothing about how many characters matched).
+ *
+ * @returns true only for a 64-hex-digit signature equal to {@link signBatchId}(secret, batchId)
+ */
+export function verifyBatchSignature(secret: string, batchId: string, signature: string): boolean {
+  if (signature.length !== SIGNATURE_HEX_LENGTH || !/^[0-9a-fA-F]+$/.test(signature)) return false
+  const expected = Buffer.from(signBatchId(secret, batchId), 'hex')
+  const given = Buffer.from(signature, 'hex')
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
