@@ -28,6 +28,8 @@ const schema = z.object({
     .transform((v) => v === 'true'),
   CREATED_TOPIC_PARTITIONS: int(1, 10_000).default(3),
   SCHEMA_REGISTRY_URL: httpUrl,
+  SCHEMA_REGISTRY_RETRY_MIN_MS: int(10, 600_000).default(500),
+  SCHEMA_REGISTRY_RETRY_MAX_MS: int(10, 3_600_000).default(10_000),
   LIVINGDOCS_BASE_URL: httpUrl,
   LIVINGDOCS_API_VERSION: z
     .string()
@@ -66,6 +68,8 @@ export interface Config {
   createMissingTopics: boolean
   createdTopicPartitions: number
   schemaRegistryUrl: string
+  /** Backoff of decoding while the registry cannot be reached: first wait and longest wait, ms. */
+  schemaRegistryRetry: { minDelayMs: number; maxDelayMs: number }
   livingdocs: { baseUrl: string; apiVersion: string; accessToken: string }
   defaultSystemName: string | undefined
   batch: { maxFiles: number; maxBytes: number; lingerMs: number }
@@ -124,6 +128,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     createMissingTopics: e.CREATE_MISSING_TOPICS,
     createdTopicPartitions: e.CREATED_TOPIC_PARTITIONS,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
+    schemaRegistryRetry: {
+      minDelayMs: e.SCHEMA_REGISTRY_RETRY_MIN_MS,
+      maxDelayMs: Math.max(e.SCHEMA_REGISTRY_RETRY_MIN_MS, e.SCHEMA_REGISTRY_RETRY_MAX_MS),
+    },
     livingdocs: {
       baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
       apiVersion: e.LIVINGDOCS_API_VERSION,

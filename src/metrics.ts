@@ -135,6 +135,12 @@ export function createMetrics() {
     registers,
   })
 
+  const decodeRetries = new Counter({
+    name: 'bridge_decode_retries_total',
+    help: 'Decodes that failed for a transient reason (schema registry unreachable or failing) and wait to be retried; never DLQ records.',
+    registers,
+  })
+
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
   for (const state of FILE_STATES) files.inc({ state }, 0)
   for (const outcome of ['accepted', 'unknown_job', 'invalid']) webhooksReceived.inc({ outcome }, 0)
@@ -162,6 +168,7 @@ export function createMetrics() {
     jobsTimedOut,
     consumerLag,
     fetchPaused,
+    decodeRetries,
   }
 }
 

@@ -50,6 +50,7 @@ describe('valid configuration', () => {
       createMissingTopics: false,
       createdTopicPartitions: 3,
       schemaRegistryUrl: 'http://registry:8081',
+      schemaRegistryRetry: { minDelayMs: 500, maxDelayMs: 10_000 },
       livingdocs: { baseUrl: 'https://server.livingdocs.io', apiVersion: '2026-07', accessToken: TOKEN },
       defaultSystemName: undefined,
       batch: { maxFiles: 100, maxBytes: 1_000_000, lingerMs: 1000 },
@@ -304,5 +305,26 @@ describe('CREATE_MISSING_TOPICS', () => {
     expect(() => loadConfig({ ...env, CREATE_MISSING_TOPICS: 'yes' })).toThrow(
       /CREATE_MISSING_TOPICS: must be true or false/,
     )
+  })
+})
+
+describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
+  it('sets the decode backoff; a maximum below the minimum is raised to it', () => {
+    const config = loadConfig({
+      ...minimal,
+      SCHEMA_REGISTRY_RETRY_MIN_MS: '2000',
+      SCHEMA_REGISTRY_RETRY_MAX_MS: '1000',
+    })
+    expect(config.schemaRegistryRetry).toEqual({ minDelayMs: 2000, maxDelayMs: 2000 })
+  })
+
+  it('rejects values that are not whole numbers of ms, naming each setting', () => {
+    const err = configError({
+      ...minimal,
+      SCHEMA_REGISTRY_RETRY_MIN_MS: 'soon',
+      SCHEMA_REGISTRY_RETRY_MAX_MS: '1',
+    })
+    expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MIN_MS:')
+    expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MAX_MS:')
   })
 })
