@@ -98,9 +98,8 @@ export interface EventDecoderOptions {
  */
 export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOptions) {
   return async function decode(value: Buffer | null): Promise<DecodeResult> {
-    if (value === null || value.length === 0) {
-      return fail('EMPTY_VALUE', 'record has no value (null or tombstone)')
-    }
+    if (value === null) return fail('EMPTY_VALUE', 'record value is null (a tombstone)')
+    if (value.length === 0) return fail('EMPTY_VALUE', 'record value is empty (0 bytes)')
     let raw: unknown
     if (value[0] === 0) {
       if (value.length < 5)

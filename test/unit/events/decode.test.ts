@@ -60,11 +60,17 @@ function event(result: DecodeResult): FileCreatedEvent {
 
 describe('framing', () => {
   it('null value -> EMPTY_VALUE', async () => {
-    expect(failure(await decoder()(null)).reason).toBe('EMPTY_VALUE')
+    expect(failure(await decoder()(null))).toEqual({
+      reason: 'EMPTY_VALUE',
+      message: 'record value is null (a tombstone)',
+    })
   })
 
   it('empty value -> EMPTY_VALUE', async () => {
-    expect(failure(await decoder()(Buffer.alloc(0))).reason).toBe('EMPTY_VALUE')
+    expect(failure(await decoder()(Buffer.alloc(0)))).toEqual({
+      reason: 'EMPTY_VALUE',
+      message: 'record value is empty (0 bytes)',
+    })
   })
 
   it('a first byte that is neither 0 nor JSON -> UNKNOWN_WIRE_FORMAT naming the byte', async () => {
