@@ -26,7 +26,10 @@ export type DecodeResult =
   | { ok: true; event: FileCreatedEvent; bytes: number }
   | { ok: false; failure: DecodeFailure }
 
-const jsonObject = z.record(z.string(), z.unknown())
+const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+/** JSON.parse makes `"__proto__"` an own key; copying the object (as a record schema does) drops it. */
+const PROTO_KEY_MESSAGE = 'the key __proto__ is not allowed'
 
 /** Latest instant an ECMAScript Date can hold, epoch ms (ECMA-262 §21.4.1.1: ±8.64e15 ms). */
 const MAX_EPOCH_MS = 8.64e15
@@ -53,23 +56,30 @@ const eventSchema = z.object({
     .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
   fileName: z.string().min(1).max(1024),
   mediaType: identifier(200).default('file'),
+  // A JSON object, or (the Avro form) a string holding one; absent means {}. Kept as parsed, not copied.
   metadata: z
-    .union([
-      jsonObject,
-      z.string().transform((s, ctx) => {
+    .unknown()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return {}
+      let object: unknown = value
+      if (typeof value === 'string') {
         try {
-          const parsed: unknown = JSON.parse(s)
-          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-            return parsed as Record<string, unknown>
-          }
+          object = JSON.parse(value)
         } catch {
-          // reported below
+          object = undefined
         }
+      }
+      if (!isJsonObject(object)) {
         ctx.addIssue({ code: 'custom', message: 'must be a JSON object' })
         return z.NEVER
-      }),
-    ])
-    .default({}),
+      }
+      if (Object.hasOwn(object, '__proto__')) {
+        ctx.addIssue({ code: 'custom', message: PROTO_KEY_MESSAGE })
+        return z.NEVER
+      }
+      return object
+    }),
   systemName: identifier(200).nullish(),
   occurredAt: z.union([
     z.number().int().nonnegative().max(MAX_EPOCH_MS),

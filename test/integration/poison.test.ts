@@ -114,6 +114,11 @@ describe('poison inputs on a real broker and registry', () => {
       { what: 'metadata nested too deeply', value: deep, poison: 'INVALID_EVENT' },
       { what: 'metadata not an object', value: json({ ...base, metadata: [1, 2] }), poison: 'INVALID_EVENT' },
       {
+        what: 'metadata key __proto__',
+        value: Buffer.from(JSON.stringify(base).replace(/"metadata":\{/, '"metadata":{"__proto__":{"x":1},')),
+        poison: 'INVALID_EVENT',
+      },
+      {
         what: 'control character in externalId',
         value: json({ ...base, externalId: 'a\nb' }),
         poison: 'INVALID_EVENT',

@@ -309,6 +309,24 @@ describe('hardening', () => {
     expect(f.reason).toBe('INVALID_EVENT')
   })
 
+  it('a metadata key __proto__ -> INVALID_EVENT (it would be dropped silently), as JSON and as the Avro string', async () => {
+    const text = '{"__proto__":{"polluted":true},"title":"T"}'
+    const asJson = Buffer.from(JSON.stringify(validEvent).replace('{"title":"A"}', text))
+    const asString = json({ ...validEvent, metadata: text })
+    for (const value of [asJson, asString]) {
+      const f = failure(await decoder()(value))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toContain('__proto__ is not allowed')
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('keeps a nested __proto__ key of metadata as data', async () => {
+    const value = Buffer.from(JSON.stringify(validEvent).replace('{"title":"A"}', '{"a":{"__proto__":1}}'))
+    const e = event(await decoder()(value))
+    expect(JSON.stringify(e.metadata)).toBe('{"a":{"__proto__":1}}')
+  })
+
   it('unsupported schema from the codec -> UNSUPPORTED_SCHEMA', async () => {
     const codec = fakeCodec(new BridgeError('UNSUPPORTED_SCHEMA', 'schema id 7 is not an Avro schema'))
     expect(failure(await decoder({}, codec)(WIRE))).toEqual({
