@@ -65,6 +65,8 @@ export async function startBridge(
       accessToken: config.livingdocs.accessToken,
       requestTimeoutMs: config.apiRequestTimeoutMs,
       maxRetries: config.apiMaxRetries,
+      maxBackoffMs: config.apiRetryMaxDelayMs,
+      rateLimitPerSecond: config.apiRateLimitPerSecond,
     },
     { metrics },
   )
@@ -95,6 +97,7 @@ export async function startBridge(
       webhookSecret: config.webhookSecret,
       resubmitDelayMs: 5_000,
       maxResubmits: 2,
+      jobTimeoutMs: config.jobTimeoutMs,
     },
     { client, logger, metrics, onSettled: (job) => publisher.publishJob(job) },
   )

@@ -53,9 +53,12 @@ const schema = z.object({
   METRICS_PORT: int(0, 65535).default(9464),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Issue 3 (webhook authentication).
+  // Issue 3 (import API under faults, webhook authentication).
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
+  API_RATE_LIMIT_PER_SECOND: int(0, 100_000).default(0),
+  API_RETRY_MAX_DELAY_MS: int(100, 3_600_000).default(30_000),
+  JOB_TIMEOUT_MS: int(1000, 7 * 24 * 3_600_000).default(3_600_000),
 })
 
 type Env = z.infer<typeof schema>
@@ -85,6 +88,12 @@ export interface Config {
   logLevel: Env['LOG_LEVEL']
   /** HMAC key that signs each import request's `context` and authenticates webhooks; never logged. */
   webhookSecret: string | undefined
+  /** Most import API requests per second (0 = no limit). */
+  apiRateLimitPerSecond: number
+  /** Longest backoff between two attempts, ms; a longer Retry-After ends the client's retries. */
+  apiRetryMaxDelayMs: number
+  /** How long an import job may stay unfinished before its files fail with reason `timeout`, ms. */
+  jobTimeoutMs: number
 }
 
 /**
@@ -150,6 +159,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     webhookSecret,
+    apiRateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
+    apiRetryMaxDelayMs: e.API_RETRY_MAX_DELAY_MS,
+    jobTimeoutMs: e.JOB_TIMEOUT_MS,
   })
 }
 

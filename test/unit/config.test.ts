@@ -65,6 +65,9 @@ describe('valid configuration', () => {
       shutdownGraceMs: 30_000,
       logLevel: 'info',
       webhookSecret: undefined,
+      apiRateLimitPerSecond: 0,
+      apiRetryMaxDelayMs: 30_000,
+      jobTimeoutMs: 3_600_000,
     })
   })
 
