@@ -282,6 +282,10 @@ describe('invalid configuration', () => {
     ['LOG_LEVEL', 'verbose'],
     ['SCHEMA_REGISTRY_URL', 'javascript:alert(1)'],
     ['WEBHOOK_PUBLIC_URL', 'not a url'],
+    ['API_RATE_LIMIT_PER_SECOND', '-1'],
+    ['API_RATE_LIMIT_PER_SECOND', '2.5'],
+    ['API_RETRY_MAX_DELAY_MS', 'abc'],
+    ['JOB_TIMEOUT_MS', '10'],
   ])('%s=%s is rejected by name', (name, value) => {
     // (WEBHOOK_SECRET given, since WEBHOOK_PUBLIC_URL requires it)
     const err = configError({ ...minimal, WEBHOOK_SECRET: 'w'.repeat(16), [name]: value })
