@@ -12,6 +12,7 @@ import { JobTracker } from './jobs/job-tracker.ts'
 import { ensureTopics, findMissingTopics } from './kafka/admin.ts'
 import { createKafka, type Kafka } from './kafka/client.ts'
 import { type ConsumedRecord, createGroupConsumer } from './kafka/consumer.ts'
+import { createLagMonitor } from './kafka/lag-monitor.ts'
 import { OffsetTracker, type RecordPosition } from './kafka/offset-tracker.ts'
 import { createIdempotentProducer } from './kafka/producer.ts'
 import type { Logger } from './logging.ts'
@@ -120,6 +121,7 @@ export async function startBridge(
   })
 
   let owned = new Set<string>()
+  let ownedInput: number[] = []
   const consumer = createGroupConsumer(
     kafka,
     { groupId: config.kafka.groupId, topic: config.topics.input },
@@ -128,6 +130,7 @@ export async function startBridge(
       handler: {
         onAssignment(assigned) {
           owned = new Set(assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p}`)))
+          ownedInput = assigned.find((t) => t.topic === config.topics.input)?.partitions ?? []
           offsets.retainOnly(assigned)
           const isOwned = (p: RecordPosition) => owned.has(`${p.topic}:${p.partition}`)
           const parked = sequencer.dropPartitions(isOwned)
@@ -201,6 +204,12 @@ export async function startBridge(
     return committing
   }
 
+  const lagMonitor = createLagMonitor(
+    kafka,
+    { groupId: config.kafka.groupId, topic: config.topics.input, intervalMs: config.lagIntervalMs },
+    { metrics, logger, owned: () => ownedInput },
+  )
+
   const webhookApp = createWebhookApp({
     logger,
     metrics,
@@ -226,6 +235,7 @@ export async function startBridge(
     await producer.start()
     jobs.start()
     await consumer.start()
+    lagMonitor.start()
   } catch (err) {
     // Release what started, so a failed start leaves no sockets or timers behind.
     jobs.close()
@@ -272,6 +282,7 @@ export async function startBridge(
     )
     jobs.close()
     publisher.close()
+    await step('lag monitor', () => lagMonitor.stop())
     await step('consumer', () => consumer.stop())
     await step('producer', () => producer.stop())
     for (const server of servers) await step('http', () => server.close())

@@ -52,6 +52,7 @@ const schema = z.object({
   HTTP_PORT: int(0, 65535).default(8080),
   METRICS_PORT: int(0, 65535).default(9464),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
+  LAG_INTERVAL_MS: int(0, 3_600_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Issue 3 (import API under faults, webhook authentication).
   WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -85,6 +86,8 @@ export interface Config {
   webhookPublicUrl: string | undefined
   http: { host: string; port: number; metricsPort: number }
   shutdownGraceMs: number
+  /** How often consumer lag is measured, ms; 0 = off. */
+  lagIntervalMs: number
   logLevel: Env['LOG_LEVEL']
   /** HMAC key that signs each import request's `context` and authenticates webhooks; never logged. */
   webhookSecret: string | undefined
@@ -157,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhookPublicUrl: e.WEBHOOK_PUBLIC_URL,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT, metricsPort: e.METRICS_PORT },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    lagIntervalMs: e.LAG_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     webhookSecret,
     apiRateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
