@@ -144,11 +144,13 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
     method: 'GET' | 'POST',
     path: string,
     body?: string,
+    extraHeaders?: Record<string, string>,
   ): Promise<{ status: number; json: unknown; retryAfterMs: number | undefined }> {
     if (limiter !== undefined) await limiter.add(() => undefined)
     const stop = deps.metrics.apiRequestDuration.startTimer({ endpoint })
     try {
-      const res = await pool.request({ method, path, headers, ...(body === undefined ? {} : { body }) })
+      const all = extraHeaders === undefined ? headers : { ...extraHeaders, ...headers }
+      const res = await pool.request({ method, path, headers: all, ...(body === undefined ? {} : { body }) })
       const text = await res.body.text()
       deps.metrics.apiRequests.inc({ endpoint, status: String(res.statusCode) })
       if (res.statusCode === 401 || res.statusCode === 403) deps.metrics.apiAuthFailures.inc()
@@ -177,11 +179,19 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
   return {
     /**
      * Starts an import job: `POST /api/{version}/import/files` ([F] §1.1).
+     * @param options.headers extra request headers, e.g. W3C `traceparent`/`tracestate` (src/tracing.ts);
+     *   they never replace the authorization or content headers
      * @returns the job id from the `200 {"id": ...}` response
      * @throws BridgeError with a code from the status (see {@link classifyStatus}); retries already spent
      */
-    async submit(request: ImportRequest): Promise<string> {
-      const { status, json, retryAfterMs } = await call('submit', 'POST', basePath, JSON.stringify(request))
+    async submit(request: ImportRequest, options?: { headers?: Record<string, string> }): Promise<string> {
+      const { status, json, retryAfterMs } = await call(
+        'submit',
+        'POST',
+        basePath,
+        JSON.stringify(request),
+        options?.headers,
+      )
       if (status === 200 || status === 201) {
         const parsed = z
           .object({ id: z.union([z.string().min(1), z.number()]).transform(String) })

@@ -1,10 +1,11 @@
 import type { Batch, PendingFile } from '../batcher/batcher.ts'
 import { isBridgeError } from '../errors.ts'
 import { toFileEntry } from '../events/decode.ts'
-import type { FileOutcome, ImportClient, JobStatus } from '../import/import-client.ts'
+import type { FileOutcome, ImportClient, ImportRequest, JobStatus } from '../import/import-client.ts'
 import { signBatchId } from '../import/webhook-signature.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { batchTrace } from '../tracing.ts'
 
 /** The outcome of every file of a settled job, in the batch's order. */
 export interface SettledJob {
@@ -218,15 +219,19 @@ export class JobTracker {
 
   async #submit(queued: QueuedBatch): Promise<void> {
     const { batch } = queued
+    // W3C trace context: the first traced file's traceparent goes on the request (src/tracing.ts).
+    const trace = batchTrace(batch.files)
+    const submit = (request: ImportRequest) => this.#client.submit(request, { headers: trace.headers })
     const log = this.#logger.child({
       batchId: batch.id,
       systemName: batch.systemName,
       files: batch.files.length,
+      ...(trace.traceId === undefined ? {} : { traceId: trace.traceId }),
     })
     this.#submitting++
     const submittedAt = Date.now()
     try {
-      const jobId = await this.#client.submit({
+      const jobId = await submit({
         systemName: batch.systemName,
         files: batch.files.map((f) => toFileEntry(f.event)),
         ...(this.#options.webhookUrl === undefined ? {} : { webhook: this.#options.webhookUrl }),
@@ -243,7 +248,14 @@ export class JobTracker {
       this.#metrics.batchFiles.observe(batch.files.length)
       this.#metrics.batchBytes.observe(batch.bytes)
       const jobLog = log.child({ jobId })
-      jobLog.info({ bytes: batch.bytes, closedBy: batch.reason }, 'import job submitted')
+      jobLog.info(
+        {
+          bytes: batch.bytes,
+          closedBy: batch.reason,
+          ...(trace.traceparents.length === 0 ? {} : { traceparents: trace.traceparents }),
+        },
+        'import job submitted',
+      )
       this.#jobs.set(jobId, {
         id: jobId,
         batch,
