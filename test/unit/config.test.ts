@@ -63,6 +63,7 @@ describe('valid configuration', () => {
       webhookPublicUrl: undefined,
       http: { host: '0.0.0.0', port: 8080, metricsPort: 9464 },
       shutdownGraceMs: 30_000,
+      lagIntervalMs: 15_000,
       logLevel: 'info',
       webhookSecret: undefined,
       apiRateLimitPerSecond: 0,
