@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import pRetry from 'p-retry'
 import { Batcher, ENVELOPE_BYTES, type PendingFile } from './batcher/batcher.ts'
 import { KeySequencer } from './batcher/key-sequencer.ts'
@@ -8,8 +10,10 @@ import { createSchemaCodec, readSchema, type SchemaCodec } from './events/regist
 import { createOpsApp, createWebhookApp, WEBHOOK_PATH } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
+import { JobNotifications } from './jobs/job-notifications.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
 import { ensureTopics, findMissingTopics } from './kafka/admin.ts'
+import { type BroadcastConsumer, createBroadcastConsumer } from './kafka/broadcast-consumer.ts'
 import { createKafka, type Kafka } from './kafka/client.ts'
 import { type ConsumedRecord, createGroupConsumer } from './kafka/consumer.ts'
 import { OffsetTracker, type RecordPosition } from './kafka/offset-tracker.ts'
@@ -202,11 +206,37 @@ export async function startBridge(
     return committing
   }
 
+  // Several replicas: a webhook for a job another replica tracks is forwarded on an internal topic
+  // that every replica reads with a consumer group of its own (see the README, "Several replicas").
+  let notificationsConsumer: BroadcastConsumer | null = null
+  let notifications: JobNotifications | null = null
+  if (config.jobNotifications.enabled) {
+    const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`
+    const jobNotifications = new JobNotifications(
+      { topic: config.jobNotifications.topic, instanceId, forwardTimeoutMs: 5_000 },
+      {
+        send: (topic, messages) => producer.send(topic, messages),
+        notify: (id, batchId) => jobs.notify(id, { batchId }),
+        metrics,
+        logger,
+      },
+    )
+    notifications = jobNotifications
+    notificationsConsumer = createBroadcastConsumer(
+      kafka,
+      {
+        topic: config.jobNotifications.topic,
+        groupId: `${config.kafka.groupId}.job-notifications.${instanceId}`,
+      },
+      { logger, onRecord: (record) => jobNotifications.onRecord(record) },
+    )
+  }
   const webhookApp = createWebhookApp({
     logger,
     metrics,
     webhookSecret: config.webhookSecret,
     onJobWebhook: (jobId, notice) => jobs.notify(jobId, notice),
+    ...(notifications === null ? {} : { forwardWebhook: notifications.forward.bind(notifications) }),
   })
   const opsApp = createOpsApp({
     metrics,
@@ -216,6 +246,8 @@ export async function startBridge(
       if (stopping) problems.push('shutting down')
       if (!consumer.isReady) problems.push('consumer has not joined its group')
       if (jobs.fatalProblem !== null) problems.push(`import API: ${jobs.fatalProblem}`)
+      if (notificationsConsumer !== null && !notificationsConsumer.isReady)
+        problems.push('job notifications consumer has not joined its group')
       return problems
     },
   })
@@ -225,6 +257,8 @@ export async function startBridge(
     servers.push(await listen(webhookApp, { host: config.http.host, port: config.http.port }))
     servers.push(await listen(opsApp, { host: config.http.host, port: config.http.metricsPort }))
     await producer.start()
+    // Before the group consumer: webhooks of this replica's jobs forwarded by others are read from now on.
+    await notificationsConsumer?.start()
     jobs.start()
     await consumer.start()
   } catch (err) {
@@ -233,6 +267,7 @@ export async function startBridge(
     publisher.close()
     for (const server of servers) await server.close().catch(() => undefined)
     await consumer.stop().catch(() => undefined)
+    await notificationsConsumer?.stop().catch(() => undefined)
     await producer.stop().catch(() => undefined)
     await client.close().catch(() => undefined)
     throw err
@@ -274,6 +309,7 @@ export async function startBridge(
     jobs.close()
     publisher.close()
     await step('consumer', () => consumer.stop())
+    if (notificationsConsumer !== null) await step('job notifications', () => notificationsConsumer.stop())
     await step('producer', () => producer.stop())
     for (const server of servers) await step('http', () => server.close())
     await step('import client', () => client.close())
@@ -291,22 +327,37 @@ export async function startBridge(
 }
 
 /**
+ * Topic settings of a job notifications topic created by `CREATE_MISSING_TOPICS`: notifications are
+ * useful for seconds, so one hour of retention is plenty (Kafka topic configs `retention.ms`,
+ * `cleanup.policy`).
+ */
+const JOB_NOTIFICATIONS_TOPIC_CONFIG = [
+  { name: 'cleanup.policy', value: 'delete' },
+  { name: 'retention.ms', value: String(60 * 60 * 1000) },
+]
+
+/**
  * Fails start-up when a topic is missing, naming each missing topic and its setting; with
  * `CREATE_MISSING_TOPICS` it creates them instead (local runs).
  * @throws BridgeError `CONFIG_INVALID`
  */
 async function checkTopics(kafka: Kafka, config: Config): Promise<void> {
-  const settings = {
+  const settings: Record<string, string> = {
     INPUT_TOPIC: config.topics.input,
     RESULT_TOPIC: config.topics.result,
     DLQ_TOPIC: config.topics.dlq,
   }
+  if (config.jobNotifications.enabled) settings.JOB_NOTIFICATIONS_TOPIC = config.jobNotifications.topic
   const missing = await findMissingTopics(kafka, Object.values(settings))
   if (missing.length === 0) return
   if (config.createMissingTopics) {
     await ensureTopics(
       kafka,
-      missing.map((topic) => ({ topic, numPartitions: config.createdTopicPartitions })),
+      missing.map((topic) => ({
+        topic,
+        numPartitions: config.createdTopicPartitions,
+        ...(topic === config.jobNotifications.topic ? { configEntries: JOB_NOTIFICATIONS_TOPIC_CONFIG } : {}),
+      })),
     )
     return
   }

@@ -54,6 +54,12 @@ const schema = z.object({
   // Issue 3 (webhook authentication).
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
+  // Several replicas: webhooks that reach a replica not owning the job are forwarded on this topic.
+  JOB_NOTIFICATIONS_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
+  JOB_NOTIFICATIONS_TOPIC: topic.default('file-import-bridge.job-notifications'),
 })
 
 type Env = z.infer<typeof schema>
@@ -81,6 +87,11 @@ export interface Config {
   logLevel: Env['LOG_LEVEL']
   /** HMAC key that signs each import request's `context` and authenticates webhooks; never logged. */
   webhookSecret: string | undefined
+  /**
+   * Forwarding of webhooks between replicas: `enabled` only when webhooks are on (`WEBHOOK_PUBLIC_URL`)
+   * and `JOB_NOTIFICATIONS_ENABLED` is true; `topic` is the internal topic every replica reads.
+   */
+  jobNotifications: { enabled: boolean; topic: string }
 }
 
 /**
@@ -142,6 +153,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     webhookSecret,
+    jobNotifications: {
+      enabled: e.JOB_NOTIFICATIONS_ENABLED && e.WEBHOOK_PUBLIC_URL !== undefined,
+      topic: e.JOB_NOTIFICATIONS_TOPIC,
+    },
   })
 }
 

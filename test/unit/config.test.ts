@@ -64,6 +64,7 @@ describe('valid configuration', () => {
       shutdownGraceMs: 30_000,
       logLevel: 'info',
       webhookSecret: undefined,
+      jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
     })
   })
 
@@ -304,5 +305,43 @@ describe('CREATE_MISSING_TOPICS', () => {
     expect(() => loadConfig({ ...env, CREATE_MISSING_TOPICS: 'yes' })).toThrow(
       /CREATE_MISSING_TOPICS: must be true or false/,
     )
+  })
+})
+
+describe('job notifications (several replicas)', () => {
+  const webhooks = {
+    ...minimal,
+    WEBHOOK_PUBLIC_URL: 'https://bridge.example',
+    WEBHOOK_SECRET: 'a-webhook-secret-0123',
+  }
+
+  it('are on when webhooks are on, with the default topic', () => {
+    // Given a public webhook URL and no other setting
+    // When loading, then forwarding between replicas is on
+    expect(loadConfig(webhooks).jobNotifications).toEqual({
+      enabled: true,
+      topic: 'file-import-bridge.job-notifications',
+    })
+  })
+
+  it('are off without webhooks, and with JOB_NOTIFICATIONS_ENABLED=false', () => {
+    expect(loadConfig(minimal).jobNotifications.enabled).toBe(false)
+    expect(loadConfig({ ...webhooks, JOB_NOTIFICATIONS_ENABLED: 'false' }).jobNotifications.enabled).toBe(
+      false,
+    )
+  })
+
+  it('take the topic from JOB_NOTIFICATIONS_TOPIC', () => {
+    expect(loadConfig({ ...webhooks, JOB_NOTIFICATIONS_TOPIC: 'ops.notes' }).jobNotifications.topic).toBe(
+      'ops.notes',
+    )
+  })
+
+  it.each([
+    ['JOB_NOTIFICATIONS_TOPIC', 'has space'],
+    ['JOB_NOTIFICATIONS_ENABLED', 'yes'],
+  ])('reject %s=%s by name', (name, value) => {
+    const err = configError({ ...webhooks, [name]: value })
+    expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
   })
 })
