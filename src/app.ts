@@ -10,6 +10,7 @@ import { createSchemaCodec, readSchema, type SchemaCodec } from './events/regist
 import { createOpsApp, createWebhookApp, WEBHOOK_PATH } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
+import { JobLog } from './jobs/job-log.ts'
 import { JobNotifications } from './jobs/job-notifications.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
 import { ensureTopics, findMissingTopics } from './kafka/admin.ts'
@@ -100,7 +101,20 @@ export async function startBridge(
       resubmitDelayMs: 5_000,
       maxResubmits: 2,
     },
-    { client, logger, metrics, onSettled: (job) => publisher.publishJob(job) },
+    {
+      client,
+      logger,
+      metrics,
+      onSettled: (job) => {
+        const published = publisher.publishJob(job)
+        // The job log forgets a job once its results are acknowledged (not before: a crash in between
+        // must still find it running).
+        const { jobId } = job
+        if (jobLog !== null && jobId !== null)
+          void published.then((ok) => ok && jobLog?.finished(jobId, job.batch.id))
+      },
+      onJobStarted: (jobId, batch) => jobLog?.started(jobId, batch),
+    },
   )
   const batcher = new Batcher(
     { maxFiles: config.batch.maxFiles, maxBytes: config.batch.maxBytes, lingerMs: config.batch.lingerMs },
@@ -109,7 +123,36 @@ export async function startBridge(
       jobs.enqueue(batch)
     },
   )
-  const sequencer = new KeySequencer((file) => batcher.add(file))
+  // Several replicas: running jobs of newly assigned partitions are adopted from the job log instead of
+  // being submitted again (see the README, "Several replicas").
+  const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`
+  const jobLog = config.jobLog.enabled
+    ? new JobLog(
+        { topic: config.jobLog.topic, adoptionTimeoutMs: 60_000 },
+        {
+          send: (topic, messages) => producer.send(topic, messages),
+          tracker: jobs,
+          release: (file) => batcher.add(file),
+          metrics,
+          logger,
+        },
+      )
+    : null
+  const jobLogReader =
+    jobLog === null
+      ? null
+      : createBroadcastConsumer(
+          kafka,
+          {
+            topic: config.jobLog.topic,
+            groupId: `${config.kafka.groupId}.job-log.${instanceId}`,
+            fromBeginning: true,
+          },
+          { logger, onRecord: (record) => jobLog.onRecord(record) },
+        )
+  const sequencer = new KeySequencer((file) => {
+    if (jobLog?.claim(file) !== true) batcher.add(file)
+  })
   const decode = createEventDecoder(codec, {
     defaultSystemName: config.defaultSystemName,
     maxEntryBytes: config.batch.maxBytes - ENVELOPE_BYTES,
@@ -123,12 +166,15 @@ export async function startBridge(
       logger,
       handler: {
         onAssignment(assigned) {
+          const before = owned
           owned = new Set(assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p}`)))
           offsets.retainOnly(assigned)
           const isOwned = (p: RecordPosition) => owned.has(`${p.topic}:${p.partition}`)
           const parked = sequencer.dropPartitions(isOwned)
           const buffered = batcher.dropPartitions(isOwned)
           for (const f of buffered) sequencer.done(f)
+          const isNew = (p: RecordPosition) => !before.has(`${p.topic}:${p.partition}`) && isOwned(p)
+          for (const f of jobLog?.onAssignment(isOwned, isNew) ?? []) sequencer.done(f)
           if (parked + buffered.length > 0) {
             logger.info(
               { parked, buffered: buffered.length },
@@ -155,6 +201,7 @@ export async function startBridge(
             },
           })
           offsets.track(position)
+          jobLog?.observe(position)
           metrics.filesInFlight.set(offsets.inFlight)
           if (!result.ok) {
             publisher.publishDlq(record, result.failure)
@@ -211,7 +258,6 @@ export async function startBridge(
   let notificationsConsumer: BroadcastConsumer | null = null
   let notifications: JobNotifications | null = null
   if (config.jobNotifications.enabled) {
-    const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`
     const jobNotifications = new JobNotifications(
       { topic: config.jobNotifications.topic, instanceId, forwardTimeoutMs: 5_000 },
       {
@@ -259,6 +305,12 @@ export async function startBridge(
     await producer.start()
     // Before the group consumer: webhooks of this replica's jobs forwarded by others are read from now on.
     await notificationsConsumer?.start()
+    if (jobLogReader !== null) {
+      // The whole log is read before the first assignment, so that a restart adopts its running jobs.
+      await jobLogReader.start()
+      await jobLogReader.waitCaughtUp(30_000)
+      logger.info({ jobs: jobLog?.size }, 'job log read')
+    }
     jobs.start()
     await consumer.start()
   } catch (err) {
@@ -268,6 +320,7 @@ export async function startBridge(
     for (const server of servers) await server.close().catch(() => undefined)
     await consumer.stop().catch(() => undefined)
     await notificationsConsumer?.stop().catch(() => undefined)
+    await jobLogReader?.stop().catch(() => undefined)
     await producer.stop().catch(() => undefined)
     await client.close().catch(() => undefined)
     throw err
@@ -300,6 +353,8 @@ export async function startBridge(
     await step('flush', () => batcher.drain())
     const jobsDone = await jobs.waitIdle(left())
     const sendsDone = await publisher.drain(left())
+    // Entries of jobs still running must reach the job log even when the grace period is spent.
+    if (jobLog !== null) await step('job log', () => jobLog.drain(Math.max(left(), 5_000)))
     await step('commit', () => commit())
     clearInterval(commitTimer)
     logger.info(
@@ -308,8 +363,13 @@ export async function startBridge(
     )
     jobs.close()
     publisher.close()
-    await step('consumer', () => consumer.stop())
-    if (notificationsConsumer !== null) await step('job notifications', () => notificationsConsumer.stop())
+    jobLog?.close()
+    // In parallel: each disconnect waits for its fetch in progress.
+    await Promise.all([
+      step('consumer', () => consumer.stop()),
+      step('job notifications', () => notificationsConsumer?.stop()),
+      step('job log', () => jobLogReader?.stop()),
+    ])
     await step('producer', () => producer.stop())
     for (const server of servers) await step('http', () => server.close())
     await step('import client', () => client.close())
@@ -337,6 +397,16 @@ const JOB_NOTIFICATIONS_TOPIC_CONFIG = [
 ]
 
 /**
+ * Topic settings of a job log topic created by `CREATE_MISSING_TOPICS`: compacted, so that it keeps
+ * the latest entry of each running job and drops finished ones (their tombstones) after
+ * `delete.retention.ms`; hourly segments let the cleaner run.
+ */
+const JOB_LOG_TOPIC_CONFIG = [
+  { name: 'cleanup.policy', value: 'compact' },
+  { name: 'segment.ms', value: String(60 * 60 * 1000) },
+]
+
+/**
  * Fails start-up when a topic is missing, naming each missing topic and its setting; with
  * `CREATE_MISSING_TOPICS` it creates them instead (local runs).
  * @throws BridgeError `CONFIG_INVALID`
@@ -348,6 +418,7 @@ async function checkTopics(kafka: Kafka, config: Config): Promise<void> {
     DLQ_TOPIC: config.topics.dlq,
   }
   if (config.jobNotifications.enabled) settings.JOB_NOTIFICATIONS_TOPIC = config.jobNotifications.topic
+  if (config.jobLog.enabled) settings.JOB_LOG_TOPIC = config.jobLog.topic
   const missing = await findMissingTopics(kafka, Object.values(settings))
   if (missing.length === 0) return
   if (config.createMissingTopics) {
@@ -357,6 +428,7 @@ async function checkTopics(kafka: Kafka, config: Config): Promise<void> {
         topic,
         numPartitions: config.createdTopicPartitions,
         ...(topic === config.jobNotifications.topic ? { configEntries: JOB_NOTIFICATIONS_TOPIC_CONFIG } : {}),
+        ...(topic === config.jobLog.topic ? { configEntries: JOB_LOG_TOPIC_CONFIG } : {}),
       })),
     )
     return

@@ -60,6 +60,12 @@ const schema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   JOB_NOTIFICATIONS_TOPIC: topic.default('file-import-bridge.job-notifications'),
+  // Adoption of running jobs after a rebalance or restart, from a compacted job log topic.
+  JOB_LOG_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  JOB_LOG_TOPIC: topic.default('file-import-bridge.job-log'),
 })
 
 type Env = z.infer<typeof schema>
@@ -92,6 +98,8 @@ export interface Config {
    * and `JOB_NOTIFICATIONS_ENABLED` is true; `topic` is the internal topic every replica reads.
    */
   jobNotifications: { enabled: boolean; topic: string }
+  /** The compacted job log (`JOB_LOG_ENABLED`, `JOB_LOG_TOPIC`): running jobs are adopted, not resubmitted. */
+  jobLog: { enabled: boolean; topic: string }
 }
 
 /**
@@ -157,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       enabled: e.JOB_NOTIFICATIONS_ENABLED && e.WEBHOOK_PUBLIC_URL !== undefined,
       topic: e.JOB_NOTIFICATIONS_TOPIC,
     },
+    jobLog: { enabled: e.JOB_LOG_ENABLED, topic: e.JOB_LOG_TOPIC },
   })
 }
 

@@ -148,6 +148,12 @@ export function createMetrics() {
     registers,
   })
 
+  const jobsAdopted = new Counter({
+    name: 'bridge_jobs_adopted_total',
+    help: 'Import jobs found running in the job log after a rebalance or restart and followed instead of submitted again.',
+    registers,
+  })
+
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
   for (const direction of ['forwarded', 'received']) jobNotifications.inc({ direction }, 0)
   // A webhook for a job another replica may own, forwarded on the job notifications topic.
@@ -180,6 +186,7 @@ export function createMetrics() {
     fetchPaused,
     jobNotifications,
     jobNotificationForwardFailures,
+    jobsAdopted,
   }
 }
 

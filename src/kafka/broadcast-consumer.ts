@@ -12,6 +12,11 @@ export interface BroadcastConsumerOptions {
   groupId: string
   /** How long {@link BroadcastConsumer.start} waits for the first group join before it goes on. */
   joinTimeoutMs?: number
+  /**
+   * Read the topic from its earliest offset instead of the latest (a compacted topic whose whole
+   * content is the state, e.g. the job log); see {@link BroadcastConsumer.waitCaughtUp}.
+   */
+  fromBeginning?: boolean
 }
 
 /**
@@ -43,9 +48,14 @@ export function createBroadcastConsumer(
     // Nothing to hand over on a rebalance (one member, no commits): leave and rejoin quickly.
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
+    // A fetch answers as soon as a record arrives; a short long-poll only makes disconnect() quick
+    // (it waits for the fetch in progress), at the price of two empty fetches a second.
+    maxWaitTimeInMs: 500,
   })
   let joined = false
   let crashed: Error | null = null
+  /** Highest offset handed to `onRecord`, per partition. */
+  const seen = new Map<number, bigint>()
   const joinedOnce = new Promise<void>((resolve) => {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       joined = true
@@ -70,7 +80,7 @@ export function createBroadcastConsumer(
      */
     async start(): Promise<void> {
       await consumer.connect()
-      await consumer.subscribe({ topic: options.topic, fromBeginning: false })
+      await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? false })
       await consumer.run({
         autoCommit: false,
         eachMessage: async ({ topic, partition, message }) => {
@@ -91,6 +101,7 @@ export function createBroadcastConsumer(
           } catch (err) {
             log.warn({ err, partition, offset: message.offset }, 'broadcast record handler failed; skipped')
           }
+          seen.set(partition, BigInt(message.offset))
         },
       })
       const timeoutMs = options.joinTimeoutMs ?? 30_000
@@ -103,6 +114,35 @@ export function createBroadcastConsumer(
       ])
       clearTimeout(timer)
       if (timedOut) log.warn({ timeoutMs }, 'broadcast consumer has not joined its group yet; going on')
+    },
+    /**
+     * Waits until every record that was in the topic when this was called has been handed to
+     * `onRecord` (the high watermarks of that moment, from the admin client), at most `timeoutMs`.
+     * Meant for a `fromBeginning` reader of a compacted topic, before the state is used.
+     * @returns true when caught up; false after the timeout (e.g. the last record was compacted away)
+     */
+    async waitCaughtUp(timeoutMs: number): Promise<boolean> {
+      const admin = kafka.admin()
+      await admin.connect()
+      let targets: Array<{ partition: number; last: bigint }>
+      try {
+        const offsets = await admin.fetchTopicOffsets(options.topic)
+        targets = offsets
+          .filter((o) => BigInt(o.high) > BigInt(o.low))
+          .map((o) => ({ partition: o.partition, last: BigInt(o.high) - 1n }))
+      } finally {
+        await admin.disconnect()
+      }
+      const deadline = Date.now() + timeoutMs
+      const caughtUp = () => targets.every((t) => (seen.get(t.partition) ?? -1n) >= t.last)
+      while (!caughtUp()) {
+        if (Date.now() > deadline) {
+          log.warn({ timeoutMs }, 'broadcast consumer did not reach the end of the topic in time')
+          return false
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return true
     },
     /** True once the member joined its group and has not crashed since. */
     get isReady(): boolean {

@@ -65,6 +65,7 @@ describe('valid configuration', () => {
       logLevel: 'info',
       webhookSecret: undefined,
       jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
+      jobLog: { enabled: false, topic: 'file-import-bridge.job-log' },
     })
   })
 
