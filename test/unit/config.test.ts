@@ -346,3 +346,21 @@ describe('job notifications (several replicas)', () => {
     expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
   })
 })
+
+describe('job log (adoption of running jobs)', () => {
+  it('is off by default, on with JOB_LOG_ENABLED=true, on the topic JOB_LOG_TOPIC', () => {
+    expect(loadConfig(minimal).jobLog).toEqual({ enabled: false, topic: 'file-import-bridge.job-log' })
+    expect(loadConfig({ ...minimal, JOB_LOG_ENABLED: 'true', JOB_LOG_TOPIC: 'ops.jobs' }).jobLog).toEqual({
+      enabled: true,
+      topic: 'ops.jobs',
+    })
+  })
+
+  it.each([
+    ['JOB_LOG_TOPIC', 'a/b'],
+    ['JOB_LOG_ENABLED', '1'],
+  ])('rejects %s=%s by name', (name, value) => {
+    const err = configError({ ...minimal, [name]: value })
+    expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})
