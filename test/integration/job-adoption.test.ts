@@ -91,4 +91,61 @@ describe('job log and adoption of running jobs', () => {
         `new-jobs-after-restart=${jobs.length - jobsBefore.length}`,
     )
   })
+
+  it('a replica joining mid-job adopts the running jobs of the partitions it takes over', async () => {
+    // Given one replica with the job log on, whose import jobs of all three partitions are running
+    const { topics, results, start } = await createScenario(world, 'adopt-join', emulator)
+    const env = {
+      JOB_LOG_ENABLED: 'true',
+      JOB_LOG_TOPIC: `${topics.group}.job-log`,
+      CREATE_MISSING_TOPICS: 'true',
+      BATCH_MAX_FILES: '4',
+      MAX_JOBS_IN_FLIGHT: '20',
+    }
+    const first = await start(env)
+    const { records } = sampleExport(world, 'adopt-join', { broken: 2, repeats: 0 })
+    await produceRecords(world, topics.input, records)
+    const jobsOf = () =>
+      emulator.listJobs().filter((j) => j.files.some((f) => f.id.startsWith('adopt-join-')))
+    const submittedFiles = () => jobsOf().reduce((n, j) => n + j.files.length, 0)
+    await waitUntil(() => submittedFiles() >= records.length, 60_000, 'every file in a submitted import job')
+    const jobsBefore = jobsOf().map((j) => j.id)
+
+    // When a second replica of the same consumer group joins while the jobs run
+    const second = await start(env)
+
+    // Then every record gets a result, no file is submitted again, and the newcomer adopted jobs
+    await results.waitFor(
+      (r) =>
+        new Set(r.map((x) => `${x.value.sourcePartition}:${x.value.sourceOffset}`)).size >= records.length,
+      90_000,
+      'a result for every record',
+    )
+    await waitUntil(
+      async () => {
+        const texts = await Promise.all([first, second].map(async (b) => (await fetch(b.metricsUrl)).text()))
+        return texts.every((t) => metricValue(t, 'bridge_jobs_in_flight') === 0)
+      },
+      30_000,
+      'both replicas to have no job in flight',
+    )
+    expect(jobsOf().map((j) => j.id)).toEqual(jobsBefore)
+    const metrics = await (await fetch(second.metricsUrl)).text()
+    const adopted = metricValue(metrics, 'bridge_jobs_adopted_total')
+    expect(adopted).toBeGreaterThan(0)
+    expect(metricValue(metrics, 'bridge_batches_submitted_total')).toBe(0)
+    // And a file with two results (old and new owner both publish) names the same import job twice,
+    // so deduplicating by systemName + externalId + importJobId leaves one
+    const values = results.records.map((r) => r.value)
+    const byFile = new Map<string, Set<string | null>>()
+    for (const v of values)
+      byFile.set(v.externalId, (byFile.get(v.externalId) ?? new Set()).add(v.importJobId))
+    expect([...byFile.values()].every((jobs) => jobs.size === 1)).toBe(true)
+    expect(byFile.size).toBe(records.length)
+    console.info(
+      `job-adoption (join): events=${records.length} results=${values.length} ` +
+        `duplicates=${values.length - byFile.size} jobs=${jobsBefore.length} adopted=${adopted} ` +
+        `new-jobs-after-join=${jobsOf().length - jobsBefore.length}`,
+    )
+  })
 })
