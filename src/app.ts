@@ -294,6 +294,8 @@ export async function startBridge(
       if (jobs.fatalProblem !== null) problems.push(`import API: ${jobs.fatalProblem}`)
       if (notificationsConsumer !== null && !notificationsConsumer.isReady)
         problems.push('job notifications consumer has not joined its group')
+      if (jobLogReader !== null && !jobLogReader.isReady)
+        problems.push('job log reader has not joined its group')
       return problems
     },
   })
