@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import pRetry from 'p-retry'
 import { Batcher, ENVELOPE_BYTES, type PendingFile } from './batcher/batcher.ts'
 import { KeySequencer } from './batcher/key-sequencer.ts'
 import type { Config } from './config.ts'
-import { BridgeError, isBridgeError } from './errors.ts'
+import { BridgeError } from './errors.ts'
 import { createEventDecoder } from './events/decode.ts'
 import { createSchemaCodec, readSchema, type SchemaCodec } from './events/registry.ts'
+import { withTransientRetry } from './events/transient-retry.ts'
 import { createOpsApp, createWebhookApp, WEBHOOK_PATH } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
@@ -70,6 +70,8 @@ export async function startBridge(
       accessToken: config.livingdocs.accessToken,
       requestTimeoutMs: config.apiRequestTimeoutMs,
       maxRetries: config.apiMaxRetries,
+      maxBackoffMs: config.apiRetryMaxDelayMs,
+      rateLimitPerSecond: config.apiRateLimitPerSecond,
     },
     { metrics },
   )
@@ -100,6 +102,7 @@ export async function startBridge(
       webhookSecret: config.webhookSecret,
       resubmitDelayMs: 5_000,
       maxResubmits: 2,
+      jobTimeoutMs: config.jobTimeoutMs,
     },
     {
       client,
@@ -157,6 +160,11 @@ export async function startBridge(
     defaultSystemName: config.defaultSystemName,
     maxEntryBytes: config.batch.maxBytes - ENVELOPE_BYTES,
   })
+  // A registry outage is transient: the record waits in place (heartbeating) and is never DLQ'd for it.
+  const decodeOrWait = withTransientRetry(decode, config.schemaRegistryRetry, (err, retryDelayMs) => {
+    metrics.decodeRetries.inc()
+    logger.warn({ err, retryDelayMs }, 'decoding paused by a transient error; retrying')
+  })
 
   let owned = new Set<string>()
   const consumer = createGroupConsumer(
@@ -187,18 +195,9 @@ export async function startBridge(
           metrics.eventsConsumed.inc()
           const position = { topic: record.topic, partition: record.partition, offset: record.offset }
           if (offsets.isRedelivery(position)) return true
-          // A registry outage is transient: retry in place (heartbeating) and never DLQ for it.
-          const result = await pRetry(() => decode(record.value), {
-            retries: Number.POSITIVE_INFINITY,
-            minTimeout: 500,
-            maxTimeout: 10_000,
-            randomize: true,
-            shouldRetry: ({ error }) =>
-              isBridgeError(error) && error.retryable && control.isRunning() && !stopping,
-            onFailedAttempt: async ({ error, retryDelay }) => {
-              logger.warn({ err: error, retryDelay }, 'decoding paused by a transient error')
-              await control.heartbeat().catch(() => undefined)
-            },
+          const result = await decodeOrWait(record.value, {
+            heartbeat: control.heartbeat,
+            shouldContinue: () => control.isRunning() && !stopping,
           })
           offsets.track(position)
           jobLog?.observe(position)

@@ -28,6 +28,8 @@ const schema = z.object({
     .transform((v) => v === 'true'),
   CREATED_TOPIC_PARTITIONS: int(1, 10_000).default(3),
   SCHEMA_REGISTRY_URL: httpUrl,
+  SCHEMA_REGISTRY_RETRY_MIN_MS: int(10, 600_000).default(500),
+  SCHEMA_REGISTRY_RETRY_MAX_MS: int(10, 3_600_000).default(10_000),
   LIVINGDOCS_BASE_URL: httpUrl,
   LIVINGDOCS_API_VERSION: z
     .string()
@@ -51,7 +53,7 @@ const schema = z.object({
   METRICS_PORT: int(0, 65535).default(9464),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Issue 3 (webhook authentication).
+  // Issue 3 (import API under faults, webhook authentication).
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
   // Several replicas: webhooks that reach a replica not owning the job are forwarded on this topic.
@@ -66,6 +68,9 @@ const schema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   JOB_LOG_TOPIC: topic.default('file-import-bridge.job-log'),
+  API_RATE_LIMIT_PER_SECOND: int(0, 100_000).default(0),
+  API_RETRY_MAX_DELAY_MS: int(100, 3_600_000).default(30_000),
+  JOB_TIMEOUT_MS: int(1000, 7 * 24 * 3_600_000).default(3_600_000),
 })
 
 type Env = z.infer<typeof schema>
@@ -78,6 +83,8 @@ export interface Config {
   createMissingTopics: boolean
   createdTopicPartitions: number
   schemaRegistryUrl: string
+  /** Backoff of decoding while the registry cannot be reached: first wait and longest wait, ms. */
+  schemaRegistryRetry: { minDelayMs: number; maxDelayMs: number }
   livingdocs: { baseUrl: string; apiVersion: string; accessToken: string }
   defaultSystemName: string | undefined
   batch: { maxFiles: number; maxBytes: number; lingerMs: number }
@@ -100,6 +107,12 @@ export interface Config {
   jobNotifications: { enabled: boolean; topic: string }
   /** The compacted job log (`JOB_LOG_ENABLED`, `JOB_LOG_TOPIC`): running jobs are adopted, not resubmitted. */
   jobLog: { enabled: boolean; topic: string }
+  /** Most import API requests per second (0 = no limit). */
+  apiRateLimitPerSecond: number
+  /** Longest backoff between two attempts, ms; a longer Retry-After ends the client's retries. */
+  apiRetryMaxDelayMs: number
+  /** How long an import job may stay unfinished before its files fail with reason `timeout`, ms. */
+  jobTimeoutMs: number
 }
 
 /**
@@ -143,6 +156,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     createMissingTopics: e.CREATE_MISSING_TOPICS,
     createdTopicPartitions: e.CREATED_TOPIC_PARTITIONS,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
+    schemaRegistryRetry: {
+      minDelayMs: e.SCHEMA_REGISTRY_RETRY_MIN_MS,
+      maxDelayMs: Math.max(e.SCHEMA_REGISTRY_RETRY_MIN_MS, e.SCHEMA_REGISTRY_RETRY_MAX_MS),
+    },
     livingdocs: {
       baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
       apiVersion: e.LIVINGDOCS_API_VERSION,
@@ -166,6 +183,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       topic: e.JOB_NOTIFICATIONS_TOPIC,
     },
     jobLog: { enabled: e.JOB_LOG_ENABLED, topic: e.JOB_LOG_TOPIC },
+    apiRateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
+    apiRetryMaxDelayMs: e.API_RETRY_MAX_DELAY_MS,
+    jobTimeoutMs: e.JOB_TIMEOUT_MS,
   })
 }
 

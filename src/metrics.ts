@@ -153,6 +153,11 @@ export function createMetrics() {
     help: 'Import jobs found running in the job log after a rebalance or restart and followed instead of submitted again.',
     registers,
   })
+  const decodeRetries = new Counter({
+    name: 'bridge_decode_retries_total',
+    help: 'Decodes that failed for a transient reason (schema registry unreachable or failing) and wait to be retried; never DLQ records.',
+    registers,
+  })
 
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
   for (const direction of ['forwarded', 'received']) jobNotifications.inc({ direction }, 0)
@@ -187,6 +192,7 @@ export function createMetrics() {
     jobNotifications,
     jobNotificationForwardFailures,
     jobsAdopted,
+    decodeRetries,
   }
 }
 

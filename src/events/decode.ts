@@ -26,34 +26,67 @@ export type DecodeResult =
   | { ok: true; event: FileCreatedEvent; bytes: number }
   | { ok: false; failure: DecodeFailure }
 
-const jsonObject = z.record(z.string(), z.unknown())
+const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+/** JSON.parse makes `"__proto__"` an own key; copying the object (as a record schema does) drops it. */
+const PROTO_KEY_MESSAGE = 'the key __proto__ is not allowed'
+
+/** Latest instant an ECMAScript Date can hold, epoch ms (ECMA-262 §21.4.1.1: ±8.64e15 ms). */
+const MAX_EPOCH_MS = 8.64e15
+/** Longest URL accepted: RFC 9110 §4.1 asks senders and recipients to support at least 8000 octets. */
+const MAX_URL_LENGTH = 8000
+
+/**
+ * An identifier (externalId, systemName, mediaType): no control characters, which would make ids that
+ * look alike in logs and in Livingdocs differ invisibly (and break line-based tools).
+ */
+const identifier = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
 
 const eventSchema = z.object({
-  externalId: z.string().min(1).max(1024),
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  externalId: identifier(1024),
+  url: z
+    .string()
+    .max(MAX_URL_LENGTH)
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
   fileName: z.string().min(1).max(1024),
-  mediaType: z.string().min(1).max(200).default('file'),
+  mediaType: identifier(200).default('file'),
+  // A JSON object, or (the Avro form) a string holding one; absent means {}. Kept as parsed, not copied.
   metadata: z
-    .union([
-      jsonObject,
-      z.string().transform((s, ctx) => {
+    .unknown()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return {}
+      let object: unknown = value
+      if (typeof value === 'string') {
         try {
-          const parsed: unknown = JSON.parse(s)
-          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-            return parsed as Record<string, unknown>
-          }
+          object = JSON.parse(value)
         } catch {
-          // reported below
+          object = undefined
         }
+      }
+      if (!isJsonObject(object)) {
         ctx.addIssue({ code: 'custom', message: 'must be a JSON object' })
         return z.NEVER
-      }),
-    ])
-    .default({}),
-  systemName: z.string().min(1).max(200).nullish(),
+      }
+      if (Object.hasOwn(object, '__proto__')) {
+        ctx.addIssue({ code: 'custom', message: PROTO_KEY_MESSAGE })
+        return z.NEVER
+      }
+      return object
+    }),
+  systemName: identifier(200).nullish(),
   occurredAt: z.union([
-    z.number().int().nonnegative(),
-    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+    z.number().int().nonnegative().max(MAX_EPOCH_MS),
+    z.iso
+      .datetime({ offset: true })
+      .transform((s) => Date.parse(s))
+      .pipe(z.number().int().nonnegative().max(MAX_EPOCH_MS)),
   ]),
 })
 
@@ -75,9 +108,8 @@ export interface EventDecoderOptions {
  */
 export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOptions) {
   return async function decode(value: Buffer | null): Promise<DecodeResult> {
-    if (value === null || value.length === 0) {
-      return fail('EMPTY_VALUE', 'record has no value (null or tombstone)')
-    }
+    if (value === null) return fail('EMPTY_VALUE', 'record value is null (a tombstone)')
+    if (value.length === 0) return fail('EMPTY_VALUE', 'record value is empty (0 bytes)')
     let raw: unknown
     if (value[0] === 0) {
       if (value.length < 5)
@@ -85,13 +117,21 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       try {
         raw = await codec.decode(value)
       } catch (err) {
-        if (isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNDECODABLE_AVRO'))
+        if (isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNSUPPORTED_SCHEMA', 'UNDECODABLE_AVRO'))
           return fail(err.code as DlqReason, err.message)
         throw err
       }
     } else if (startsLikeJson(value)) {
+      let text: string
       try {
-        raw = JSON.parse(value.toString('utf8'))
+        // Strict: invalid UTF-8 is an error, not silently replaced by U+FFFD (RFC 8259 §8.1). A
+        // leading byte order mark is dropped, which §8.1 allows.
+        text = utf8.decode(value)
+      } catch {
+        return fail('INVALID_JSON', 'value is not valid UTF-8')
+      }
+      try {
+        raw = JSON.parse(text)
       } catch (err) {
         return fail('INVALID_JSON', `value is not valid JSON: ${(err as Error).message}`)
       }
@@ -125,7 +165,14 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       systemName,
       occurredAt: e.occurredAt,
     }
-    const bytes = fileEntryBytes(event)
+    let bytes: number
+    try {
+      bytes = fileEntryBytes(event)
+    } catch (err) {
+      // JSON.stringify recurses: metadata nested some thousand levels deep overflows the stack.
+      if (err instanceof RangeError) return fail('INVALID_EVENT', 'metadata: nested too deeply')
+      throw err
+    }
     if (bytes > options.maxEntryBytes) {
       return fail(
         'INVALID_EVENT',
@@ -152,8 +199,11 @@ export function fileEntryBytes(event: FileCreatedEvent): number {
   return Buffer.byteLength(JSON.stringify(toFileEntry(event))) + 1
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 function startsLikeJson(value: Buffer): boolean {
-  for (const byte of value) {
+  const start = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0 // UTF-8 BOM
+  for (const byte of value.subarray(start)) {
     if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue
     return byte === 0x7b || byte === 0x5b // '{' or '[': JSON; an array is reported as not an object
   }

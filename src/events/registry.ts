@@ -29,6 +29,7 @@ export interface SchemaCodec {
   /**
    * Decodes a wire-format buffer.
    * @throws BridgeError `UNKNOWN_SCHEMA_ID` (permanent) when the registry does not know the id,
+   *   `UNSUPPORTED_SCHEMA` (permanent) when the id names a schema that is not usable Avro,
    *   `UNDECODABLE_AVRO` (permanent) when the body does not match the writer schema,
    *   `SCHEMA_REGISTRY_UNAVAILABLE` (retryable) when the registry cannot be reached or fails
    */
@@ -52,34 +53,94 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
     encode(id, value) {
       return registry.encode(id, value)
     },
-    async decode(buffer) {
-      const id = buffer.readUInt32BE(1)
-      try {
-        // Fetched once per id and cached by the library; failures here are about the registry.
-        await registry.getSchema(id)
-      } catch (err) {
-        const status = (err as { status?: number }).status
-        if (status === 404) {
-          throw new BridgeError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the registry`, { cause: err })
-        }
-        throw new BridgeError('SCHEMA_REGISTRY_UNAVAILABLE', `schema registry lookup of id ${id} failed`, {
-          retryable: true,
-          cause: err,
-          context: { status },
-        })
+    decode: createWireFormatReader({ fetchSchema: (id) => registry.getSchema(id) }),
+  }
+}
+
+/** Where {@link createWireFormatReader} gets the writer schema of an id. */
+export interface WriterSchemaSource {
+  /**
+   * The parsed schema of `id`, as `@kafkajs/confluent-schema-registry`'s `getSchema` returns it (an avsc
+   * Type for Avro). Rejects with an error carrying the HTTP `status` when the registry answered with an
+   * error or could not be reached (the library reports connection errors as status 400), and with an
+   * error without `status` when the schema itself cannot be used.
+   */
+  fetchSchema(id: number): Promise<unknown>
+}
+
+/** The part of an avsc Type the reader needs. */
+interface AvroReader {
+  readonly typeName: string
+  fromBuffer(buffer: Buffer): unknown
+}
+
+/**
+ * Decodes the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body) with the
+ * writer schema of the id. Each id's schema is fetched once and kept, so once an id is known a decode
+ * is a map lookup and an avsc `fromBuffer` (no promise chain, no retry wrapper).
+ *
+ * Classification (Confluent Schema Registry API, `GET /schemas/ids/{id}`: 404 with error_code 40403
+ * "Schema not found"):
+ * - HTTP 404: `UNKNOWN_SCHEMA_ID`, permanent (a DLQ reason). The bridge registers its result schema
+ *   through the same URL at start-up, so a wrong registry URL stops start-up instead.
+ * - any other status (5xx, 401/403, connection refused or timed out): `SCHEMA_REGISTRY_UNAVAILABLE`,
+ *   retryable; nothing is cached, the next call asks again.
+ * - no status (the registry's schema cannot be parsed, or is JSON Schema / Protobuf, not Avro):
+ *   `UNSUPPORTED_SCHEMA`, permanent.
+ * - the body does not match the writer schema (truncated, trailing bytes, corrupt): `UNDECODABLE_AVRO`.
+ *
+ * @returns `decode(buffer)`; `buffer` must be at least 5 bytes with byte 0 = 0 (callers check)
+ * @throws BridgeError with one of the codes above
+ */
+export function createWireFormatReader(source: WriterSchemaSource): (buffer: Buffer) => Promise<unknown> {
+  const readers = new Map<number, AvroReader>()
+
+  async function load(id: number): Promise<AvroReader> {
+    let schema: unknown
+    try {
+      schema = await source.fetchSchema(id)
+    } catch (err) {
+      const status = (err as { status?: unknown }).status
+      if (status === 404) {
+        throw new BridgeError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the registry`, { cause: err })
       }
-      try {
-        // The schema is cached now: decode() only parses, so a failure is about the body.
-        return await registry.decode(buffer)
-      } catch (err) {
+      if (typeof status === 'number') {
         throw new BridgeError(
-          'UNDECODABLE_AVRO',
-          `Avro body does not match schema id ${id}: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
+          'SCHEMA_REGISTRY_UNAVAILABLE',
+          `schema registry lookup of id ${id} failed: ${(err as Error).message}`,
+          { retryable: true, cause: err, context: { status, schemaId: id } },
         )
       }
-    },
+      throw new BridgeError(
+        'UNSUPPORTED_SCHEMA',
+        `schema id ${id} cannot be used: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      )
+    }
+    if (!isAvroReader(schema)) {
+      throw new BridgeError('UNSUPPORTED_SCHEMA', `schema id ${id} is not an Avro schema`)
+    }
+    readers.set(id, schema)
+    return schema
   }
+
+  return async function decode(buffer: Buffer): Promise<unknown> {
+    const id = buffer.readUInt32BE(1)
+    const reader = readers.get(id) ?? (await load(id))
+    try {
+      // avsc checks the whole body is used: a truncated body and trailing bytes both throw.
+      return reader.fromBuffer(buffer.subarray(5))
+    } catch (err) {
+      throw new BridgeError(
+        'UNDECODABLE_AVRO',
+        `Avro body does not match schema id ${id}: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      )
+    }
+  }
+}
+
+function isAvroReader(schema: unknown): schema is AvroReader {
+  const s = schema as Partial<AvroReader> | null
+  return typeof s?.typeName === 'string' && typeof s.fromBuffer === 'function'
 }

@@ -63,6 +63,7 @@ export function createWebhookApp(deps: {
   app.set('strict routing', true)
   app.set('case sensitive routing', true)
   app.use(helmet())
+  let lastRefusalWarnAt = Number.NEGATIVE_INFINITY
   const refuse = (res: Response, status: number, outcome: 'invalid' | 'unauthorized', error: string) => {
     deps.metrics.webhooksReceived.inc({ outcome })
     res.status(status).json({ error })
@@ -90,7 +91,11 @@ export function createWebhookApp(deps: {
         !verifyBatchSignature(deps.webhookSecret, auth.data.context.batchId, auth.data.context.signature)
       ) {
         // The signature and the secret are never logged; the id is untrusted input, nested under a key.
-        deps.logger.warn({ webhook: { jobId } }, 'import job webhook refused: missing or wrong signature')
+        // At most one warning a minute, so a flood of forged webhooks cannot flood the logs.
+        const now = Date.now()
+        const level = now - lastRefusalWarnAt >= 60_000 ? 'warn' : 'debug'
+        if (level === 'warn') lastRefusalWarnAt = now
+        deps.logger[level]({ webhook: { jobId } }, 'import job webhook refused: missing or wrong signature')
         refuse(res, 401, 'unauthorized', 'webhook signature missing or wrong')
         return
       }

@@ -1,7 +1,9 @@
-import { interceptors, Pool } from 'undici'
+import PQueue from 'p-queue'
+import { type Dispatcher, interceptors, Pool } from 'undici'
 import { z } from 'zod'
 import { BridgeError, type ErrorCode } from '../errors.ts'
 import type { Metrics } from '../metrics.ts'
+import { createRetryOptions, parseRetryAfter } from './retry-policy.ts'
 
 /** One `files[]` entry of an import request ([F] §1.1). */
 export interface FileEntry {
@@ -55,9 +57,17 @@ export interface ImportClientOptions {
   maxRetries: number
   /** Connections to the API origin. */
   connections?: number
-  /** Backoff of the first retry, ms (doubles each time, capped by maxBackoffMs). */
+  /** Backoff of the first retry, ms (doubles each time, with jitter, capped by maxBackoffMs). Default 500. */
   minBackoffMs?: number
+  /**
+   * Longest wait between two attempts, ms, and the longest `Retry-After` waited for inside the client;
+   * a longer one ends the retries (the error then carries `context.retryAfterMs`). Default 30000.
+   */
   maxBackoffMs?: number
+  /** Most requests started per second, in a sliding window (0 or undefined: no limit). */
+  rateLimitPerSecond?: number
+  /** Random source in [0, 1) for the backoff jitter (tests). */
+  random?: () => number
 }
 
 const errorBody = z.looseObject({
@@ -85,8 +95,11 @@ const statusBody = z.looseObject({
 
 /**
  * Client of the Livingdocs file import API ([F] §1): `submit` starts an import job, `status` reads it.
- * Built on an undici Pool with undici's retry interceptor (network errors, 429, 500/502/503/504;
- * `Retry-After` in seconds or as an HTTP date is honoured, RFC 9110 §10.2.3).
+ * Built on an undici Pool with undici's retry interceptor and the policy of `createRetryOptions`
+ * (network errors, 429, 500/502/503/504; exponential backoff with jitter; `Retry-After` in seconds or as
+ * an HTTP date honoured, RFC 9110 §10.2.3). Every attempt is counted in `bridge_api_attempts_total`, each
+ * final answer in `bridge_api_requests_total`, 401/403 answers in `bridge_api_auth_failures_total`.
+ * An optional client-side rate limit (p-queue, sliding one-second window) spaces the requests.
  *
  * Retrying the POST is opted into on purpose: if a lost response hid a created job, the repeated batch
  * starts a second job whose files come back `skipped: already exists` or updated (the import matches on
@@ -96,23 +109,30 @@ const statusBody = z.looseObject({
 export function createImportClient(options: ImportClientOptions, deps: { metrics: Metrics }) {
   const url = new URL(options.baseUrl)
   const basePath = `${url.pathname.replace(/\/+$/, '')}/api/${encodeURIComponent(options.apiVersion)}/import/files`
+  const endpointOf = (method: string | undefined) => (method === 'POST' ? 'submit' : 'status')
+  // compose(): the first interceptor is the innermost, so the attempt counter sees every attempt the
+  // retry interceptor makes, and bridge_api_requests_total below sees only the final answer.
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 8,
     headersTimeout: options.requestTimeoutMs,
     bodyTimeout: options.requestTimeoutMs,
   }).compose(
-    interceptors.retry({
-      maxRetries: options.maxRetries,
-      minTimeout: options.minBackoffMs ?? 500,
-      maxTimeout: options.maxBackoffMs ?? 30_000,
-      timeoutFactor: 2,
-      retryAfter: true,
-      methods: ['GET', 'POST'],
-      statusCodes: [429, 500, 502, 503, 504],
-      // We classify the final response ourselves (its error body is needed).
-      throwOnError: false,
-    }),
+    countAttempts((method, status) =>
+      deps.metrics.apiAttempts.inc({ endpoint: endpointOf(method), status: String(status) }),
+    ),
+    interceptors.retry(
+      createRetryOptions({
+        maxRetries: options.maxRetries,
+        minBackoffMs: options.minBackoffMs ?? 500,
+        maxBackoffMs: options.maxBackoffMs ?? 30_000,
+        ...(options.random === undefined ? {} : { random: options.random }),
+      }),
+    ),
   )
+  // Client-side rate limit: each request (a submit or a status read, with its retries) takes one start
+  // in a sliding one-second window; retries then wait for their backoff, not for the window.
+  const rate = options.rateLimitPerSecond ?? 0
+  const limiter = rate > 0 ? new PQueue({ intervalCap: rate, interval: 1000, strict: true }) : undefined
   const headers = {
     authorization: `Bearer ${options.accessToken}`,
     'content-type': 'application/json; charset=utf-8',
@@ -124,19 +144,25 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
     method: 'GET' | 'POST',
     path: string,
     body?: string,
-  ): Promise<{ status: number; json: unknown }> {
+  ): Promise<{ status: number; json: unknown; retryAfterMs: number | undefined }> {
+    if (limiter !== undefined) await limiter.add(() => undefined)
     const stop = deps.metrics.apiRequestDuration.startTimer({ endpoint })
     try {
       const res = await pool.request({ method, path, headers, ...(body === undefined ? {} : { body }) })
       const text = await res.body.text()
       deps.metrics.apiRequests.inc({ endpoint, status: String(res.statusCode) })
+      if (res.statusCode === 401 || res.statusCode === 403) deps.metrics.apiAuthFailures.inc()
       let json: unknown
       try {
         json = text === '' ? undefined : JSON.parse(text)
       } catch {
         json = text
       }
-      return { status: res.statusCode, json }
+      const retryAfterMs =
+        res.statusCode === 429 || res.statusCode === 503
+          ? parseRetryAfter(res.headers['retry-after'], Date.now())
+          : undefined
+      return { status: res.statusCode, json, retryAfterMs }
     } catch (err) {
       deps.metrics.apiRequests.inc({ endpoint, status: '0' })
       throw new BridgeError('API_NETWORK_ERROR', `${endpoint} request failed: ${(err as Error).message}`, {
@@ -155,7 +181,7 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
      * @throws BridgeError with a code from the status (see {@link classifyStatus}); retries already spent
      */
     async submit(request: ImportRequest): Promise<string> {
-      const { status, json } = await call('submit', 'POST', basePath, JSON.stringify(request))
+      const { status, json, retryAfterMs } = await call('submit', 'POST', basePath, JSON.stringify(request))
       if (status === 200 || status === 201) {
         const parsed = z
           .object({ id: z.union([z.string().min(1), z.number()]).transform(String) })
@@ -165,7 +191,7 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
           context: { status },
         })
       }
-      throw apiError('submit', status, json)
+      throw apiError('submit', status, json, retryAfterMs)
     },
 
     /**
@@ -174,13 +200,13 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
      * @throws BridgeError for non-2xx other than 404 (which means `lost`), or a body that fits no shape
      */
     async status(jobId: string): Promise<JobStatus> {
-      const { status, json } = await call(
+      const { status, json, retryAfterMs } = await call(
         'status',
         'GET',
         `${basePath}/status?id=${encodeURIComponent(jobId)}`,
       )
       if (status === 404) return { finished: true, state: 'lost' }
-      if (status !== 200) throw apiError('status', status, json)
+      if (status !== 200) throw apiError('status', status, json, retryAfterMs)
       const parsed = statusBody.safeParse(json)
       if (!parsed.success) {
         throw new BridgeError('API_INVALID_RESPONSE', `status of job ${jobId} has an unknown shape`, {
@@ -191,8 +217,9 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
       return normaliseStatus(parsed.data)
     },
 
-    /** Closes the connection pool. */
+    /** Closes the connection pool (requests waiting for the rate limit are dropped). */
     async close(): Promise<void> {
+      limiter?.clear()
       await pool.close()
     },
   }
@@ -238,7 +265,11 @@ export function classifyStatus(status: number): { code: ErrorCode; retryable: bo
   return { code: 'API_BAD_REQUEST', retryable: false }
 }
 
-function apiError(endpoint: string, status: number, json: unknown): BridgeError {
+/**
+ * The error of a final non-2xx answer. `context.status` is the HTTP status; `context.retryAfterMs` the
+ * server's `Retry-After` (429/503) when it was longer than the client waits for itself.
+ */
+function apiError(endpoint: string, status: number, json: unknown, retryAfterMs?: number): BridgeError {
   const { code, retryable } = classifyStatus(status)
   const body = errorBody.safeParse(json)
   const detail = body.success
@@ -246,6 +277,40 @@ function apiError(endpoint: string, status: number, json: unknown): BridgeError 
     : ''
   return new BridgeError(code, `${endpoint} answered HTTP ${status}${detail ? `: ${detail.trim()}` : ''}`, {
     retryable,
-    context: { status },
+    context: retryAfterMs === undefined ? { status } : { status, retryAfterMs },
   })
+}
+
+/**
+ * An undici interceptor that reports every attempt's final status (0 when no response came) to
+ * `onAttempt`; composed inside the retry interceptor, it sees each retry as its own dispatch.
+ */
+function countAttempts(
+  onAttempt: (method: string | undefined, status: number) => void,
+): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => {
+    let counted = false
+    const count = (status: number) => {
+      if (counted) return
+      counted = true
+      onAttempt(opts.method, status)
+    }
+    const counting: Dispatcher.DispatchHandler = {
+      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+      onRequestUpgrade: (controller, statusCode, headers, socket) =>
+        handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+      onResponseStart: (controller, statusCode, headers, statusMessage) => {
+        // Interim 1xx answers precede the final one.
+        if (statusCode >= 200) count(statusCode)
+        return handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
+      },
+      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+      onResponseError: (controller, err) => {
+        count(0)
+        handler.onResponseError?.(controller, err)
+      },
+    }
+    return dispatch(opts, counting)
+  }
 }

@@ -31,6 +31,11 @@ export interface JobTrackerOptions {
   resubmitDelayMs: number
   /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
   maxResubmits: number
+  /**
+   * How long a job may stay unfinished, ms (default: no limit). At the first poll after it, the status is
+   * read once more; a job still unfinished (or unreadable) then gives each file FAILED `timeout`.
+   */
+  jobTimeoutMs?: number
 }
 
 interface TrackedJob {
@@ -55,10 +60,12 @@ interface QueuedBatch {
  * jobs at once, the rest queued in order. A job finishes when the status endpoint says `finished`; a
  * webhook only triggers an early status read ([F] §2: the callback carries no per-file results).
  *
- * Failures: retryable API errors (network, 429, 5xx) put the batch back at the head of the queue after
- * `resubmitDelayMs`; 401/403/410 mark the tracker unhealthy and keep the batch (nothing is lost, offsets
- * stay uncommitted) until the configuration is fixed; 400/413/422 split the batch in halves until
- * the offending file is alone, which then fails with the API's message.
+ * Failures: retryable API errors (network, 429, 5xx; the client already retried) put the batch back at
+ * the head of the queue after `resubmitDelayMs`, or after the server's `Retry-After` when that is longer
+ * (then polls wait too); 401/403/410 mark the tracker unhealthy and keep the batch (nothing is lost,
+ * offsets stay uncommitted) until the configuration is fixed; 400/413/422 split the batch in halves
+ * until the offending file is alone, which then fails with the API's message. A job unfinished after
+ * `jobTimeoutMs` is read once more, then its files fail with reason `timeout`.
  */
 export class JobTracker {
   readonly #options: JobTrackerOptions
@@ -74,6 +81,8 @@ export class JobTracker {
   #pollTimer: NodeJS.Timeout | null = null
   #fatal: string | null = null
   #closed = false
+  /** No request before this time (epoch ms): the API asked so with a long Retry-After. */
+  #apiPausedUntil = 0
   readonly #idleWaiters: Array<() => void> = []
   /** Webhooks that arrived before the submit response was processed: job id -> arrival (ms), batch id. */
   readonly #early = new Map<string, { at: number; batchId: string | undefined }>()
@@ -222,6 +231,10 @@ export class JobTracker {
   #pump(): void {
     if (this.#closed) return
     const now = Date.now()
+    if (this.#queue.length > 0 && now < this.#apiPausedUntil) {
+      this.#arm(this.#apiPausedUntil - now)
+      return
+    }
     while (this.#queue.length > 0 && this.jobsInFlight < this.#options.maxJobsInFlight) {
       const next = this.#queue[0] as QueuedBatch
       if (next.notBefore > now) {
@@ -334,28 +347,56 @@ export class JobTracker {
       }))
       return
     }
-    log.warn({ err }, 'import job submission failed; will retry')
-    this.#queue.unshift({ ...queued, notBefore: Date.now() + this.#options.resubmitDelayMs })
+    const retryAfterMs = this.#noteRetryAfter(err)
+    log.warn({ err, retryAfterMs }, 'import job submission failed; will retry')
+    this.#queue.unshift({
+      ...queued,
+      notBefore: Date.now() + Math.max(this.#options.resubmitDelayMs, retryAfterMs ?? 0),
+    })
+  }
+
+  /**
+   * A 429/503 whose Retry-After was longer than the client waits for itself: hold every request (submits
+   * and polls) until then, as the server asked (RFC 9110 §10.2.3). @returns the Retry-After in ms
+   */
+  #noteRetryAfter(err: unknown): number | undefined {
+    const retryAfterMs = isBridgeError(err) ? err.context.retryAfterMs : undefined
+    if (typeof retryAfterMs !== 'number') return undefined
+    this.#apiPausedUntil = Math.max(this.#apiPausedUntil, Date.now() + retryAfterMs)
+    return retryAfterMs
   }
 
   #pollAll(): void {
-    for (const job of this.#jobs.values()) void this.#check(job)
+    const now = Date.now()
+    if (now < this.#apiPausedUntil) return
+    const timeoutMs = this.#options.jobTimeoutMs ?? Number.POSITIVE_INFINITY
+    for (const job of this.#jobs.values()) void this.#check(job, now - job.submittedAt >= timeoutMs)
   }
 
-  async #check(job: TrackedJob & { resubmits: number }): Promise<void> {
+  /**
+   * Reads a job's status and settles it when finished. `isFinalRead`: the job passed `jobTimeoutMs`, and
+   * this is the one more read before it times out.
+   */
+  async #check(job: TrackedJob & { resubmits: number }, isFinalRead = false): Promise<void> {
     if (job.checking || this.#closed) return
     job.checking = true
     let status: JobStatus
     try {
       status = await this.#client.status(job.id)
     } catch (err) {
-      job.logger.warn({ err }, 'import job status read failed; the poller tries again')
+      this.#noteRetryAfter(err)
       job.checking = false
+      if (isFinalRead && !this.#closed && this.#jobs.has(job.id)) this.#timeOut(job, err)
+      else job.logger.warn({ err }, 'import job status read failed; the poller tries again')
       return
     }
     job.checking = false
     // After close() the publisher is closed too: leave the job unsettled (its offsets stay uncommitted).
     if (this.#closed) return
+    if (!status.finished && isFinalRead && this.#jobs.has(job.id)) {
+      this.#timeOut(job, undefined)
+      return
+    }
     if (!status.finished || !this.#jobs.has(job.id)) {
       if (job.recheck && !status.finished) {
         job.recheck = false
@@ -392,6 +433,24 @@ export class JobTracker {
       job.logger.warn({ state: status.state }, reason)
       this.#settle(job.id, job.batch, () => ({ state: 'failed', reason }))
     }
+    this.#pump()
+    this.#maybeIdle()
+  }
+
+  /**
+   * Gives up on a job that did not finish within `jobTimeoutMs`: each file FAILED `timeout`, its
+   * `maxJobsInFlight` slot released. A later webhook of the job is then unknown and ignored.
+   */
+  #timeOut(job: TrackedJob & { resubmits: number }, err: unknown): void {
+    this.#jobs.delete(job.id)
+    this.#metrics.jobsInFlight.set(this.#jobs.size)
+    this.#metrics.jobsTimedOut.inc()
+    this.#metrics.jobDuration.observe({ state: 'timeout' }, (Date.now() - job.submittedAt) / 1000)
+    job.logger.warn(
+      { ms: Date.now() - job.submittedAt, timeoutMs: this.#options.jobTimeoutMs, err },
+      'import job did not finish in time; its files fail with reason timeout',
+    )
+    this.#settle(job.id, job.batch, () => ({ state: 'failed', reason: 'timeout' }))
     this.#pump()
     this.#maybeIdle()
   }

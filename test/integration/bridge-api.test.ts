@@ -151,6 +151,9 @@ describe('bridge and the import API variants', () => {
     expect(metricValue(metrics, 'bridge_api_requests_total{endpoint="submit",status="401"}')).toBeGreaterThan(
       0,
     )
+    expect(metricValue(metrics, 'bridge_api_auth_failures_total')).toBeGreaterThan(0)
+    // logged once, not once per refused request
+    expect(bridge.logs.filter((l) => l.includes('import API refused the configuration'))).toHaveLength(1)
     expect(results.records).toHaveLength(0)
     const committed = await fetchCommitted(world.kafka, topics.group, topics.input)
     expect([...committed.values()].every((o) => o === 0)).toBe(true)

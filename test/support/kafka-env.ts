@@ -62,8 +62,8 @@ function pinnedVersion(pom: 'kafka' | 'registry', property: string): string {
  *    Docker probe and forces one of the other two.
  * 2. `testcontainers`: a Docker engine answers within `dockerProbeTimeoutMs`:
  *    start an `apache/kafka` (KRaft, single node) container and an
- *    `apicurio/apicurio-registry` container (in-memory storage, same id mode
- *    as scripts/stack) on a shared network, with the versions pinned in
+ *    `apicurio/apicurio-registry` container (H2 storage in a file inside the
+ *    container, same id mode as scripts/stack) on a shared network, with the versions pinned in
  *    scripts/stack-deps/{kafka,registry}/pom.xml.
  * 3. `local-stack`: run `scripts/stack start` (Java + Maven, no Docker) and
  *    use its `KAFKA_BROKERS` / `SCHEMA_REGISTRY_URL`. If the stack was
@@ -234,6 +234,11 @@ async function startContainers(): Promise<KafkaEnv> {
         // are Apicurio contentIds.
         APICURIO_CCOMPAT_LEGACY_ID_MODE_ENABLED: 'false',
         APICURIO_CCOMPAT_USE_CANONICAL_HASH: 'false',
+        // Same storage as scripts/stack: H2 in a file, so a restart of this container (docker restart)
+        // keeps the schemas and their ids instead of starting from an empty in-memory database.
+        APICURIO_STORAGE_KIND: 'sql',
+        APICURIO_STORAGE_SQL_KIND: 'h2',
+        APICURIO_DATASOURCE_URL: 'jdbc:h2:file:/tmp/apicurio-data/registry',
         JAVA_OPTS_APPEND: '-Xmx384m',
       })
       .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', REGISTRY_PORT).forStatusCode(200))

@@ -50,6 +50,7 @@ describe('valid configuration', () => {
       createMissingTopics: false,
       createdTopicPartitions: 3,
       schemaRegistryUrl: 'http://registry:8081',
+      schemaRegistryRetry: { minDelayMs: 500, maxDelayMs: 10_000 },
       livingdocs: { baseUrl: 'https://server.livingdocs.io', apiVersion: '2026-07', accessToken: TOKEN },
       defaultSystemName: undefined,
       batch: { maxFiles: 100, maxBytes: 1_000_000, lingerMs: 1000 },
@@ -66,6 +67,9 @@ describe('valid configuration', () => {
       webhookSecret: undefined,
       jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
       jobLog: { enabled: false, topic: 'file-import-bridge.job-log' },
+      apiRateLimitPerSecond: 0,
+      apiRetryMaxDelayMs: 30_000,
+      jobTimeoutMs: 3_600_000,
     })
   })
 
@@ -280,6 +284,10 @@ describe('invalid configuration', () => {
     ['LOG_LEVEL', 'verbose'],
     ['SCHEMA_REGISTRY_URL', 'javascript:alert(1)'],
     ['WEBHOOK_PUBLIC_URL', 'not a url'],
+    ['API_RATE_LIMIT_PER_SECOND', '-1'],
+    ['API_RATE_LIMIT_PER_SECOND', '2.5'],
+    ['API_RETRY_MAX_DELAY_MS', 'abc'],
+    ['JOB_TIMEOUT_MS', '10'],
   ])('%s=%s is rejected by name', (name, value) => {
     // (WEBHOOK_SECRET given, since WEBHOOK_PUBLIC_URL requires it)
     const err = configError({ ...minimal, WEBHOOK_SECRET: 'w'.repeat(16), [name]: value })
@@ -362,5 +370,26 @@ describe('job log (adoption of running jobs)', () => {
   ])('rejects %s=%s by name', (name, value) => {
     const err = configError({ ...minimal, [name]: value })
     expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})
+
+describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
+  it('sets the decode backoff; a maximum below the minimum is raised to it', () => {
+    const config = loadConfig({
+      ...minimal,
+      SCHEMA_REGISTRY_RETRY_MIN_MS: '2000',
+      SCHEMA_REGISTRY_RETRY_MAX_MS: '1000',
+    })
+    expect(config.schemaRegistryRetry).toEqual({ minDelayMs: 2000, maxDelayMs: 2000 })
+  })
+
+  it('rejects values that are not whole numbers of ms, naming each setting', () => {
+    const err = configError({
+      ...minimal,
+      SCHEMA_REGISTRY_RETRY_MIN_MS: 'soon',
+      SCHEMA_REGISTRY_RETRY_MAX_MS: '1',
+    })
+    expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MIN_MS:')
+    expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MAX_MS:')
   })
 })

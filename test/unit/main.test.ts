@@ -81,4 +81,25 @@ describe('main', () => {
     expect(run.stderr).toContain('HTTP_PORT')
     expect(`${run.stderr}${run.stdout}`).not.toContain(token)
   })
+
+  it('never prints the webhook secret when another setting is malformed', { timeout: 30_000 }, async () => {
+    // Given a webhook secret (and its URL) and a malformed broker list
+    const secret = 'webhook-hmac-key-0f3e9a'
+
+    // When the bridge starts
+    const run = await runMain({
+      LIVINGDOCS_ACCESS_TOKEN: 'tok',
+      KAFKA_BROKERS: 'not a broker',
+      SCHEMA_REGISTRY_URL: 'http://registry.example:8081',
+      LIVINGDOCS_BASE_URL: 'https://livingdocs.example',
+      WEBHOOK_PUBLIC_URL: 'https://bridge.example',
+      WEBHOOK_SECRET: secret,
+    })
+
+    // Then it exits 78 naming the broker setting only, and the secret appears nowhere
+    expect(run.code).toBe(78)
+    expect(run.stderr).toContain('KAFKA_BROKERS')
+    expect(run.stderr).not.toContain('WEBHOOK_SECRET')
+    expect(`${run.stderr}${run.stdout}`).not.toContain(secret)
+  })
 })

@@ -183,6 +183,16 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
     }
     const result = validateImportRequest(req.body, settings.maxFilesPerRequest)
     if (!result.ok) return send(res, 400, errorBody(400, result.details))
+    const reject = core.faults.rejectFiles
+    if (reject) {
+      const details: Record<string, string> = {}
+      result.value.files.forEach((f, i) => {
+        if (reject.externalIds.includes(f.id))
+          details[`files.${i}.id`] = 'Rejected by an emulated validation rule'
+      })
+      const status = reject.status ?? 422
+      if (Object.keys(details).length > 0) return send(res, status, errorBody(status, details))
+    }
     const quota = core.faults.quota
     if (quota) {
       const used = core.quotaUsed()

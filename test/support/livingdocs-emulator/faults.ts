@@ -25,6 +25,7 @@ export const REASON_PHRASES: Record<number, string> = {
   410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
   429: 'Usage Limit Exceeded',
   500: 'Internal Server Error',
   502: 'Bad Gateway',

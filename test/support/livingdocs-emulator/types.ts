@@ -86,6 +86,8 @@ export type ServerErrorFault = RequestFault & {
  *   answers 429 "Usage Limit Exceeded". [F][OA] §5
  * - `fileFailureRate`: probability (0..1) that a file ends `failed` with `Could not upload file` without
  *   being downloaded.
+ * - `rejectFiles`: a POST containing one of these `files[].id`s is refused as a whole with `status`
+ *   (400 or 422, default 422) naming each offending entry, as a validation rule of the real API would.
  */
 export type EmulatorFaults = {
   latencyMs: number
@@ -97,6 +99,7 @@ export type EmulatorFaults = {
   failJobs: boolean
   quota: { filesPerDay: number } | null
   fileFailureRate: number
+  rejectFiles: { externalIds: string[]; status?: 400 | 422 } | null
 }
 
 /** All faults off. */
@@ -110,6 +113,7 @@ export const NO_FAULTS: EmulatorFaults = {
   failJobs: false,
   quota: null,
   fileFailureRate: 0,
+  rejectFiles: null,
 }
 
 /** A pino-compatible logger (only these methods are used). Default: silent. */

@@ -60,11 +60,17 @@ function event(result: DecodeResult): FileCreatedEvent {
 
 describe('framing', () => {
   it('null value -> EMPTY_VALUE', async () => {
-    expect(failure(await decoder()(null)).reason).toBe('EMPTY_VALUE')
+    expect(failure(await decoder()(null))).toEqual({
+      reason: 'EMPTY_VALUE',
+      message: 'record value is null (a tombstone)',
+    })
   })
 
   it('empty value -> EMPTY_VALUE', async () => {
-    expect(failure(await decoder()(Buffer.alloc(0))).reason).toBe('EMPTY_VALUE')
+    expect(failure(await decoder()(Buffer.alloc(0)))).toEqual({
+      reason: 'EMPTY_VALUE',
+      message: 'record value is empty (0 bytes)',
+    })
   })
 
   it('a first byte that is neither 0 nor JSON -> UNKNOWN_WIRE_FORMAT naming the byte', async () => {
@@ -241,6 +247,92 @@ describe('validation', () => {
   it('drops unknown fields', async () => {
     const e = event(await decoder()(json({ ...validEvent, extra: 'x' })))
     expect(e).not.toHaveProperty('extra')
+  })
+})
+
+describe('hardening', () => {
+  it('invalid UTF-8 in a JSON value -> INVALID_JSON (not silently replaced)', async () => {
+    // Given a JSON event whose fileName holds the byte 0xff, which is never valid UTF-8
+    const text = JSON.stringify({ ...validEvent, fileName: 'Xa' })
+    const bytes = Buffer.from(text)
+    bytes[bytes.indexOf('Xa') + 1] = 0xff
+    // Then it is rejected, naming the encoding
+    expect(failure(await decoder()(bytes))).toEqual({
+      reason: 'INVALID_JSON',
+      message: 'value is not valid UTF-8',
+    })
+  })
+
+  it('accepts a JSON value with a UTF-8 byte order mark (RFC 8259 §8.1)', async () => {
+    const e = event(await decoder()(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json(validEvent)])))
+    expect(e).toEqual(validEvent)
+  })
+
+  it('metadata nested too deeply to serialise -> INVALID_EVENT instead of a stack overflow', async () => {
+    // Given metadata 100 000 arrays deep (200 KB of JSON; JSON.stringify overflows the stack on it)
+    const depth = 100_000
+    const text = `{"externalId":"d","url":"https://a.example/x","fileName":"d","occurredAt":0,"systemName":"s","metadata":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`
+    // Then the decoder answers with a DLQ reason and does not throw
+    expect(failure(await decoder({ maxEntryBytes: 10_000_000 })(Buffer.from(text)))).toEqual({
+      reason: 'INVALID_EVENT',
+      message: 'metadata: nested too deeply',
+    })
+  })
+
+  it.each(['externalId', 'systemName', 'mediaType'])(
+    'a control character in %s -> INVALID_EVENT naming the field',
+    async (field) => {
+      const f = failure(await decoder()(json({ ...validEvent, [field]: 'a\nb' })))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toBe(`${field}: must not contain control characters`)
+    },
+  )
+
+  it('a URL longer than 8000 characters -> INVALID_EVENT', async () => {
+    const url = `https://a.example/${'x'.repeat(8000)}`
+    const f = failure(await decoder()(json({ ...validEvent, url })))
+    expect(f.reason).toBe('INVALID_EVENT')
+    expect(f.message).toMatch(/^url: /)
+  })
+
+  it.each([8.64e15 + 1, Number.MAX_SAFE_INTEGER, 1e300])(
+    'occurredAt %s beyond the last Date -> INVALID_EVENT',
+    async (occurredAt) => {
+      const f = failure(await decoder()(json({ ...validEvent, occurredAt })))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toMatch(/^occurredAt: /)
+    },
+  )
+
+  it('an ISO occurredAt before 1970 -> INVALID_EVENT, as a negative epoch number would be', async () => {
+    const f = failure(await decoder()(json({ ...validEvent, occurredAt: '1969-12-31T23:59:59Z' })))
+    expect(f.reason).toBe('INVALID_EVENT')
+  })
+
+  it('a metadata key __proto__ -> INVALID_EVENT (it would be dropped silently), as JSON and as the Avro string', async () => {
+    const text = '{"__proto__":{"polluted":true},"title":"T"}'
+    const asJson = Buffer.from(JSON.stringify(validEvent).replace('{"title":"A"}', text))
+    const asString = json({ ...validEvent, metadata: text })
+    for (const value of [asJson, asString]) {
+      const f = failure(await decoder()(value))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toContain('__proto__ is not allowed')
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('keeps a nested __proto__ key of metadata as data', async () => {
+    const value = Buffer.from(JSON.stringify(validEvent).replace('{"title":"A"}', '{"a":{"__proto__":1}}'))
+    const e = event(await decoder()(value))
+    expect(JSON.stringify(e.metadata)).toBe('{"a":{"__proto__":1}}')
+  })
+
+  it('unsupported schema from the codec -> UNSUPPORTED_SCHEMA', async () => {
+    const codec = fakeCodec(new BridgeError('UNSUPPORTED_SCHEMA', 'schema id 7 is not an Avro schema'))
+    expect(failure(await decoder({}, codec)(WIRE))).toEqual({
+      reason: 'UNSUPPORTED_SCHEMA',
+      message: 'schema id 7 is not an Avro schema',
+    })
   })
 })
 

@@ -215,6 +215,22 @@ describe('webhook app', () => {
     expect(await webhookCount(metrics, 'unauthorized')).toBe(1)
   })
 
+  it('warns about refused webhooks at most once a minute (the rest at debug)', async () => {
+    // Given a webhook app logging at debug
+    const lines: string[] = []
+    const { base } = await webhookServer(undefined, { secret: SECRET, logLines: lines })
+
+    // When three forged webhooks arrive at once
+    const forged = JSON.stringify({ ...WEBHOOK_BODY, context: unsignedContext })
+    for (let i = 0; i < 3; i++) expect((await post(base + WEBHOOK_PATH, forged)).status).toBe(401)
+
+    // Then one warning (level 40) and two debug lines (level 20) were written
+    const refusals = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.msg.includes('refused'))
+    expect(refusals.map((l) => l.level)).toEqual([40, 20, 20])
+  })
+
   it('never logs the secret or the signature, even at debug level', async () => {
     // Given a webhook app logging at debug
     const lines: string[] = []

@@ -381,6 +381,65 @@ describe('retries', () => {
     expect(gap).toBeGreaterThanOrEqual(900)
   })
 
+  it('counts every attempt in bridge_api_attempts_total and only the final answer in bridge_api_requests_total', async () => {
+    // Given an API that answers 503, 429, then 200
+    server.script(json(503, {}), json(429, {}), json(200, { id: 'job-9' }))
+    // When submitting
+    expect(await client({ maxRetries: 3 }).submit(request)).toBe('job-9')
+    // Then three attempts are counted by status, one final request
+    const attempts = await metrics.registry.getSingleMetricAsString('bridge_api_attempts_total')
+    expect(attempts).toContain('bridge_api_attempts_total{endpoint="submit",status="503"} 1')
+    expect(attempts).toContain('bridge_api_attempts_total{endpoint="submit",status="429"} 1')
+    expect(attempts).toContain('bridge_api_attempts_total{endpoint="submit",status="200"} 1')
+    const requests = await metrics.registry.getSingleMetricAsString('bridge_api_requests_total')
+    expect(requests).toContain('bridge_api_requests_total{endpoint="submit",status="200"} 1')
+    expect(requests).not.toContain('status="503"')
+  })
+
+  it('counts attempts that got no answer as status 0, per endpoint', async () => {
+    // Given an API that drops the connection twice, then answers a status read
+    server.script(
+      (_r, res) => res.socket?.destroy(),
+      (_r, res) => res.socket?.destroy(),
+      json(200, { finished: true, state: 'failed' }),
+    )
+    // When reading a status
+    await client({ maxRetries: 3 }).status('job-1')
+    // Then two attempts without an answer and one 200 are counted for the status endpoint
+    const attempts = await metrics.registry.getSingleMetricAsString('bridge_api_attempts_total')
+    expect(attempts).toContain('bridge_api_attempts_total{endpoint="status",status="0"} 2')
+    expect(attempts).toContain('bridge_api_attempts_total{endpoint="status",status="200"} 1')
+  })
+
+  it('honours Retry-After as an HTTP-date on a 503', async () => {
+    // Given a 503 asking to come back at a date about two seconds ahead (HTTP-dates have whole seconds)
+    const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000)
+    server.script(
+      json(503, { error: 'Service Unavailable' }, { 'retry-after': at.toUTCString() }),
+      json(200, { id: 'job-2' }),
+    )
+    // When submitting with a tiny backoff
+    const id = await client({ maxRetries: 1, minBackoffMs: 5, maxBackoffMs: 30_000 }).submit(request)
+    // Then the retry did not come before the date (a lower bound, which only a bug can break)
+    expect(id).toBe('job-2')
+    expect(server.received[1]?.at ?? 0).toBeGreaterThanOrEqual(at.getTime() - 50)
+  })
+
+  it('a Retry-After longer than maxBackoffMs ends the retries and hands it to the caller', async () => {
+    // Given a 429 asking for 120 s while the client waits at most 30 s
+    server.script(
+      json(429, { error: 'Usage Limit Exceeded' }, { 'retry-after': '120' }),
+      json(200, { id: 'x' }),
+    )
+    // When submitting with retries left
+    const err = await rejection(client({ maxRetries: 3, maxBackoffMs: 30_000 }).submit(request))
+    // Then one request only, and a retryable error that carries the Retry-After in ms
+    expect(server.received).toHaveLength(1)
+    expect(err.code).toBe('API_RATE_LIMITED')
+    expect(err.retryable).toBe(true)
+    expect(err.context).toEqual({ status: 429, retryAfterMs: 120_000 })
+  })
+
   it('429 after the retries -> retryable API_RATE_LIMITED', async () => {
     server.script(json(429, { error: 'Too Many Requests' }))
     const err = await rejection(client({ maxRetries: 0 }).submit(request))
@@ -406,6 +465,17 @@ describe('errors', () => {
     const err = await rejection(client().submit(request))
     expect(err.code).toBe('API_FORBIDDEN')
     expect(server.received).toHaveLength(1)
+  })
+
+  it('counts 401 and 403 answers in bridge_api_auth_failures_total', async () => {
+    server.script(json(401, {}), json(403, {}), json(200, { id: 'j' }))
+    const c = client()
+    await rejection(c.submit(request))
+    await rejection(c.status('j'))
+    await c.submit(request)
+    expect(await metrics.registry.getSingleMetricAsString('bridge_api_auth_failures_total')).toMatch(
+      /^bridge_api_auth_failures_total 2$/m,
+    )
   })
 
   it('400 -> API_BAD_REQUEST with the error and error_details in the message', async () => {
@@ -457,6 +527,29 @@ describe('errors', () => {
     server.script((_r, res) => res.socket?.destroy())
     const err = await rejection(client({ maxRetries: 2 }).status('job-1'))
     expect(err.code).toBe('API_NETWORK_ERROR')
+    expect(server.received).toHaveLength(3)
+  })
+})
+
+describe('rate limit', () => {
+  it('starts at most rateLimitPerSecond requests in any second', async () => {
+    // Given a limit of 2 requests per second
+    server.script(json(200, { finished: true, state: 'failed' }))
+    const c = client({ rateLimitPerSecond: 2 })
+    // When 5 status reads are asked for at once
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => c.status(id)))
+    // Then all are answered, and the 3rd and 5th started at least a second after the 1st and 3rd
+    // (lower bounds: a slow machine only makes the gaps longer)
+    expect(server.received).toHaveLength(5)
+    const at = server.received.map((r) => r.at)
+    expect((at[2] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(950)
+    expect((at[4] ?? 0) - (at[2] ?? 0)).toBeGreaterThanOrEqual(950)
+  })
+
+  it('does not limit without rateLimitPerSecond', async () => {
+    server.script(json(200, { finished: true, state: 'failed' }))
+    const c = client()
+    await Promise.all(['a', 'b', 'c'].map((id) => c.status(id)))
     expect(server.received).toHaveLength(3)
   })
 })

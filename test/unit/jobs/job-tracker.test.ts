@@ -680,7 +680,103 @@ describe('JobTracker polling', () => {
   })
 })
 
+describe('JobTracker job timeout', () => {
+  it('reads once more after jobTimeoutMs, then fails every file with reason timeout and frees the slot', async () => {
+    // Given one job slot, a job that never finishes, and a second batch waiting for the slot
+    const s = setup({ pollIntervalMs: 1000, jobTimeoutMs: 3000, maxJobsInFlight: 1 })
+    await submitAs(s, batch('b1', ['a', 'b']), 'j1')
+    s.tracker.enqueue(batch('b2', ['c']))
+    expect(s.client.submits).toHaveLength(1)
+
+    // When polls before the timeout answer "started"
+    for (let i = 0; i < 2; i++) {
+      await vi.advanceTimersByTimeAsync(1000)
+      s.client.statuses[i]?.resolve(STARTED)
+      await flush()
+    }
+    expect(s.settled).toHaveLength(0)
+
+    // When the timeout has passed, the poll is the one more read; it still answers "started"
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(s.client.status).toHaveBeenCalledTimes(3)
+    s.client.statuses[2]?.resolve(STARTED)
+    await flush()
+
+    // Then each file of j1 fails with reason timeout, the metric counts the job, and b2 gets the slot
+    expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
+    expect(outcomeStates(s.settled[0])).toEqual([
+      ['a', 'failed', 'timeout'],
+      ['b', 'failed', 'timeout'],
+    ])
+    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(1)
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
+    // And a late webhook of j1 is unknown, and j1 is not polled again
+    expect(s.tracker.notify('j1', { batchId: 'b1' })).toBe(false)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(s.client.status).toHaveBeenCalledTimes(3)
+  })
+
+  it('settles normally when the one more read finds the job finished', async () => {
+    const s = setup({ pollIntervalMs: 1000, jobTimeoutMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await vi.advanceTimersByTimeAsync(1000)
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+    expect(outcomeStates(s.settled[0])).toEqual([['a', 'imported', undefined]])
+    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
+  })
+
+  it('times out when the one more read fails', async () => {
+    const s = setup({ pollIntervalMs: 1000, jobTimeoutMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await vi.advanceTimersByTimeAsync(1000)
+    s.client.statuses[0]?.reject(
+      new BridgeError('API_NETWORK_ERROR', 'status request failed', { retryable: true }),
+    )
+    await flush()
+    expect(outcomeStates(s.settled[0])).toEqual([['a', 'failed', 'timeout']])
+    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(1)
+  })
+
+  it('never times out without jobTimeoutMs', async () => {
+    const s = setup({ pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(1000)
+      s.client.statuses[i]?.resolve(STARTED)
+      await flush()
+    }
+    expect(s.settled).toHaveLength(0)
+  })
+})
+
 describe('JobTracker submit errors', () => {
+  it('holds submits and polls until a long Retry-After the client handed back has passed', async () => {
+    // Given a job being polled and a batch whose submit is answered 429 with Retry-After 60 s
+    const s = setup({ pollIntervalMs: 1000, resubmitDelayMs: 1000, maxJobsInFlight: 2 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.enqueue(batch('b2', ['b']))
+    s.client.submits[1]?.reject(
+      new BridgeError('API_RATE_LIMITED', 'submit answered HTTP 429', {
+        retryable: true,
+        context: { status: 429, retryAfterMs: 60_000 },
+      }),
+    )
+    await flush()
+
+    // When less than 60 s pass
+    await vi.advanceTimersByTimeAsync(59_999)
+    // Then neither a submit nor a poll was sent
+    expect(s.client.submits).toHaveLength(2)
+    expect(s.client.status).not.toHaveBeenCalled()
+
+    // When the Retry-After has passed
+    await vi.advanceTimersByTimeAsync(1001)
+    // Then b2 is sent again and polling resumes
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b2'])
+    expect(s.client.status).toHaveBeenCalled()
+  })
+
   it('submits the batch again after resubmitDelayMs on a retryable error', async () => {
     // Given a submit that fails with a retryable server error
     const s = setup({ resubmitDelayMs: 2000 })

@@ -1,0 +1,63 @@
+import pRetry from 'p-retry'
+import { isBridgeError } from '../errors.ts'
+
+/** Backoff of a decode that failed for a transient reason (the schema registry cannot be reached). */
+export interface TransientRetryOptions {
+  /** First wait, ms; each further wait doubles, with jitter. */
+  minDelayMs: number
+  /** Longest wait between two attempts, ms. */
+  maxDelayMs: number
+}
+
+/** What the consumer offers while a record waits: keep the group membership, and whether to go on. */
+export interface RetryControl {
+  /** Sent between attempts, so a long outage does not cost the partition (kafkajs eachBatch heartbeat). */
+  heartbeat(): Promise<void>
+  /** False once the consumer stops or the partition is revoked: give up and let the error through. */
+  shouldContinue(): boolean
+}
+
+/**
+ * Wraps `decode` so that a transient failure (a `BridgeError` with `retryable: true`, e.g.
+ * `SCHEMA_REGISTRY_UNAVAILABLE`) waits and tries again instead of reaching the DLQ, while the common
+ * case stays one plain call: the backoff machinery (p-retry) is entered only after a first attempt
+ * failed transiently. Waits grow exponentially with full jitter from `minDelayMs` to `maxDelayMs`
+ * (the AWS Architecture Blog's "Exponential Backoff and Jitter"), without a limit on attempts: the
+ * record keeps its place in the partition until the registry answers.
+ *
+ * @param onRetry called before each wait with the error and the wait in ms (logs, metrics)
+ * @returns `decodeOrWait(input, control)`: what `decode` resolved to; rejects with the last transient
+ *   error once `control.shouldContinue()` is false, and at once with any non-retryable error
+ */
+export function withTransientRetry<I, R>(
+  decode: (input: I) => Promise<R>,
+  options: TransientRetryOptions,
+  onRetry: (error: unknown, delayMs: number) => void,
+): (input: I, control: RetryControl) => Promise<R> {
+  return async function decodeOrWait(input, control) {
+    try {
+      return await decode(input)
+    } catch (err) {
+      if (!isTransient(err) || !control.shouldContinue()) throw err
+      onRetry(err, options.minDelayMs)
+      await control.heartbeat().catch(() => undefined)
+      await new Promise((resolve) => setTimeout(resolve, options.minDelayMs))
+    }
+    return pRetry(() => decode(input), {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: options.minDelayMs,
+      maxTimeout: options.maxDelayMs,
+      randomize: true,
+      shouldRetry: ({ error }) => isTransient(error) && control.shouldContinue(),
+      onFailedAttempt: async ({ error, retryDelay }) => {
+        if (!isTransient(error) || !control.shouldContinue()) return
+        onRetry(error, retryDelay)
+        await control.heartbeat().catch(() => undefined)
+      },
+    })
+  }
+}
+
+function isTransient(err: unknown): boolean {
+  return isBridgeError(err) && err.retryable
+}
