@@ -91,6 +91,7 @@ async function run(
     input: `demo-${runId}.file-created`,
     result: `demo-${runId}.results`,
     dlq: `demo-${runId}.dlq`,
+    notifications: `demo-${runId}.job-notifications`,
   }
   const quiet = createLogger({ level: 'error', destination: process.stderr })
   const kafka = createKafka({ brokers: brokers.split(','), clientId: 'demo' }, { logger: quiet })
@@ -98,6 +99,7 @@ async function run(
     { topic: topics.input, numPartitions: 3 },
     { topic: topics.result, numPartitions: 3 },
     { topic: topics.dlq, numPartitions: 1 },
+    { topic: topics.notifications, numPartitions: 1 },
   ])
 
   // 2. Sample files and their server, the Livingdocs emulator.
@@ -125,6 +127,7 @@ async function run(
     INPUT_TOPIC: topics.input,
     RESULT_TOPIC: topics.result,
     DLQ_TOPIC: topics.dlq,
+    JOB_NOTIFICATIONS_TOPIC: topics.notifications,
     LIVINGDOCS_BASE_URL: emulator.url,
     LIVINGDOCS_API_VERSION: emulator.apiVersion,
     LIVINGDOCS_ACCESS_TOKEN: 'demo-token',

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { Batcher, ENVELOPE_BYTES, type PendingFile } from './batcher/batcher.ts'
 import { KeySequencer } from './batcher/key-sequencer.ts'
 import type { Config } from './config.ts'
@@ -8,8 +10,11 @@ import { withTransientRetry } from './events/transient-retry.ts'
 import { createOpsApp, createWebhookApp, WEBHOOK_PATH } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
+import { JobLog } from './jobs/job-log.ts'
+import { JobNotifications } from './jobs/job-notifications.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
 import { ensureTopics, findMissingTopics } from './kafka/admin.ts'
+import { type BroadcastConsumer, createBroadcastConsumer } from './kafka/broadcast-consumer.ts'
 import { createKafka, type Kafka } from './kafka/client.ts'
 import { type ConsumedRecord, createGroupConsumer } from './kafka/consumer.ts'
 import { createLagMonitor } from './kafka/lag-monitor.ts'
@@ -100,7 +105,20 @@ export async function startBridge(
       maxResubmits: 2,
       jobTimeoutMs: config.jobTimeoutMs,
     },
-    { client, logger, metrics, onSettled: (job) => publisher.publishJob(job) },
+    {
+      client,
+      logger,
+      metrics,
+      onSettled: (job) => {
+        const published = publisher.publishJob(job)
+        // The job log forgets a job once its results are acknowledged (not before: a crash in between
+        // must still find it running).
+        const { jobId } = job
+        if (jobLog !== null && jobId !== null)
+          void published.then((ok) => ok && jobLog?.finished(jobId, job.batch.id))
+      },
+      onJobStarted: (jobId, batch) => jobLog?.started(jobId, batch),
+    },
   )
   const batcher = new Batcher(
     { maxFiles: config.batch.maxFiles, maxBytes: config.batch.maxBytes, lingerMs: config.batch.lingerMs },
@@ -109,7 +127,36 @@ export async function startBridge(
       jobs.enqueue(batch)
     },
   )
-  const sequencer = new KeySequencer((file) => batcher.add(file))
+  // Several replicas: running jobs of newly assigned partitions are adopted from the job log instead of
+  // being submitted again (see the README, "Several replicas").
+  const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`
+  const jobLog = config.jobLog.enabled
+    ? new JobLog(
+        { topic: config.jobLog.topic, adoptionTimeoutMs: 60_000 },
+        {
+          send: (topic, messages) => producer.send(topic, messages),
+          tracker: jobs,
+          release: (file) => batcher.add(file),
+          metrics,
+          logger,
+        },
+      )
+    : null
+  const jobLogReader =
+    jobLog === null
+      ? null
+      : createBroadcastConsumer(
+          kafka,
+          {
+            topic: config.jobLog.topic,
+            groupId: `${config.kafka.groupId}.job-log.${instanceId}`,
+            fromBeginning: true,
+          },
+          { logger, onRecord: (record) => jobLog.onRecord(record) },
+        )
+  const sequencer = new KeySequencer((file) => {
+    if (jobLog?.claim(file) !== true) batcher.add(file)
+  })
   const decode = createEventDecoder(codec, {
     defaultSystemName: config.defaultSystemName,
     maxEntryBytes: config.batch.maxBytes - ENVELOPE_BYTES,
@@ -129,6 +176,7 @@ export async function startBridge(
       logger,
       handler: {
         onAssignment(assigned) {
+          const before = owned
           owned = new Set(assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p}`)))
           ownedInput = assigned.find((t) => t.topic === config.topics.input)?.partitions ?? []
           offsets.retainOnly(assigned)
@@ -136,6 +184,8 @@ export async function startBridge(
           const parked = sequencer.dropPartitions(isOwned)
           const buffered = batcher.dropPartitions(isOwned)
           for (const f of buffered) sequencer.done(f)
+          const isNew = (p: RecordPosition) => !before.has(`${p.topic}:${p.partition}`) && isOwned(p)
+          for (const f of jobLog?.onAssignment(isOwned, isNew) ?? []) sequencer.done(f)
           if (parked + buffered.length > 0) {
             logger.info(
               { parked, buffered: buffered.length },
@@ -153,6 +203,7 @@ export async function startBridge(
             shouldContinue: () => control.isRunning() && !stopping,
           })
           offsets.track(position)
+          jobLog?.observe(position)
           metrics.filesInFlight.set(offsets.inFlight)
           if (!result.ok) {
             publisher.publishDlq(record, result.failure)
@@ -210,11 +261,36 @@ export async function startBridge(
     { metrics, logger, owned: () => ownedInput },
   )
 
+  // Several replicas: a webhook for a job another replica tracks is forwarded on an internal topic
+  // that every replica reads with a consumer group of its own (see the README, "Several replicas").
+  let notificationsConsumer: BroadcastConsumer | null = null
+  let notifications: JobNotifications | null = null
+  if (config.jobNotifications.enabled) {
+    const jobNotifications = new JobNotifications(
+      { topic: config.jobNotifications.topic, instanceId, forwardTimeoutMs: 5_000 },
+      {
+        send: (topic, messages) => producer.send(topic, messages),
+        notify: (id, batchId) => jobs.notify(id, { batchId }),
+        metrics,
+        logger,
+      },
+    )
+    notifications = jobNotifications
+    notificationsConsumer = createBroadcastConsumer(
+      kafka,
+      {
+        topic: config.jobNotifications.topic,
+        groupId: `${config.kafka.groupId}.job-notifications.${instanceId}`,
+      },
+      { logger, onRecord: (record) => jobNotifications.onRecord(record) },
+    )
+  }
   const webhookApp = createWebhookApp({
     logger,
     metrics,
     webhookSecret: config.webhookSecret,
     onJobWebhook: (jobId, notice) => jobs.notify(jobId, notice),
+    ...(notifications === null ? {} : { forwardWebhook: notifications.forward.bind(notifications) }),
   })
   const opsApp = createOpsApp({
     metrics,
@@ -224,6 +300,10 @@ export async function startBridge(
       if (stopping) problems.push('shutting down')
       if (!consumer.isReady) problems.push('consumer has not joined its group')
       if (jobs.fatalProblem !== null) problems.push(`import API: ${jobs.fatalProblem}`)
+      if (notificationsConsumer !== null && !notificationsConsumer.isReady)
+        problems.push('job notifications consumer has not joined its group')
+      if (jobLogReader !== null && !jobLogReader.isReady)
+        problems.push('job log reader has not joined its group')
       return problems
     },
   })
@@ -233,6 +313,14 @@ export async function startBridge(
     servers.push(await listen(webhookApp, { host: config.http.host, port: config.http.port }))
     servers.push(await listen(opsApp, { host: config.http.host, port: config.http.metricsPort }))
     await producer.start()
+    // Before the group consumer: webhooks of this replica's jobs forwarded by others are read from now on.
+    await notificationsConsumer?.start()
+    if (jobLogReader !== null) {
+      // The whole log is read before the first assignment, so that a restart adopts its running jobs.
+      await jobLogReader.start()
+      await jobLogReader.waitCaughtUp(30_000)
+      logger.info({ jobs: jobLog?.size }, 'job log read')
+    }
     jobs.start()
     await consumer.start()
     lagMonitor.start()
@@ -242,6 +330,8 @@ export async function startBridge(
     publisher.close()
     for (const server of servers) await server.close().catch(() => undefined)
     await consumer.stop().catch(() => undefined)
+    await notificationsConsumer?.stop().catch(() => undefined)
+    await jobLogReader?.stop().catch(() => undefined)
     await producer.stop().catch(() => undefined)
     await client.close().catch(() => undefined)
     throw err
@@ -274,6 +364,8 @@ export async function startBridge(
     await step('flush', () => batcher.drain())
     const jobsDone = await jobs.waitIdle(left())
     const sendsDone = await publisher.drain(left())
+    // Entries of jobs still running must reach the job log even when the grace period is spent.
+    if (jobLog !== null) await step('job log', () => jobLog.drain(Math.max(left(), 5_000)))
     await step('commit', () => commit())
     clearInterval(commitTimer)
     logger.info(
@@ -283,7 +375,13 @@ export async function startBridge(
     jobs.close()
     publisher.close()
     await step('lag monitor', () => lagMonitor.stop())
-    await step('consumer', () => consumer.stop())
+    jobLog?.close()
+    // In parallel: each disconnect waits for its fetch in progress.
+    await Promise.all([
+      step('consumer', () => consumer.stop()),
+      step('job notifications', () => notificationsConsumer?.stop()),
+      step('job log', () => jobLogReader?.stop()),
+    ])
     await step('producer', () => producer.stop())
     for (const server of servers) await step('http', () => server.close())
     await step('import client', () => client.close())
@@ -301,22 +399,49 @@ export async function startBridge(
 }
 
 /**
+ * Topic settings of a job notifications topic created by `CREATE_MISSING_TOPICS`: notifications are
+ * useful for seconds, so one hour of retention is plenty (Kafka topic configs `retention.ms`,
+ * `cleanup.policy`).
+ */
+const JOB_NOTIFICATIONS_TOPIC_CONFIG = [
+  { name: 'cleanup.policy', value: 'delete' },
+  { name: 'retention.ms', value: String(60 * 60 * 1000) },
+]
+
+/**
+ * Topic settings of a job log topic created by `CREATE_MISSING_TOPICS`: compacted, so that it keeps
+ * the latest entry of each running job and drops finished ones (their tombstones) after
+ * `delete.retention.ms`; hourly segments let the cleaner run.
+ */
+const JOB_LOG_TOPIC_CONFIG = [
+  { name: 'cleanup.policy', value: 'compact' },
+  { name: 'segment.ms', value: String(60 * 60 * 1000) },
+]
+
+/**
  * Fails start-up when a topic is missing, naming each missing topic and its setting; with
  * `CREATE_MISSING_TOPICS` it creates them instead (local runs).
  * @throws BridgeError `CONFIG_INVALID`
  */
 async function checkTopics(kafka: Kafka, config: Config): Promise<void> {
-  const settings = {
+  const settings: Record<string, string> = {
     INPUT_TOPIC: config.topics.input,
     RESULT_TOPIC: config.topics.result,
     DLQ_TOPIC: config.topics.dlq,
   }
+  if (config.jobNotifications.enabled) settings.JOB_NOTIFICATIONS_TOPIC = config.jobNotifications.topic
+  if (config.jobLog.enabled) settings.JOB_LOG_TOPIC = config.jobLog.topic
   const missing = await findMissingTopics(kafka, Object.values(settings))
   if (missing.length === 0) return
   if (config.createMissingTopics) {
     await ensureTopics(
       kafka,
-      missing.map((topic) => ({ topic, numPartitions: config.createdTopicPartitions })),
+      missing.map((topic) => ({
+        topic,
+        numPartitions: config.createdTopicPartitions,
+        ...(topic === config.jobNotifications.topic ? { configEntries: JOB_NOTIFICATIONS_TOPIC_CONFIG } : {}),
+        ...(topic === config.jobLog.topic ? { configEntries: JOB_LOG_TOPIC_CONFIG } : {}),
+      })),
     )
     return
   }

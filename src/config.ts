@@ -57,6 +57,18 @@ const schema = z.object({
   // Issue 3 (import API under faults, webhook authentication).
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
+  // Several replicas: webhooks that reach a replica not owning the job are forwarded on this topic.
+  JOB_NOTIFICATIONS_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
+  JOB_NOTIFICATIONS_TOPIC: topic.default('file-import-bridge.job-notifications'),
+  // Adoption of running jobs after a rebalance or restart, from a compacted job log topic.
+  JOB_LOG_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  JOB_LOG_TOPIC: topic.default('file-import-bridge.job-log'),
   API_RATE_LIMIT_PER_SECOND: int(0, 100_000).default(0),
   API_RETRY_MAX_DELAY_MS: int(100, 3_600_000).default(30_000),
   JOB_TIMEOUT_MS: int(1000, 7 * 24 * 3_600_000).default(3_600_000),
@@ -91,6 +103,13 @@ export interface Config {
   logLevel: Env['LOG_LEVEL']
   /** HMAC key that signs each import request's `context` and authenticates webhooks; never logged. */
   webhookSecret: string | undefined
+  /**
+   * Forwarding of webhooks between replicas: `enabled` only when webhooks are on (`WEBHOOK_PUBLIC_URL`)
+   * and `JOB_NOTIFICATIONS_ENABLED` is true; `topic` is the internal topic every replica reads.
+   */
+  jobNotifications: { enabled: boolean; topic: string }
+  /** The compacted job log (`JOB_LOG_ENABLED`, `JOB_LOG_TOPIC`): running jobs are adopted, not resubmitted. */
+  jobLog: { enabled: boolean; topic: string }
   /** Most import API requests per second (0 = no limit). */
   apiRateLimitPerSecond: number
   /** Longest backoff between two attempts, ms; a longer Retry-After ends the client's retries. */
@@ -163,6 +182,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     lagIntervalMs: e.LAG_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     webhookSecret,
+    jobNotifications: {
+      enabled: e.JOB_NOTIFICATIONS_ENABLED && e.WEBHOOK_PUBLIC_URL !== undefined,
+      topic: e.JOB_NOTIFICATIONS_TOPIC,
+    },
+    jobLog: { enabled: e.JOB_LOG_ENABLED, topic: e.JOB_LOG_TOPIC },
     apiRateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
     apiRetryMaxDelayMs: e.API_RETRY_MAX_DELAY_MS,
     jobTimeoutMs: e.JOB_TIMEOUT_MS,

@@ -135,6 +135,24 @@ export function createMetrics() {
     registers,
   })
 
+  // Several replicas (issue 3): webhooks forwarded to the replica that owns the job.
+  const jobNotifications = new Counter({
+    name: 'bridge_job_notifications_total',
+    help: 'Job notifications on the internal topic: forwarded (a webhook for a job this replica does not own, published) or received (read for a job this replica owns, status read triggered).',
+    labelNames: ['direction'] as const,
+    registers,
+  })
+  const jobNotificationForwardFailures = new Counter({
+    name: 'bridge_job_notification_forward_failures_total',
+    help: 'Webhooks that could not be forwarded to the internal topic in time (answered 503; the status poller still finishes the job).',
+    registers,
+  })
+
+  const jobsAdopted = new Counter({
+    name: 'bridge_jobs_adopted_total',
+    help: 'Import jobs found running in the job log after a rebalance or restart and followed instead of submitted again.',
+    registers,
+  })
   const decodeRetries = new Counter({
     name: 'bridge_decode_retries_total',
     help: 'Decodes that failed for a transient reason (schema registry unreachable or failing) and wait to be retried; never DLQ records.',
@@ -142,6 +160,9 @@ export function createMetrics() {
   })
 
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
+  for (const direction of ['forwarded', 'received']) jobNotifications.inc({ direction }, 0)
+  // A webhook for a job another replica may own, forwarded on the job notifications topic.
+  webhooksReceived.inc({ outcome: 'forwarded' }, 0)
   for (const state of FILE_STATES) files.inc({ state }, 0)
   for (const outcome of ['accepted', 'unknown_job', 'invalid']) webhooksReceived.inc({ outcome }, 0)
   webhooksReceived.inc({ outcome: 'unauthorized' }, 0)
@@ -168,6 +189,9 @@ export function createMetrics() {
     jobsTimedOut,
     consumerLag,
     fetchPaused,
+    jobNotifications,
+    jobNotificationForwardFailures,
+    jobsAdopted,
     decodeRetries,
   }
 }

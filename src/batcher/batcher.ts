@@ -21,8 +21,8 @@ export interface Batch {
   files: PendingFile[]
   /** Sum of the entries' bytes plus the request envelope allowance. */
   bytes: number
-  /** Why the batch was closed. */
-  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain'
+  /** Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted). */
+  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted'
 }
 
 /** Options of the {@link Batcher}. */

@@ -49,6 +49,12 @@ export function createWebhookApp(deps: {
   metrics: Metrics
   webhookSecret: string | undefined
   onJobWebhook: (jobId: string, notice: WebhookNotice) => boolean
+  /**
+   * Several replicas: called (after authentication, and after `onJobWebhook` said the job is not this
+   * replica's) to pass the webhook on to the replica that owns the job; resolves true once done.
+   * Without it, a webhook for an unknown job is ignored.
+   */
+  forwardWebhook?: (webhook: ForwardedWebhook) => Promise<boolean>
 }): Express {
   const app = express()
   app.disable('x-powered-by')
@@ -71,7 +77,7 @@ export function createWebhookApp(deps: {
       else next()
     },
     express.json({ limit: WEBHOOK_BODY_LIMIT_BYTES, type: 'application/json' }),
-    (req, res) => {
+    async (req, res) => {
       const parsed = webhookBody.safeParse(req.body)
       if (!parsed.success) {
         refuse(res, 400, 'invalid', 'webhook body needs a job id')
@@ -94,6 +100,16 @@ export function createWebhookApp(deps: {
         return
       }
       const known = deps.onJobWebhook(jobId, { batchId: auth.data.context.batchId })
+      if (!known && deps.forwardWebhook !== undefined) {
+        const state = typeof parsed.data.state === 'string' ? parsed.data.state.slice(0, 100) : null
+        await forward(
+          { jobId, batchId: auth.data.context.batchId, state },
+          deps.forwardWebhook,
+          deps.metrics,
+          res,
+        )
+        return
+      }
       deps.metrics.webhooksReceived.inc({ outcome: known ? 'accepted' : 'unknown_job' })
       deps.logger.debug({ jobId, known }, 'import job webhook received')
       if (known) {
@@ -115,6 +131,32 @@ export function createWebhookApp(deps: {
   }) as ErrorRequestHandler)
   app.use(errorHandler(deps.logger))
   return app
+}
+
+/** An authenticated webhook of a job this replica does not track, to pass on to its owner. */
+export interface ForwardedWebhook {
+  jobId: string
+  /** The batch id of the webhook's verified `context`. */
+  batchId: string
+  /** The webhook's `state`, informational; null when absent or not a string. */
+  state: string | null
+}
+
+/**
+ * Forwards a webhook of a job this replica does not track: 202 `{forwarded: true}` once the internal
+ * topic acknowledged it, else 503 (Livingdocs may retry; the owner's status poller finishes the job
+ * anyway).
+ */
+async function forward(
+  webhook: ForwardedWebhook,
+  forwardWebhook: (webhook: ForwardedWebhook) => Promise<boolean>,
+  metrics: Metrics,
+  res: Response,
+): Promise<void> {
+  const forwarded = await forwardWebhook(webhook)
+  metrics.webhooksReceived.inc({ outcome: 'forwarded' })
+  if (forwarded) res.status(202).json({ forwarded: true })
+  else res.status(503).json({ error: 'could not forward the webhook to the replica owning the job' })
 }
 
 /**

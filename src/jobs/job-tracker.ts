@@ -74,6 +74,7 @@ export class JobTracker {
   readonly #logger: Logger
   readonly #metrics: Metrics
   readonly #onSettled: (job: SettledJob) => void
+  readonly #onJobStarted: ((jobId: string, batch: Batch) => void) | undefined
   readonly #queue: QueuedBatch[] = []
   readonly #jobs = new Map<string, TrackedJob & { resubmits: number }>()
   #submitting = 0
@@ -89,13 +90,21 @@ export class JobTracker {
 
   constructor(
     options: JobTrackerOptions,
-    deps: { client: ImportClient; logger: Logger; metrics: Metrics; onSettled: (job: SettledJob) => void },
+    deps: {
+      client: ImportClient
+      logger: Logger
+      metrics: Metrics
+      onSettled: (job: SettledJob) => void
+      /** Called when Livingdocs accepted a batch as import job `jobId` (e.g. to record it in the job log). */
+      onJobStarted?: (jobId: string, batch: Batch) => void
+    },
   ) {
     this.#options = options
     this.#client = deps.client
     this.#logger = deps.logger.child({ component: 'job-tracker' })
     this.#metrics = deps.metrics
     this.#onSettled = deps.onSettled
+    this.#onJobStarted = deps.onJobStarted
   }
 
   /** Starts the status poller. */
@@ -157,6 +166,35 @@ export class JobTracker {
     }
     if (job.checking) job.recheck = true
     else void this.#check(job)
+    return true
+  }
+
+  /** True when `jobId` is an import job this process follows (submitted or adopted, not settled). */
+  tracks(jobId: string): boolean {
+    return this.#jobs.has(jobId)
+  }
+
+  /**
+   * Follows an import job another process submitted (found in the job log after a rebalance or
+   * restart) instead of submitting `batch` again: its status is read now and by the poller, and it
+   * settles like a job of this process. `batch` holds the job's files that this process consumed again.
+   * @returns false when the job is already followed or the tracker is closed (nothing happens)
+   */
+  adopt(jobId: string, batch: Batch): boolean {
+    if (this.#closed || this.#jobs.has(jobId)) return false
+    const job = {
+      id: jobId,
+      batch,
+      submittedAt: Date.now(),
+      checking: false,
+      recheck: false,
+      logger: this.#logger.child({ batchId: batch.id, systemName: batch.systemName, jobId, adopted: true }),
+      resubmits: 0,
+    }
+    this.#jobs.set(jobId, job)
+    this.#metrics.jobsInFlight.set(this.#jobs.size)
+    job.logger.info({ files: batch.files.length }, 'import job adopted; following its status')
+    void this.#check(job)
     return true
   }
 
@@ -266,6 +304,7 @@ export class JobTracker {
         resubmits: queued.resubmits,
       })
       this.#metrics.jobsInFlight.set(this.#jobs.size)
+      this.#onJobStarted?.(jobId, batch)
       const early = this.#early.get(jobId)
       this.#early.delete(jobId)
       if (early !== undefined && (early.batchId === undefined || early.batchId === batch.id))

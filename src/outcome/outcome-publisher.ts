@@ -41,7 +41,7 @@ export class OutcomePublisher {
   readonly #metrics: Metrics
   readonly #logger: Logger
   readonly #onSettled: (positions: RecordPosition[], files: PendingFile[]) => void
-  readonly #pending = new Set<Promise<void>>()
+  readonly #pending = new Set<Promise<unknown>>()
   readonly #abort = new AbortController()
 
   constructor(
@@ -68,14 +68,17 @@ export class OutcomePublisher {
     return this.#pending.size
   }
 
-  /** Publishes the result events of `job` (in the background; see {@link drain}). */
-  publishJob(job: SettledJob): void {
+  /**
+   * Publishes the result events of `job` (in the background; see {@link drain}).
+   * @returns resolves true once all are acknowledged, false when the publisher was closed first
+   */
+  publishJob(job: SettledJob): Promise<boolean> {
     const completedAt = Date.now()
     const results = job.outcomes.map(({ file, outcome }) => ({
       file,
       result: buildResultEvent(file, outcome, job.jobId, completedAt),
     }))
-    this.#track(async () => {
+    return this.#track(async () => {
       const messages: OutgoingMessage[] = []
       for (const { file, result } of results) {
         messages.push({
@@ -156,13 +159,16 @@ export class OutcomePublisher {
     this.#abort.abort()
   }
 
-  #track(work: () => Promise<void>): void {
+  #track(work: () => Promise<void>): Promise<boolean> {
     const promise = work()
+      .then(() => true)
       .catch((err: unknown) => {
         if (!this.#abort.signal.aborted) this.#logger.error({ err }, 'publishing failed permanently')
+        return false
       })
       .finally(() => this.#pending.delete(promise))
     this.#pending.add(promise)
+    return promise
   }
 
   async #send(topic: string, messages: OutgoingMessage[], context: Record<string, unknown>): Promise<void> {

@@ -16,6 +16,7 @@ export function uniqueTopics(prefix: string) {
     result: `${prefix}-${id}.results`,
     dlq: `${prefix}-${id}.dlq`,
     group: `${prefix}-${id}-bridge`,
+    notifications: `${prefix}-${id}.job-notifications`,
   }
 }
 

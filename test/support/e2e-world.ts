@@ -75,6 +75,7 @@ export async function createScenario(
     { topic: topics.input, numPartitions: 3 },
     { topic: topics.result, numPartitions: 3 },
     { topic: topics.dlq, numPartitions: 1 },
+    { topic: topics.notifications, numPartitions: 2 },
   ])
   const baseEnv = {
     KAFKA_BROKERS: world.brokers.join(','),
@@ -86,6 +87,7 @@ export async function createScenario(
     RESULT_TOPIC: topics.result,
     DLQ_TOPIC: topics.dlq,
     KAFKA_GROUP_ID: topics.group,
+    JOB_NOTIFICATIONS_TOPIC: topics.notifications,
     ...env,
   }
   const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))

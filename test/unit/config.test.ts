@@ -66,6 +66,8 @@ describe('valid configuration', () => {
       lagIntervalMs: 15_000,
       logLevel: 'info',
       webhookSecret: undefined,
+      jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
+      jobLog: { enabled: false, topic: 'file-import-bridge.job-log' },
       apiRateLimitPerSecond: 0,
       apiRetryMaxDelayMs: 30_000,
       jobTimeoutMs: 3_600_000,
@@ -313,6 +315,62 @@ describe('CREATE_MISSING_TOPICS', () => {
     expect(() => loadConfig({ ...env, CREATE_MISSING_TOPICS: 'yes' })).toThrow(
       /CREATE_MISSING_TOPICS: must be true or false/,
     )
+  })
+})
+
+describe('job notifications (several replicas)', () => {
+  const webhooks = {
+    ...minimal,
+    WEBHOOK_PUBLIC_URL: 'https://bridge.example',
+    WEBHOOK_SECRET: 'a-webhook-secret-0123',
+  }
+
+  it('are on when webhooks are on, with the default topic', () => {
+    // Given a public webhook URL and no other setting
+    // When loading, then forwarding between replicas is on
+    expect(loadConfig(webhooks).jobNotifications).toEqual({
+      enabled: true,
+      topic: 'file-import-bridge.job-notifications',
+    })
+  })
+
+  it('are off without webhooks, and with JOB_NOTIFICATIONS_ENABLED=false', () => {
+    expect(loadConfig(minimal).jobNotifications.enabled).toBe(false)
+    expect(loadConfig({ ...webhooks, JOB_NOTIFICATIONS_ENABLED: 'false' }).jobNotifications.enabled).toBe(
+      false,
+    )
+  })
+
+  it('take the topic from JOB_NOTIFICATIONS_TOPIC', () => {
+    expect(loadConfig({ ...webhooks, JOB_NOTIFICATIONS_TOPIC: 'ops.notes' }).jobNotifications.topic).toBe(
+      'ops.notes',
+    )
+  })
+
+  it.each([
+    ['JOB_NOTIFICATIONS_TOPIC', 'has space'],
+    ['JOB_NOTIFICATIONS_ENABLED', 'yes'],
+  ])('reject %s=%s by name', (name, value) => {
+    const err = configError({ ...webhooks, [name]: value })
+    expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})
+
+describe('job log (adoption of running jobs)', () => {
+  it('is off by default, on with JOB_LOG_ENABLED=true, on the topic JOB_LOG_TOPIC', () => {
+    expect(loadConfig(minimal).jobLog).toEqual({ enabled: false, topic: 'file-import-bridge.job-log' })
+    expect(loadConfig({ ...minimal, JOB_LOG_ENABLED: 'true', JOB_LOG_TOPIC: 'ops.jobs' }).jobLog).toEqual({
+      enabled: true,
+      topic: 'ops.jobs',
+    })
+  })
+
+  it.each([
+    ['JOB_LOG_TOPIC', 'a/b'],
+    ['JOB_LOG_ENABLED', '1'],
+  ])('rejects %s=%s by name', (name, value) => {
+    const err = configError({ ...minimal, [name]: value })
+    expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
   })
 })
 

@@ -1,0 +1,110 @@
+// JobTracker hooks for the job log: onJobStarted, tracks() and adopt().
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Batch } from '../../../src/batcher/batcher.ts'
+import type { ImportClient, JobStatus } from '../../../src/import/import-client.ts'
+import { JobTracker, type SettledJob } from '../../../src/jobs/job-tracker.ts'
+import { createLogger } from '../../../src/logging.ts'
+import { createMetrics } from '../../../src/metrics.ts'
+import { pendingFile } from '../../support/pending-file.ts'
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+function batch(id: string, ids: string[]): Batch {
+  const files = ids.map((e) => pendingFile(e))
+  return { id, systemName: 'archive', files, bytes: 1024 + files.length * 100, reason: 'adopted' }
+}
+
+function setup(status: (jobId: string) => Promise<JobStatus>) {
+  const client = {
+    submit: vi.fn(async () => 'job-new'),
+    status: vi.fn(status),
+    close: vi.fn(async () => {}),
+  }
+  const settled: SettledJob[] = []
+  const started: Array<[string, string]> = []
+  const tracker = new JobTracker(
+    {
+      maxJobsInFlight: 4,
+      pollIntervalMs: 1000,
+      webhookUrl: undefined,
+      resubmitDelayMs: 1000,
+      maxResubmits: 2,
+    },
+    {
+      client: client as unknown as ImportClient,
+      logger: createLogger({ level: 'silent' }),
+      metrics: createMetrics(),
+      onSettled: (job) => settled.push(job),
+      onJobStarted: (jobId, b) => started.push([jobId, b.id]),
+    },
+  )
+  tracker.start()
+  return { tracker, client, settled, started }
+}
+
+describe('JobTracker and the job log', () => {
+  it('reports each job Livingdocs accepted through onJobStarted', async () => {
+    const { tracker, started } = setup(async () => ({
+      finished: false,
+      state: 'started',
+      startedAt: undefined,
+    }))
+    tracker.enqueue(batch('b1', ['a']))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(started).toEqual([['job-new', 'b1']])
+    expect(tracker.tracks('job-new')).toBe(true)
+    tracker.close()
+  })
+
+  it('follows an adopted job without submitting it, and settles it from its status', async () => {
+    // Given a job running in Livingdocs that another process submitted
+    let finished = false
+    const { tracker, client, settled } = setup(async (jobId) =>
+      finished
+        ? {
+            finished: true,
+            state: 'success',
+            files: [
+              {
+                externalId: 'a',
+                systemName: 'archive',
+                state: 'imported',
+                mediaId: `m-${jobId}`,
+                reason: undefined,
+              },
+            ],
+          }
+        : { finished: false, state: 'started', startedAt: undefined },
+    )
+
+    // When it is adopted, then its status is read at once, and it is followed
+    expect(tracker.adopt('job-old', batch('b0', ['a']))).toBe(true)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(client.status).toHaveBeenCalledWith('job-old')
+    expect(tracker.tracks('job-old')).toBe(true)
+    expect(tracker.adopt('job-old', batch('b0', ['a']))).toBe(false)
+
+    // When it finishes, then the poller settles it with the job's outcome, and nothing was submitted
+    finished = true
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(settled).toHaveLength(1)
+    expect(settled[0]?.jobId).toBe('job-old')
+    expect(settled[0]?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state])).toEqual([
+      ['a', 'imported'],
+    ])
+    expect(client.submit).not.toHaveBeenCalled()
+    expect(tracker.tracks('job-old')).toBe(false)
+    tracker.close()
+  })
+
+  it('refuses adoption once closed', () => {
+    const { tracker } = setup(async () => ({ finished: false, state: 'started', startedAt: undefined }))
+    tracker.close()
+    expect(tracker.adopt('job-old', batch('b0', ['a']))).toBe(false)
+  })
+})
