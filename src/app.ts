@@ -82,9 +82,14 @@ export async function startBridge(
     for (const p of positions) offsets.settle(p)
     for (const f of files) sequencer.done(f)
     metrics.filesInFlight.set(offsets.inFlight)
-    if (consumer.isPaused && offsets.inFlight <= config.maxFilesInFlight / 2 && !stopping) {
+    if (
+      consumer.isPaused &&
+      offsets.inFlight <= config.maxFilesInFlight * config.filesInFlightResumeRatio &&
+      !stopping
+    ) {
       logger.info({ inFlight: offsets.inFlight }, 'backpressure released; resuming fetch')
       consumer.resume()
+      metrics.fetchPaused.set(0)
     }
   }
   const publisher = new OutcomePublisher(
@@ -171,7 +176,13 @@ export async function startBridge(
   let ownedInput: number[] = []
   const consumer = createGroupConsumer(
     kafka,
-    { groupId: config.kafka.groupId, topic: config.topics.input },
+    {
+      groupId: config.kafka.groupId,
+      topic: config.topics.input,
+      sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+      fetchMaxBytes: config.consumer.fetchMaxBytes,
+      fetchMaxBytesPerPartition: config.consumer.fetchMaxBytesPerPartition,
+    },
     {
       logger,
       handler: {
@@ -216,6 +227,7 @@ export async function startBridge(
               'backpressure: files in flight at the limit; pausing fetch',
             )
             consumer.pause()
+            metrics.fetchPaused.set(1)
           }
           return true
         },

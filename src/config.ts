@@ -72,6 +72,15 @@ const schema = z.object({
   API_RATE_LIMIT_PER_SECOND: int(0, 100_000).default(0),
   API_RETRY_MAX_DELAY_MS: int(100, 3_600_000).default(30_000),
   JOB_TIMEOUT_MS: int(1000, 7 * 24 * 3_600_000).default(3_600_000),
+  FILES_IN_FLIGHT_RESUME_RATIO: z.coerce
+    .number()
+    .gt(0, 'must be above 0')
+    .max(1, 'must be at most 1')
+    .default(0.5),
+  // The broker only accepts group.min.session.timeout.ms (6 s) .. group.max.session.timeout.ms (30 min).
+  KAFKA_SESSION_TIMEOUT_MS: int(6000, 1_800_000).default(30_000),
+  KAFKA_FETCH_MAX_BYTES: int(1024, 1_073_741_824).default(10_485_760),
+  KAFKA_FETCH_MAX_BYTES_PER_PARTITION: int(1024, 1_073_741_824).default(1_048_576),
 })
 
 type Env = z.infer<typeof schema>
@@ -116,6 +125,10 @@ export interface Config {
   apiRetryMaxDelayMs: number
   /** How long an import job may stay unfinished before its files fail with reason `timeout`, ms. */
   jobTimeoutMs: number
+  /** Fetching resumes once files in flight fall to `maxFilesInFlight * filesInFlightResumeRatio`. */
+  filesInFlightResumeRatio: number
+  /** Consumer group member settings: session timeout (ms) and fetch sizes (bytes, KIP-74). */
+  consumer: { sessionTimeoutMs: number; fetchMaxBytes: number; fetchMaxBytesPerPartition: number }
 }
 
 /**
@@ -190,6 +203,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     apiRateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
     apiRetryMaxDelayMs: e.API_RETRY_MAX_DELAY_MS,
     jobTimeoutMs: e.JOB_TIMEOUT_MS,
+    filesInFlightResumeRatio: e.FILES_IN_FLIGHT_RESUME_RATIO,
+    consumer: {
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      fetchMaxBytes: e.KAFKA_FETCH_MAX_BYTES,
+      fetchMaxBytesPerPartition: e.KAFKA_FETCH_MAX_BYTES_PER_PARTITION,
+    },
   })
 }
 

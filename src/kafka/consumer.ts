@@ -36,8 +36,14 @@ export interface GroupConsumerOptions {
   topic: string
   /** Where a new consumer group starts: from the earliest offset (a backfill loses nothing). */
   fromBeginning?: boolean
+  /** Group session timeout, ms (default 30000): how long a member that vanished keeps its partitions. */
   sessionTimeoutMs?: number
+  /** Heartbeat interval, ms (default a third of the session timeout, at most 3000). */
   heartbeatIntervalMs?: number
+  /** Most bytes one fetch response may carry, over all partitions (default 10 MiB; KIP-74 `max_bytes`). */
+  fetchMaxBytes?: number
+  /** Most bytes one fetch response may carry per partition (default 1 MiB). */
+  fetchMaxBytesPerPartition?: number
 }
 
 /**
@@ -51,11 +57,15 @@ export function createGroupConsumer(
   deps: { logger: Logger; handler: RecordHandler },
 ) {
   const log = deps.logger.child({ component: 'consumer' })
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: options.heartbeatIntervalMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
     allowAutoTopicCreation: false,
+    // Bounded fetches: one fetch response holds at most this much, whatever the backlog.
+    maxBytes: options.fetchMaxBytes ?? 10_485_760,
+    maxBytesPerPartition: options.fetchMaxBytesPerPartition ?? 1_048_576,
   })
   let assigned: Array<{ topic: string; partitions: number[] }> = []
   let joined = false
@@ -74,6 +84,13 @@ export function createGroupConsumer(
     // A rejoin resumes fetching; keep the pause if backpressure still holds.
     if (paused) consumer.pause([{ topic: options.topic }])
   })
+  // A rebalance starts (kafkajs rejoins with the eager protocol: every partition is revoked). Until the
+  // next join says what this member owns, it owns nothing: no commit goes out for a partition that may
+  // already belong to another member (the coordinator would also fence it by generation).
+  consumer.on(consumer.events.REBALANCING, () => {
+    if (assigned.length > 0) log.info({ revoked: assigned }, 'rebalance: partitions revoked')
+    assigned = []
+  })
   consumer.on(consumer.events.CRASH, (event) => {
     crashed = event.payload.error
     log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
@@ -82,7 +99,10 @@ export function createGroupConsumer(
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break
+      // Paused (backpressure, shutdown) or no longer this member's: leave the rest unresolved; it is
+      // fetched again from the last resolved offset on resume, or by the next owner. A fetch response
+      // already in hand is not pushed into the pipeline, so files in flight stay at the limit.
+      if (!isRunning() || isStale() || paused) break
       const headers: Record<string, string> = {}
       for (const [name, value] of Object.entries(message.headers ?? {})) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value)

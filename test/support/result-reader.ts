@@ -11,6 +11,8 @@ export interface ReadRecord<T> {
   headers: Record<string, string>
   value: T
   raw: Buffer | null
+  /** The record's timestamp (producer CreateTime), epoch ms. */
+  timestamp: number
 }
 
 /** Reads a topic from the beginning in its own consumer group and keeps every record. */
@@ -45,6 +47,7 @@ export async function startTopicReader<T>(
         headers,
         value: await decode(message.value),
         raw: message.value,
+        timestamp: Number(message.timestamp),
       })
     },
   })

@@ -21,6 +21,7 @@ Options:
   --max-files <n>            most files per POST, more answers 400 (default 1000)
   --file-concurrency <n>     files processed at once per job (default 8)
   --job-duration-ms <ms>     extra time each job stays "started" (default 0)
+  --job-duration-jitter-ms <ms>  plus a random 0..ms per job, so jobs finish out of order (default 0)
   --download-timeout-ms <ms> timeout of one file download (default 10000)
   --media-types <json>       project config mediaTypes, e.g. '{"file":{"metadata":{"title":{"required":true}}}}'
   --latency-ms <ms>          same as --fault latency-ms=<ms>
@@ -138,6 +139,7 @@ export const parseCliArgs = (
       'max-files': { type: 'string' },
       'file-concurrency': { type: 'string' },
       'job-duration-ms': { type: 'string' },
+      'job-duration-jitter-ms': { type: 'string' },
       'download-timeout-ms': { type: 'string' },
       'media-types': { type: 'string' },
       'latency-ms': { type: 'string' },
@@ -188,6 +190,8 @@ export const parseCliArgs = (
   if (values['file-concurrency'])
     options.fileConcurrency = num('--file-concurrency', values['file-concurrency'])
   if (values['job-duration-ms']) options.jobDurationMs = num('--job-duration-ms', values['job-duration-ms'])
+  if (values['job-duration-jitter-ms'])
+    options.jobDurationJitterMs = num('--job-duration-jitter-ms', values['job-duration-jitter-ms'])
   if (values['download-timeout-ms']) {
     options.downloadTimeoutMs = num('--download-timeout-ms', values['download-timeout-ms'])
   }

@@ -89,6 +89,7 @@ export type EmulatorSettings = {
   maxFileBytes: number
   fileConcurrency: number
   jobDurationMs: number
+  jobDurationJitterMs: number
   mediaTypes: Record<string, MediaTypeConfig>
   webhookTimeoutMs: number
   webhookRetries: number
@@ -122,6 +123,7 @@ export const resolveSettings = (options: LivingdocsEmulatorOptions): EmulatorSet
     maxFileBytes: options.maxFileBytes ?? 100 * 1024 * 1024,
     fileConcurrency: options.fileConcurrency ?? 8,
     jobDurationMs: options.jobDurationMs ?? 0,
+    jobDurationJitterMs: options.jobDurationJitterMs ?? 0,
     mediaTypes: options.mediaTypes ?? { file: { type: 'mediaFile' } },
     webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
     webhookRetries: options.webhookRetries ?? 0,
@@ -219,8 +221,11 @@ export class EmulatorCore {
 
   private async runJob(job: JobRecord, signal: AbortSignal): Promise<void> {
     const stats = this.stats
-    if (this.settings.jobDurationMs > 0) {
-      await sleep(this.settings.jobDurationMs, undefined, { signal }).catch(() => {})
+    // Draw from `random` only when jitter is on, so seeded tests keep their id sequences.
+    const jitterMs = this.settings.jobDurationJitterMs
+    const durationMs = this.settings.jobDurationMs + (jitterMs > 0 ? Math.floor(this.random() * jitterMs) : 0)
+    if (durationMs > 0) {
+      await sleep(durationMs, undefined, { signal }).catch(() => {})
     }
     if (signal.aborted) return this.cancel(job)
     if (job.fault === 'failed') {

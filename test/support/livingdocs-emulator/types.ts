@@ -149,6 +149,11 @@ export type LivingdocsEmulatorOptions = {
   fileConcurrency?: number
   /** Extra time every job stays `started` before its files are processed, ms. Default 0. */
   jobDurationMs?: number
+  /**
+   * Extra random time, uniform in [0, jobDurationJitterMs), added to `jobDurationMs` per job, ms, so jobs
+   * finish out of submission order. Drawn from `random`. Default 0.
+   */
+  jobDurationJitterMs?: number
   /** Project config mediaTypes. Default `{ file: { type: 'mediaFile' } }` with no metadata rules. [MT] §7 */
   mediaTypes?: Record<string, MediaTypeConfig>
   /** Timeout of one webhook POST, ms. Default 10000. */

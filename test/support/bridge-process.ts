@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { resolve } from 'node:path'
+import { freePort } from './free-port.ts'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+
+/** How a bridge child process ended. */
+export interface BridgeExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** The bridge as a real child process, `node src/main.ts`, configured by its environment. */
+export interface BridgeProcess {
+  readonly child: ChildProcess
+  /** JSON log lines written to stdout so far. */
+  readonly logs: string[]
+  /** `http://127.0.0.1:<METRICS_PORT>/metrics` (the port is read from the "bridge started" log line). */
+  readonly metricsUrl: string
+  /** Resolves when the process has exited (never rejects). */
+  readonly exited: Promise<BridgeExit>
+  /** Sends `signal` (e.g. `SIGTERM`, `SIGKILL`) to the process. */
+  kill(signal: NodeJS.Signals): void
+  /** Resolves once a log line's `msg` equals `msg`. @throws Error after `timeoutMs` or when the process exits */
+  waitForLog(msg: string, timeoutMs: number): Promise<void>
+  /** Log lines parsed, with their `msg`. */
+  parsedLogs(): Array<Record<string, unknown> & { msg?: string }>
+}
+
+/**
+ * Spawns `node src/main.ts` with `env` (the bridge's settings, see the README) plus test defaults: small
+ * batches, short linger, poll and commit intervals, a free webhook port (the webhook URL points at it),
+ * a random metrics port, and a 10 s session timeout so a killed member's partitions move on quickly.
+ * Resolves once the bridge logged "bridge started".
+ *
+ * @throws Error with the process's stderr when it exits before starting, or after `startTimeoutMs`
+ */
+export async function startBridgeProcess(
+  env: Record<string, string>,
+  startTimeoutMs = 60_000,
+): Promise<BridgeProcess> {
+  const httpPort = await freePort()
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      BATCH_MAX_FILES: '25',
+      BATCH_LINGER_MS: '200',
+      STATUS_POLL_INTERVAL_MS: '500',
+      COMMIT_INTERVAL_MS: '200',
+      SHUTDOWN_GRACE_MS: '10000',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      METRICS_PORT: '0',
+      WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+      LOG_LEVEL: 'info',
+      API_MAX_RETRIES: '3',
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logs: string[] = []
+  let stderr = ''
+  let partial = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n')
+    partial = lines.pop() ?? ''
+    logs.push(...lines.filter(Boolean))
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8')
+  })
+  let hasExited = false
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    hasExited = true
+    return { code, signal } as BridgeExit
+  })
+  const parsedLogs = () =>
+    logs.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown> & { msg?: string }]
+      } catch {
+        return []
+      }
+    })
+  const waitForLog = async (msg: string, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs
+    while (!logs.some((l) => l.includes(`"msg":${JSON.stringify(msg)}`))) {
+      if (hasExited) throw new Error(`bridge exited before logging "${msg}"; stderr: ${stderr.slice(-2000)}`)
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for log "${msg}"`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  try {
+    await waitForLog('bridge started', startTimeoutMs)
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw err
+  }
+  const started = parsedLogs().find((l) => l.msg === 'bridge started')
+  return {
+    child,
+    logs,
+    metricsUrl: `http://127.0.0.1:${String(started?.metricsPort)}/metrics`,
+    exited,
+    kill: (signal) => {
+      if (!hasExited) child.kill(signal)
+    },
+    waitForLog,
+    parsedLogs,
+  }
+}

@@ -1,0 +1,103 @@
+import { ensureTopics } from '../../src/kafka/admin.ts'
+import type { Kafka } from '../../src/kafka/client.ts'
+import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
+import { uniqueTopics } from './bridge-harness.ts'
+import type { E2eWorld } from './e2e-world.ts'
+import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
+import { type ReadRecord, resultDecoder, startTopicReader, type TopicReader } from './result-reader.ts'
+
+/** Topics, readers of the result topic and the DLQ, and the bridge settings of one fault run. */
+export interface FaultRun {
+  topics: ReturnType<typeof uniqueTopics>
+  results: TopicReader<FileImportResult>
+  dlq: TopicReader<Buffer | null>
+  /** The bridge's environment for these topics, this consumer group and `emulator`. */
+  env: Record<string, string>
+}
+
+/**
+ * Creates fresh topics (input with `partitions` partitions), starts readers of the result topic and
+ * the DLQ (stopped by `world.close()`), and builds the bridge settings for them.
+ */
+export async function createFaultRun(
+  world: E2eWorld,
+  prefix: string,
+  emulator: RunningLivingdocsEmulator,
+  partitions = 3,
+): Promise<FaultRun> {
+  const topics = uniqueTopics(prefix)
+  await ensureTopics(world.kafka, [
+    { topic: topics.input, numPartitions: partitions },
+    { topic: topics.result, numPartitions: 3 },
+    { topic: topics.dlq, numPartitions: 1 },
+  ])
+  const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))
+  world.defer(() => results.stop())
+  const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
+  world.defer(() => dlq.stop())
+  return {
+    topics,
+    results,
+    dlq,
+    env: {
+      KAFKA_BROKERS: world.brokers.join(','),
+      SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
+      LIVINGDOCS_BASE_URL: emulator.url,
+      LIVINGDOCS_API_VERSION: emulator.apiVersion,
+      LIVINGDOCS_ACCESS_TOKEN: emulator.token,
+      INPUT_TOPIC: topics.input,
+      RESULT_TOPIC: topics.result,
+      DLQ_TOPIC: topics.dlq,
+      KAFKA_GROUP_ID: topics.group,
+    },
+  }
+}
+
+/** `partition:offset` of the input record a result event answers. */
+export function sourceOf(r: ReadRecord<FileImportResult>): string {
+  return `${r.value.sourcePartition}:${r.value.sourceOffset}`
+}
+
+/** The figures of a fault run, as the issue asks them to be reported. */
+export interface FaultFigures {
+  run: string
+  sent: number
+  results: number
+  /** Input records with at least one result event. */
+  answered: number
+  /** Result events beyond the first per input record. */
+  duplicates: number
+  dlq: number
+}
+
+/**
+ * Counts a run's figures and logs them as one line, `fault-run <name>: sent=… results=… answered=…
+ * duplicates=… dlq=…`, for the issue's report.
+ */
+export function logFaultFigures(run: string, sent: number, fault: FaultRun): FaultFigures {
+  const answered = new Set(fault.results.records.map(sourceOf)).size
+  const figures = {
+    run,
+    sent,
+    results: fault.results.records.length,
+    answered,
+    duplicates: fault.results.records.length - answered,
+    dlq: fault.dlq.records.length,
+  }
+  console.info(
+    `fault-run ${run}: sent=${sent} results=${figures.results} answered=${answered} duplicates=${figures.duplicates} dlq=${figures.dlq}`,
+  )
+  return figures
+}
+
+/** Log-end offsets (high watermarks) of `topic`, per partition. */
+export async function fetchLogEnd(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return new Map(offsets.map((p) => [p.partition, Number(p.high)]))
+  } finally {
+    await admin.disconnect()
+  }
+}
