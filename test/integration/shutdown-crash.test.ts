@@ -1,0 +1,227 @@
+// SIGTERM, a second signal, kill -9 and a broker restart, with the bridge as a real child process
+// (`node src/main.ts` configured by its environment), a real broker and registry, and slow emulator jobs.
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { type BridgeProcess, startBridgeProcess } from '../support/bridge-process.ts'
+import {
+  createE2eWorld,
+  type E2eWorld,
+  fetchCommitted,
+  metricValue,
+  produceRecords,
+  sampleExport,
+  waitUntil,
+} from '../support/e2e-world.ts'
+import { createFaultRun, fetchLogEnd, logFaultFigures, sourceOf } from '../support/fault-run.ts'
+import { startLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
+
+const STACK = resolve(import.meta.dirname, '../../scripts/stack')
+
+describe('shutdown and crashes of the bridge process', () => {
+  let world: E2eWorld
+  const processes: BridgeProcess[] = []
+
+  beforeAll(async () => {
+    world = await createE2eWorld(inject('kafka'), { images: 12, pdfs: 8 })
+  })
+
+  afterAll(async () => {
+    for (const p of processes) {
+      p.kill('SIGKILL')
+      await p.exited
+    }
+    await world.close()
+  })
+
+  async function start(env: Record<string, string>): Promise<BridgeProcess> {
+    const p = await startBridgeProcess(env)
+    processes.push(p)
+    return p
+  }
+
+  async function metric(p: BridgeProcess, series: string): Promise<number> {
+    return metricValue(await (await fetch(p.metricsUrl)).text(), series)
+  }
+
+  it('SIGTERM flushes the open batch, waits for its job, publishes, commits and exits 0', async () => {
+    // Given 2 s import jobs and a bridge whose batch would linger for a minute
+    const emulator = await startLivingdocsEmulator({ token: 'sigterm-token', jobDurationMs: 2000 })
+    world.defer(() => emulator.close())
+    const run = await createFaultRun(world, 'sigterm', emulator)
+    const { records } = sampleExport(world, 'term', { broken: 0, repeats: 0 })
+    const bridge = await start({
+      ...run.env,
+      BATCH_MAX_FILES: '100',
+      BATCH_LINGER_MS: '60000',
+      SHUTDOWN_GRACE_MS: '30000',
+    })
+    await produceRecords(world, run.topics.input, records)
+    await waitUntil(
+      async () => (await metric(bridge, 'bridge_events_consumed_total')) >= records.length,
+      60_000,
+      'every record consumed',
+    )
+    expect(emulator.stats().jobsCreated).toBe(0)
+
+    // When it gets SIGTERM
+    bridge.kill('SIGTERM')
+    const exit = await bridge.exited
+
+    // Then it exits 0 after submitting the open batch, waiting for the job and committing
+    expect(exit).toEqual({ code: 0, signal: null })
+    expect(emulator.stats().jobsCreated).toBe(1)
+    const messages = bridge.parsedLogs().map((l) => l.msg)
+    expect(messages).toContain('signal received: stopping')
+    expect(messages).toContain('bridge stopped')
+    const settled = bridge.parsedLogs().find((l) => l.msg === 'stopping: jobs settled and committed')
+    expect(settled).toMatchObject({ jobsDone: true, sendsDone: true, uncommitted: 0 })
+    // And every record has its result, and the committed offsets are at the log end
+    await run.results.waitFor((r) => new Set(r.map(sourceOf)).size >= records.length, 30_000, 'results')
+    const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
+    for (const [p, end] of await fetchLogEnd(world.kafka, run.topics.input))
+      expect(committed.get(p)).toBe(end)
+    logFaultFigures('sigterm', records.length, run)
+    expect(run.dlq.records).toHaveLength(0)
+  })
+
+  it('a second signal exits at once, leaving unfinished work uncommitted', async () => {
+    // Given jobs that take a minute and a long grace period
+    const emulator = await startLivingdocsEmulator({ token: 'second-token', jobDurationMs: 60_000 })
+    world.defer(() => emulator.close())
+    const run = await createFaultRun(world, 'second-signal', emulator)
+    const { records } = sampleExport(world, 'twice', { broken: 0, repeats: 0 })
+    const bridge = await start({ ...run.env, SHUTDOWN_GRACE_MS: '120000' })
+    await produceRecords(world, run.topics.input, records)
+    await waitUntil(() => emulator.stats().jobsCreated > 0, 60_000, 'a submitted job')
+
+    // When it gets SIGTERM, starts waiting for its jobs, and gets a second SIGTERM
+    bridge.kill('SIGTERM')
+    await bridge.waitForLog('stopping: fetch paused, flushing batches', 30_000)
+    bridge.kill('SIGTERM')
+    const exit = await bridge.exited
+
+    // Then it exits at once with a non-zero code, without a clean stop
+    expect(exit.signal).toBeNull()
+    expect(exit.code).toBe(130)
+    const messages = bridge.parsedLogs().map((l) => l.msg)
+    expect(messages).toContain('second signal: exiting now')
+    expect(messages).not.toContain('bridge stopped')
+    // And nothing was committed: the records stay for the next member of the group
+    expect(run.results.records).toHaveLength(0)
+    const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
+    expect([...committed.values()].every((o) => o === 0)).toBe(true)
+  })
+
+  it('kill -9 mid-job and a restart: every record gets at least one result, none lost', async () => {
+    // Given import jobs of 1..2.5 s and a bridge busy with an export
+    const emulator = await startLivingdocsEmulator({
+      token: 'kill-token',
+      jobDurationMs: 1000,
+      jobDurationJitterMs: 1500,
+    })
+    world.defer(() => emulator.close())
+    const run = await createFaultRun(world, 'kill9', emulator)
+    const records = ['k1', 'k2'].flatMap((p) => sampleExport(world, p, { broken: 2, repeats: 0 }).records)
+    const env = { ...run.env, BATCH_MAX_FILES: '5', MAX_JOBS_IN_FLIGHT: '3' }
+    const first = await start(env)
+    await produceRecords(world, run.topics.input, records)
+    await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
+    await waitUntil(async () => (await metric(first, 'bridge_jobs_in_flight')) > 0, 30_000, 'a job in flight')
+
+    // When the process is killed with SIGKILL while jobs run, and a new one starts in the same group
+    first.kill('SIGKILL')
+    const exit = await first.exited
+    expect(exit.signal).toBe('SIGKILL')
+    const before = run.results.records.length
+    expect(new Set(run.results.records.map(sourceOf)).size).toBeLessThan(records.length)
+    const second = await start(env)
+
+    // Then every record ends with at least one result event, and the group's offsets reach the log end
+    await run.results.waitFor(
+      (r) => new Set(r.map(sourceOf)).size >= records.length,
+      120_000,
+      'a result for every record after the restart',
+    )
+    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
+    await waitUntil(
+      async () => {
+        const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
+        return [...logEnd].every(([p, end]) => committed.get(p) === end)
+      },
+      30_000,
+      'committed offsets at the log end',
+    )
+    const figures = logFaultFigures('kill-9', records.length, run)
+    console.info(`kill-9: results before the kill=${before}`)
+    expect(figures.answered).toBe(records.length)
+    expect(figures.dlq).toBe(0)
+    const ids = new Set(run.results.records.map((r) => r.value.externalId))
+    expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
+    // And the restarted bridge reports no fatal problem
+    expect(second.parsedLogs().filter((l) => l.level === 60)).toEqual([])
+  })
+
+  it('a broker restart mid-run: the bridge reconnects and finishes (needs the local stack)', async (ctx) => {
+    // This test stops and starts the broker with scripts/stack (same STACK_* ports as the global setup),
+    // so it needs the local stack; with testcontainers or foreign brokers it fails and says so.
+    const { source } = inject('kafka')
+    if (source !== 'local-stack') {
+      throw new Error(
+        `the broker restart test needs the local stack (KAFKA_TEST_STACK=local-stack); brokers came from ${source}`,
+      )
+    }
+    ctx.onTestFinished(() => {
+      // Whatever happened, leave the broker running for the next test files.
+      spawnSync(STACK, ['start'], { stdio: 'ignore', timeout: 180_000 })
+    })
+    // Given jobs of 0.5..1.5 s and a bridge busy with an export
+    const emulator = await startLivingdocsEmulator({
+      token: 'broker-token',
+      jobDurationMs: 500,
+      jobDurationJitterMs: 1000,
+    })
+    world.defer(() => emulator.close())
+    const run = await createFaultRun(world, 'broker-restart', emulator)
+    const records = ['r1', 'r2'].flatMap((p) => sampleExport(world, p, { broken: 2, repeats: 0 }).records)
+    const bridge = await start({ ...run.env, BATCH_MAX_FILES: '5', MAX_JOBS_IN_FLIGHT: '2' })
+    await produceRecords(world, run.topics.input, records)
+    await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
+
+    // When the broker stops mid-run and comes back a few seconds later
+    const answeredAtStop = new Set(run.results.records.map(sourceOf)).size
+    expect(answeredAtStop).toBeLessThan(records.length)
+    const stopped = spawnSync(STACK, ['stop', 'kafka'], { encoding: 'utf8', timeout: 120_000 })
+    expect(stopped.status, stopped.stderr).toBe(0)
+    await new Promise((r) => setTimeout(r, 3000))
+    const started = spawnSync(STACK, ['start'], { encoding: 'utf8', timeout: 180_000 })
+    expect(started.status, started.stderr).toBe(0)
+
+    // Then the bridge, still the same process, finishes: every record has at least one result
+    await run.results.waitFor(
+      (r) => new Set(r.map(sourceOf)).size >= records.length,
+      180_000,
+      'a result for every record after the broker restart',
+    )
+    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
+    await waitUntil(
+      async () => {
+        const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
+        return [...logEnd].every(([p, end]) => committed.get(p) === end)
+      },
+      60_000,
+      'committed offsets at the log end',
+    )
+    const figures = logFaultFigures('broker-restart', records.length, run)
+    console.info(`broker-restart: records answered when the broker stopped=${answeredAtStop}`)
+    expect(figures.answered).toBe(records.length)
+    expect(figures.dlq).toBe(0)
+    expect(bridge.child.exitCode).toBeNull()
+    // And it is ready again
+    await waitUntil(
+      async () => (await fetch(bridge.metricsUrl.replace('/metrics', '/readyz'))).status === 200,
+      60_000,
+      'the bridge ready again',
+    )
+  })
+})
