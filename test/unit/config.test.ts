@@ -71,6 +71,8 @@ describe('valid configuration', () => {
       apiRateLimitPerSecond: 0,
       apiRetryMaxDelayMs: 30_000,
       jobTimeoutMs: 3_600_000,
+      filesInFlightResumeRatio: 0.5,
+      consumer: { sessionTimeoutMs: 30_000, fetchMaxBytes: 10_485_760, fetchMaxBytesPerPartition: 1_048_576 },
     })
   })
 
@@ -392,5 +394,35 @@ describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
     })
     expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MIN_MS:')
     expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MAX_MS:')
+  })
+})
+
+describe('backpressure and consumer settings', () => {
+  it('reads FILES_IN_FLIGHT_RESUME_RATIO, the session timeout and the fetch sizes', () => {
+    const config = loadConfig({
+      ...minimal,
+      FILES_IN_FLIGHT_RESUME_RATIO: '0.8',
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
+      KAFKA_FETCH_MAX_BYTES: '2097152',
+      KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '262144',
+    })
+    expect(config.filesInFlightResumeRatio).toBe(0.8)
+    expect(config.consumer).toEqual({
+      sessionTimeoutMs: 10_000,
+      fetchMaxBytes: 2_097_152,
+      fetchMaxBytesPerPartition: 262_144,
+    })
+  })
+
+  it.each([
+    ['FILES_IN_FLIGHT_RESUME_RATIO', '0'],
+    ['FILES_IN_FLIGHT_RESUME_RATIO', '1.5'],
+    ['FILES_IN_FLIGHT_RESUME_RATIO', 'half'],
+    ['KAFKA_SESSION_TIMEOUT_MS', '1000'],
+    ['KAFKA_FETCH_MAX_BYTES', '10'],
+    ['KAFKA_FETCH_MAX_BYTES_PER_PARTITION', '-1'],
+  ])('%s=%s is rejected by name', (name, value) => {
+    const err = configError({ ...minimal, [name]: value })
+    expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
   })
 })

@@ -1,4 +1,6 @@
 // The OffsetTracker: which offset is safe to commit per partition, whatever order records settle in.
+
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   type CommittableOffset,
@@ -387,5 +389,47 @@ describe('property: random settle order', () => {
     expect(t.inFlight).toBe(0)
     // below the compacted head: ignored
     expect(t.settle(pos(10))).toBe(false)
+  })
+})
+
+describe('property: any settle order', () => {
+  it('never offers an offset past an unsettled record, and ends one past the last offset', () => {
+    // Given ascending offsets with gaps (compaction, transaction markers), settled in any order, with
+    // commits marked between some of the settles
+    const scenario = fc
+      .uniqueArray(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 60 })
+      .map((raw) => [...raw].sort((a, b) => a - b))
+      .chain((offsets) =>
+        fc.tuple(
+          fc.constant(offsets),
+          fc.shuffledSubarray(offsets, { minLength: offsets.length }),
+          fc.array(fc.boolean(), { minLength: offsets.length, maxLength: offsets.length }),
+        ),
+      )
+    fc.assert(
+      fc.property(scenario, ([offsets, order, commitAfter]) => {
+        const t = new OffsetTracker()
+        trackAll(t, offsets)
+        const settled = new Set<number>()
+        let highest = -1
+        order.forEach((o, i) => {
+          t.settle(pos(o))
+          settled.add(o)
+          const offered = t.committable()
+          for (const c of offered) {
+            // Then every tracked offset below an offered one is settled, and offers never move back
+            for (const below of offsets.filter((x) => x < Number(c.offset)))
+              expect(settled.has(below)).toBe(true)
+            expect(Number(c.offset)).toBeGreaterThanOrEqual(highest)
+            highest = Number(c.offset)
+          }
+          if (commitAfter[i]) t.markCommitted(offered)
+        })
+        // And once all settled, the last offer is one past the last offset, and nothing is in flight
+        expect(highest).toBe((offsets.at(-1) as number) + 1)
+        expect(t.inFlight).toBe(0)
+      }),
+      { numRuns: 300 },
+    )
   })
 })
