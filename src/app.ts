@@ -82,6 +82,11 @@ export async function startBridge(
     for (const p of positions) offsets.settle(p)
     for (const f of files) sequencer.done(f)
     metrics.filesInFlight.set(offsets.inFlight)
+    maybeResume()
+  }
+  // Resumes fetching once files in flight fell to the low-water mark (after settles, or after a
+  // rebalance dropped the files of revoked partitions, which never settle here).
+  function maybeResume(): void {
     if (
       consumer.isPaused &&
       offsets.inFlight <= config.maxFilesInFlight * config.filesInFlightResumeRatio &&
@@ -203,6 +208,8 @@ export async function startBridge(
               'rebalance: dropped files of revoked partitions',
             )
           }
+          metrics.filesInFlight.set(offsets.inFlight)
+          maybeResume()
         },
         async onRecord(record, control) {
           if (stopping) return false

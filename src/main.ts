@@ -5,8 +5,10 @@ import { createLogger } from './logging.ts'
 
 /**
  * Entry point: reads the configuration, starts the bridge, and stops it on SIGTERM/SIGINT (a second
- * signal exits at once). Exit codes: 0 after a clean stop, 1 when start-up fails, 78 (EX_CONFIG)
- * for an invalid configuration.
+ * signal exits at once with 130; a signal during start-up stops the bridge once started). Exit codes:
+ * 0 after a clean stop, 1 when start-up fails, 78 (EX_CONFIG) for an invalid configuration, 130 after a
+ * second signal. Kubernetes sends SIGTERM, waits terminationGracePeriodSeconds, then SIGKILL: keep
+ * SHUTDOWN_GRACE_MS below that period.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
@@ -18,7 +20,29 @@ async function main(): Promise<void> {
     return
   }
   const logger = createLogger({ level: config.logLevel, destination: process.stdout })
-  let bridge: Awaited<ReturnType<typeof startBridge>>
+  // Handlers first: a SIGTERM during start-up (a rollout that changes its mind) stops the bridge as
+  // soon as it has started, instead of killing it with work half-registered.
+  let bridge: Awaited<ReturnType<typeof startBridge>> | undefined
+  let stopRequested = false
+  let signals = 0
+  const stop = () => {
+    if (bridge === undefined) return
+    void bridge.stop().then(() => {
+      process.exitCode = 0
+    })
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now')
+      process.exit(130)
+    }
+    logger.info({ signal }, 'signal received: stopping')
+    stopRequested = true
+    stop()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
   try {
     bridge = await startBridge(config, { logger })
   } catch (err) {
@@ -28,20 +52,7 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(), 500).unref()
     return
   }
-  let signals = 0
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now')
-      process.exit(130)
-    }
-    logger.info({ signal }, 'signal received: stopping')
-    void bridge.stop().then(() => {
-      process.exitCode = 0
-    })
-  }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
+  if (stopRequested) stop()
 }
 
 await main()
