@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
+import { TEST_WEBHOOK_SECRET } from './bridge-harness.ts'
 import { freePort } from './free-port.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -55,6 +56,7 @@ export async function startBridgeProcess(
       HTTP_PORT: String(httpPort),
       METRICS_PORT: '0',
       WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+      WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       LOG_LEVEL: 'info',
       API_MAX_RETRIES: '3',
       KAFKA_SESSION_TIMEOUT_MS: '10000',
