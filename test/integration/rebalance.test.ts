@@ -25,10 +25,10 @@ describe('rebalance with a second bridge in the same consumer group', () => {
   })
 
   it('a member joining and leaving mid-run: every record has a result, committed offsets never go back', async () => {
-    // Given a backlog of 80 records on 4 partitions, import jobs of 0.3..1.3 s, and one bridge at work
+    // Given a backlog of 80 records on 4 partitions, import jobs of 0.5..1.5 s, and one bridge at work
     const emulator = await startLivingdocsEmulator({
       token: 'rebalance-token',
-      jobDurationMs: 300,
+      jobDurationMs: 500,
       jobDurationJitterMs: 1000,
     })
     world.defer(() => emulator.close())
