@@ -24,97 +24,104 @@ describe('rebalance with a second bridge in the same consumer group', () => {
     await world.close()
   })
 
-  it('a member joining and leaving mid-run: every record has a result, committed offsets never go back', async () => {
-    // Given a backlog of 80 records on 4 partitions, import jobs of 0.5..1.5 s, and one bridge at work
-    const emulator = await startLivingdocsEmulator({
-      token: 'rebalance-token',
-      jobDurationMs: 500,
-      jobDurationJitterMs: 1000,
-    })
-    world.defer(() => emulator.close())
-    const run = await createFaultRun(world, 'rebalance', emulator, 4)
-    const records = ['rb1', 'rb2', 'rb3', 'rb4'].flatMap(
-      (p) => sampleExport(world, p, { broken: 0, repeats: 0 }).records,
-    )
-    await produceRecords(world, run.topics.input, records)
-    const env = {
-      ...run.env,
-      BATCH_MAX_FILES: '5',
-      MAX_JOBS_IN_FLIGHT: '2',
-      MAX_FILES_IN_FLIGHT: '20',
-      KAFKA_SESSION_TIMEOUT_MS: '10000',
-    }
-    const first = await startTestBridge(env)
-    world.defer(() => first.stop())
-
-    // And a sampler of the committed offsets (admin client)
-    const history: Array<Map<number, number>> = []
-    const admin = world.kafka.admin()
-    await admin.connect()
-    world.defer(() => admin.disconnect())
-    let sampling = true
-    const sampler = (async () => {
-      while (sampling) {
-        const [entry] = await admin.fetchOffsets({ groupId: run.topics.group, topics: [run.topics.input] })
-        history.push(new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])))
-        await new Promise((r) => setTimeout(r, 100))
+  it.each([
+    { name: 'short jobs', jobDurationMs: 500, jobDurationJitterMs: 1000 },
+    { name: 'jobs running across the rebalance', jobDurationMs: 2500, jobDurationJitterMs: 500 },
+  ])(
+    'a member joining and leaving mid-run ($name): every record has a result, committed offsets never go back',
+    async ({ name, jobDurationMs, jobDurationJitterMs }) => {
+      // Given a backlog of 80 records on 4 partitions, slow import jobs, and one bridge at work
+      const emulator = await startLivingdocsEmulator({
+        token: 'rebalance-token',
+        jobDurationMs,
+        jobDurationJitterMs,
+      })
+      world.defer(() => emulator.close())
+      const run = await createFaultRun(world, 'rebalance', emulator, 4)
+      const records = ['rb1', 'rb2', 'rb3', 'rb4'].flatMap(
+        (p) => sampleExport(world, p, { broken: 0, repeats: 0 }).records,
+      )
+      await produceRecords(world, run.topics.input, records)
+      const env = {
+        ...run.env,
+        BATCH_MAX_FILES: '5',
+        MAX_JOBS_IN_FLIGHT: '2',
+        MAX_FILES_IN_FLIGHT: '20',
+        KAFKA_SESSION_TIMEOUT_MS: '10000',
       }
-    })()
-    await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
+      const first = await startTestBridge(env)
+      world.defer(() => first.stop())
 
-    // When a second bridge joins the group, takes part of the work, and leaves (SIGTERM-like stop)
-    const second = await startTestBridge(env)
-    await waitUntil(
-      async () =>
-        metricValue(await (await fetch(second.metricsUrl)).text(), 'bridge_files_total{state="SUCCESS"}') > 0,
-      60_000,
-      'a result published by the second bridge',
-    )
-    const answeredWhileTwo = new Set(run.results.records.map(sourceOf)).size
-    await second.stop()
+      // And a sampler of the committed offsets (admin client)
+      const history: Array<Map<number, number>> = []
+      const admin = world.kafka.admin()
+      await admin.connect()
+      world.defer(() => admin.disconnect())
+      let sampling = true
+      const sampler = (async () => {
+        while (sampling) {
+          const [entry] = await admin.fetchOffsets({ groupId: run.topics.group, topics: [run.topics.input] })
+          history.push(new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])))
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      })()
+      await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
 
-    // Then the first bridge takes its partitions back and every record has at least one result
-    await run.results.waitFor(
-      (r) => new Set(r.map(sourceOf)).size >= records.length,
-      180_000,
-      'a result for every record',
-    )
-    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-    await waitUntil(
-      () => [...logEnd].every(([p, end]) => history.at(-1)?.get(p) === end),
-      30_000,
-      'committed offsets at the log end',
-    )
-    sampling = false
-    await sampler
-    const figures = logFaultFigures('rebalance-join-leave', records.length, run)
-    console.info(`rebalance: records answered when the second bridge left=${answeredWhileTwo}`)
-    expect(figures.answered).toBe(records.length)
-    expect(figures.dlq).toBe(0)
-    expect(answeredWhileTwo).toBeLessThan(records.length)
-    // And partitions really moved: the first bridge saw its partitions revoked, and after the second
-    // left it joined a third time, taking every partition back
-    await waitUntil(
-      () => first.logs.filter((l) => l.includes('"joined consumer group"')).length >= 3,
-      60_000,
-      'the first bridge rejoining after the second left',
-    )
-    const lastJoin = first.logs.filter((l) => l.includes('"joined consumer group"')).at(-1) as string
-    expect(JSON.parse(lastJoin).assigned).toEqual([{ topic: run.topics.input, partitions: [0, 1, 2, 3] }])
-    expect(first.logs.some((l) => l.includes('"rebalance: partitions revoked"'))).toBe(true)
-    // And a committed offset never moved backwards (no stale member committed an older position)
-    for (let i = 1; i < history.length; i++) {
-      for (const [p, offset] of history[i] as Map<number, number>) {
-        expect(offset, `partition ${p}, sample ${i}`).toBeGreaterThanOrEqual(history[i - 1]?.get(p) ?? -1)
+      // When a second bridge joins the group, takes part of the work, and leaves (SIGTERM-like stop)
+      const second = await startTestBridge(env)
+      await waitUntil(
+        async () =>
+          metricValue(await (await fetch(second.metricsUrl)).text(), 'bridge_files_total{state="SUCCESS"}') >
+          0,
+        60_000,
+        'a result published by the second bridge',
+      )
+      const answeredWhileTwo = new Set(run.results.records.map(sourceOf)).size
+      await second.stop()
+
+      // Then the first bridge takes its partitions back and every record has at least one result
+      await run.results.waitFor(
+        (r) => new Set(r.map(sourceOf)).size >= records.length,
+        180_000,
+        'a result for every record',
+      )
+      const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
+      await waitUntil(
+        () => [...logEnd].every(([p, end]) => history.at(-1)?.get(p) === end),
+        30_000,
+        'committed offsets at the log end',
+      )
+      sampling = false
+      await sampler
+      const figures = logFaultFigures(`rebalance-join-leave (${name})`, records.length, run)
+      console.info(`rebalance: records answered when the second bridge left=${answeredWhileTwo}`)
+      expect(figures.answered).toBe(records.length)
+      expect(figures.dlq).toBe(0)
+      expect(answeredWhileTwo).toBeLessThan(records.length)
+      // And partitions really moved: the first bridge saw its partitions revoked, and after the second
+      // left it joined a third time, taking every partition back
+      await waitUntil(
+        () => first.logs.filter((l) => l.includes('"joined consumer group"')).length >= 3,
+        60_000,
+        'the first bridge rejoining after the second left',
+      )
+      const lastJoin = first.logs.filter((l) => l.includes('"joined consumer group"')).at(-1) as string
+      expect(JSON.parse(lastJoin).assigned).toEqual([{ topic: run.topics.input, partitions: [0, 1, 2, 3] }])
+      expect(first.logs.some((l) => l.includes('"rebalance: partitions revoked"'))).toBe(true)
+      // And a committed offset never moved backwards (no stale member committed an older position)
+      for (let i = 1; i < history.length; i++) {
+        for (const [p, offset] of history[i] as Map<number, number>) {
+          expect(offset, `partition ${p}, sample ${i}`).toBeGreaterThanOrEqual(history[i - 1]?.get(p) ?? -1)
+        }
       }
-    }
-    // And duplicates, if any, are only re-imports of the same file (deduplicable by job id)
-    const bySource = new Map<string, Set<string>>()
-    for (const r of run.results.records) {
-      const jobs = bySource.get(sourceOf(r)) ?? new Set<string>()
-      expect(jobs.has(r.value.importJobId as string), `one result per job for ${sourceOf(r)}`).toBe(false)
-      jobs.add(r.value.importJobId as string)
-      bySource.set(sourceOf(r), jobs)
-    }
-  })
+      // And duplicates, if any, are only re-imports of the same file (deduplicable by job id)
+      const bySource = new Map<string, Set<string>>()
+      for (const r of run.results.records) {
+        const jobs = bySource.get(sourceOf(r)) ?? new Set<string>()
+        expect(jobs.has(r.value.importJobId as string), `one result per job for ${sourceOf(r)}`).toBe(false)
+        jobs.add(r.value.importJobId as string)
+        bySource.set(sourceOf(r), jobs)
+      }
+    },
+  )
 })
