@@ -4,11 +4,10 @@ import { isBridgeError } from './errors.ts'
 import { createLogger } from './logging.ts'
 
 /**
- * Entry point: reads the configuration, starts the bridge, and stops it on SIGTERM/SIGINT (a second
- * signal exits at once with 130; a signal during start-up stops the bridge once started). Exit codes:
+ * Entry point: reads the configuration, starts the bridge, and stops it on SIGTERM/SIGINT. Exit codes:
  * 0 after a clean stop, 1 when start-up fails, 78 (EX_CONFIG) for an invalid configuration, 130 after a
- * second signal. Kubernetes sends SIGTERM, waits terminationGracePeriodSeconds, then SIGKILL: keep
- * SHUTDOWN_GRACE_MS below that period.
+ * second signal, 143 (SIGTERM) or 130 (SIGINT) for a signal during start-up. Kubernetes sends SIGTERM,
+ * waits terminationGracePeriodSeconds, then SIGKILL: keep SHUTDOWN_GRACE_MS below that period.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
@@ -20,26 +19,24 @@ async function main(): Promise<void> {
     return
   }
   const logger = createLogger({ level: config.logLevel, destination: process.stdout })
-  // Handlers first: a SIGTERM during start-up (a rollout that changes its mind) stops the bridge as
-  // soon as it has started, instead of killing it with work half-registered.
+  // Handlers first, so a signal during start-up (which can take minutes while the broker is unreachable)
+  // exits at once with a log line: nothing is committed or in flight yet that a drain could save.
   let bridge: Awaited<ReturnType<typeof startBridge>> | undefined
-  let stopRequested = false
   let signals = 0
-  const stop = () => {
-    if (bridge === undefined) return
-    void bridge.stop().then(() => {
-      process.exitCode = 0
-    })
-  }
   const onSignal = (signal: NodeJS.Signals) => {
     signals++
+    if (bridge === undefined) {
+      logger.warn({ signal }, 'signal during start-up: exiting now')
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    }
     if (signals > 1) {
       logger.warn({ signal }, 'second signal: exiting now')
       process.exit(130)
     }
     logger.info({ signal }, 'signal received: stopping')
-    stopRequested = true
-    stop()
+    void bridge.stop().then(() => {
+      process.exitCode = 0
+    })
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
@@ -52,7 +49,6 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(), 500).unref()
     return
   }
-  if (stopRequested) stop()
 }
 
 await main()

@@ -103,3 +103,42 @@ describe('main', () => {
     expect(`${run.stderr}${run.stdout}`).not.toContain(secret)
   })
 })
+
+describe('main: a signal during start-up', () => {
+  it('exits at once with 143 and a log line, instead of waiting for start-up to fail', {
+    timeout: 30_000,
+  }, async () => {
+    // Given a bridge whose start-up hangs on an unreachable broker (kafkajs retries for over a minute)
+    const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', 'src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        KAFKA_BROKERS: '127.0.0.1:1',
+        SCHEMA_REGISTRY_URL: 'http://127.0.0.1:2',
+        LIVINGDOCS_BASE_URL: 'http://127.0.0.1:3',
+        LIVINGDOCS_ACCESS_TOKEN: 'x',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        METRICS_PORT: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8')
+    })
+    const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>
+    // (its first log line, a kafkajs connection error, shows the signal handlers are in place)
+    while (stdout === '') await new Promise((r) => setTimeout(r, 50))
+
+    // When it gets SIGTERM
+    child.kill('SIGTERM')
+    const [code, signal] = await closed
+
+    // Then it exits by itself with 143 (not killed by the signal), saying why, before start-up failed
+    expect(signal).toBeNull()
+    expect(code).toBe(143)
+    expect(stdout).toContain('"msg":"signal during start-up: exiting now"')
+    expect(stdout).not.toContain('"msg":"start-up failed"')
+  })
+})
