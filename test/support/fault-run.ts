@@ -30,6 +30,7 @@ export async function createFaultRun(
     { topic: topics.input, numPartitions: partitions },
     { topic: topics.result, numPartitions: 3 },
     { topic: topics.dlq, numPartitions: 1 },
+    { topic: topics.notifications, numPartitions: 2 },
   ])
   const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))
   world.defer(() => results.stop())
@@ -49,6 +50,7 @@ export async function createFaultRun(
       RESULT_TOPIC: topics.result,
       DLQ_TOPIC: topics.dlq,
       KAFKA_GROUP_ID: topics.group,
+      JOB_NOTIFICATIONS_TOPIC: topics.notifications,
     },
   }
 }
