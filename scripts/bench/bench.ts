@@ -24,6 +24,7 @@ const usage = `usage: npm run bench -- [options]
   --rate-limit-rps N      the emulator's rate limit in the slow mode, requests/s (default 10; 0 = none)
   --backlog-events N      also run the bridge against a backlog of N events for its peak RSS (default 0 = off)
   --backlog-seconds S     longest the backlog run lasts (default 120)
+  --bridge-node-options S NODE_OPTIONS of the bridge processes, e.g. "--max-old-space-size=160"
   --cpu-prof DIR          write a V8 CPU profile of the instant-mode bridge into DIR
   --out DIR               where the JSON report and logs go (default bench-results)
   --run-timeout-ms MS     longest one run may take (default 600000)
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     'backlog-events': { type: 'string', default: '0' },
     'backlog-seconds': { type: 'string', default: '120' },
     'cpu-prof': { type: 'string' },
+    'bridge-node-options': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
     'run-timeout-ms': { type: 'string', default: '600000' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -84,6 +86,9 @@ try {
     backlogEvents: int('backlog-events', values['backlog-events']),
     backlogMs: int('backlog-seconds', values['backlog-seconds'], 1) * 1000,
     cpuProfDir: values['cpu-prof'],
+    ...(values['bridge-node-options'] === undefined
+      ? {}
+      : { bridgeNodeOptions: values['bridge-node-options'] }),
     outDir: values.out,
     runTimeoutMs: int('run-timeout-ms', values['run-timeout-ms'], 1000),
     log: (line) => process.stderr.write(`${line}\n`),

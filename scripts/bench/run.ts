@@ -47,12 +47,16 @@ export interface BenchOptions {
   instantJobs: number
   /** MAX_FILES_IN_FLIGHT of every bridge run. */
   maxFilesInFlight: number
+  /** NODE_OPTIONS of the bridge processes (e.g. a heap limit as a container's memory limit would set). */
+  bridgeNodeOptions?: string
   /** Directory for `--cpu-prof` of the instant-mode bridge, or undefined for no profile. */
   cpuProfDir: string | undefined
   /** Where the JSON report and child logs go. */
   outDir: string
   /** Longest one run may take before the bench gives up on it. */
   runTimeoutMs: number
+  /** Kafka and the registry to use; default KAFKA_BROKERS / SCHEMA_REGISTRY_URL, else the local stack. */
+  kafka?: { brokers: string; registryUrl: string }
   /** Progress lines (stderr in the CLI). */
   log: (line: string) => void
 }
@@ -80,6 +84,8 @@ export interface RunFigures {
   /** filesPerBatch / BATCH_MAX_FILES. */
   batchFill?: number
   maxJobsInFlight?: number
+  /** Largest V8 heap (used, total) and external (Buffer) memory seen in 5-s samples, bytes (bridge runs). */
+  memory?: { heapUsedMaxBytes: number; heapTotalMaxBytes: number; externalMaxBytes: number }
   /** Throughput ratio to the baseline (instant run). */
   ratioToBaseline?: number
 }
@@ -121,8 +127,8 @@ async function run(
   const log = options.log
   const startedAt = new Date()
   const os = await import('node:os')
-  let brokers = process.env.KAFKA_BROKERS
-  let registryUrl = process.env.SCHEMA_REGISTRY_URL
+  let brokers = options.kafka?.brokers ?? process.env.KAFKA_BROKERS
+  let registryUrl = options.kafka?.registryUrl ?? process.env.SCHEMA_REGISTRY_URL
   if (brokers === undefined || registryUrl === undefined) {
     log('bench: starting the local Kafka broker and schema registry (scripts/stack start)')
     const started = spawnSync(`${root}scripts/stack`, ['start'], { stdio: ['ignore', 'ignore', 'inherit'] })
@@ -152,6 +158,7 @@ async function run(
     summary: '',
   }
   delete (report.options as { log?: unknown }).log
+  delete (report.options as { kafka?: unknown }).kafka
 
   const input = `${runId}.input`
   if (options.modes.includes('baseline') || options.modes.includes('instant')) {
@@ -434,6 +441,7 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
     ...run.env,
   }
   if (run.webhooks === false) delete env.WEBHOOK_PUBLIC_URL
+  if (ctx.options.bridgeNodeOptions) env.NODE_OPTIONS = ctx.options.bridgeNodeOptions
   const args = ['src/main.ts']
   if (run.cpuProf !== undefined) args.unshift('--cpu-prof', `--cpu-prof-dir=${run.cpuProf}`)
   const requestsBefore = await run.emulator.requests()
@@ -450,6 +458,19 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
   const cpuAtJoin = cpuSeconds(child.pid)
   let drained = true
   const expected = run.events
+  // Memory breakdown from the bridge's own process metrics (prom-client defaults), every 5 s.
+  const memory = { heapUsedMaxBytes: 0, externalMaxBytes: 0, heapTotalMaxBytes: 0 }
+  const sampleMemory = async () => {
+    try {
+      const m = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())
+      memory.heapUsedMaxBytes = Math.max(memory.heapUsedMaxBytes, sumOf(m, 'nodejs_heap_size_used_bytes'))
+      memory.heapTotalMaxBytes = Math.max(memory.heapTotalMaxBytes, sumOf(m, 'nodejs_heap_size_total_bytes'))
+      memory.externalMaxBytes = Math.max(memory.externalMaxBytes, sumOf(m, 'nodejs_external_memory_bytes'))
+    } catch {
+      // the bridge is stopping; the last sample stands
+    }
+  }
+  const sampler = setInterval(() => void sampleMemory(), 5000)
   if (run.maxMs === undefined) {
     await waitForResults(ctx, resultTopic, expected, child, run.mode)
   } else {
@@ -462,6 +483,8 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
       await new Promise((r) => setTimeout(r, 1000))
     }
   }
+  clearInterval(sampler)
+  await sampleMemory()
   const metrics = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())
   const cpu = cpuSeconds(child.pid) - cpuAtJoin
   const rss = peakRssBytes(child.pid)
@@ -498,6 +521,7 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
     filesPerBatch,
     batchFill: filesPerBatch / ctx.options.batchMaxFiles,
     maxJobsInFlight: Number(env.MAX_JOBS_IN_FLIGHT ?? 10),
+    memory,
     drained,
   }
 }
