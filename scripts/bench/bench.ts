@@ -21,7 +21,8 @@ const usage = `usage: npm run bench -- [options]
   --slow-steps LIST       MAX_JOBS_IN_FLIGHT per slow step (default 1,2,4,8,16)
   --slow-events-per-job N events per slow step = N x MAX_JOBS_IN_FLIGHT (default 600)
   --slow-job-ms MS        how long each slow job runs in the emulator (default 2000)
-  --rate-limit-rps N      the emulator's rate limit in the slow mode, requests/s (default 10; 0 = none)
+  --client-rps N          the bridge's API_RATE_LIMIT_PER_SECOND in the slow mode (default 10; 0 = none)
+  --rate-limit-rps N      the emulator's rate limit in the slow mode, 429 over it (default 0 = none)
   --backlog-events N      also run the bridge against a backlog of N events for its peak RSS (default 0 = off)
   --backlog-seconds S     longest the backlog run lasts (default 120)
   --bridge-node-options S NODE_OPTIONS of the bridge processes, e.g. "--max-old-space-size=160"
@@ -41,7 +42,8 @@ const { values } = parseArgs({
     'slow-steps': { type: 'string', default: '1,2,4,8,16' },
     'slow-events-per-job': { type: 'string', default: '600' },
     'slow-job-ms': { type: 'string', default: '2000' },
-    'rate-limit-rps': { type: 'string', default: '10' },
+    'rate-limit-rps': { type: 'string', default: '0' },
+    'client-rps': { type: 'string', default: '10' },
     'backlog-events': { type: 'string', default: '0' },
     'backlog-seconds': { type: 'string', default: '120' },
     'cpu-prof': { type: 'string' },
@@ -83,6 +85,7 @@ try {
     slowEventsPerJob: int('slow-events-per-job', values['slow-events-per-job'], 1),
     slowJobMs: int('slow-job-ms', values['slow-job-ms']),
     rateLimitRps: int('rate-limit-rps', values['rate-limit-rps']),
+    clientRps: int('client-rps', values['client-rps']),
     backlogEvents: int('backlog-events', values['backlog-events']),
     backlogMs: int('backlog-seconds', values['backlog-seconds'], 1) * 1000,
     cpuProfDir: values['cpu-prof'],

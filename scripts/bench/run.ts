@@ -38,6 +38,8 @@ export interface BenchOptions {
   slowJobMs: number
   /** Server-side limit of the emulator in the slow mode, requests per second (0 = none). */
   rateLimitRps: number
+  /** The bridge's own limit in the slow mode (API_RATE_LIMIT_PER_SECOND), requests per second (0 = none). */
+  clientRps?: number
   /** Events of the backlog run (0 = no backlog run). */
   backlogEvents: number
   /** Longest a backlog run lasts; it ends earlier once drained. */
@@ -566,7 +568,10 @@ async function runSlowSweep(ctx: Ctx): Promise<RunFigures[]> {
         input,
         events,
         emulator,
-        env: { MAX_JOBS_IN_FLIGHT: String(jobs) },
+        env: {
+          MAX_JOBS_IN_FLIGHT: String(jobs),
+          ...(o.clientRps ? { API_RATE_LIMIT_PER_SECOND: String(o.clientRps) } : {}),
+        },
       })
       steps.push(step)
     }
