@@ -10,6 +10,7 @@
  * Peak RSS and CPU seconds are read from /proc for the measured process only.
  */
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { Kafka as KafkaJs } from 'kafkajs'
@@ -78,6 +79,11 @@ export interface RunFigures {
   peakRssBytes: number
   cpuSeconds: number
   cpuSecondsPer10kEvents: number
+  /**
+   * CPU seconds per 10,000 events of the other processes on the same machine during the run: the
+   * emulator (bridge runs) and the local stack's Kafka broker (when the bench can find its pid).
+   */
+  otherCpuSecondsPer10kEvents?: { emulator?: number; broker?: number }
   /** Import API requests seen by the emulator per file (bridge runs only). */
   apiRequestsPerFile?: number
   apiRequests?: Record<string, Record<string, number>>
@@ -324,6 +330,48 @@ async function waitForResults(ctx: Ctx, topic: string, expected: number, child: 
   }
 }
 
+/** Pid of the local stack's Kafka broker (scripts/stack's pid file), or undefined when not ours/running. */
+function brokerPid(): number | undefined {
+  try {
+    const dir = process.env.STACK_DIR ?? `${root}.stack`
+    const pid = Number(readFileSync(`${dir}/run/kafka.pid`, 'utf8').trim())
+    if (!Number.isInteger(pid) || pid <= 0) return undefined
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('file-import-bridge.stack')) return undefined
+    return pid
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU seconds of `pid` so far, or undefined without a pid / when it is gone. */
+function cpuOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    return cpuSeconds(pid)
+  } catch {
+    return undefined
+  }
+}
+
+/** Starts counting the CPU of the emulator and the broker; the returned function gives s/10k events. */
+function otherCpu(
+  emulatorPid: number | undefined,
+): (events: number) => RunFigures['otherCpuSecondsPer10kEvents'] {
+  const broker = brokerPid()
+  const emuAt = cpuOf(emulatorPid)
+  const brokerAt = cpuOf(broker)
+  return (events) => {
+    const per10k = (now: number | undefined, at: number | undefined) =>
+      now === undefined || at === undefined ? undefined : ((now - at) * 10_000) / Math.max(1, events)
+    const out: { emulator?: number; broker?: number } = {}
+    const e = per10k(cpuOf(emulatorPid), emuAt)
+    const b = per10k(cpuOf(broker), brokerAt)
+    if (e !== undefined) out.emulator = e
+    if (b !== undefined) out.broker = b
+    return out
+  }
+}
+
 async function runBaseline(ctx: Ctx, input: string, events: number): Promise<RunFigures> {
   const resultTopic = `${ctx.runId}.results-baseline`
   await ensureTopics(ctx.kafka, [{ topic: resultTopic, numPartitions: ctx.options.partitions }])
@@ -353,6 +401,7 @@ async function runBaseline(ctx: Ctx, input: string, events: number): Promise<Run
     return j?.event === 'joined' ? (j.at as number) : undefined
   }, 120_000)
   const cpuAtJoin = cpuSeconds(child.pid)
+  const others = otherCpu(undefined)
   const done = await child.waitForLine((l) => {
     const j = jsonLine(l)
     return j?.event === 'done' ? (j as unknown as { latencyMs: RunFigures['latencyMs'] }) : undefined
@@ -360,17 +409,21 @@ async function runBaseline(ctx: Ctx, input: string, events: number): Promise<Run
   const cpu = cpuSeconds(child.pid) - cpuAtJoin
   const rss = peakRssBytes(child.pid)
   await child.stop()
+  const otherCpuSecondsPer10kEvents = others(events)
   const read = await readResults(ctx.kafka, resultTopic, events)
-  return figures(
-    'baseline',
-    events,
-    joined,
-    read,
-    done.latencyMs,
-    'exact, consume to send acknowledged',
-    rss,
-    cpu,
-  )
+  return {
+    ...figures(
+      'baseline',
+      events,
+      joined,
+      read,
+      done.latencyMs,
+      'exact, consume to send acknowledged',
+      rss,
+      cpu,
+    ),
+    otherCpuSecondsPer10kEvents,
+  }
 }
 
 function figures(
@@ -458,6 +511,7 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
     return j?.msg === 'joined consumer group' ? (j.time as number) : undefined
   }, 120_000)
   const cpuAtJoin = cpuSeconds(child.pid)
+  const others = otherCpu(run.emulator.child.pid)
   let drained = true
   const expected = run.events
   // Memory breakdown from the bridge's own process metrics (prom-client defaults), every 5 s.
@@ -489,6 +543,7 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
   await sampleMemory()
   const metrics = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())
   const cpu = cpuSeconds(child.pid) - cpuAtJoin
+  const otherCpuAtEnd = others(1)
   const rss = peakRssBytes(child.pid)
   const endedAt = Date.now()
   await child.stop()
@@ -516,8 +571,15 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
     cpu,
   )
   if (run.skipRead) f.cpuSecondsPer10kEvents = (cpu * 10_000) / Math.max(1, processed)
+  const per10k = (v: number | undefined) => (v === undefined ? undefined : v / Math.max(1, f.events))
+  const otherCpuSecondsPer10kEvents: { emulator?: number; broker?: number } = {}
+  const emuCpu = per10k(otherCpuAtEnd?.emulator)
+  const brokerCpu = per10k(otherCpuAtEnd?.broker)
+  if (emuCpu !== undefined) otherCpuSecondsPer10kEvents.emulator = emuCpu
+  if (brokerCpu !== undefined) otherCpuSecondsPer10kEvents.broker = brokerCpu
   return {
     ...f,
+    otherCpuSecondsPer10kEvents,
     apiRequestsPerFile: requestTotal / Math.max(1, processed),
     apiRequests,
     filesPerBatch,
@@ -697,6 +759,8 @@ export function formatTable(r: BenchReport): string {
     'fill',
     'peak RSS',
     'cpu s/10k',
+    'emu cpu',
+    'broker cpu',
   ]
   const cells = rows.map((f) => [
     f.mode,
@@ -711,6 +775,8 @@ export function formatTable(r: BenchReport): string {
     f.batchFill === undefined ? '-' : `${(f.batchFill * 100).toFixed(1)}%`,
     `${(f.peakRssBytes / MB).toFixed(0)} MB`,
     f.cpuSecondsPer10kEvents.toFixed(2),
+    f.otherCpuSecondsPer10kEvents?.emulator?.toFixed(2) ?? '-',
+    f.otherCpuSecondsPer10kEvents?.broker?.toFixed(2) ?? '-',
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)))
   const line = (c: string[]) =>
