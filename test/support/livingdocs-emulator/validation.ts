@@ -27,7 +27,7 @@ const fileSchema = z.object({
   mediaType: z.string().min(1, { message: 'Must be a non-empty string' }).optional(),
 })
 
-const bodySchema = (maxFiles: number) =>
+const makeBodySchema = (maxFiles: number) =>
   z.object({
     systemName: z.string().min(1, { message: 'Must be a non-empty string' }),
     webhook: httpUrl.optional(),
@@ -41,6 +41,17 @@ const bodySchema = (maxFiles: number) =>
       .min(1, { message: 'Must contain at least 1 item' })
       .max(maxFiles, { message: `Must contain at most ${maxFiles} items` }),
   })
+
+/** The body schema per `maxFiles`, built once: building a zod schema costs more than parsing a body with it. */
+const bodySchemas = new Map<number, ReturnType<typeof makeBodySchema>>()
+const bodySchema = (maxFiles: number) => {
+  let schema = bodySchemas.get(maxFiles)
+  if (schema === undefined) {
+    schema = makeBodySchema(maxFiles)
+    bodySchemas.set(maxFiles, schema)
+  }
+  return schema
+}
 
 /** A validated import request. [F] §1.1 */
 export type ImportRequest = {
