@@ -25,6 +25,7 @@ const usage = `usage: npm run bench -- [options]
   --rate-limit-rps N      the emulator's rate limit in the slow mode, 429 over it (default 0 = none)
   --backlog-events N      also run the bridge against a backlog of N events for its peak RSS (default 0 = off)
   --backlog-seconds S     longest the backlog run lasts (default 120)
+  --bridge-env LIST       more environment of every bridge run, KEY=VALUE,KEY=VALUE (shown in the report)
   --bridge-node-options S NODE_OPTIONS of the bridge processes, e.g. "--max-old-space-size=160"
   --cpu-prof DIR          write a V8 CPU profile of the instant-mode bridge into DIR
   --out DIR               where the JSON report and logs go (default bench-results)
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     'backlog-seconds': { type: 'string', default: '120' },
     'cpu-prof': { type: 'string' },
     'bridge-node-options': { type: 'string' },
+    'bridge-env': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
     'run-timeout-ms': { type: 'string', default: '600000' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -89,6 +91,12 @@ try {
     backlogEvents: int('backlog-events', values['backlog-events']),
     backlogMs: int('backlog-seconds', values['backlog-seconds'], 1) * 1000,
     cpuProfDir: values['cpu-prof'],
+    bridgeEnv: Object.fromEntries(
+      (values['bridge-env'] ?? '')
+        .split(',')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
+    ),
     ...(values['bridge-node-options'] === undefined
       ? {}
       : { bridgeNodeOptions: values['bridge-node-options'] }),

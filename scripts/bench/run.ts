@@ -50,6 +50,8 @@ export interface BenchOptions {
   instantJobs: number
   /** MAX_FILES_IN_FLIGHT of every bridge run. */
   maxFilesInFlight: number
+  /** More environment variables of every bridge run (e.g. FILES_IN_FLIGHT_RESUME_RATIO). */
+  bridgeEnv?: Record<string, string>
   /** NODE_OPTIONS of the bridge processes (e.g. a heap limit as a container's memory limit would set). */
   bridgeNodeOptions?: string
   /** Directory for `--cpu-prof` of the instant-mode bridge, or undefined for no profile. */
@@ -493,6 +495,7 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
     MAX_FILES_IN_FLIGHT: String(ctx.options.maxFilesInFlight),
     SHUTDOWN_GRACE_MS: '2000',
     LOG_LEVEL: 'info',
+    ...ctx.options.bridgeEnv,
     ...run.env,
   }
   if (run.webhooks === false) delete env.WEBHOOK_PUBLIC_URL
