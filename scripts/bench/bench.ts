@@ -10,6 +10,12 @@
 import { parseArgs } from 'node:util'
 import { formatTable, runBench } from './run.ts'
 
+/**
+ * NODE_OPTIONS the Helm chart gives the bridge at its default memory limit of 512Mi (the helper
+ * fib.nodeOptions in helm/file-import-bridge/templates/_helpers.tpl: old space at half the limit).
+ */
+const CHART_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=8'
+
 const usage = `usage: npm run bench -- [options]
 
   --events N              events of the baseline and instant runs (default 200000)
@@ -26,7 +32,9 @@ const usage = `usage: npm run bench -- [options]
   --backlog-events N      also run the bridge against a backlog of N events for its peak RSS (default 0 = off)
   --backlog-seconds S     longest the backlog run lasts (default 120)
   --bridge-env LIST       more environment of every bridge run, KEY=VALUE,KEY=VALUE (shown in the report)
-  --bridge-node-options S NODE_OPTIONS of the bridge processes, e.g. "--max-old-space-size=160"
+  --bridge-node-options S NODE_OPTIONS of the bridge processes (default: what the Helm chart sets at its
+                          default 512Mi limit, "${CHART_NODE_OPTIONS}"; "" = none, V8's own sizing).
+                          With some, the backlog run is repeated without them
   --cpu-prof DIR          write a V8 CPU profile of the instant-mode bridge into DIR
   --out DIR               where the JSON report and logs go (default bench-results)
   --run-timeout-ms MS     longest one run may take (default 600000)
@@ -97,9 +105,7 @@ try {
         .filter((kv) => kv.includes('='))
         .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
     ),
-    ...(values['bridge-node-options'] === undefined
-      ? {}
-      : { bridgeNodeOptions: values['bridge-node-options'] }),
+    bridgeNodeOptions: values['bridge-node-options'] ?? CHART_NODE_OPTIONS,
     outDir: values.out,
     runTimeoutMs: int('run-timeout-ms', values['run-timeout-ms'], 1000),
     log: (line) => process.stderr.write(`${line}\n`),

@@ -110,6 +110,8 @@ export interface BenchReport {
   instant?: RunFigures
   slow?: RunFigures[]
   backlog?: RunFigures & { drained: boolean }
+  /** The backlog run again with V8's default heap sizing (no NODE_OPTIONS), when the bridge had some. */
+  backlogV8Defaults?: RunFigures & { drained: boolean }
   targets: Array<{ name: string; target: string; value: string; pass: boolean | null }>
   summary: string
 }
@@ -206,7 +208,11 @@ async function run(
       report.instant.ratioToBaseline = report.instant.eventsPerSecond / report.baseline.eventsPerSecond
   }
   if (options.modes.includes('slow')) report.slow = await runSlowSweep(ctx)
-  if (options.backlogEvents > 0) report.backlog = await runBacklog(ctx)
+  if (options.backlogEvents > 0) {
+    const runs = await runBacklog(ctx)
+    report.backlog = runs[0]
+    if (runs[1] !== undefined) report.backlogV8Defaults = runs[1]
+  }
 
   report.targets = targets(report)
   report.summary = summary(report)
@@ -464,6 +470,8 @@ interface BridgeRun {
   webhooks?: boolean
   /** Backlog run: stop after this long even when not drained. */
   maxMs?: number
+  /** NODE_OPTIONS of this run instead of the bench's `bridgeNodeOptions` ('' = none). */
+  nodeOptions?: string
   /** Do not read the results back (large backlog runs). */
   skipRead?: boolean
 }
@@ -499,7 +507,8 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
     ...run.env,
   }
   if (run.webhooks === false) delete env.WEBHOOK_PUBLIC_URL
-  if (ctx.options.bridgeNodeOptions) env.NODE_OPTIONS = ctx.options.bridgeNodeOptions
+  const nodeOptions = run.nodeOptions ?? ctx.options.bridgeNodeOptions
+  if (nodeOptions) env.NODE_OPTIONS = nodeOptions
   const args = ['src/main.ts']
   if (run.cpuProf !== undefined) args.unshift('--cpu-prof', `--cpu-prof-dir=${run.cpuProf}`)
   const requestsBefore = await run.emulator.requests()
@@ -646,7 +655,11 @@ async function runSlowSweep(ctx: Ctx): Promise<RunFigures[]> {
   return steps
 }
 
-async function runBacklog(ctx: Ctx): Promise<RunFigures & { drained: boolean }> {
+/**
+ * The backlog run with the bench's NODE_OPTIONS, and when there are some, once more without them (V8's
+ * default heap sizing) on the same input with a fresh group.
+ */
+async function runBacklog(ctx: Ctx): Promise<Array<RunFigures & { drained: boolean }>> {
   const o = ctx.options
   const input = `${ctx.runId}.backlog`
   o.log(`bench: backlog: producing ${o.backlogEvents} events to ${input}`)
@@ -663,15 +676,14 @@ async function runBacklog(ctx: Ctx): Promise<RunFigures & { drained: boolean }> 
   const emulator = await startEmulator(ctx, 'emulator-backlog', [])
   try {
     o.log(`bench: backlog: bridge against ${o.backlogEvents} events for at most ${o.backlogMs} ms`)
-    return await runBridge(ctx, {
-      mode: 'backlog',
-      input,
-      events: o.backlogEvents,
-      emulator,
-      env: { MAX_JOBS_IN_FLIGHT: String(o.instantJobs) },
-      maxMs: o.backlogMs,
-      skipRead: true,
-    })
+    const run = { input, events: o.backlogEvents, emulator, maxMs: o.backlogMs, skipRead: true }
+    const env = { MAX_JOBS_IN_FLIGHT: String(o.instantJobs) }
+    const runs = [await runBridge(ctx, { ...run, mode: 'backlog', env })]
+    if (o.bridgeNodeOptions) {
+      o.log('bench: backlog: once more with V8 default heap sizing (no NODE_OPTIONS)')
+      runs.push(await runBridge(ctx, { ...run, mode: 'backlog-v8-defaults', env, nodeOptions: '' }))
+    }
+    return runs
   } finally {
     await emulator.child.stop()
   }
@@ -697,7 +709,7 @@ function targets(r: BenchReport): BenchReport['targets'] {
   })
   const rss = r.backlog?.peakRssBytes
   t.push({
-    name: `peak RSS with a backlog of ${r.options.backlogEvents || 'N'} events`,
+    name: `peak RSS with a backlog of ${r.options.backlogEvents || 'N'} events (NODE_OPTIONS: ${r.options.bridgeNodeOptions || 'none'})`,
     target: '< 300 MB (backlog of 1,000,000)',
     value:
       rss === undefined
@@ -748,6 +760,7 @@ export function formatTable(r: BenchReport): string {
     ...(r.instant ? [r.instant] : []),
     ...(r.slow ?? []),
     ...(r.backlog ? [r.backlog] : []),
+    ...(r.backlogV8Defaults ? [r.backlogV8Defaults] : []),
   ]
   const head = [
     'mode',
