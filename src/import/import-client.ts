@@ -76,6 +76,9 @@ const errorBody = z.looseObject({
   error_details: z.unknown(),
 })
 
+/** `200 {"id": ...}` of a submit; built once (building a zod schema costs more than a parse). */
+const submitResponse = z.object({ id: z.union([z.string().min(1), z.number()]).transform(String) })
+
 const fileItem = z.looseObject({
   state: z.string().optional(),
   status: z.string().optional(),
@@ -193,9 +196,7 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
         options?.headers,
       )
       if (status === 200 || status === 201) {
-        const parsed = z
-          .object({ id: z.union([z.string().min(1), z.number()]).transform(String) })
-          .safeParse(json)
+        const parsed = submitResponse.safeParse(json)
         if (parsed.success) return parsed.data.id
         throw new BridgeError('API_INVALID_RESPONSE', 'submit answered without a job id', {
           context: { status },
