@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
 import { createLogger } from '../../src/logging.ts'
 import {
+  bridgeEnv,
   countStates,
   createE2eWorld,
   createScenario,
@@ -164,19 +165,12 @@ describe('bridge and the import API variants', () => {
     // Given a configuration whose result topic was never created
     const emulator = await emulatorWith({})
     const { topics } = await createScenario(world, 'api-topic', emulator)
-    const env = {
-      KAFKA_BROKERS: world.brokers.join(','),
-      SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
-      LIVINGDOCS_BASE_URL: emulator.url,
-      LIVINGDOCS_ACCESS_TOKEN: 'api-token',
-      KAFKA_GROUP_ID: topics.group,
-      INPUT_TOPIC: topics.input,
+    const env = bridgeEnv(world, emulator, topics, {
       RESULT_TOPIC: `${topics.result}-missing`,
-      DLQ_TOPIC: topics.dlq,
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       METRICS_PORT: '0',
-    }
+    })
     const logger = createLogger({ level: 'silent' })
 
     // When it starts, then start-up fails with CONFIG_INVALID naming only the missing topic and its setting

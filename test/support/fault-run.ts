@@ -1,14 +1,12 @@
-import { ensureTopics } from '../../src/kafka/admin.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
-import { uniqueTopics } from './bridge-harness.ts'
-import type { E2eWorld } from './e2e-world.ts'
+import { bridgeEnv, createTopics, type E2eWorld, readDlq, type Topics } from './e2e-world.ts'
 import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
-import { type ReadRecord, resultDecoder, startTopicReader, type TopicReader } from './result-reader.ts'
+import type { ReadRecord, TopicReader } from './result-reader.ts'
 
 /** Topics, readers of the result topic and the DLQ, and the bridge settings of one fault run. */
 export interface FaultRun {
-  topics: ReturnType<typeof uniqueTopics>
+  topics: Topics
   results: TopicReader<FileImportResult>
   dlq: TopicReader<Buffer | null>
   /** The bridge's environment for these topics, this consumer group and `emulator`. */
@@ -25,34 +23,9 @@ export async function createFaultRun(
   emulator: RunningLivingdocsEmulator,
   partitions = 3,
 ): Promise<FaultRun> {
-  const topics = uniqueTopics(prefix)
-  await ensureTopics(world.kafka, [
-    { topic: topics.input, numPartitions: partitions },
-    { topic: topics.result, numPartitions: 3 },
-    { topic: topics.dlq, numPartitions: 1 },
-    { topic: topics.notifications, numPartitions: 2 },
-  ])
-  const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))
-  world.defer(() => results.stop())
-  const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-  world.defer(() => dlq.stop())
-  return {
-    topics,
-    results,
-    dlq,
-    env: {
-      KAFKA_BROKERS: world.brokers.join(','),
-      SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
-      LIVINGDOCS_BASE_URL: emulator.url,
-      LIVINGDOCS_API_VERSION: emulator.apiVersion,
-      LIVINGDOCS_ACCESS_TOKEN: emulator.token,
-      INPUT_TOPIC: topics.input,
-      RESULT_TOPIC: topics.result,
-      DLQ_TOPIC: topics.dlq,
-      KAFKA_GROUP_ID: topics.group,
-      JOB_NOTIFICATIONS_TOPIC: topics.notifications,
-    },
-  }
+  const { topics, results } = await createTopics(world, prefix, partitions)
+  const dlq = await readDlq(world, topics)
+  return { topics, results, dlq, env: bridgeEnv(world, emulator, topics) }
 }
 
 /** `partition:offset` of the input record a result event answers. */
