@@ -9,6 +9,7 @@ import {
   fetchCommitted,
   metricValue,
   produceRecords,
+  readDlq,
   sampleExport,
   waitUntil,
 } from '../support/e2e-world.ts'
@@ -16,7 +17,7 @@ import {
   type RunningLivingdocsEmulator,
   startLivingdocsEmulator,
 } from '../support/livingdocs-emulator/index.ts'
-import { startTopicReader, type TopicReader } from '../support/result-reader.ts'
+import type { TopicReader } from '../support/result-reader.ts'
 import type { Expected } from '../support/sample-export.ts'
 
 describe('bridge end to end on a real broker, registry and the Livingdocs emulator', () => {
@@ -105,8 +106,7 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
   it('sends undecodable records to the DLQ with reason headers and keeps the partition moving', async () => {
     // Given a bridge, and on partition 0 two records it cannot use, followed by valid JSON events
     const { topics, results, start } = await createScenario(world, 'e2e-dlq', emulator)
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     await start()
     const valid = sampleExport(world, 'dlq', { broken: 0, repeats: 0 }).records.slice(0, 10)
     const producer = world.kafka.producer()

@@ -8,6 +8,7 @@ import {
   type E2eWorld,
   fetchCommitted,
   metricValue,
+  readDlq,
   sampleExport,
   waitUntil,
 } from '../support/e2e-world.ts'
@@ -15,7 +16,6 @@ import {
   type RunningLivingdocsEmulator,
   startLivingdocsEmulator,
 } from '../support/livingdocs-emulator/index.ts'
-import { startTopicReader } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 /** BATCH_MAX_BYTES of this run: small, so metadata of 30 KB cannot fit a request. */
@@ -43,8 +43,7 @@ describe('poison inputs on a real broker and registry', () => {
     const { topics, results, start } = await createScenario(world, 'poison', emulator, {
       BATCH_MAX_BYTES: String(BATCH_MAX_BYTES),
     })
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     const bridge = await start()
 
     // And valid events (JSON and Avro) between poison records of every kind, all on partition 0

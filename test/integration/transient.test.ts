@@ -7,6 +7,7 @@ import {
   type E2eWorld,
   fetchCommitted,
   metricValue,
+  readDlq,
   sampleExport,
   waitUntil,
 } from '../support/e2e-world.ts'
@@ -15,7 +16,6 @@ import {
   startLivingdocsEmulator,
 } from '../support/livingdocs-emulator/index.ts'
 import { createRegistryOutage } from '../support/registry-outage.ts'
-import { startTopicReader } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 /** The Avro form of an export record. */
@@ -57,8 +57,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
       SCHEMA_REGISTRY_RETRY_MIN_MS: '200',
       SCHEMA_REGISTRY_RETRY_MAX_MS: '2000',
     })
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     const bridge = await start()
     const records = sampleExport(world, `outage-${randomUUID().slice(0, 6)}`, {
       broken: 0,
@@ -148,8 +147,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
   it('a schema id the registry answers 404 for (registry up) goes to the DLQ as UNKNOWN_SCHEMA_ID; the record behind it goes through', async () => {
     // Given a bridge and, on one partition, a record whose schema id the registry does not know, then a valid one
     const { topics, results, start } = await createScenario(world, 'unknown-id', emulator)
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     await start()
     const [first, second] = sampleExport(world, `unknown-${randomUUID().slice(0, 6)}`, {
       broken: 0,
@@ -192,8 +190,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     const api = await startLivingdocsEmulator({ token: 'transient-token' })
     world.defer(() => api.close())
     const { topics, results, start } = await createScenario(world, 'api-outage', api)
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     const bridge = await start()
     api.setFaults({ serverError5xx: { probability: 1 } })
     const records = sampleExport(world, `api-${randomUUID().slice(0, 6)}`, { broken: 0, repeats: 0 }).records
