@@ -11,7 +11,13 @@ import {
   sampleExport,
   waitUntil,
 } from '../support/e2e-world.ts'
-import { createFaultRun, fetchLogEnd, logFaultFigures, sourceOf } from '../support/fault-run.ts'
+import {
+  createFaultRun,
+  fetchLogEnd,
+  logFaultFigures,
+  sampleCommitted,
+  sourceOf,
+} from '../support/fault-run.ts'
 import { startLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import type { ReadRecord } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
@@ -53,23 +59,8 @@ describe('offsets, duplicate externalIds and backpressure', () => {
     world.defer(() => bridge.stop())
 
     // And a sampler of the group's committed offsets, read with the admin client
-    const snapshots: Array<{ at: number; committed: Map<number, number> }> = []
-    const admin = world.kafka.admin()
-    await admin.connect()
-    world.defer(() => admin.disconnect())
-    let sampling = true
-    const sampler = (async () => {
-      while (sampling) {
-        const [entry] = await admin.fetchOffsets({ groupId: run.topics.group, topics: [run.topics.input] })
-        snapshots.push({
-          at: Date.now(),
-          committed: new Map(
-            (entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]),
-          ),
-        })
-        await new Promise((r) => setTimeout(r, 100))
-      }
-    })()
+    const sampler = await sampleCommitted(world, run.topics.group, run.topics.input)
+    const snapshots = sampler.samples
 
     // When the export is produced and every record has its result
     await produceRecords(world, run.topics.input, records)
@@ -80,15 +71,11 @@ describe('offsets, duplicate externalIds and backpressure', () => {
     )
     const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
     await waitUntil(
-      () => {
-        const last = snapshots.at(-1)?.committed
-        return [...logEnd].every(([p, end]) => last?.get(p) === end)
-      },
+      () => [...logEnd].every(([p, end]) => sampler.latest()?.get(p) === end),
       30_000,
       'committed offsets at the log end',
     )
-    sampling = false
-    await sampler
+    await sampler.stop()
     logFaultFigures('out-of-order-offsets', records.length, run)
 
     // Then no committed offset ever passed a record without a result event published before that commit

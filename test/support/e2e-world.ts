@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Admin } from 'kafkajs'
 import { produceExport } from '../../scripts/produce-export.ts'
 import { createSchemaCodec, type SchemaCodec } from '../../src/events/registry.ts'
 import { ensureTopics } from '../../src/kafka/admin.ts'
@@ -175,11 +176,20 @@ export async function fetchCommitted(
   const admin = kafka.admin()
   await admin.connect()
   try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
-    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]))
+    return await readCommitted(admin, groupId, topic)
   } finally {
     await admin.disconnect()
   }
+}
+
+/** Committed offsets of `groupId` on `topic` read over a connected `admin`, per partition (0 when none). */
+export async function readCommitted(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+  return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]))
 }
 
 /** Counts results by state. */

@@ -1,6 +1,6 @@
 import type { Kafka } from '../../src/kafka/client.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
-import { bridgeEnv, createTopics, type E2eWorld, readDlq, type Topics } from './e2e-world.ts'
+import { bridgeEnv, createTopics, type E2eWorld, readCommitted, readDlq, type Topics } from './e2e-world.ts'
 import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
 import type { ReadRecord, TopicReader } from './result-reader.ts'
 
@@ -74,5 +74,53 @@ export async function fetchLogEnd(kafka: Kafka, topic: string): Promise<Map<numb
     return new Map(offsets.map((p) => [p.partition, Number(p.high)]))
   } finally {
     await admin.disconnect()
+  }
+}
+
+/** One reading of a consumer group's committed offsets: when it was read, and the offsets per partition. */
+export interface CommittedSample {
+  at: number
+  committed: Map<number, number>
+}
+
+/** A running sampler of committed offsets, see {@link sampleCommitted}. */
+export interface CommittedSampler {
+  /** The readings so far, oldest first. */
+  readonly samples: CommittedSample[]
+  /** The newest reading's offsets (undefined before the first). */
+  latest(): Map<number, number> | undefined
+  /** Stops sampling and resolves once the reading in progress is done. */
+  stop(): Promise<void>
+}
+
+/**
+ * Reads the committed offsets of `groupId` on `topic` (0 when none) every `intervalMs` over one admin
+ * connection, closed by `world.close()`, until `stop()`.
+ */
+export async function sampleCommitted(
+  world: E2eWorld,
+  groupId: string,
+  topic: string,
+  intervalMs = 100,
+): Promise<CommittedSampler> {
+  const admin = world.kafka.admin()
+  await admin.connect()
+  world.defer(() => admin.disconnect())
+  const samples: CommittedSample[] = []
+  let sampling = true
+  const loop = (async () => {
+    while (sampling) {
+      const committed = await readCommitted(admin, groupId, topic)
+      samples.push({ at: Date.now(), committed })
+      await new Promise((r) => setTimeout(r, intervalMs))
+    }
+  })()
+  return {
+    samples,
+    latest: () => samples.at(-1)?.committed,
+    async stop() {
+      sampling = false
+      await loop
+    },
   }
 }
