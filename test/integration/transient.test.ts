@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { readSchema } from '../../src/events/registry.ts'
+import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   createE2eWorld,
   createScenario,
@@ -11,6 +12,7 @@ import {
   sampleExport,
   waitUntil,
 } from '../support/e2e-world.ts'
+import { type FaultRun, sourceOf } from '../support/fault-run.ts'
 import {
   type RunningLivingdocsEmulator,
   startLivingdocsEmulator,
@@ -32,6 +34,30 @@ async function committedTotal(world: E2eWorld, group: string, topic: string): Pr
   let total = 0
   for (const offset of (await fetchCommitted(world.kafka, group, topic)).values()) total += offset
   return total
+}
+
+/**
+ * Checks that every one of `records` has a result, waits until the group's committed offsets cover them
+ * all, and checks that the DLQ stayed empty. Returns the bridge's metrics text and the number of result
+ * events beyond the first per input record.
+ */
+async function expectAllSettled(
+  world: E2eWorld,
+  run: Pick<FaultRun, 'topics' | 'results' | 'dlq'>,
+  records: ExportRecord[],
+  bridge: TestBridge,
+): Promise<{ metrics: string; duplicates: number }> {
+  const ids = new Set(run.results.records.map((r) => r.value.externalId))
+  expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
+  await waitUntil(
+    async () => (await committedTotal(world, run.topics.group, run.topics.input)) === records.length,
+    30_000,
+    `committed offsets covering all ${records.length} records`,
+  )
+  expect(run.dlq.records).toHaveLength(0)
+  const metrics = await (await fetch(bridge.metricsUrl)).text()
+  const unique = new Set(run.results.records.map(sourceOf)).size
+  return { metrics, duplicates: run.results.records.length - unique }
 }
 
 describe('transient is not poison: outages pause and retry, only permanent answers reach the DLQ', () => {
@@ -126,21 +152,11 @@ describe('transient is not poison: outages pause and retry, only permanent answe
       120_000,
       'a result for every record after the outage',
     )
-    const ids = new Set(results.records.map((r) => r.value.externalId))
-    expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
     expect(results.records.every((r) => r.value.state === 'SUCCESS')).toBe(true)
-    await waitUntil(
-      async () => (await committedTotal(world, topics.group, topics.input)) === records.length,
-      30_000,
-      `committed offsets covering all ${records.length} records`,
-    )
-    expect(dlq.records).toHaveLength(0)
-    const metrics = await (await fetch(bridge.metricsUrl)).text()
+    const { metrics, duplicates } = await expectAllSettled(world, { topics, results, dlq }, records, bridge)
     expect(metricValue(metrics, 'bridge_dlq_records_total')).toBe(0)
-    const unique = new Set(results.records.map((r) => `${r.value.sourcePartition}:${r.value.sourceOffset}`))
-      .size
     console.info(
-      `[registry-outage:${outage.kind}] events sent=${records.length} results=${results.records.length} duplicates=${results.records.length - unique} dlq=${dlq.records.length} decode retries=${metricValue(metrics, 'bridge_decode_retries_total')}`,
+      `[registry-outage:${outage.kind}] events sent=${records.length} results=${results.records.length} duplicates=${duplicates} dlq=${dlq.records.length} decode retries=${metricValue(metrics, 'bridge_decode_retries_total')}`,
     )
   })
 
@@ -217,20 +233,10 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     // Then every file gets exactly its SUCCESS result, and the DLQ stays empty
     await results.waitFor((r) => r.length >= records.length, 120_000, 'a result per record after the outage')
     expect(results.records.map((r) => r.value.state).filter((s) => s !== 'SUCCESS')).toEqual([])
-    const ids = new Set(results.records.map((r) => r.value.externalId))
-    expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
-    await waitUntil(
-      async () => (await committedTotal(world, topics.group, topics.input)) === records.length,
-      30_000,
-      `committed offsets covering all ${records.length} records`,
-    )
-    expect(dlq.records).toHaveLength(0)
-    const metrics = await (await fetch(bridge.metricsUrl)).text()
+    const { metrics, duplicates } = await expectAllSettled(world, { topics, results, dlq }, records, bridge)
     expect(metricValue(metrics, 'bridge_files_total{state="FAILED"}')).toBe(0)
-    const unique = new Set(results.records.map((r) => `${r.value.sourcePartition}:${r.value.sourceOffset}`))
-      .size
     console.info(
-      `[api-outage] events sent=${records.length} results=${results.records.length} duplicates=${results.records.length - unique} dlq=${dlq.records.length} 503 answers=${failedSubmits()}`,
+      `[api-outage] events sent=${records.length} results=${results.records.length} duplicates=${duplicates} dlq=${dlq.records.length} 503 answers=${failedSubmits()}`,
     )
   })
 })
