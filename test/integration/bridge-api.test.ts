@@ -13,12 +13,10 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { StartLivingdocsEmulatorOptions } from '../support/livingdocs-emulator/index.ts'
 
 /** The bridge against the documented variants and behaviours of the import API ([F] §1.2, §2, §9). */
 describe('bridge and the import API variants', () => {
@@ -32,13 +30,9 @@ describe('bridge and the import API variants', () => {
     await world.close()
   })
 
-  async function emulatorWith(
-    options: Parameters<typeof startLivingdocsEmulator>[0],
-  ): Promise<RunningLivingdocsEmulator> {
-    const emulator = await startLivingdocsEmulator({ token: 'api-token', ...options })
-    world.defer(() => emulator.close())
-    return emulator
-  }
+  /** An emulator with token `api-token` and `options`, closed with the world. */
+  const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>
+    startEmulator(world, { token: 'api-token', ...options })
 
   it('accepts per-file `success` under the older key `status`, and reports metadata rule failures', async () => {
     // Given Livingdocs answering per file {status: "success"} and requiring a title of at most 30 characters

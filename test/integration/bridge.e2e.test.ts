@@ -11,12 +11,10 @@ import {
   produceRecords,
   readDlq,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import type { TopicReader } from '../support/result-reader.ts'
 import type { Expected } from '../support/sample-export.ts'
 
@@ -26,8 +24,7 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 24, pdfs: 16 })
-    emulator = await startLivingdocsEmulator({ token: 'e2e-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'e2e-token' })
   })
 
   afterAll(async () => {
@@ -148,8 +145,7 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
 
   it('commits an offset only after its result is published; a restarted bridge finishes the export', async () => {
     // Given slow import jobs and a bridge that stops with jobs still running (a short grace period)
-    const slow = await startLivingdocsEmulator({ token: 'e2e-token', jobDurationMs: 1500 })
-    world.defer(() => slow.close())
+    const slow = await startEmulator(world, { token: 'e2e-token', jobDurationMs: 1500 })
     const { topics, results, start } = await createScenario(world, 'e2e-restart', slow, {
       SHUTDOWN_GRACE_MS: '100',
       BATCH_MAX_FILES: '5',

@@ -9,6 +9,7 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
 import {
@@ -18,7 +19,6 @@ import {
   sampleCommitted,
   sourceOf,
 } from '../support/fault-run.ts'
-import { startLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import type { ReadRecord } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
@@ -36,12 +36,11 @@ describe('offsets, duplicate externalIds and backpressure', () => {
   it('commits per partition only below settled records while jobs finish out of order; ends at the log end', async () => {
     // Given jobs that take 200..1700 ms each (so they finish out of submission order), small batches,
     // and an export where 6 ids appear twice in a row (same partition, same fetch, same batch window)
-    const emulator = await startLivingdocsEmulator({
+    const emulator = await startEmulator(world, {
       token: 'offsets-token',
       jobDurationMs: 200,
       jobDurationJitterMs: 1500,
     })
-    world.defer(() => emulator.close())
     const run = await createFaultRun(world, 'offsets', emulator)
     const { records: base } = sampleExport(world, 'ooo', { broken: 4, repeats: 0 })
     const records: ExportRecord[] = []
@@ -128,12 +127,11 @@ describe('offsets, duplicate externalIds and backpressure', () => {
 
   it('pauses fetching above MAX_FILES_IN_FLIGHT with a backlog, resumes below the low-water mark, delivers every result', async () => {
     // Given a backlog of 80 records already on the topic and slow import jobs
-    const emulator = await startLivingdocsEmulator({
+    const emulator = await startEmulator(world, {
       token: 'backpressure-token',
       jobDurationMs: 400,
       jobDurationJitterMs: 400,
     })
-    world.defer(() => emulator.close())
     const run = await createFaultRun(world, 'backpressure', emulator)
     const records = ['bp1', 'bp2', 'bp3', 'bp4'].flatMap(
       (prefix) => sampleExport(world, prefix, { broken: 0, repeats: 0 }).records,

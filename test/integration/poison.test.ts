@@ -10,12 +10,10 @@ import {
   metricValue,
   readDlq,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 /** BATCH_MAX_BYTES of this run: small, so metadata of 30 KB cannot fit a request. */
@@ -30,8 +28,7 @@ describe('poison inputs on a real broker and registry', () => {
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 14, pdfs: 8 })
-    emulator = await startLivingdocsEmulator({ token: 'poison-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'poison-token' })
   })
 
   afterAll(async () => {

@@ -8,6 +8,7 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
 import {
@@ -17,7 +18,6 @@ import {
   sampleCommitted,
   sourceOf,
 } from '../support/fault-run.ts'
-import { startLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 
 describe('rebalance with a second bridge in the same consumer group', () => {
   let world: E2eWorld
@@ -37,12 +37,11 @@ describe('rebalance with a second bridge in the same consumer group', () => {
     'a member joining and leaving mid-run ($name): every record has a result, committed offsets never go back',
     async ({ name, jobDurationMs, jobDurationJitterMs }) => {
       // Given a backlog of 80 records on 4 partitions, slow import jobs, and one bridge at work
-      const emulator = await startLivingdocsEmulator({
+      const emulator = await startEmulator(world, {
         token: 'rebalance-token',
         jobDurationMs,
         jobDurationJitterMs,
       })
-      world.defer(() => emulator.close())
       const run = await createFaultRun(world, 'rebalance', emulator, 4)
       const records = ['rb1', 'rb2', 'rb3', 'rb4'].flatMap(
         (p) => sampleExport(world, p, { broken: 0, repeats: 0 }).records,

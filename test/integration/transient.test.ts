@@ -10,13 +10,11 @@ import {
   metricValue,
   readDlq,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { type FaultRun, sourceOf } from '../support/fault-run.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { createRegistryOutage } from '../support/registry-outage.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
@@ -66,8 +64,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 16, pdfs: 8 })
-    emulator = await startLivingdocsEmulator({ token: 'transient-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'transient-token' })
   })
 
   afterAll(async () => {
@@ -203,8 +200,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
 
   it('an import API outage (every request 5xx for a while): no DLQ record, no FAILED result, then every file SUCCESS', async () => {
     // Given a bridge and an emulator that answers every request with 503
-    const api = await startLivingdocsEmulator({ token: 'transient-token' })
-    world.defer(() => api.close())
+    const api = await startEmulator(world, { token: 'transient-token' })
     const { topics, results, start } = await createScenario(world, 'api-outage', api)
     const dlq = await readDlq(world, topics)
     const bridge = await start()

@@ -10,7 +10,11 @@ import { createLogger } from '../../src/logging.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { startTestBridge, type TestBridge, uniqueTopics } from './bridge-harness.ts'
 import { type FileServer, startFileServer } from './file-server.ts'
-import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
+import {
+  type RunningLivingdocsEmulator,
+  type StartLivingdocsEmulatorOptions,
+  startLivingdocsEmulator,
+} from './livingdocs-emulator/index.ts'
 import { resultDecoder, startTopicReader, type TopicReader } from './result-reader.ts'
 import { buildSampleExport, type ExportRecord } from './sample-export.ts'
 import { type SampleFile, writeSampleFiles } from './sample-files.ts'
@@ -62,6 +66,16 @@ export async function createE2eWorld(
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
     },
   }
+}
+
+/** Starts a Livingdocs emulator with `options`, closed by `world.close()`. */
+export async function startEmulator(
+  world: E2eWorld,
+  options: StartLivingdocsEmulatorOptions = {},
+): Promise<RunningLivingdocsEmulator> {
+  const emulator = await startLivingdocsEmulator(options)
+  world.defer(() => emulator.close())
+  return emulator
 }
 
 /** Topic names and consumer group of one test, see {@link uniqueTopics}. */
