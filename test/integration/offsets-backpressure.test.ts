@@ -10,14 +10,13 @@ import {
   produceRecords,
   sampleExport,
   startEmulator,
-  waitUntil,
 } from '../support/e2e-world.ts'
 import {
   createFaultRun,
-  fetchLogEnd,
   logFaultFigures,
   sampleCommitted,
   sourceOf,
+  waitCommittedAtLogEnd,
 } from '../support/fault-run.ts'
 import type { ReadRecord } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
@@ -68,12 +67,7 @@ describe('offsets, duplicate externalIds and backpressure', () => {
       120_000,
       'a result for every record',
     )
-    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-    await waitUntil(
-      () => [...logEnd].every(([p, end]) => sampler.latest()?.get(p) === end),
-      30_000,
-      'committed offsets at the log end',
-    )
+    const logEnd = await waitCommittedAtLogEnd(world, run, 30_000, sampler.latest)
     await sampler.stop()
     logFaultFigures('out-of-order-offsets', records.length, run)
 

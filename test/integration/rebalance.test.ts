@@ -13,10 +13,10 @@ import {
 } from '../support/e2e-world.ts'
 import {
   createFaultRun,
-  fetchLogEnd,
   logFaultFigures,
   sampleCommitted,
   sourceOf,
+  waitCommittedAtLogEnd,
 } from '../support/fault-run.ts'
 
 describe('rebalance with a second bridge in the same consumer group', () => {
@@ -79,12 +79,7 @@ describe('rebalance with a second bridge in the same consumer group', () => {
         180_000,
         'a result for every record',
       )
-      const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-      await waitUntil(
-        () => [...logEnd].every(([p, end]) => sampler.latest()?.get(p) === end),
-        30_000,
-        'committed offsets at the log end',
-      )
+      await waitCommittedAtLogEnd(world, run, 30_000, sampler.latest)
       await sampler.stop()
       const figures = logFaultFigures(`rebalance-join-leave (${name})`, records.length, run)
       console.info(`rebalance: records answered when the second bridge left=${answeredWhileTwo}`)

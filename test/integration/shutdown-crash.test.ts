@@ -14,7 +14,13 @@ import {
   startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import { createFaultRun, fetchLogEnd, logFaultFigures, sourceOf } from '../support/fault-run.ts'
+import {
+  createFaultRun,
+  fetchLogEnd,
+  logFaultFigures,
+  sourceOf,
+  waitCommittedAtLogEnd,
+} from '../support/fault-run.ts'
 
 const STACK = resolve(import.meta.dirname, '../../scripts/stack')
 
@@ -184,15 +190,7 @@ describe('shutdown and crashes of the bridge process', () => {
       120_000,
       'a result for every record after the restart',
     )
-    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-    await waitUntil(
-      async () => {
-        const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
-        return [...logEnd].every(([p, end]) => committed.get(p) === end)
-      },
-      30_000,
-      'committed offsets at the log end',
-    )
+    await waitCommittedAtLogEnd(world, run, 30_000)
     const figures = logFaultFigures('kill-9', records.length, run)
     console.info(`kill-9: results before the kill=${before}`)
     expect(figures.answered).toBe(records.length)
@@ -244,15 +242,7 @@ describe('shutdown and crashes of the bridge process', () => {
       180_000,
       'a result for every record after the broker restart',
     )
-    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-    await waitUntil(
-      async () => {
-        const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
-        return [...logEnd].every(([p, end]) => committed.get(p) === end)
-      },
-      60_000,
-      'committed offsets at the log end',
-    )
+    await waitCommittedAtLogEnd(world, run, 60_000)
     const figures = logFaultFigures('broker-restart', records.length, run)
     console.info(`broker-restart: records answered when the broker stopped=${answeredAtStop}`)
     expect(figures.answered).toBe(records.length)

@@ -1,6 +1,15 @@
 import type { Kafka } from '../../src/kafka/client.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
-import { bridgeEnv, createTopics, type E2eWorld, readCommitted, readDlq, type Topics } from './e2e-world.ts'
+import {
+  bridgeEnv,
+  createTopics,
+  type E2eWorld,
+  fetchCommitted,
+  readCommitted,
+  readDlq,
+  type Topics,
+  waitUntil,
+} from './e2e-world.ts'
 import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
 import type { ReadRecord, TopicReader } from './result-reader.ts'
 
@@ -123,4 +132,29 @@ export async function sampleCommitted(
       await loop
     },
   }
+}
+
+/**
+ * Waits until the group's committed offsets on the input topic equal its log-end offsets on every
+ * partition, at most `timeoutMs`. `committed` reads the offsets (by default {@link fetchCommitted} on
+ * each check; a sampler's `latest` also fits).
+ * @returns the log-end offsets (read once, before waiting)
+ */
+export async function waitCommittedAtLogEnd(
+  world: E2eWorld,
+  run: Pick<FaultRun, 'topics'>,
+  timeoutMs: number,
+  committed: () => Promise<Map<number, number> | undefined> | Map<number, number> | undefined = () =>
+    fetchCommitted(world.kafka, run.topics.group, run.topics.input),
+): Promise<Map<number, number>> {
+  const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
+  await waitUntil(
+    async () => {
+      const offsets = await committed()
+      return [...logEnd].every(([p, end]) => offsets?.get(p) === end)
+    },
+    timeoutMs,
+    'committed offsets at the log end',
+  )
+  return logEnd
 }
