@@ -44,6 +44,8 @@ export interface GroupConsumerOptions {
   fetchMaxBytes?: number
   /** Most bytes one fetch response may carry per partition (default 1 MiB). */
   fetchMaxBytesPerPartition?: number
+  /** Longest a fetch waits on the broker for data, and kafkajs' sleep while all partitions are paused (ms). */
+  maxWaitTimeMs?: number
 }
 
 /**
@@ -62,6 +64,10 @@ export function createGroupConsumer(
     groupId: options.groupId,
     sessionTimeout: sessionTimeoutMs,
     heartbeatInterval: options.heartbeatIntervalMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+    // kafkajs sleeps this long whenever every partition is paused, so it is also the delay before a
+    // resume after backpressure takes effect; its default 5000 ms stalled the pipeline for up to 5 s
+    // per pause. 500 ms is the Java consumer's fetch.max.wait.ms default.
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
     allowAutoTopicCreation: false,
     // Bounded fetches: one fetch response holds at most this much, whatever the backlog.
     maxBytes: options.fetchMaxBytes ?? 10_485_760,

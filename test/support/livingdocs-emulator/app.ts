@@ -134,8 +134,18 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
     next()
   })
 
+  // Option rateLimitPerSecond: a fixed one-second window over both endpoints.
+  const window = { second: 0, requests: 0 }
   const endpoint = (name: EmulatorEndpoint) => (_req: Request, res: Response, next: NextFunction) => {
     res.locals.endpointLabel = LABELS[name]
+    if (settings.rateLimitPerSecond !== undefined) {
+      const second = Math.floor(Date.now() / 1000)
+      if (second !== window.second) Object.assign(window, { second, requests: 0 })
+      if (++window.requests > settings.rateLimitPerSecond) {
+        const message = `Rate limit of ${settings.rateLimitPerSecond} requests per second exceeded.`
+        return send(res, 429, errorBody(429, { message }), { 'retry-after': '1' })
+      }
+    }
     const answer = checkRequestFaults(core.faults, name, faultHits, core.random)
     if (answer) return send(res, answer.status, answer.body, answer.headers)
     next()

@@ -24,6 +24,8 @@ Options:
   --job-duration-jitter-ms <ms>  plus a random 0..ms per job, so jobs finish out of order (default 0)
   --download-timeout-ms <ms> timeout of one file download (default 10000)
   --media-types <json>       project config mediaTypes, e.g. '{"file":{"metadata":{"title":{"required":true}}}}'
+  --skip-downloads           benchmarks: never download file URLs (the URL stands in for the content)
+  --rate-limit-rps <n>       answer requests over n per second with 429 and Retry-After: 1
   --latency-ms <ms>          same as --fault latency-ms=<ms>
   --fail-rate <0..1>         same as --fault file-fail-rate=<p>
   --variant <name=value>     repeatable:
@@ -142,6 +144,8 @@ export const parseCliArgs = (
       'job-duration-jitter-ms': { type: 'string' },
       'download-timeout-ms': { type: 'string' },
       'media-types': { type: 'string' },
+      'skip-downloads': { type: 'boolean', default: false },
+      'rate-limit-rps': { type: 'string' },
       'latency-ms': { type: 'string' },
       'fail-rate': { type: 'string' },
       variant: { type: 'string', multiple: true },
@@ -195,6 +199,8 @@ export const parseCliArgs = (
   if (values['download-timeout-ms']) {
     options.downloadTimeoutMs = num('--download-timeout-ms', values['download-timeout-ms'])
   }
+  if (values['skip-downloads']) options.skipDownloads = true
+  if (values['rate-limit-rps']) options.rateLimitPerSecond = num('--rate-limit-rps', values['rate-limit-rps'])
   if (values['media-types']) {
     options.mediaTypes = JSON.parse(values['media-types']) as Record<string, MediaTypeConfig>
   }

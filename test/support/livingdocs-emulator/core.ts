@@ -94,6 +94,8 @@ export type EmulatorSettings = {
   webhookTimeoutMs: number
   webhookRetries: number
   webhookRetryDelayMs: number
+  skipDownloads: boolean
+  rateLimitPerSecond: number | undefined
 }
 
 /**
@@ -128,6 +130,8 @@ export const resolveSettings = (options: LivingdocsEmulatorOptions): EmulatorSet
     webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
     webhookRetries: options.webhookRetries ?? 0,
     webhookRetryDelayMs: options.webhookRetryDelayMs ?? 500,
+    skipDownloads: options.skipDownloads ?? false,
+    rateLimitPerSecond: options.rateLimitPerSecond,
   }
 }
 
@@ -310,7 +314,9 @@ export class EmulatorCore {
     if (this.faults.fileFailureRate > 0 && this.random() < this.faults.fileFailureRate) {
       return failed(`${UPLOAD_FAILED}: emulated failure`)
     }
-    const download = await this.download(file.url, signal)
+    const download: Download = this.settings.skipDownloads
+      ? { ok: true, bytes: Buffer.from(file.url), mimeType: 'application/octet-stream' }
+      : await this.download(file.url, signal)
     if (!download.ok) return failed(`${UPLOAD_FAILED}: ${download.detail}`)
     const contentHash = createHash('sha256').update(download.bytes).digest('hex')
     const key = `${systemName}\u0000${file.id}`

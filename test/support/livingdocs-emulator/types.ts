@@ -162,6 +162,17 @@ export type LivingdocsEmulatorOptions = {
   webhookRetries?: number
   /** Pause between webhook attempts, ms. Default 500. */
   webhookRetryDelayMs?: number
+  /**
+   * Benchmarks only: do not download file URLs; each file is treated as downloaded with the URL's bytes
+   * as its content (so a repeated pair with the same URL is `skipped`). Default false: real downloads.
+   */
+  skipDownloads?: boolean
+  /**
+   * A server-side rate limit: at most this many requests per second to the two endpoints (a fixed
+   * one-second window); requests over it answer 429 Usage Limit Exceeded with `Retry-After: 1` [F][OA] §5.
+   * Default none.
+   */
+  rateLimitPerSecond?: number
   /** Initial variants (merged over {@link DEFAULT_VARIANTS}). */
   variants?: Partial<EmulatorVariants>
   /** Initial faults (merged over {@link NO_FAULTS}). */

@@ -1,0 +1,104 @@
+/**
+ * `npm run bench`: throughput, latency and memory of the bridge against a bare kafkajs baseline, on the
+ * local stack (or KAFKA_BROKERS / SCHEMA_REGISTRY_URL). See the README section "Benchmark" and run.ts.
+ *
+ *   npm run bench -- [--events 200000] [--slow-steps 1,2,4,8,16] [--backlog-events 1000000] ...
+ *
+ * Prints a table, writes bench-results/<ISO time>.json, and ends with a line starting `bench:`.
+ * Exit code 0 when every run completed (targets are reported, not enforced), 1 when a run failed.
+ */
+import { parseArgs } from 'node:util'
+import { formatTable, runBench } from './run.ts'
+
+const usage = `usage: npm run bench -- [options]
+
+  --events N              events of the baseline and instant runs (default 200000)
+  --modes LIST            baseline,instant,slow (default all three)
+  --partitions N          partitions of the bench topics (default 3)
+  --batch-max-files N     BATCH_MAX_FILES of the bridge (default 100)
+  --instant-jobs N        MAX_JOBS_IN_FLIGHT of the instant and backlog runs (default 10)
+  --max-files-in-flight N MAX_FILES_IN_FLIGHT of every bridge run (default 10000)
+  --slow-steps LIST       MAX_JOBS_IN_FLIGHT per slow step (default 1,2,4,8,16)
+  --slow-events-per-job N events per slow step = N x MAX_JOBS_IN_FLIGHT (default 600)
+  --slow-job-ms MS        how long each slow job runs in the emulator (default 2000)
+  --client-rps N          the bridge's API_RATE_LIMIT_PER_SECOND in the slow mode (default 10; 0 = none)
+  --rate-limit-rps N      the emulator's rate limit in the slow mode, 429 over it (default 0 = none)
+  --backlog-events N      also run the bridge against a backlog of N events for its peak RSS (default 0 = off)
+  --backlog-seconds S     longest the backlog run lasts (default 120)
+  --bridge-node-options S NODE_OPTIONS of the bridge processes, e.g. "--max-old-space-size=160"
+  --cpu-prof DIR          write a V8 CPU profile of the instant-mode bridge into DIR
+  --out DIR               where the JSON report and logs go (default bench-results)
+  --run-timeout-ms MS     longest one run may take (default 600000)
+  -h, --help`
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    modes: { type: 'string', default: 'baseline,instant,slow' },
+    partitions: { type: 'string', default: '3' },
+    'batch-max-files': { type: 'string', default: '100' },
+    'instant-jobs': { type: 'string', default: '10' },
+    'max-files-in-flight': { type: 'string', default: '10000' },
+    'slow-steps': { type: 'string', default: '1,2,4,8,16' },
+    'slow-events-per-job': { type: 'string', default: '600' },
+    'slow-job-ms': { type: 'string', default: '2000' },
+    'rate-limit-rps': { type: 'string', default: '0' },
+    'client-rps': { type: 'string', default: '10' },
+    'backlog-events': { type: 'string', default: '0' },
+    'backlog-seconds': { type: 'string', default: '120' },
+    'cpu-prof': { type: 'string' },
+    'bridge-node-options': { type: 'string' },
+    out: { type: 'string', default: 'bench-results' },
+    'run-timeout-ms': { type: 'string', default: '600000' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+if (values.help) {
+  process.stdout.write(`${usage}\n`)
+  process.exit(0)
+}
+const int = (name: string, v: string, min = 0): number => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: --${name} needs an integer >= ${min}, got "${v}"\n${usage}\n`)
+    process.exit(2)
+  }
+  return n
+}
+const modes = values.modes.split(',').map((m) => m.trim())
+for (const m of modes) {
+  if (m !== 'baseline' && m !== 'instant' && m !== 'slow') {
+    process.stderr.write(`bench: unknown mode "${m}"\n${usage}\n`)
+    process.exit(2)
+  }
+}
+
+try {
+  const { report, path } = await runBench({
+    events: int('events', values.events, 1),
+    modes: modes as Array<'baseline' | 'instant' | 'slow'>,
+    partitions: int('partitions', values.partitions, 1),
+    batchMaxFiles: int('batch-max-files', values['batch-max-files'], 1),
+    instantJobs: int('instant-jobs', values['instant-jobs'], 1),
+    maxFilesInFlight: int('max-files-in-flight', values['max-files-in-flight'], 1),
+    slowSteps: values['slow-steps'].split(',').map((s) => int('slow-steps', s.trim(), 1)),
+    slowEventsPerJob: int('slow-events-per-job', values['slow-events-per-job'], 1),
+    slowJobMs: int('slow-job-ms', values['slow-job-ms']),
+    rateLimitRps: int('rate-limit-rps', values['rate-limit-rps']),
+    clientRps: int('client-rps', values['client-rps']),
+    backlogEvents: int('backlog-events', values['backlog-events']),
+    backlogMs: int('backlog-seconds', values['backlog-seconds'], 1) * 1000,
+    cpuProfDir: values['cpu-prof'],
+    ...(values['bridge-node-options'] === undefined
+      ? {}
+      : { bridgeNodeOptions: values['bridge-node-options'] }),
+    outDir: values.out,
+    runTimeoutMs: int('run-timeout-ms', values['run-timeout-ms'], 1000),
+    log: (line) => process.stderr.write(`${line}\n`),
+  })
+  process.stdout.write(`\n${formatTable(report)}\n\nreport: ${path}\n${report.summary}\n`)
+} catch (err) {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+  process.stdout.write(`bench: failed: ${(err as Error).message}\n`)
+  process.exitCode = 1
+}

@@ -1,0 +1,724 @@
+/**
+ * The benchmark itself (the CLI is scripts/bench/bench.ts): produces N file-created events once, then
+ * runs on the same data, each as separate child processes with a fresh consumer group and its own
+ * results topic:
+ *   1. the baseline (scripts/bench/baseline.ts): a bare kafkajs consumer, Avro in, Avro out, no HTTP;
+ *   2. the bridge (`node src/main.ts`) against the emulator with instant jobs (webhooks on);
+ *   3. the bridge against the emulator with slow jobs (webhooks on, a server-side rate limit), once per
+ *      MAX_JOBS_IN_FLIGHT step, on a smaller input topic;
+ *   4. optionally the bridge against a large backlog, for its peak RSS (backpressure).
+ * Peak RSS and CPU seconds are read from /proc for the measured process only.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import type { Kafka as KafkaJs } from 'kafkajs'
+import { ensureTopics } from '../../src/kafka/admin.ts'
+import { createKafka, type Kafka } from '../../src/kafka/client.ts'
+import { createLogger } from '../../src/logging.ts'
+import { freePort } from '../../test/support/free-port.ts'
+import { BENCH_SYSTEM_NAME, produceBenchEvents } from './data.ts'
+import { type Child, cpuSeconds, jsonLine, peakRssBytes, spawnNode } from './proc.ts'
+import { histogramPercentiles, parseMetrics, sumOf } from './stats.ts'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+/** Options of {@link runBench}. Durations in ms. */
+export interface BenchOptions {
+  /** Events of the baseline and instant runs. */
+  events: number
+  partitions: number
+  /** Modes to run, a subset of baseline, instant, slow. */
+  modes: Array<'baseline' | 'instant' | 'slow'>
+  /** MAX_JOBS_IN_FLIGHT of each slow-mode step. */
+  slowSteps: number[]
+  /** Events per slow step = this × MAX_JOBS_IN_FLIGHT (at least 2 batches). */
+  slowEventsPerJob: number
+  /** How long each emulated slow job stays `started`. */
+  slowJobMs: number
+  /** Server-side limit of the emulator in the slow mode, requests per second (0 = none). */
+  rateLimitRps: number
+  /** The bridge's own limit in the slow mode (API_RATE_LIMIT_PER_SECOND), requests per second (0 = none). */
+  clientRps?: number
+  /** Events of the backlog run (0 = no backlog run). */
+  backlogEvents: number
+  /** Longest a backlog run lasts; it ends earlier once drained. */
+  backlogMs: number
+  batchMaxFiles: number
+  /** MAX_JOBS_IN_FLIGHT of the instant and backlog runs. */
+  instantJobs: number
+  /** MAX_FILES_IN_FLIGHT of every bridge run. */
+  maxFilesInFlight: number
+  /** NODE_OPTIONS of the bridge processes (e.g. a heap limit as a container's memory limit would set). */
+  bridgeNodeOptions?: string
+  /** Directory for `--cpu-prof` of the instant-mode bridge, or undefined for no profile. */
+  cpuProfDir: string | undefined
+  /** Where the JSON report and child logs go. */
+  outDir: string
+  /** Longest one run may take before the bench gives up on it. */
+  runTimeoutMs: number
+  /** Kafka and the registry to use; default KAFKA_BROKERS / SCHEMA_REGISTRY_URL, else the local stack. */
+  kafka?: { brokers: string; registryUrl: string }
+  /** Progress lines (stderr in the CLI). */
+  log: (line: string) => void
+}
+
+/** Figures of one run of the bridge or the baseline. Times in ms, sizes in bytes. */
+export interface RunFigures {
+  mode: string
+  events: number
+  results: number
+  /** Distinct result keys (systemName:externalId) read back; equals `events` when every event got one. */
+  distinctResults: number
+  durationMs: number
+  eventsPerSecond: number
+  latencyMs: { p50: number; p95: number; p99: number }
+  /** Where the latency comes from: exact per event, or the bridge's histogram (interpolated). */
+  latencySource: string
+  peakRssBytes: number
+  cpuSeconds: number
+  cpuSecondsPer10kEvents: number
+  /** Import API requests seen by the emulator per file (bridge runs only). */
+  apiRequestsPerFile?: number
+  apiRequests?: Record<string, Record<string, number>>
+  /** Mean files per submitted batch (bridge runs only). */
+  filesPerBatch?: number
+  /** filesPerBatch / BATCH_MAX_FILES. */
+  batchFill?: number
+  maxJobsInFlight?: number
+  /** Largest V8 heap (used, total) and external (Buffer) memory seen in 5-s samples, bytes (bridge runs). */
+  memory?: { heapUsedMaxBytes: number; heapTotalMaxBytes: number; externalMaxBytes: number }
+  /** Throughput ratio to the baseline (instant run). */
+  ratioToBaseline?: number
+}
+
+/** The JSON report. */
+export interface BenchReport {
+  startedAt: string
+  host: { cpus: number; loadAverage: number[]; node: string }
+  options: Omit<BenchOptions, 'log'>
+  input: { events: number; meanValueBytes: number; produceMs: number }
+  baseline?: RunFigures
+  instant?: RunFigures
+  slow?: RunFigures[]
+  backlog?: RunFigures & { drained: boolean }
+  targets: Array<{ name: string; target: string; value: string; pass: boolean | null }>
+  summary: string
+}
+
+/**
+ * Runs the benchmark and writes `<outDir>/<ISO time>.json`.
+ * Kafka and the registry come from `KAFKA_BROKERS`/`SCHEMA_REGISTRY_URL`, else `scripts/stack start`
+ * (stopped again at the end).
+ * @returns the report and the path of its JSON file
+ * @throws Error when a run fails or times out (children are stopped first)
+ */
+export async function runBench(options: BenchOptions): Promise<{ report: BenchReport; path: string }> {
+  const cleanups: Array<() => Promise<unknown> | unknown> = []
+  try {
+    return await run(options, cleanups)
+  } finally {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined)
+  }
+}
+
+async function run(
+  options: BenchOptions,
+  cleanups: Array<() => Promise<unknown> | unknown>,
+): Promise<{ report: BenchReport; path: string }> {
+  const log = options.log
+  const startedAt = new Date()
+  const os = await import('node:os')
+  let brokers = options.kafka?.brokers ?? process.env.KAFKA_BROKERS
+  let registryUrl = options.kafka?.registryUrl ?? process.env.SCHEMA_REGISTRY_URL
+  if (brokers === undefined || registryUrl === undefined) {
+    log('bench: starting the local Kafka broker and schema registry (scripts/stack start)')
+    const started = spawnSync(`${root}scripts/stack`, ['start'], { stdio: ['ignore', 'ignore', 'inherit'] })
+    if (started.status !== 0) throw new Error('scripts/stack start failed (see above)')
+    cleanups.push(() =>
+      spawnSync(`${root}scripts/stack`, ['stop'], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    )
+    const env = spawnSync(`${root}scripts/stack`, ['env'], { encoding: 'utf8' }).stdout
+    brokers = /KAFKA_BROKERS=(\S+)/.exec(env)?.[1]
+    registryUrl = /SCHEMA_REGISTRY_URL=(\S+)/.exec(env)?.[1]
+    if (brokers === undefined || registryUrl === undefined) throw new Error(`scripts/stack env: ${env}`)
+  }
+  const kafkaEnv = { brokers, registryUrl }
+  const logDir = `${options.outDir}/logs`
+  await mkdir(logDir, { recursive: true })
+  const runId = `bench-${Date.now().toString(36)}`
+  const quiet = createLogger({ level: 'fatal', destination: process.stderr })
+  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'bench' }, { logger: quiet })
+  const ctx: Ctx = { kafka, kafkaEnv, runId, logDir, options, cleanups }
+
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    host: { cpus: os.cpus().length, loadAverage: os.loadavg(), node: process.version },
+    options: { ...options, log: undefined } as unknown as Omit<BenchOptions, 'log'>,
+    input: { events: options.events, meanValueBytes: 0, produceMs: 0 },
+    targets: [],
+    summary: '',
+  }
+  delete (report.options as { log?: unknown }).log
+  delete (report.options as { kafka?: unknown }).kafka
+
+  const input = `${runId}.input`
+  if (options.modes.includes('baseline') || options.modes.includes('instant')) {
+    log(`bench: producing ${options.events} events to ${input}`)
+    const produced = await produceBenchEvents(kafka, {
+      topic: input,
+      partitions: options.partitions,
+      count: options.events,
+      runId,
+      schemaRegistryUrl: registryUrl,
+    })
+    report.input = {
+      events: options.events,
+      meanValueBytes: Math.round(produced.meanValueBytes),
+      produceMs: produced.ms,
+    }
+    log(`bench: produced in ${produced.ms} ms, mean value ${Math.round(produced.meanValueBytes)} bytes`)
+  }
+  if (options.modes.includes('baseline')) report.baseline = await runBaseline(ctx, input, options.events)
+  if (options.modes.includes('instant')) {
+    const emulator = await startEmulator(ctx, 'emulator-instant', [])
+    try {
+      report.instant = await runBridge(ctx, {
+        mode: 'instant',
+        input,
+        events: options.events,
+        emulator,
+        env: { MAX_JOBS_IN_FLIGHT: String(options.instantJobs) },
+        cpuProf: options.cpuProfDir,
+      })
+    } finally {
+      await emulator.child.stop()
+    }
+    if (report.baseline !== undefined)
+      report.instant.ratioToBaseline = report.instant.eventsPerSecond / report.baseline.eventsPerSecond
+  }
+  if (options.modes.includes('slow')) report.slow = await runSlowSweep(ctx)
+  if (options.backlogEvents > 0) report.backlog = await runBacklog(ctx)
+
+  report.targets = targets(report)
+  report.summary = summary(report)
+  const path = `${options.outDir}/${startedAt.toISOString().replace(/[:.]/g, '-')}.json`
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`)
+  return { report, path }
+}
+
+interface Ctx {
+  kafka: Kafka
+  kafkaEnv: { brokers: string; registryUrl: string }
+  runId: string
+  logDir: string
+  options: BenchOptions
+  cleanups: Array<() => Promise<unknown> | unknown>
+}
+
+interface Emulator {
+  child: Child
+  url: string
+  apiVersion: string
+  token: string
+  /** Cumulative request counts of the emulator, by endpoint label and status. */
+  requests(): Promise<Record<string, Record<string, number>>>
+}
+
+async function startEmulator(ctx: Ctx, name: string, args: string[]): Promise<Emulator> {
+  const token = 'bench-token'
+  const child = spawnNode(name, ['scripts/bench/emulator.ts', '--token', token, ...args], {
+    cwd: root,
+    env: process.env,
+    logPath: `${ctx.logDir}/${ctx.runId}-${name}.log`,
+  })
+  ctx.cleanups.push(() => child.stop(2000))
+  const listening = await child.waitForLine((l) => {
+    const j = jsonLine(l)
+    return j?.event === 'listening' ? (j as { url: string; apiVersion: string }) : undefined
+  }, 30_000)
+  return {
+    child,
+    url: listening.url,
+    apiVersion: listening.apiVersion,
+    token,
+    async requests() {
+      const next = child.waitForLine((l) => {
+        const j = jsonLine(l)
+        return j?.event === 'stats' ? (j.requests as Record<string, Record<string, number>>) : undefined
+      }, 10_000)
+      child.process.kill('SIGUSR2')
+      return next
+    },
+  }
+}
+
+/** Result records of a topic: count (from offsets, cheap) and, when `read`, keys and timestamps. */
+async function resultCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0)
+  } catch {
+    return 0
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Reads a whole topic once: distinct keys, the first record timestamp and that of the `expected`-th. */
+async function readResults(
+  kafka: KafkaJs,
+  topic: string,
+  expected: number,
+): Promise<{ count: number; distinct: number; firstTs: number; lastTs: number }> {
+  const keys = new Set<string>()
+  const timestamps: number[] = []
+  let count = 0
+  const consumer = kafka.consumer({ groupId: `${topic}-reader`, maxBytes: 50 * 1024 * 1024 })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  let done: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => {
+    done = resolve
+  })
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        count++
+        keys.add(m.key?.toString() ?? '')
+        timestamps.push(Number(m.timestamp))
+      }
+      if (count >= expected) done()
+    },
+  })
+  const timeout = setTimeout(done, 120_000)
+  await finished
+  clearTimeout(timeout)
+  await consumer.disconnect()
+  // The run ends with its `expected`-th result; results published after it (a bridge that kept
+  // consuming past the step's events) do not count.
+  timestamps.sort((a, b) => a - b)
+  const lastTs = timestamps[Math.min(expected, timestamps.length) - 1] ?? 0
+  return { count, distinct: keys.size, firstTs: timestamps[0] ?? 0, lastTs }
+}
+
+async function waitForResults(ctx: Ctx, topic: string, expected: number, child: Child, what: string) {
+  const deadline = Date.now() + ctx.options.runTimeoutMs
+  let last = -1
+  let lastLog = 0
+  for (;;) {
+    const n = await resultCount(ctx.kafka, topic)
+    if (n >= expected) return
+    if (child.process.exitCode !== null)
+      throw new Error(`${what}: the process exited (${child.process.exitCode})`)
+    if (Date.now() > deadline)
+      throw new Error(`${what}: ${n} of ${expected} results after ${ctx.options.runTimeoutMs} ms`)
+    if (n !== last && Date.now() - lastLog > 10_000) {
+      ctx.options.log(`bench: ${what}: ${n}/${expected} results`)
+      lastLog = Date.now()
+    }
+    last = n
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+async function runBaseline(ctx: Ctx, input: string, events: number): Promise<RunFigures> {
+  const resultTopic = `${ctx.runId}.results-baseline`
+  await ensureTopics(ctx.kafka, [{ topic: resultTopic, numPartitions: ctx.options.partitions }])
+  ctx.options.log('bench: baseline (bare kafkajs consumer, Avro in and out)')
+  const child = spawnNode(
+    'baseline',
+    [
+      'scripts/bench/baseline.ts',
+      '--brokers',
+      ctx.kafkaEnv.brokers,
+      '--registry',
+      ctx.kafkaEnv.registryUrl,
+      '--topic',
+      input,
+      '--result-topic',
+      resultTopic,
+      '--group',
+      `${ctx.runId}-baseline`,
+      '--events',
+      String(events),
+    ],
+    { cwd: root, env: process.env, logPath: `${ctx.logDir}/${ctx.runId}-baseline.log` },
+  )
+  ctx.cleanups.push(() => child.stop(2000))
+  const joined = await child.waitForLine((l) => {
+    const j = jsonLine(l)
+    return j?.event === 'joined' ? (j.at as number) : undefined
+  }, 120_000)
+  const cpuAtJoin = cpuSeconds(child.pid)
+  const done = await child.waitForLine((l) => {
+    const j = jsonLine(l)
+    return j?.event === 'done' ? (j as unknown as { latencyMs: RunFigures['latencyMs'] }) : undefined
+  }, ctx.options.runTimeoutMs)
+  const cpu = cpuSeconds(child.pid) - cpuAtJoin
+  const rss = peakRssBytes(child.pid)
+  await child.stop()
+  const read = await readResults(ctx.kafka, resultTopic, events)
+  return figures(
+    'baseline',
+    events,
+    joined,
+    read,
+    done.latencyMs,
+    'exact, consume to send acknowledged',
+    rss,
+    cpu,
+  )
+}
+
+function figures(
+  mode: string,
+  events: number,
+  startMs: number,
+  read: { count: number; distinct: number; lastTs: number },
+  latencyMs: RunFigures['latencyMs'],
+  latencySource: string,
+  rss: number,
+  cpu: number,
+): RunFigures {
+  const durationMs = Math.max(1, read.lastTs - startMs)
+  return {
+    mode,
+    events,
+    results: read.count,
+    distinctResults: read.distinct,
+    durationMs,
+    eventsPerSecond: (Math.min(read.count, events) * 1000) / durationMs,
+    latencyMs,
+    latencySource,
+    peakRssBytes: rss,
+    cpuSeconds: cpu,
+    cpuSecondsPer10kEvents: (cpu * 10_000) / Math.max(1, events),
+  }
+}
+
+interface BridgeRun {
+  mode: string
+  input: string
+  events: number
+  emulator: Emulator
+  env: Record<string, string>
+  cpuProf?: string | undefined
+  webhooks?: boolean
+  /** Backlog run: stop after this long even when not drained. */
+  maxMs?: number
+  /** Do not read the results back (large backlog runs). */
+  skipRead?: boolean
+}
+
+async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drained: boolean }> {
+  const resultTopic = `${ctx.runId}.results-${run.mode}`
+  const httpPort = await freePort()
+  const metricsPort = await freePort()
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    KAFKA_BROKERS: ctx.kafkaEnv.brokers,
+    SCHEMA_REGISTRY_URL: ctx.kafkaEnv.registryUrl,
+    KAFKA_GROUP_ID: `${ctx.runId}-${run.mode}`,
+    INPUT_TOPIC: run.input,
+    RESULT_TOPIC: resultTopic,
+    DLQ_TOPIC: `${ctx.runId}.dlq`,
+    CREATE_MISSING_TOPICS: 'true',
+    CREATED_TOPIC_PARTITIONS: String(ctx.options.partitions),
+    LIVINGDOCS_BASE_URL: run.emulator.url,
+    LIVINGDOCS_API_VERSION: run.emulator.apiVersion,
+    LIVINGDOCS_ACCESS_TOKEN: run.emulator.token,
+    DEFAULT_SYSTEM_NAME: BENCH_SYSTEM_NAME,
+    WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+    WEBHOOK_SECRET: 'bench-webhook-secret-0123456789abcdef',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    METRICS_PORT: String(metricsPort),
+    BATCH_MAX_FILES: String(ctx.options.batchMaxFiles),
+    MAX_FILES_IN_FLIGHT: String(ctx.options.maxFilesInFlight),
+    SHUTDOWN_GRACE_MS: '2000',
+    LOG_LEVEL: 'info',
+    ...run.env,
+  }
+  if (run.webhooks === false) delete env.WEBHOOK_PUBLIC_URL
+  if (ctx.options.bridgeNodeOptions) env.NODE_OPTIONS = ctx.options.bridgeNodeOptions
+  const args = ['src/main.ts']
+  if (run.cpuProf !== undefined) args.unshift('--cpu-prof', `--cpu-prof-dir=${run.cpuProf}`)
+  const requestsBefore = await run.emulator.requests()
+  const child = spawnNode(`bridge-${run.mode}`, args, {
+    cwd: root,
+    env,
+    logPath: `${ctx.logDir}/${ctx.runId}-bridge-${run.mode}.log`,
+  })
+  ctx.cleanups.push(() => child.stop(2000))
+  const joinedAt = await child.waitForLine((l) => {
+    const j = jsonLine(l)
+    return j?.msg === 'joined consumer group' ? (j.time as number) : undefined
+  }, 120_000)
+  const cpuAtJoin = cpuSeconds(child.pid)
+  let drained = true
+  const expected = run.events
+  // Memory breakdown from the bridge's own process metrics (prom-client defaults), every 5 s.
+  const memory = { heapUsedMaxBytes: 0, externalMaxBytes: 0, heapTotalMaxBytes: 0 }
+  const sampleMemory = async () => {
+    try {
+      const m = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())
+      memory.heapUsedMaxBytes = Math.max(memory.heapUsedMaxBytes, sumOf(m, 'nodejs_heap_size_used_bytes'))
+      memory.heapTotalMaxBytes = Math.max(memory.heapTotalMaxBytes, sumOf(m, 'nodejs_heap_size_total_bytes'))
+      memory.externalMaxBytes = Math.max(memory.externalMaxBytes, sumOf(m, 'nodejs_external_memory_bytes'))
+    } catch {
+      // the bridge is stopping; the last sample stands
+    }
+  }
+  const sampler = setInterval(() => void sampleMemory(), 5000)
+  if (run.maxMs === undefined) {
+    await waitForResults(ctx, resultTopic, expected, child, run.mode)
+  } else {
+    const deadline = Date.now() + run.maxMs
+    while ((await resultCount(ctx.kafka, resultTopic)) < expected) {
+      if (Date.now() > deadline) {
+        drained = false
+        break
+      }
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+  }
+  clearInterval(sampler)
+  await sampleMemory()
+  const metrics = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())
+  const cpu = cpuSeconds(child.pid) - cpuAtJoin
+  const rss = peakRssBytes(child.pid)
+  const endedAt = Date.now()
+  await child.stop()
+  const requestsAfter = await run.emulator.requests()
+  const apiRequests = diffRequests(requestsBefore, requestsAfter)
+  const requestTotal = Object.values(apiRequests).reduce(
+    (sum, byStatus) => sum + Object.values(byStatus).reduce((a, b) => a + b, 0),
+    0,
+  )
+  const read = run.skipRead
+    ? { count: await resultCount(ctx.kafka, resultTopic), distinct: 0, firstTs: joinedAt, lastTs: endedAt }
+    : await readResults(ctx.kafka, resultTopic, expected)
+  const processed = Math.min(read.count, expected)
+  const batches = sumOf(metrics, 'bridge_batch_size_files_count')
+  const filesPerBatch = batches === 0 ? 0 : sumOf(metrics, 'bridge_batch_size_files_sum') / batches
+  const latency = histogramPercentiles(metrics, 'bridge_event_to_result_seconds')
+  const f = figures(
+    run.mode,
+    run.skipRead ? processed : expected,
+    joinedAt,
+    read,
+    { p50: latency.p50 * 1000, p95: latency.p95 * 1000, p99: latency.p99 * 1000 },
+    'bridge_event_to_result_seconds histogram (consume to result published), interpolated in its buckets',
+    rss,
+    cpu,
+  )
+  if (run.skipRead) f.cpuSecondsPer10kEvents = (cpu * 10_000) / Math.max(1, processed)
+  return {
+    ...f,
+    apiRequestsPerFile: requestTotal / Math.max(1, processed),
+    apiRequests,
+    filesPerBatch,
+    batchFill: filesPerBatch / ctx.options.batchMaxFiles,
+    maxJobsInFlight: Number(env.MAX_JOBS_IN_FLIGHT ?? 10),
+    memory,
+    drained,
+  }
+}
+
+function diffRequests(
+  before: Record<string, Record<string, number>>,
+  after: Record<string, Record<string, number>>,
+): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {}
+  for (const [endpoint, byStatus] of Object.entries(after)) {
+    for (const [status, n] of Object.entries(byStatus)) {
+      const d = n - (before[endpoint]?.[status] ?? 0)
+      if (d > 0) out[endpoint] = { ...out[endpoint], [status]: d }
+    }
+  }
+  return out
+}
+
+async function runSlowSweep(ctx: Ctx): Promise<RunFigures[]> {
+  const o = ctx.options
+  const perStep = o.slowSteps.map((jobs) => Math.max(2 * o.batchMaxFiles, jobs * o.slowEventsPerJob))
+  const input = `${ctx.runId}.slow-input`
+  const max = Math.max(...perStep)
+  o.log(`bench: slow mode: producing ${max} events to ${input}; jobs take ${o.slowJobMs} ms`)
+  await produceBenchEvents(ctx.kafka, {
+    topic: input,
+    partitions: o.partitions,
+    count: max,
+    runId: `${ctx.runId}-slow`,
+    schemaRegistryUrl: ctx.kafkaEnv.registryUrl,
+  })
+  const args = ['--job-duration-ms', String(o.slowJobMs)]
+  if (o.rateLimitRps > 0) args.push('--rate-limit-rps', String(o.rateLimitRps))
+  const emulator = await startEmulator(ctx, 'emulator-slow', args)
+  const steps: RunFigures[] = []
+  try {
+    for (const [i, jobs] of o.slowSteps.entries()) {
+      const events = perStep[i] as number
+      o.log(`bench: slow mode, MAX_JOBS_IN_FLIGHT=${jobs}: ${events} events`)
+      const { drained: _d, ...step } = await runBridge(ctx, {
+        mode: `slow-${jobs}`,
+        input,
+        events,
+        emulator,
+        env: {
+          MAX_JOBS_IN_FLIGHT: String(jobs),
+          ...(o.clientRps ? { API_RATE_LIMIT_PER_SECOND: String(o.clientRps) } : {}),
+        },
+      })
+      steps.push(step)
+    }
+  } finally {
+    await emulator.child.stop()
+  }
+  return steps
+}
+
+async function runBacklog(ctx: Ctx): Promise<RunFigures & { drained: boolean }> {
+  const o = ctx.options
+  const input = `${ctx.runId}.backlog`
+  o.log(`bench: backlog: producing ${o.backlogEvents} events to ${input}`)
+  await produceBenchEvents(ctx.kafka, {
+    topic: input,
+    partitions: o.partitions,
+    count: o.backlogEvents,
+    runId: `${ctx.runId}-backlog`,
+    schemaRegistryUrl: ctx.kafkaEnv.registryUrl,
+    onProgress: (n) => {
+      if (n % 100_000 === 0) o.log(`bench: backlog: ${n} produced`)
+    },
+  })
+  const emulator = await startEmulator(ctx, 'emulator-backlog', [])
+  try {
+    o.log(`bench: backlog: bridge against ${o.backlogEvents} events for at most ${o.backlogMs} ms`)
+    return await runBridge(ctx, {
+      mode: 'backlog',
+      input,
+      events: o.backlogEvents,
+      emulator,
+      env: { MAX_JOBS_IN_FLIGHT: String(o.instantJobs) },
+      maxMs: o.backlogMs,
+      skipRead: true,
+    })
+  } finally {
+    await emulator.child.stop()
+  }
+}
+
+const MB = 1024 * 1024
+
+function targets(r: BenchReport): BenchReport['targets'] {
+  const t: BenchReport['targets'] = []
+  const ratio = r.instant?.ratioToBaseline
+  t.push({
+    name: 'instant throughput / baseline',
+    target: '>= 0.70',
+    value: ratio === undefined ? 'not run' : ratio.toFixed(2),
+    pass: ratio === undefined ? null : ratio >= 0.7,
+  })
+  const fill = r.instant?.batchFill
+  t.push({
+    name: 'batch fill under load (instant)',
+    target: '>= 95%',
+    value: fill === undefined ? 'not run' : `${(fill * 100).toFixed(1)}%`,
+    pass: fill === undefined ? null : fill >= 0.95,
+  })
+  const rss = r.backlog?.peakRssBytes
+  t.push({
+    name: `peak RSS with a backlog of ${r.options.backlogEvents || 'N'} events`,
+    target: '< 300 MB (backlog of 1,000,000)',
+    value:
+      rss === undefined
+        ? 'not run (--backlog-events 1000000)'
+        : `${(rss / MB).toFixed(0)} MB after ${r.backlog?.results} results`,
+    pass: rss === undefined ? null : rss < 300 * MB,
+  })
+  const slow = r.slow ?? []
+  if (slow.length >= 2) {
+    const first = slow[0] as RunFigures
+    const best = Math.max(...slow.map((s) => s.eventsPerSecond))
+    // Grows: every step at least 85% of the best before it (noise), and the best well above one job.
+    let grows = best >= 1.5 * first.eventsPerSecond
+    let seen = 0
+    for (const s of slow) {
+      if (s.eventsPerSecond < 0.85 * seen) grows = false
+      seen = Math.max(seen, s.eventsPerSecond)
+    }
+    t.push({
+      name: 'slow mode: throughput grows with MAX_JOBS_IN_FLIGHT until the rate limit',
+      target: 'non-decreasing, best >= 1.5x one job',
+      value: slow.map((s) => `${s.maxJobsInFlight}:${s.eventsPerSecond.toFixed(0)}/s`).join(' '),
+      pass: grows,
+    })
+  }
+  return t
+}
+
+function summary(r: BenchReport): string {
+  const ratio = r.instant?.ratioToBaseline
+  const fill = r.instant?.batchFill
+  const rss = r.backlog?.peakRssBytes ?? r.instant?.peakRssBytes
+  return [
+    'bench:',
+    `ratio=${ratio === undefined ? 'n/a' : ratio.toFixed(2)}`,
+    `batchFill=${fill === undefined ? 'n/a' : `${(fill * 100).toFixed(1)}%`}`,
+    `peakRss=${rss === undefined ? 'n/a' : `${(rss / MB).toFixed(0)}MB`}${r.backlog ? `(backlog ${r.backlog.results})` : '(instant)'}`,
+    `baseline=${r.baseline ? `${r.baseline.eventsPerSecond.toFixed(0)}/s` : 'n/a'}`,
+    `instant=${r.instant ? `${r.instant.eventsPerSecond.toFixed(0)}/s` : 'n/a'}`,
+    `targets=${r.targets.filter((t) => t.pass === true).length}/${r.targets.filter((t) => t.pass !== null).length} passed`,
+  ].join(' ')
+}
+
+/** The report as a plain-text table (one row per run, then the targets). */
+export function formatTable(r: BenchReport): string {
+  const rows: RunFigures[] = [
+    ...(r.baseline ? [r.baseline] : []),
+    ...(r.instant ? [r.instant] : []),
+    ...(r.slow ?? []),
+    ...(r.backlog ? [r.backlog] : []),
+  ]
+  const head = [
+    'mode',
+    'events',
+    'results',
+    'events/s',
+    'ratio',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'req/file',
+    'fill',
+    'peak RSS',
+    'cpu s/10k',
+  ]
+  const cells = rows.map((f) => [
+    f.mode,
+    String(f.events),
+    String(f.distinctResults || f.results),
+    f.eventsPerSecond.toFixed(0),
+    r.baseline ? (f.eventsPerSecond / r.baseline.eventsPerSecond).toFixed(2) : '-',
+    f.latencyMs.p50.toFixed(0),
+    f.latencyMs.p95.toFixed(0),
+    f.latencyMs.p99.toFixed(0),
+    f.apiRequestsPerFile === undefined ? '-' : f.apiRequestsPerFile.toFixed(3),
+    f.batchFill === undefined ? '-' : `${(f.batchFill * 100).toFixed(1)}%`,
+    `${(f.peakRssBytes / MB).toFixed(0)} MB`,
+    f.cpuSecondsPer10kEvents.toFixed(2),
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)))
+  const line = (c: string[]) =>
+    c.map((v, i) => (i === 0 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ')
+  const out = [line(head), ...cells.map(line), '']
+  for (const t of r.targets)
+    out.push(
+      `${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} (target ${t.target})`,
+    )
+  return out.join('\n')
+}

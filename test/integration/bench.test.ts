@@ -1,0 +1,93 @@
+// The benchmark's code path end to end with a tiny N: every mode runs as separate processes against the
+// real broker and registry, every event gets a result, and the JSON report has sane figures. No timing
+// thresholds: the figures are only checked for shape and consistency.
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { type BenchReport, formatTable, type RunFigures, runBench } from '../../scripts/bench/run.ts'
+
+const kafka = inject('kafka')
+const dirs: string[] = []
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+function expectSaneRun(run: RunFigures | undefined, events: number) {
+  expect(run).toBeDefined()
+  const r = run as RunFigures
+  expect(r.events).toBe(events)
+  // Every event got a result (the bridge may publish more when it kept consuming past a slow step).
+  expect(r.distinctResults).toBeGreaterThanOrEqual(events)
+  expect(r.eventsPerSecond).toBeGreaterThan(0)
+  expect(r.durationMs).toBeGreaterThan(0)
+  expect(r.latencyMs.p50).toBeLessThanOrEqual(r.latencyMs.p95)
+  expect(r.latencyMs.p95).toBeLessThanOrEqual(r.latencyMs.p99)
+  // A Node.js process with kafkajs loaded holds well over 20 MB and far less than 4 GB.
+  expect(r.peakRssBytes).toBeGreaterThan(20 * 1024 * 1024)
+  expect(r.peakRssBytes).toBeLessThan(4 * 1024 * 1024 * 1024)
+  expect(r.cpuSeconds).toBeGreaterThan(0)
+}
+
+describe('npm run bench (tiny N)', () => {
+  it('runs the baseline, instant, slow and backlog modes and writes a complete JSON report', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'bench-test-'))
+    dirs.push(outDir)
+    const lines: string[] = []
+    const { report, path } = await runBench({
+      kafka: { brokers: kafka.brokers.join(','), registryUrl: kafka.schemaRegistryUrl },
+      events: 2000,
+      partitions: 3,
+      modes: ['baseline', 'instant', 'slow'],
+      slowSteps: [1, 2],
+      slowEventsPerJob: 100,
+      slowJobMs: 500,
+      rateLimitRps: 0,
+      clientRps: 20,
+      backlogEvents: 1500,
+      backlogMs: 90_000,
+      batchMaxFiles: 50,
+      instantJobs: 4,
+      maxFilesInFlight: 500,
+      cpuProfDir: undefined,
+      outDir,
+      runTimeoutMs: 120_000,
+      log: (line) => lines.push(line),
+    })
+
+    expectSaneRun(report.baseline, 2000)
+    expectSaneRun(report.instant, 2000)
+    expect(report.baseline?.latencySource).toMatch(/exact/)
+    // The bridge's own figures: batches of at most BATCH_MAX_FILES, a few API requests per batch.
+    const instant = report.instant as RunFigures
+    expect(instant.filesPerBatch).toBeGreaterThan(0)
+    expect(instant.filesPerBatch).toBeLessThanOrEqual(50)
+    expect(instant.batchFill).toBeCloseTo((instant.filesPerBatch as number) / 50, 6)
+    expect(instant.apiRequests?.['POST /import/files']?.['200']).toBeGreaterThanOrEqual(2000 / 50)
+    expect(instant.apiRequestsPerFile).toBeGreaterThan(0)
+    expect(instant.apiRequestsPerFile).toBeLessThan(1)
+    expect(instant.ratioToBaseline).toBeCloseTo(
+      instant.eventsPerSecond / (report.baseline as RunFigures).eventsPerSecond,
+      6,
+    )
+
+    // One slow step per MAX_JOBS_IN_FLIGHT, each with every one of its events resulted.
+    expect(report.slow?.map((s) => s.maxJobsInFlight)).toEqual([1, 2])
+    // Events per step: MAX_JOBS_IN_FLIGHT x 100, at least two batches of 50.
+    expectSaneRun(report.slow?.[0], 100)
+    expectSaneRun(report.slow?.[1], 200)
+
+    // The backlog run drained 1500 events with at most 500 in flight.
+    expect(report.backlog?.drained).toBe(true)
+    expect(report.backlog?.results).toBe(1500)
+
+    // The JSON file holds the same report; targets and the summary line are there.
+    const json = JSON.parse(await readFile(path, 'utf8')) as BenchReport
+    expect(json.instant?.eventsPerSecond).toBe(instant.eventsPerSecond)
+    expect(json.targets.map((t) => t.name)).toHaveLength(4)
+    for (const t of json.targets) expect(typeof t.pass === 'boolean').toBe(true)
+    expect(json.summary).toMatch(/^bench: ratio=\d+\.\d\d batchFill=\d+\.\d% peakRss=\d+MB/)
+    expect(json.input.meanValueBytes).toBeGreaterThan(300)
+    expect(formatTable(json)).toMatch(/^mode\s+events/)
+  }, 600_000)
+})
