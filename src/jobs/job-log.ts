@@ -6,6 +6,7 @@ import type { RecordPosition } from '../kafka/offset-tracker.ts'
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { drainInFlight } from '../timeouts.ts'
 
 /**
  * One submitted import job in the job log (JSON, keyed by job id, on a compacted topic). A tombstone
@@ -265,18 +266,8 @@ export class JobLog {
    * running must reach the log before the process goes, or the next owner submits the files again).
    * @returns true when all were acknowledged
    */
-  async drain(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs)
-    })
-    const all = (async () => {
-      while (this.#writes.size > 0) await Promise.allSettled([...this.#writes])
-      return true as const
-    })()
-    const done = await Promise.race([all, timeout])
-    clearTimeout(timer)
-    return done
+  drain(timeoutMs: number): Promise<boolean> {
+    return drainInFlight(this.#writes, timeoutMs)
   }
 
   /** Clears the adoption timers (shutdown); held files stay unsettled and are consumed again later. */

@@ -3,6 +3,7 @@ import type { ConsumedRecord } from '../kafka/consumer.ts'
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { raceTimeout } from '../timeouts.ts'
 
 /**
  * A webhook seen by one replica, passed on to the replica that owns the job. JSON on the job
@@ -90,10 +91,6 @@ export class JobNotifications {
       receivedAt: Date.now(),
       from: this.#options.instanceId,
     }
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.#options.forwardTimeoutMs)
-    })
     const sent = this.#send(this.#options.topic, [
       { key: webhook.jobId, value: Buffer.from(JSON.stringify(notification)) },
     ]).then(
@@ -103,8 +100,7 @@ export class JobNotifications {
         return 'failed' as const
       },
     )
-    const outcome = await Promise.race([sent, timeout])
-    clearTimeout(timer)
+    const outcome = await raceTimeout(sent, this.#options.forwardTimeoutMs, 'timeout' as const)
     if (outcome === 'sent') {
       this.#metrics.jobNotifications.inc({ direction: 'forwarded' })
       this.#logger.debug({ jobId: webhook.jobId }, 'webhook forwarded to the job notifications topic')

@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
+import { raceTimeout } from '../timeouts.ts'
 import type { ConsumedRecord } from './consumer.ts'
 
 /** Options of {@link createBroadcastConsumer}. Durations in ms. */
@@ -105,14 +106,11 @@ export function createBroadcastConsumer(
         },
       })
       const timeoutMs = options.joinTimeoutMs ?? 30_000
-      let timer: NodeJS.Timeout | undefined
-      const timedOut = await Promise.race([
+      const timedOut = await raceTimeout(
         joinedOnce.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), timeoutMs)
-        }),
-      ])
-      clearTimeout(timer)
+        timeoutMs,
+        true,
+      )
       if (timedOut) log.warn({ timeoutMs }, 'broadcast consumer has not joined its group yet; going on')
     },
     /**

@@ -8,6 +8,7 @@ import type { RecordPosition } from '../kafka/offset-tracker.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { drainInFlight } from '../timeouts.ts'
 import { buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'
 
 /** DLQ header names; values are UTF-8 strings. The original key, value and headers are kept. */
@@ -140,18 +141,8 @@ export class OutcomePublisher {
   }
 
   /** Waits for every send in progress, at most `timeoutMs`. @returns true when all finished */
-  async drain(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs)
-    })
-    const all = (async () => {
-      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
-      return true as const
-    })()
-    const done = await Promise.race([all, timeout])
-    clearTimeout(timer)
-    return done
+  drain(timeoutMs: number): Promise<boolean> {
+    return drainInFlight(this.#pending, timeoutMs)
   }
 
   /** Stops retrying sends in progress (their records stay uncommitted and are consumed again). */

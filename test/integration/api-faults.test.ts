@@ -17,12 +17,10 @@ import {
   produceRecords,
   type Scenario,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { StartLivingdocsEmulatorOptions } from '../support/livingdocs-emulator/index.ts'
 import { startTopicReader } from '../support/result-reader.ts'
 
 /** A small seeded PRNG (mulberry32), so that a fault run's random faults repeat from run to run. */
@@ -48,13 +46,9 @@ describe('bridge and the import API under faults', () => {
     await world.close()
   })
 
-  async function emulatorWith(
-    options: Parameters<typeof startLivingdocsEmulator>[0],
-  ): Promise<RunningLivingdocsEmulator> {
-    const emulator = await startLivingdocsEmulator({ token: 'api-token', ...options })
-    world.defer(() => emulator.close())
-    return emulator
-  }
+  /** An emulator with token `api-token` and `options`, closed with the world. */
+  const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>
+    startEmulator(world, { token: 'api-token', ...options })
 
   /**
    * Counts what a run produced (result events, duplicates by source offset, DLQ records), prints one

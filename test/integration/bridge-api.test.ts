@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
 import { createLogger } from '../../src/logging.ts'
 import {
+  bridgeEnv,
   countStates,
   createE2eWorld,
   createScenario,
@@ -12,12 +13,10 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { StartLivingdocsEmulatorOptions } from '../support/livingdocs-emulator/index.ts'
 
 /** The bridge against the documented variants and behaviours of the import API ([F] §1.2, §2, §9). */
 describe('bridge and the import API variants', () => {
@@ -31,13 +30,9 @@ describe('bridge and the import API variants', () => {
     await world.close()
   })
 
-  async function emulatorWith(
-    options: Parameters<typeof startLivingdocsEmulator>[0],
-  ): Promise<RunningLivingdocsEmulator> {
-    const emulator = await startLivingdocsEmulator({ token: 'api-token', ...options })
-    world.defer(() => emulator.close())
-    return emulator
-  }
+  /** An emulator with token `api-token` and `options`, closed with the world. */
+  const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>
+    startEmulator(world, { token: 'api-token', ...options })
 
   it('accepts per-file `success` under the older key `status`, and reports metadata rule failures', async () => {
     // Given Livingdocs answering per file {status: "success"} and requiring a title of at most 30 characters
@@ -164,19 +159,12 @@ describe('bridge and the import API variants', () => {
     // Given a configuration whose result topic was never created
     const emulator = await emulatorWith({})
     const { topics } = await createScenario(world, 'api-topic', emulator)
-    const env = {
-      KAFKA_BROKERS: world.brokers.join(','),
-      SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
-      LIVINGDOCS_BASE_URL: emulator.url,
-      LIVINGDOCS_ACCESS_TOKEN: 'api-token',
-      KAFKA_GROUP_ID: topics.group,
-      INPUT_TOPIC: topics.input,
+    const env = bridgeEnv(world, emulator, topics, {
       RESULT_TOPIC: `${topics.result}-missing`,
-      DLQ_TOPIC: topics.dlq,
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       METRICS_PORT: '0',
-    }
+    })
     const logger = createLogger({ level: 'silent' })
 
     // When it starts, then start-up fails with CONFIG_INVALID naming only the missing topic and its setting

@@ -9,14 +9,13 @@ import {
   fetchCommitted,
   metricValue,
   produceRecords,
+  readDlq,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
-import { startTopicReader, type TopicReader } from '../support/result-reader.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
+import type { TopicReader } from '../support/result-reader.ts'
 import type { Expected } from '../support/sample-export.ts'
 
 describe('bridge end to end on a real broker, registry and the Livingdocs emulator', () => {
@@ -25,8 +24,7 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 24, pdfs: 16 })
-    emulator = await startLivingdocsEmulator({ token: 'e2e-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'e2e-token' })
   })
 
   afterAll(async () => {
@@ -105,8 +103,7 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
   it('sends undecodable records to the DLQ with reason headers and keeps the partition moving', async () => {
     // Given a bridge, and on partition 0 two records it cannot use, followed by valid JSON events
     const { topics, results, start } = await createScenario(world, 'e2e-dlq', emulator)
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     await start()
     const valid = sampleExport(world, 'dlq', { broken: 0, repeats: 0 }).records.slice(0, 10)
     const producer = world.kafka.producer()
@@ -148,8 +145,7 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
 
   it('commits an offset only after its result is published; a restarted bridge finishes the export', async () => {
     // Given slow import jobs and a bridge that stops with jobs still running (a short grace period)
-    const slow = await startLivingdocsEmulator({ token: 'e2e-token', jobDurationMs: 1500 })
-    world.defer(() => slow.close())
+    const slow = await startEmulator(world, { token: 'e2e-token', jobDurationMs: 1500 })
     const { topics, results, start } = await createScenario(world, 'e2e-restart', slow, {
       SHUTDOWN_GRACE_MS: '100',
       BATCH_MAX_FILES: '5',

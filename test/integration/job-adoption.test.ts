@@ -7,12 +7,10 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { startTopicReader } from '../support/result-reader.ts'
 
 /** The job log: a restarted bridge adopts import jobs still running in Livingdocs. */
@@ -24,8 +22,7 @@ describe('job log and adoption of running jobs', () => {
     world = await createE2eWorld(inject('kafka'), { images: 12, pdfs: 8 })
     // Jobs run 15 s: long enough to stop the bridge (its consumer's fetch long-poll alone takes up to
     // 5 s) while they are still running.
-    emulator = await startLivingdocsEmulator({ token: 'adopt-token', jobDurationMs: 15_000 })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'adopt-token', jobDurationMs: 15_000 })
   })
 
   afterAll(async () => {

@@ -5,12 +5,10 @@ import {
   type E2eWorld,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { alertExprs, dashboardExprs, exposedFamilies, familyOf, metricNames } from '../support/promql.ts'
 
 const CHART = new URL('../../helm/file-import-bridge/', import.meta.url)
@@ -21,8 +19,7 @@ describe('the shipped Grafana dashboard and alerts query metrics the bridge expo
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 6, pdfs: 4 })
-    emulator = await startLivingdocsEmulator({ token: 'observability-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'observability-token' })
   })
 
   afterAll(async () => {

@@ -9,10 +9,15 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
-  waitUntil,
+  startEmulator,
 } from '../support/e2e-world.ts'
-import { createFaultRun, fetchLogEnd, logFaultFigures, sourceOf } from '../support/fault-run.ts'
-import { startLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
+import {
+  createFaultRun,
+  logFaultFigures,
+  sampleCommitted,
+  sourceOf,
+  waitCommittedAtLogEnd,
+} from '../support/fault-run.ts'
 import type { ReadRecord } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
@@ -30,12 +35,11 @@ describe('offsets, duplicate externalIds and backpressure', () => {
   it('commits per partition only below settled records while jobs finish out of order; ends at the log end', async () => {
     // Given jobs that take 200..1700 ms each (so they finish out of submission order), small batches,
     // and an export where 6 ids appear twice in a row (same partition, same fetch, same batch window)
-    const emulator = await startLivingdocsEmulator({
+    const emulator = await startEmulator(world, {
       token: 'offsets-token',
       jobDurationMs: 200,
       jobDurationJitterMs: 1500,
     })
-    world.defer(() => emulator.close())
     const run = await createFaultRun(world, 'offsets', emulator)
     const { records: base } = sampleExport(world, 'ooo', { broken: 4, repeats: 0 })
     const records: ExportRecord[] = []
@@ -53,23 +57,8 @@ describe('offsets, duplicate externalIds and backpressure', () => {
     world.defer(() => bridge.stop())
 
     // And a sampler of the group's committed offsets, read with the admin client
-    const snapshots: Array<{ at: number; committed: Map<number, number> }> = []
-    const admin = world.kafka.admin()
-    await admin.connect()
-    world.defer(() => admin.disconnect())
-    let sampling = true
-    const sampler = (async () => {
-      while (sampling) {
-        const [entry] = await admin.fetchOffsets({ groupId: run.topics.group, topics: [run.topics.input] })
-        snapshots.push({
-          at: Date.now(),
-          committed: new Map(
-            (entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]),
-          ),
-        })
-        await new Promise((r) => setTimeout(r, 100))
-      }
-    })()
+    const sampler = await sampleCommitted(world, run.topics.group, run.topics.input)
+    const snapshots = sampler.samples
 
     // When the export is produced and every record has its result
     await produceRecords(world, run.topics.input, records)
@@ -78,17 +67,8 @@ describe('offsets, duplicate externalIds and backpressure', () => {
       120_000,
       'a result for every record',
     )
-    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-    await waitUntil(
-      () => {
-        const last = snapshots.at(-1)?.committed
-        return [...logEnd].every(([p, end]) => last?.get(p) === end)
-      },
-      30_000,
-      'committed offsets at the log end',
-    )
-    sampling = false
-    await sampler
+    const logEnd = await waitCommittedAtLogEnd(world, run, 30_000, sampler.latest)
+    await sampler.stop()
     logFaultFigures('out-of-order-offsets', records.length, run)
 
     // Then no committed offset ever passed a record without a result event published before that commit
@@ -141,12 +121,11 @@ describe('offsets, duplicate externalIds and backpressure', () => {
 
   it('pauses fetching above MAX_FILES_IN_FLIGHT with a backlog, resumes below the low-water mark, delivers every result', async () => {
     // Given a backlog of 80 records already on the topic and slow import jobs
-    const emulator = await startLivingdocsEmulator({
+    const emulator = await startEmulator(world, {
       token: 'backpressure-token',
       jobDurationMs: 400,
       jobDurationJitterMs: 400,
     })
-    world.defer(() => emulator.close())
     const run = await createFaultRun(world, 'backpressure', emulator)
     const records = ['bp1', 'bp2', 'bp3', 'bp4'].flatMap(
       (prefix) => sampleExport(world, prefix, { broken: 0, repeats: 0 }).records,

@@ -8,14 +8,12 @@ import {
   type E2eWorld,
   fetchCommitted,
   metricValue,
+  readDlq,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
-import { startTopicReader } from '../support/result-reader.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 /** BATCH_MAX_BYTES of this run: small, so metadata of 30 KB cannot fit a request. */
@@ -30,8 +28,7 @@ describe('poison inputs on a real broker and registry', () => {
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 14, pdfs: 8 })
-    emulator = await startLivingdocsEmulator({ token: 'poison-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'poison-token' })
   })
 
   afterAll(async () => {
@@ -43,8 +40,7 @@ describe('poison inputs on a real broker and registry', () => {
     const { topics, results, start } = await createScenario(world, 'poison', emulator, {
       BATCH_MAX_BYTES: String(BATCH_MAX_BYTES),
     })
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     const bridge = await start()
 
     // And valid events (JSON and Avro) between poison records of every kind, all on partition 0

@@ -8,10 +8,16 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import { createFaultRun, fetchLogEnd, logFaultFigures, sourceOf } from '../support/fault-run.ts'
-import { startLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
+import {
+  createFaultRun,
+  logFaultFigures,
+  sampleCommitted,
+  sourceOf,
+  waitCommittedAtLogEnd,
+} from '../support/fault-run.ts'
 
 describe('rebalance with a second bridge in the same consumer group', () => {
   let world: E2eWorld
@@ -31,12 +37,11 @@ describe('rebalance with a second bridge in the same consumer group', () => {
     'a member joining and leaving mid-run ($name): every record has a result, committed offsets never go back',
     async ({ name, jobDurationMs, jobDurationJitterMs }) => {
       // Given a backlog of 80 records on 4 partitions, slow import jobs, and one bridge at work
-      const emulator = await startLivingdocsEmulator({
+      const emulator = await startEmulator(world, {
         token: 'rebalance-token',
         jobDurationMs,
         jobDurationJitterMs,
       })
-      world.defer(() => emulator.close())
       const run = await createFaultRun(world, 'rebalance', emulator, 4)
       const records = ['rb1', 'rb2', 'rb3', 'rb4'].flatMap(
         (p) => sampleExport(world, p, { broken: 0, repeats: 0 }).records,
@@ -53,18 +58,7 @@ describe('rebalance with a second bridge in the same consumer group', () => {
       world.defer(() => first.stop())
 
       // And a sampler of the committed offsets (admin client)
-      const history: Array<Map<number, number>> = []
-      const admin = world.kafka.admin()
-      await admin.connect()
-      world.defer(() => admin.disconnect())
-      let sampling = true
-      const sampler = (async () => {
-        while (sampling) {
-          const [entry] = await admin.fetchOffsets({ groupId: run.topics.group, topics: [run.topics.input] })
-          history.push(new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])))
-          await new Promise((r) => setTimeout(r, 100))
-        }
-      })()
+      const sampler = await sampleCommitted(world, run.topics.group, run.topics.input)
       await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
 
       // When a second bridge joins the group, takes part of the work, and leaves (SIGTERM-like stop)
@@ -85,14 +79,8 @@ describe('rebalance with a second bridge in the same consumer group', () => {
         180_000,
         'a result for every record',
       )
-      const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-      await waitUntil(
-        () => [...logEnd].every(([p, end]) => history.at(-1)?.get(p) === end),
-        30_000,
-        'committed offsets at the log end',
-      )
-      sampling = false
-      await sampler
+      await waitCommittedAtLogEnd(world, run, 30_000, sampler.latest)
+      await sampler.stop()
       const figures = logFaultFigures(`rebalance-join-leave (${name})`, records.length, run)
       console.info(`rebalance: records answered when the second bridge left=${answeredWhileTwo}`)
       expect(figures.answered).toBe(records.length)
@@ -109,6 +97,7 @@ describe('rebalance with a second bridge in the same consumer group', () => {
       expect(JSON.parse(lastJoin).assigned).toEqual([{ topic: run.topics.input, partitions: [0, 1, 2, 3] }])
       expect(first.logs.some((l) => l.includes('"rebalance: partitions revoked"'))).toBe(true)
       // And a committed offset never moved backwards (no stale member committed an older position)
+      const history = sampler.samples.map((s) => s.committed)
       for (let i = 1; i < history.length; i++) {
         for (const [p, offset] of history[i] as Map<number, number>) {
           expect(offset, `partition ${p}, sample ${i}`).toBeGreaterThanOrEqual(history[i - 1]?.get(p) ?? -1)

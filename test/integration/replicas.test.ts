@@ -8,13 +8,11 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { freePort } from '../support/free-port.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { type RoundRobinProxy, startRoundRobinProxy } from '../support/round-robin-proxy.ts'
 
 /** Several replicas: webhooks reach any replica (a Service spreads them) and still finish the job. */
@@ -24,8 +22,7 @@ describe('two bridge replicas behind one webhook URL', () => {
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 24, pdfs: 16 })
-    emulator = await startLivingdocsEmulator({ token: 'replica-token', jobDurationMs: 200 })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'replica-token', jobDurationMs: 200 })
   })
 
   afterAll(async () => {

@@ -11,10 +11,16 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import { createFaultRun, fetchLogEnd, logFaultFigures, sourceOf } from '../support/fault-run.ts'
-import { startLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
+import {
+  createFaultRun,
+  fetchLogEnd,
+  logFaultFigures,
+  sourceOf,
+  waitCommittedAtLogEnd,
+} from '../support/fault-run.ts'
 
 const STACK = resolve(import.meta.dirname, '../../scripts/stack')
 
@@ -46,8 +52,7 @@ describe('shutdown and crashes of the bridge process', () => {
 
   it('SIGTERM flushes the open batch, waits for its job, publishes, commits and exits 0', async () => {
     // Given 2 s import jobs and a bridge whose batch would linger for a minute
-    const emulator = await startLivingdocsEmulator({ token: 'sigterm-token', jobDurationMs: 2000 })
-    world.defer(() => emulator.close())
+    const emulator = await startEmulator(world, { token: 'sigterm-token', jobDurationMs: 2000 })
     const run = await createFaultRun(world, 'sigterm', emulator)
     const { records } = sampleExport(world, 'term', { broken: 0, repeats: 0 })
     const bridge = await start({
@@ -87,8 +92,7 @@ describe('shutdown and crashes of the bridge process', () => {
 
   it('SIGTERM with jobs outlasting SHUTDOWN_GRACE_MS: exits 0 committing only settled records; the next member finishes', async () => {
     // Given a bridge that finished a first export
-    const emulator = await startLivingdocsEmulator({ token: 'grace-token', jobDurationMs: 300 })
-    world.defer(() => emulator.close())
+    const emulator = await startEmulator(world, { token: 'grace-token', jobDurationMs: 300 })
     const run = await createFaultRun(world, 'grace', emulator)
     const first = sampleExport(world, 'grace1', { broken: 0, repeats: 0 }).records
     const second = sampleExport(world, 'grace2', { broken: 0, repeats: 0 }).records
@@ -132,8 +136,7 @@ describe('shutdown and crashes of the bridge process', () => {
 
   it('a second signal exits at once, leaving unfinished work uncommitted', async () => {
     // Given jobs that take a minute and a long grace period
-    const emulator = await startLivingdocsEmulator({ token: 'second-token', jobDurationMs: 60_000 })
-    world.defer(() => emulator.close())
+    const emulator = await startEmulator(world, { token: 'second-token', jobDurationMs: 60_000 })
     const run = await createFaultRun(world, 'second-signal', emulator)
     const { records } = sampleExport(world, 'twice', { broken: 0, repeats: 0 })
     const bridge = await start({ ...run.env, SHUTDOWN_GRACE_MS: '120000' })
@@ -160,12 +163,11 @@ describe('shutdown and crashes of the bridge process', () => {
 
   it('kill -9 mid-job and a restart: every record gets at least one result, none lost', async () => {
     // Given import jobs of 1..2.5 s and a bridge busy with an export
-    const emulator = await startLivingdocsEmulator({
+    const emulator = await startEmulator(world, {
       token: 'kill-token',
       jobDurationMs: 1000,
       jobDurationJitterMs: 1500,
     })
-    world.defer(() => emulator.close())
     const run = await createFaultRun(world, 'kill9', emulator)
     const records = ['k1', 'k2'].flatMap((p) => sampleExport(world, p, { broken: 2, repeats: 0 }).records)
     const env = { ...run.env, BATCH_MAX_FILES: '5', MAX_JOBS_IN_FLIGHT: '3' }
@@ -188,15 +190,7 @@ describe('shutdown and crashes of the bridge process', () => {
       120_000,
       'a result for every record after the restart',
     )
-    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-    await waitUntil(
-      async () => {
-        const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
-        return [...logEnd].every(([p, end]) => committed.get(p) === end)
-      },
-      30_000,
-      'committed offsets at the log end',
-    )
+    await waitCommittedAtLogEnd(world, run, 30_000)
     const figures = logFaultFigures('kill-9', records.length, run)
     console.info(`kill-9: results before the kill=${before}`)
     expect(figures.answered).toBe(records.length)
@@ -221,12 +215,11 @@ describe('shutdown and crashes of the bridge process', () => {
       spawnSync(STACK, ['start'], { stdio: 'ignore', timeout: 180_000 })
     })
     // Given jobs of 0.5..1.5 s and a bridge busy with an export
-    const emulator = await startLivingdocsEmulator({
+    const emulator = await startEmulator(world, {
       token: 'broker-token',
       jobDurationMs: 500,
       jobDurationJitterMs: 1000,
     })
-    world.defer(() => emulator.close())
     const run = await createFaultRun(world, 'broker-restart', emulator)
     const records = ['r1', 'r2'].flatMap((p) => sampleExport(world, p, { broken: 2, repeats: 0 }).records)
     const bridge = await start({ ...run.env, BATCH_MAX_FILES: '5', MAX_JOBS_IN_FLIGHT: '2' })
@@ -249,15 +242,7 @@ describe('shutdown and crashes of the bridge process', () => {
       180_000,
       'a result for every record after the broker restart',
     )
-    const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
-    await waitUntil(
-      async () => {
-        const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
-        return [...logEnd].every(([p, end]) => committed.get(p) === end)
-      },
-      60_000,
-      'committed offsets at the log end',
-    )
+    await waitCommittedAtLogEnd(world, run, 60_000)
     const figures = logFaultFigures('broker-restart', records.length, run)
     console.info(`broker-restart: records answered when the broker stopped=${answeredAtStop}`)
     expect(figures.answered).toBe(records.length)

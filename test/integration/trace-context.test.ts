@@ -1,10 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createE2eWorld, createScenario, type E2eWorld } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import { createE2eWorld, createScenario, type E2eWorld, startEmulator } from '../support/e2e-world.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
 const TRACESTATE = 'legacy=export-42'
@@ -17,8 +14,7 @@ describe('W3C trace context from the input record to the import request and the 
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 3, pdfs: 0 })
-    emulator = await startLivingdocsEmulator({ token: 'trace-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'trace-token' })
     emulator.server.prependListener('request', (req: IncomingMessage) => {
       if (req.method === 'POST' && /\/import\/files$/.test(req.url ?? '')) {
         submits.push({

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { readSchema } from '../../src/events/registry.ts'
+import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   createE2eWorld,
   createScenario,
   type E2eWorld,
   fetchCommitted,
   metricValue,
+  readDlq,
   sampleExport,
+  startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import {
-  type RunningLivingdocsEmulator,
-  startLivingdocsEmulator,
-} from '../support/livingdocs-emulator/index.ts'
+import { type FaultRun, sourceOf } from '../support/fault-run.ts'
+import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { createRegistryOutage } from '../support/registry-outage.ts'
-import { startTopicReader } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 /** The Avro form of an export record. */
@@ -34,14 +34,37 @@ async function committedTotal(world: E2eWorld, group: string, topic: string): Pr
   return total
 }
 
+/**
+ * Checks that every one of `records` has a result, waits until the group's committed offsets cover them
+ * all, and checks that the DLQ stayed empty. Returns the bridge's metrics text and the number of result
+ * events beyond the first per input record.
+ */
+async function expectAllSettled(
+  world: E2eWorld,
+  run: Pick<FaultRun, 'topics' | 'results' | 'dlq'>,
+  records: ExportRecord[],
+  bridge: TestBridge,
+): Promise<{ metrics: string; duplicates: number }> {
+  const ids = new Set(run.results.records.map((r) => r.value.externalId))
+  expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
+  await waitUntil(
+    async () => (await committedTotal(world, run.topics.group, run.topics.input)) === records.length,
+    30_000,
+    `committed offsets covering all ${records.length} records`,
+  )
+  expect(run.dlq.records).toHaveLength(0)
+  const metrics = await (await fetch(bridge.metricsUrl)).text()
+  const unique = new Set(run.results.records.map(sourceOf)).size
+  return { metrics, duplicates: run.results.records.length - unique }
+}
+
 describe('transient is not poison: outages pause and retry, only permanent answers reach the DLQ', () => {
   let world: E2eWorld
   let emulator: RunningLivingdocsEmulator
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 16, pdfs: 8 })
-    emulator = await startLivingdocsEmulator({ token: 'transient-token' })
-    world.defer(() => emulator.close())
+    emulator = await startEmulator(world, { token: 'transient-token' })
   })
 
   afterAll(async () => {
@@ -57,8 +80,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
       SCHEMA_REGISTRY_RETRY_MIN_MS: '200',
       SCHEMA_REGISTRY_RETRY_MAX_MS: '2000',
     })
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     const bridge = await start()
     const records = sampleExport(world, `outage-${randomUUID().slice(0, 6)}`, {
       broken: 0,
@@ -127,29 +149,18 @@ describe('transient is not poison: outages pause and retry, only permanent answe
       120_000,
       'a result for every record after the outage',
     )
-    const ids = new Set(results.records.map((r) => r.value.externalId))
-    expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
     expect(results.records.every((r) => r.value.state === 'SUCCESS')).toBe(true)
-    await waitUntil(
-      async () => (await committedTotal(world, topics.group, topics.input)) === records.length,
-      30_000,
-      `committed offsets covering all ${records.length} records`,
-    )
-    expect(dlq.records).toHaveLength(0)
-    const metrics = await (await fetch(bridge.metricsUrl)).text()
+    const { metrics, duplicates } = await expectAllSettled(world, { topics, results, dlq }, records, bridge)
     expect(metricValue(metrics, 'bridge_dlq_records_total')).toBe(0)
-    const unique = new Set(results.records.map((r) => `${r.value.sourcePartition}:${r.value.sourceOffset}`))
-      .size
     console.info(
-      `[registry-outage:${outage.kind}] events sent=${records.length} results=${results.records.length} duplicates=${results.records.length - unique} dlq=${dlq.records.length} decode retries=${metricValue(metrics, 'bridge_decode_retries_total')}`,
+      `[registry-outage:${outage.kind}] events sent=${records.length} results=${results.records.length} duplicates=${duplicates} dlq=${dlq.records.length} decode retries=${metricValue(metrics, 'bridge_decode_retries_total')}`,
     )
   })
 
   it('a schema id the registry answers 404 for (registry up) goes to the DLQ as UNKNOWN_SCHEMA_ID; the record behind it goes through', async () => {
     // Given a bridge and, on one partition, a record whose schema id the registry does not know, then a valid one
     const { topics, results, start } = await createScenario(world, 'unknown-id', emulator)
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     await start()
     const [first, second] = sampleExport(world, `unknown-${randomUUID().slice(0, 6)}`, {
       broken: 0,
@@ -189,11 +200,9 @@ describe('transient is not poison: outages pause and retry, only permanent answe
 
   it('an import API outage (every request 5xx for a while): no DLQ record, no FAILED result, then every file SUCCESS', async () => {
     // Given a bridge and an emulator that answers every request with 503
-    const api = await startLivingdocsEmulator({ token: 'transient-token' })
-    world.defer(() => api.close())
+    const api = await startEmulator(world, { token: 'transient-token' })
     const { topics, results, start } = await createScenario(world, 'api-outage', api)
-    const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-    world.defer(() => dlq.stop())
+    const dlq = await readDlq(world, topics)
     const bridge = await start()
     api.setFaults({ serverError5xx: { probability: 1 } })
     const records = sampleExport(world, `api-${randomUUID().slice(0, 6)}`, { broken: 0, repeats: 0 }).records
@@ -220,20 +229,10 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     // Then every file gets exactly its SUCCESS result, and the DLQ stays empty
     await results.waitFor((r) => r.length >= records.length, 120_000, 'a result per record after the outage')
     expect(results.records.map((r) => r.value.state).filter((s) => s !== 'SUCCESS')).toEqual([])
-    const ids = new Set(results.records.map((r) => r.value.externalId))
-    expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
-    await waitUntil(
-      async () => (await committedTotal(world, topics.group, topics.input)) === records.length,
-      30_000,
-      `committed offsets covering all ${records.length} records`,
-    )
-    expect(dlq.records).toHaveLength(0)
-    const metrics = await (await fetch(bridge.metricsUrl)).text()
+    const { metrics, duplicates } = await expectAllSettled(world, { topics, results, dlq }, records, bridge)
     expect(metricValue(metrics, 'bridge_files_total{state="FAILED"}')).toBe(0)
-    const unique = new Set(results.records.map((r) => `${r.value.sourcePartition}:${r.value.sourceOffset}`))
-      .size
     console.info(
-      `[api-outage] events sent=${records.length} results=${results.records.length} duplicates=${results.records.length - unique} dlq=${dlq.records.length} 503 answers=${failedSubmits()}`,
+      `[api-outage] events sent=${records.length} results=${results.records.length} duplicates=${duplicates} dlq=${dlq.records.length} 503 answers=${failedSubmits()}`,
     )
   })
 })

@@ -20,6 +20,27 @@ export function uniqueTopics(prefix: string) {
   }
 }
 
+/**
+ * The settings test bridges share, in-process or as a child process: small batches, short linger,
+ * poll and commit intervals, `httpPort` for the HTTP server (the webhook URL points at it), a random
+ * metrics port, the test webhook secret, info logs and 3 API retries.
+ */
+export function testBridgeDefaults(httpPort: number): Record<string, string> {
+  return {
+    BATCH_MAX_FILES: '25',
+    BATCH_LINGER_MS: '200',
+    STATUS_POLL_INTERVAL_MS: '500',
+    COMMIT_INTERVAL_MS: '200',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    METRICS_PORT: '0',
+    WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    LOG_LEVEL: 'info',
+    API_MAX_RETRIES: '3',
+  }
+}
+
 /** A bridge started in-process for a test, with its log lines kept in memory. */
 export interface TestBridge {
   bridge: Bridge
@@ -35,22 +56,7 @@ export interface TestBridge {
  * short linger and poll interval, random ports, a webhook URL on the bridge's own port.
  */
 export async function startTestBridge(env: Record<string, string>): Promise<TestBridge> {
-  const httpPort = await freePort()
-  const config = loadConfig({
-    BATCH_MAX_FILES: '25',
-    BATCH_LINGER_MS: '200',
-    STATUS_POLL_INTERVAL_MS: '500',
-    COMMIT_INTERVAL_MS: '200',
-    SHUTDOWN_GRACE_MS: '3000',
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    METRICS_PORT: '0',
-    WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
-    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    LOG_LEVEL: 'info',
-    API_MAX_RETRIES: '3',
-    ...env,
-  })
+  const config = loadConfig({ ...testBridgeDefaults(await freePort()), SHUTDOWN_GRACE_MS: '3000', ...env })
   const logs: string[] = []
   const destination = new Writable({
     write(chunk, _enc, done) {

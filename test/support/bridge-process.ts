@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
-import { TEST_WEBHOOK_SECRET } from './bridge-harness.ts'
+import { testBridgeDefaults } from './bridge-harness.ts'
 import { freePort } from './free-port.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -41,24 +41,13 @@ export async function startBridgeProcess(
   env: Record<string, string>,
   startTimeoutMs = 60_000,
 ): Promise<BridgeProcess> {
-  const httpPort = await freePort()
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      BATCH_MAX_FILES: '25',
-      BATCH_LINGER_MS: '200',
-      STATUS_POLL_INTERVAL_MS: '500',
-      COMMIT_INTERVAL_MS: '200',
+      ...testBridgeDefaults(await freePort()),
       SHUTDOWN_GRACE_MS: '10000',
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(httpPort),
-      METRICS_PORT: '0',
-      WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
-      WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      LOG_LEVEL: 'info',
-      API_MAX_RETRIES: '3',
       KAFKA_SESSION_TIMEOUT_MS: '10000',
       ...env,
     },

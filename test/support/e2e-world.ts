@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Admin } from 'kafkajs'
 import { produceExport } from '../../scripts/produce-export.ts'
 import { createSchemaCodec, type SchemaCodec } from '../../src/events/registry.ts'
 import { ensureTopics } from '../../src/kafka/admin.ts'
@@ -9,7 +10,11 @@ import { createLogger } from '../../src/logging.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { startTestBridge, type TestBridge, uniqueTopics } from './bridge-harness.ts'
 import { type FileServer, startFileServer } from './file-server.ts'
-import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
+import {
+  type RunningLivingdocsEmulator,
+  type StartLivingdocsEmulatorOptions,
+  startLivingdocsEmulator,
+} from './livingdocs-emulator/index.ts'
 import { resultDecoder, startTopicReader, type TopicReader } from './result-reader.ts'
 import { buildSampleExport, type ExportRecord } from './sample-export.ts'
 import { type SampleFile, writeSampleFiles } from './sample-files.ts'
@@ -29,7 +34,7 @@ export interface E2eWorld {
 
 /** One test's topics, its result reader, and a way to start bridges on them. */
 export interface Scenario {
-  topics: ReturnType<typeof uniqueTopics>
+  topics: Topics
   results: TopicReader<FileImportResult>
   /** Starts a bridge on the scenario's topics and consumer group; `env` overrides settings. */
   start(env?: Record<string, string>): Promise<TestBridge>
@@ -63,21 +68,30 @@ export async function createE2eWorld(
   }
 }
 
-/** Creates fresh topics and a result reader, and returns a starter of bridges against `emulator`. */
-export async function createScenario(
+/** Starts a Livingdocs emulator with `options`, closed by `world.close()`. */
+export async function startEmulator(
   world: E2eWorld,
-  prefix: string,
-  emulator: RunningLivingdocsEmulator,
-  env: Record<string, string> = {},
-): Promise<Scenario> {
-  const topics = uniqueTopics(prefix)
-  await ensureTopics(world.kafka, [
-    { topic: topics.input, numPartitions: 3 },
-    { topic: topics.result, numPartitions: 3 },
-    { topic: topics.dlq, numPartitions: 1 },
-    { topic: topics.notifications, numPartitions: 2 },
-  ])
-  const baseEnv = {
+  options: StartLivingdocsEmulatorOptions = {},
+): Promise<RunningLivingdocsEmulator> {
+  const emulator = await startLivingdocsEmulator(options)
+  world.defer(() => emulator.close())
+  return emulator
+}
+
+/** Topic names and consumer group of one test, see {@link uniqueTopics}. */
+export type Topics = ReturnType<typeof uniqueTopics>
+
+/**
+ * The bridge's environment for one test: the world's broker and registry, `emulator` as the Livingdocs
+ * API, and the topics and consumer group of `topics`; `overrides` are added last.
+ */
+export function bridgeEnv(
+  world: Pick<E2eWorld, 'brokers' | 'schemaRegistryUrl'>,
+  emulator: Pick<RunningLivingdocsEmulator, 'url' | 'apiVersion' | 'token'>,
+  topics: Topics,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
     KAFKA_BROKERS: world.brokers.join(','),
     SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
     LIVINGDOCS_BASE_URL: emulator.url,
@@ -88,10 +102,47 @@ export async function createScenario(
     DLQ_TOPIC: topics.dlq,
     KAFKA_GROUP_ID: topics.group,
     JOB_NOTIFICATIONS_TOPIC: topics.notifications,
-    ...env,
+    ...overrides,
   }
+}
+
+/**
+ * Creates fresh topics named after `prefix` (input with `inputPartitions` partitions, results 3, DLQ 1,
+ * job notifications 2) and starts a reader of the result topic, stopped by `world.close()`.
+ */
+export async function createTopics(
+  world: E2eWorld,
+  prefix: string,
+  inputPartitions = 3,
+): Promise<{ topics: Topics; results: TopicReader<FileImportResult> }> {
+  const topics = uniqueTopics(prefix)
+  await ensureTopics(world.kafka, [
+    { topic: topics.input, numPartitions: inputPartitions },
+    { topic: topics.result, numPartitions: 3 },
+    { topic: topics.dlq, numPartitions: 1 },
+    { topic: topics.notifications, numPartitions: 2 },
+  ])
   const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))
   world.defer(() => results.stop())
+  return { topics, results }
+}
+
+/** Starts a reader of the DLQ of `topics` (raw values), stopped by `world.close()`. */
+export async function readDlq(world: E2eWorld, topics: Topics): Promise<TopicReader<Buffer | null>> {
+  const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
+  world.defer(() => dlq.stop())
+  return dlq
+}
+
+/** Creates fresh topics and a result reader, and returns a starter of bridges against `emulator`. */
+export async function createScenario(
+  world: E2eWorld,
+  prefix: string,
+  emulator: RunningLivingdocsEmulator,
+  env: Record<string, string> = {},
+): Promise<Scenario> {
+  const { topics, results } = await createTopics(world, prefix)
+  const baseEnv = bridgeEnv(world, emulator, topics, env)
   return {
     topics,
     results,
@@ -139,11 +190,20 @@ export async function fetchCommitted(
   const admin = kafka.admin()
   await admin.connect()
   try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
-    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]))
+    return await readCommitted(admin, groupId, topic)
   } finally {
     await admin.disconnect()
   }
+}
+
+/** Committed offsets of `groupId` on `topic` read over a connected `admin`, per partition (0 when none). */
+export async function readCommitted(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+  return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]))
 }
 
 /** Counts results by state. */

@@ -1,14 +1,21 @@
-import { ensureTopics } from '../../src/kafka/admin.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
-import { uniqueTopics } from './bridge-harness.ts'
-import type { E2eWorld } from './e2e-world.ts'
+import {
+  bridgeEnv,
+  createTopics,
+  type E2eWorld,
+  fetchCommitted,
+  readCommitted,
+  readDlq,
+  type Topics,
+  waitUntil,
+} from './e2e-world.ts'
 import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
-import { type ReadRecord, resultDecoder, startTopicReader, type TopicReader } from './result-reader.ts'
+import type { ReadRecord, TopicReader } from './result-reader.ts'
 
 /** Topics, readers of the result topic and the DLQ, and the bridge settings of one fault run. */
 export interface FaultRun {
-  topics: ReturnType<typeof uniqueTopics>
+  topics: Topics
   results: TopicReader<FileImportResult>
   dlq: TopicReader<Buffer | null>
   /** The bridge's environment for these topics, this consumer group and `emulator`. */
@@ -25,34 +32,9 @@ export async function createFaultRun(
   emulator: RunningLivingdocsEmulator,
   partitions = 3,
 ): Promise<FaultRun> {
-  const topics = uniqueTopics(prefix)
-  await ensureTopics(world.kafka, [
-    { topic: topics.input, numPartitions: partitions },
-    { topic: topics.result, numPartitions: 3 },
-    { topic: topics.dlq, numPartitions: 1 },
-    { topic: topics.notifications, numPartitions: 2 },
-  ])
-  const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))
-  world.defer(() => results.stop())
-  const dlq = await startTopicReader(world.kafka, topics.dlq, (v) => v)
-  world.defer(() => dlq.stop())
-  return {
-    topics,
-    results,
-    dlq,
-    env: {
-      KAFKA_BROKERS: world.brokers.join(','),
-      SCHEMA_REGISTRY_URL: world.schemaRegistryUrl,
-      LIVINGDOCS_BASE_URL: emulator.url,
-      LIVINGDOCS_API_VERSION: emulator.apiVersion,
-      LIVINGDOCS_ACCESS_TOKEN: emulator.token,
-      INPUT_TOPIC: topics.input,
-      RESULT_TOPIC: topics.result,
-      DLQ_TOPIC: topics.dlq,
-      KAFKA_GROUP_ID: topics.group,
-      JOB_NOTIFICATIONS_TOPIC: topics.notifications,
-    },
-  }
+  const { topics, results } = await createTopics(world, prefix, partitions)
+  const dlq = await readDlq(world, topics)
+  return { topics, results, dlq, env: bridgeEnv(world, emulator, topics) }
 }
 
 /** `partition:offset` of the input record a result event answers. */
@@ -102,4 +84,77 @@ export async function fetchLogEnd(kafka: Kafka, topic: string): Promise<Map<numb
   } finally {
     await admin.disconnect()
   }
+}
+
+/** One reading of a consumer group's committed offsets: when it was read, and the offsets per partition. */
+export interface CommittedSample {
+  at: number
+  committed: Map<number, number>
+}
+
+/** A running sampler of committed offsets, see {@link sampleCommitted}. */
+export interface CommittedSampler {
+  /** The readings so far, oldest first. */
+  readonly samples: CommittedSample[]
+  /** The newest reading's offsets (undefined before the first). */
+  latest(): Map<number, number> | undefined
+  /** Stops sampling and resolves once the reading in progress is done. */
+  stop(): Promise<void>
+}
+
+/**
+ * Reads the committed offsets of `groupId` on `topic` (0 when none) every `intervalMs` over one admin
+ * connection, closed by `world.close()`, until `stop()`.
+ */
+export async function sampleCommitted(
+  world: E2eWorld,
+  groupId: string,
+  topic: string,
+  intervalMs = 100,
+): Promise<CommittedSampler> {
+  const admin = world.kafka.admin()
+  await admin.connect()
+  world.defer(() => admin.disconnect())
+  const samples: CommittedSample[] = []
+  let sampling = true
+  const loop = (async () => {
+    while (sampling) {
+      const committed = await readCommitted(admin, groupId, topic)
+      samples.push({ at: Date.now(), committed })
+      await new Promise((r) => setTimeout(r, intervalMs))
+    }
+  })()
+  return {
+    samples,
+    latest: () => samples.at(-1)?.committed,
+    async stop() {
+      sampling = false
+      await loop
+    },
+  }
+}
+
+/**
+ * Waits until the group's committed offsets on the input topic equal its log-end offsets on every
+ * partition, at most `timeoutMs`. `committed` reads the offsets (by default {@link fetchCommitted} on
+ * each check; a sampler's `latest` also fits).
+ * @returns the log-end offsets (read once, before waiting)
+ */
+export async function waitCommittedAtLogEnd(
+  world: E2eWorld,
+  run: Pick<FaultRun, 'topics'>,
+  timeoutMs: number,
+  committed: () => Promise<Map<number, number> | undefined> | Map<number, number> | undefined = () =>
+    fetchCommitted(world.kafka, run.topics.group, run.topics.input),
+): Promise<Map<number, number>> {
+  const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
+  await waitUntil(
+    async () => {
+      const offsets = await committed()
+      return [...logEnd].every(([p, end]) => offsets?.get(p) === end)
+    },
+    timeoutMs,
+    'committed offsets at the log end',
+  )
+  return logEnd
 }

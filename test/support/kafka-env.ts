@@ -85,10 +85,13 @@ export async function resolveKafkaEnv(options: ResolveKafkaEnvOptions = {}): Pro
     const brokers = env.KAFKA_BROKERS?.trim()
     const registry = env.SCHEMA_REGISTRY_URL?.trim()
     if (brokers && registry) {
+      const schemaRegistryUrl = registry.replace(/\/+$/, '')
       return {
         brokers: parseBrokers(brokers),
-        schemaRegistryUrl: registry.replace(/\/+$/, ''),
-        source: 'env',
+        schemaRegistryUrl,
+        // `eval "$(scripts/stack env)"` exports exactly the local stack's addresses: that is the local
+        // stack, already running (so tests that stop and start one of its services can run).
+        source: isLocalStackAddress(env, brokers, schemaRegistryUrl) ? 'local-stack' : 'env',
         stop: async () => {},
       }
     }
@@ -104,6 +107,18 @@ export async function resolveKafkaEnv(options: ResolveKafkaEnvOptions = {}): Pro
     return startContainers()
   }
   return startLocalStack()
+}
+
+/**
+ * True when the brokers and registry URL are the ones `scripts/stack env` prints for this environment
+ * (`127.0.0.1` with `STACK_KAFKA_PORT` / `STACK_REGISTRY_PORT`, defaults 9092 / 8081).
+ */
+export function isLocalStackAddress(env: NodeJS.ProcessEnv, brokers: string, registryUrl: string): boolean {
+  const kafkaPort = env.STACK_KAFKA_PORT || '9092'
+  const registryPort = env.STACK_REGISTRY_PORT || '8081'
+  return (
+    brokers === `127.0.0.1:${kafkaPort}` && registryUrl === `http://127.0.0.1:${registryPort}/apis/ccompat/v7`
+  )
 }
 
 /** Splits `a:1,b:2` into `['a:1', 'b:2']`, rejecting entries without a port. */

@@ -77,6 +77,13 @@ const partitions =
   (p: RecordPosition) =>
     p.topic === 'in' && ps.includes(p.partition)
 const none = () => false
+
+/** Reads a job-log entry of running job `jobId` with `files`, then has partition 0 newly assigned. */
+function logJobAndAssignPartition0(log: JobLog, jobId: string, files: Array<[string, number, number]>): void {
+  log.onRecord(entryRecord(entry(jobId, files)))
+  log.onAssignment(partitions(0), partitions(0))
+}
+
 const pos = (partition: number, offset: number): RecordPosition => ({
   topic: 'in',
   partition,
@@ -195,15 +202,10 @@ describe('JobLog adoption', () => {
   it('adopts with the files still to come when some were below the committed offset', () => {
     // Given a logged job whose file at offset 2 was already committed (consumption restarts at 4)
     const { log, adopted } = setup()
-    log.onRecord(
-      entryRecord(
-        entry('j1', [
-          ['a', 0, 2],
-          ['b', 0, 5],
-        ]),
-      ),
-    )
-    log.onAssignment(partitions(0), partitions(0))
+    logJobAndAssignPartition0(log, 'j1', [
+      ['a', 0, 2],
+      ['b', 0, 5],
+    ])
 
     // When offsets 4 and 5 are consumed
     expect(consume(log, file('other', 0, 4))).toBe(false)
@@ -216,8 +218,7 @@ describe('JobLog adoption', () => {
 
   it('tombstones a stale entry whose files were all committed, and adopts nothing', async () => {
     const { log, adopted, writes } = setup()
-    log.onRecord(entryRecord(entry('old', [['a', 0, 1]])))
-    log.onAssignment(partitions(0), partitions(0))
+    logJobAndAssignPartition0(log, 'old', [['a', 0, 1]])
     expect(consume(log, file('x', 0, 10))).toBe(false)
     await log.drain(1000)
     expect(adopted).toEqual([])
@@ -237,15 +238,10 @@ describe('JobLog adoption', () => {
   it('gives back held files when their partition is revoked before the adoption completes', () => {
     // Given an adoption holding one of two files
     const { log, adopted } = setup()
-    log.onRecord(
-      entryRecord(
-        entry('j1', [
-          ['a', 0, 1],
-          ['b', 0, 2],
-        ]),
-      ),
-    )
-    log.onAssignment(partitions(0), partitions(0))
+    logJobAndAssignPartition0(log, 'j1', [
+      ['a', 0, 1],
+      ['b', 0, 2],
+    ])
     const fa = file('a', 0, 1)
     expect(consume(log, fa)).toBe(true)
 
@@ -263,15 +259,10 @@ describe('JobLog adoption', () => {
     // Given an adoption holding one file and waiting for another that never comes
     vi.useFakeTimers()
     const { log, released, adopted } = setup({ timeoutMs: 1000 })
-    log.onRecord(
-      entryRecord(
-        entry('j1', [
-          ['a', 0, 1],
-          ['b', 0, 2],
-        ]),
-      ),
-    )
-    log.onAssignment(partitions(0), partitions(0))
+    logJobAndAssignPartition0(log, 'j1', [
+      ['a', 0, 1],
+      ['b', 0, 2],
+    ])
     const fa = file('a', 0, 1)
     consume(log, fa)
     log.observe(pos(0, 2)) // consumed, but held elsewhere (e.g. parked in the key sequencer)
@@ -286,8 +277,7 @@ describe('JobLog adoption', () => {
 
   it('releases the files when the tracker refuses the adoption', () => {
     const { log, released } = setup({ adoptAnswer: false })
-    log.onRecord(entryRecord(entry('j1', [['a', 0, 1]])))
-    log.onAssignment(partitions(0), partitions(0))
+    logJobAndAssignPartition0(log, 'j1', [['a', 0, 1]])
     const fa = file('a', 0, 1)
     expect(consume(log, fa)).toBe(true)
     expect(released).toEqual([fa])
