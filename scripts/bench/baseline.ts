@@ -2,7 +2,9 @@
  * The benchmark's baseline, run as its own process: a bare kafkajs consumer that decodes each Avro
  * value through the schema registry (the same SchemaCodec the bridge uses) and produces one Avro result
  * event per input event, with the bridge's idempotent producer, one send per fetched batch. No HTTP, no
- * batching for an API, no offset tracking beyond kafkajs' own.
+ * batching for an API, no offset tracking beyond kafkajs' own. Its producer keeps kafkajs' own
+ * partitioner (`--partitioner kafkajs`, bare kafkajs) unless `--partitioner bridge` gives it the
+ * bridge's (src/kafka/partitioner.ts: the same partitions, a faster hash).
  *
  *   node scripts/bench/baseline.ts --brokers H:P --registry URL --topic T --result-topic R --group G --events N
  *
@@ -11,6 +13,7 @@
  * and keeps running until SIGTERM (so its /proc figures can be read).
  */
 import { parseArgs } from 'node:util'
+import { Partitioners } from 'kafkajs'
 import { createSchemaCodec, readSchema } from '../../src/events/registry.ts'
 import { createKafka } from '../../src/kafka/client.ts'
 import { createIdempotentProducer } from '../../src/kafka/producer.ts'
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     'result-topic': { type: 'string' },
     group: { type: 'string' },
     events: { type: 'string' },
+    partitioner: { type: 'string', default: 'kafkajs' },
   },
 })
 const need = (name: string, v: string | undefined): string => {
@@ -43,7 +47,10 @@ const kafka = createKafka(
 )
 const codec = createSchemaCodec({ url: need('registry', values.registry) })
 const resultSchemaId = await codec.register(`${resultTopic}-value`, await readSchema('fileImportResult'))
-const producer = createIdempotentProducer(kafka)
+const producer = createIdempotentProducer(
+  kafka,
+  values.partitioner === 'bridge' ? {} : { createPartitioner: Partitioners.DefaultPartitioner },
+)
 await producer.start()
 const consumer = kafka.consumer({ groupId: need('group', values.group), allowAutoTopicCreation: false })
 consumer.on(consumer.events.GROUP_JOIN, () => emit({ event: 'joined', at: Date.now() }))

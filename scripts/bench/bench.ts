@@ -35,7 +35,10 @@ const usage = `usage: npm run bench -- [options]
   --bridge-node-options S NODE_OPTIONS of the bridge processes (default: what the Helm chart sets at its
                           default 512Mi limit, "${CHART_NODE_OPTIONS}"; "" = none, V8's own sizing).
                           With some, the backlog run is repeated without them
-  --cpu-prof DIR          write a V8 CPU profile of the instant-mode bridge into DIR
+  --baseline-partitioner kafkajs|bridge
+                          partitioner of the baseline's producer (default kafkajs: bare kafkajs; bridge:
+                          the bridge's, the same partitions with a faster hash)
+  --cpu-prof DIR          write V8 CPU profiles of the instant-mode bridge and its emulator into DIR
   --out DIR               where the JSON report and logs go (default bench-results)
   --run-timeout-ms MS     longest one run may take (default 600000)
   -h, --help`
@@ -56,6 +59,7 @@ const { values } = parseArgs({
     'backlog-events': { type: 'string', default: '0' },
     'backlog-seconds': { type: 'string', default: '120' },
     'cpu-prof': { type: 'string' },
+    'baseline-partitioner': { type: 'string', default: 'kafkajs' },
     'bridge-node-options': { type: 'string' },
     'bridge-env': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
@@ -99,6 +103,7 @@ try {
     backlogEvents: int('backlog-events', values['backlog-events']),
     backlogMs: int('backlog-seconds', values['backlog-seconds'], 1) * 1000,
     cpuProfDir: values['cpu-prof'],
+    baselinePartitioner: values['baseline-partitioner'] === 'bridge' ? 'bridge' : 'kafkajs',
     bridgeEnv: Object.fromEntries(
       (values['bridge-env'] ?? '')
         .split(',')

@@ -56,6 +56,8 @@ export interface BenchOptions {
   bridgeNodeOptions?: string
   /** Directory for `--cpu-prof` of the instant-mode bridge, or undefined for no profile. */
   cpuProfDir: string | undefined
+  /** Partitioner of the baseline's producer: kafkajs' own (bare kafkajs) or the bridge's. */
+  baselinePartitioner: 'kafkajs' | 'bridge'
   /** Where the JSON report and child logs go. */
   outDir: string
   /** Longest one run may take before the bench gives up on it. */
@@ -191,7 +193,12 @@ async function run(
   }
   if (options.modes.includes('baseline')) report.baseline = await runBaseline(ctx, input, options.events)
   if (options.modes.includes('instant')) {
-    const emulator = await startEmulator(ctx, 'emulator-instant', [])
+    const emulator = await startEmulator(
+      ctx,
+      'emulator-instant',
+      [],
+      options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}/emulator`],
+    )
     try {
       report.instant = await runBridge(ctx, {
         mode: 'instant',
@@ -239,9 +246,14 @@ interface Emulator {
   requests(): Promise<Record<string, Record<string, number>>>
 }
 
-async function startEmulator(ctx: Ctx, name: string, args: string[]): Promise<Emulator> {
+async function startEmulator(
+  ctx: Ctx,
+  name: string,
+  args: string[],
+  nodeArgs: string[] = [],
+): Promise<Emulator> {
   const token = 'bench-token'
-  const child = spawnNode(name, ['scripts/bench/emulator.ts', '--token', token, ...args], {
+  const child = spawnNode(name, [...nodeArgs, 'scripts/bench/emulator.ts', '--token', token, ...args], {
     cwd: root,
     env: process.env,
     logPath: `${ctx.logDir}/${ctx.runId}-${name}.log`,
@@ -400,6 +412,8 @@ async function runBaseline(ctx: Ctx, input: string, events: number): Promise<Run
       `${ctx.runId}-baseline`,
       '--events',
       String(events),
+      '--partitioner',
+      ctx.options.baselinePartitioner,
     ],
     { cwd: root, env: process.env, logPath: `${ctx.logDir}/${ctx.runId}-baseline.log` },
   )

@@ -21,9 +21,12 @@ export interface DecodeFailure {
   message: string
 }
 
-/** `bytes`: JSON size of the event's `files[]` entry (see {@link fileEntryBytes}), measured once here. */
+/**
+ * `entryJson`: the event's `files[]` entry serialised once here (see {@link fileEntryJson}), sent as is
+ * in the import request; `bytes`: its UTF-8 size plus a separator.
+ */
 export type DecodeResult =
-  | { ok: true; event: FileCreatedEvent; bytes: number }
+  | { ok: true; event: FileCreatedEvent; bytes: number; entryJson: string }
   | { ok: false; failure: DecodeFailure }
 
 const isJsonObject = (v: unknown): v is Record<string, unknown> =>
@@ -165,21 +168,22 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       systemName,
       occurredAt: e.occurredAt,
     }
-    let bytes: number
+    let entryJson: string
     try {
-      bytes = fileEntryBytes(event)
+      entryJson = fileEntryJson(event)
     } catch (err) {
       // JSON.stringify recurses: metadata nested some thousand levels deep overflows the stack.
       if (err instanceof RangeError) return fail('INVALID_EVENT', 'metadata: nested too deeply')
       throw err
     }
+    const bytes = Buffer.byteLength(entryJson) + 1
     if (bytes > options.maxEntryBytes) {
       return fail(
         'INVALID_EVENT',
         `file entry is ${bytes} bytes, more than the ${options.maxEntryBytes} a request may carry`,
       )
     }
-    return { ok: true, event, bytes }
+    return { ok: true, event, bytes, entryJson }
   }
 }
 
@@ -194,9 +198,17 @@ export function toFileEntry(event: FileCreatedEvent) {
   }
 }
 
+/**
+ * The JSON of `event`'s file entry. @throws RangeError when the metadata is nested too deeply for
+ * JSON.stringify's recursion
+ */
+export function fileEntryJson(event: FileCreatedEvent): string {
+  return JSON.stringify(toFileEntry(event))
+}
+
 /** UTF-8 size in bytes of the JSON of `event`'s file entry, plus a separator. */
 export function fileEntryBytes(event: FileCreatedEvent): number {
-  return Buffer.byteLength(JSON.stringify(toFileEntry(event))) + 1
+  return Buffer.byteLength(fileEntryJson(event)) + 1
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })

@@ -14,10 +14,13 @@ export interface FileEntry {
   metadata: Record<string, unknown>
 }
 
-/** The body of `POST /api/{version}/import/files` ([F] §1.1). */
+/**
+ * The body of `POST /api/{version}/import/files` ([F] §1.1). A `files` item that is a string is an entry
+ * already serialised as JSON (the decoder's `entryJson`) and goes into the body as is.
+ */
 export interface ImportRequest {
   systemName: string
-  files: FileEntry[]
+  files: Array<FileEntry | string>
   webhook?: string
   /** Echoed in the webhook body; at most 8192 bytes ([F] §5). */
   context?: Record<string, unknown>
@@ -192,7 +195,7 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
         'submit',
         'POST',
         basePath,
-        JSON.stringify(request),
+        importRequestBody(request),
         options?.headers,
       )
       if (status === 200 || status === 201) {
@@ -237,6 +240,17 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
 }
 
 export type ImportClient = ReturnType<typeof createImportClient>
+
+/**
+ * The JSON body of `request`: the envelope by JSON.stringify with `files` last, the entries spliced in
+ * (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is serialised twice.
+ */
+export function importRequestBody(request: ImportRequest): string {
+  const { files, ...envelope } = request
+  const head = JSON.stringify({ ...envelope, files: [] }) // ends with `"files":[]}`
+  const entries = files.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))
+  return `${head.slice(0, -2)}${entries.join(',')}]}`
+}
 
 function normaliseStatus(body: z.infer<typeof statusBody>): JobStatus {
   if (body.state === 'lost') return { finished: true, state: 'lost' }

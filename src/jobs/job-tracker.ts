@@ -271,7 +271,7 @@ export class JobTracker {
     try {
       const jobId = await submit({
         systemName: batch.systemName,
-        files: batch.files.map((f) => toFileEntry(f.event)),
+        files: batch.files.map((f) => f.entryJson ?? toFileEntry(f.event)),
         ...(this.#options.webhookUrl === undefined ? {} : { webhook: this.#options.webhookUrl }),
         context: {
           source: 'file-import-bridge',

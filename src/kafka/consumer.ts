@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
 import type { CommittableOffset } from './offset-tracker.ts'
 
@@ -106,29 +106,33 @@ export function createGroupConsumer(
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
-    for (const message of batch.messages) {
-      // Paused (backpressure, shutdown) or no longer this member's: leave the rest unresolved; it is
-      // fetched again from the last resolved offset on resume, or by the next owner. A fetch response
-      // already in hand is not pushed into the pipeline, so files in flight stay at the limit.
-      if (!isRunning() || isStale() || paused) break
-      const headers: Record<string, string> = {}
-      for (const [name, value] of Object.entries(message.headers ?? {})) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value)
+    const control = { heartbeat, isRunning }
+    // Resolved once, for the last record taken: kafkajs' resolveOffset does 64-bit arithmetic with Long
+    // objects per call, and only the last resolved offset counts (the next fetch starts after it).
+    let lastTaken: string | undefined
+    try {
+      for (const message of batch.messages) {
+        // Paused (backpressure, shutdown) or no longer this member's: leave the rest unresolved; it is
+        // fetched again from the last resolved offset on resume, or by the next owner. A fetch response
+        // already in hand is not pushed into the pipeline, so files in flight stay at the limit.
+        if (!isRunning() || isStale() || paused) break
+        const taken = await deps.handler.onRecord(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers: stringHeaders(message.headers),
+            timestamp: Number(message.timestamp),
+          },
+          control,
+        )
+        if (!taken) break
+        lastTaken = message.offset
       }
-      const taken = await deps.handler.onRecord(
-        {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers,
-          timestamp: Number(message.timestamp),
-        },
-        { heartbeat, isRunning },
-      )
-      if (!taken) break
-      resolveOffset(message.offset)
+    } finally {
+      if (lastTaken !== undefined) resolveOffset(lastTaken)
     }
     await heartbeat()
   }
@@ -183,3 +187,18 @@ export function createGroupConsumer(
 }
 
 export type GroupConsumer = ReturnType<typeof createGroupConsumer>
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
+
+/** kafkajs' record headers (Buffer, string or arrays of them) as UTF-8 strings; the first of repeated ones. */
+function stringHeaders(raw: IHeaders | undefined): Record<string, string> {
+  if (raw === undefined) return NO_HEADERS
+  let headers: Record<string, string> | undefined
+  for (const name in raw) {
+    const value = raw[name]
+    if (value === undefined) continue
+    headers ??= {}
+    headers[name] = Array.isArray(value) ? String(value[0]) : String(value)
+  }
+  return headers ?? NO_HEADERS
+}

@@ -90,10 +90,14 @@ export class OutcomePublisher {
       }
       await this.#send(this.#options.resultTopic, messages, { jobId: job.jobId, batchId: job.batch.id })
       const now = Date.now()
+      // One labelled increment per state, not per file (prom-client hashes the labels on each call).
+      const byState = { SUCCESS: 0, SKIPPED: 0, FAILED: 0 }
       for (const { file, result } of results) {
-        this.#metrics.files.inc({ state: result.state })
+        byState[result.state]++
         this.#metrics.eventToResult.observe((now - file.consumedAt) / 1000)
       }
+      for (const [state, count] of Object.entries(byState))
+        if (count > 0) this.#metrics.files.inc({ state }, count)
       this.#onSettled(
         results.map((r) => r.file.position),
         results.map((r) => r.file),

@@ -50,6 +50,7 @@ describe('npm run bench (tiny N)', () => {
       instantJobs: 4,
       maxFilesInFlight: 500,
       cpuProfDir: undefined,
+      baselinePartitioner: 'kafkajs',
       outDir,
       runTimeoutMs: 120_000,
       log: (line) => lines.push(line),

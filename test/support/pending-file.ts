@@ -1,4 +1,5 @@
 import type { PendingFile } from '../../src/batcher/batcher.ts'
+import { fileEntryJson } from '../../src/events/decode.ts'
 
 let nextOffset = 0
 
@@ -16,16 +17,19 @@ export function pendingFile(
     metadata?: Record<string, unknown>
   } = {},
 ): PendingFile {
+  const event = {
+    externalId,
+    url: `https://files.example/${externalId}`,
+    fileName: `${externalId}.pdf`,
+    mediaType: 'file',
+    metadata: opts.metadata ?? {},
+    systemName: opts.systemName ?? 'archive',
+    occurredAt: 1_700_000_000_000,
+  }
   return {
-    event: {
-      externalId,
-      url: `https://files.example/${externalId}`,
-      fileName: `${externalId}.pdf`,
-      mediaType: 'file',
-      metadata: opts.metadata ?? {},
-      systemName: opts.systemName ?? 'archive',
-      occurredAt: 1_700_000_000_000,
-    },
+    event,
+    // As the decoder does: the files[] entry serialised once (src/events/decode.ts).
+    entryJson: fileEntryJson(event),
     position: { topic: opts.topic ?? 'in', partition: opts.partition ?? 0, offset: String(nextOffset++) },
     consumedAt: Date.now(),
     bytes: opts.bytes ?? 100,

@@ -150,6 +150,26 @@ describe('submit', () => {
     expect(JSON.parse(r?.body ?? '')).toEqual(request)
   })
 
+  it('sends entries serialised by the decoder as they are, beside object entries', async () => {
+    // Given a request whose first entry is already JSON (the decoder's entryJson) and an API that accepts it
+    server.script(json(200, { id: 'job-1' }))
+    const second = {
+      id: 'ext-2',
+      url: 'https://files.example/b.pdf',
+      fileName: 'b',
+      mediaType: 'file',
+      metadata: {},
+    }
+    const mixed: ImportRequest = { ...request, files: [JSON.stringify(request.files[0]), second] }
+    // When submitting
+    await client().submit(mixed)
+    // Then the body is the JSON of the all-object request: one files[] array, no entry as a nested string
+    expect(JSON.parse(server.received[0]?.body ?? '')).toEqual({
+      ...request,
+      files: [...request.files, second],
+    })
+  })
+
   it('keeps a path prefix of the base URL', async () => {
     server.script(json(200, { id: 'job-1' }))
     await client({ baseUrl: `${server.base}/ld/` }).submit(request)

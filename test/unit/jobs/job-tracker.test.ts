@@ -3,11 +3,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Batch, PendingFile } from '../../../src/batcher/batcher.ts'
 import { BridgeError, type ErrorCode } from '../../../src/errors.ts'
 import type {
+  FileEntry,
   FileOutcome,
   ImportClient,
   ImportRequest,
   JobStatus,
 } from '../../../src/import/import-client.ts'
+import { importRequestBody } from '../../../src/import/import-client.ts'
 import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { JobTracker, type JobTrackerOptions, type SettledJob } from '../../../src/jobs/job-tracker.ts'
 import { createLogger } from '../../../src/logging.ts'
@@ -127,7 +129,9 @@ const trackers: JobTracker[] = []
 const flush = () => vi.advanceTimersByTimeAsync(0)
 
 const batchIdOf = (call: SubmitCall | undefined) => call?.request.context?.batchId
-const idsOf = (call: SubmitCall | undefined) => call?.request.files.map((f) => f.id)
+/** The id of a files[] entry, whether the decoder serialised it already (a JSON string) or not. */
+const entryId = (f: FileEntry | string) => (typeof f === 'string' ? (JSON.parse(f) as FileEntry).id : f.id)
+const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)
 const outcomeStates = (job: SettledJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
 
@@ -168,7 +172,8 @@ describe('JobTracker submitting', () => {
 
     // Then one request carries the batch's systemName, file entries, webhook and context
     expect(s.client.submit).toHaveBeenCalledTimes(1)
-    expect(s.client.submits[0]?.request).toEqual({
+    const sent = s.client.submits[0]?.request
+    expect(sent === undefined ? undefined : JSON.parse(importRequestBody(sent))).toEqual({
       systemName: 'archive',
       files: [
         {
@@ -868,13 +873,13 @@ describe('JobTracker submit errors', () => {
     const s = setup({ maxJobsInFlight: 10 })
     let jobs = 0
     s.client.onSubmit = async (request) => {
-      if (request.files.some((f) => f.id === 'f3')) {
+      if (request.files.some((f) => entryId(f) === 'f3')) {
         throw new BridgeError('API_BAD_REQUEST', 'HTTP 400: files[2].url must be reachable')
       }
       return `job-${++jobs}`
     }
     s.client.onStatus = async (jobId) => {
-      const call = s.client.submits.filter((c) => !c.request.files.some((f) => f.id === 'f3'))
+      const call = s.client.submits.filter((c) => !c.request.files.some((f) => entryId(f) === 'f3'))
       const index = Number(jobId.slice(4)) - 1
       return success(...(idsOf(call[index]) ?? []).map((id) => imported(id)))
     }
