@@ -109,7 +109,10 @@ export interface BenchReport {
   options: Omit<BenchOptions, 'log'>
   input: { events: number; meanValueBytes: number; produceMs: number }
   baseline?: RunFigures
+  /** The bridge with instant jobs and V8's default heap sizing, as the baseline runs (the ratio target). */
   instant?: RunFigures
+  /** The same with the bench's `bridgeNodeOptions` (by default the Helm chart's heap flags), when set. */
+  instantNodeOptions?: RunFigures
   slow?: RunFigures[]
   backlog?: RunFigures & { drained: boolean }
   /** The backlog run again with V8's default heap sizing (no NODE_OPTIONS), when the bridge had some. */
@@ -200,6 +203,8 @@ async function run(
       options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}/emulator`],
     )
     try {
+      // Like for like: the baseline runs with V8's default heap sizing, so the run the ratio target
+      // judges does too; the chart's heap flags get a run of their own on the same input.
       report.instant = await runBridge(ctx, {
         mode: 'instant',
         input,
@@ -207,12 +212,26 @@ async function run(
         emulator,
         env: { MAX_JOBS_IN_FLIGHT: String(options.instantJobs) },
         cpuProf: options.cpuProfDir,
+        nodeOptions: '',
       })
+      if (options.bridgeNodeOptions) {
+        report.instantNodeOptions = await runBridge(ctx, {
+          mode: 'instant-node-options',
+          input,
+          events: options.events,
+          emulator,
+          env: { MAX_JOBS_IN_FLIGHT: String(options.instantJobs) },
+        })
+      }
     } finally {
       await emulator.child.stop()
     }
-    if (report.baseline !== undefined)
-      report.instant.ratioToBaseline = report.instant.eventsPerSecond / report.baseline.eventsPerSecond
+    if (report.baseline !== undefined) {
+      const base = report.baseline.eventsPerSecond
+      report.instant.ratioToBaseline = report.instant.eventsPerSecond / base
+      if (report.instantNodeOptions !== undefined)
+        report.instantNodeOptions.ratioToBaseline = report.instantNodeOptions.eventsPerSecond / base
+    }
   }
   if (options.modes.includes('slow')) report.slow = await runSlowSweep(ctx)
   if (options.backlogEvents > 0) {
@@ -709,7 +728,7 @@ function targets(r: BenchReport): BenchReport['targets'] {
   const t: BenchReport['targets'] = []
   const ratio = r.instant?.ratioToBaseline
   t.push({
-    name: 'instant throughput / baseline',
+    name: 'instant throughput / baseline (both with V8 default heap sizing)',
     target: '>= 0.70',
     value: ratio === undefined ? 'not run' : ratio.toFixed(2),
     pass: ratio === undefined ? null : ratio >= 0.7,
@@ -759,10 +778,14 @@ function summary(r: BenchReport): string {
   return [
     'bench:',
     `ratio=${ratio === undefined ? 'n/a' : ratio.toFixed(2)}`,
+
     `batchFill=${fill === undefined ? 'n/a' : `${(fill * 100).toFixed(1)}%`}`,
     `peakRss=${rss === undefined ? 'n/a' : `${(rss / MB).toFixed(0)}MB`}${r.backlog ? `(backlog ${r.backlog.results})` : '(instant)'}`,
     `baseline=${r.baseline ? `${r.baseline.eventsPerSecond.toFixed(0)}/s` : 'n/a'}`,
     `instant=${r.instant ? `${r.instant.eventsPerSecond.toFixed(0)}/s` : 'n/a'}`,
+    ...(r.instantNodeOptions?.ratioToBaseline === undefined
+      ? []
+      : [`ratioWithNodeOptions=${r.instantNodeOptions.ratioToBaseline.toFixed(2)}`]),
     `targets=${r.targets.filter((t) => t.pass === true).length}/${r.targets.filter((t) => t.pass !== null).length} passed`,
   ].join(' ')
 }
@@ -772,6 +795,7 @@ export function formatTable(r: BenchReport): string {
   const rows: RunFigures[] = [
     ...(r.baseline ? [r.baseline] : []),
     ...(r.instant ? [r.instant] : []),
+    ...(r.instantNodeOptions ? [r.instantNodeOptions] : []),
     ...(r.slow ?? []),
     ...(r.backlog ? [r.backlog] : []),
     ...(r.backlogV8Defaults ? [r.backlogV8Defaults] : []),
@@ -795,7 +819,8 @@ export function formatTable(r: BenchReport): string {
   const cells = rows.map((f) => [
     f.mode,
     String(f.events),
-    String(f.distinctResults || f.results),
+    // A slow step's bridge keeps consuming the shared input until it is stopped: count its own events.
+    String(Math.min(f.distinctResults || f.results, f.events)),
     f.eventsPerSecond.toFixed(0),
     r.baseline ? (f.eventsPerSecond / r.baseline.eventsPerSecond).toFixed(2) : '-',
     f.latencyMs.p50.toFixed(0),

@@ -51,6 +51,7 @@ describe('npm run bench (tiny N)', () => {
       maxFilesInFlight: 500,
       cpuProfDir: undefined,
       baselinePartitioner: 'kafkajs',
+      bridgeNodeOptions: '--max-old-space-size=256',
       outDir,
       runTimeoutMs: 120_000,
       log: (line) => lines.push(line),
@@ -72,6 +73,14 @@ describe('npm run bench (tiny N)', () => {
       6,
     )
 
+    // The instant run again with the bridge's NODE_OPTIONS, judged against the same baseline.
+    expectSaneRun(report.instantNodeOptions, 2000)
+    expect(report.instantNodeOptions?.ratioToBaseline).toBeCloseTo(
+      (report.instantNodeOptions as RunFigures).eventsPerSecond /
+        (report.baseline as RunFigures).eventsPerSecond,
+      6,
+    )
+
     // One slow step per MAX_JOBS_IN_FLIGHT, each with every one of its events resulted.
     expect(report.slow?.map((s) => s.maxJobsInFlight)).toEqual([1, 2])
     // Events per step: MAX_JOBS_IN_FLIGHT x 100, at least two batches of 50.
@@ -88,6 +97,12 @@ describe('npm run bench (tiny N)', () => {
     expect(json.targets.map((t) => t.name)).toHaveLength(4)
     for (const t of json.targets) expect(typeof t.pass === 'boolean').toBe(true)
     expect(json.summary).toMatch(/^bench: ratio=\d+\.\d\d batchFill=\d+\.\d% peakRss=\d+MB/)
+    expect(json.summary).toMatch(/ ratioWithNodeOptions=\d+\.\d\d/)
+    // A slow step's row counts its own events only, though its bridge read on in the shared input.
+    const slowRow = formatTable(json)
+      .split('\n')
+      .find((l) => l.startsWith('slow-1 '))
+    expect(slowRow?.split(/\s+/).slice(1, 3)).toEqual(['100', '100'])
     expect(json.input.meanValueBytes).toBeGreaterThan(300)
     expect(formatTable(json)).toMatch(/^mode\s+events/)
   }, 600_000)
