@@ -1,4 +1,7 @@
-/** A consumed record's place in its partition. Offsets are kept as bigint (Kafka offsets are int64). */
+/**
+ * A consumed record's place in its partition. `offset` is the canonical decimal string kafkajs gives
+ * (Kafka offsets are int64, beyond a JS number's exact range).
+ */
 export interface RecordPosition {
   topic: string
   partition: number
@@ -7,17 +10,28 @@ export interface RecordPosition {
 
 interface PartitionState {
   /** Offsets in consumption order (ascending within a generation), from `head` on still tracked. */
-  offsets: bigint[]
+  offsets: string[]
   head: number
   /** Tracked offsets not settled yet. */
-  pending: Set<bigint>
-  settled: Set<bigint>
-  /** Next offset to commit (last contiguous settled + 1); null until something settled. */
-  committable: bigint | null
+  pending: Set<string>
+  settled: Set<string>
+  /** The last offset of the contiguous settled prefix (the commit is one past it); null until one settled. */
+  settledUpTo: string | null
   /** The offset last committed, to skip commits that would not move. */
-  committed: bigint | null
+  committed: string | null
   /** The highest offset ever tracked, to recognise redeliveries. */
-  last: bigint | null
+  last: string | null
+}
+
+/**
+ * Orders two canonical non-negative decimal offsets (no sign, no leading zeros) without parsing them:
+ * a longer string is a larger number, equal lengths compare as text. int64 offsets stay exact and no
+ * BigInt is allocated per record.
+ * @returns < 0, 0 or > 0 as `a` is below, equal to or above `b`
+ */
+export function compareOffsets(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** An offset to commit for one partition: the next offset to read, as Kafka expects (last done + 1). */
@@ -37,6 +51,7 @@ export interface CommittableOffset {
  */
 export class OffsetTracker {
   readonly #partitions = new Map<string, PartitionState>()
+  #last: { topic: string; partition: number; state: PartitionState } | undefined
   #inFlight = 0
 
   /** Number of tracked offsets not yet settled, over all partitions. */
@@ -52,8 +67,8 @@ export class OffsetTracker {
    */
   track(position: RecordPosition): boolean {
     const state = this.#state(position.topic, position.partition, true) as PartitionState
-    const offset = BigInt(position.offset)
-    if (state.last !== null && offset <= state.last) return false
+    const offset = position.offset
+    if (state.last !== null && compareOffsets(offset, state.last) <= 0) return false
     state.last = offset
     state.offsets.push(offset)
     state.pending.add(offset)
@@ -67,7 +82,7 @@ export class OffsetTracker {
    */
   isRedelivery(position: RecordPosition): boolean {
     const state = this.#state(position.topic, position.partition, false)
-    return state !== undefined && state.last !== null && BigInt(position.offset) <= state.last
+    return state !== undefined && state.last !== null && compareOffsets(position.offset, state.last) <= 0
   }
 
   /**
@@ -77,15 +92,15 @@ export class OffsetTracker {
   settle(position: RecordPosition): boolean {
     const state = this.#state(position.topic, position.partition, false)
     if (state === undefined) return false
-    const offset = BigInt(position.offset)
+    const offset = position.offset
     if (!state.pending.delete(offset)) return false
     state.settled.add(offset)
     this.#inFlight--
     let moved = false
-    while (state.head < state.offsets.length && state.settled.has(state.offsets[state.head] as bigint)) {
-      const done = state.offsets[state.head] as bigint
+    while (state.head < state.offsets.length && state.settled.has(state.offsets[state.head] as string)) {
+      const done = state.offsets[state.head] as string
       state.settled.delete(done)
-      state.committable = done + 1n
+      state.settledUpTo = done
       state.head++
       moved = true
     }
@@ -101,9 +116,12 @@ export class OffsetTracker {
   committable(): CommittableOffset[] {
     const result: CommittableOffset[] = []
     for (const [key, state] of this.#partitions) {
-      if (state.committable !== null && state.committable !== state.committed) {
+      if (state.settledUpTo === null) continue
+      // One past the last settled offset; int64 arithmetic once per commit, not per record.
+      const offset = (BigInt(state.settledUpTo) + 1n).toString()
+      if (offset !== state.committed) {
         const [topic, partition] = splitKey(key)
-        result.push({ topic, partition, offset: state.committable.toString() })
+        result.push({ topic, partition, offset })
       }
     }
     return result
@@ -113,7 +131,7 @@ export class OffsetTracker {
   markCommitted(offsets: CommittableOffset[]): void {
     for (const o of offsets) {
       const state = this.#state(o.topic, o.partition, false)
-      if (state !== undefined) state.committed = BigInt(o.offset)
+      if (state !== undefined) state.committed = o.offset
     }
   }
 
@@ -124,6 +142,7 @@ export class OffsetTracker {
    */
   retainOnly(owned: Array<{ topic: string; partitions: number[] }>): void {
     const keep = new Set(owned.flatMap((t) => t.partitions.map((p) => key(t.topic, p))))
+    this.#last = undefined
     for (const [k, state] of this.#partitions) {
       if (!keep.has(k)) {
         this.#inFlight -= state.pending.size
@@ -140,6 +159,9 @@ export class OffsetTracker {
   }
 
   #state(topic: string, partition: number, create: boolean): PartitionState | undefined {
+    // Consecutive calls are mostly for one partition: skip building its key then.
+    const last = this.#last
+    if (last !== undefined && last.partition === partition && last.topic === topic) return last.state
     const k = key(topic, partition)
     let state = this.#partitions.get(k)
     if (state === undefined && create) {
@@ -148,12 +170,13 @@ export class OffsetTracker {
         head: 0,
         pending: new Set(),
         settled: new Set(),
-        committable: null,
+        settledUpTo: null,
         committed: null,
         last: null,
       }
       this.#partitions.set(k, state)
     }
+    if (state !== undefined) this.#last = { topic, partition, state }
     return state
   }
 }

@@ -3,7 +3,7 @@
 import avsc from 'avsc'
 import { describe, expect, it } from 'vitest'
 import { BridgeError } from '../../../src/errors.ts'
-import { createWireFormatReader } from '../../../src/events/registry.ts'
+import { createWireFormatReader, createWireFormatWriter } from '../../../src/events/registry.ts'
 import { fileCreatedType, validRecord, wire } from './avro-fixtures.ts'
 
 /** A schema source answering from `schemas` (id -> avsc Type or an error to reject with). */
@@ -108,5 +108,26 @@ describe('createWireFormatReader', () => {
     const body = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), other.toBuffer({ n: 123_456 })])
     const err = await rejection(createWireFormatReader(source({ 7: fileCreatedType }))(body))
     expect(err.code).toBe('UNDECODABLE_AVRO')
+  })
+})
+
+describe('createWireFormatWriter', () => {
+  it('writes the Confluent wire format the reader (and the fixtures) read, fetching each id once', async () => {
+    // Given a source that knows id 70000 (above 16 bits, so all four id bytes matter)
+    const src = source({ 70000: fileCreatedType })
+    const encode = createWireFormatWriter(src)
+    // When two values are encoded
+    const first = await encode(70000, validRecord)
+    const second = await encode(70000, { ...validRecord, externalId: 'other' })
+    // Then the bytes are magic 0, the big-endian id and the Avro body, as built independently, and they decode back
+    expect(first.equals(wire(70000, validRecord))).toBe(true)
+    const decode = createWireFormatReader(src)
+    expect(await decode(second)).toEqual({ ...validRecord, externalId: 'other' })
+    expect(src.calls.filter((id) => id === 70000)).toHaveLength(2) // one per writer and reader
+  })
+
+  it('names the field that does not match the schema', async () => {
+    const encode = createWireFormatWriter(source({ 7: fileCreatedType }))
+    await expect(encode(7, { ...validRecord, occurredAt: 'yesterday' })).rejects.toThrow(/occurredAt/)
   })
 })

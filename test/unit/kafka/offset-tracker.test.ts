@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   type CommittableOffset,
+  compareOffsets,
   OffsetTracker,
   type RecordPosition,
 } from '../../../src/kafka/offset-tracker.ts'
@@ -431,5 +432,23 @@ describe('property: any settle order', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('compareOffsets', () => {
+  it('orders canonical decimal offsets as their int64 values, without parsing', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+        fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+        (a, b) => {
+          const sign = Math.sign(compareOffsets(String(a), String(b)))
+          expect(sign).toBe(a < b ? -1 : a > b ? 1 : 0)
+        },
+      ),
+      { numRuns: 5000 },
+    )
+    expect(compareOffsets('9', '10')).toBeLessThan(0)
+    expect(compareOffsets('100', '99')).toBeGreaterThan(0)
   })
 })
