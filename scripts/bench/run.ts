@@ -822,7 +822,10 @@ export function formatTable(r: BenchReport): string {
     // A slow step's bridge keeps consuming the shared input until it is stopped: count its own events.
     String(Math.min(f.distinctResults || f.results, f.events)),
     f.eventsPerSecond.toFixed(0),
-    r.baseline ? (f.eventsPerSecond / r.baseline.eventsPerSecond).toFixed(2) : '-',
+    // Slow steps are bounded by job duration and rate limit by design: no ratio to compare.
+    r.baseline && !f.mode.startsWith('slow')
+      ? (f.eventsPerSecond / r.baseline.eventsPerSecond).toFixed(2)
+      : '-',
     f.latencyMs.p50.toFixed(0),
     f.latencyMs.p95.toFixed(0),
     f.latencyMs.p99.toFixed(0),
