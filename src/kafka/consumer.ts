@@ -7,8 +7,9 @@ import type { CommittableOffset } from './offset-tracker.ts'
  * Records handed to the pipeline between two turns of the event loop. Measured in the benchmark
  * (instant jobs, V8's default heap): without yielding, API responses and webhooks waited behind whole
  * fetch responses, the files in flight sat at MAX_FILES_IN_FLIGHT and p50 event-to-result latency was
- * ~300 ms; every 64 records: ~50 ms and 5-15% more events/s (16 and 32: as 64; 256 and 512: no gain).
- * With the Helm chart's heap flags the throughput stayed within the run-to-run noise (±10%).
+ * ~300 ms; every 64 records: ~50 ms and up to 10% more events/s (16 and 32: as 64; 256, 512: no gain).
+ * With the Helm chart's heap flags (old space capped) ~8% fewer events/s when CPU-bound; kept for the
+ * latency (README, "Benchmark").
  */
 const YIELD_EVERY_RECORDS = 64
 
