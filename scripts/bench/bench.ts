@@ -19,7 +19,7 @@ const CHART_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=8'
 const usage = `usage: npm run bench -- [options]
 
   --events N              events of the baseline and instant runs (default 200000)
-  --modes LIST            baseline,instant,slow (default all three)
+  --modes LIST            baseline,instant,slow (default all three; instant includes instant-node-options)
   --partitions N          partitions of the bench topics (default 3)
   --batch-max-files N     BATCH_MAX_FILES of the bridge (default 100)
   --instant-jobs N        MAX_JOBS_IN_FLIGHT of the instant and backlog runs (default 10)
@@ -33,8 +33,9 @@ const usage = `usage: npm run bench -- [options]
   --backlog-seconds S     longest the backlog run lasts (default 120)
   --bridge-env LIST       more environment of every bridge run, KEY=VALUE,KEY=VALUE (shown in the report)
   --bridge-node-options S NODE_OPTIONS of the bridge processes (default: what the Helm chart sets at its
-                          default 512Mi limit, "${CHART_NODE_OPTIONS}"; "" = none, V8's own sizing).
-                          With some, the backlog run is repeated without them
+                          default 512Mi limit, "${CHART_NODE_OPTIONS}"; empty (--bridge-node-options=) = none,
+                          V8's own sizing). The instant run always uses none, as the baseline; with some,
+                          instant-node-options runs with them and the backlog run is repeated without them
   --baseline-partitioner kafkajs|bridge
                           partitioner of the baseline's producer (default kafkajs: bare kafkajs; bridge:
                           the bridge's, the same partitions with a faster hash)
