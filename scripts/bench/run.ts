@@ -205,24 +205,20 @@ async function run(
     try {
       // Like for like: the baseline runs with V8's default heap sizing, so the run the ratio target
       // judges does too; the chart's heap flags get a run of their own on the same input.
-      report.instant = await runBridge(ctx, {
-        mode: 'instant',
+      const run = {
         input,
         events: options.events,
         emulator,
         env: { MAX_JOBS_IN_FLIGHT: String(options.instantJobs) },
+      }
+      report.instant = await runBridge(ctx, {
+        ...run,
+        mode: 'instant',
         cpuProf: options.cpuProfDir,
         nodeOptions: '',
       })
-      if (options.bridgeNodeOptions) {
-        report.instantNodeOptions = await runBridge(ctx, {
-          mode: 'instant-node-options',
-          input,
-          events: options.events,
-          emulator,
-          env: { MAX_JOBS_IN_FLIGHT: String(options.instantJobs) },
-        })
-      }
+      if (options.bridgeNodeOptions)
+        report.instantNodeOptions = await runBridge(ctx, { ...run, mode: 'instant-node-options' })
     } finally {
       await emulator.child.stop()
     }

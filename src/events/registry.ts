@@ -57,7 +57,6 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
 
 /** The part of an avsc Type the writer needs. */
 interface AvroWriter {
-  readonly typeName: string
   toBuffer(value: unknown): Buffer
   isValid(value: unknown, options: { errorHook: (path: string[]) => void }): boolean
 }
