@@ -9,8 +9,8 @@ export interface PendingFile {
   consumedAt: number
   /** JSON size of its `files[]` entry, bytes. */
   bytes: number
-  /** Its `files[]` entry as JSON, when the decoder serialised it already (sent as is). */
-  entryJson?: string
+  /** Its `files[]` entry as JSON, serialised once by the decoder and sent as is. */
+  entryJson: string
   /** Record headers worth carrying to the result event (e.g. a trace context), UTF-8. */
   headers?: Record<string, string>
 }

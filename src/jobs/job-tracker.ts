@@ -1,6 +1,5 @@
 import type { Batch, PendingFile } from '../batcher/batcher.ts'
 import { isBridgeError } from '../errors.ts'
-import { toFileEntry } from '../events/decode.ts'
 import type { FileOutcome, ImportClient, ImportRequest, JobStatus } from '../import/import-client.ts'
 import { signBatchId } from '../import/webhook-signature.ts'
 import type { Logger } from '../logging.ts'
@@ -271,7 +270,7 @@ export class JobTracker {
     try {
       const jobId = await submit({
         systemName: batch.systemName,
-        files: batch.files.map((f) => f.entryJson ?? toFileEntry(f.event)),
+        files: batch.files.map((f) => f.entryJson),
         ...(this.#options.webhookUrl === undefined ? {} : { webhook: this.#options.webhookUrl }),
         context: {
           source: 'file-import-bridge',

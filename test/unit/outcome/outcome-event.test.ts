@@ -1,19 +1,22 @@
 // buildResultEvent / resultKey: one result event per file from its import outcome.
 import { describe, expect, it } from 'vitest'
 import type { PendingFile } from '../../../src/batcher/batcher.ts'
+import { fileEntryJson } from '../../../src/events/decode.ts'
 import type { FileOutcome } from '../../../src/import/import-client.ts'
 import { buildResultEvent, resultKey } from '../../../src/outcome/outcome-event.ts'
 
+const event = {
+  externalId: 'ext-9',
+  url: 'https://files.example/9.pdf',
+  fileName: '9.pdf',
+  mediaType: 'file',
+  metadata: {},
+  systemName: 'archive',
+  occurredAt: 1_700_000_000_123,
+}
 const file: PendingFile = {
-  event: {
-    externalId: 'ext-9',
-    url: 'https://files.example/9.pdf',
-    fileName: '9.pdf',
-    mediaType: 'file',
-    metadata: {},
-    systemName: 'archive',
-    occurredAt: 1_700_000_000_123,
-  },
+  event,
+  entryJson: fileEntryJson(event),
   position: { topic: 'legacy.file-created', partition: 3, offset: '4711' },
   consumedAt: 1_700_000_001_000,
   bytes: 120,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { PendingFile } from '../../../src/batcher/batcher.ts'
+import { fileEntryJson } from '../../../src/events/decode.ts'
 import type { SchemaCodec } from '../../../src/events/registry.ts'
 import type { ConsumedRecord } from '../../../src/kafka/consumer.ts'
 import type { RecordPosition } from '../../../src/kafka/offset-tracker.ts'
@@ -15,16 +16,18 @@ const codec: SchemaCodec = {
 }
 
 function file(offset: string, externalId: string): PendingFile {
+  const event = {
+    externalId,
+    url: 'https://example.com/a.pdf',
+    fileName: 'A',
+    mediaType: 'file',
+    metadata: {},
+    systemName: 'archive',
+    occurredAt: 1,
+  }
   return {
-    event: {
-      externalId,
-      url: 'https://example.com/a.pdf',
-      fileName: 'A',
-      mediaType: 'file',
-      metadata: {},
-      systemName: 'archive',
-      occurredAt: 1,
-    },
+    event,
+    entryJson: fileEntryJson(event),
     position: { topic: 'in', partition: 0, offset },
     consumedAt: Date.now(),
     bytes: 10,
