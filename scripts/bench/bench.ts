@@ -8,13 +8,17 @@
  * Exit code 0 when every run completed (targets are reported, not enforced), 1 when a run failed.
  */
 import { parseArgs } from 'node:util'
+import { projectImageNodeFlags } from './image.ts'
 import { formatTable, runBench } from './run.ts'
 
 /**
  * NODE_OPTIONS the Helm chart gives the bridge at its default memory limit of 512Mi (the helper
- * fib.nodeOptions in helm/file-import-bridge/templates/_helpers.tpl: old space at half the limit).
+ * fib.nodeOptions in helm/file-import-bridge/templates/_helpers.tpl: old space at half the limit,
+ * semi-spaces at 1/32 of it, at most 16 MB).
  */
-const CHART_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=8'
+const CHART_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16'
+/** The node flags of the image's CMD (Dockerfile), e.g. --heap-growing-percent=100. */
+const IMAGE_NODE_FLAGS = projectImageNodeFlags().join(' ')
 
 const usage = `usage: npm run bench -- [options]
 
@@ -36,6 +40,8 @@ const usage = `usage: npm run bench -- [options]
                           default 512Mi limit, "${CHART_NODE_OPTIONS}"; empty (--bridge-node-options=) = none,
                           V8's own sizing). The instant run always uses none, as the baseline; with some,
                           instant-node-options runs with them and the backlog run is repeated without them
+  --bridge-node-flags S   node command-line flags of the runs with NODE_OPTIONS (default: the image's, from
+                          the Dockerfile's CMD, "${IMAGE_NODE_FLAGS}"; empty = none)
   --baseline-partitioner kafkajs|bridge
                           partitioner of the baseline's producer (default kafkajs: bare kafkajs; bridge:
                           the bridge's, the same partitions with a faster hash)
@@ -62,6 +68,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'baseline-partitioner': { type: 'string', default: 'kafkajs' },
     'bridge-node-options': { type: 'string' },
+    'bridge-node-flags': { type: 'string' },
     'bridge-env': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
     'run-timeout-ms': { type: 'string', default: '600000' },
@@ -112,6 +119,7 @@ try {
         .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
     ),
     bridgeNodeOptions: values['bridge-node-options'] ?? CHART_NODE_OPTIONS,
+    bridgeNodeFlags: (values['bridge-node-flags'] ?? IMAGE_NODE_FLAGS).split(/\s+/).filter(Boolean),
     outDir: values.out,
     runTimeoutMs: int('run-timeout-ms', values['run-timeout-ms'], 1000),
     log: (line) => process.stderr.write(`${line}\n`),

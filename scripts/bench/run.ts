@@ -54,6 +54,11 @@ export interface BenchOptions {
   bridgeEnv?: Record<string, string>
   /** NODE_OPTIONS of the bridge processes (e.g. a heap limit as a container's memory limit would set). */
   bridgeNodeOptions?: string
+  /**
+   * Node.js command-line flags of the bridge runs that use `bridgeNodeOptions` (the image's, from the
+   * Dockerfile's CMD: see image.ts); the runs with V8's default heap sizing get none.
+   */
+  bridgeNodeFlags?: string[]
   /** Directory for `--cpu-prof` of the instant-mode bridge, or undefined for no profile. */
   cpuProfDir: string | undefined
   /** Partitioner of the baseline's producer: kafkajs' own (bare kafkajs) or the bridge's. */
@@ -500,7 +505,10 @@ interface BridgeRun {
   webhooks?: boolean
   /** Backlog run: stop after this long even when not drained. */
   maxMs?: number
-  /** NODE_OPTIONS of this run instead of the bench's `bridgeNodeOptions` ('' = none). */
+  /**
+   * NODE_OPTIONS of this run instead of the bench's `bridgeNodeOptions` ('' = none); when set, the run
+   * also goes without `bridgeNodeFlags`.
+   */
   nodeOptions?: string
   /** Do not read the results back (large backlog runs). */
   skipRead?: boolean
@@ -540,6 +548,7 @@ async function runBridge(ctx: Ctx, run: BridgeRun): Promise<RunFigures & { drain
   const nodeOptions = run.nodeOptions ?? ctx.options.bridgeNodeOptions
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions
   const args = ['src/main.ts']
+  if (run.nodeOptions === undefined) args.unshift(...(ctx.options.bridgeNodeFlags ?? []))
   if (run.cpuProf !== undefined) args.unshift('--cpu-prof', `--cpu-prof-dir=${run.cpuProf}`)
   const requestsBefore = await run.emulator.requests()
   const child = spawnNode(`bridge-${run.mode}`, args, {
@@ -739,7 +748,7 @@ function targets(r: BenchReport): BenchReport['targets'] {
   })
   const rss = r.backlog?.peakRssBytes
   t.push({
-    name: `peak RSS with a backlog of ${r.options.backlogEvents || 'N'} events (NODE_OPTIONS: ${r.options.bridgeNodeOptions || 'none'})`,
+    name: `peak RSS with a backlog of ${r.options.backlogEvents || 'N'} events (NODE_OPTIONS: ${r.options.bridgeNodeOptions || 'none'}; node flags: ${r.options.bridgeNodeFlags?.join(' ') || 'none'})`,
     target: '< 300 MB (backlog of 1,000,000)',
     value:
       rss === undefined

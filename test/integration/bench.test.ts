@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
+import { projectImageNodeFlags } from '../../scripts/bench/image.ts'
 import { type BenchReport, formatTable, type RunFigures, runBench } from '../../scripts/bench/run.ts'
 
 const kafka = inject('kafka')
@@ -52,6 +53,7 @@ describe('npm run bench (tiny N)', () => {
       cpuProfDir: undefined,
       baselinePartitioner: 'kafkajs',
       bridgeNodeOptions: '--max-old-space-size=256',
+      bridgeNodeFlags: projectImageNodeFlags(),
       outDir,
       runTimeoutMs: 120_000,
       log: (line) => lines.push(line),

@@ -71,7 +71,7 @@ already in config or extraEnv, or when there is no memory limit.
 {{- else if regexMatch "^[0-9]+Gi$" $mem -}}{{- $mi = mul (atoi (trimSuffix "Gi" $mem)) 1024 -}}
 {{- end -}}
 {{- if gt (int $mi) 0 -}}
---max-old-space-size={{ div $mi 2 }} --max-semi-space-size=8
+--max-old-space-size={{ div $mi 2 }} --max-semi-space-size={{ max 1 (min 16 (div $mi 32)) }}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs'
+
+/**
+ * The Node.js command-line flags of the image's entry command: the elements between `node` and the
+ * script in the Dockerfile's last exec-form `CMD ["node", ...flags, "dist/main.js"]` (the runtime
+ * stage's; a HEALTHCHECK's `CMD` is not one). The bench starts the bridge with them in the runs that
+ * stand for a deployment, so that it measures what the image runs.
+ *
+ * @param dockerfile the Dockerfile's text
+ * @returns the flags, e.g. `['--heap-growing-percent=100', '--enable-source-maps']`
+ * @throws Error when there is no exec-form `CMD` starting with `node`, or it names no script
+ */
+export function imageNodeFlags(dockerfile: string): string[] {
+  const commands = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)]
+  const last = commands.at(-1)?.[1]
+  if (last === undefined) throw new Error('Dockerfile: no exec-form CMD ["node", ...]')
+  const argv = JSON.parse(last) as unknown
+  if (!Array.isArray(argv) || argv[0] !== 'node' || !argv.every((a) => typeof a === 'string'))
+    throw new Error(`Dockerfile: the last CMD is not ["node", ...]: ${last}`)
+  const script = argv.findIndex((a: string, i) => i > 0 && !a.startsWith('-'))
+  if (script === -1) throw new Error(`Dockerfile: the last CMD names no script: ${last}`)
+  return argv.slice(1, script) as string[]
+}
+
+/** {@link imageNodeFlags} of the project's Dockerfile. @throws as imageNodeFlags, or when it cannot be read */
+export function projectImageNodeFlags(): string[] {
+  return imageNodeFlags(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))
+}
