@@ -40,8 +40,9 @@ const usage = `usage: npm run bench -- [options]
                           default 512Mi limit, "${CHART_NODE_OPTIONS}"; empty (--bridge-node-options=) = none,
                           V8's own sizing). The instant run always uses none, as the baseline; with some,
                           instant-node-options runs with them and the backlog run is repeated without them
-  --bridge-node-flags S   node command-line flags of the runs with NODE_OPTIONS (default: the image's, from
-                          the Dockerfile's CMD, "${IMAGE_NODE_FLAGS}"; empty = none)
+  --bridge-node-flags S   node command-line flags of the runs that use --bridge-node-options (instant-node-
+                          options, slow, backlog; also when that is empty) (default: the image's, from the
+                          Dockerfile's CMD, "${IMAGE_NODE_FLAGS}"; empty = none)
   --baseline-partitioner kafkajs|bridge
                           partitioner of the baseline's producer (default kafkajs: bare kafkajs; bridge:
                           the bridge's, the same partitions with a faster hash)

@@ -53,10 +53,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 NODE_OPTIONS of the container: .Values.nodeOptions when set, else V8 heap flags derived from
-resources.limits.memory (Mi or Gi): old space at half the limit, young generation semi-spaces of 8 MB
-(V8's default of up to 32-64 MB each is sized for throughput, not for a container; the bench measured
-peak RSS 481-489 MB with the defaults, 249 MB with these flags at 512Mi). Nothing when NODE_OPTIONS is
-already in config or extraEnv, or when there is no memory limit.
+resources.limits.memory (Mi or Gi): old space at half the limit, young generation semi-spaces at 1/32
+of it, at most 16 MB (V8's default of up to 32-64 MB each is sized for throughput, not for a
+container). With the image's --heap-growing-percent=100 the bench's 1M backlog peaked at 256 MB with
+these flags at 512Mi, 436 MB with V8's default sizing. Nothing when NODE_OPTIONS is already in config
+or extraEnv, or when there is no memory limit.
 */}}
 {{- define "fib.nodeOptions" -}}
 {{- $own := hasKey .Values.config "NODE_OPTIONS" -}}
