@@ -42,6 +42,6 @@ STOPSIGNAL SIGTERM
 # --heap-growing-percent=100: after a full GC V8 lets the old generation grow to twice what survived
 # (like Go's GOGC=100). Under a heap cap such as the chart's --max-old-space-size=256, V8's own
 # factor for small heaps is about 1.4: a full GC every ~100 ms and 1.4-1.8x the CPU per event in the
-# benchmark. A V8 flag, so not allowed in NODE_OPTIONS; test/unit/dockerfile.test.ts checks that this
+# benchmark. A V8 flag, so not allowed in NODE_OPTIONS; test/unit/bench/image.test.ts checks that this
 # Node.js accepts it (README, "Benchmark").
 CMD ["node", "--heap-growing-percent=100", "--enable-source-maps", "--disable-warning=TimeoutNegativeWarning", "dist/main.js"]

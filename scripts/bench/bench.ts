@@ -18,7 +18,7 @@ import { formatTable, runBench } from './run.ts'
  */
 const CHART_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16'
 /** The node flags of the image's CMD (Dockerfile), e.g. --heap-growing-percent=100. */
-const IMAGE_NODE_FLAGS = projectImageNodeFlags().join(' ')
+const IMAGE_NODE_FLAGS = projectImageNodeFlags()
 
 const usage = `usage: npm run bench -- [options]
 
@@ -42,7 +42,7 @@ const usage = `usage: npm run bench -- [options]
                           instant-node-options runs with them and the backlog run is repeated without them
   --bridge-node-flags S   node command-line flags of the runs that use --bridge-node-options (instant-node-
                           options, slow, backlog; also when that is empty) (default: the image's, from the
-                          Dockerfile's CMD, "${IMAGE_NODE_FLAGS}"; empty = none)
+                          Dockerfile's CMD, "${IMAGE_NODE_FLAGS.join(' ')}"; empty = none)
   --baseline-partitioner kafkajs|bridge
                           partitioner of the baseline's producer (default kafkajs: bare kafkajs; bridge:
                           the bridge's, the same partitions with a faster hash)
@@ -120,7 +120,7 @@ try {
         .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
     ),
     bridgeNodeOptions: values['bridge-node-options'] ?? CHART_NODE_OPTIONS,
-    bridgeNodeFlags: (values['bridge-node-flags'] ?? IMAGE_NODE_FLAGS).split(/\s+/).filter(Boolean),
+    bridgeNodeFlags: values['bridge-node-flags']?.split(/\s+/).filter(Boolean) ?? IMAGE_NODE_FLAGS,
     outDir: values.out,
     runTimeoutMs: int('run-timeout-ms', values['run-timeout-ms'], 1000),
     log: (line) => process.stderr.write(`${line}\n`),
