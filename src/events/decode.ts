@@ -1,25 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
+import type { DecodeFailure, FileCreatedEvent } from '../pipeline/types.ts'
 import type { SchemaCodec } from './registry.ts'
-
-/** A validated file-created event, ready to become one entry of an import request. */
-export interface FileCreatedEvent {
-  externalId: string
-  url: string
-  fileName: string
-  mediaType: string
-  metadata: Record<string, unknown>
-  /** The event's systemName, or the configured default. */
-  systemName: string
-  /** When the legacy system created the file, epoch ms. */
-  occurredAt: number
-}
-
-/** Why a record cannot be used: a DLQ reason code and a human-readable message. */
-export interface DecodeFailure {
-  reason: DlqReason
-  message: string
-}
 
 /**
  * `entryJson`: the event's `files[]` entry serialised once here (see {@link fileEntryJson}), sent as is

@@ -5,11 +5,11 @@ import {
   createEventDecoder,
   type DecodeResult,
   type EventDecoderOptions,
-  type FileCreatedEvent,
   fileEntryBytes,
   toFileEntry,
 } from '../../../src/events/decode.ts'
 import type { SchemaCodec } from '../../../src/events/registry.ts'
+import type { FileCreatedEvent } from '../../../src/pipeline/types.ts'
 
 /** A SchemaCodec whose decode() resolves to `result` or throws it when it is an Error. */
 function fakeCodec(result: unknown): SchemaCodec & { calls: Buffer[] } {

@@ -1,10 +1,10 @@
 // JobNotifications: publishing forwarded webhooks and acting on those of this replica's jobs.
 import { describe, expect, it, vi } from 'vitest'
-import { type JobNotification, JobNotifications } from '../../../src/jobs/job-notifications.ts'
-import type { ConsumedRecord } from '../../../src/kafka/consumer.ts'
 import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import type { ConsumedRecord } from '../../../src/pipeline/types.ts'
+import { type JobNotification, JobNotifications } from '../../../src/replicas/job-notifications.ts'
 
 const logger = createLogger({ level: 'silent' })
 

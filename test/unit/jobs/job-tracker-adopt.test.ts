@@ -1,10 +1,10 @@
 // JobTracker hooks for the job log: onJobStarted, tracks() and adopt().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Batch } from '../../../src/batcher/batcher.ts'
 import type { ImportClient, JobStatus } from '../../../src/import/import-client.ts'
-import { JobTracker, type SettledJob } from '../../../src/jobs/job-tracker.ts'
+import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics } from '../../../src/metrics.ts'
+import type { Batch, SettledJob } from '../../../src/pipeline/types.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
 beforeEach(() => {

@@ -1,19 +1,13 @@
 // The JobTracker against a scripted fake ImportClient: concurrency, settlement, webhooks, polling, failures.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Batch, PendingFile } from '../../../src/batcher/batcher.ts'
-import { BridgeError, type ErrorCode } from '../../../src/errors.ts'
-import type {
-  FileEntry,
-  FileOutcome,
-  ImportClient,
-  ImportRequest,
-  JobStatus,
-} from '../../../src/import/import-client.ts'
-import { importRequestBody } from '../../../src/import/import-client.ts'
+import { ApiError, BridgeError, type ErrorCode } from '../../../src/errors.ts'
+import type { ImportClient, JobStatus } from '../../../src/import/import-client.ts'
+import { type FileEntry, type ImportRequest, importRequestBody } from '../../../src/import/import-request.ts'
 import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
-import { JobTracker, type JobTrackerOptions, type SettledJob } from '../../../src/jobs/job-tracker.ts'
+import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracker.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import type { Batch, FileOutcome, PendingFile, SettledJob } from '../../../src/pipeline/types.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 interface Deferred<T> {
@@ -762,10 +756,12 @@ describe('JobTracker submit errors', () => {
     await submitAs(s, batch('b1', ['a']), 'j1')
     s.tracker.enqueue(batch('b2', ['b']))
     s.client.submits[1]?.reject(
-      new BridgeError('API_RATE_LIMITED', 'submit answered HTTP 429', {
-        retryable: true,
-        context: { status: 429, retryAfterMs: 60_000 },
-      }),
+      new ApiError(
+        'API_RATE_LIMITED',
+        'submit answered HTTP 429',
+        { endpoint: 'submit', status: 429, retryAfterMs: 60_000 },
+        { retryable: true },
+      ),
     )
     await flush()
 
