@@ -1,22 +1,18 @@
 import { isApiError } from '../errors.ts'
 import type { ImportClient, JobStatus } from '../import/import-client.ts'
-import { buildImportRequest, type ImportRequestOptions } from '../import/import-request.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Batch, BridgeFailure, FileOutcome, PendingFile, SettledJob } from '../pipeline/types.ts'
 import { EarlyWebhooks } from './early-webhooks.ts'
 import { judgeStatus } from './job-results.ts'
 import { createStatusPoller } from './status-poller.ts'
-import { decideSubmitFailure, type SubmitFailurePolicy } from './submit-failure.ts'
-import { type QueuedBatch, SubmitQueue } from './submit-queue.ts'
+import { type AcceptedJob, SubmitQueue, type SubmitQueueOptions } from './submit-queue.ts'
 
 /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
 export const MAX_RESUBMITS = 2
 
 /** Options of the {@link JobTracker}. Durations in ms. */
-export interface JobTrackerOptions extends ImportRequestOptions, SubmitFailurePolicy {
-  /** Most import jobs submitted and not finished at once. */
-  maxJobsInFlight: number
+export interface JobTrackerOptions extends SubmitQueueOptions {
   /** How often unfinished jobs are polled (the status endpoint is the truth; webhooks are a hint). */
   pollIntervalMs: number
   /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
@@ -60,8 +56,6 @@ export class JobTracker {
   readonly #poller: ReturnType<typeof createStatusPoller<TrackedJob>>
   readonly #early = new EarlyWebhooks()
   readonly #idleWaiters: Array<() => void> = []
-  #submitting = 0
-  #refused: string | null = null
   #closed = false
 
   constructor(
@@ -82,8 +76,13 @@ export class JobTracker {
     this.#onSettled = deps.onSettled
     this.#onJobStarted = deps.onJobStarted
     this.#queue = new SubmitQueue(options, {
-      inFlight: () => this.jobsInFlight,
-      submit: (queued) => void this.#submit(queued),
+      client: deps.client,
+      metrics: deps.metrics,
+      logger: this.#logger,
+      jobsRunning: () => this.#jobs.size,
+      accepted: (job) => this.#accepted(job),
+      rejected: (batch, reason) => this.#settle(null, batch, () => ({ state: 'failed', reason })),
+      settledSubmit: () => this.#afterChange(),
     })
     this.#poller = createStatusPoller<TrackedJob>(
       { intervalMs: options.pollIntervalMs, jobTimeoutMs: options.jobTimeoutMs },
@@ -108,12 +107,12 @@ export class JobTracker {
   }
 
   get jobsInFlight(): number {
-    return this.#jobs.size + this.#submitting
+    return this.#jobs.size + this.#queue.submitting
   }
 
   /** A configuration problem (401/403/410) that stops submitting, or null. */
   get fatalProblem(): string | null {
-    return this.#refused
+    return this.#queue.refusedProblem
   }
 
   /** Queues a closed batch for submission. */
@@ -134,7 +133,7 @@ export class JobTracker {
   notify(jobId: string, notice: { batchId?: string } = {}): boolean {
     const job = this.#jobs.get(jobId)
     if (job === undefined) {
-      if (this.#submitting > 0) this.#early.note(jobId, notice.batchId)
+      if (this.#queue.submitting > 0) this.#early.note(jobId, notice.batchId)
       return false
     }
     if (notice.batchId !== undefined && notice.batchId !== job.batch.id) {
@@ -195,7 +194,7 @@ export class JobTracker {
   }
 
   #isIdle(): boolean {
-    return this.#queue.length === 0 && this.#jobs.size === 0 && this.#submitting === 0
+    return this.#queue.length === 0 && this.#jobs.size === 0 && this.#queue.submitting === 0
   }
 
   /** After a job left or a submit ended: fill free slots, wake idle waiters. */
@@ -204,78 +203,18 @@ export class JobTracker {
     if (this.#isIdle()) for (const w of this.#idleWaiters.splice(0)) w()
   }
 
+  /** A submit succeeded: follow the job; read it at once if its webhook came before the answer. */
+  #accepted({ jobId, batch, submittedAt, resubmits, logger }: AcceptedJob): void {
+    const job = this.#follow(jobId, batch, submittedAt, resubmits, logger)
+    this.#onJobStarted?.(jobId, batch)
+    if (this.#early.take(jobId, batch.id)) void this.#check(job)
+  }
+
   #follow(id: string, batch: Batch, submittedAt: number, resubmits: number, logger: Logger): TrackedJob {
     const job = { id, batch, submittedAt, resubmits, checking: false, recheck: false, logger }
     this.#jobs.set(id, job)
     this.#metrics.jobsInFlight.set(this.#jobs.size)
     return job
-  }
-
-  async #submit(queued: QueuedBatch): Promise<void> {
-    const { batch } = queued
-    const { request, headers, trace } = buildImportRequest(batch, this.#options)
-    const log = this.#logger.child({
-      batchId: batch.id,
-      systemName: batch.systemName,
-      files: batch.files.length,
-      ...(trace.traceId === undefined ? {} : { traceId: trace.traceId }),
-    })
-    this.#submitting++
-    const submittedAt = Date.now()
-    try {
-      const jobId = await this.#client.submit(request, { headers })
-      this.#refused = null
-      this.#metrics.batchesSubmitted.inc()
-      this.#metrics.batchFiles.observe(batch.files.length)
-      this.#metrics.batchBytes.observe(batch.bytes)
-      const job = this.#follow(jobId, batch, submittedAt, queued.resubmits, log.child({ jobId }))
-      job.logger.info(
-        {
-          bytes: batch.bytes,
-          closedBy: batch.reason,
-          ...(trace.traceparents.length === 0 ? {} : { traceparents: trace.traceparents }),
-        },
-        'import job submitted',
-      )
-      this.#onJobStarted?.(jobId, batch)
-      if (this.#early.take(jobId, batch.id)) void this.#check(job)
-    } catch (err) {
-      this.#onSubmitError(queued, err, log)
-    } finally {
-      this.#submitting--
-      this.#afterChange()
-    }
-  }
-
-  #onSubmitError(queued: QueuedBatch, err: unknown, log: Logger): void {
-    const { batch } = queued
-    const decision = decideSubmitFailure(err, batch, this.#options)
-    switch (decision.action) {
-      case 'hold':
-        if (this.#refused === null)
-          log.error({ err }, 'import API refused the configuration; submitting stops until it is fixed')
-        this.#refused = decision.problem
-        this.#queue.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
-        return
-      case 'split':
-        log.warn(
-          { err: (err as Error).message },
-          'import API rejected the batch; splitting it to find the offending file',
-        )
-        this.#queue.requeue(
-          ...decision.parts.map((part) => ({ batch: part, resubmits: queued.resubmits, notBefore: 0 })),
-        )
-        return
-      case 'fail':
-        log.warn({ err: (err as Error).message }, 'import API rejected a single file')
-        this.#settle(null, batch, () => ({ state: 'failed', reason: decision.reason }))
-        return
-      case 'retry':
-        if (decision.holdAllMs !== undefined) this.#queue.hold(Date.now() + decision.holdAllMs)
-        log.warn({ err, retryAfterMs: decision.holdAllMs }, 'import job submission failed; will retry')
-        this.#queue.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
-        return
-    }
   }
 
   /**
