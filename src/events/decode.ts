@@ -1,15 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
-import type { DecodeFailure, FileCreatedEvent } from '../pipeline/types.ts'
+import type { DecodeResult, FileCreatedEvent } from '../pipeline/types.ts'
 import type { SchemaCodec } from './registry.ts'
-
-/**
- * `entryJson`: the event's `files[]` entry serialised once here (see {@link fileEntryJson}), sent as is
- * in the import request; `bytes`: its UTF-8 size plus a separator.
- */
-export type DecodeResult =
-  | { ok: true; event: FileCreatedEvent; bytes: number; entryJson: string }
-  | { ok: false; failure: DecodeFailure }
 
 const isJsonObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)

@@ -1,12 +1,10 @@
-import { KeySequencer } from '../batcher/key-sequencer.ts'
-import type { DecodeResult } from '../events/decode.ts'
-import type { RetryControl } from '../events/transient-retry.ts'
 import { Assignment } from '../kafka/assignment.ts'
 import type { OffsetTracker } from '../kafka/offset-tracker.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import { BackpressureGate, type BackpressureOptions } from './backpressure.ts'
-import type { ConsumedRecord, DecodeFailure, PendingFile, RecordPosition } from './types.ts'
+import { KeySequencer } from './key-sequencer.ts'
+import type { ConsumedRecord, DecodeFailure, DecodeResult, PendingFile, RecordPosition } from './types.ts'
 
 /** Headers carried from the input record to its result event (W3C trace context). */
 const CARRIED_HEADERS = ['traceparent', 'tracestate']
@@ -47,7 +45,10 @@ export interface FetchControl {
 export function createIntake(
   options: BackpressureOptions,
   deps: {
-    decode: (value: Buffer | null, control: RetryControl) => Promise<DecodeResult>
+    decode: (
+      value: Buffer | null,
+      control: { heartbeat(): Promise<void>; shouldContinue(): boolean },
+    ) => Promise<DecodeResult>
     offsets: OffsetTracker
     release: (file: PendingFile) => void
     dropHeld: DropHeld

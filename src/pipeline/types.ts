@@ -54,6 +54,15 @@ export interface DecodeFailure {
   message: string
 }
 
+/**
+ * What the decoder makes of a record value: a valid event with `entryJson`, its `files[]` entry
+ * serialised once (`fileEntryJson` in src/events/decode.ts) and sent as is in the import request, and
+ * `bytes`, its UTF-8 size plus a separator; or the reason it cannot be used.
+ */
+export type DecodeResult =
+  | { ok: true; event: FileCreatedEvent; bytes: number; entryJson: string }
+  | { ok: false; failure: DecodeFailure }
+
 /** One consumed, valid file-created event waiting for its import job. */
 export interface PendingFile {
   event: FileCreatedEvent

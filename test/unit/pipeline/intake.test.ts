@@ -1,12 +1,16 @@
 // The intake: redelivery check, decode, track, DLQ or admit; one file per key; settle; drop on rebalance;
 // backpressure on the files in flight.
 import { describe, expect, it, vi } from 'vitest'
-import type { DecodeResult } from '../../../src/events/decode.ts'
 import { Assignment } from '../../../src/kafka/assignment.ts'
 import { OffsetTracker } from '../../../src/kafka/offset-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import { createIntake } from '../../../src/pipeline/intake.ts'
-import type { ConsumedRecord, PendingFile, RecordPosition } from '../../../src/pipeline/types.ts'
+import type {
+  ConsumedRecord,
+  DecodeResult,
+  PendingFile,
+  RecordPosition,
+} from '../../../src/pipeline/types.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 

@@ -1,4 +1,4 @@
-import type { PendingFile, RecordPosition } from '../pipeline/types.ts'
+import type { PendingFile, RecordPosition } from './types.ts'
 
 /**
  * One file per `systemName` + `externalId` in flight at a time. Livingdocs matches imports on that pair
