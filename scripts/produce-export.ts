@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { createSchemaCodec, readSchema } from '../src/events/registry.ts'
-import { ensureTopics, findMissingTopics } from '../src/kafka/admin.ts'
 import { createKafka } from '../src/kafka/client.ts'
 import { createIdempotentProducer } from '../src/kafka/producer.ts'
+import { ensureTopics, findMissingTopics } from '../src/kafka/topics.ts'
 import { createLogger } from '../src/logging.ts'
 
 /** One line of a legacy export: the fields of a file-created event (metadata as an object). */

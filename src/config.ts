@@ -1,6 +1,20 @@
-import { readFileSync } from 'node:fs'
 import { z } from 'zod'
+import type { BatcherOptions } from './batcher/batcher.ts'
 import { BridgeError } from './errors.ts'
+import type { EventDecoderOptions } from './events/decode.ts'
+import type { TransientRetryOptions } from './events/transient-retry.ts'
+import { WEBHOOK_PATH } from './http/routes.ts'
+import type { ImportClientOptions } from './import/import-client.ts'
+import { type JobTrackerOptions, MAX_RESUBMITS } from './jobs/job-tracker.ts'
+import { RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
+import type { GroupConsumerOptions } from './kafka/consumer.ts'
+import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
+import type { BackpressureOptions } from './pipeline/backpressure.ts'
+import { ENVELOPE_BYTES } from './pipeline/types.ts'
+import { ADOPTION_TIMEOUT_MS } from './replicas/adoptions.ts'
+import { FORWARD_TIMEOUT_MS } from './replicas/job-notifications.ts'
+import { JOB_LOG_CATCH_UP_TIMEOUT_MS, type ReplicasOptions } from './replicas/replicas.ts'
+import { readAccessToken, readWebhookSecret } from './secrets.ts'
 
 const csv = z
   .string()
@@ -54,7 +68,6 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(30_000),
   LAG_INTERVAL_MS: int(0, 3_600_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Issue 3 (import API under faults, webhook authentication).
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
   // Several replicas: webhooks that reach a replica not owning the job are forwarded on this topic.
@@ -85,50 +98,40 @@ const schema = z.object({
 
 type Env = z.infer<typeof schema>
 
-/** The validated, frozen settings of one bridge process. Durations in ms, sizes in bytes. */
+/**
+ * The validated, frozen settings of one bridge process, grouped by component: each group is that
+ * component's options, passed to it as is. Durations in ms, sizes in bytes.
+ */
 export interface Config {
-  kafka: { brokers: string[]; clientId: string; groupId: string }
-  topics: { input: string; result: string; dlq: string }
-  /** Create missing topics at start-up (local runs) with `createdTopicPartitions` partitions. */
-  createMissingTopics: boolean
-  createdTopicPartitions: number
-  schemaRegistryUrl: string
-  /** Backoff of decoding while the registry cannot be reached: first wait and longest wait, ms. */
-  schemaRegistryRetry: { minDelayMs: number; maxDelayMs: number }
-  livingdocs: { baseUrl: string; apiVersion: string; accessToken: string }
-  defaultSystemName: string | undefined
-  batch: { maxFiles: number; maxBytes: number; lingerMs: number }
-  maxJobsInFlight: number
-  maxFilesInFlight: number
-  statusPollIntervalMs: number
-  apiRequestTimeoutMs: number
-  apiMaxRetries: number
-  commitIntervalMs: number
-  webhookPublicUrl: string | undefined
-  http: { host: string; port: number; metricsPort: number }
+  /** The Kafka client (`KAFKA_BROKERS`, `KAFKA_CLIENT_ID`). */
+  kafka: { brokers: string[]; clientId: string }
+  /** The consumer group member on the input topic (`KAFKA_GROUP_ID`, `INPUT_TOPIC`, session, fetch sizes). */
+  consumer: GroupConsumerOptions & { groupId: string; topic: string }
+  /** The topics, and whether missing ones are created (`CREATE_MISSING_TOPICS`) with how many partitions. */
+  topics: { input: string; result: string; dlq: string; createMissing: boolean; createdPartitions: number }
+  /** The schema registry (`SCHEMA_REGISTRY_URL`) and the backoff of decoding while it cannot be reached. */
+  registry: { url: string; retry: TransientRetryOptions }
+  /** The decoder of input records (`DEFAULT_SYSTEM_NAME`; the largest entry follows from `BATCH_MAX_BYTES`). */
+  decoder: EventDecoderOptions
+  /** The import API client (`LIVINGDOCS_*`, `API_*`). */
+  importClient: ImportClientOptions
+  /** Batching (`BATCH_*`). */
+  batcher: BatcherOptions
+  /** Pausing the fetch at `MAX_FILES_IN_FLIGHT`, resuming at `FILES_IN_FLIGHT_RESUME_RATIO` of it. */
+  backpressure: BackpressureOptions
+  /** The job tracker (`MAX_JOBS_IN_FLIGHT`, `STATUS_POLL_INTERVAL_MS`, `JOB_TIMEOUT_MS`, the webhook URL). */
+  jobs: JobTrackerOptions
+  /** The commit loop (`COMMIT_INTERVAL_MS`). */
+  commit: { intervalMs: number }
+  /** The consumer lag gauge (`LAG_INTERVAL_MS`; 0 = off). */
+  lag: LagMonitorOptions
+  /** Several replicas: webhook forwarding (`JOB_NOTIFICATIONS_*`) and the job log (`JOB_LOG_*`). */
+  replicas: ReplicasOptions
+  /** The two HTTP ports, and the webhook HMAC key (`WEBHOOK_SECRET`, never logged). */
+  http: { host: string; port: number; metricsPort: number; webhookSecret: string | undefined }
+  /** How long a stop waits for jobs in flight (`SHUTDOWN_GRACE_MS`). */
   shutdownGraceMs: number
-  /** How often consumer lag is measured, ms; 0 = off. */
-  lagIntervalMs: number
   logLevel: Env['LOG_LEVEL']
-  /** HMAC key that signs each import request's `context` and authenticates webhooks; never logged. */
-  webhookSecret: string | undefined
-  /**
-   * Forwarding of webhooks between replicas: `enabled` only when webhooks are on (`WEBHOOK_PUBLIC_URL`)
-   * and `JOB_NOTIFICATIONS_ENABLED` is true; `topic` is the internal topic every replica reads.
-   */
-  jobNotifications: { enabled: boolean; topic: string }
-  /** The compacted job log (`JOB_LOG_ENABLED`, `JOB_LOG_TOPIC`): running jobs are adopted, not resubmitted. */
-  jobLog: { enabled: boolean; topic: string }
-  /** Most import API requests per second (0 = no limit). */
-  apiRateLimitPerSecond: number
-  /** Longest backoff between two attempts, ms; a longer Retry-After ends the client's retries. */
-  apiRetryMaxDelayMs: number
-  /** How long an import job may stay unfinished before its files fail with reason `timeout`, ms. */
-  jobTimeoutMs: number
-  /** Fetching resumes once files in flight fall to `maxFilesInFlight * filesInFlightResumeRatio`. */
-  filesInFlightResumeRatio: number
-  /** Consumer group member settings: session timeout (ms) and fetch sizes (bytes, KIP-74). */
-  consumer: { sessionTimeoutMs: number; fetchMaxBytes: number; fetchMaxBytesPerPartition: number }
 }
 
 /**
@@ -166,120 +169,82 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     })
   }
   const e = parsed.data
+  const webhookUrl =
+    e.WEBHOOK_PUBLIC_URL === undefined
+      ? undefined
+      : // Appended, not resolved: a public URL with a path prefix (behind an ingress) keeps it.
+        `${e.WEBHOOK_PUBLIC_URL.replace(/\/+$/, '')}${WEBHOOK_PATH}`
   return deepFreeze({
-    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID },
-    topics: { input: e.INPUT_TOPIC, result: e.RESULT_TOPIC, dlq: e.DLQ_TOPIC },
-    createMissingTopics: e.CREATE_MISSING_TOPICS,
-    createdTopicPartitions: e.CREATED_TOPIC_PARTITIONS,
-    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
-    schemaRegistryRetry: {
-      minDelayMs: e.SCHEMA_REGISTRY_RETRY_MIN_MS,
-      maxDelayMs: Math.max(e.SCHEMA_REGISTRY_RETRY_MIN_MS, e.SCHEMA_REGISTRY_RETRY_MAX_MS),
-    },
-    livingdocs: {
-      baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
-      apiVersion: e.LIVINGDOCS_API_VERSION,
-      accessToken,
-    },
-    defaultSystemName: e.DEFAULT_SYSTEM_NAME,
-    batch: { maxFiles: e.BATCH_MAX_FILES, maxBytes: e.BATCH_MAX_BYTES, lingerMs: e.BATCH_LINGER_MS },
-    maxJobsInFlight: e.MAX_JOBS_IN_FLIGHT,
-    maxFilesInFlight: e.MAX_FILES_IN_FLIGHT,
-    statusPollIntervalMs: e.STATUS_POLL_INTERVAL_MS,
-    apiRequestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
-    apiMaxRetries: e.API_MAX_RETRIES,
-    commitIntervalMs: e.COMMIT_INTERVAL_MS,
-    webhookPublicUrl: e.WEBHOOK_PUBLIC_URL,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, metricsPort: e.METRICS_PORT },
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    lagIntervalMs: e.LAG_INTERVAL_MS,
-    logLevel: e.LOG_LEVEL,
-    webhookSecret,
-    jobNotifications: {
-      enabled: e.JOB_NOTIFICATIONS_ENABLED && e.WEBHOOK_PUBLIC_URL !== undefined,
-      topic: e.JOB_NOTIFICATIONS_TOPIC,
-    },
-    jobLog: { enabled: e.JOB_LOG_ENABLED, topic: e.JOB_LOG_TOPIC },
-    apiRateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
-    apiRetryMaxDelayMs: e.API_RETRY_MAX_DELAY_MS,
-    jobTimeoutMs: e.JOB_TIMEOUT_MS,
-    filesInFlightResumeRatio: e.FILES_IN_FLIGHT_RESUME_RATIO,
+    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID },
     consumer: {
+      groupId: e.KAFKA_GROUP_ID,
+      topic: e.INPUT_TOPIC,
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       fetchMaxBytes: e.KAFKA_FETCH_MAX_BYTES,
       fetchMaxBytesPerPartition: e.KAFKA_FETCH_MAX_BYTES_PER_PARTITION,
     },
+    topics: {
+      input: e.INPUT_TOPIC,
+      result: e.RESULT_TOPIC,
+      dlq: e.DLQ_TOPIC,
+      createMissing: e.CREATE_MISSING_TOPICS,
+      createdPartitions: e.CREATED_TOPIC_PARTITIONS,
+    },
+    registry: {
+      url: e.SCHEMA_REGISTRY_URL,
+      retry: {
+        minDelayMs: e.SCHEMA_REGISTRY_RETRY_MIN_MS,
+        maxDelayMs: Math.max(e.SCHEMA_REGISTRY_RETRY_MIN_MS, e.SCHEMA_REGISTRY_RETRY_MAX_MS),
+      },
+    },
+    decoder: {
+      defaultSystemName: e.DEFAULT_SYSTEM_NAME,
+      maxEntryBytes: e.BATCH_MAX_BYTES - ENVELOPE_BYTES,
+    },
+    importClient: {
+      baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
+      apiVersion: e.LIVINGDOCS_API_VERSION,
+      accessToken,
+      requestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
+      maxRetries: e.API_MAX_RETRIES,
+      maxBackoffMs: e.API_RETRY_MAX_DELAY_MS,
+      rateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
+    },
+    batcher: { maxFiles: e.BATCH_MAX_FILES, maxBytes: e.BATCH_MAX_BYTES, lingerMs: e.BATCH_LINGER_MS },
+    backpressure: {
+      maxFilesInFlight: e.MAX_FILES_IN_FLIGHT,
+      resumeRatio: e.FILES_IN_FLIGHT_RESUME_RATIO,
+    },
+    jobs: {
+      maxJobsInFlight: e.MAX_JOBS_IN_FLIGHT,
+      pollIntervalMs: e.STATUS_POLL_INTERVAL_MS,
+      jobTimeoutMs: e.JOB_TIMEOUT_MS,
+      webhookUrl,
+      webhookSecret,
+      resubmitDelayMs: RESUBMIT_DELAY_MS,
+      maxResubmits: MAX_RESUBMITS,
+    },
+    commit: { intervalMs: e.COMMIT_INTERVAL_MS },
+    lag: { groupId: e.KAFKA_GROUP_ID, topic: e.INPUT_TOPIC, intervalMs: e.LAG_INTERVAL_MS },
+    replicas: {
+      groupId: e.KAFKA_GROUP_ID,
+      jobNotifications: {
+        // Forwarding exists for webhooks: without WEBHOOK_PUBLIC_URL there are none to forward.
+        enabled: e.JOB_NOTIFICATIONS_ENABLED && webhookUrl !== undefined,
+        topic: e.JOB_NOTIFICATIONS_TOPIC,
+        forwardTimeoutMs: FORWARD_TIMEOUT_MS,
+      },
+      jobLog: {
+        enabled: e.JOB_LOG_ENABLED,
+        topic: e.JOB_LOG_TOPIC,
+        adoptionTimeoutMs: ADOPTION_TIMEOUT_MS,
+        catchUpTimeoutMs: JOB_LOG_CATCH_UP_TIMEOUT_MS,
+      },
+    },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, metricsPort: e.METRICS_PORT, webhookSecret },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
   })
-}
-
-function readAccessToken(
-  e: Pick<Env, 'LIVINGDOCS_ACCESS_TOKEN' | 'LIVINGDOCS_ACCESS_TOKEN_FILE'>,
-  problems: string[],
-): string | undefined {
-  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined && e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
-    problems.push(
-      'LIVINGDOCS_ACCESS_TOKEN: set either LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE, not both',
-    )
-    return undefined
-  }
-  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined) return e.LIVINGDOCS_ACCESS_TOKEN
-  if (e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
-    try {
-      const token = readFileSync(e.LIVINGDOCS_ACCESS_TOKEN_FILE, 'utf8').trim()
-      if (token !== '') return token
-      problems.push('LIVINGDOCS_ACCESS_TOKEN_FILE: the file is empty')
-    } catch (err) {
-      problems.push(
-        `LIVINGDOCS_ACCESS_TOKEN_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
-      )
-    }
-    return undefined
-  }
-  problems.push('LIVINGDOCS_ACCESS_TOKEN: is required (or LIVINGDOCS_ACCESS_TOKEN_FILE)')
-  return undefined
-}
-
-/** Shortest accepted webhook secret, in characters (an HMAC key should not be guessable). */
-const MIN_WEBHOOK_SECRET_LENGTH = 16
-
-/**
- * `WEBHOOK_SECRET` or `WEBHOOK_SECRET_FILE` (a mounted Secret), required when `WEBHOOK_PUBLIC_URL` is
- * set: without it webhooks could not be authenticated. Problems name the setting, never the value.
- */
-function readWebhookSecret(env: Record<string, string | undefined>, problems: string[]): string | undefined {
-  const value = env.WEBHOOK_SECRET
-  const file = env.WEBHOOK_SECRET_FILE
-  if (value !== undefined && file !== undefined) {
-    problems.push('WEBHOOK_SECRET: set either WEBHOOK_SECRET or WEBHOOK_SECRET_FILE, not both')
-    return undefined
-  }
-  let secret = value
-  if (file !== undefined) {
-    try {
-      secret = readFileSync(file, 'utf8').trim()
-    } catch (err) {
-      problems.push(`WEBHOOK_SECRET_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`)
-      return undefined
-    }
-  }
-  const name = file === undefined ? 'WEBHOOK_SECRET' : 'WEBHOOK_SECRET_FILE'
-  if (file !== undefined && secret === '') {
-    problems.push('WEBHOOK_SECRET_FILE: the file is empty')
-    return undefined
-  }
-  if (secret === undefined) {
-    if (env.WEBHOOK_PUBLIC_URL !== undefined) {
-      problems.push(
-        'WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL is set (or WEBHOOK_SECRET_FILE); it authenticates the webhooks',
-      )
-    }
-    return undefined
-  }
-  if (secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
-    problems.push(`${name}: must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`)
-    return undefined
-  }
-  return secret
 }
 
 function deepFreeze<T>(value: T): T {

@@ -69,3 +69,49 @@ export class BridgeError extends Error {
 export function isBridgeError(err: unknown, ...codes: ErrorCode[]): err is BridgeError {
   return err instanceof BridgeError && (codes.length === 0 || codes.includes(err.code))
 }
+
+/** The import API endpoints the bridge calls ([F] §1.1, §1.2). */
+export type ApiEndpoint = 'submit' | 'status'
+
+/**
+ * A final answer of the import API that is not a success, or no answer at all (`status` 0: a network
+ * error or a timeout), after the client's own retries. Like undici's `ResponseError`, the facts callers
+ * branch on are typed fields, not entries of the `context` map.
+ */
+export class ApiError extends BridgeError {
+  /** Which call failed. */
+  readonly endpoint: ApiEndpoint
+  /** The HTTP status of the final answer; 0 when no answer came. */
+  readonly status: number
+  /**
+   * The server's `Retry-After` (RFC 9110 §10.2.3) in ms when it was longer than the client waits for
+   * itself: the caller holds its requests until then. Undefined otherwise.
+   */
+  readonly retryAfterMs: number | undefined
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    fields: { endpoint: ApiEndpoint; status: number; retryAfterMs?: number | undefined },
+    options: BridgeErrorOptions = {},
+  ) {
+    super(code, message, {
+      ...options,
+      context: {
+        ...options.context,
+        endpoint: fields.endpoint,
+        status: fields.status,
+        ...(fields.retryAfterMs === undefined ? {} : { retryAfterMs: fields.retryAfterMs }),
+      },
+    })
+    this.name = 'ApiError'
+    this.endpoint = fields.endpoint
+    this.status = fields.status
+    this.retryAfterMs = fields.retryAfterMs
+  }
+}
+
+/** True when `err` is an {@link ApiError} with one of `codes` (any code when none given). */
+export function isApiError(err: unknown, ...codes: ErrorCode[]): err is ApiError {
+  return err instanceof ApiError && (codes.length === 0 || codes.includes(err.code))
+}

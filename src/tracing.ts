@@ -1,7 +1,7 @@
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/) for the bridge: a `traceparent` (and its
  * `tracestate`) on an input record continues into the import request of the record's batch, onto the
- * result event (the headers are copied, see app.ts), and into the batch's log lines.
+ * result event (the intake copies the headers, src/pipeline/intake.ts), and into the batch's log lines.
  *
  * The bridge records no spans of its own (no OpenTelemetry exporter), so it forwards a valid
  * `traceparent` unchanged, as §3.2 allows a participant that does not record: a parent-id of a span

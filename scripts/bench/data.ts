@@ -5,8 +5,8 @@
  */
 import { Partitioners } from 'kafkajs'
 import { createSchemaCodec, readSchema } from '../../src/events/registry.ts'
-import { ensureTopics } from '../../src/kafka/admin.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
+import { ensureTopics } from '../../src/kafka/topics.ts'
 
 /** systemName of every benchmark event. */
 export const BENCH_SYSTEM_NAME = 'legacy-archive'

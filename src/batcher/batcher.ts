@@ -1,31 +1,4 @@
-import type { FileCreatedEvent } from '../events/decode.ts'
-import type { RecordPosition } from '../kafka/offset-tracker.ts'
-
-/** One consumed, valid file-created event waiting for its import job. */
-export interface PendingFile {
-  event: FileCreatedEvent
-  position: RecordPosition
-  /** When the bridge consumed the record, epoch ms. */
-  consumedAt: number
-  /** JSON size of its `files[]` entry, bytes. */
-  bytes: number
-  /** Its `files[]` entry as JSON, serialised once by the decoder and sent as is. */
-  entryJson: string
-  /** Record headers worth carrying to the result event (e.g. a trace context), UTF-8. */
-  headers?: Record<string, string>
-}
-
-/** A batch that becomes one import request: one systemName, at most maxFiles files and maxBytes bytes. */
-export interface Batch {
-  /** Bridge-local batch id, for logs and the request `context`. */
-  id: string
-  systemName: string
-  files: PendingFile[]
-  /** Sum of the entries' bytes plus the request envelope allowance. */
-  bytes: number
-  /** Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted). */
-  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted'
-}
+import { type Batch, ENVELOPE_BYTES, type PendingFile, type RecordPosition } from '../pipeline/types.ts'
 
 /** Options of the {@link Batcher}. */
 export interface BatcherOptions {
@@ -36,9 +9,6 @@ export interface BatcherOptions {
   /** How long the first file of a batch may wait for more, ms. 0 flushes on the next tick. */
   lingerMs: number
 }
-
-/** Bytes reserved for the request envelope (systemName, webhook, context, brackets). */
-export const ENVELOPE_BYTES = 1024
 
 /**
  * Accumulates files into batches per systemName ([F] §1.1: `systemName` is per request, so one request

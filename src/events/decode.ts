@@ -1,33 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
+import type { DecodeResult, FileCreatedEvent } from '../pipeline/types.ts'
 import type { SchemaCodec } from './registry.ts'
-
-/** A validated file-created event, ready to become one entry of an import request. */
-export interface FileCreatedEvent {
-  externalId: string
-  url: string
-  fileName: string
-  mediaType: string
-  metadata: Record<string, unknown>
-  /** The event's systemName, or the configured default. */
-  systemName: string
-  /** When the legacy system created the file, epoch ms. */
-  occurredAt: number
-}
-
-/** Why a record cannot be used: a DLQ reason code and a human-readable message. */
-export interface DecodeFailure {
-  reason: DlqReason
-  message: string
-}
-
-/**
- * `entryJson`: the event's `files[]` entry serialised once here (see {@link fileEntryJson}), sent as is
- * in the import request; `bytes`: its UTF-8 size plus a separator.
- */
-export type DecodeResult =
-  | { ok: true; event: FileCreatedEvent; bytes: number; entryJson: string }
-  | { ok: false; failure: DecodeFailure }
 
 const isJsonObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)

@@ -1,4 +1,5 @@
 import pRetry from 'p-retry'
+import { pRetryBackoff } from '../backoff.ts'
 import { isBridgeError } from '../errors.ts'
 
 /** Backoff of a decode that failed for a transient reason (the schema registry cannot be reached). */
@@ -21,9 +22,9 @@ export interface RetryControl {
  * Wraps `decode` so that a transient failure (a `BridgeError` with `retryable: true`, e.g.
  * `SCHEMA_REGISTRY_UNAVAILABLE`) waits and tries again instead of reaching the DLQ, while the common
  * case stays one plain call: the backoff machinery (p-retry) is entered only after a first attempt
- * failed transiently. Waits grow exponentially with full jitter from `minDelayMs` to `maxDelayMs`
- * (the AWS Architecture Blog's "Exponential Backoff and Jitter"), without a limit on attempts: the
- * record keeps its place in the partition until the registry answers.
+ * failed transiently. Waits grow exponentially from `minDelayMs` to `maxDelayMs`, each stretched by a
+ * random factor in [1, 2) (p-retry's `randomize`, see `pRetryBackoff` in src/backoff.ts), without a
+ * limit on attempts: the record keeps its place in the partition until the registry answers.
  *
  * @param onRetry called before each wait with the error and the wait in ms (logs, metrics)
  * @returns `decodeOrWait(input, control)`: what `decode` resolved to; rejects with the last transient
@@ -44,10 +45,7 @@ export function withTransientRetry<I, R>(
       await new Promise((resolve) => setTimeout(resolve, options.minDelayMs))
     }
     return pRetry(() => decode(input), {
-      retries: Number.POSITIVE_INFINITY,
-      minTimeout: options.minDelayMs,
-      maxTimeout: options.maxDelayMs,
-      randomize: true,
+      ...pRetryBackoff({ minMs: options.minDelayMs, maxMs: options.maxDelayMs }),
       shouldRetry: ({ error }) => isTransient(error) && control.shouldContinue(),
       onFailedAttempt: async ({ error, retryDelay }) => {
         if (!isTransient(error) || !control.shouldContinue()) return

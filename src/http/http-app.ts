@@ -6,8 +6,9 @@ import { verifyBatchSignature } from '../import/webhook-signature.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 
-/** Path Livingdocs POSTs import job webhooks to. */
-export const WEBHOOK_PATH = '/webhooks/livingdocs/import-jobs'
+import { WEBHOOK_PATH } from './routes.ts'
+
+export { WEBHOOK_PATH }
 
 /** Largest accepted webhook body in bytes; the documented `context` is at most 8192 bytes ([F] §5). */
 export const WEBHOOK_BODY_LIMIT_BYTES = 64 * 1024

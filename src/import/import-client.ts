@@ -1,39 +1,12 @@
 import PQueue from 'p-queue'
-import { type Dispatcher, interceptors, Pool } from 'undici'
+import { interceptors, Pool } from 'undici'
 import { z } from 'zod'
-import { BridgeError, type ErrorCode } from '../errors.ts'
+import { type ApiEndpoint, ApiError, type ErrorCode } from '../errors.ts'
 import type { Metrics } from '../metrics.ts'
+import type { FileOutcome } from '../pipeline/types.ts'
+import { countAttempts } from './count-attempts.ts'
+import { type ImportRequest, importRequestBody } from './import-request.ts'
 import { createRetryOptions, parseRetryAfter } from './retry-policy.ts'
-
-/** One `files[]` entry of an import request ([F] §1.1). */
-export interface FileEntry {
-  id: string
-  url: string
-  fileName: string
-  mediaType: string
-  metadata: Record<string, unknown>
-}
-
-/**
- * The body of `POST /api/{version}/import/files` ([F] §1.1). A `files` item that is a string is an entry
- * already serialised as JSON (the decoder's `entryJson`) and goes into the body as is.
- */
-export interface ImportRequest {
-  systemName: string
-  files: Array<FileEntry | string>
-  webhook?: string
-  /** Echoed in the webhook body; at most 8192 bytes ([F] §5). */
-  context?: Record<string, unknown>
-}
-
-/** Per-file outcome, normalised over the documented variants ([F] §1.2, [GIT], [PR1209]). */
-export interface FileOutcome {
-  externalId: string
-  systemName: string | undefined
-  state: 'imported' | 'skipped' | 'failed'
-  mediaId: string | undefined
-  reason: string | undefined
-}
 
 /**
  * Job status, normalised: `started` while running; `success` with `files`; `failed` (the job as a whole,
@@ -173,10 +146,12 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
       return { status: res.statusCode, json, retryAfterMs }
     } catch (err) {
       deps.metrics.apiRequests.inc({ endpoint, status: '0' })
-      throw new BridgeError('API_NETWORK_ERROR', `${endpoint} request failed: ${(err as Error).message}`, {
-        retryable: true,
-        cause: err,
-      })
+      throw new ApiError(
+        'API_NETWORK_ERROR',
+        `${endpoint} request failed: ${(err as Error).message}`,
+        { endpoint, status: 0 },
+        { retryable: true, cause: err },
+      )
     } finally {
       stop()
     }
@@ -188,7 +163,7 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
      * @param options.headers extra request headers, e.g. W3C `traceparent`/`tracestate` (src/tracing.ts);
      *   they never replace the authorization or content headers
      * @returns the job id from the `200 {"id": ...}` response
-     * @throws BridgeError with a code from the status (see {@link classifyStatus}); retries already spent
+     * @throws ApiError with a code from the status (see {@link classifyStatus}); retries already spent
      */
     async submit(request: ImportRequest, options?: { headers?: Record<string, string> }): Promise<string> {
       const { status, json, retryAfterMs } = await call(
@@ -201,8 +176,9 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
       if (status === 200 || status === 201) {
         const parsed = submitResponse.safeParse(json)
         if (parsed.success) return parsed.data.id
-        throw new BridgeError('API_INVALID_RESPONSE', 'submit answered without a job id', {
-          context: { status },
+        throw new ApiError('API_INVALID_RESPONSE', 'submit answered without a job id', {
+          endpoint: 'submit',
+          status,
         })
       }
       throw apiError('submit', status, json, retryAfterMs)
@@ -211,7 +187,7 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
     /**
      * Reads a job: `GET /api/{version}/import/files/status?id=` ([F] §1.2), normalising the per-file key
      * (`state` or the older `status`) and success value (`imported` or `success`) to `imported`.
-     * @throws BridgeError for non-2xx other than 404 (which means `lost`), or a body that fits no shape
+     * @throws ApiError for non-2xx other than 404 (which means `lost`), or a body that fits no shape
      */
     async status(jobId: string): Promise<JobStatus> {
       const { status, json, retryAfterMs } = await call(
@@ -223,10 +199,12 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
       if (status !== 200) throw apiError('status', status, json, retryAfterMs)
       const parsed = statusBody.safeParse(json)
       if (!parsed.success) {
-        throw new BridgeError('API_INVALID_RESPONSE', `status of job ${jobId} has an unknown shape`, {
-          retryable: true,
-          context: { issues: parsed.error.issues.slice(0, 3) },
-        })
+        throw new ApiError(
+          'API_INVALID_RESPONSE',
+          `status of job ${jobId} has an unknown shape`,
+          { endpoint: 'status', status },
+          { retryable: true, context: { issues: parsed.error.issues.slice(0, 3) } },
+        )
       }
       return normaliseStatus(parsed.data)
     },
@@ -240,17 +218,6 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
 }
 
 export type ImportClient = ReturnType<typeof createImportClient>
-
-/**
- * The JSON body of `request`: the envelope by JSON.stringify with `files` last, the entries spliced in
- * (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is serialised twice.
- */
-export function importRequestBody(request: ImportRequest): string {
-  const { files, ...envelope } = request
-  const head = JSON.stringify({ ...envelope, files: [] }) // ends with `"files":[]}`
-  const entries = files.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))
-  return `${head.slice(0, -2)}${entries.join(',')}]}`
-}
 
 function normaliseStatus(body: z.infer<typeof statusBody>): JobStatus {
   if (body.state === 'lost') return { finished: true, state: 'lost' }
@@ -291,51 +258,19 @@ export function classifyStatus(status: number): { code: ErrorCode; retryable: bo
 }
 
 /**
- * The error of a final non-2xx answer. `context.status` is the HTTP status; `context.retryAfterMs` the
- * server's `Retry-After` (429/503) when it was longer than the client waits for itself.
+ * The error of a final non-2xx answer, with the HTTP status and the server's `Retry-After` (429/503)
+ * when it was longer than the client waits for itself.
  */
-function apiError(endpoint: string, status: number, json: unknown, retryAfterMs?: number): BridgeError {
+function apiError(endpoint: ApiEndpoint, status: number, json: unknown, retryAfterMs?: number): ApiError {
   const { code, retryable } = classifyStatus(status)
   const body = errorBody.safeParse(json)
   const detail = body.success
     ? `${body.data.error ?? ''} ${JSON.stringify(body.data.error_details ?? {})}`
     : ''
-  return new BridgeError(code, `${endpoint} answered HTTP ${status}${detail ? `: ${detail.trim()}` : ''}`, {
-    retryable,
-    context: retryAfterMs === undefined ? { status } : { status, retryAfterMs },
-  })
-}
-
-/**
- * An undici interceptor that reports every attempt's final status (0 when no response came) to
- * `onAttempt`; composed inside the retry interceptor, it sees each retry as its own dispatch.
- */
-function countAttempts(
-  onAttempt: (method: string | undefined, status: number) => void,
-): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => {
-    let counted = false
-    const count = (status: number) => {
-      if (counted) return
-      counted = true
-      onAttempt(opts.method, status)
-    }
-    const counting: Dispatcher.DispatchHandler = {
-      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
-      onRequestUpgrade: (controller, statusCode, headers, socket) =>
-        handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
-      onResponseStart: (controller, statusCode, headers, statusMessage) => {
-        // Interim 1xx answers precede the final one.
-        if (statusCode >= 200) count(statusCode)
-        return handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
-      },
-      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
-      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
-      onResponseError: (controller, err) => {
-        count(0)
-        handler.onResponseError?.(controller, err)
-      },
-    }
-    return dispatch(opts, counting)
-  }
+  return new ApiError(
+    code,
+    `${endpoint} answered HTTP ${status}${detail ? `: ${detail.trim()}` : ''}`,
+    { endpoint, status, retryAfterMs },
+    { retryable },
+  )
 }

@@ -1,9 +1,14 @@
 import type { Dispatcher, RetryHandler } from 'undici'
+import { equalJitterMs } from '../backoff.ts'
 
 /** Statuses retried by the client: 429 (rate limited) and the transient 5xx ([GS] §6, [F] §5). */
 export const RETRY_STATUS_CODES = [429, 500, 502, 503, 504]
 
-/** Socket errors retried by the client (undici's default list). */
+/**
+ * Socket errors retried by the client: undici's default list (`RetryHandler`) plus the timeouts
+ * `ETIMEDOUT`, `UND_ERR_CONNECT_TIMEOUT` and `UND_ERR_HEADERS_TIMEOUT`, which an overloaded API gives as
+ * often as a reset.
+ */
 export const RETRY_ERROR_CODES = [
   'ECONNRESET',
   'ECONNREFUSED',
@@ -55,18 +60,6 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs)
 }
 
-/**
- * The wait before retry number `attempt` (1-based): exponential backoff `minBackoffMs * 2^(attempt-1)`
- * capped at `maxBackoffMs`, with "equal jitter" (half fixed, half random), so that replicas and
- * concurrent requests hit by the same outage do not retry in lockstep, while no retry comes sooner
- * than half its step.
- * @returns ms
- */
-export function backoffMs(attempt: number, options: RetryPolicyOptions): number {
-  const step = Math.min(options.maxBackoffMs, options.minBackoffMs * 2 ** Math.max(0, attempt - 1))
-  return Math.round(step / 2 + (options.random ?? Math.random)() * (step / 2))
-}
-
 /** The error undici hands to a retry policy: a network error, or a RequestRetryError for a status. */
 interface RetryCandidate extends Error {
   code?: string
@@ -80,7 +73,8 @@ interface RetryCandidate extends Error {
  *
  * - retried: network errors ({@link RETRY_ERROR_CODES}), 429 and 5xx ({@link RETRY_STATUS_CODES}), for
  *   GET and POST (why a repeated POST is safe: see `createImportClient`);
- * - backoff: {@link backoffMs}, exponential with jitter. undici's default policy has no jitter;
+ * - backoff: `equalJitterMs` (src/backoff.ts), exponential with equal jitter. undici's default policy
+ *   has no jitter;
  * - `Retry-After` on 429 and 503 (RFC 9110 §10.2.3, seconds or HTTP-date, parsed by
  *   {@link parseRetryAfter}) replaces the backoff, plus up to `minBackoffMs` of jitter. undici's default
  *   caps a long `Retry-After` at its `maxTimeout`, retrying before the server asked; here a
@@ -107,7 +101,11 @@ export function createRetryOptions(options: RetryPolicyOptions): RetryHandler.Re
     if (retryAfterMs !== undefined && retryAfterMs > options.maxBackoffMs) return give()
     const delayMs =
       retryAfterMs === undefined
-        ? backoffMs(context.state.counter, options)
+        ? equalJitterMs(
+            context.state.counter,
+            { minMs: options.minBackoffMs, maxMs: options.maxBackoffMs },
+            random,
+          )
         : retryAfterMs + Math.round(random() * options.minBackoffMs)
     return setTimeout(() => callback(null), delayMs)
   }

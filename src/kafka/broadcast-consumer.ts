@@ -1,7 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
+import type { ConsumedRecord } from '../pipeline/types.ts'
 import { raceTimeout } from '../timeouts.ts'
-import type { ConsumedRecord } from './consumer.ts'
 
 /** Options of {@link createBroadcastConsumer}. Durations in ms. */
 export interface BroadcastConsumerOptions {

@@ -1,6 +1,8 @@
 import { setImmediate } from 'node:timers/promises'
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
+import type { ConsumedRecord } from '../pipeline/types.ts'
+import { Assignment } from './assignment.ts'
 import type { CommittableOffset } from './offset-tracker.ts'
 
 /**
@@ -12,18 +14,6 @@ import type { CommittableOffset } from './offset-tracker.ts'
  * latency (README, "Benchmark").
  */
 const YIELD_EVERY_RECORDS = 64
-
-/** A consumed record, free of kafkajs types. */
-export interface ConsumedRecord {
-  topic: string
-  partition: number
-  offset: string
-  key: Buffer | null
-  value: Buffer | null
-  headers: Record<string, string>
-  /** Broker or producer timestamp, epoch ms. */
-  timestamp: number
-}
 
 /** What the consumer asks of the pipeline. */
 export interface RecordHandler {
@@ -38,7 +28,7 @@ export interface RecordHandler {
     control: { heartbeat(): Promise<void>; isRunning(): boolean },
   ): Promise<boolean>
   /** Called after each join of the consumer group with the partitions now owned (a rebalance). */
-  onAssignment(assigned: Array<{ topic: string; partitions: number[] }>): void
+  onAssignment(assignment: Assignment): void
 }
 
 /** Options of {@link createGroupConsumer}. */
@@ -86,21 +76,20 @@ export function createGroupConsumer(
     maxBytes: options.fetchMaxBytes ?? 10_485_760,
     maxBytesPerPartition: options.fetchMaxBytesPerPartition ?? 1_048_576,
   })
-  let assigned: Array<{ topic: string; partitions: number[] }> = []
+  let assignment = Assignment.NONE
   let joined = false
   let paused = false
   let crashed: Error | null = null
   let sinceYield = 0
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    assigned = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
-      topic,
-      partitions,
-    }))
+    assignment = new Assignment(
+      Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })),
+    )
     joined = true
     crashed = null
-    log.info({ generation: event.payload.memberId, assigned }, 'joined consumer group')
-    deps.handler.onAssignment(assigned)
+    log.info({ generation: event.payload.memberId, assigned: assignment.topics }, 'joined consumer group')
+    deps.handler.onAssignment(assignment)
     // A rejoin resumes fetching; keep the pause if backpressure still holds.
     if (paused) consumer.pause([{ topic: options.topic }])
   })
@@ -108,8 +97,8 @@ export function createGroupConsumer(
   // next join says what this member owns, it owns nothing: no commit goes out for a partition that may
   // already belong to another member (the coordinator would also fence it by generation).
   consumer.on(consumer.events.REBALANCING, () => {
-    if (assigned.length > 0) log.info({ revoked: assigned }, 'rebalance: partitions revoked')
-    assigned = []
+    if (assignment.size > 0) log.info({ revoked: assignment.topics }, 'rebalance: partitions revoked')
+    assignment = Assignment.NONE
   })
   consumer.on(consumer.events.CRASH, (event) => {
     crashed = event.payload.error
@@ -173,8 +162,7 @@ export function createGroupConsumer(
      * @returns the offsets actually committed
      */
     async commit(offsets: CommittableOffset[]): Promise<CommittableOffset[]> {
-      const owned = new Set(assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p}`)))
-      const mine = offsets.filter((o) => owned.has(`${o.topic}:${o.partition}`))
+      const mine = offsets.filter((o) => assignment.owns(o))
       if (mine.length === 0) return []
       await consumer.commitOffsets(mine)
       return mine
@@ -192,6 +180,10 @@ export function createGroupConsumer(
     },
     get isPaused(): boolean {
       return paused
+    },
+    /** The partitions owned now ({@link Assignment.NONE} during a rebalance). */
+    get assignment(): Assignment {
+      return assignment
     },
     /** True once the member joined the group and has not crashed. */
     get isReady(): boolean {

@@ -1,14 +1,9 @@
-/**
- * A consumed record's place in its partition. `offset` is the canonical decimal string kafkajs gives
- * (Kafka offsets are int64, beyond a JS number's exact range).
- */
-export interface RecordPosition {
-  topic: string
-  partition: number
-  offset: string
-}
+import type { RecordPosition } from '../pipeline/types.ts'
+import { type Assignment, partitionKey } from './assignment.ts'
 
 interface PartitionState {
+  topic: string
+  partition: number
   /** Offsets in consumption order (ascending within a generation), from `head` on still tracked. */
   offsets: string[]
   head: number
@@ -115,14 +110,11 @@ export class OffsetTracker {
   /** Offsets that moved since the last {@link markCommitted}, one per partition. */
   committable(): CommittableOffset[] {
     const result: CommittableOffset[] = []
-    for (const [key, state] of this.#partitions) {
+    for (const state of this.#partitions.values()) {
       if (state.settledUpTo === null) continue
       // One past the last settled offset; int64 arithmetic once per commit, not per record.
       const offset = (BigInt(state.settledUpTo) + 1n).toString()
-      if (offset !== state.committed) {
-        const [topic, partition] = splitKey(key)
-        result.push({ topic, partition, offset })
-      }
+      if (offset !== state.committed) result.push({ topic: state.topic, partition: state.partition, offset })
     }
     return result
   }
@@ -138,13 +130,12 @@ export class OffsetTracker {
   /**
    * Forgets partitions this member no longer owns (after a rebalance), so no offset is ever committed
    * for them. Their in-flight records stop counting; if they settle later, nothing happens.
-   * @param owned the partitions still assigned, e.g. `[{topic, partitions: [0, 2]}]`
+   * @param owned the partitions still assigned
    */
-  retainOnly(owned: Array<{ topic: string; partitions: number[] }>): void {
-    const keep = new Set(owned.flatMap((t) => t.partitions.map((p) => key(t.topic, p))))
+  retainOnly(owned: Assignment): void {
     this.#last = undefined
     for (const [k, state] of this.#partitions) {
-      if (!keep.has(k)) {
+      if (!owned.has(state.topic, state.partition)) {
         this.#inFlight -= state.pending.size
         this.#partitions.delete(k)
       }
@@ -162,10 +153,12 @@ export class OffsetTracker {
     // Consecutive calls are mostly for one partition: skip building its key then.
     const last = this.#last
     if (last !== undefined && last.partition === partition && last.topic === topic) return last.state
-    const k = key(topic, partition)
+    const k = partitionKey(topic, partition)
     let state = this.#partitions.get(k)
     if (state === undefined && create) {
       state = {
+        topic,
+        partition,
         offsets: [],
         head: 0,
         pending: new Set(),
@@ -179,13 +172,4 @@ export class OffsetTracker {
     if (state !== undefined) this.#last = { topic, partition, state }
     return state
   }
-}
-
-function key(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
-
-function splitKey(k: string): [string, number] {
-  const i = k.lastIndexOf('\u0000')
-  return [k.slice(0, i), Number(k.slice(i + 1))]
 }

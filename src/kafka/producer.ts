@@ -1,10 +1,10 @@
 import type { ICustomPartitioner, Kafka, Producer, TopicMessages } from 'kafkajs'
 import { JavaCompatiblePartitioner } from './partitioner.ts'
 
-/** A message to publish: key and value bytes plus UTF-8 headers. */
+/** A message to publish: key and value bytes (null value: a tombstone) plus UTF-8 headers. */
 export interface OutgoingMessage {
   key: string | Buffer | null
-  value: Buffer
+  value: Buffer | null
   headers?: Record<string, string>
 }
 

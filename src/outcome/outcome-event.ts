@@ -1,5 +1,4 @@
-import type { PendingFile } from '../batcher/batcher.ts'
-import type { FileOutcome } from '../import/import-client.ts'
+import type { BridgeFailure, FileOutcome, PendingFile } from '../pipeline/types.ts'
 
 /** The result event published per file (schemas/file-import-result.avsc). Times are epoch ms. */
 export interface FileImportResult {
@@ -29,7 +28,7 @@ export interface FileImportResult {
  */
 export function buildResultEvent(
   file: PendingFile,
-  outcome: FileOutcome | { state: 'failed'; reason: string; mediaId?: undefined },
+  outcome: FileOutcome | BridgeFailure,
   importJobId: string | null,
   completedAt: number,
 ): FileImportResult {

@@ -1,13 +1,16 @@
 import pRetry from 'p-retry'
-import type { PendingFile } from '../batcher/batcher.ts'
-import type { DecodeFailure } from '../events/decode.ts'
+import { PUBLISH_BACKOFF, pRetryBackoff } from '../backoff.ts'
 import type { SchemaCodec } from '../events/registry.ts'
-import type { SettledJob } from '../jobs/job-tracker.ts'
-import type { ConsumedRecord } from '../kafka/consumer.ts'
-import type { RecordPosition } from '../kafka/offset-tracker.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import type {
+  ConsumedRecord,
+  DecodeFailure,
+  PendingFile,
+  RecordPosition,
+  SettledJob,
+} from '../pipeline/types.ts'
 import { drainInFlight } from '../timeouts.ts'
 import { buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'
 
@@ -168,10 +171,7 @@ export class OutcomePublisher {
 
   async #send(topic: string, messages: OutgoingMessage[], context: Record<string, unknown>): Promise<void> {
     await pRetry(() => this.#producer.send(topic, messages), {
-      retries: Number.POSITIVE_INFINITY,
-      minTimeout: 500,
-      maxTimeout: 30_000,
-      randomize: true,
+      ...pRetryBackoff(PUBLISH_BACKOFF),
       signal: this.#abort.signal,
       onFailedAttempt: ({ error, attemptNumber, retryDelay }) => {
         this.#logger.warn(

@@ -178,7 +178,7 @@ describe('bridge and the import API under faults', () => {
     expect(metricValue(metrics, 'bridge_api_requests_total{endpoint="submit",status="429"}')).toBe(2)
     const out = await figures('long-retry-after', scenario, records.length)
     expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, FAILED: 1 })
-    expect(bridge.logs.some((l) => l.includes('"retryAfterMs":3000'))).toBe(true)
+    expect(bridge.logs.lines.some((l) => l.retryAfterMs === 3000)).toBe(true)
   })
 
   it('bisects a batch the API refuses with 422: the offending file FAILED, the others imported', async () => {
@@ -340,7 +340,7 @@ describe('bridge and the import API under faults', () => {
     expect(out.forwarded).toBeGreaterThanOrEqual(deliveries.length + 2)
     const ops = `http://127.0.0.1:${bridge.bridge.ports.metrics}`
     expect((await fetch(`${ops}/healthz`)).status).toBe(200)
-    expect(bridge.logs.join('\n')).not.toContain(TEST_WEBHOOK_SECRET)
+    expect(bridge.logs.text()).not.toContain(TEST_WEBHOOK_SECRET)
     const fileResults: FileImportResult[] = scenario.results.records.map((r) => r.value)
     expect(new Set(fileResults.map((v) => v.externalId)).size).toBe(records.length)
   })

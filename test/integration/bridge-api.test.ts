@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startBridge } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
-import { createLogger } from '../../src/logging.ts'
 import {
   bridgeEnv,
   countStates,
@@ -17,6 +16,7 @@ import {
   waitUntil,
 } from '../support/e2e-world.ts'
 import type { StartLivingdocsEmulatorOptions } from '../support/livingdocs-emulator/index.ts'
+import { silentLogger } from '../support/log-lines.ts'
 
 /** The bridge against the documented variants and behaviours of the import API ([F] §1.2, §2, §9). */
 describe('bridge and the import API variants', () => {
@@ -148,11 +148,13 @@ describe('bridge and the import API variants', () => {
     )
     expect(metricValue(metrics, 'bridge_api_auth_failures_total')).toBeGreaterThan(0)
     // logged once, not once per refused request
-    expect(bridge.logs.filter((l) => l.includes('import API refused the configuration'))).toHaveLength(1)
+    expect(
+      bridge.logs.withMsg('import API refused the configuration; submitting stops until it is fixed'),
+    ).toHaveLength(1)
     expect(results.records).toHaveLength(0)
     const committed = await fetchCommitted(world.kafka, topics.group, topics.input)
     expect([...committed.values()].every((o) => o === 0)).toBe(true)
-    expect(bridge.logs.join('\n')).not.toContain('wrong-token')
+    expect(bridge.logs.text()).not.toContain('wrong-token')
   })
 
   it('refuses to start when a topic does not exist, naming it, and creates it only when told to', async () => {
@@ -165,7 +167,7 @@ describe('bridge and the import API variants', () => {
       HTTP_PORT: '0',
       METRICS_PORT: '0',
     })
-    const logger = createLogger({ level: 'silent' })
+    const logger = silentLogger
 
     // When it starts, then start-up fails with CONFIG_INVALID naming only the missing topic and its setting
     const failure = await startBridge(loadConfig(env), { logger }).catch((e: unknown) => e)

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { ensureTopics } from '../../src/kafka/admin.ts'
 import { createKafka } from '../../src/kafka/client.ts'
 import { createLagMonitor } from '../../src/kafka/lag-monitor.ts'
+import { ensureTopics } from '../../src/kafka/topics.ts'
 import { createLogger } from '../../src/logging.ts'
 import { createMetrics } from '../../src/metrics.ts'
 

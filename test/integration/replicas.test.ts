@@ -113,11 +113,10 @@ describe('two bridge replicas behind one webhook URL', () => {
 
 /** Input partitions of the replica's latest group join, from its log. */
 function assignedPartitions(bridge: TestBridge): number {
-  const joins = bridge.logs.filter((l) => l.includes('"joined consumer group"'))
-  const last = joins.at(-1)
-  if (last === undefined) return 0
-  const entry = JSON.parse(last) as { assigned?: Array<{ partitions: number[] }> }
-  return (entry.assigned ?? []).reduce((n, t) => n + t.partitions.length, 0)
+  const last = bridge.logs.withMsg('joined consumer group').at(-1) as
+    | { assigned?: Array<{ partitions: number[] }> }
+    | undefined
+  return (last?.assigned ?? []).reduce((n, t) => n + t.partitions.length, 0)
 }
 
 async function metricsOf(bridge: TestBridge): Promise<string> {

@@ -76,10 +76,10 @@ describe('shutdown and crashes of the bridge process', () => {
     // Then it exits 0 after submitting the open batch, waiting for the job and committing
     expect(exit).toEqual({ code: 0, signal: null })
     expect(emulator.stats().jobsCreated).toBe(1)
-    const messages = bridge.parsedLogs().map((l) => l.msg)
+    const messages = bridge.logs.lines.map((l) => l.msg)
     expect(messages).toContain('signal received: stopping')
     expect(messages).toContain('bridge stopped')
-    const settled = bridge.parsedLogs().find((l) => l.msg === 'stopping: jobs settled and committed')
+    const settled = bridge.logs.find('stopping: jobs settled and committed')
     expect(settled).toMatchObject({ jobsDone: true, sendsDone: true, uncommitted: 0 })
     // And every record has its result, and the committed offsets are at the log end
     await run.results.waitFor((r) => new Set(r.map(sourceOf)).size >= records.length, 30_000, 'results')
@@ -113,7 +113,7 @@ describe('shutdown and crashes of the bridge process', () => {
 
     // Then it gives up on the stuck jobs after the grace period, exits 0, and committed only settled records
     expect(exit).toEqual({ code: 0, signal: null })
-    const settledLog = bridge.parsedLogs().find((l) => l.msg === 'stopping: jobs settled and committed')
+    const settledLog = bridge.logs.find('stopping: jobs settled and committed')
     expect(settledLog?.jobsDone).toBe(false)
     const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
     for (const [p, end] of settledEnd) expect(committed.get(p), `partition ${p}`).toBe(end)
@@ -152,7 +152,7 @@ describe('shutdown and crashes of the bridge process', () => {
     // Then it exits at once with a non-zero code, without a clean stop
     expect(exit.signal).toBeNull()
     expect(exit.code).toBe(130)
-    const messages = bridge.parsedLogs().map((l) => l.msg)
+    const messages = bridge.logs.lines.map((l) => l.msg)
     expect(messages).toContain('second signal: exiting now')
     expect(messages).not.toContain('bridge stopped')
     // And nothing was committed: the records stay for the next member of the group
@@ -198,7 +198,7 @@ describe('shutdown and crashes of the bridge process', () => {
     const ids = new Set(run.results.records.map((r) => r.value.externalId))
     expect(records.filter((r) => !ids.has(r.externalId))).toEqual([])
     // And the restarted bridge reports no fatal problem
-    expect(second.parsedLogs().filter((l) => l.level === 60)).toEqual([])
+    expect(second.logs.lines.filter((l) => l.level === 60)).toEqual([])
   })
 
   it('a broker restart mid-run: the bridge reconnects and finishes (needs the local stack)', async (ctx) => {

@@ -72,7 +72,7 @@ describe('W3C trace context from the input record to the import request and the 
     expect(byId.get('trace-1')?.headers).toMatchObject({ traceparent: TRACEPARENT, tracestate: TRACESTATE })
     expect(byId.get('trace-0')?.headers.traceparent).toBeUndefined()
     // And the batch's log lines carry the trace id, the submitted line every file's traceparent
-    const lines = bridge.logs.map((l) => JSON.parse(l) as Record<string, unknown>)
+    const lines = bridge.logs.lines
     const submitted = lines.find((l) => l.msg === 'import job submitted' && l.traceId !== undefined)
     expect(submitted?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(submitted?.traceparents).toEqual([TRACEPARENT])

@@ -138,7 +138,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     )
     expect(dlq.records).toHaveLength(0)
     expect(results.records).toHaveLength(warmUp.length)
-    expect(bridge.logs.some((l) => l.includes('"decoding paused by a transient error; retrying"'))).toBe(true)
+    expect(bridge.logs.find('decoding paused by a transient error; retrying') !== undefined).toBe(true)
 
     // When the registry comes back (with its schemas: file-backed storage on the local stack)
     await outage.start()

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { Writable } from 'node:stream'
 import { type Bridge, startBridge } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logging.ts'
 import { freePort } from './free-port.ts'
+import { LogLines } from './log-lines.ts'
 
 /** The webhook HMAC key of test bridges (tests check that it never appears in the logs). */
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0b7d41c9e2'
@@ -44,8 +44,8 @@ export function testBridgeDefaults(httpPort: number): Record<string, string> {
 /** A bridge started in-process for a test, with its log lines kept in memory. */
 export interface TestBridge {
   bridge: Bridge
-  /** Every JSON log line written so far. */
-  logs: string[]
+  /** Every JSON log line written so far, parsed. */
+  logs: LogLines
   metricsUrl: string
   stop(): Promise<void>
 }
@@ -57,14 +57,10 @@ export interface TestBridge {
  */
 export async function startTestBridge(env: Record<string, string>): Promise<TestBridge> {
   const config = loadConfig({ ...testBridgeDefaults(await freePort()), SHUTDOWN_GRACE_MS: '3000', ...env })
-  const logs: string[] = []
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(...String(chunk).split('\n').filter(Boolean))
-      done()
-    },
+  const logs = new LogLines()
+  const bridge = await startBridge(config, {
+    logger: createLogger({ level: config.logLevel, destination: logs.writable() }),
   })
-  const bridge = await startBridge(config, { logger: createLogger({ level: config.logLevel, destination }) })
   return {
     bridge,
     logs,

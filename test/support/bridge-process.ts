@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { resolve } from 'node:path'
 import { testBridgeDefaults } from './bridge-harness.ts'
 import { freePort } from './free-port.ts'
+import { type LogLine, LogLines } from './log-lines.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
@@ -15,8 +16,8 @@ export interface BridgeExit {
 /** The bridge as a real child process, `node src/main.ts`, configured by its environment. */
 export interface BridgeProcess {
   readonly child: ChildProcess
-  /** JSON log lines written to stdout so far. */
-  readonly logs: string[]
+  /** The JSON log lines written to stdout so far, parsed. */
+  readonly logs: LogLines
   /** `http://127.0.0.1:<METRICS_PORT>/metrics` (the port is read from the "bridge started" log line). */
   readonly metricsUrl: string
   /** Resolves when the process has exited (never rejects). */
@@ -24,9 +25,7 @@ export interface BridgeProcess {
   /** Sends `signal` (e.g. `SIGTERM`, `SIGKILL`) to the process. */
   kill(signal: NodeJS.Signals): void
   /** Resolves once a log line's `msg` equals `msg`. @throws Error after `timeoutMs` or when the process exits */
-  waitForLog(msg: string, timeoutMs: number): Promise<void>
-  /** Log lines parsed, with their `msg`. */
-  parsedLogs(): Array<Record<string, unknown> & { msg?: string }>
+  waitForLog(msg: string, timeoutMs: number): Promise<LogLine>
 }
 
 /**
@@ -53,14 +52,9 @@ export async function startBridgeProcess(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const logs: string[] = []
+  const logs = new LogLines()
   let stderr = ''
-  let partial = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n')
-    partial = lines.pop() ?? ''
-    logs.push(...lines.filter(Boolean))
-  })
+  child.stdout?.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')))
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8')
   })
@@ -69,38 +63,25 @@ export async function startBridgeProcess(
     hasExited = true
     return { code, signal } as BridgeExit
   })
-  const parsedLogs = () =>
-    logs.flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown> & { msg?: string }]
-      } catch {
-        return []
-      }
-    })
-  const waitForLog = async (msg: string, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs
-    while (!logs.some((l) => l.includes(`"msg":${JSON.stringify(msg)}`))) {
-      if (hasExited) throw new Error(`bridge exited before logging "${msg}"; stderr: ${stderr.slice(-2000)}`)
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for log "${msg}"`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
+  const waitForLog = (msg: string, timeoutMs: number) =>
+    logs.waitFor(msg, timeoutMs, () =>
+      hasExited ? `the bridge exited; stderr: ${stderr.slice(-2000)}` : undefined,
+    )
+  let started: LogLine
   try {
-    await waitForLog('bridge started', startTimeoutMs)
+    started = await waitForLog('bridge started', startTimeoutMs)
   } catch (err) {
     child.kill('SIGKILL')
     throw err
   }
-  const started = parsedLogs().find((l) => l.msg === 'bridge started')
   return {
     child,
     logs,
-    metricsUrl: `http://127.0.0.1:${String(started?.metricsPort)}/metrics`,
+    metricsUrl: `http://127.0.0.1:${String(started.metricsPort)}/metrics`,
     exited,
     kill: (signal) => {
       if (!hasExited) child.kill(signal)
     },
     waitForLog,
-    parsedLogs,
   }
 }

@@ -1,5 +1,5 @@
-import type { PendingFile } from '../../src/batcher/batcher.ts'
 import { fileEntryJson } from '../../src/events/decode.ts'
+import type { PendingFile } from '../../src/pipeline/types.ts'
 
 let nextOffset = 0
 

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Batcher, ENVELOPE_BYTES } from '../../src/batcher/batcher.ts'
+import { Batcher } from '../../src/batcher/batcher.ts'
 import { loadConfig } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
+import { ENVELOPE_BYTES } from '../../src/pipeline/types.ts'
 
 const TOKEN = 'sekret-token-4f9c1e'
 
@@ -41,38 +42,62 @@ describe('valid configuration', () => {
     const config = loadConfig(minimal)
     // Then every default is applied
     expect(config).toEqual({
-      kafka: { brokers: ['kafka-1:9092'], clientId: 'file-import-bridge', groupId: 'file-import-bridge' },
+      kafka: { brokers: ['kafka-1:9092'], clientId: 'file-import-bridge' },
+      consumer: {
+        groupId: 'file-import-bridge',
+        topic: 'legacy.file-created',
+        sessionTimeoutMs: 30_000,
+        fetchMaxBytes: 10_485_760,
+        fetchMaxBytesPerPartition: 1_048_576,
+      },
       topics: {
         input: 'legacy.file-created',
         result: 'livingdocs.file-import-results',
         dlq: 'legacy.file-created.dlq',
+        createMissing: false,
+        createdPartitions: 3,
       },
-      createMissingTopics: false,
-      createdTopicPartitions: 3,
-      schemaRegistryUrl: 'http://registry:8081',
-      schemaRegistryRetry: { minDelayMs: 500, maxDelayMs: 10_000 },
-      livingdocs: { baseUrl: 'https://server.livingdocs.io', apiVersion: '2026-07', accessToken: TOKEN },
-      defaultSystemName: undefined,
-      batch: { maxFiles: 100, maxBytes: 1_000_000, lingerMs: 1000 },
-      maxJobsInFlight: 10,
-      maxFilesInFlight: 10_000,
-      statusPollIntervalMs: 5000,
-      apiRequestTimeoutMs: 30_000,
-      apiMaxRetries: 5,
-      commitIntervalMs: 1000,
-      webhookPublicUrl: undefined,
-      http: { host: '0.0.0.0', port: 8080, metricsPort: 9464 },
+      registry: { url: 'http://registry:8081', retry: { minDelayMs: 500, maxDelayMs: 10_000 } },
+      decoder: { defaultSystemName: undefined, maxEntryBytes: 1_000_000 - ENVELOPE_BYTES },
+      importClient: {
+        baseUrl: 'https://server.livingdocs.io',
+        apiVersion: '2026-07',
+        accessToken: TOKEN,
+        requestTimeoutMs: 30_000,
+        maxRetries: 5,
+        maxBackoffMs: 30_000,
+        rateLimitPerSecond: 0,
+      },
+      batcher: { maxFiles: 100, maxBytes: 1_000_000, lingerMs: 1000 },
+      backpressure: { maxFilesInFlight: 10_000, resumeRatio: 0.5 },
+      jobs: {
+        maxJobsInFlight: 10,
+        pollIntervalMs: 5000,
+        jobTimeoutMs: 3_600_000,
+        webhookUrl: undefined,
+        webhookSecret: undefined,
+        resubmitDelayMs: 5000,
+        maxResubmits: 2,
+      },
+      commit: { intervalMs: 1000 },
+      lag: { groupId: 'file-import-bridge', topic: 'legacy.file-created', intervalMs: 15_000 },
+      replicas: {
+        groupId: 'file-import-bridge',
+        jobNotifications: {
+          enabled: false,
+          topic: 'file-import-bridge.job-notifications',
+          forwardTimeoutMs: 5000,
+        },
+        jobLog: {
+          enabled: false,
+          topic: 'file-import-bridge.job-log',
+          adoptionTimeoutMs: 60_000,
+          catchUpTimeoutMs: 30_000,
+        },
+      },
+      http: { host: '0.0.0.0', port: 8080, metricsPort: 9464, webhookSecret: undefined },
       shutdownGraceMs: 30_000,
-      lagIntervalMs: 15_000,
       logLevel: 'info',
-      webhookSecret: undefined,
-      jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
-      jobLog: { enabled: false, topic: 'file-import-bridge.job-log' },
-      apiRateLimitPerSecond: 0,
-      apiRetryMaxDelayMs: 30_000,
-      jobTimeoutMs: 3_600_000,
-      filesInFlightResumeRatio: 0.5,
-      consumer: { sessionTimeoutMs: 30_000, fetchMaxBytes: 10_485_760, fetchMaxBytesPerPartition: 1_048_576 },
     })
   })
 
@@ -88,10 +113,10 @@ describe('valid configuration', () => {
       LOG_LEVEL: 'debug',
     })
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9093', 'c:1'])
-    expect(config.livingdocs.baseUrl).toBe('https://ld.example/prefix')
-    expect(config.batch).toEqual({ maxFiles: 25, maxBytes: 1_000_000, lingerMs: 0 })
-    expect(config.livingdocs.apiVersion).toBe('beta')
-    expect(config.defaultSystemName).toBe('legacy')
+    expect(config.importClient.baseUrl).toBe('https://ld.example/prefix')
+    expect(config.batcher).toEqual({ maxFiles: 25, maxBytes: 1_000_000, lingerMs: 0 })
+    expect(config.importClient.apiVersion).toBe('beta')
+    expect(config.decoder.defaultSystemName).toBe('legacy')
     expect(config.logLevel).toBe('debug')
   })
 
@@ -104,9 +129,9 @@ describe('valid configuration', () => {
       LIVINGDOCS_ACCESS_TOKEN_FILE: '',
     })
     // Then the defaults apply, and the empty token file does not conflict with the token
-    expect(config.batch.maxFiles).toBe(100)
-    expect(config.defaultSystemName).toBeUndefined()
-    expect(config.livingdocs.accessToken).toBe(TOKEN)
+    expect(config.batcher.maxFiles).toBe(100)
+    expect(config.decoder.defaultSystemName).toBeUndefined()
+    expect(config.importClient.accessToken).toBe(TOKEN)
   })
 
   it('treats an empty required variable as missing', () => {
@@ -117,18 +142,18 @@ describe('valid configuration', () => {
   it('returns a deep-frozen object: assignment throws in strict mode', () => {
     const config = loadConfig(minimal)
     expect(Object.isFrozen(config)).toBe(true)
-    expect(Object.isFrozen(config.batch)).toBe(true)
+    expect(Object.isFrozen(config.batcher)).toBe(true)
     expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
     expect(() => {
-      ;(config as { apiMaxRetries: number }).apiMaxRetries = 1
+      ;(config as { shutdownGraceMs: number }).shutdownGraceMs = 1
     }).toThrow(TypeError)
     expect(() => {
-      ;(config.batch as { maxFiles: number }).maxFiles = 1
+      ;(config.batcher as { maxFiles: number }).maxFiles = 1
     }).toThrow(TypeError)
     expect(() => {
       ;(config.kafka.brokers as string[]).push('x:1')
     }).toThrow(TypeError)
-    expect(config.batch.maxFiles).toBe(100)
+    expect(config.batcher.maxFiles).toBe(100)
   })
 })
 
@@ -137,7 +162,7 @@ describe('access token', () => {
     const file = join(dir, 'token')
     writeFileSync(file, `  ${TOKEN}\n`)
     const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
-    expect(loadConfig({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).livingdocs.accessToken).toBe(TOKEN)
+    expect(loadConfig({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).importClient.accessToken).toBe(TOKEN)
   })
 
   it('rejects both token settings at once', () => {
@@ -199,14 +224,14 @@ describe('webhook secret', () => {
   })
 
   it('is optional without WEBHOOK_PUBLIC_URL', () => {
-    expect(loadConfig(minimal).webhookSecret).toBeUndefined()
+    expect(loadConfig(minimal).http.webhookSecret).toBeUndefined()
   })
 
   it('is read from WEBHOOK_SECRET or, trimmed, from WEBHOOK_SECRET_FILE', () => {
-    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET: SECRET }).webhookSecret).toBe(SECRET)
+    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET: SECRET }).http.webhookSecret).toBe(SECRET)
     const file = join(dir, 'webhook-secret')
     writeFileSync(file, `${SECRET}\n`)
-    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET_FILE: file }).webhookSecret).toBe(SECRET)
+    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET_FILE: file }).http.webhookSecret).toBe(SECRET)
   })
 
   it('rejects both settings at once, an unreadable or empty file, and a short secret, by name', () => {
@@ -272,7 +297,7 @@ describe('invalid configuration', () => {
       return
     }
     // Accepted: then the Batcher must accept it too
-    expect(() => new Batcher({ ...config.batch }, () => {})).not.toThrow()
+    expect(() => new Batcher({ ...config.batcher }, () => {})).not.toThrow()
   })
 
   it.each([
@@ -308,9 +333,9 @@ describe('CREATE_MISSING_TOPICS', () => {
   }
 
   it('is off by default with 3 partitions, on with "true"', () => {
-    expect(loadConfig(env).createMissingTopics).toBe(false)
-    expect(loadConfig(env).createdTopicPartitions).toBe(3)
-    expect(loadConfig({ ...env, CREATE_MISSING_TOPICS: 'true' }).createMissingTopics).toBe(true)
+    expect(loadConfig(env).topics.createMissing).toBe(false)
+    expect(loadConfig(env).topics.createdPartitions).toBe(3)
+    expect(loadConfig({ ...env, CREATE_MISSING_TOPICS: 'true' }).topics.createMissing).toBe(true)
   })
 
   it('rejects a value other than true or false, naming the setting', () => {
@@ -330,23 +355,24 @@ describe('job notifications (several replicas)', () => {
   it('are on when webhooks are on, with the default topic', () => {
     // Given a public webhook URL and no other setting
     // When loading, then forwarding between replicas is on
-    expect(loadConfig(webhooks).jobNotifications).toEqual({
+    expect(loadConfig(webhooks).replicas.jobNotifications).toEqual({
       enabled: true,
       topic: 'file-import-bridge.job-notifications',
+      forwardTimeoutMs: 5000,
     })
   })
 
   it('are off without webhooks, and with JOB_NOTIFICATIONS_ENABLED=false', () => {
-    expect(loadConfig(minimal).jobNotifications.enabled).toBe(false)
-    expect(loadConfig({ ...webhooks, JOB_NOTIFICATIONS_ENABLED: 'false' }).jobNotifications.enabled).toBe(
-      false,
-    )
+    expect(loadConfig(minimal).replicas.jobNotifications.enabled).toBe(false)
+    expect(
+      loadConfig({ ...webhooks, JOB_NOTIFICATIONS_ENABLED: 'false' }).replicas.jobNotifications.enabled,
+    ).toBe(false)
   })
 
   it('take the topic from JOB_NOTIFICATIONS_TOPIC', () => {
-    expect(loadConfig({ ...webhooks, JOB_NOTIFICATIONS_TOPIC: 'ops.notes' }).jobNotifications.topic).toBe(
-      'ops.notes',
-    )
+    expect(
+      loadConfig({ ...webhooks, JOB_NOTIFICATIONS_TOPIC: 'ops.notes' }).replicas.jobNotifications.topic,
+    ).toBe('ops.notes')
   })
 
   it.each([
@@ -360,8 +386,13 @@ describe('job notifications (several replicas)', () => {
 
 describe('job log (adoption of running jobs)', () => {
   it('is off by default, on with JOB_LOG_ENABLED=true, on the topic JOB_LOG_TOPIC', () => {
-    expect(loadConfig(minimal).jobLog).toEqual({ enabled: false, topic: 'file-import-bridge.job-log' })
-    expect(loadConfig({ ...minimal, JOB_LOG_ENABLED: 'true', JOB_LOG_TOPIC: 'ops.jobs' }).jobLog).toEqual({
+    expect(loadConfig(minimal).replicas.jobLog).toMatchObject({
+      enabled: false,
+      topic: 'file-import-bridge.job-log',
+    })
+    expect(
+      loadConfig({ ...minimal, JOB_LOG_ENABLED: 'true', JOB_LOG_TOPIC: 'ops.jobs' }).replicas.jobLog,
+    ).toMatchObject({
       enabled: true,
       topic: 'ops.jobs',
     })
@@ -383,7 +414,7 @@ describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
       SCHEMA_REGISTRY_RETRY_MIN_MS: '2000',
       SCHEMA_REGISTRY_RETRY_MAX_MS: '1000',
     })
-    expect(config.schemaRegistryRetry).toEqual({ minDelayMs: 2000, maxDelayMs: 2000 })
+    expect(config.registry.retry).toEqual({ minDelayMs: 2000, maxDelayMs: 2000 })
   })
 
   it('rejects values that are not whole numbers of ms, naming each setting', () => {
@@ -406,8 +437,10 @@ describe('backpressure and consumer settings', () => {
       KAFKA_FETCH_MAX_BYTES: '2097152',
       KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '262144',
     })
-    expect(config.filesInFlightResumeRatio).toBe(0.8)
+    expect(config.backpressure.resumeRatio).toBe(0.8)
     expect(config.consumer).toEqual({
+      groupId: 'file-import-bridge',
+      topic: 'legacy.file-created',
       sessionTimeoutMs: 10_000,
       fetchMaxBytes: 2_097_152,
       fetchMaxBytesPerPartition: 262_144,

@@ -3,8 +3,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DLQ_REASONS, isBridgeError } from '../../../src/errors.ts'
-import { createEventDecoder, type DecodeResult, fileEntryBytes } from '../../../src/events/decode.ts'
+import { createEventDecoder, fileEntryBytes } from '../../../src/events/decode.ts'
 import { createWireFormatReader, type SchemaCodec } from '../../../src/events/registry.ts'
+import type { DecodeResult } from '../../../src/pipeline/types.ts'
 import { fileCreatedType, wire } from './avro-fixtures.ts'
 
 const SCHEMA_ID = 1

@@ -3,13 +3,12 @@ import { describe, expect, it } from 'vitest'
 import { BridgeError } from '../../../src/errors.ts'
 import {
   createEventDecoder,
-  type DecodeResult,
   type EventDecoderOptions,
-  type FileCreatedEvent,
   fileEntryBytes,
   toFileEntry,
 } from '../../../src/events/decode.ts'
 import type { SchemaCodec } from '../../../src/events/registry.ts'
+import type { DecodeResult, FileCreatedEvent } from '../../../src/pipeline/types.ts'
 
 /** A SchemaCodec whose decode() resolves to `result` or throws it when it is an Error. */
 function fakeCodec(result: unknown): SchemaCodec & { calls: Buffer[] } {

@@ -1,4 +1,5 @@
 // The webhook and operations apps over real sockets on 127.0.0.1, and the listen()/close() wrapper.
+
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
@@ -14,8 +15,9 @@ import { type HttpServer, listen } from '../../../src/http/http-server.ts'
 import { signBatchId } from '../../../src/import/webhook-signature.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 
-const logger = createLogger({ level: 'silent' })
+const logger = silentLogger
 const servers: HttpServer[] = []
 const SECRET = 'unit-webhook-secret-5e1f0a'
 

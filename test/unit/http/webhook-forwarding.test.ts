@@ -1,13 +1,14 @@
 // The webhook app with forwarding to other replicas (several replicas, issue 3), over a real socket.
+
 import { request } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createWebhookApp, type ForwardedWebhook, WEBHOOK_PATH } from '../../../src/http/http-app.ts'
 import { type HttpServer, listen } from '../../../src/http/http-server.ts'
 import { signBatchId } from '../../../src/import/webhook-signature.ts'
-import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 
-const logger = createLogger({ level: 'silent' })
+const logger = silentLogger
 const SECRET = 'forwarding-secret-7d2c91'
 const context = (batchId: string) => ({ batchId, signature: signBatchId(SECRET, batchId) })
 const servers: HttpServer[] = []

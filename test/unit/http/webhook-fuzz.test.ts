@@ -1,23 +1,25 @@
 // Property tests of the webhook endpoint over real HTTP (fast-check): random and malformed bodies,
 // headers, content types, huge bodies and raw bytes. Behind the app sits a real JobTracker whose fake
 // client reports every job finished, so a result would follow any webhook the bridge wrongly trusts.
+
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Batch } from '../../../src/batcher/batcher.ts'
 import { createWebhookApp, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATH } from '../../../src/http/http-app.ts'
 import { type HttpServer, listen } from '../../../src/http/http-server.ts'
-import type { ImportClient, JobStatus } from '../../../src/import/import-client.ts'
+import type { JobStatus } from '../../../src/import/import-client.ts'
 import { signBatchId } from '../../../src/import/webhook-signature.ts'
-import { JobTracker, type SettledJob } from '../../../src/jobs/job-tracker.ts'
-import { createLogger } from '../../../src/logging.ts'
+import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
+import type { Batch, SettledJob } from '../../../src/pipeline/types.ts'
+import { fakeImportClient } from '../../support/fake-import-client.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
 const SECRET = 'fuzz-webhook-secret-93ab17'
-const logger = createLogger({ level: 'silent' })
+const logger = silentLogger
 
 /** Jobs the tracker knows: job id -> batch id. */
 const JOBS = new Map([
@@ -37,11 +39,10 @@ beforeAll(async () => {
   const finished: JobStatus = { finished: true, state: 'success', files: [] }
   let next = 0
   const ids = [...JOBS.keys()]
-  const client = {
-    submit: async () => ids[next++] as string,
-    status: async () => finished,
-    close: async () => {},
-  } as unknown as ImportClient
+  const { client } = fakeImportClient({
+    onSubmit: async () => ids[next++] as string,
+    onStatus: async () => finished,
+  })
   tracker = new JobTracker(
     {
       maxJobsInFlight: 10,

@@ -3,14 +3,14 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { BridgeError } from '../../../src/errors.ts'
+import { ApiError } from '../../../src/errors.ts'
 import {
   classifyStatus,
   createImportClient,
   type ImportClient,
   type ImportClientOptions,
-  type ImportRequest,
 } from '../../../src/import/import-client.ts'
+import type { ImportRequest } from '../../../src/import/import-request.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 
 const TOKEN = 'tok-123'
@@ -113,12 +113,12 @@ function client(options: Partial<ImportClientOptions> = {}): ImportClient {
   return c
 }
 
-async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
   try {
     await promise
   } catch (err) {
-    expect(err).toBeInstanceOf(BridgeError)
-    return err as BridgeError
+    expect(err).toBeInstanceOf(ApiError)
+    return err as ApiError
   }
   throw new Error('expected a rejection')
 }
@@ -457,7 +457,7 @@ describe('retries', () => {
     expect(server.received).toHaveLength(1)
     expect(err.code).toBe('API_RATE_LIMITED')
     expect(err.retryable).toBe(true)
-    expect(err.context).toEqual({ status: 429, retryAfterMs: 120_000 })
+    expect(err).toMatchObject({ endpoint: 'submit', status: 429, retryAfterMs: 120_000 })
   })
 
   it('429 after the retries -> retryable API_RATE_LIMITED', async () => {
@@ -475,7 +475,7 @@ describe('errors', () => {
     const err = await rejection(client().submit(request))
     expect(err.code).toBe('API_UNAUTHORIZED')
     expect(err.retryable).toBe(false)
-    expect(err.context).toEqual({ status: 401 })
+    expect(err).toMatchObject({ endpoint: 'submit', status: 401, retryAfterMs: undefined })
     expect(server.received).toHaveLength(1)
     expect(err.message).not.toContain(TOKEN)
   })

@@ -1,11 +1,6 @@
 // The retry policy handed to undici's retry interceptor: Retry-After parsing, backoff with jitter, decisions.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  backoffMs,
-  createRetryOptions,
-  parseRetryAfter,
-  type RetryPolicyOptions,
-} from '../../../src/import/retry-policy.ts'
+import { createRetryOptions, parseRetryAfter } from '../../../src/import/retry-policy.ts'
 
 const NOW = Date.parse('2026-11-29T12:00:00Z')
 
@@ -31,24 +26,6 @@ describe('parseRetryAfter (RFC 9110 §10.2.3)', () => {
 
   it('takes the first of repeated headers', () => {
     expect(parseRetryAfter(['3', '9'], NOW)).toBe(3000)
-  })
-})
-
-describe('backoffMs', () => {
-  const options: RetryPolicyOptions = { maxRetries: 5, minBackoffMs: 500, maxBackoffMs: 4000 }
-
-  it('doubles each retry, with half of each step random, capped at maxBackoffMs', () => {
-    const low = { ...options, random: () => 0 }
-    const high = { ...options, random: () => 0.999999 }
-    expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, low))).toEqual([250, 500, 1000, 2000, 2000])
-    expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, high))).toEqual([500, 1000, 2000, 4000, 4000])
-  })
-
-  it('spreads concurrent retries (jitter)', () => {
-    const delays = new Set(Array.from({ length: 50 }, () => backoffMs(3, options)))
-    expect(delays.size).toBeGreaterThan(10)
-    for (const d of delays) expect(d).toBeGreaterThanOrEqual(1000)
-    for (const d of delays) expect(d).toBeLessThanOrEqual(2000)
   })
 })
 

@@ -1,15 +1,14 @@
 // JobLog: recording import jobs, reading the compacted log, and adopting running jobs after a rebalance.
+
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Batch, PendingFile } from '../../../src/batcher/batcher.ts'
-import { JobLog, type JobLogEntry } from '../../../src/jobs/job-log.ts'
-import type { ConsumedRecord } from '../../../src/kafka/consumer.ts'
-import type { RecordPosition } from '../../../src/kafka/offset-tracker.ts'
 import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
-import { createLogger } from '../../../src/logging.ts'
 import { createMetrics } from '../../../src/metrics.ts'
+import type { Batch, ConsumedRecord, PendingFile, RecordPosition } from '../../../src/pipeline/types.ts'
+import { JobLog, type JobLogEntry } from '../../../src/replicas/job-log.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
-const logger = createLogger({ level: 'silent' })
+const logger = silentLogger
 
 afterEach(() => {
   vi.useRealTimers()

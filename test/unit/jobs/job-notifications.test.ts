@@ -1,12 +1,13 @@
 // JobNotifications: publishing forwarded webhooks and acting on those of this replica's jobs.
-import { describe, expect, it, vi } from 'vitest'
-import { type JobNotification, JobNotifications } from '../../../src/jobs/job-notifications.ts'
-import type { ConsumedRecord } from '../../../src/kafka/consumer.ts'
-import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
-import { createLogger } from '../../../src/logging.ts'
-import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 
-const logger = createLogger({ level: 'silent' })
+import { describe, expect, it, vi } from 'vitest'
+import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
+import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import type { ConsumedRecord } from '../../../src/pipeline/types.ts'
+import { type JobNotification, JobNotifications } from '../../../src/replicas/job-notifications.ts'
+import { silentLogger } from '../../support/log-lines.ts'
+
+const logger = silentLogger
 
 function setup(
   send: (topic: string, messages: OutgoingMessage[]) => Promise<void> = async () => undefined,

@@ -1,10 +1,12 @@
 // JobTracker hooks for the job log: onJobStarted, tracks() and adopt().
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Batch } from '../../../src/batcher/batcher.ts'
-import type { ImportClient, JobStatus } from '../../../src/import/import-client.ts'
-import { JobTracker, type SettledJob } from '../../../src/jobs/job-tracker.ts'
-import { createLogger } from '../../../src/logging.ts'
+import type { JobStatus } from '../../../src/import/import-client.ts'
+import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
+import type { Batch, SettledJob } from '../../../src/pipeline/types.ts'
+import { fakeImportClient } from '../../support/fake-import-client.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
 beforeEach(() => {
@@ -20,11 +22,7 @@ function batch(id: string, ids: string[]): Batch {
 }
 
 function setup(status: (jobId: string) => Promise<JobStatus>) {
-  const client = {
-    submit: vi.fn(async () => 'job-new'),
-    status: vi.fn(status),
-    close: vi.fn(async () => {}),
-  }
+  const client = fakeImportClient({ onSubmit: async () => 'job-new', onStatus: status })
   const settled: SettledJob[] = []
   const started: Array<[string, string]> = []
   const tracker = new JobTracker(
@@ -36,8 +34,8 @@ function setup(status: (jobId: string) => Promise<JobStatus>) {
       maxResubmits: 2,
     },
     {
-      client: client as unknown as ImportClient,
-      logger: createLogger({ level: 'silent' }),
+      client: client.client,
+      logger: silentLogger,
       metrics: createMetrics(),
       onSettled: (job) => settled.push(job),
       onJobStarted: (jobId, b) => started.push([jobId, b.id]),

@@ -1,76 +1,16 @@
 // The JobTracker against a scripted fake ImportClient: concurrency, settlement, webhooks, polling, failures.
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Batch, PendingFile } from '../../../src/batcher/batcher.ts'
-import { BridgeError, type ErrorCode } from '../../../src/errors.ts'
-import type {
-  FileEntry,
-  FileOutcome,
-  ImportClient,
-  ImportRequest,
-  JobStatus,
-} from '../../../src/import/import-client.ts'
-import { importRequestBody } from '../../../src/import/import-client.ts'
+import { ApiError, BridgeError, type ErrorCode } from '../../../src/errors.ts'
+import type { JobStatus } from '../../../src/import/import-client.ts'
+import { type FileEntry, importRequestBody } from '../../../src/import/import-request.ts'
 import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
-import { JobTracker, type JobTrackerOptions, type SettledJob } from '../../../src/jobs/job-tracker.ts'
-import { createLogger } from '../../../src/logging.ts'
+import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import type { Batch, FileOutcome, PendingFile, SettledJob } from '../../../src/pipeline/types.ts'
+import { type FakeImportClient, fakeImportClient, type SubmitCall } from '../../support/fake-import-client.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
-
-interface Deferred<T> {
-  promise: Promise<T>
-  resolve: (value: T) => void
-  reject: (err: unknown) => void
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  let reject!: (err: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
-
-interface SubmitCall extends Deferred<string> {
-  request: ImportRequest
-}
-interface StatusCall extends Deferred<JobStatus> {
-  jobId: string
-}
-
-/**
- * A fake ImportClient: every call is recorded and answered by the test through its deferred, unless
- * `onSubmit` / `onStatus` answer it directly.
- */
-function fakeClient() {
-  const submits: SubmitCall[] = []
-  const statuses: StatusCall[] = []
-  const fake = {
-    submits,
-    statuses,
-    onSubmit: undefined as ((request: ImportRequest) => Promise<string>) | undefined,
-    onStatus: undefined as ((jobId: string) => Promise<JobStatus>) | undefined,
-    submit: vi.fn((request: ImportRequest): Promise<string> => {
-      if (fake.onSubmit !== undefined) {
-        submits.push({ request, ...deferred<string>() })
-        return fake.onSubmit(request)
-      }
-      const d = deferred<string>()
-      submits.push({ request, ...d })
-      return d.promise
-    }),
-    status: vi.fn((jobId: string): Promise<JobStatus> => {
-      if (fake.onStatus !== undefined) return fake.onStatus(jobId)
-      const d = deferred<JobStatus>()
-      statuses.push({ jobId, ...d })
-      return d.promise
-    }),
-    close: vi.fn(async () => {}),
-  }
-  return fake
-}
-type FakeClient = ReturnType<typeof fakeClient>
 
 function file(externalId: string, systemName = 'archive'): PendingFile {
   return pendingFile(externalId, { systemName, metadata: { n: externalId } })
@@ -93,13 +33,13 @@ const STARTED: JobStatus = { finished: false, state: 'started', startedAt: undef
 
 interface Setup {
   tracker: JobTracker
-  client: FakeClient
+  client: FakeImportClient
   metrics: Metrics
   settled: SettledJob[]
 }
 
 function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
-  const client = fakeClient()
+  const client = fakeImportClient()
   const metrics = createMetrics()
   const settled: SettledJob[] = []
   const tracker = new JobTracker(
@@ -112,8 +52,8 @@ function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
       ...options,
     },
     {
-      client: client as unknown as ImportClient,
-      logger: createLogger({ level: 'silent' }),
+      client: client.client,
+      logger: silentLogger,
       metrics,
       onSettled: (job) => settled.push(job),
     },
@@ -762,10 +702,12 @@ describe('JobTracker submit errors', () => {
     await submitAs(s, batch('b1', ['a']), 'j1')
     s.tracker.enqueue(batch('b2', ['b']))
     s.client.submits[1]?.reject(
-      new BridgeError('API_RATE_LIMITED', 'submit answered HTTP 429', {
-        retryable: true,
-        context: { status: 429, retryAfterMs: 60_000 },
-      }),
+      new ApiError(
+        'API_RATE_LIMITED',
+        'submit answered HTTP 429',
+        { endpoint: 'submit', status: 429, retryAfterMs: 60_000 },
+        { retryable: true },
+      ),
     )
     await flush()
 

@@ -1,10 +1,11 @@
 // The group consumer around kafkajs, with a stand-in kafkajs consumer that records calls and lets the test
 // fire group events: commits only for owned partitions (none during a rebalance), and no records taken
 // from a fetch response in hand once paused.
+
 import type { EachBatchPayload, Kafka } from 'kafkajs'
 import { describe, expect, it, vi } from 'vitest'
 import { createGroupConsumer, type RecordHandler } from '../../../src/kafka/consumer.ts'
-import { createLogger } from '../../../src/logging.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 
 function fakeKafka() {
   const listeners = new Map<string, (event: { payload: Record<string, unknown> }) => void>()
@@ -35,7 +36,7 @@ function handler(onRecord: RecordHandler['onRecord'] = async () => true): Record
   return { onRecord, onAssignment: () => undefined }
 }
 
-const logger = createLogger({ level: 'silent' })
+const logger = silentLogger
 
 describe('commit', () => {
   it('commits only partitions owned now, and none between the start of a rebalance and the next join', async () => {

@@ -2,12 +2,9 @@
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  type CommittableOffset,
-  compareOffsets,
-  OffsetTracker,
-  type RecordPosition,
-} from '../../../src/kafka/offset-tracker.ts'
+import { Assignment } from '../../../src/kafka/assignment.ts'
+import { type CommittableOffset, compareOffsets, OffsetTracker } from '../../../src/kafka/offset-tracker.ts'
+import type { RecordPosition } from '../../../src/pipeline/types.ts'
 
 const pos = (offset: number | string | bigint, partition = 0, topic = 'in'): RecordPosition => ({
   topic,
@@ -266,7 +263,7 @@ describe('retainOnly (after a rebalance)', () => {
     t.settle(pos(2, 1)) // settled out of order, must not count as in flight
     expect(t.inFlight).toBe(5)
     // When partition 1 is revoked
-    t.retainOnly([{ topic: 'in', partitions: [0, 2] }])
+    t.retainOnly(new Assignment([{ topic: 'in', partitions: [0, 2] }]))
     // Then it offers no offset, its open record no longer counts
     expect(committableOf(t, 1)).toBeUndefined()
     expect(t.inFlight).toBe(4)
@@ -283,7 +280,7 @@ describe('retainOnly (after a rebalance)', () => {
     const t = new OffsetTracker()
     trackAll(t, [0], 0, 'a')
     trackAll(t, [0], 0, 'b')
-    t.retainOnly([{ topic: 'a', partitions: [0] }])
+    t.retainOnly(new Assignment([{ topic: 'a', partitions: [0] }]))
     expect(t.inFlight).toBe(1)
     expect(t.pendingByPartition()).toEqual({ 'a\u00000': 1 })
   })
@@ -291,7 +288,7 @@ describe('retainOnly (after a rebalance)', () => {
   it('forgets the last offset of a revoked partition, so a re-assignment tracks again', () => {
     const t = new OffsetTracker()
     trackAll(t, [0, 1, 2])
-    t.retainOnly([])
+    t.retainOnly(Assignment.NONE)
     expect(t.inFlight).toBe(0)
     expect(t.isRedelivery(pos(1))).toBe(false)
     expect(t.track(pos(1))).toBe(true)

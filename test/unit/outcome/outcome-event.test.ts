@@ -1,9 +1,8 @@
 // buildResultEvent / resultKey: one result event per file from its import outcome.
 import { describe, expect, it } from 'vitest'
-import type { PendingFile } from '../../../src/batcher/batcher.ts'
 import { fileEntryJson } from '../../../src/events/decode.ts'
-import type { FileOutcome } from '../../../src/import/import-client.ts'
 import { buildResultEvent, resultKey } from '../../../src/outcome/outcome-event.ts'
+import type { FileOutcome, PendingFile } from '../../../src/pipeline/types.ts'
 
 const event = {
   externalId: 'ext-9',

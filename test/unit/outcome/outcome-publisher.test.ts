@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { PendingFile } from '../../../src/batcher/batcher.ts'
 import { fileEntryJson } from '../../../src/events/decode.ts'
 import type { SchemaCodec } from '../../../src/events/registry.ts'
-import type { ConsumedRecord } from '../../../src/kafka/consumer.ts'
-import type { RecordPosition } from '../../../src/kafka/offset-tracker.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../../../src/kafka/producer.ts'
-import { createLogger } from '../../../src/logging.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import { DLQ_HEADERS, OutcomePublisher } from '../../../src/outcome/outcome-publisher.ts'
+import type { ConsumedRecord, PendingFile, RecordPosition } from '../../../src/pipeline/types.ts'
+import { silentLogger } from '../../support/log-lines.ts'
 
 const codec: SchemaCodec = {
   register: async () => 7,
@@ -61,7 +59,7 @@ function publisherWith(producer: IdempotentProducer) {
       producer,
       codec,
       metrics,
-      logger: createLogger({ level: 'silent' }),
+      logger: silentLogger,
       onSettled: (positions) => settled.push(positions),
     },
   )

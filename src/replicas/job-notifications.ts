@@ -1,28 +1,20 @@
 import { z } from 'zod'
-import type { ConsumedRecord } from '../kafka/consumer.ts'
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import type { ConsumedRecord } from '../pipeline/types.ts'
 import { raceTimeout } from '../timeouts.ts'
 
-/**
- * A webhook seen by one replica, passed on to the replica that owns the job. JSON on the job
- * notifications topic, keyed by `jobId`. The status endpoint stays the truth: the owner only reads it
- * earlier than its poller would.
- */
-export interface JobNotification {
-  /** The Livingdocs import job id from the webhook body. */
-  jobId: string
-  /** The bridge batch id of the webhook's `context`, whose signature the receiving replica verified. */
-  batchId: string
-  /** The webhook's `state` (`success`, `failed`, …), informational; null when absent. */
-  state: string | null
-  /** When the receiving replica got the webhook, epoch ms. */
-  receivedAt: number
-  /** The instance id of the replica that received the webhook and forwarded it. */
-  from: string
-}
+/** How long forwarding a webhook waits for the broker's acknowledgement before the webhook gets a 503, ms. */
+export const FORWARD_TIMEOUT_MS = 5_000
 
+/**
+ * A webhook seen by one replica, passed on to the replica that owns the job: JSON on the job
+ * notifications topic, keyed by `jobId`. The status endpoint stays the truth: the owner only reads it
+ * earlier than its poller would. Fields: `jobId` (from the webhook), `batchId` (of the webhook's signed
+ * `context`, verified by the receiving replica), `state` (the webhook's, informational, null when
+ * absent), `receivedAt` (epoch ms), `from` (the instance id of the forwarding replica).
+ */
 const notificationSchema = z.object({
   jobId: z.string().min(1).max(200),
   batchId: z.string().min(1).max(200),
@@ -30,6 +22,9 @@ const notificationSchema = z.object({
   receivedAt: z.number().int().nonnegative(),
   from: z.string().min(1).max(300),
 })
+
+/** A forwarded webhook (see {@link notificationSchema}). */
+export type JobNotification = z.infer<typeof notificationSchema>
 
 /** Options of {@link JobNotifications}. Durations in ms. */
 export interface JobNotificationsOptions {

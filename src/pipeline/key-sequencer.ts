@@ -1,5 +1,4 @@
-import type { RecordPosition } from '../kafka/offset-tracker.ts'
-import type { PendingFile } from './batcher.ts'
+import type { PendingFile, RecordPosition } from './types.ts'
 
 /**
  * One file per `systemName` + `externalId` in flight at a time. Livingdocs matches imports on that pair

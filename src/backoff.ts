@@ -1,0 +1,60 @@
+/**
+ * Every backoff of the bridge, in one place. Two formulas are in use:
+ *
+ * 1. {@link equalJitterMs}, for the import API (undici's retry interceptor, `src/import/retry-policy.ts`):
+ *    step `minMs · 2^(attempt−1)` capped at `maxMs`, half of it fixed and half random ("equal jitter",
+ *    AWS Architecture Blog, "Exponential Backoff and Jitter"): replicas hit by the same outage spread
+ *    out, and no retry comes sooner than half its step.
+ * 2. {@link pRetryBackoff}, for waits that p-retry runs (decoding while the schema registry is down,
+ *    publishing while the broker is down): p-retry's own formula with `randomize`, `minMs · 2^(attempt−1)`
+ *    times a random factor in [1, 2), capped at `maxMs` (sindresorhus/p-retry, `calculateDelay`). Not
+ *    "full jitter": a wait is never shorter than its step.
+ *
+ * Fixed waits of the job tracker (a resubmit after a failed submit, the re-check of a refused token)
+ * are named constants in `src/jobs/`, not formulas.
+ */
+
+/** Bounds of an exponential backoff, ms. */
+export interface BackoffBounds {
+  /** The first step, ms; each further step doubles. */
+  minMs: number
+  /** The largest step, ms. */
+  maxMs: number
+}
+
+/**
+ * The wait before retry number `attempt` (1-based) with equal jitter: `step / 2 + random · step / 2`,
+ * `step = min(maxMs, minMs · 2^(attempt−1))`.
+ *
+ * @param random a source in [0, 1) (default `Math.random`)
+ * @returns ms, an integer in [step / 2, step]
+ */
+export function equalJitterMs(
+  attempt: number,
+  bounds: BackoffBounds,
+  random: () => number = Math.random,
+): number {
+  const step = Math.min(bounds.maxMs, bounds.minMs * 2 ** Math.max(0, attempt - 1))
+  return Math.round(step / 2 + random() * (step / 2))
+}
+
+/**
+ * p-retry options for an exponential backoff between `minMs` and `maxMs`: factor 2, `randomize` (a
+ * factor in [1, 2)), no limit on attempts; the caller stops the retries through p-retry's `signal` or
+ * `shouldRetry`.
+ */
+export function pRetryBackoff(bounds: BackoffBounds) {
+  return {
+    retries: Number.POSITIVE_INFINITY,
+    factor: 2,
+    minTimeout: bounds.minMs,
+    maxTimeout: bounds.maxMs,
+    randomize: true,
+  } as const
+}
+
+/**
+ * Backoff of a result or DLQ send the producer could not deliver (kafkajs already retried inside):
+ * from 500 ms up to 30 s, until the broker takes it or the publisher is closed.
+ */
+export const PUBLISH_BACKOFF: BackoffBounds = { minMs: 500, maxMs: 30_000 }

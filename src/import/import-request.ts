@@ -1,0 +1,77 @@
+import type { Batch } from '../pipeline/types.ts'
+import { type BatchTrace, batchTrace } from '../tracing.ts'
+import { signBatchId } from './webhook-signature.ts'
+
+/** One `files[]` entry of an import request ([F] §1.1). */
+export interface FileEntry {
+  id: string
+  url: string
+  fileName: string
+  mediaType: string
+  metadata: Record<string, unknown>
+}
+
+/**
+ * The body of `POST /api/{version}/import/files` ([F] §1.1). A `files` item that is a string is an entry
+ * already serialised as JSON (the decoder's `entryJson`) and goes into the body as is.
+ */
+export interface ImportRequest {
+  systemName: string
+  files: Array<FileEntry | string>
+  webhook?: string
+  /** Echoed in the webhook body; at most 8192 bytes ([F] §5). */
+  context?: Record<string, unknown>
+}
+
+/** Options of {@link buildImportRequest}. */
+export interface ImportRequestOptions {
+  /** URL Livingdocs POSTs to when a job is done; omitted from requests when undefined. */
+  webhookUrl: string | undefined
+  /**
+   * Signs `context.batchId` of each request (hex HMAC-SHA256, see `signBatchId`) so the webhook can be
+   * authenticated; no signature is sent when undefined.
+   */
+  webhookSecret?: string | undefined
+}
+
+/** What a batch becomes on the wire. */
+export interface BuiltImportRequest {
+  request: ImportRequest
+  /** Extra request headers: the W3C trace context of the batch's first traced file (src/tracing.ts). */
+  headers: Record<string, string>
+  trace: BatchTrace
+}
+
+/**
+ * Builds the import request of `batch` ([F] §1.1): its systemName, each file's entry JSON as the decoder
+ * serialised it, the webhook URL, and a `context` of `{source, batchId, signature}` that Livingdocs
+ * echoes in the webhook ([F] §2; 8192 bytes at most, [F] §5: this one is under 200), plus the trace
+ * headers of the batch.
+ */
+export function buildImportRequest(batch: Batch, options: ImportRequestOptions): BuiltImportRequest {
+  const trace = batchTrace(batch.files)
+  const request: ImportRequest = {
+    systemName: batch.systemName,
+    files: batch.files.map((f) => f.entryJson),
+    ...(options.webhookUrl === undefined ? {} : { webhook: options.webhookUrl }),
+    context: {
+      source: 'file-import-bridge',
+      batchId: batch.id,
+      ...(options.webhookSecret === undefined
+        ? {}
+        : { signature: signBatchId(options.webhookSecret, batch.id) }),
+    },
+  }
+  return { request, headers: trace.headers, trace }
+}
+
+/**
+ * The JSON body of `request`: the envelope by JSON.stringify with `files` last, the entries spliced in
+ * (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is serialised twice.
+ */
+export function importRequestBody(request: ImportRequest): string {
+  const { files, ...envelope } = request
+  const head = JSON.stringify({ ...envelope, files: [] }) // ends with `"files":[]}`
+  const entries = files.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))
+  return `${head.slice(0, -2)}${entries.join(',')}]}`
+}

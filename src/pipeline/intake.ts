@@ -1,0 +1,177 @@
+import { Assignment } from '../kafka/assignment.ts'
+import type { OffsetTracker } from '../kafka/offset-tracker.ts'
+import type { Logger } from '../logging.ts'
+import type { Metrics } from '../metrics.ts'
+import { BackpressureGate, type BackpressureOptions } from './backpressure.ts'
+import { KeySequencer } from './key-sequencer.ts'
+import type { ConsumedRecord, DecodeFailure, DecodeResult, PendingFile, RecordPosition } from './types.ts'
+
+/** Headers carried from the input record to its result event (W3C trace context). */
+const CARRIED_HEADERS = ['traceparent', 'tracestate']
+/** Shared by every file without carried headers (most): one object fewer per file. Never mutated. */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
+
+/**
+ * Gives back the admitted files of revoked partitions that later stages hold (the batcher; the job
+ * log's adoptions, which also start on newly owned partitions: `isNew`).
+ */
+export type DropHeld = (
+  isOwned: (position: RecordPosition) => boolean,
+  isNew: (position: RecordPosition) => boolean,
+) => PendingFile[]
+
+/** The consumer's fetch switch. */
+export interface FetchControl {
+  pause(): void
+  resume(): void
+}
+
+/**
+ * The pipeline's entry and exit accounting. Every record the consumer hands over is, in this order:
+ * skipped if this process already has it in hand (a redelivery after a rebalance); decoded, waiting in
+ * place while the schema registry cannot be reached; tracked by its offset; then either sent to the DLQ
+ * or admitted as a {@link PendingFile} to the key sequencer, which releases one file per
+ * `systemName` + `externalId` at a time. Each tracked record leaves exactly once: {@link settle} when its
+ * result event or DLQ record is acknowledged, or dropped by {@link onAssignment} when its partition is
+ * revoked (the new owner consumes it again). The files in flight are counted here alone, and the
+ * backpressure gate pauses and resumes fetching on that count.
+ *
+ * @param deps.decode decodes a value, waiting out transient failures (`withTransientRetry`)
+ * @param deps.release takes a file the key sequencer released (on to the batcher)
+ * @param deps.dropHeld gives back files of revoked partitions that later stages hold
+ * @param deps.deadLetter publishes a DLQ record; settles through {@link settle} once acknowledged
+ * @param deps.observe sees every tracked position (the job log's adoptions)
+ */
+export function createIntake(
+  options: BackpressureOptions,
+  deps: {
+    decode: (
+      value: Buffer | null,
+      control: { heartbeat(): Promise<void>; shouldContinue(): boolean },
+    ) => Promise<DecodeResult>
+    offsets: OffsetTracker
+    release: (file: PendingFile) => void
+    dropHeld: DropHeld
+    deadLetter: (record: ConsumedRecord, failure: DecodeFailure) => void
+    fetch: FetchControl
+    observe: (position: RecordPosition) => void
+    metrics: Metrics
+    logger: Logger
+  },
+) {
+  const { offsets, metrics, logger } = deps
+  const sequencer = new KeySequencer(deps.release)
+  const gate = new BackpressureGate(options)
+  let stopping = false
+  let owned = Assignment.NONE
+
+  function applyGate(): void {
+    metrics.filesInFlight.set(offsets.inFlight)
+    const change = gate.update(offsets.inFlight)
+    if (change === 'pause') {
+      logger.info({ inFlight: offsets.inFlight }, 'backpressure: files in flight at the limit; pausing fetch')
+      deps.fetch.pause()
+      metrics.fetchPaused.set(1)
+    } else if (change === 'resume' && !stopping) {
+      logger.info({ inFlight: offsets.inFlight }, 'backpressure released; resuming fetch')
+      deps.fetch.resume()
+      metrics.fetchPaused.set(0)
+    }
+  }
+
+  return {
+    /** Files in flight: tracked records not yet settled. */
+    get inFlight(): number {
+      return offsets.inFlight
+    },
+
+    /** True once {@link stop} was called. */
+    get isStopping(): boolean {
+      return stopping
+    },
+
+    /**
+     * Takes one record from the consumer (see `RecordHandler.onRecord`).
+     * @returns false once stopping: the record stays unresolved and is fetched again by the next owner
+     */
+    async onRecord(
+      record: ConsumedRecord,
+      control: { heartbeat(): Promise<void>; isRunning(): boolean },
+    ): Promise<boolean> {
+      if (stopping) return false
+      metrics.eventsConsumed.inc()
+      const position = { topic: record.topic, partition: record.partition, offset: record.offset }
+      if (offsets.isRedelivery(position)) return true
+      const result = await deps.decode(record.value, {
+        heartbeat: control.heartbeat,
+        shouldContinue: () => control.isRunning() && !stopping,
+      })
+      offsets.track(position)
+      deps.observe(position)
+      if (result.ok) sequencer.admit(pendingFile(record, position, result))
+      else deps.deadLetter(record, result.failure)
+      applyGate()
+      return true
+    },
+
+    /**
+     * After each join of the consumer group: forgets the offsets of revoked partitions and drops their
+     * files from every stage that holds them; a dropped file that held its key releases the next file
+     * of that key.
+     */
+    onAssignment(assignment: Assignment): void {
+      const before = owned
+      owned = assignment
+      const isOwned = (p: RecordPosition) => assignment.owns(p)
+      const isNew = (p: RecordPosition) => assignment.owns(p) && !before.owns(p)
+      offsets.retainOnly(assignment)
+      const parked = sequencer.dropPartitions(isOwned)
+      const held = deps.dropHeld(isOwned, isNew)
+      for (const f of held) sequencer.done(f)
+      if (parked + held.length > 0)
+        logger.info({ parked, buffered: held.length }, 'rebalance: dropped files of revoked partitions')
+      applyGate()
+    },
+
+    /**
+     * Settles acknowledged records: their offsets may be committed, and each file releases its key.
+     * @param files the files of a settled job (none for a DLQ record)
+     */
+    settle(positions: RecordPosition[], files: PendingFile[]): void {
+      for (const p of positions) offsets.settle(p)
+      for (const f of files) sequencer.done(f)
+      applyGate()
+    },
+
+    /** Takes no more records and never resumes fetching (shutdown): not ready, fetch paused. */
+    stop(): void {
+      stopping = true
+      deps.fetch.pause()
+    },
+  }
+}
+
+export type Intake = ReturnType<typeof createIntake>
+
+/** The pending file of a decoded record, carrying its trace headers (src/tracing.ts). */
+function pendingFile(
+  record: ConsumedRecord,
+  position: RecordPosition,
+  decoded: Extract<DecodeResult, { ok: true }>,
+): PendingFile {
+  let headers: Record<string, string> = NO_HEADERS
+  for (const name of CARRIED_HEADERS) {
+    const value = record.headers[name]
+    if (value === undefined) continue
+    if (headers === NO_HEADERS) headers = {}
+    headers[name] = value
+  }
+  return {
+    event: decoded.event,
+    position,
+    consumedAt: Date.now(),
+    bytes: decoded.bytes,
+    entryJson: decoded.entryJson,
+    headers,
+  }
+}

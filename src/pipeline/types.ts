@@ -1,0 +1,124 @@
+import type { DlqReason } from '../errors.ts'
+
+/**
+ * The data-flow vocabulary of the pipeline: what one stage hands the next. Stages import these types
+ * from here, never from each other, so a stage can be read (and replaced) on its own.
+ *
+ *   ConsumedRecord ──decode──► PendingFile ──batch──► Batch ──import job──► SettledJob ──► result events
+ *        │                                                                        │
+ *        └──────────── DecodeFailure ──► DLQ record                               └─► FileOutcome per file
+ *
+ * Every record taken from the input topic is tracked by its {@link RecordPosition} until its result
+ * event or DLQ record is acknowledged (then its offset may be committed), or until its partition is
+ * revoked (then the new owner consumes it again).
+ */
+
+/**
+ * A consumed record's place in its partition. `offset` is the canonical decimal string kafkajs gives
+ * (Kafka offsets are int64, beyond a JS number's exact range).
+ */
+export interface RecordPosition {
+  topic: string
+  partition: number
+  offset: string
+}
+
+/** A consumed record, free of Kafka client types. */
+export interface ConsumedRecord {
+  topic: string
+  partition: number
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, string>
+  /** Broker or producer timestamp, epoch ms. */
+  timestamp: number
+}
+
+/** A validated file-created event, ready to become one entry of an import request. */
+export interface FileCreatedEvent {
+  externalId: string
+  url: string
+  fileName: string
+  mediaType: string
+  metadata: Record<string, unknown>
+  /** The event's systemName, or the configured default. */
+  systemName: string
+  /** When the legacy system created the file, epoch ms. */
+  occurredAt: number
+}
+
+/** Why a record cannot be used: a DLQ reason code (README, "DLQ reasons") and a human-readable message. */
+export interface DecodeFailure {
+  reason: DlqReason
+  message: string
+}
+
+/**
+ * What the decoder makes of a record value: a valid event with `entryJson`, its `files[]` entry
+ * serialised once (`fileEntryJson` in src/events/decode.ts) and sent as is in the import request, and
+ * `bytes`, its UTF-8 size plus a separator; or the reason it cannot be used.
+ */
+export type DecodeResult =
+  | { ok: true; event: FileCreatedEvent; bytes: number; entryJson: string }
+  | { ok: false; failure: DecodeFailure }
+
+/** One consumed, valid file-created event waiting for its import job. */
+export interface PendingFile {
+  event: FileCreatedEvent
+  position: RecordPosition
+  /** When the bridge consumed the record, epoch ms. */
+  consumedAt: number
+  /** JSON size of its `files[]` entry plus a separator, bytes. */
+  bytes: number
+  /** Its `files[]` entry as JSON, serialised once by the decoder and sent as is. */
+  entryJson: string
+  /** Record headers worth carrying to the result event (e.g. a trace context), UTF-8. */
+  headers?: Record<string, string>
+}
+
+/** Bytes a batch reserves for the request envelope (systemName, webhook, context, brackets). */
+export const ENVELOPE_BYTES = 1024
+
+/** A batch that becomes one import request: one systemName, at most maxFiles files and maxBytes bytes. */
+export interface Batch {
+  /** Bridge-local batch id, for logs and the request `context`. */
+  id: string
+  systemName: string
+  files: PendingFile[]
+  /** Sum of the entries' bytes plus {@link ENVELOPE_BYTES}. */
+  bytes: number
+  /** Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted). */
+  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted'
+}
+
+/** The bytes of a batch of `files`: their entries plus {@link ENVELOPE_BYTES}. */
+export function batchBytes(files: ReadonlyArray<Pick<PendingFile, 'bytes'>>): number {
+  let bytes = ENVELOPE_BYTES
+  for (const f of files) bytes += f.bytes
+  return bytes
+}
+
+/** Per-file outcome of an import job, normalised over the documented variants ([F] §1.2, [GIT], [PR1209]). */
+export interface FileOutcome {
+  externalId: string
+  systemName: string | undefined
+  state: 'imported' | 'skipped' | 'failed'
+  mediaId: string | undefined
+  reason: string | undefined
+}
+
+/** An outcome the bridge decided itself (job failed, lost, timed out, or the file rejected). */
+export interface BridgeFailure {
+  state: 'failed'
+  reason: string
+  mediaId?: undefined
+}
+
+/** The outcome of every file of a settled job, in the batch's order. */
+export interface SettledJob {
+  /** The Livingdocs import job id, or null when the batch was rejected before a job existed. */
+  jobId: string | null
+  batch: Batch
+  outcomes: Array<{ file: PendingFile; outcome: FileOutcome | BridgeFailure }>
+}

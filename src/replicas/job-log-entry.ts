@@ -1,0 +1,25 @@
+import { z } from 'zod'
+
+/**
+ * One submitted import job in the job log (JSON, keyed by job id, on a compacted topic): the bridge's
+ * batch id (also in the request's `context`), its systemName, when it was submitted (epoch ms), and
+ * each file's source record and externalId in request order. A tombstone (null value) for the key is
+ * written once the job's result events are published.
+ */
+export const jobLogEntrySchema = z.object({
+  jobId: z.string().min(1),
+  batchId: z.string().min(1),
+  systemName: z.string().min(1),
+  submittedAt: z.number(),
+  files: z.array(
+    z.object({
+      topic: z.string().min(1),
+      partition: z.number().int().nonnegative(),
+      offset: z.string().regex(/^\d+$/),
+      externalId: z.string(),
+    }),
+  ),
+})
+
+/** A job log entry (see {@link jobLogEntrySchema}). */
+export type JobLogEntry = z.infer<typeof jobLogEntrySchema>

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs'
+
+/**
+ * The two secrets of the configuration, each given as a value or as a file (a mounted Kubernetes
+ * Secret): the Livingdocs access token and the webhook HMAC key. Problems are pushed to `problems`
+ * naming the setting, never the value.
+ */
+
+/**
+ * `LIVINGDOCS_ACCESS_TOKEN` or `LIVINGDOCS_ACCESS_TOKEN_FILE` (one of the two; the file's content
+ * trimmed). @returns the token, or undefined after pushing a problem
+ */
+export function readAccessToken(
+  e: { LIVINGDOCS_ACCESS_TOKEN?: string | undefined; LIVINGDOCS_ACCESS_TOKEN_FILE?: string | undefined },
+  problems: string[],
+): string | undefined {
+  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined && e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
+    problems.push(
+      'LIVINGDOCS_ACCESS_TOKEN: set either LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE, not both',
+    )
+    return undefined
+  }
+  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined) return e.LIVINGDOCS_ACCESS_TOKEN
+  if (e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
+    try {
+      const token = readFileSync(e.LIVINGDOCS_ACCESS_TOKEN_FILE, 'utf8').trim()
+      if (token !== '') return token
+      problems.push('LIVINGDOCS_ACCESS_TOKEN_FILE: the file is empty')
+    } catch (err) {
+      problems.push(
+        `LIVINGDOCS_ACCESS_TOKEN_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
+      )
+    }
+    return undefined
+  }
+  problems.push('LIVINGDOCS_ACCESS_TOKEN: is required (or LIVINGDOCS_ACCESS_TOKEN_FILE)')
+  return undefined
+}
+
+/** Shortest accepted webhook secret, in characters (an HMAC key should not be guessable). */
+const MIN_WEBHOOK_SECRET_LENGTH = 16
+
+/**
+ * `WEBHOOK_SECRET` or `WEBHOOK_SECRET_FILE` (a mounted Secret), required when `WEBHOOK_PUBLIC_URL` is
+ * set: without it webhooks could not be authenticated. Problems name the setting, never the value.
+ */
+export function readWebhookSecret(
+  env: Record<string, string | undefined>,
+  problems: string[],
+): string | undefined {
+  const value = env.WEBHOOK_SECRET
+  const file = env.WEBHOOK_SECRET_FILE
+  if (value !== undefined && file !== undefined) {
+    problems.push('WEBHOOK_SECRET: set either WEBHOOK_SECRET or WEBHOOK_SECRET_FILE, not both')
+    return undefined
+  }
+  let secret = value
+  if (file !== undefined) {
+    try {
+      secret = readFileSync(file, 'utf8').trim()
+    } catch (err) {
+      problems.push(`WEBHOOK_SECRET_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`)
+      return undefined
+    }
+  }
+  const name = file === undefined ? 'WEBHOOK_SECRET' : 'WEBHOOK_SECRET_FILE'
+  if (file !== undefined && secret === '') {
+    problems.push('WEBHOOK_SECRET_FILE: the file is empty')
+    return undefined
+  }
+  if (secret === undefined) {
+    if (env.WEBHOOK_PUBLIC_URL !== undefined) {
+      problems.push(
+        'WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL is set (or WEBHOOK_SECRET_FILE); it authenticates the webhooks',
+      )
+    }
+    return undefined
+  }
+  if (secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+    problems.push(`${name}: must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`)
+    return undefined
+  }
+  return secret
+}

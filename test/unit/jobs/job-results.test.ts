@@ -1,0 +1,108 @@
+// judgeStatus and matchOutcomes: what each job status means for the files of its batch, as a table.
+import { describe, expect, it } from 'vitest'
+import type { JobStatus } from '../../../src/import/import-client.ts'
+import { judgeStatus, matchOutcomes, NO_RESULT_REASON } from '../../../src/jobs/job-results.ts'
+import { type Batch, batchBytes, type FileOutcome } from '../../../src/pipeline/types.ts'
+import { pendingFile } from '../../support/pending-file.ts'
+
+function batchOf(...ids: string[]): Batch {
+  const files = ids.map((id) => pendingFile(id))
+  return { id: 'b1', systemName: 'archive', files, bytes: batchBytes(files), reason: 'linger' }
+}
+
+const item = (
+  externalId: string,
+  state: FileOutcome['state'],
+  extra: Partial<FileOutcome> = {},
+): FileOutcome => ({
+  externalId,
+  systemName: 'archive',
+  state,
+  mediaId: state === 'failed' ? undefined : `m-${externalId}`,
+  reason: state === 'failed' ? 'Could not upload file' : undefined,
+  ...extra,
+})
+
+const STARTED: JobStatus = { finished: false, state: 'started', startedAt: undefined }
+const LOST: JobStatus = { finished: true, state: 'lost' }
+const FAILED: JobStatus = { finished: true, state: 'failed' }
+const SUCCESS: JobStatus = {
+  finished: true,
+  state: 'success',
+  files: [item('a', 'imported'), item('b', 'skipped', { reason: 'already exists' }), item('c', 'failed')],
+}
+
+describe('judgeStatus', () => {
+  it.each([
+    // status, resubmits left, verdict, per-file [state, reason] for a settled job
+    ['started', STARTED, true, 'running', undefined],
+    ['started, no resubmit left', STARTED, false, 'running', undefined],
+    ['lost', LOST, true, 'resubmit', undefined],
+    [
+      'lost, no resubmit left',
+      LOST,
+      false,
+      'settled',
+      [
+        ['failed', 'import job lost'],
+        ['failed', 'import job lost'],
+        ['failed', 'import job lost'],
+      ],
+    ],
+    [
+      'failed as a whole',
+      FAILED,
+      true,
+      'settled',
+      [
+        ['failed', 'import job failed'],
+        ['failed', 'import job failed'],
+        ['failed', 'import job failed'],
+      ],
+    ],
+    [
+      'success',
+      SUCCESS,
+      true,
+      'settled',
+      [
+        ['imported', undefined],
+        ['skipped', 'already exists'],
+        ['failed', 'Could not upload file'],
+      ],
+    ],
+  ] as const)('%s -> %s', (_name, status, canResubmit, kind, perFile) => {
+    const verdict = judgeStatus(status, batchOf('a', 'b', 'c'), canResubmit)
+    expect(verdict.kind).toBe(kind)
+    if (verdict.kind === 'settled')
+      expect(verdict.outcomes.map((o) => [o.outcome.state, o.outcome.reason])).toEqual(perFile)
+  })
+
+  it('names the job-level failure and counts the per-file states', () => {
+    expect(judgeStatus(FAILED, batchOf('a'), true)).toMatchObject({ failure: 'import job failed' })
+    expect(judgeStatus(SUCCESS, batchOf('a', 'b', 'c'), true)).toMatchObject({
+      counts: { imported: 1, skipped: 1, failed: 1 },
+    })
+  })
+})
+
+describe('matchOutcomes', () => {
+  it('matches by externalId whatever the order of the results', () => {
+    const { outcomes } = matchOutcomes(batchOf('a', 'b'), [item('b', 'imported'), item('a', 'skipped')])
+    expect(outcomes.map((o) => [o.file.event.externalId, o.outcome.state])).toEqual([
+      ['a', 'skipped'],
+      ['b', 'imported'],
+    ])
+  })
+
+  it('gives a file without a result FAILED with the reason that says so', () => {
+    const { outcomes, counts } = matchOutcomes(batchOf('a', 'b'), [item('a', 'imported')])
+    expect(outcomes[1]?.outcome).toEqual({ state: 'failed', reason: NO_RESULT_REASON })
+    expect(counts).toEqual({ imported: 1, skipped: 0, failed: 1 })
+  })
+
+  it('hands repeated externalIds their results in order', () => {
+    const { outcomes } = matchOutcomes(batchOf('a', 'a'), [item('a', 'imported'), item('a', 'skipped')])
+    expect(outcomes.map((o) => o.outcome.state)).toEqual(['imported', 'skipped'])
+  })
+})
