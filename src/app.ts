@@ -27,10 +27,23 @@ export interface Bridge {
   readonly ports: { http: number; metrics: number }
   readonly metrics: Metrics
   /**
+   * Resolves when a component stopped for good (a consumer crash kafkajs does not recover from, a
+   * publish that cannot go on): the bridge is then not live (`/healthz` 503) and is stopping; the
+   * caller ends the process once {@link stop} resolves. Never rejects; pending while all is well.
+   */
+  readonly crashed: Promise<ComponentCrash>
+  /**
    * Shuts down in data-flow order: not ready, stop fetching, flush the batcher, wait for jobs and
    * sends up to the grace period, commit, disconnect, close servers. Idempotent; never throws.
    */
   stop(): Promise<void>
+}
+
+/** A component that stopped for good, and why. */
+export interface ComponentCrash {
+  /** `consumer`, `job log reader`, `job notifications reader`, `outcome publisher`. */
+  component: string
+  error: unknown
 }
 
 /**
@@ -48,6 +61,19 @@ export async function startBridge(
 ): Promise<Bridge> {
   const { logger } = deps
   const metrics = createMetrics()
+  // A component that dies for good ends the bridge: not live, stop what can be stopped, and the caller
+  // (src/main.ts) exits non-zero. Logged once, with the first cause; later ones are consequences.
+  let crash: ComponentCrash | null = null
+  let reportCrash: (c: ComponentCrash) => void = () => undefined
+  const crashed = new Promise<ComponentCrash>((resolve) => {
+    reportCrash = resolve
+  })
+  const onFatal = (component: string, error: unknown) => {
+    if (crash !== null) return
+    crash = { component, error }
+    logger.fatal({ component, err: error }, `${component} stopped for good; stopping the bridge`)
+    reportCrash(crash)
+  }
 
   // Adapters.
   const kafka = createKafka(config.kafka, { logger })
@@ -68,6 +94,7 @@ export async function startBridge(
   // externalId) → batcher → job tracker → outcome publisher → intake.settle (offsets may be committed).
   const consumer = createGroupConsumer(kafka, config.consumer, {
     logger,
+    onFatal: (err) => onFatal('consumer', err),
     handler: {
       onRecord: (record, control) => intake.onRecord(record, control),
       onAssignment: (a) => intake.onAssignment(a),
@@ -115,8 +142,20 @@ export async function startBridge(
     onJobStarted: (jobId, batch) => replicas?.jobStarted(jobId, batch),
   })
   const publisher = new OutcomePublisher(
-    { resultTopic: config.topics.result, dlqTopic: config.topics.dlq, resultSchemaId },
-    { producer, codec, metrics, logger, onSettled: (positions, files) => intake.settle(positions, files) },
+    {
+      resultTopic: config.topics.result,
+      dlqTopic: config.topics.dlq,
+      resultSchemaId,
+      stallAfterMs: config.publishStallMs,
+    },
+    {
+      producer,
+      codec,
+      metrics,
+      logger,
+      onSettled: (positions, files) => intake.settle(positions, files),
+      onFatal: (err) => onFatal('outcome publisher', err),
+    },
   )
   // Several replicas (README, "Several replicas"): null when both features are off.
   const replicas = createReplicas(config.replicas, {
@@ -126,6 +165,7 @@ export async function startBridge(
     release: (file) => batcher.add(file),
     metrics,
     logger,
+    onFatal,
   })
   const committer = createCommitter(config.commit, { offsets, consumer, metrics, logger })
   const lagMonitor = createLagMonitor(kafka, config.lag, {
@@ -150,7 +190,9 @@ export async function startBridge(
       ...(consumer.isReady ? [] : ['consumer has not joined its group']),
       ...(jobs.fatalProblem === null ? [] : [`import API: ${jobs.fatalProblem}`]),
       ...(replicas?.readiness() ?? []),
+      ...publisher.readiness(),
     ],
+    liveness: () => (crash === null ? [] : [`${crash.component} stopped for good`]),
   })
 
   // Start in this order; stop runs it backwards: stop fetching, flush, settle jobs, publish, commit,
@@ -213,12 +255,16 @@ export async function startBridge(
     'bridge started',
   )
 
+  const stop = () => {
+    stopped ??= life.stop(config.shutdownGraceMs).then(() => logger.info('bridge stopped'))
+    return stopped
+  }
+  // Stop what can be stopped once a component died (the caller exits when `stop` resolves).
+  void crashed.then(stop)
   return {
     ports: { http: servers[0]?.port ?? 0, metrics: servers[1]?.port ?? 0 },
     metrics,
-    stop: () => {
-      stopped ??= life.stop(config.shutdownGraceMs).then(() => logger.info('bridge stopped'))
-      return stopped
-    },
+    crashed,
+    stop,
   }
 }

@@ -4,12 +4,19 @@ import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import { BackpressureGate, type BackpressureOptions } from './backpressure.ts'
 import { KeySequencer } from './key-sequencer.ts'
-import type { ConsumedRecord, DecodeFailure, DecodeResult, PendingFile, RecordPosition } from './types.ts'
+import type {
+  ConsumedRecord,
+  DecodeFailure,
+  DecodeResult,
+  PendingFile,
+  RecordHeader,
+  RecordPosition,
+} from './types.ts'
 
 /** Headers carried from the input record to its result event (W3C trace context). */
-const CARRIED_HEADERS = ['traceparent', 'tracestate']
-/** Shared by every file without carried headers (most): one object fewer per file. Never mutated. */
-const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
+const CARRIED_HEADERS = new Set(['traceparent', 'tracestate'])
+/** Shared by every file without carried headers (most): one array fewer per file. Never mutated. */
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
 
 /**
  * Gives back the admitted files of revoked partitions that later stages hold (the batcher; the job
@@ -153,18 +160,19 @@ export function createIntake(
 
 export type Intake = ReturnType<typeof createIntake>
 
-/** The pending file of a decoded record, carrying its trace headers (src/tracing.ts). */
+/**
+ * The pending file of a decoded record, carrying its trace headers (src/tracing.ts) as they came: every
+ * `traceparent` and `tracestate` pair in order, the same tuples (no copy of the bytes).
+ */
 function pendingFile(
   record: ConsumedRecord,
   position: RecordPosition,
   decoded: Extract<DecodeResult, { ok: true }>,
 ): PendingFile {
-  let headers: Record<string, string> = NO_HEADERS
-  for (const name of CARRIED_HEADERS) {
-    const value = record.headers[name]
-    if (value === undefined) continue
-    if (headers === NO_HEADERS) headers = {}
-    headers[name] = value
+  let headers = NO_HEADERS
+  if (record.headers.length > 0) {
+    const carried = record.headers.filter(([name]) => CARRIED_HEADERS.has(name))
+    if (carried.length > 0) headers = carried
   }
   return {
     event: decoded.event,

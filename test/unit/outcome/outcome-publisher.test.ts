@@ -29,8 +29,13 @@ function file(offset: string, externalId: string): PendingFile {
     position: { topic: 'in', partition: 0, offset },
     consumedAt: Date.now(),
     bytes: 10,
-    headers: { traceparent: '00-abc-def-01' },
+    headers: [['traceparent', Buffer.from('00-abc-def-01')]],
   }
+}
+
+/** An error as kafkajs reports a broker it cannot reach (a hiccup: retried). */
+function brokerDown(): Error {
+  return Object.assign(new Error('broker down'), { name: 'KafkaJSConnectionError', retriable: true })
 }
 
 /** A producer whose sends resolve or reject as the test says. */
@@ -105,7 +110,7 @@ describe('OutcomePublisher', () => {
     // Then one send carries both results, keyed systemName:externalId, with the trace header carried
     expect(sends[0]?.topic).toBe('results')
     expect(sends[0]?.messages.map((m) => m.key)).toEqual(['archive:a', 'archive:b'])
-    expect(sends[0]?.messages[0]?.headers).toEqual({ traceparent: '00-abc-def-01' })
+    expect(sends[0]?.messages[0]?.headers).toEqual([['traceparent', Buffer.from('00-abc-def-01')]])
     const first = JSON.parse(String(sends[0]?.messages[0]?.value)) as {
       id: number
       value: { state: string; mediaId: string }
@@ -136,9 +141,9 @@ describe('OutcomePublisher', () => {
       outcomes: [{ file: file('9', 'c'), outcome: { state: 'failed', reason: 'import job failed' } }],
     })
     await until(() => sends.length === 1)
-    sends[0]?.reject(new Error('broker down'))
+    sends[0]?.reject(brokerDown())
     await until(() => sends.length === 2)
-    sends[1]?.reject(new Error('broker down'))
+    sends[1]?.reject(brokerDown())
     await until(() => sends.length === 3)
     expect(settled).toEqual([])
 
@@ -163,7 +168,11 @@ describe('OutcomePublisher', () => {
       offset: '17',
       key: Buffer.from('k'),
       value: Buffer.from([1, 2, 3]),
-      headers: { origin: 'legacy' },
+      headers: [
+        ['origin', Buffer.from('legacy')],
+        ['n', null],
+        ['origin', Buffer.from([0xff, 0x00])],
+      ],
       timestamp: 1234,
     }
 
@@ -176,15 +185,20 @@ describe('OutcomePublisher', () => {
     expect(sends[0]?.topic).toBe('dlq')
     expect(message?.value).toEqual(Buffer.from([1, 2, 3]))
     expect(message?.key).toEqual(Buffer.from('k'))
-    expect(message?.headers).toMatchObject({
-      origin: 'legacy',
-      [DLQ_HEADERS.reason]: 'UNKNOWN_WIRE_FORMAT',
-      [DLQ_HEADERS.message]: 'first byte 0x01',
-      [DLQ_HEADERS.topic]: 'in',
-      [DLQ_HEADERS.partition]: '2',
-      [DLQ_HEADERS.offset]: '17',
-      [DLQ_HEADERS.timestamp]: '1234',
-    })
+    expect(message?.timestamp).toBe(1234)
+    const text = (name: string, value: string) => [name, Buffer.from(value)]
+    expect(message?.headers?.slice(0, 9)).toEqual([
+      ['origin', Buffer.from('legacy')],
+      ['n', null],
+      ['origin', Buffer.from([0xff, 0x00])],
+      text(DLQ_HEADERS.reason, 'UNKNOWN_WIRE_FORMAT'),
+      text(DLQ_HEADERS.message, 'first byte 0x01'),
+      text(DLQ_HEADERS.topic, 'in'),
+      text(DLQ_HEADERS.partition, '2'),
+      text(DLQ_HEADERS.offset, '17'),
+      text(DLQ_HEADERS.timestamp, '1234'),
+    ])
+    expect(message?.headers?.map(([name]) => name).slice(9)).toEqual([DLQ_HEADERS.failedAt])
     expect(settled).toEqual([])
     sends[0]?.resolve()
     await until(() => settled.length === 1)
@@ -197,11 +211,11 @@ describe('OutcomePublisher', () => {
     const { producer, sends } = scriptedProducer()
     const { publisher, settled } = publisherWith(producer)
     publisher.publishDlq(
-      { topic: 'in', partition: 0, offset: '1', key: null, value: null, headers: {}, timestamp: 0 },
+      { topic: 'in', partition: 0, offset: '1', key: null, value: null, headers: [], timestamp: 0 },
       { reason: 'EMPTY_VALUE', message: 'tombstone' },
     )
     await until(() => sends.length === 1)
-    sends[0]?.reject(new Error('broker down'))
+    sends[0]?.reject(brokerDown())
 
     // When the publisher is closed, then it drains without settling and sends no more
     publisher.close()

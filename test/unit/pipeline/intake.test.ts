@@ -23,13 +23,14 @@ function record(
   value: string,
   headers: Record<string, string> = {},
 ): ConsumedRecord {
+  const list = Object.entries(headers).map(([n, v]) => [n, Buffer.from(v)] as const)
   return {
     topic: 'in',
     partition,
     offset: String(offset),
     key: null,
     value: Buffer.from(value),
-    headers,
+    headers: list,
     timestamp: 0,
   }
 }
@@ -71,7 +72,7 @@ describe('intake', () => {
     await s.intake.onRecord(record(0, 0, 'a', { traceparent: 'tp', other: 'x' }), control)
     await s.intake.onRecord(record(0, 1, 'bad'), control)
     expect(s.released.map((f) => [f.event.externalId, f.position.offset, f.headers])).toEqual([
-      ['a', '0', { traceparent: 'tp' }],
+      ['a', '0', [['traceparent', Buffer.from('tp')]]],
     ])
     expect(s.dlq.map(([r, reason]) => [r.offset, reason])).toEqual([['1', 'INVALID_JSON']])
     expect(s.observed.map((p) => p.offset)).toEqual(['0', '1'])
