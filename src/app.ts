@@ -19,6 +19,7 @@ import type { Logger } from './logging.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { OutcomePublisher } from './outcome/outcome-publisher.ts'
 import { createIntake } from './pipeline/intake.ts'
+import type { ConsumedRecord } from './pipeline/types.ts'
 import { createReplicas } from './replicas/replicas.ts'
 
 /** A running bridge. */
@@ -100,8 +101,9 @@ export async function startBridge(
       onAssignment: (a) => intake.onAssignment(a),
     },
   })
+  const decodeEvent = createEventDecoder(codec, config.decoder)
   const decode = withTransientRetry(
-    createEventDecoder(codec, config.decoder),
+    (record: Pick<ConsumedRecord, 'value' | 'headers'>) => decodeEvent(record.value, record.headers),
     config.registry.retry,
     (err, retryDelayMs) => {
       metrics.decodeRetries.inc()

@@ -15,6 +15,12 @@ import type {
 
 /** Headers carried from the input record to its result event (W3C trace context). */
 const CARRIED_HEADERS = new Set(['traceparent', 'tracestate'])
+/**
+ * Most bytes of carried header values per file: a traceparent is 55 bytes and a tracestate at most 512
+ * (W3C Trace Context §3.3.1.1), so this holds any valid trace context, while a record with huge headers
+ * cannot make its result event too large for the result topic. Pairs past it are not carried.
+ */
+const MAX_CARRIED_BYTES = 4096
 /** Shared by every file without carried headers (most): one array fewer per file. Never mutated. */
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
 
@@ -43,7 +49,8 @@ export interface FetchControl {
  * revoked (the new owner consumes it again). The files in flight are counted here alone, and the
  * backpressure gate pauses and resumes fetching on that count.
  *
- * @param deps.decode decodes a value, waiting out transient failures (`withTransientRetry`)
+ * @param deps.decode decodes a record's value (its headers only feed the DLQ message), waiting out
+ *   transient failures (`withTransientRetry`)
  * @param deps.release takes a file the key sequencer released (on to the batcher)
  * @param deps.dropHeld gives back files of revoked partitions that later stages hold
  * @param deps.deadLetter publishes a DLQ record; settles through {@link settle} once acknowledged
@@ -53,7 +60,7 @@ export function createIntake(
   options: BackpressureOptions,
   deps: {
     decode: (
-      value: Buffer | null,
+      record: Pick<ConsumedRecord, 'value' | 'headers'>,
       control: { heartbeat(): Promise<void>; shouldContinue(): boolean },
     ) => Promise<DecodeResult>
     offsets: OffsetTracker
@@ -109,7 +116,7 @@ export function createIntake(
       metrics.eventsConsumed.inc()
       const position = { topic: record.topic, partition: record.partition, offset: record.offset }
       if (offsets.isRedelivery(position)) return true
-      const result = await deps.decode(record.value, {
+      const result = await deps.decode(record, {
         heartbeat: control.heartbeat,
         shouldContinue: () => control.isRunning() && !stopping,
       })
@@ -162,7 +169,8 @@ export type Intake = ReturnType<typeof createIntake>
 
 /**
  * The pending file of a decoded record, carrying its trace headers (src/tracing.ts) as they came: every
- * `traceparent` and `tracestate` pair in order, the same tuples (no copy of the bytes).
+ * `traceparent` and `tracestate` pair in order, the same tuples (no copy of the bytes), up to
+ * {@link MAX_CARRIED_BYTES}.
  */
 function pendingFile(
   record: ConsumedRecord,
@@ -171,7 +179,12 @@ function pendingFile(
 ): PendingFile {
   let headers = NO_HEADERS
   if (record.headers.length > 0) {
-    const carried = record.headers.filter(([name]) => CARRIED_HEADERS.has(name))
+    let bytes = 0
+    const carried = record.headers.filter(([name, value]) => {
+      if (!CARRIED_HEADERS.has(name)) return false
+      bytes += value?.length ?? 0
+      return bytes <= MAX_CARRIED_BYTES
+    })
     if (carried.length > 0) headers = carried
   }
   return {

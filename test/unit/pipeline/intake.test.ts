@@ -40,7 +40,7 @@ function setup(options: { maxFilesInFlight?: number; held?: PendingFile[] } = {}
   const dlq: Array<[ConsumedRecord, string]> = []
   const observed: RecordPosition[] = []
   const fetch = { pause: vi.fn(), resume: vi.fn() }
-  const decode = vi.fn(async (value: Buffer | null): Promise<DecodeResult> => {
+  const decode = vi.fn(async ({ value }: { value: Buffer | null }): Promise<DecodeResult> => {
     const id = String(value)
     if (id === 'bad') return { ok: false, failure: { reason: 'INVALID_JSON', message: 'not JSON' } }
     const { event, entryJson, bytes } = pendingFile(id)
@@ -77,6 +77,21 @@ describe('intake', () => {
     expect(s.dlq.map(([r, reason]) => [r.offset, reason])).toEqual([['1', 'INVALID_JSON']])
     expect(s.observed.map((p) => p.offset)).toEqual(['0', '1'])
     expect(s.intake.inFlight).toBe(2)
+  })
+
+  it('carries trace headers as they came (order, repeats), up to 4 KiB of values', async () => {
+    const s = setup()
+    const big = 'b'.repeat(4095)
+    const r = record(0, 0, 'a')
+    const headers = [
+      ['tracestate', Buffer.from('x=1')],
+      ['other', Buffer.from('o')],
+      ['traceparent', Buffer.from([0xff])],
+      ['tracestate', Buffer.from(big)],
+      ['tracestate', Buffer.from('y=2')],
+    ] as const
+    await s.intake.onRecord({ ...r, headers }, control)
+    expect(s.released[0]?.headers).toEqual([headers[0], headers[2]])
   })
 
   it('skips a redelivered record it already has in hand, without decoding it again', async () => {
