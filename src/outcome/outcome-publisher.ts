@@ -266,7 +266,10 @@ export class OutcomePublisher {
           }
           const first = this.#failing.get(key)
           this.#failing.set(key, { since: first?.since ?? Date.now(), topic, error })
-          this.#metrics.publishStalled.set(this.readiness().length > 0 ? 1 : 0)
+          // The gauge turns 1 when the bound passes, not at the next attempt (up to 30 s later); a timer
+          // may fire a millisecond early by Date.now(), hence the margin.
+          if (first === undefined) setTimeout(() => this.#updateStalled(), this.#stallAfterMs + 50).unref()
+          this.#updateStalled()
           this.#logger.warn(
             { err: error, topic, attemptNumber, retryDelay, ...context },
             'publish failed; retrying',
@@ -274,8 +277,12 @@ export class OutcomePublisher {
         },
       })
     } finally {
-      if (this.#failing.delete(key)) this.#metrics.publishStalled.set(this.readiness().length > 0 ? 1 : 0)
+      if (this.#failing.delete(key)) this.#updateStalled()
     }
+  }
+
+  #updateStalled(): void {
+    this.#metrics.publishStalled.set(this.readiness().length > 0 ? 1 : 0)
   }
 }
 
