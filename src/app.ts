@@ -7,7 +7,7 @@ import { createOpsApp, createWebhookApp } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
-import { createKafka } from './kafka/client.ts'
+import { createKafka, type Kafka } from './kafka/client.ts'
 import { createCommitter } from './kafka/committer.ts'
 import { createGroupConsumer } from './kafka/consumer.ts'
 import { createLagMonitor } from './kafka/lag-monitor.ts'
@@ -52,13 +52,14 @@ export interface ComponentCrash {
  * (Kafka, the registry, the import API), the stages of the pipeline connected in data-flow order as in
  * the README's diagram, the HTTP apps, and the lifecycle that starts and stops them.
  *
- * @param deps.logger root logger; `deps.codec` may replace the registry client in tests
+ * @param deps.logger root logger; `deps.codec` and `deps.kafka` may replace the registry client and the
+ *   Kafka client in tests
  * @throws BridgeError `CONFIG_INVALID` when a topic does not exist, or kafkajs / HTTP errors when the
  *   broker, registry or ports cannot be reached (whatever started is stopped again first)
  */
 export async function startBridge(
   config: Config,
-  deps: { logger: Logger; codec?: SchemaCodec },
+  deps: { logger: Logger; codec?: SchemaCodec; kafka?: Kafka },
 ): Promise<Bridge> {
   const { logger } = deps
   const metrics = createMetrics()
@@ -77,7 +78,7 @@ export async function startBridge(
   }
 
   // Adapters.
-  const kafka = createKafka(config.kafka, { logger })
+  const kafka = deps.kafka ?? createKafka(config.kafka, { logger })
   const codec = deps.codec ?? createSchemaCodec({ url: config.registry.url })
   await checkTopics(kafka, requiredTopics(config), {
     create: config.topics.createMissing,
