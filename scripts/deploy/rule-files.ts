@@ -15,7 +15,9 @@ import { asPlainPromql, dashboardExprs } from '../../test/support/promql.ts'
 
 const [mode, file] = process.argv.slice(2)
 if (mode === 'alerts') {
-  const docs = parseAllDocuments(readFileSync(0, 'utf8')).map((d) => d.toJS() as { kind?: string; spec?: unknown })
+  const docs = parseAllDocuments(readFileSync(0, 'utf8')).map(
+    (d) => d.toJS() as { kind?: string; spec?: unknown },
+  )
   const rule = docs.find((d) => d?.kind === 'PrometheusRule')
   if (rule?.spec === undefined) throw new Error('no PrometheusRule with a spec on stdin')
   process.stdout.write(stringify(rule.spec))

@@ -44,6 +44,7 @@ import {
 } from '../../test/support/promql.ts'
 import { buildSampleExport } from '../../test/support/sample-export.ts'
 import { writeSampleFiles } from '../../test/support/sample-files.ts'
+import { waitUntil } from '../../test/support/wait-until.ts'
 import {
   changedPaths,
   listTree,
@@ -218,19 +219,6 @@ function procStatus(pid: number): Record<string, string> {
     if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim()
   }
   return out
-}
-
-/** Waits for `probe` to return true, every 250 ms. @throws Error naming `what` after `timeoutMs` */
-async function waitFor(
-  probe: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
 }
 
 const answers = (url: string) =>
@@ -421,9 +409,9 @@ async function runImage(options: {
   })
   const metrics = `http://127.0.0.1:${metricsPort}`
   try {
-    await waitFor(() => answers(`${metrics}/healthz`), 60_000, '/healthz')
+    await waitUntil(() => answers(`${metrics}/healthz`), 60_000, '/healthz')
     check(true, '/healthz answers 200', `${Date.now() - started} ms after start`)
-    await waitFor(() => answers(`${metrics}/readyz`), 90_000, '/readyz (consumer group joined)')
+    await waitUntil(() => answers(`${metrics}/readyz`), 90_000, '/readyz (consumer group joined)')
     check(true, '/readyz answers 200', `${Date.now() - started} ms after start`)
   } catch (err) {
     say(

@@ -31,7 +31,7 @@ describe('bridge_job_duration_seconds', () => {
     jobDuration.observe({ state: 'success' }, 1)
     const bounds = (await jobDuration.get()).values
       .filter((v) => v.metricName === 'bridge_job_duration_seconds_bucket')
-      .map((v) => Number(v.labels.le))
+      .map((v) => Number((v.labels as { le?: string | number }).le))
       .filter(Number.isFinite)
 
     // Then a job as long as either timeout lands in a bucket of its own, not only in +Inf
