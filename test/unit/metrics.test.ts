@@ -20,9 +20,8 @@ const accepts = (jobTimeoutMs: number) => {
 
 describe('bridge_job_duration_seconds', () => {
   it('has buckets up to the default and the longest JOB_TIMEOUT_MS the configuration accepts', async () => {
-    // Given the configuration's bounds: 1 h by default, 7 days at most
+    // Given the configuration's largest JOB_TIMEOUT_MS, 7 days (its default is 1 h)
     const week = 7 * 24 * 3_600_000
-    expect(loadConfig(BASE).jobTimeoutMs).toBe(3_600_000)
     expect(accepts(week)).toBe(true)
     expect(accepts(week + 1)).toBe(false)
 
