@@ -20,6 +20,7 @@ import { fetchLogEnd } from '../support/fault-run.ts'
 import { consoleProduce } from '../support/kafka-tools.ts'
 import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { startTopicReader } from '../support/result-reader.ts'
+import { writerSchemaWith } from '../unit/events/avro-fixtures.ts'
 
 describe('records as other producers write them', () => {
   let world: E2eWorld
@@ -284,22 +285,10 @@ describe('records as other producers write them', () => {
     const at = Date.UTC(2026, 2, 1, 12, 30, 15, 123)
 
     // Given an Avro writer schema whose occurredAt is timestamp-micros, registered as any producer would
-    const schema = {
-      type: 'record',
-      name: 'FileCreated',
-      namespace: 'legacy.other',
-      fields: [
-        { name: 'externalId', type: 'string' },
-        { name: 'url', type: 'string' },
-        { name: 'fileName', type: 'string' },
-        { name: 'metadata', type: 'string' },
-        { name: 'systemName', type: ['null', 'string'], default: null },
-        { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-micros' } },
-      ],
-    }
-    const id = await world.codec.register(`${topics.input}-value`, schema)
+    const schema = writerSchemaWith({ type: 'long', logicalType: 'timestamp-micros' })
+    const id = await world.codec.register(`${topics.input}-value`, schema as Record<string, unknown>)
     // (written with avsc's plain long: the raw microseconds, as a Java or Python producer writes them)
-    const plain = avsc.Type.forSchema(schema as avsc.Schema)
+    const plain = avsc.Type.forSchema(schema)
     const micros = { ...event('micros', 3), metadata: '{}', occurredAt: at * 1000 + 456 }
     const header = Buffer.alloc(5)
     header.writeUInt32BE(id, 1)

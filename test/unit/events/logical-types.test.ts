@@ -7,24 +7,9 @@ import { createEventDecoder } from '../../../src/events/decode.ts'
 import { instantLogicalTypes } from '../../../src/events/logical-types.ts'
 import { createWireFormatReader, type SchemaCodec } from '../../../src/events/registry.ts'
 import type { DecodeResult } from '../../../src/pipeline/types.ts'
-import { validRecord } from './avro-fixtures.ts'
+import { validRecord, writerSchemaWith } from './avro-fixtures.ts'
 
-/** The file-created schema with `occurredAt` of another (logical) type. */
-function writerSchema(occurredAt: object | string): avsc.Schema {
-  return {
-    type: 'record',
-    name: 'FileCreated',
-    namespace: 'legacy',
-    fields: [
-      { name: 'externalId', type: 'string' },
-      { name: 'url', type: 'string' },
-      { name: 'fileName', type: 'string' },
-      { name: 'metadata', type: 'string' },
-      { name: 'systemName', type: ['null', 'string'] },
-      { name: 'occurredAt', type: occurredAt },
-    ],
-  } as avsc.Schema
-}
+const writerSchema = writerSchemaWith
 
 /** The record's bytes as a producer writes them: the raw number in the schema's unit. */
 function written(occurredAt: object, raw: bigint | number): Buffer {
