@@ -149,8 +149,8 @@ describe('pause', () => {
 })
 
 describe('crashes', () => {
-  it('a crash kafkajs does not restart goes to onFatal once and makes the member not ready; a restarted one does not', async () => {
-    // Given a joined member
+  /** A started member whose fatal crashes are collected. */
+  async function startedWithOnFatal() {
     const fake = fakeKafka()
     const fatal: unknown[] = []
     const consumer = createGroupConsumer(
@@ -159,6 +159,12 @@ describe('crashes', () => {
       { logger, handler: handler(), onFatal: (err) => fatal.push(err) },
     )
     await consumer.start()
+    return { fake, fatal, consumer }
+  }
+
+  it('a crash kafkajs does not restart goes to onFatal once and makes the member not ready; a restarted one does not', async () => {
+    // Given a joined member
+    const { fake, fatal, consumer } = await startedWithOnFatal()
     fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
     expect(consumer.isReady).toBe(true)
 
@@ -181,14 +187,7 @@ describe('crashes', () => {
   })
 
   it('a crash while stopping is not fatal', async () => {
-    const fake = fakeKafka()
-    const fatal: unknown[] = []
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      { logger, handler: handler(), onFatal: (err) => fatal.push(err) },
-    )
-    await consumer.start()
+    const { fake, fatal, consumer } = await startedWithOnFatal()
     await consumer.stop()
     fake.fire('crash', { error: new Error('disconnected'), restart: false })
     expect(fatal).toEqual([])
