@@ -9,6 +9,8 @@ import { type JobTrackerOptions, MAX_RESUBMITS } from './jobs/job-tracker.ts'
 import { RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
 import type { GroupConsumerOptions } from './kafka/consumer.ts'
 import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
+import { loadMapping } from './mapping/compile.ts'
+import type { Mapping } from './mapping/mapping.ts'
 import type { BackpressureOptions } from './pipeline/backpressure.ts'
 import { ENVELOPE_BYTES } from './pipeline/types.ts'
 import { ADOPTION_TIMEOUT_MS } from './replicas/adoptions.ts'
@@ -95,6 +97,8 @@ const schema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: int(6000, 1_800_000).default(30_000),
   KAFKA_FETCH_MAX_BYTES: int(1024, 1_073_741_824).default(10_485_760),
   KAFKA_FETCH_MAX_BYTES_PER_PARTITION: int(1024, 1_073_741_824).default(1_048_576),
+  // A mapping from the legacy event to the input event (src/mapping/); read and compiled below.
+  MAPPING_FILE: z.string().min(1).optional(),
 })
 
 type Env = z.infer<typeof schema>
@@ -114,6 +118,8 @@ export interface Config {
   registry: { url: string; retry: TransientRetryOptions }
   /** The decoder of input records (`DEFAULT_SYSTEM_NAME`; the largest entry follows from `BATCH_MAX_BYTES`). */
   decoder: EventDecoderOptions
+  /** The compiled mapping of legacy events (`MAPPING_FILE`); undefined without one. */
+  mapping: Mapping | undefined
   /** The import API client (`LIVINGDOCS_*`, `API_*`). */
   importClient: ImportClientOptions
   /** Batching (`BATCH_*`). */
@@ -138,11 +144,13 @@ export interface Config {
 }
 
 /**
- * Reads and validates the settings from `env` (the process environment in production).
+ * Reads and validates the settings from `env` (the process environment in production), and the files
+ * they name: the secrets' files and `MAPPING_FILE` (read and compiled: src/mapping/compile.ts).
  *
  * @param env environment variables, e.g. `process.env`
  * @returns a deep-frozen {@link Config}
- * @throws BridgeError `CONFIG_INVALID` listing every wrong or missing variable by name, one per line
+ * @throws BridgeError `CONFIG_INVALID` listing every wrong or missing variable by name, one per line (a
+ *   mapping's problems each as `MAPPING_FILE: <path>: <field>: …`)
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as in most twelve-factor tooling.
@@ -166,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems,
   )
   const webhookSecret = readWebhookSecret(cleaned, problems)
+  const mapping = cleaned.MAPPING_FILE === undefined ? undefined : loadMapping(cleaned.MAPPING_FILE, problems)
   if (!parsed.success || problems.length > 0 || accessToken === undefined) {
     throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
       context: { problems },
@@ -204,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       defaultSystemName: e.DEFAULT_SYSTEM_NAME,
       maxEntryBytes: e.BATCH_MAX_BYTES - ENVELOPE_BYTES,
     },
+    mapping,
     importClient: {
       baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
       apiVersion: e.LIVINGDOCS_API_VERSION,
