@@ -36,6 +36,11 @@ export function reportOf(at: string, result: DecodeResult | Filtered): EventRepo
   return { at, outcome: 'dlq', reason, ...(field === undefined ? {} : { field }), message }
 }
 
+/** One report as printed: indented JSON, so that a nested entry reads at a glance. */
+export function formatReport(report: EventReport): string {
+  return JSON.stringify(report, null, 2)
+}
+
 /** Counts of reports, and the summary line `map: events=N import=N filtered=N dlq=N`. */
 export class Tally {
   readonly counts = { import: 0, filtered: 0, dlq: 0 }

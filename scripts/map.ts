@@ -22,7 +22,7 @@ import { createMappedDecoder } from '../src/mapping/mapped-decoder.ts'
 import type { Mapping } from '../src/mapping/mapping.ts'
 import type { ConsumedRecord } from '../src/pipeline/types.ts'
 import { ENVELOPE_BYTES } from '../src/pipeline/types.ts'
-import { exportRecords, reportOf, Tally } from './map-report.ts'
+import { exportRecords, formatReport, reportOf, Tally } from './map-report.ts'
 
 const usage = `usage: npm run map -- --mapping <file> (<export.ndjson> | --topic <topic>) [options]
 
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   const show = async (at: string, record: ConsumedRecord) => {
     const report = reportOf(at, await decode(record))
     tally.add(report)
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    process.stdout.write(`${formatReport(report)}\n`)
   }
   try {
     if (file !== undefined) {
