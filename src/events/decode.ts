@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
 import type { DecodeFailure, DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
+import { apicurioHint } from './apicurio-hint.ts'
 import type { SchemaCodec } from './registry.ts'
 import { toRequestUrl } from './url.ts'
 
@@ -103,10 +104,9 @@ export interface EventDecoderOptions {
 }
 
 /**
- * Creates the decoder of input record values: {@link createRecordReader} then
- * {@link createEventValidator}. Accepted formats: the Confluent wire format (magic byte 0 + schema id +
- * Avro body) and plain JSON objects (first non-blank byte `{`).
- *
+ * Creates the decoder of input record values ({@link createRecordReader}, then
+ * {@link createEventValidator}): the Confluent wire format (magic byte 0 + schema id + Avro body) and
+ * plain JSON objects (first non-blank byte `{`).
  * @returns `decode(value, headers?)`, which resolves to `{ok:true,event}` or `{ok:false,failure}` for a
  *   permanent problem (a DLQ case), and rejects only with a retryable BridgeError
  *   (`SCHEMA_REGISTRY_UNAVAILABLE`), which must not send the record to the DLQ
@@ -263,35 +263,6 @@ export function fileEntryBytes(event: FileCreatedEvent): number {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** Headers in which Apicurio's Kafka serializers put the value's schema id (8-byte big-endian long). */
-const APICURIO_ID_HEADER = /^apicurio\.(?:value\.|registry\.)(?:globalId|contentId)$/
-
-/**
- * The DLQ hint for a value Apicurio's serializer wrote with `apicurio.registry.headers.enabled=true`:
- * the schema id is in a header and the value is the bare Avro body, which no Confluent-compatible
- * consumer can read. With `apicurio.registry.headers.enabled=false` the serializer writes the Confluent
- * framing (magic byte 0, then the id in 4 bytes) when its id handler writes 4-byte ids: Apicurio 3
- * serdes do by default (`apicurio.registry.id-handler=io.apicurio.registry.serde.Default4ByteIdHandler`,
- * `apicurio.registry.use-id=contentId`); Apicurio 2 serdes need `apicurio.registry.as-confluent=true`
- * (Apicurio Registry documentation, "Kafka client serializer/deserializer configuration";
- * `KafkaSerdeHeaders` for the header names).
- * @returns the hint, or undefined when the record has no such header
- */
-function apicurioHint(headers: readonly RecordHeader[]): string | undefined {
-  if (headers.length === 0) return undefined
-  const found = headers.find(([name]) => APICURIO_ID_HEADER.test(name))
-  if (found === undefined) return undefined
-  const [name, raw] = found
-  const id = raw?.length === 8 ? ` ${raw.readBigInt64BE()}` : ''
-  return (
-    `the schema id is in the record header ${name}${id}, not in the value: Apicurio's serializer ` +
-    'wrote it with apicurio.registry.headers.enabled=true. Set apicurio.registry.headers.enabled=false ' +
-    'on the producer to write the Confluent framing (magic byte 0 and a 4-byte schema id): the default ' +
-    'of Apicurio 3 serdes (apicurio.registry.id-handler=io.apicurio.registry.serde.Default4ByteIdHandler, ' +
-    'apicurio.registry.use-id=contentId); Apicurio 2 serdes also need apicurio.registry.as-confluent=true'
-  )
-}
-
 function startsLikeJson(value: Buffer): boolean {
   const start = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0 // UTF-8 BOM
   for (const byte of value.subarray(start)) {
@@ -306,9 +277,8 @@ function fail(reason: DlqReason, message: string): DecodeResult {
 }
 
 /**
- * The failure of an Avro value whose decode rejected with `err`: `UNKNOWN_SCHEMA_ID`,
- * `UNSUPPORTED_SCHEMA` or `UNDECODABLE_AVRO` (permanent, with the Apicurio hint of `headers`).
- * @throws err itself otherwise: a retryable `SCHEMA_REGISTRY_UNAVAILABLE` must not reach the DLQ
+ * The failure of an Avro value whose decode rejected with `err` (permanent codes, with the Apicurio
+ * hint of `headers`). @throws err otherwise: a retryable one must not reach the DLQ
  */
 export function avroReadFailure(err: unknown, headers: readonly RecordHeader[]): ReadFailure {
   if (!isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNSUPPORTED_SCHEMA', 'UNDECODABLE_AVRO')) throw err

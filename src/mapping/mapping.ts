@@ -139,9 +139,10 @@ function wrongType(field: string, value: unknown, expected: string): MapResult {
 }
 
 /**
- * A JSONata error as text: `at line L, column C of its expression: message (JSONata CODE)`. JSONata's `position` is the
- * offset just past the offending token, counted from 1; line and column are those of its last character
- * within `source` (a YAML block scalar spans lines).
+ * A JSONata error as text: `at line L, column C of its expression: message (JSONata CODE)`. JSONata's
+ * `position` is the offset just past the offending token, counted from 1; line and column are those of
+ * its last character within `source` (a YAML block scalar spans lines). Without a source or a position
+ * (a timeout, a stack overflow): the message alone.
  */
 export function describeJsonataError(err: unknown, source: string | undefined): string {
   const e = err as { message?: string; code?: string; position?: number }
