@@ -219,15 +219,5 @@ export function metricValue(text: string, series: string): number {
   return line === undefined ? 0 : Number(line.slice(series.length + 1))
 }
 
-/** Polls `check` every 250 ms until it holds. @throws Error naming `what` after `timeoutMs` */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
+// Kept importable from here, where the integration tests look for it.
+export { waitUntil } from './wait-until.ts'
