@@ -39,7 +39,7 @@ export interface AcceptedJob {
  * `maxJobsInFlight` jobs run (the tracker's jobs plus the submits in flight). A batch waiting for a
  * later time (a resubmit) keeps every batch behind it waiting; while the {@link ApiGate} holds every
  * request (a `Retry-After`, a refusal), nothing is submitted, and while the API refuses our credentials
- * or configuration one submit at most is in flight (the re-check). A failed submit is judged by
+ * or configuration, or its quota is used up, one submit at most is in flight (the re-check). A failed submit is judged by
  * `decideSubmitFailure`: the batch is held, split, failed, retried, or backs off for the quota. One
  * timer at most, armed only while something waits for a time, never longer than a timer can wait
  * (`timerDelayMs`): a longer wait re-checks at that bound.
@@ -128,8 +128,8 @@ export class SubmitQueue {
     while (
       this.#queue.length > 0 &&
       this.#deps.jobsRunning() + this.#submitting < this.#options.maxJobsInFlight &&
-      // While the API refuses us, the head batch alone asks again.
-      !(this.#gate.isRefused && this.#submitting > 0)
+      // While the API refuses us or its quota is used up, the head batch alone asks again.
+      !((this.#gate.isRefused || this.#quotaStreak > 0) && this.#submitting > 0)
     ) {
       const next = this.#queue[0] as QueuedBatch
       if (next.notBefore > now) {

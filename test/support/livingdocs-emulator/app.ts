@@ -267,7 +267,6 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
       if (variants.unknownJob === '404') return send(res, 404, errorBody(404, { message }))
       return send(res, 200, { finished: false, state: 'lost', id: message })
     }
-    job.statusReads = (job.statusReads ?? 0) + 1
     // nullOptionalFields: null wherever the docs do not forbid it, and a key the docs do not name.
     const nulls = faults.nullOptionalFields
     const extra = nulls ? { finishedAt: null, overview: { emulated: true } } : {}
@@ -289,12 +288,13 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
         ...(nulls ? { files: null } : {}),
         ...extra,
       })
+    job.finishedReads = (job.finishedReads ?? 0) + 1
     let files = (job.results ?? []).map((r) => renderFile(r, variants))
     if (nulls) {
       files = files.map((f) => ({ mediaId: null, reason: null, ...f, systemName: null, note: null }))
     }
     const omit = faults.omitResults
-    if (omit && (omit.reads === undefined || job.statusReads <= omit.reads)) {
+    if (omit && (omit.reads === undefined || job.finishedReads <= omit.reads)) {
       files = files.slice(0, Math.max(0, files.length - omit.count))
     }
     if (faults.foreignResults) {

@@ -124,7 +124,7 @@ export type ServerErrorFault = RequestFault & {
  * - `nullOptionalFields`: status answers carry `null` in the optional fields (`startedAt`, `files`, a
  *   file's `systemName`, `mediaId`, `reason`) and an unknown extra key.
  * - `omitResults`: a finished job's status leaves out its last `count` per-file results, in its first
- *   `reads` status answers (every answer when `reads` is not set).
+ *   `reads` status answers once finished (every answer when `reads` is not set).
  * - `foreignResults`: a finished job's status lists one more result, for an id that was not in the job.
  */
 export type EmulatorFaults = {
@@ -275,8 +275,8 @@ export type JobRecord = {
   fault?: 'stuck' | 'failed' | 'cancelled'
   /** The `lostJobs` fault: the status endpoint never knows this job. */
   hidden?: boolean
-  /** Status answers given for this job (for `omitResults.reads`). */
-  statusReads?: number
+  /** Status answers given for this job once it finished with `success` (for `omitResults.reads`). */
+  finishedReads?: number
   startedAt: Date
   finishedAt?: Date
   /** Per-file outcomes in request order, present once finished with `success`. */

@@ -417,7 +417,7 @@ describe('retries', () => {
 
   it('counts every attempt in bridge_api_attempts_total and only the final answer in bridge_api_requests_total', async () => {
     // Given an API that answers 503, 429, then 200
-    server.script(json(503, {}), json(429, {}), json(200, { id: 'job-9' }))
+    server.script(json(503, {}), json(429, {}, { 'retry-after': '0' }), json(200, { id: 'job-9' }))
     // When submitting
     expect(await client({ maxRetries: 3 }).submit(request)).toBe('job-9')
     // Then three attempts are counted by status, one final request
