@@ -115,8 +115,9 @@ export class ApiError extends BridgeError {
   /** The HTTP status of the final answer; 0 when no answer came. */
   readonly status: number
   /**
-   * The server's `Retry-After` (RFC 9110 §10.2.3) in ms when it was longer than the client waits for
-   * itself: the caller holds its requests until then. Undefined otherwise.
+   * The `Retry-After` (RFC 9110 §10.2.3) of the final 429 or 503 in ms, as the server sent it (e.g.
+   * longer than the client waits for itself): the caller holds its requests until then, at most
+   * `API_MAX_HOLD_MS`. Undefined otherwise.
    */
   readonly retryAfterMs: number | undefined
   /** The class of the answer ({@link ANSWER_CLASSES}); `retry` when no answer came. Callers branch on it. */

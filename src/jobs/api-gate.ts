@@ -8,8 +8,9 @@ import type { Refusal } from './submit-failure.ts'
  * status poller:
  *
  * - a `Retry-After` (bounded by `API_MAX_HOLD_MS`): no request goes out until then ({@link holdAll});
- * - a refusal of our credentials or configuration on an endpoint ({@link refuse}): every request waits
- *   `API_HOLD_RECHECK_MS`, then one asks again; `/readyz` names the problem and the settings to check;
+ * - a refusal of our credentials or configuration on an endpoint ({@link refuse}): that endpoint's
+ *   requests wait `API_HOLD_RECHECK_MS`, then one asks again (the other endpoint finds out by itself,
+ *   with one request); `/readyz` names the problem and the settings to check;
  *   `bridge_api_hold{cause}` is 1 and the shipped alert fires; logged once, at error, naming the setting;
  *   an accepted answer on that endpoint ends it ({@link accepted});
  * - the plan's usage limit ({@link quota}): `bridge_api_hold{cause="quota"}` is 1 while submits back off.
@@ -18,6 +19,7 @@ export class ApiGate {
   readonly #metrics: Metrics
   readonly #logger: Logger
   readonly #refusals = new Map<ApiEndpoint, Refusal>()
+  readonly #recheckAt = new Map<ApiEndpoint, number>()
   #heldUntil = 0
   #quota = false
 
@@ -26,14 +28,14 @@ export class ApiGate {
     this.#logger = deps.logger
   }
 
-  /** Until when every request waits, epoch ms (in the past when none does). */
-  get heldUntil(): number {
-    return this.#heldUntil
+  /** Until when the requests of `endpoint` wait, epoch ms (in the past when none does). */
+  heldUntil(endpoint: ApiEndpoint): number {
+    return Math.max(this.#heldUntil, this.#recheckAt.get(endpoint) ?? 0)
   }
 
-  /** True while the API refuses our credentials or configuration on some endpoint. */
-  get isRefused(): boolean {
-    return this.#refusals.size > 0
+  /** True while the API refuses our credentials or configuration on `endpoint`. */
+  isRefused(endpoint: ApiEndpoint): boolean {
+    return this.#refusals.has(endpoint)
   }
 
   /** The refusals for `/readyz`, one line, or null: `<problem> (check <settings>)`. */
@@ -50,24 +52,25 @@ export class ApiGate {
   }
 
   /**
-   * The API refused our credentials or configuration on `endpoint`: every request waits `recheckMs`.
+   * The API refused our credentials or configuration on `endpoint`: its requests wait `recheckMs`.
    * Logged once per refusal (again only when its problem changes).
    */
   refuse(endpoint: ApiEndpoint, refusal: Refusal, recheckMs: number, nowMs = Date.now()): void {
     const before = this.#refusals.get(endpoint)
     this.#refusals.set(endpoint, refusal)
-    this.holdAll(nowMs + recheckMs)
+    this.#recheckAt.set(endpoint, nowMs + recheckMs)
     this.#updateGauges()
     if (before?.problem === refusal.problem) return
     const check = refusal.setting === undefined ? '' : `check ${refusal.setting}; `
     this.#logger.error(
       { endpoint, cause: refusal.cause, setting: refusal.setting, problem: refusal.problem, recheckMs },
-      `import API refused our ${refusal.cause}: ${check}submitting and polling wait until it is fixed`,
+      `import API refused our ${refusal.cause}: ${check}${endpoint === 'submit' ? 'submits' : 'status reads'} wait until it is fixed`,
     )
   }
 
   /** `endpoint` answered with a job id or a readable status: a refusal of it ends. */
   accepted(endpoint: ApiEndpoint): void {
+    this.#recheckAt.delete(endpoint)
     if (!this.#refusals.delete(endpoint)) return
     this.#updateGauges()
     this.#logger.info({ endpoint }, 'import API accepts our requests again')

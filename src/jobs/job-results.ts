@@ -60,7 +60,7 @@ export interface JobFacts {
   canResubmit: boolean
   /** Time since the job was submitted (or adopted), ms. */
   ageMs: number
-  /** How long after its submit a job may be unknown to Livingdocs without being lost (`JOB_VISIBILITY_GRACE_MS`). */
+  /** How long after its submit a job may be unknown without being lost (`JOB_VISIBILITY_GRACE_MS`). */
   graceMs: number
   /** Whether a finished status with missing results was read once already. */
   wasReadIncomplete: boolean

@@ -31,7 +31,7 @@ export interface JobTrackerOptions extends SubmitQueueOptions {
    * sees it running past this gives each file FAILED `timeout`.
    */
   jobTimeoutMs?: number | undefined
-  /** How long after its submit a job may be unknown to Livingdocs without being lost ({@link JOB_VISIBILITY_GRACE_MS}). */
+  /** How long after its submit a job may be unknown without being lost ({@link JOB_VISIBILITY_GRACE_MS}). */
   jobVisibilityGraceMs: number
 }
 
@@ -109,8 +109,8 @@ export class JobTracker {
       {
         jobs: () => this.#jobs.values(),
         read: (job) => void this.#check(job),
-        heldUntil: () => this.#gate.heldUntil,
-        isRefused: () => this.#gate.isRefused,
+        heldUntil: () => this.#gate.heldUntil('status'),
+        isRefused: () => this.#gate.isRefused('status'),
       },
     )
   }

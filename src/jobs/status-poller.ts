@@ -7,14 +7,14 @@ export interface StatusPollerOptions {
 /**
  * The fallback that finishes every job: the webhook is a hint, the status endpoint the truth ([F] §1.2,
  * §2), so every `intervalMs` each unfinished job is read, whether or not a webhook came. While the API
- * asked every request to wait (a `Retry-After`, a refusal's re-check time), no poll goes out; while it
- * refuses our credentials or configuration, one job is read per poll (the re-check), not all of them.
+ * asked every request to wait (a `Retry-After`, a refused status read's re-check time), no poll goes
+ * out; while it refuses our status reads, one job is read per poll (the re-check), not all of them.
  * Whether a job has run too long is the tracker's to judge from what the reads said.
  *
  * @param deps.jobs the unfinished jobs now
  * @param deps.read reads one job's status
- * @param deps.heldUntil until when the API asked all requests to wait, epoch ms
- * @param deps.isRefused whether the API refuses our credentials or configuration now
+ * @param deps.heldUntil until when status reads wait, epoch ms
+ * @param deps.isRefused whether the API refuses our status reads now
  */
 export function createStatusPoller<J>(
   options: StatusPollerOptions,

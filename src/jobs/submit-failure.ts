@@ -32,9 +32,9 @@ export interface Refusal {
   setting: string | undefined
 }
 
-/** What to do with a batch whose submit failed (one verdict per answer class; see {@link decideSubmitFailure}). */
+/** What to do with a batch whose submit failed (one verdict per answer class, {@link decideSubmitFailure}). */
 export type SubmitFailureAction =
-  /** The API refuses our credentials or configuration: keep the batch, stop submitting and polling, be not ready. */
+  /** The API refuses our credentials or configuration: keep the batch, stop requests, be not ready. */
   | ({ action: 'hold'; retryInMs: number } & Refusal)
   /** The API rejects the batch's data: submit its halves to find the offending file. */
   | { action: 'split'; parts: [Batch, Batch] }

@@ -37,12 +37,12 @@ export interface AcceptedJob {
 /**
  * Submits batches as import jobs ([F] §1.1), in the order they closed, while fewer than
  * `maxJobsInFlight` jobs run (the tracker's jobs plus the submits in flight). A batch waiting for a
- * later time (a resubmit) keeps every batch behind it waiting; while the {@link ApiGate} holds every
- * request (a `Retry-After`, a refusal), nothing is submitted, and while the API refuses our credentials
- * or configuration, or its quota is used up, one submit at most is in flight (the re-check). A failed submit is judged by
- * `decideSubmitFailure`: the batch is held, split, failed, retried, or backs off for the quota. One
- * timer at most, armed only while something waits for a time, never longer than a timer can wait
- * (`timerDelayMs`): a longer wait re-checks at that bound.
+ * later time (a resubmit) keeps every batch behind it waiting; while the {@link ApiGate} holds submits
+ * (a `Retry-After`, a refusal), nothing is submitted, and while the API refuses our credentials or
+ * configuration on submits, or its quota is used up, one submit at most is in flight (the re-check). A failed
+ * submit is judged by `decideSubmitFailure`: the batch is held, split, failed, retried, or backs off
+ * for the quota. One timer at most, armed only while something waits for a time, never longer than a
+ * timer can wait (`timerDelayMs`): a longer wait re-checks at that bound.
  *
  * @param deps.jobsRunning jobs the tracker follows now
  * @param deps.accepted a submit succeeded: the tracker follows the job from now on
@@ -121,15 +121,16 @@ export class SubmitQueue {
   pump(): void {
     if (this.#closed) return
     const now = Date.now()
-    if (this.#queue.length > 0 && now < this.#gate.heldUntil) {
-      this.#arm(this.#gate.heldUntil - now)
+    const heldUntil = this.#gate.heldUntil('submit')
+    if (this.#queue.length > 0 && now < heldUntil) {
+      this.#arm(heldUntil - now)
       return
     }
     while (
       this.#queue.length > 0 &&
       this.#deps.jobsRunning() + this.#submitting < this.#options.maxJobsInFlight &&
       // While the API refuses us or its quota is used up, the head batch alone asks again.
-      !((this.#gate.isRefused || this.#quotaStreak > 0) && this.#submitting > 0)
+      !((this.#gate.isRefused('submit') || this.#quotaStreak > 0) && this.#submitting > 0)
     ) {
       const next = this.#queue[0] as QueuedBatch
       if (next.notBefore > now) {

@@ -153,7 +153,7 @@ describe('bridge and the import API variants', () => {
     // logged once, not once per refused request
     expect(
       bridge.logs.withMsg(
-        'import API refused our credentials: check LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE; submitting and polling wait until it is fixed',
+        'import API refused our credentials: check LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE; submits wait until it is fixed',
       ),
     ).toHaveLength(1)
     expect(results.records).toHaveLength(0)

@@ -1136,6 +1136,30 @@ describe('JobTracker and the classes of the API’s answers', () => {
     expect(s.settled.flatMap((j) => j.outcomes.map((o) => o.outcome.state))).toEqual(['imported', 'imported'])
   })
 
+  it('a refused submit (configuration) holds submits only: running jobs are still polled and settle', async () => {
+    // Given two running jobs, and a submit answered 415 (one endpoint refused)
+    const s = setup({ pollIntervalMs: 1000, maxJobsInFlight: 3 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await submitAs(s, batch('b2', ['b']), 'j2')
+    s.tracker.enqueue(batch('b3', ['c']))
+    s.client.submits[2]?.reject(
+      apiError('configuration', 'submit answered HTTP 415', { status: 415, setting: 'LIVINGDOCS_BASE_URL' }),
+    )
+    await flush()
+    expect(s.tracker.fatalProblem).toContain('submit answered HTTP 415')
+
+    // When the next poll comes, both jobs are read, and settle
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(s.client.statuses.map((c) => c.jobId).sort()).toEqual(['j1', 'j2'])
+    s.client.statuses[0]?.resolve(success(imported(s.client.statuses[0].jobId === 'j1' ? 'a' : 'b')))
+    s.client.statuses[1]?.resolve(success(imported(s.client.statuses[1].jobId === 'j1' ? 'a' : 'b')))
+    await flush()
+    expect(s.settled).toHaveLength(2)
+    // And the refused submit is still held (not ready) until its own re-check succeeds
+    expect(s.tracker.fatalProblem).not.toBeNull()
+    expect(s.client.submits).toHaveLength(3)
+  })
+
   it('a Retry-After of 30 days arms no timer above 2^31-1 ms and asks again after maxHoldMs', async () => {
     // Given a submit answered 429 with Retry-After: 2592000 (30 days), a ceiling of 60 s
     const armed: number[] = []
