@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { NextFunction, Request, Response } from 'express'
 import express from 'express'
 import { EmulatorCore, formatStartedAt } from './core.ts'
-import { checkRequestFaults, errorBody } from './faults.ts'
+import { checkRequestFaults, errorBody, type FaultAnswer } from './faults.ts'
 import type {
   EmulatorEndpoint,
   EmulatorFaults,
@@ -47,7 +47,12 @@ export type LivingdocsEmulator = {
   getMedia: (systemName: string, externalId: string) => MediaEntry | undefined
   /** Copies of all media library entries. */
   listMedia: () => MediaEntry[]
-  /** Cancels running jobs and clears jobs, media, counters, quota usage; faults/variants back to construction values. */
+  /**
+   * Replaces the accepted tokens and their scopes ([GS] §3): revoke a token (leave it out) or rotate it
+   * (a new one in its place). `reset()` restores the construction's tokens.
+   */
+  setTokens: (tokens: Record<string, string[]>) => void
+  /** Cancels running jobs and clears jobs, media, counters, quota usage; faults/variants/tokens back to construction values. */
   reset: () => Promise<void>
   /** Cancels running jobs (waits until they have settled) and closes the outgoing HTTP agent. */
   shutdown: () => Promise<void>
@@ -81,6 +86,15 @@ const LABELS: Record<EmulatorEndpoint, string> = {
 const send = (res: Response, status: number, body: unknown, headers?: Record<string, string>) => {
   if (headers) res.set(headers)
   res.status(status).json(body)
+}
+
+/** Sends a fault's answer: a JSON body, a plain text body, or none. */
+const sendFault = (res: Response, answer: FaultAnswer) => {
+  if (answer.headers) res.set(answer.headers)
+  res.status(answer.status)
+  if (answer.text !== undefined) res.type('text/plain').send(answer.text)
+  else if (answer.body !== undefined) res.json(answer.body)
+  else res.end()
 }
 
 const notFound = (req: Request, res: Response) =>
@@ -146,8 +160,11 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
         return send(res, 429, errorBody(429, { message }), { 'retry-after': '1' })
       }
     }
-    const answer = checkRequestFaults(core.faults, name, faultHits, core.random)
-    if (answer) return send(res, answer.status, answer.body, answer.headers)
+    const answer = checkRequestFaults(core.faults, name, faultHits, core.random, {
+      originalUrl: _req.originalUrl,
+      host: _req.get('host') ?? 'localhost',
+    })
+    if (answer) return sendFault(res, answer)
     next()
   }
 
@@ -175,8 +192,8 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
         errorBody(401, { access_token: 'No access token provided. Send Authorization: Bearer <token>.' }),
       )
     }
-    const scopes = Object.hasOwn(settings.tokens, match[1] as string)
-      ? settings.tokens[match[1] as string]
+    const scopes = Object.hasOwn(core.tokens, match[1] as string)
+      ? core.tokens[match[1] as string]
       : undefined
     if (!scopes) return send(res, 401, errorBody(401, { access_token: 'The access token is invalid.' }))
     if (!scopes.includes(WRITE_SCOPE)) {
@@ -201,7 +218,17 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
           details[`files.${i}.id`] = 'Rejected by an emulated validation rule'
       })
       const status = reject.status ?? 422
-      if (Object.keys(details).length > 0) return send(res, status, errorBody(status, details))
+      if (Object.keys(details).length > 0) {
+        // Other body shapes than the documented one, as other versions or proxies might answer.
+        const line = Object.entries(details)
+          .map(([path, message]) => `${path.replace(/^files\.(\d+)/, 'files[$1]')} ${message}`)
+          .join('; ')
+        const shape = reject.shape ?? 'documented'
+        if (shape === 'error') return send(res, status, { error: line })
+        if (shape === 'message') return send(res, status, { message: line })
+        if (shape === 'text') return res.status(status).type('text/plain').send(line)
+        return send(res, status, errorBody(status, details))
+      }
     }
     const quota = core.faults.quota
     if (quota) {
@@ -219,35 +246,71 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
       }
     }
     const id = core.createJob(result.value, String(req.params.apiVersion))
-    send(res, 200, { id })
+    send(res, core.faults.acceptStatus, { id })
   }
 
   const status = (req: Request, res: Response) => {
     const id = typeof req.query.id === 'string' ? req.query.id : ''
     if (!id) return send(res, 400, errorBody(400, { id: 'Missing required property: id' }))
-    const job = core.jobs.get(id)
+    const found = core.jobs.get(id)
     const variants = core.variants
+    const faults = core.faults
+    // The lostJobs and jobVisibilityDelayMs faults: the job exists, but this endpoint does not know it (yet).
+    const visible =
+      found !== undefined &&
+      found.hidden !== true &&
+      core.now().getTime() - found.startedAt.getTime() >= faults.jobVisibilityDelayMs
+    const job = visible ? found : undefined
     if (!job) {
       const message = `no import job found for id "${id}"`
       // [D] §7 documents `lost` with HTTP 200 for documents; a 404 is the other choice (§9).
       if (variants.unknownJob === '404') return send(res, 404, errorBody(404, { message }))
       return send(res, 200, { finished: false, state: 'lost', id: message })
     }
+    // nullOptionalFields: null wherever the docs do not forbid it, and a key the docs do not name.
+    const nulls = faults.nullOptionalFields
+    const extra = nulls ? { finishedAt: null, overview: { emulated: true } } : {}
     if (!job.finished) {
       return send(res, 200, {
         finished: false,
         state: 'started',
         id,
-        startedAt: formatStartedAt(job.startedAt),
+        startedAt: nulls ? null : formatStartedAt(job.startedAt),
+        ...(nulls ? { files: null } : {}),
+        ...extra,
       })
     }
-    if (job.state === 'failed') return send(res, 200, { finished: true, state: 'failed', id })
-    send(res, 200, {
-      finished: true,
-      state: 'success',
-      id,
-      files: (job.results ?? []).map((r) => renderFile(r, variants)),
-    })
+    if (job.state === 'failed')
+      return send(res, 200, {
+        finished: true,
+        state: 'failed',
+        id,
+        ...(nulls ? { files: null } : {}),
+        ...extra,
+      })
+    job.finishedReads = (job.finishedReads ?? 0) + 1
+    let files = (job.results ?? []).map((r) => renderFile(r, variants))
+    if (nulls) {
+      files = files.map((f) => ({ mediaId: null, reason: null, ...f, systemName: null, note: null }))
+    }
+    const omit = faults.omitResults
+    if (omit && (omit.reads === undefined || job.finishedReads <= omit.reads)) {
+      files = files.slice(0, Math.max(0, files.length - omit.count))
+    }
+    if (faults.foreignResults) {
+      files.push(
+        renderFile(
+          {
+            state: 'imported',
+            systemName: job.systemName,
+            externalId: `not-in-job-${id}`,
+            mediaId: 'foreignMedia1',
+          },
+          variants,
+        ),
+      )
+    }
+    send(res, 200, { finished: true, state: 'success', id, files, ...extra })
   }
 
   app.post('/api/:apiVersion/import/files', endpoint('import'), version, auth, json, importFiles)
@@ -288,6 +351,9 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
       core.variants = { ...core.variants, ...patch }
     },
     getVariants: () => ({ ...core.variants }),
+    setTokens: (tokens) => {
+      core.tokens = structuredClone(tokens)
+    },
     stats: () => structuredClone(core.stats),
     getJob: (id) => copy(core.jobs.get(id)),
     listJobs: () => structuredClone([...core.jobs.values()]),

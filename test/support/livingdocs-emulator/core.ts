@@ -147,6 +147,8 @@ export class EmulatorCore {
   readonly now: () => Date
   faults: EmulatorFaults
   variants: EmulatorVariants
+  /** Accepted tokens and their scopes now (`setTokens` replaces them; `reset()` restores the settings'). */
+  tokens: Record<string, string[]>
   stats: EmulatorStats = emptyStats()
   readonly jobs = new Map<string, JobRecord>()
   readonly media = new Map<string, MediaEntry>()
@@ -168,6 +170,7 @@ export class EmulatorCore {
     this.initialVariants = { ...DEFAULT_VARIANTS, ...(options.variants ?? {}) }
     this.faults = clone(this.initialFaults)
     this.variants = { ...this.initialVariants }
+    this.tokens = clone(this.settings.tokens)
     this.agent = new Agent({ keepAliveTimeout: 1000 })
     this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }))
   }
@@ -210,6 +213,11 @@ export class EmulatorCore {
     }
     if (this.faults.stuckJobs) job.fault = 'stuck'
     else if (this.faults.failJobs) job.fault = 'failed'
+    const lost = this.faults.lostJobs
+    if (lost && lost.count > 0) {
+      lost.count--
+      job.hidden = true
+    }
     this.jobs.set(id, job)
     this.stats.jobsCreated++
     this.quotaUsage.push({ at: this.now().getTime(), files: req.files.length })
@@ -478,6 +486,7 @@ export class EmulatorCore {
     this.stats = emptyStats()
     this.faults = clone(this.initialFaults)
     this.variants = { ...this.initialVariants }
+    this.tokens = clone(this.settings.tokens)
   }
 
   /** Cancels running jobs and closes the HTTP agent used for downloads and webhooks. */
