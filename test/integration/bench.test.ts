@@ -87,7 +87,9 @@ describe('npm run bench (tiny N)', () => {
     // filtered in and imported (a mapping failure would leave it without a result)
     expectSaneRun(report.instantMapping, 2000)
     expect(report.instantMapping?.mode).toBe('instant-mapping')
-    expect(report.instantMapping?.apiRequests?.['POST /import/files']?.['200']).toBeGreaterThanOrEqual(2000 / 50)
+    expect(report.instantMapping?.apiRequests?.['POST /import/files']?.['200']).toBeGreaterThanOrEqual(
+      2000 / 50,
+    )
 
     // One slow step per MAX_JOBS_IN_FLIGHT, each with every one of its events resulted.
     expect(report.slow?.map((s) => s.maxJobsInFlight)).toEqual([1, 2])
