@@ -7,6 +7,7 @@ import { Partitioners } from 'kafkajs'
 import { createSchemaCodec, readSchema } from '../../src/events/registry.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
+import { DAM_SCHEMA } from '../../test/support/mapping-example.ts'
 
 /** systemName of every benchmark event. */
 export const BENCH_SYSTEM_NAME = 'legacy-archive'
@@ -55,60 +56,7 @@ export function benchEvent(runId: string, i: number) {
   }
 }
 
-/**
- * The Avro writer schema of the legacy DAM events of the `mapping` mode: the shape of the README's
- * mapping example (section "Mapping legacy events"), with a nested record, arrays and a union.
- */
-export const DAM_SCHEMA = {
-  type: 'record',
-  name: 'AssetEvent',
-  namespace: 'bench.dam',
-  fields: [
-    { name: 'eventType', type: 'string' },
-    { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
-    {
-      name: 'asset',
-      type: {
-        type: 'record',
-        name: 'Asset',
-        fields: [
-          { name: 'id', type: 'string' },
-          { name: 'title', type: 'string' },
-          { name: 'mime', type: 'string' },
-          {
-            name: 'renditions',
-            type: {
-              type: 'array',
-              items: {
-                type: 'record',
-                name: 'Rendition',
-                fields: [
-                  { name: 'kind', type: 'string' },
-                  { name: 'href', type: 'string' },
-                ],
-              },
-            },
-          },
-          {
-            name: 'credit',
-            type: {
-              type: 'record',
-              name: 'Credit',
-              fields: [
-                { name: 'photographer', type: 'string' },
-                { name: 'agency', type: 'string' },
-              ],
-            },
-          },
-          { name: 'tags', type: { type: 'array', items: 'string' } },
-          { name: 'caption', type: ['null', 'string'], default: null },
-        ],
-      },
-    },
-  ],
-}
-
-/** Event `i` of a run in the legacy DAM shape of {@link DAM_SCHEMA}: every third one a PDF. Deterministic. */
+/** Event `i` of a run in the legacy DAM shape (`DAM_SCHEMA`, the README's mapping example): every third one a PDF. Deterministic. */
 export function damEvent(runId: string, i: number) {
   const w = (k: number) => WORDS[(i * 7 + k * 3) % WORDS.length] as string
   const id = `${runId}-${i}`

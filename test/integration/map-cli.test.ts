@@ -9,7 +9,7 @@ import { ensureTopics } from '../../src/kafka/topics.ts'
 import { createLogger } from '../../src/logging.ts'
 import { uniqueTopics } from '../support/bridge-harness.ts'
 import { readCommitted } from '../support/e2e-world.ts'
-import { readmeMappingExample, tempFile } from '../support/mapping-example.ts'
+import { DAM_SCHEMA, readmeMappingExample, tempFile } from '../support/mapping-example.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -54,44 +54,7 @@ describe('npm run map (dry run)', () => {
     const { input: topic, group } = uniqueTopics('map-cli')
     await ensureTopics(kafka, [{ topic, numPartitions: 1 }])
     const codec = createSchemaCodec({ url: schemaRegistryUrl })
-    const id = await codec.register(`${topic}-value`, {
-      type: 'record',
-      name: 'Asset',
-      namespace: 'legacy.cli',
-      fields: [
-        { name: 'eventType', type: 'string' },
-        { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-micros' } },
-        {
-          name: 'asset',
-          type: {
-            type: 'record',
-            name: 'Body',
-            fields: [
-              { name: 'id', type: 'string' },
-              { name: 'title', type: 'string' },
-              { name: 'mime', type: 'string' },
-              {
-                name: 'renditions',
-                type: {
-                  type: 'array',
-                  items: {
-                    type: 'record',
-                    name: 'Rendition',
-                    fields: [
-                      { name: 'kind', type: 'string' },
-                      { name: 'href', type: 'string' },
-                    ],
-                  },
-                },
-              },
-              { name: 'credit', type: { type: 'map', values: 'string' } },
-              { name: 'tags', type: { type: 'array', items: 'string' } },
-              { name: 'caption', type: ['null', 'string'] },
-            ],
-          },
-        },
-      ],
-    })
+    const id = await codec.register(`${topic}-value`, DAM_SCHEMA)
     const event = JSON.parse(example.input)
     const avro = await codec.encode(id, { ...event, occurredAt: Date.parse(event.occurredAt) })
     const producer = kafka.producer()

@@ -34,3 +34,56 @@ export function tempFile(name: string, text: string): string {
   writeFileSync(path, text)
   return path
 }
+
+/**
+ * An Avro writer schema of the README example's legacy event (its `occurredAt` as `timestamp-millis`):
+ * a nested record, arrays and a union. The dry run's test and the bench's `mapping` mode produce it.
+ */
+export const DAM_SCHEMA = {
+  type: 'record',
+  name: 'AssetEvent',
+  namespace: 'legacy.dam',
+  fields: [
+    { name: 'eventType', type: 'string' },
+    { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    {
+      name: 'asset',
+      type: {
+        type: 'record',
+        name: 'Asset',
+        fields: [
+          { name: 'id', type: 'string' },
+          { name: 'title', type: 'string' },
+          { name: 'mime', type: 'string' },
+          {
+            name: 'renditions',
+            type: {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'Rendition',
+                fields: [
+                  { name: 'kind', type: 'string' },
+                  { name: 'href', type: 'string' },
+                ],
+              },
+            },
+          },
+          {
+            name: 'credit',
+            type: {
+              type: 'record',
+              name: 'Credit',
+              fields: [
+                { name: 'photographer', type: 'string' },
+                { name: 'agency', type: 'string' },
+              ],
+            },
+          },
+          { name: 'tags', type: { type: 'array', items: 'string' } },
+          { name: 'caption', type: ['null', 'string'], default: null },
+        ],
+      },
+    },
+  ],
+}

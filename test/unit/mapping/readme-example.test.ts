@@ -6,21 +6,23 @@ import { createMappedDecoder } from '../../../src/mapping/mapped-decoder.ts'
 import { readmeMappingExample, tempFile } from '../../support/mapping-example.ts'
 import { unusedCodec } from './helpers.ts'
 
+/** The README's example, and the bridge's decoder with its mapping. */
+function example() {
+  const shown = readmeMappingExample()
+  const mapping = loadMappingOrThrow(tempFile('dam-mapping.yaml', shown.mapping))
+  const options = { defaultSystemName: undefined, maxEntryBytes: 999_000 }
+  return { ...shown, decode: createMappedDecoder(unusedCodec, options, mapping) }
+}
+
 describe('README mapping example', () => {
   it('turns the example event into the entry the README shows', async () => {
     // Given the README's event, its mapping and the output it shows
-    const example = readmeMappingExample()
-    const mapping = loadMappingOrThrow(tempFile('dam-mapping.yaml', example.mapping))
-    const decode = createMappedDecoder(
-      unusedCodec,
-      { defaultSystemName: undefined, maxEntryBytes: 999_000 },
-      mapping,
-    )
+    const { input, output, decode } = example()
 
     // When the dry run's steps run on the event as the file dam.ndjson
     const tally = new Tally()
     const printed: string[] = []
-    for (const { at, record } of exportRecords('dam.ndjson', `${example.input}\n`, 0)) {
+    for (const { at, record } of exportRecords('dam.ndjson', `${input}\n`, 0)) {
       const report = reportOf(at, await decode(record))
       tally.add(report)
       printed.push(formatReport(report))
@@ -28,18 +30,12 @@ describe('README mapping example', () => {
     printed.push(tally.summary())
 
     // Then it prints exactly the README's output
-    expect(printed.join('\n')).toBe(example.output)
+    expect(printed.join('\n')).toBe(output)
   })
 
   it('skips the example event of another type, and dead-letters one without an original rendition', async () => {
-    const example = readmeMappingExample()
-    const mapping = loadMappingOrThrow(tempFile('dam-mapping.yaml', example.mapping))
-    const decode = createMappedDecoder(
-      unusedCodec,
-      { defaultSystemName: undefined, maxEntryBytes: 999_000 },
-      mapping,
-    )
-    const event = JSON.parse(example.input)
+    const { input, decode } = example()
+    const event = JSON.parse(input)
     const lines = [
       { ...event, eventType: 'ASSET_DELETED' },
       {
