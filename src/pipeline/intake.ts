@@ -48,8 +48,8 @@ export interface FetchControl {
  * admitted as a {@link PendingFile} to the key sequencer, which releases one file per
  * `systemName` + `externalId` at a time. Each tracked record leaves exactly once: {@link settle} when its
  * result event or DLQ record is acknowledged (or at once when filtered), or dropped by
- * {@link onAssignment} when its partition is revoked (the new owner consumes it again). The files in flight are counted here alone, and the
- * backpressure gate pauses and resumes fetching on that count.
+ * {@link onAssignment} when its partition is revoked (the new owner consumes it again). The files in
+ * flight are counted here alone, and the backpressure gate pauses and resumes fetching on that count.
  *
  * @param deps.decode decodes a record (and maps it, with a mapping: src/mapping/), waiting out
  *   transient failures (`withTransientRetry`)
