@@ -1,6 +1,6 @@
 import type { Batch } from '../pipeline/types.ts'
 import { type BatchTrace, batchTrace } from '../tracing.ts'
-import { signBatchId } from './webhook-signature.ts'
+import { signBatchId, signedWebhookUrl } from './webhook-signature.ts'
 
 /** One `files[]` entry of an import request ([F] §1.1). */
 export interface FileEntry {
@@ -25,7 +25,10 @@ export interface ImportRequest {
 
 /** Options of {@link buildImportRequest}. */
 export interface ImportRequestOptions {
-  /** URL Livingdocs POSTs to when a job is done; omitted from requests when undefined. */
+  /**
+   * Base of the URL Livingdocs POSTs to when a job is done; each request carries its batch's own URL
+   * under it (`signedWebhookUrl`, with a secret) or the base itself (without). Omitted when undefined.
+   */
   webhookUrl: string | undefined
   /**
    * Signs `context.batchId` of each request (hex HMAC-SHA256, see `signBatchId`) so the webhook can be
@@ -44,16 +47,18 @@ export interface BuiltImportRequest {
 
 /**
  * Builds the import request of `batch` ([F] §1.1): its systemName, each file's entry JSON as the decoder
- * serialised it, the webhook URL, and a `context` of `{source, batchId, signature}` that Livingdocs
- * echoes in the webhook ([F] §2; 8192 bytes at most, [F] §5: this one is under 200), plus the trace
- * headers of the batch.
+ * serialised it, the batch's own signed webhook URL, and a `context` of `{source, batchId, signature}`
+ * that Livingdocs may echo in the webhook ([F] §2; 8192 bytes at most, [F] §5: this one is under 200),
+ * plus the trace headers of the batch.
  */
 export function buildImportRequest(batch: Batch, options: ImportRequestOptions): BuiltImportRequest {
   const trace = batchTrace(batch.files)
   const request: ImportRequest = {
     systemName: batch.systemName,
     files: batch.files.map((f) => f.entryJson),
-    ...(options.webhookUrl === undefined ? {} : { webhook: options.webhookUrl }),
+    ...(options.webhookUrl === undefined
+      ? {}
+      : { webhook: webhookOf(options.webhookUrl, batch.id, options.webhookSecret) }),
     context: {
       source: 'file-import-bridge',
       batchId: batch.id,
@@ -63,6 +68,11 @@ export function buildImportRequest(batch: Batch, options: ImportRequestOptions):
     },
   }
   return { request, headers: trace.headers, trace }
+}
+
+/** The webhook URL of a batch: signed when there is a secret (see {@link signedWebhookUrl}). */
+function webhookOf(webhookUrl: string, batchId: string, secret: string | undefined): string {
+  return secret === undefined ? webhookUrl : signedWebhookUrl(webhookUrl, batchId, secret)
 }
 
 /**

@@ -52,6 +52,8 @@ export class JobTracker {
   readonly #onSettled: (job: SettledJob) => void
   readonly #onJobStarted: ((jobId: string, batch: Batch) => void) | undefined
   readonly #jobs = new Map<string, TrackedJob>()
+  /** The same jobs by batch id: a webhook on a batch's own URL names the batch, not always the job. */
+  readonly #byBatch = new Map<string, TrackedJob>()
   readonly #queue: SubmitQueue
   readonly #poller: ReturnType<typeof createStatusPoller<TrackedJob>>
   readonly #early = new EarlyWebhooks()
@@ -121,18 +123,26 @@ export class JobTracker {
   }
 
   /**
-   * The entry point for "job `jobId` has finished" notices: an authenticated webhook, or (with several
+   * The entry point for "a job has finished" notices: an authenticated webhook, or (with several
    * replicas) a notice forwarded from the replica that received it. Reads the status now if the job is
    * ours; the status endpoint stays the truth, so a duplicated or late notice costs one status read at
    * most and never a second result.
    *
-   * @param notice.batchId the batch id the webhook's signed `context` carried; when given, it must be the
-   *   job's batch, so a valid signature of one batch cannot be replayed for another job
-   * @returns false when the id is not a job of this process (unknown, already settled, or another batch)
+   * @param jobId the job the notice named; undefined when it named none (a webhook on the batch's own
+   *   URL whose body carried no job id): then the current job of `notice.batchId` is read
+   * @param notice.batchId the batch the webhook was authenticated for; when given with a `jobId`, it
+   *   must be that job's batch, so a valid signature of one batch cannot be replayed for another job
+   * @returns false when the job is not one of this process (unknown, already settled, or another batch)
    */
-  notify(jobId: string, notice: { batchId?: string } = {}): boolean {
-    const job = this.#jobs.get(jobId)
+  notify(jobId: string | undefined, notice: { batchId?: string } = {}): boolean {
+    const job =
+      jobId !== undefined
+        ? this.#jobs.get(jobId)
+        : notice.batchId === undefined
+          ? undefined
+          : this.#byBatch.get(notice.batchId)
     if (job === undefined) {
+      // A fast job may call back before our POST's response is processed; remember it briefly.
       if (this.#queue.submitting > 0) this.#early.note(jobId, notice.batchId)
       return false
     }
@@ -213,8 +223,16 @@ export class JobTracker {
   #follow(id: string, batch: Batch, submittedAt: number, resubmits: number, logger: Logger): TrackedJob {
     const job = { id, batch, submittedAt, resubmits, checking: false, recheck: false, logger }
     this.#jobs.set(id, job)
+    this.#byBatch.set(batch.id, job)
     this.#metrics.jobsInFlight.set(this.#jobs.size)
     return job
+  }
+
+  /** Stops following `job` (finished, lost, or timed out). */
+  #unfollow(job: TrackedJob): void {
+    this.#jobs.delete(job.id)
+    if (this.#byBatch.get(job.batch.id) === job) this.#byBatch.delete(job.batch.id)
+    this.#metrics.jobsInFlight.set(this.#jobs.size)
   }
 
   /**
@@ -246,8 +264,7 @@ export class JobTracker {
       }
       return
     }
-    this.#jobs.delete(job.id)
-    this.#metrics.jobsInFlight.set(this.#jobs.size)
+    this.#unfollow(job)
     this.#metrics.jobDuration.observe({ state: status.state }, (Date.now() - job.submittedAt) / 1000)
     const verdict = judgeStatus(status, job.batch, job.resubmits < this.#options.maxResubmits)
     if (verdict.kind === 'resubmit') {
@@ -267,8 +284,7 @@ export class JobTracker {
    * `maxJobsInFlight` slot released. A later webhook of the job is then unknown and ignored.
    */
   #timeOut(job: TrackedJob, err: unknown): void {
-    this.#jobs.delete(job.id)
-    this.#metrics.jobsInFlight.set(this.#jobs.size)
+    this.#unfollow(job)
     this.#metrics.jobsTimedOut.inc()
     this.#metrics.jobDuration.observe({ state: 'timeout' }, (Date.now() - job.submittedAt) / 1000)
     job.logger.warn(

@@ -15,7 +15,7 @@ function setup(
 ) {
   const metrics = createMetrics()
   const sendSpy = vi.fn(send)
-  const notify = vi.fn((id: string, _batchId: string) => owned.includes(id))
+  const notify = vi.fn((id: string | null, _batchId: string) => id !== null && owned.includes(id))
   const notifications = new JobNotifications(
     { topic: 'notes', instanceId: 'replica-1', forwardTimeoutMs: 200 },
     { send: sendSpy, notify, metrics, logger },

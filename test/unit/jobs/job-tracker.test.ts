@@ -363,6 +363,42 @@ describe('JobTracker settling', () => {
 })
 
 describe('JobTracker webhooks', () => {
+  it("hands Livingdocs the batch's own signed webhook URL when a secret is set", () => {
+    // Given a tracker with a webhook base URL and a secret
+    const s = setup({ webhookSecret: 'tracker-secret-123456' })
+    // When a batch is submitted
+    s.tracker.enqueue(batch('b1.2', ['a']))
+    // Then its request's webhook is <base>/<batchId>?sig=<HMAC of the batch id>
+    expect(s.client.submits[0]?.request.webhook).toBe(
+      `https://bridge.example/webhooks/livingdocs/import-jobs/b1.2?sig=${signBatchId('tracker-secret-123456', 'b1.2')}`,
+    )
+  })
+
+  it("reads the batch's current job for a webhook that named no job", async () => {
+    // Given a job of batch b1
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    // When a webhook authenticated for b1 comes without a job id
+    expect(s.tracker.notify(undefined, { batchId: 'b1' })).toBe(true)
+    // Then j1's status is read
+    expect(s.client.statuses.map((c) => c.jobId)).toEqual(['j1'])
+    // And an unknown batch is not ours
+    expect(s.tracker.notify(undefined, { batchId: 'b9' })).toBe(false)
+    expect(s.client.statuses).toHaveLength(1)
+  })
+
+  it('reads at once after the submit when a webhook of the batch (no job id) came before its answer', async () => {
+    // Given a submit in flight
+    const s = setup()
+    s.tracker.enqueue(batch('b1', ['a']))
+    // When the batch's webhook arrives before the job id is known
+    expect(s.tracker.notify(undefined, { batchId: 'b1' })).toBe(false)
+    s.client.submits[0]?.resolve('j1')
+    await flush()
+    // Then the new job's status is read at once
+    expect(s.client.statuses.map((c) => c.jobId)).toEqual(['j1'])
+  })
+
   it('reads the status of a known job at once on notify', async () => {
     // Given a job and a long poll interval
     const s = setup({ pollIntervalMs: 60_000 })
