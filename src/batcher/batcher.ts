@@ -16,18 +16,31 @@ export interface BatcherOptions {
  * `maxFiles`, when the next file would pass `maxBytes`, or `lingerMs` after its first file arrived;
  * closed batches go to `onBatch` synchronously, files in arrival order (partition order kept).
  * A single lazily armed timer per open batch; no timer runs while nothing is buffered.
+ *
+ * A file whose entry alone cannot fit `maxBytes` can never be sent: it goes to `onOversized` with the
+ * reason, before any request (its FAILED result names the limit).
  */
 export class Batcher {
   readonly #options: BatcherOptions
   readonly #onBatch: (batch: Batch) => void
+  readonly #onOversized: ((file: PendingFile, reason: string) => void) | undefined
   readonly #open = new Map<string, { files: PendingFile[]; bytes: number; timer: NodeJS.Timeout | null }>()
   #sequence = 0
   #buffered = 0
 
-  constructor(options: BatcherOptions, onBatch: (batch: Batch) => void) {
+  /**
+   * @param onOversized takes a file too large for any request, with the reason
+   * @throws Error when `maxBytes` leaves no room for entries
+   */
+  constructor(
+    options: BatcherOptions,
+    onBatch: (batch: Batch) => void,
+    onOversized?: (file: PendingFile, reason: string) => void,
+  ) {
     if (options.maxBytes <= ENVELOPE_BYTES) throw new Error(`maxBytes must be above ${ENVELOPE_BYTES}`)
     this.#options = options
     this.#onBatch = onBatch
+    this.#onOversized = onOversized
   }
 
   /** Files buffered in open batches. */
@@ -36,13 +49,17 @@ export class Batcher {
   }
 
   /**
-   * Adds a file to the open batch of its systemName, closing batches as the limits say.
-   * @throws Error when the file alone is larger than maxBytes (the decoder rejects such events first)
+   * Adds a file to the open batch of its systemName, closing batches as the limits say; a file too large
+   * for any request goes to `onOversized`.
+   * @throws Error for such a file when there is no `onOversized`
    */
   add(file: PendingFile): void {
     const { maxFiles, maxBytes, lingerMs } = this.#options
     if (file.bytes + ENVELOPE_BYTES > maxBytes) {
-      throw new Error(`file entry of ${file.bytes} bytes cannot fit a request of at most ${maxBytes} bytes`)
+      const reason = `file entry is ${file.bytes} bytes; an import request carries at most ${maxBytes - ENVELOPE_BYTES} bytes of entries (BATCH_MAX_BYTES=${maxBytes}, kept below the Livingdocs server's request body limit, 500 kB by default)`
+      if (this.#onOversized === undefined) throw new Error(`${reason}: cannot fit`)
+      this.#onOversized(file, reason)
+      return
     }
     const systemName = file.event.systemName
     let group = this.#open.get(systemName)

@@ -71,8 +71,6 @@ const eventSchema = z.object({
 export interface EventDecoderOptions {
   /** Used when an event has no systemName; without it such events go to the DLQ. */
   defaultSystemName: string | undefined
-  /** Largest JSON size of one file entry in bytes; larger events cannot fit a request (BATCH_MAX_BYTES). */
-  maxEntryBytes: number
 }
 
 /**
@@ -150,14 +148,9 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       if (err instanceof RangeError) return fail('INVALID_EVENT', 'metadata: nested too deeply')
       throw err
     }
-    const bytes = Buffer.byteLength(entryJson) + 1
-    if (bytes > options.maxEntryBytes) {
-      return fail(
-        'INVALID_EVENT',
-        `file entry is ${bytes} bytes, more than the ${options.maxEntryBytes} a request may carry`,
-      )
-    }
-    return { ok: true, event, bytes, entryJson }
+    // An entry too large for any request is a valid event all the same: it gets a FAILED result naming
+    // the limit (the batcher), not a DLQ record.
+    return { ok: true, event, bytes: Buffer.byteLength(entryJson) + 1, entryJson }
   }
 }
 

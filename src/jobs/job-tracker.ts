@@ -123,6 +123,25 @@ export class JobTracker {
   }
 
   /**
+   * Settles a file that can never be sent (its entry alone exceeds the request size) as FAILED with
+   * `reason`, without an import job (`importJobId` null), in a batch of its own.
+   */
+  refuse(file: PendingFile, reason: string): void {
+    const batch: Batch = {
+      id: `unsent-${file.position.partition}-${file.position.offset}`,
+      systemName: file.event.systemName,
+      files: [file],
+      bytes: file.bytes,
+      reason: 'oversized',
+    }
+    this.#logger.warn(
+      { externalId: file.event.externalId, bytes: file.bytes },
+      'file entry too large for any import request; FAILED',
+    )
+    this.#settle(null, batch, () => ({ state: 'failed', reason }))
+  }
+
+  /**
    * The entry point for "a job has finished" notices: an authenticated webhook, or (with several
    * replicas) a notice forwarded from the replica that received it. Reads the status now if the job is
    * ours; the status endpoint stays the truth, so a duplicated or late notice costs one status read at

@@ -88,8 +88,11 @@ export interface Batch {
   files: PendingFile[]
   /** Sum of the entries' bytes plus {@link ENVELOPE_BYTES}. */
   bytes: number
-  /** Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted). */
-  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted'
+  /**
+   * Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted;
+   * `oversized`: one file too large for any request, never sent).
+   */
+  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted' | 'oversized'
 }
 
 /** The bytes of a batch of `files`: their entries plus {@link ENVELOPE_BYTES}. */

@@ -115,7 +115,28 @@ describe('flush on maxBytes', () => {
     expect(batches[0]?.bytes).toBe(ENVELOPE_BYTES + 200)
   })
 
-  it('throws for a file larger than maxBytes allows, and buffers nothing', () => {
+  it('hands a file too large for any request to onOversized with a reason naming the limit, between batches', () => {
+    // Given a batcher with room for 100 bytes of entries and an open batch
+    const oversized: Array<[string, string]> = []
+    const batches: Batch[] = []
+    const batcher = new Batcher(
+      { maxFiles: 10, maxBytes: ENVELOPE_BYTES + 100, lingerMs: 1000 },
+      (b) => batches.push(b),
+      (f, reason) => oversized.push([f.event.externalId, reason]),
+    )
+    batcher.add(file('small', { bytes: 50 }))
+    // When a file of 101 bytes arrives
+    batcher.add(file('big', { bytes: 101 }))
+    // Then it is handed on at once with the sizes and the setting, and the open batch is untouched
+    expect(oversized).toEqual([
+      ['big', expect.stringMatching(/101 bytes.*at most 100 bytes.*BATCH_MAX_BYTES=1124.*500 kB/)],
+    ])
+    expect(batcher.buffered).toBe(1)
+    batcher.drain()
+    expect(ids(batches[0])).toEqual(['small'])
+  })
+
+  it('throws for a file larger than maxBytes allows when there is no onOversized, and buffers nothing', () => {
     const { batcher, batches } = setup({ maxBytes: ENVELOPE_BYTES + 100 })
     expect(() => batcher.add(file('big', { bytes: 101 }))).toThrow(/cannot fit/)
     expect(batcher.buffered).toBe(0)

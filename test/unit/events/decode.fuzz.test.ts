@@ -9,7 +9,6 @@ import type { DecodeResult } from '../../../src/pipeline/types.ts'
 import { fileCreatedType, wire } from './avro-fixtures.ts'
 
 const SCHEMA_ID = 1
-const MAX_ENTRY_BYTES = 20_000
 const RUNS = { numRuns: 400 }
 
 /** A codec over the real wire-format reader; the "registry" knows only SCHEMA_ID (404 otherwise). */
@@ -26,10 +25,7 @@ const knownRegistry = codecWith(async (id) => {
   throw Object.assign(new Error(`Schema ${id} not found.`), { status: 404 })
 })
 
-const decodeKnown = createEventDecoder(knownRegistry, {
-  defaultSystemName: undefined,
-  maxEntryBytes: MAX_ENTRY_BYTES,
-})
+const decodeKnown = createEventDecoder(knownRegistry, { defaultSystemName: undefined })
 
 /**
  * The decoder's contract for one input: it resolves (never rejects while the registry answers), and
@@ -50,7 +46,6 @@ async function expectContract(input: Buffer | null): Promise<DecodeResult> {
     expect(Array.isArray(event.metadata)).toBe(false)
     expect(Number.isSafeInteger(event.occurredAt) && event.occurredAt >= 0).toBe(true)
     expect(bytes).toBe(fileEntryBytes(event))
-    expect(bytes).toBeLessThanOrEqual(MAX_ENTRY_BYTES)
   } else {
     expect(DLQ_REASONS).toContain(result.failure.reason)
     expect(result.failure.message).toMatch(/\S/)
@@ -250,7 +245,7 @@ describe('event decoder properties', () => {
       codecWith(async () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { status: 400 })
       }),
-      { defaultSystemName: 'dflt', maxEntryBytes: MAX_ENTRY_BYTES },
+      { defaultSystemName: 'dflt' },
     )
     await fc.assert(
       fc.asyncProperty(
