@@ -10,6 +10,7 @@ import { RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
 import type { GroupConsumerOptions } from './kafka/consumer.ts'
 import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
 import type { BackpressureOptions } from './pipeline/backpressure.ts'
+import type { MediaKind } from './pipeline/types.ts'
 import { ADOPTION_TIMEOUT_MS } from './replicas/adoptions.ts'
 import { FORWARD_TIMEOUT_MS } from './replicas/job-notifications.ts'
 import { JOB_LOG_CATCH_UP_TIMEOUT_MS, type ReplicasOptions } from './replicas/replicas.ts'
@@ -29,6 +30,27 @@ export const DEFAULT_API_VERSION = '2026-03'
  * a server whose parser counts a few bytes differently. Raise it only with the server's limit.
  */
 export const DEFAULT_BATCH_MAX_BYTES = 450_000
+
+/**
+ * `MEDIA_TYPE_KINDS`: `handle:kind` pairs, comma-separated (`image:image,video:video,photo:image`); kind
+ * is `file`, `image` or `video` (the import the handle's files go to).
+ */
+const mediaTypeKinds = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((pair) => pair.trim())
+      .filter((pair) => pair !== ''),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[^\s:,]+:(file|image|video)$/, 'each entry must be handle:kind, kind file, image or video'),
+    ),
+  )
+  .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split(':') as [string, MediaKind])))
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -64,6 +86,11 @@ const schema = z.object({
   LIVINGDOCS_ACCESS_TOKEN: z.string().min(1).optional(),
   LIVINGDOCS_ACCESS_TOKEN_FILE: z.string().min(1).optional(),
   DEFAULT_SYSTEM_NAME: z.string().min(1).optional(),
+  MEDIA_TYPE_KINDS: mediaTypeKinds.default({ image: 'image', video: 'video' }),
+  MEDIA_KIND_DETECTION: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   BATCH_MAX_FILES: int(1, 10_000).default(100),
   BATCH_MAX_BYTES: int(4096, 100_000_000).default(DEFAULT_BATCH_MAX_BYTES),
   BATCH_LINGER_MS: int(0, 600_000).default(1000),
@@ -209,7 +236,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         maxDelayMs: Math.max(e.SCHEMA_REGISTRY_RETRY_MIN_MS, e.SCHEMA_REGISTRY_RETRY_MAX_MS),
       },
     },
-    decoder: { defaultSystemName: e.DEFAULT_SYSTEM_NAME },
+    decoder: {
+      defaultSystemName: e.DEFAULT_SYSTEM_NAME,
+      mediaKinds: { kindsByMediaType: e.MEDIA_TYPE_KINDS, detectFromFile: e.MEDIA_KIND_DETECTION },
+    },
     importClient: {
       baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
       apiVersion: e.LIVINGDOCS_API_VERSION,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
 import type { DecodeResult, FileCreatedEvent } from '../pipeline/types.ts'
+import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
 import type { SchemaCodec } from './registry.ts'
 
 const isJsonObject = (v: unknown): v is Record<string, unknown> =>
@@ -58,6 +59,8 @@ const eventSchema = z.object({
       return object
     }),
   systemName: identifier(200).nullish(),
+  // The file's MIME type, when the legacy system knows it: it routes images and videos to their imports.
+  mimeType: z.string().max(255).nullish(),
   occurredAt: z.union([
     z.number().int().nonnegative().max(MAX_EPOCH_MS),
     z.iso
@@ -71,6 +74,8 @@ const eventSchema = z.object({
 export interface EventDecoderOptions {
   /** Used when an event has no systemName; without it such events go to the DLQ. */
   defaultSystemName: string | undefined
+  /** Which import each file goes to (`MEDIA_TYPE_KINDS`, `MEDIA_KIND_DETECTION`). */
+  mediaKinds: MediaKindOptions
 }
 
 /**
@@ -135,7 +140,7 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       externalId: e.externalId,
       url: e.url,
       fileName: e.fileName,
-      mediaType: e.mediaType,
+      ...resolveMediaKind(e, options.mediaKinds),
       metadata: e.metadata,
       systemName,
       occurredAt: e.occurredAt,
@@ -160,7 +165,9 @@ export function toFileEntry(event: FileCreatedEvent) {
     id: event.externalId,
     url: event.url,
     fileName: event.fileName,
-    mediaType: event.mediaType,
+    // The video import lists no mediaType among its entry keys ([V] §7): the default handle is left
+    // out (the server's default), another one is sent so that it can choose among mediaVideo types.
+    ...(event.kind === 'video' && event.mediaType === 'video' ? {} : { mediaType: event.mediaType }),
     metadata: event.metadata,
   }
 }

@@ -3,8 +3,9 @@ import { interceptors, Pool } from 'undici'
 import { z } from 'zod'
 import { type ApiEndpoint, ApiError, type ErrorCode } from '../errors.ts'
 import type { Metrics } from '../metrics.ts'
-import type { FileOutcome } from '../pipeline/types.ts'
+import type { FileOutcome, MediaKind } from '../pipeline/types.ts'
 import { countAttempts } from './count-attempts.ts'
+import { asFileStatus, IMPORT_KINDS } from './import-kinds.ts'
 import { type ImportRequest, importRequestBody } from './import-request.ts'
 import { createRetryOptions, parseRetryAfter } from './retry-policy.ts'
 
@@ -87,7 +88,8 @@ const statusBody = z.looseObject({
  */
 export function createImportClient(options: ImportClientOptions, deps: { metrics: Metrics }) {
   const url = new URL(options.baseUrl)
-  const basePath = `${url.pathname.replace(/\/+$/, '')}/api/${encodeURIComponent(options.apiVersion)}/import/files`
+  const importPath = `${url.pathname.replace(/\/+$/, '')}/api/${encodeURIComponent(options.apiVersion)}/import`
+  const pathOf = (kind: MediaKind) => `${importPath}/${IMPORT_KINDS[kind].path}`
   const endpointOf = (method: string | undefined) => (method === 'POST' ? 'submit' : 'status')
   // compose(): the first interceptor is the innermost, so the attempt counter sees every attempt the
   // retry interceptor makes, and bridge_api_requests_total below sees only the final answer.
@@ -159,7 +161,8 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
 
   return {
     /**
-     * Starts an import job: `POST /api/{version}/import/files` ([F] §1.1).
+     * Starts an import job: `POST /api/{version}/import/files`, `/images` or `/videos` as the request's
+     * kind says ([F] [I] [V] §1.1, §7).
      * @param options.headers extra request headers, e.g. W3C `traceparent`/`tracestate` (src/tracing.ts);
      *   they never replace the authorization or content headers
      * @returns the job id from the `200 {"id": ...}` response
@@ -169,7 +172,7 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
       const { status, json, retryAfterMs } = await call(
         'submit',
         'POST',
-        basePath,
+        pathOf(request.kind),
         importRequestBody(request),
         options?.headers,
       )
@@ -185,19 +188,21 @@ export function createImportClient(options: ImportClientOptions, deps: { metrics
     },
 
     /**
-     * Reads a job: `GET /api/{version}/import/files/status?id=` ([F] §1.2), normalising the per-file key
-     * (`state` or the older `status`) and success value (`imported` or `success`) to `imported`.
+     * Reads a job: `GET /api/{version}/import/<files|images|videos>/status?id=` ([F] §1.2, [I] [V] §7),
+     * normalising the per-file key (`state` or the older `status`), the success value (`imported` or
+     * `success`) to `imported`, and a `mediaId` nested in `image{…}`/`video{…}` to the item's own.
+     * @param kind the import the job runs in (default `file`)
      * @throws ApiError for non-2xx other than 404 (which means `lost`), or a body that fits no shape
      */
-    async status(jobId: string): Promise<JobStatus> {
+    async status(jobId: string, kind: MediaKind = 'file'): Promise<JobStatus> {
       const { status, json, retryAfterMs } = await call(
         'status',
         'GET',
-        `${basePath}/status?id=${encodeURIComponent(jobId)}`,
+        `${pathOf(kind)}/status?id=${encodeURIComponent(jobId)}`,
       )
       if (status === 404) return { finished: true, state: 'lost' }
       if (status !== 200) throw apiError('status', status, json, retryAfterMs)
-      const parsed = statusBody.safeParse(json)
+      const parsed = statusBody.safeParse(asFileStatus(json, kind))
       if (!parsed.success) {
         throw new ApiError(
           'API_INVALID_RESPONSE',

@@ -1,5 +1,6 @@
-import type { Batch } from '../pipeline/types.ts'
+import type { Batch, MediaKind } from '../pipeline/types.ts'
 import { type BatchTrace, batchTrace } from '../tracing.ts'
+import { IMPORT_KINDS } from './import-kinds.ts'
 import { signBatchId, signedWebhookUrl } from './webhook-signature.ts'
 
 /** One `files[]` entry of an import request ([F] §1.1). */
@@ -12,10 +13,13 @@ export interface FileEntry {
 }
 
 /**
- * The body of `POST /api/{version}/import/files` ([F] §1.1). A `files` item that is a string is an entry
- * already serialised as JSON (the decoder's `entryJson`) and goes into the body as is.
+ * An import request: the body of `POST /api/{version}/import/files`, `/images` or `/videos` ([F] [I] [V]
+ * §1.1, §7) with its entries under `files`, `images` or `videos` as `kind` says (`kind` itself is not
+ * sent). An entry that is a string is already serialised as JSON (the decoder's `entryJson`) and goes
+ * into the body as is.
  */
 export interface ImportRequest {
+  kind: MediaKind
   systemName: string
   files: Array<FileEntry | string>
   webhook?: string
@@ -54,6 +58,7 @@ export interface BuiltImportRequest {
 export function buildImportRequest(batch: Batch, options: ImportRequestOptions): BuiltImportRequest {
   const trace = batchTrace(batch.files)
   const request: ImportRequest = {
+    kind: batch.kind,
     systemName: batch.systemName,
     files: batch.files.map((f) => f.entryJson),
     ...(options.webhookUrl === undefined
@@ -80,8 +85,8 @@ function webhookOf(webhookUrl: string, batchId: string, secret: string | undefin
  * (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is serialised twice.
  */
 export function importRequestBody(request: ImportRequest): string {
-  const { files, ...envelope } = request
-  const head = JSON.stringify({ ...envelope, files: [] }) // ends with `"files":[]}`
+  const { kind, files, ...envelope } = request
+  const head = JSON.stringify({ ...envelope, [IMPORT_KINDS[kind].itemsKey]: [] }) // ends with `"<key>":[]}`
   const entries = files.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))
   return `${head.slice(0, -2)}${entries.join(',')}]}`
 }

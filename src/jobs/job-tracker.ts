@@ -130,6 +130,7 @@ export class JobTracker {
     const batch: Batch = {
       id: `unsent-${file.position.partition}-${file.position.offset}`,
       systemName: file.event.systemName,
+      kind: file.event.kind,
       files: [file],
       bytes: file.bytes,
       reason: 'oversized',
@@ -263,7 +264,7 @@ export class JobTracker {
     job.checking = true
     let status: JobStatus
     try {
-      status = await this.#client.status(job.id)
+      status = await this.#client.status(job.id, job.batch.kind)
     } catch (err) {
       // A long Retry-After the client handed back holds every request, polls and submits alike.
       if (isApiError(err) && err.retryAfterMs !== undefined) this.#queue.hold(Date.now() + err.retryAfterMs)

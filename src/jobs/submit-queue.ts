@@ -175,7 +175,7 @@ export class SubmitQueue {
     try {
       const jobId = await this.#client.submit(request, { headers })
       this.#refused = null
-      this.#metrics.batchesSubmitted.inc()
+      this.#metrics.batchesSubmitted.inc({ kind: batch.kind })
       this.#metrics.batchFiles.observe(batch.files.length)
       this.#metrics.batchBytes.observe(batch.bytes)
       const logger = log.child({ jobId })

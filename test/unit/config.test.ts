@@ -58,7 +58,10 @@ describe('valid configuration', () => {
         createdPartitions: 3,
       },
       registry: { url: 'http://registry:8081', retry: { minDelayMs: 500, maxDelayMs: 10_000 } },
-      decoder: { defaultSystemName: undefined },
+      decoder: {
+        defaultSystemName: undefined,
+        mediaKinds: { kindsByMediaType: { image: 'image', video: 'video' }, detectFromFile: true },
+      },
       importClient: {
         baseUrl: 'https://server.livingdocs.io',
         apiVersion: '2026-03',

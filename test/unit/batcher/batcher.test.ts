@@ -376,3 +376,23 @@ describe('dropPartitions', () => {
     expect(batcher.buffered).toBe(1)
   })
 })
+
+describe('import kinds', () => {
+  it('batches files, images and videos of one systemName apart, each batch naming its kind', () => {
+    const { batcher, batches } = setup()
+    const as = (id: string, kind: 'file' | 'image' | 'video') => {
+      const f = file(id)
+      return { ...f, event: { ...f.event, kind } }
+    }
+    batcher.add(as('f1', 'file'))
+    batcher.add(as('i1', 'image'))
+    batcher.add(as('f2', 'file'))
+    batcher.add(as('v1', 'video'))
+    batcher.drain()
+    expect(batches.map((b) => [b.kind, b.systemName, ids(b)])).toEqual([
+      ['file', 'archive', ['f1', 'f2']],
+      ['image', 'archive', ['i1']],
+      ['video', 'archive', ['v1']],
+    ])
+  })
+})

@@ -25,7 +25,16 @@ const knownRegistry = codecWith(async (id) => {
   throw Object.assign(new Error(`Schema ${id} not found.`), { status: 404 })
 })
 
-const decodeKnown = createEventDecoder(knownRegistry, { defaultSystemName: undefined })
+/** The media kinds of the default configuration. */
+const MEDIA_KINDS_DEFAULT = {
+  kindsByMediaType: { image: 'image', video: 'video' },
+  detectFromFile: true,
+} as const
+
+const decodeKnown = createEventDecoder(knownRegistry, {
+  defaultSystemName: undefined,
+  mediaKinds: MEDIA_KINDS_DEFAULT,
+})
 
 /**
  * The decoder's contract for one input: it resolves (never rejects while the registry answers), and
@@ -245,7 +254,7 @@ describe('event decoder properties', () => {
       codecWith(async () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { status: 400 })
       }),
-      { defaultSystemName: 'dflt' },
+      { defaultSystemName: 'dflt', mediaKinds: MEDIA_KINDS_DEFAULT },
     )
     await fc.assert(
       fc.asyncProperty(

@@ -36,13 +36,24 @@ const validEvent = {
   url: 'https://files.example/a.pdf',
   fileName: 'a.pdf',
   mediaType: 'report',
+  kind: 'file' as const,
   metadata: { title: 'A' },
   systemName: 'archive',
   occurredAt: 1_700_000_000_000,
 }
 
+/** The media kinds of the default configuration (MEDIA_TYPE_KINDS, MEDIA_KIND_DETECTION). */
+const MEDIA_KINDS_DEFAULT = {
+  kindsByMediaType: { image: 'image', video: 'video' },
+  detectFromFile: true,
+} as const
+
 function decoder(options: Partial<EventDecoderOptions> = {}, codec: SchemaCodec = fakeCodec(validEvent)) {
-  return createEventDecoder(codec, { defaultSystemName: undefined, ...options })
+  return createEventDecoder(codec, {
+    defaultSystemName: undefined,
+    mediaKinds: MEDIA_KINDS_DEFAULT,
+    ...options,
+  })
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value))

@@ -58,6 +58,7 @@ beforeAll(async () => {
     const batch: Batch = {
       id: batchId,
       systemName: 'archive',
+      kind: 'file',
       files: [pendingFile(`file-of-${batchId}`)],
       bytes: 1200,
       reason: 'linger',

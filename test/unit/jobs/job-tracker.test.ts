@@ -8,6 +8,7 @@ import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-s
 import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import type { Batch, FileOutcome, PendingFile, SettledJob } from '../../../src/pipeline/types.ts'
+import { metricValue } from '../../support/e2e-world.ts'
 import { type FakeImportClient, fakeImportClient, type SubmitCall } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
@@ -18,7 +19,14 @@ function file(externalId: string, systemName = 'archive'): PendingFile {
 
 function batch(id: string, externalIds: string[]): Batch {
   const files = externalIds.map((e) => file(e))
-  return { id, systemName: 'archive', files, bytes: 1024 + files.length * 100, reason: 'linger' }
+  return {
+    id,
+    systemName: 'archive',
+    kind: 'file',
+    files,
+    bytes: 1024 + files.length * 100,
+    reason: 'linger',
+  }
 }
 
 function imported(externalId: string, mediaId = `m-${externalId}`): FileOutcome {
@@ -75,11 +83,9 @@ const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)
 const outcomeStates = (job: SettledJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
 
+/** The value of metric `name`, summed over its labels. */
 async function counterValue(metrics: Metrics, name: string): Promise<number> {
-  const text = await metrics.registry.getSingleMetricAsString(name)
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  if (line === undefined) throw new Error(`no sample line for ${name} in:\n${text}`)
-  return Number(line.split(' ')[1])
+  return metricValue(await metrics.registry.getSingleMetricAsString(name), name)
 }
 
 /** Submits `b` and answers the submit with `jobId`. */
@@ -411,7 +417,7 @@ describe('JobTracker webhooks', () => {
     // Then notify says known and the status is read without waiting for the poller
     expect(known).toBe(true)
     expect(s.client.status).toHaveBeenCalledTimes(1)
-    expect(s.client.status).toHaveBeenCalledWith('j1')
+    expect(s.client.status).toHaveBeenCalledWith('j1', 'file')
     s.client.statuses[0]?.resolve(success(imported('a')))
     await flush()
     expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
@@ -546,7 +552,7 @@ describe('JobTracker webhooks', () => {
 
     // Then its status is read at once and settles the job
     expect(s.client.status).toHaveBeenCalledTimes(1)
-    expect(s.client.status).toHaveBeenCalledWith('j1')
+    expect(s.client.status).toHaveBeenCalledWith('j1', 'file')
     s.client.statuses[0]?.resolve(success(imported('a')))
     await flush()
     expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
@@ -582,7 +588,7 @@ describe('JobTracker polling', () => {
     await vi.advanceTimersByTimeAsync(1)
     // Then the job is read
     expect(s.client.status).toHaveBeenCalledTimes(1)
-    expect(s.client.status).toHaveBeenLastCalledWith('j1')
+    expect(s.client.status).toHaveBeenLastCalledWith('j1', 'file')
     s.client.statuses[0]?.resolve(STARTED)
     await flush()
 

@@ -10,7 +10,7 @@ const policy = { resubmitDelayMs: 5000 }
 
 function batchOf(n: number): Batch {
   const files = Array.from({ length: n }, (_, i) => pendingFile(`f${i}`, { bytes: 100 + i }))
-  return { id: 'b1', systemName: 'archive', files, bytes: batchBytes(files), reason: 'linger' }
+  return { id: 'b1', systemName: 'archive', kind: 'file', files, bytes: batchBytes(files), reason: 'linger' }
 }
 
 /** The error the import client gives for a final answer `status` (0: no answer). */
