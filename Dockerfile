@@ -26,6 +26,12 @@ RUN npm run build
 # filesystem (logs go to stdout; mount an emptyDir on /tmp when the root filesystem is read-only).
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# V8 heap flags for a run without the chart (`docker run`): what the Helm chart derives for its default
+# memory limit of 512Mi (old space at half the limit, semi-spaces at 1/32 of it, at most 16 MB). With
+# the --heap-growing-percent=100 of the CMD below the bench's 1M backlog peaked at 256 MB RSS, 436 MB
+# with V8's default sizing and neither flag (README, "Benchmark"). The chart sets NODE_OPTIONS from the
+# pod's memory limit, which replaces these; set NODE_OPTIONS yourself for another limit.
+ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16"
 WORKDIR /app
 COPY --chown=root:root package.json ./
 COPY --chown=root:root schemas ./schemas

@@ -75,7 +75,8 @@ export function createMetrics() {
     name: 'bridge_job_duration_seconds',
     help: 'Time from job submission to its finished status, in seconds, by job state.',
     labelNames: ['state'] as const,
-    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
+    // Up to JOB_TIMEOUT_MS's default (1 h) and largest value (7 days): a slow job gets a bucket, not +Inf.
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 86_400, 259_200, 604_800],
     registers,
   })
   const files = new Counter({

@@ -26,3 +26,16 @@ export function imageNodeFlags(dockerfile: string): string[] {
 export function projectImageNodeFlags(): string[] {
   return imageNodeFlags(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))
 }
+
+/**
+ * The NODE_OPTIONS the image gives a run without the chart: the value of the Dockerfile's last
+ * `ENV NODE_OPTIONS="..."` line (the runtime stage's). The chart replaces it with its own, derived from
+ * the pod's memory limit; scripts/check-deploy checks that both agree at the chart's default limit.
+ *
+ * @param dockerfile the Dockerfile's text
+ * @returns the options, e.g. `--max-old-space-size=256 --max-semi-space-size=16`; '' when none is set
+ */
+export function imageNodeOptions(dockerfile: string): string {
+  const lines = [...dockerfile.matchAll(/^ENV\s+NODE_OPTIONS="([^"]*)"\s*$/gm)]
+  return lines.at(-1)?.[1] ?? ''
+}

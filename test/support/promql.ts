@@ -1,40 +1,55 @@
 import { readFile } from 'node:fs/promises'
+import { parser } from '@prometheus-io/lezer-promql'
 import { parse } from 'yaml'
 
-const KEYWORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-  'inf',
-  'nan',
-])
+/** Grafana's interval variables; label-value variables such as `$job` sit inside strings and parse as they are. */
+const GRAFANA_INTERVALS =
+  /\$(?:__rate_interval|__interval|__range)\b|\$\{(?:__rate_interval|__interval|__range)\}/g
 
 /**
- * The metric names a PromQL expression reads: identifiers that are not functions (followed by `(`),
- * keywords, label names (inside `{}` or `by (...)`), durations or numbers. Grafana variables (`$job`,
- * `$__rate_interval`) are ignored. Not a full PromQL parser: enough for the shipped dashboard and alerts.
+ * A Grafana query as plain PromQL: its interval variables (`$__rate_interval`, `$__interval`,
+ * `$__range`) become `5m`, as Grafana substitutes a duration before sending the query.
+ */
+export function asPlainPromql(expr: string): string {
+  return expr.replace(GRAFANA_INTERVALS, '5m')
+}
+
+/**
+ * The syntax errors of a PromQL expression by the grammar the Prometheus UI uses
+ * (`@prometheus-io/lezer-promql`), each as the offending text with its offset; empty when it parses.
+ * Grafana's interval variables are accepted ({@link asPlainPromql}). Syntax only: promtool's
+ * `check rules` also checks types (scripts/check-deploy runs it on the same expressions).
+ */
+export function promqlErrors(expr: string): string[] {
+  const plain = asPlainPromql(expr)
+  const errors: string[] = []
+  parser.parse(plain).iterate({
+    enter: (node) => {
+      if (node.type.isError)
+        errors.push(`at ${node.from}: '${plain.slice(Math.max(0, node.from - 10), node.to + 10)}'`)
+    },
+  })
+  return errors
+}
+
+/**
+ * The metric names a PromQL expression reads: the names of its vector selectors, found by parsing it
+ * with `@prometheus-io/lezer-promql` (functions, keywords, label names, durations and Grafana variables
+ * are never taken for metrics).
+ * @throws Error when the expression does not parse
  */
 export function metricNames(expr: string): string[] {
-  const s = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    .replace(/\$\{?\w+\}?/g, ' ')
+  const errors = promqlErrors(expr)
+  if (errors.length > 0) throw new Error(`PromQL does not parse (${errors.join('; ')}): ${expr}`)
+  const plain = asPlainPromql(expr)
   const names = new Set<string>()
-  for (const m of s.matchAll(/(?<![\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    const [, name, call] = m
-    if (call !== undefined || name === undefined || KEYWORDS.has(name.toLowerCase())) continue
-    names.add(name)
-  }
+  parser.parse(plain).iterate({
+    enter: (node) => {
+      if (node.name !== 'VectorSelector') return
+      const name = node.node.getChild('Identifier')
+      if (name !== null) names.add(plain.slice(name.from, name.to))
+    },
+  })
   return [...names]
 }
 

@@ -57,7 +57,7 @@ resources.limits.memory (Mi or Gi): old space at half the limit, young generatio
 of it, at most 16 MB (V8's default of up to 32-64 MB each is sized for throughput, not for a
 container). With the image's --heap-growing-percent=100 the bench's 1M backlog peaked at 256 MB with
 these flags at 512Mi, 436 MB with V8's default sizing. Nothing when NODE_OPTIONS is already in config
-or extraEnv, or when there is no memory limit.
+or extraEnv, or when there is no memory limit (the image's own NODE_OPTIONS, the 512Mi ones, apply then).
 */}}
 {{- define "fib.nodeOptions" -}}
 {{- $own := hasKey .Values.config "NODE_OPTIONS" -}}

@@ -1,0 +1,43 @@
+// The chart's alert rules and their promtool unit tests (helm/file-import-bridge/tests/alerts.test.yaml,
+// run by scripts/check-deploy): every alert parses and has a case that fires it and one that must not.
+import { readFile } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { alertExprs, promqlErrors } from '../../support/promql.ts'
+
+const CHART = new URL('../../../helm/file-import-bridge/', import.meta.url)
+
+interface AlertTest {
+  eval_time: string
+  alertname: string
+  exp_alerts?: unknown[]
+}
+interface RuleTests {
+  rule_files: string[]
+  tests: Array<{ name: string; alert_rule_test?: AlertTest[] }>
+}
+
+const alerts = await alertExprs(new URL('files/alerts.yaml', CHART).pathname)
+const ruleTests = parse(await readFile(new URL('tests/alerts.test.yaml', CHART), 'utf8')) as RuleTests
+const cases = ruleTests.tests.flatMap((t) => t.alert_rule_test ?? [])
+
+describe('the chart alerts', () => {
+  it('are six, each with PromQL that parses', () => {
+    expect(alerts.map((a) => a.alert)).toHaveLength(6)
+    for (const { alert, expr } of alerts) expect(promqlErrors(expr), alert).toEqual([])
+  })
+
+  it.each(alerts.map((a) => a.alert))(
+    '%s has a promtool test that fires it and one where it stays quiet',
+    (alert) => {
+      const own = cases.filter((c) => c.alertname === alert)
+      expect(own.some((c) => (c.exp_alerts ?? []).length > 0)).toBe(true)
+      expect(own.some((c) => (c.exp_alerts ?? []).length === 0)).toBe(true)
+    },
+  )
+
+  it('have no test of an alert that does not exist', () => {
+    const names = new Set(alerts.map((a) => a.alert))
+    expect(cases.map((c) => c.alertname).filter((n) => !names.has(n))).toEqual([])
+  })
+})
