@@ -1,33 +1,21 @@
 // State and job processing of the emulator: jobs of the three imports, per-entry processing, counters.
 // Sheet: [F] §1.1/§1.2, [I][V] §7 (jobs and per-item results), §5 (quota), §9/§10 (choices and facts).
-import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Agent, interceptors } from 'undici'
-import { dimensions, download, guessFromUrl, type Sniffed, sniff } from './downloads.ts'
-import { KINDS, mimeAllowed } from './kinds.ts'
-import { assetView, MediaLibrary } from './library.ts'
-import type { EmulatorStats, FileInput, FileOutcome, JobRecord, MediaEntry, MediaKind } from './model.ts'
-import { MEDIA_TYPE_KIND, metadataReason, validateMetadata } from './project-config.ts'
+import { Agent, type Dispatcher, interceptors } from 'undici'
+import { processEntry } from './entries.ts'
+import { MediaLibrary } from './library.ts'
+import type { EmulatorStats, FileOutcome, JobRecord, MediaEntry, MediaKind } from './model.ts'
 import { type EmulatorSettings, resolveSettings } from './settings.ts'
 import type { EmulatorFaults, EmulatorLogger, EmulatorVariants, LivingdocsEmulatorOptions } from './types.ts'
 import { DEFAULT_VARIANTS, NO_FAULTS } from './types.ts'
 import type { ImportRequest } from './validation.ts'
 import { sendWebhook, type WebhookContext } from './webhooks.ts'
 
-/** The file import's documented per-item failure phrase; detail follows after `: `. [F] §1.2, §6, §10 */
-export const UPLOAD_FAILED = 'Could not upload file'
-/** Per-item reason of an unknown mediaType or one of another kind's type (undocumented wording, §9). */
-export const INVALID_MEDIA_TYPE = 'Invalid mediaType'
+export { INVALID_MEDIA_TYPE, UPLOAD_FAILED } from './entries.ts'
 
 const silentLogger: EmulatorLogger = { info: () => {}, warn: () => {} }
 const DAY_MS = 24 * 60 * 60 * 1000
 const LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789'
-/** The MIME type `skipDownloads` assumes when a URL has no known extension. */
-const SKIP_MODE_MIME: Record<MediaKind, string> = {
-  file: 'application/octet-stream',
-  image: 'image/jpeg',
-  video: 'video/mp4',
-}
 
 /** Formats a date as the docs show `startedAt`: `YYYY-MM-DD HH:MM:SS` in UTC. [F] §1.2 */
 export const formatStartedAt = (date: Date): string => date.toISOString().slice(0, 19).replace('T', ' ')
@@ -82,7 +70,8 @@ export class EmulatorCore {
   private controller = new AbortController()
   private readonly running = new Set<Promise<void>>()
   private readonly agent: Agent
-  private readonly dispatcher
+  /** Downloads: the agent, following up to 5 redirects. */
+  readonly dispatcher: Dispatcher
   private readonly webhooks: WebhookContext
 
   constructor(options: LivingdocsEmulatorOptions) {
@@ -213,86 +202,13 @@ export class EmulatorCore {
       if (prev !== undefined) await done[prev]
       try {
         if (signal.aborted) return
-        results[index] = await this.processFile(job, file, signal)
+        results[index] = await processEntry(this, job, file, signal)
         this.stats.filesProcessed++
       } finally {
         resolvers[index]?.()
       }
     })
     return results
-  }
-
-  /**
-   * One entry, in this order: mediaType of the import's type → metadata → (reimport `skip`) existing pair →
-   * `fileFailureRate` → download (≤ `maxFileSize`) → MIME type from the bytes and the import's rule →
-   * image dimensions → media library. Failure reasons: README "Per-item results".
-   */
-  private async processFile(job: JobRecord, file: FileInput, signal: AbortSignal): Promise<FileOutcome> {
-    const { kind, systemName } = job
-    const spec = KINDS[kind]
-    const base = { systemName, externalId: file.id }
-    const failed = (reason: string): FileOutcome => ({ state: 'failed', ...base, reason })
-    const uploadFailed = (detail: string) => failed(`${spec.uploadFailed}: ${detail}`)
-    const skipped = (entry: MediaEntry): FileOutcome => ({
-      state: 'skipped',
-      ...base,
-      reason: 'already exists',
-      mediaId: entry.id,
-      ...(kind !== 'file' ? { asset: assetView(entry, entry.kind) } : {}),
-    })
-    const mediaType = this.settings.mediaTypes.get(file.mediaType)
-    if (!mediaType) return failed(`${INVALID_MEDIA_TYPE}: "${file.mediaType}" is not configured`)
-    const wanted = MEDIA_TYPE_KIND[kind]
-    if (mediaType.type !== wanted)
-      return failed(`${INVALID_MEDIA_TYPE}: "${file.mediaType}" is not a ${wanted}`)
-    const errors = validateMetadata(file.metadata, mediaType)
-    if (errors.length > 0) return failed(metadataReason(errors))
-    const policy = this.variants.reimport
-    // §10: a pair in use is reported as such; under `skip` its URL is not even fetched again.
-    const existing = policy === 'skip' ? this.library.get(systemName, file.id) : undefined
-    if (existing) return skipped(existing)
-    if (this.faults.fileFailureRate > 0 && this.random() < this.faults.fileFailureRate) {
-      return uploadFailed('emulated failure')
-    }
-    let bytes: Buffer
-    let sniffed: Sniffed
-    let size: { width: number; height: number } | undefined
-    if (this.settings.skipDownloads) {
-      bytes = Buffer.from(file.url)
-      sniffed = guessFromUrl(file.url, SKIP_MODE_MIME[kind])
-    } else {
-      const got = await download(file.url, {
-        dispatcher: this.dispatcher,
-        timeoutMs: this.settings.downloadTimeoutMs,
-        maxBytes: this.settings.maxFileSize,
-        signal,
-      })
-      if (!got.ok) return uploadFailed(got.detail)
-      bytes = got.bytes
-      const fallback = this.variants.undetectedMimeType === 'content-type' ? got.contentType : undefined
-      sniffed = await sniff(bytes, fallback)
-      if (!mimeAllowed(kind, sniffed.mimeType, this.settings.allowedMimeTypes)) {
-        return uploadFailed(`mime type ${sniffed.mimeType} is not allowed`)
-      }
-      if (kind === 'image') size = dimensions(bytes)
-    }
-    const stored = this.library.store(
-      {
-        kind,
-        systemName,
-        file,
-        contentHash: createHash('sha256').update(bytes).digest('hex'),
-        size: bytes.length,
-        mimeType: sniffed.mimeType,
-        ext: sniffed.ext,
-        ...size,
-        shareMetadata: this.settings.skipDownloads,
-      },
-      policy,
-    )
-    if (stored.state === 'skipped') return skipped(stored.entry)
-    const asset = kind !== 'file' ? { asset: assetView(stored.entry, kind) } : {}
-    return { state: 'imported', ...base, mediaId: stored.entry.id, ...asset }
   }
 
   /** Aborts running jobs and waits until they have settled. */
