@@ -151,7 +151,8 @@ export const validateMetadata = (
   const errors: MetadataError[] = []
   const declared = mediaType.metadata ?? []
   for (const property of declared) {
-    const value = metadata[property.handle]
+    // Own properties only: a handle like `constructor` must not find Object.prototype's.
+    const value = Object.hasOwn(metadata, property.handle) ? metadata[property.handle] : undefined
     const at = `The value of '/${property.handle}'`
     if (isMissing(value)) {
       if (property.config?.required) {
