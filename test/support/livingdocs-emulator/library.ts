@@ -56,6 +56,7 @@ export class MediaLibrary {
     return Array.from({ length: 12 }, () => MIXED[Math.floor(this.random() * MIXED.length)]).join('')
   }
 
+  /** The live entry of a pair (not a copy), or undefined. */
   get(systemName: string, externalId: string): MediaEntry | undefined {
     return this.entries.get(mediaKey(systemName, externalId))
   }
@@ -103,6 +104,7 @@ export class MediaLibrary {
     return { state: 'imported', entry }
   }
 
+  /** Forgets every entry (`reset()`). */
   clear(): void {
     this.entries.clear()
   }
