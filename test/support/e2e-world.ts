@@ -43,7 +43,7 @@ export interface Scenario {
 /** Creates the shared parts, with `images` PNGs and `pdfs` PDFs served over HTTP. */
 export async function createE2eWorld(
   kafkaEnv: { brokers: string[]; schemaRegistryUrl: string },
-  counts: { images: number; pdfs: number },
+  counts: { images: number; pdfs: number; videos?: number },
 ): Promise<E2eWorld> {
   const cleanups: Array<() => Promise<unknown>> = []
   const kafka = createKafka(
