@@ -75,6 +75,8 @@ export async function produceExport(options: {
     options.format === 'avro'
       ? await codec.register(`${options.topic}-value`, await readSchema('fileCreated'))
       : 0
+  const headers =
+    options.headers && Object.entries(options.headers).map(([n, v]) => [n, Buffer.from(v)] as const)
   const producer = createIdempotentProducer(kafka)
   await producer.start()
   try {
@@ -96,7 +98,7 @@ export async function produceExport(options: {
             options.format === 'avro'
               ? await codec.encode(schemaId, event)
               : Buffer.from(JSON.stringify({ ...event, metadata: r.metadata ?? {} }))
-          return { key: r.externalId, value, ...(options.headers ? { headers: options.headers } : {}) }
+          return { key: r.externalId, value, ...(headers === undefined ? {} : { headers }) }
         }),
       )
       await producer.send(options.topic, messages)

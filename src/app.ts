@@ -7,7 +7,7 @@ import { createOpsApp, createWebhookApp } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
-import { createKafka } from './kafka/client.ts'
+import { createKafka, type Kafka } from './kafka/client.ts'
 import { createCommitter } from './kafka/committer.ts'
 import { createGroupConsumer } from './kafka/consumer.ts'
 import { createLagMonitor } from './kafka/lag-monitor.ts'
@@ -19,6 +19,7 @@ import type { Logger } from './logging.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { OutcomePublisher } from './outcome/outcome-publisher.ts'
 import { createIntake } from './pipeline/intake.ts'
+import type { ConsumedRecord } from './pipeline/types.ts'
 import { createReplicas } from './replicas/replicas.ts'
 
 /** A running bridge. */
@@ -27,10 +28,23 @@ export interface Bridge {
   readonly ports: { http: number; metrics: number }
   readonly metrics: Metrics
   /**
+   * Resolves when a component stopped for good (a consumer crash kafkajs does not recover from, a
+   * publish that cannot go on): the bridge is then not live (`/healthz` 503) and is stopping; the
+   * caller ends the process once {@link stop} resolves. Never rejects; pending while all is well.
+   */
+  readonly crashed: Promise<ComponentCrash>
+  /**
    * Shuts down in data-flow order: not ready, stop fetching, flush the batcher, wait for jobs and
    * sends up to the grace period, commit, disconnect, close servers. Idempotent; never throws.
    */
   stop(): Promise<void>
+}
+
+/** A component that stopped for good, and why. */
+export interface ComponentCrash {
+  /** `consumer`, `job log reader`, `job notifications reader`, `outcome publisher`. */
+  component: string
+  error: unknown
 }
 
 /**
@@ -38,19 +52,33 @@ export interface Bridge {
  * (Kafka, the registry, the import API), the stages of the pipeline connected in data-flow order as in
  * the README's diagram, the HTTP apps, and the lifecycle that starts and stops them.
  *
- * @param deps.logger root logger; `deps.codec` may replace the registry client in tests
+ * @param deps.logger root logger; `deps.codec` and `deps.kafka` may replace the registry client and the
+ *   Kafka client in tests
  * @throws BridgeError `CONFIG_INVALID` when a topic does not exist, or kafkajs / HTTP errors when the
  *   broker, registry or ports cannot be reached (whatever started is stopped again first)
  */
 export async function startBridge(
   config: Config,
-  deps: { logger: Logger; codec?: SchemaCodec },
+  deps: { logger: Logger; codec?: SchemaCodec; kafka?: Kafka },
 ): Promise<Bridge> {
   const { logger } = deps
   const metrics = createMetrics()
+  // A component that dies for good ends the bridge: not live, stop what can be stopped, and the caller
+  // (src/main.ts) exits non-zero. Logged once, with the first cause; later ones are consequences.
+  let crash: ComponentCrash | null = null
+  let reportCrash: (c: ComponentCrash) => void = () => undefined
+  const crashed = new Promise<ComponentCrash>((resolve) => {
+    reportCrash = resolve
+  })
+  const onFatal = (component: string, error: unknown) => {
+    if (crash !== null) return
+    crash = { component, error }
+    logger.fatal({ component, err: error }, `${component} stopped for good; stopping the bridge`)
+    reportCrash(crash)
+  }
 
   // Adapters.
-  const kafka = createKafka(config.kafka, { logger })
+  const kafka = deps.kafka ?? createKafka(config.kafka, { logger })
   const codec = deps.codec ?? createSchemaCodec({ url: config.registry.url })
   await checkTopics(kafka, requiredTopics(config), {
     create: config.topics.createMissing,
@@ -68,13 +96,15 @@ export async function startBridge(
   // externalId) → batcher → job tracker → outcome publisher → intake.settle (offsets may be committed).
   const consumer = createGroupConsumer(kafka, config.consumer, {
     logger,
+    onFatal: (err) => onFatal('consumer', err),
     handler: {
       onRecord: (record, control) => intake.onRecord(record, control),
       onAssignment: (a) => intake.onAssignment(a),
     },
   })
+  const decodeEvent = createEventDecoder(codec, config.decoder)
   const decode = withTransientRetry(
-    createEventDecoder(codec, config.decoder),
+    (record: Pick<ConsumedRecord, 'value' | 'headers'>) => decodeEvent(record.value, record.headers),
     config.registry.retry,
     (err, retryDelayMs) => {
       metrics.decodeRetries.inc()
@@ -119,8 +149,20 @@ export async function startBridge(
     onJobStarted: (jobId, batch) => replicas?.jobStarted(jobId, batch),
   })
   const publisher = new OutcomePublisher(
-    { resultTopic: config.topics.result, dlqTopic: config.topics.dlq, resultSchemaId },
-    { producer, codec, metrics, logger, onSettled: (positions, files) => intake.settle(positions, files) },
+    {
+      resultTopic: config.topics.result,
+      dlqTopic: config.topics.dlq,
+      resultSchemaId,
+      stallAfterMs: config.publishStallMs,
+    },
+    {
+      producer,
+      codec,
+      metrics,
+      logger,
+      onSettled: (positions, files) => intake.settle(positions, files),
+      onFatal: (err) => onFatal('outcome publisher', err),
+    },
   )
   // Several replicas (README, "Several replicas"): null when both features are off.
   const replicas = createReplicas(config.replicas, {
@@ -130,6 +172,7 @@ export async function startBridge(
     release: (file) => batcher.add(file),
     metrics,
     logger,
+    onFatal,
   })
   const committer = createCommitter(config.commit, { offsets, consumer, metrics, logger })
   const lagMonitor = createLagMonitor(kafka, config.lag, {
@@ -154,7 +197,9 @@ export async function startBridge(
       ...(consumer.isReady ? [] : ['consumer has not joined its group']),
       ...(jobs.fatalProblem === null ? [] : [`import API: ${jobs.fatalProblem}`]),
       ...(replicas?.readiness() ?? []),
+      ...publisher.readiness(),
     ],
+    liveness: () => (crash === null ? [] : [`${crash.component} stopped for good`]),
   })
 
   // Start in this order; stop runs it backwards: stop fetching, flush, settle jobs, publish, commit,
@@ -217,12 +262,16 @@ export async function startBridge(
     'bridge started',
   )
 
+  const stop = () => {
+    stopped ??= life.stop(config.shutdownGraceMs).then(() => logger.info('bridge stopped'))
+    return stopped
+  }
+  // Stop what can be stopped once a component died (the caller exits when `stop` resolves).
+  void crashed.then(stop)
   return {
     ports: { http: servers[0]?.port ?? 0, metrics: servers[1]?.port ?? 0 },
     metrics,
-    stop: () => {
-      stopped ??= life.stop(config.shutdownGraceMs).then(() => logger.info('bridge stopped'))
-      return stopped
-    },
+    crashed,
+    stop,
   }
 }

@@ -100,6 +100,7 @@ const schema = z.object({
   API_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
   API_MAX_RETRIES: int(0, 100).default(5),
   COMMIT_INTERVAL_MS: int(0, 600_000).default(1000),
+  PUBLISH_STALL_MS: int(1000, 3_600_000).default(60_000),
   WEBHOOK_PUBLIC_URL: httpUrl.optional(),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: int(0, 65535).default(8080),
@@ -162,6 +163,8 @@ export interface Config {
   jobs: JobTrackerOptions
   /** The commit loop (`COMMIT_INTERVAL_MS`). */
   commit: { intervalMs: number }
+  /** A result or DLQ send failing this long makes the bridge not ready (`PUBLISH_STALL_MS`). */
+  publishStallMs: number
   /** The consumer lag gauge (`LAG_INTERVAL_MS`; 0 = off). */
   lag: LagMonitorOptions
   /** Several replicas: webhook forwarding (`JOB_NOTIFICATIONS_*`) and the job log (`JOB_LOG_*`). */
@@ -264,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxResubmits: MAX_RESUBMITS,
     },
     commit: { intervalMs: e.COMMIT_INTERVAL_MS },
+    publishStallMs: e.PUBLISH_STALL_MS,
     lag: { groupId: e.KAFKA_GROUP_ID, topic: e.INPUT_TOPIC, intervalMs: e.LAG_INTERVAL_MS },
     replicas: {
       groupId: e.KAFKA_GROUP_ID,

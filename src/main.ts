@@ -3,11 +3,23 @@ import { loadConfig } from './config.ts'
 import { isBridgeError } from './errors.ts'
 import { createLogger } from './logging.ts'
 
+/** Exit code after a component stopped for good (EX_SOFTWARE, sysexits.h): Kubernetes restarts the pod. */
+const EXIT_COMPONENT_CRASHED = 70
+
 /**
  * Entry point: reads the configuration, starts the bridge, and stops it on SIGTERM/SIGINT. Exit codes:
- * 0 after a clean stop, 1 when start-up fails, 78 (EX_CONFIG) for an invalid configuration, 130 after a
- * second signal, 143 (SIGTERM) or 130 (SIGINT) for a signal during start-up. Kubernetes sends SIGTERM,
- * waits terminationGracePeriodSeconds, then SIGKILL: keep SHUTDOWN_GRACE_MS below that period.
+ * 0 after a clean stop, 1 when start-up fails, 70 (EX_SOFTWARE) after a component stopped for good (a
+ * consumer crash kafkajs does not recover from, a publish that cannot go on; the bridge stops what it
+ * can first), 78 (EX_CONFIG) for an invalid configuration, 130 after a second signal, 143 (SIGTERM) or
+ * 130 (SIGINT) for a signal during start-up. Kubernetes sends SIGTERM, waits
+ * terminationGracePeriodSeconds, then SIGKILL: keep SHUTDOWN_GRACE_MS below that period.
+ *
+ * Once the bridge says "bridge stopped" the process exits at once (`process.exit`), rather than waiting
+ * for the event loop to empty: kafkajs can leave sockets and timers behind, e.g. after a broker restart
+ * a connection of a crashed-and-restarted consumer or a reconnect timer, which kept the process alive
+ * for good and made every pod wait out its termination grace period. Everything worth keeping is done
+ * by then: results published, offsets committed, servers closed, and the log written (pino writes to
+ * stdout synchronously for files and pipes). What was still open is logged at debug.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
@@ -23,6 +35,8 @@ async function main(): Promise<void> {
   // exits at once with a log line: nothing is committed or in flight yet that a drain could save.
   let bridge: Awaited<ReturnType<typeof startBridge>> | undefined
   let signals = 0
+  /** Of a clean stop: 0, or 70 once a component crashed (a signal during that stop keeps it). */
+  let exitCode = 0
   const onSignal = (signal: NodeJS.Signals) => {
     signals++
     if (bridge === undefined) {
@@ -34,9 +48,11 @@ async function main(): Promise<void> {
       process.exit(130)
     }
     logger.info({ signal }, 'signal received: stopping')
-    void bridge.stop().then(() => {
-      process.exitCode = 0
-    })
+    void bridge.stop().then(() => exitNow(exitCode))
+  }
+  const exitNow = (code: number) => {
+    logger.debug({ openResources: process.getActiveResourcesInfo() }, 'exiting')
+    process.exit(code)
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
@@ -49,6 +65,14 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(), 500).unref()
     return
   }
+  const running = bridge
+  void running.crashed.then(async () => {
+    exitCode = EXIT_COMPONENT_CRASHED
+    // A stop that hangs on a broken client must not keep a useless process alive.
+    setTimeout(() => exitNow(exitCode), config.shutdownGraceMs + 15_000).unref()
+    await running.stop()
+    exitNow(exitCode)
+  })
 }
 
 await main()

@@ -168,7 +168,26 @@ export function createMetrics() {
     registers,
   })
 
+  // Publishing (src/outcome/outcome-publisher.ts).
+  const publishFailures = new Counter({
+    name: 'bridge_publish_failures_total',
+    help: 'Failed attempts to publish result events (kind="result") or DLQ records (kind="dlq"); each is retried.',
+    labelNames: ['kind'] as const,
+    registers,
+  })
+  const publishStalled = new Gauge({
+    name: 'bridge_publish_stalled',
+    help: '1 while a result or DLQ send has kept failing for longer than PUBLISH_STALL_MS (the bridge is not ready), else 0.',
+    registers,
+  })
+  const dlqValuesOmitted = new Counter({
+    name: 'bridge_dlq_values_omitted_total',
+    help: 'DLQ records written without the original value (and, if still too large, key and headers) because the broker refused the full copy as too large.',
+    registers,
+  })
+
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
+  for (const kind of ['result', 'dlq']) publishFailures.inc({ kind }, 0)
   for (const direction of ['forwarded', 'received']) jobNotifications.inc({ direction }, 0)
   // A webhook for a job another replica may own, forwarded on the job notifications topic.
   webhooksReceived.inc({ outcome: 'forwarded' }, 0)
@@ -207,6 +226,9 @@ export function createMetrics() {
     jobNotificationForwardFailures,
     jobsAdopted,
     decodeRetries,
+    publishFailures,
+    publishStalled,
+    dlqValuesOmitted,
   }
 }
 

@@ -10,6 +10,8 @@
  * submitted batch lists every file's `traceparent`, so each file can be followed.
  */
 
+import { headerText, type RecordHeader } from './pipeline/types.ts'
+
 /** A parsed `traceparent` header (§3.2). Hex fields are lowercase. */
 export interface TraceParent {
   version: string
@@ -65,21 +67,22 @@ export interface BatchTrace {
 
 /**
  * Picks the trace context of a batch from its files' record headers.
- * @param files each with the `traceparent`/`tracestate` headers copied from its input record
+ * @param files each with the `traceparent`/`tracestate` headers copied from its input record (the first
+ *   of each name counts, read as UTF-8)
  */
-export function batchTrace(files: ReadonlyArray<{ headers?: Record<string, string> }>): BatchTrace {
+export function batchTrace(files: ReadonlyArray<{ headers?: readonly RecordHeader[] }>): BatchTrace {
   const headers: Record<string, string> = {}
   const traceparents = new Set<string>()
   let traceId: string | undefined
   for (const file of files) {
-    const raw = file.headers?.traceparent
+    const raw = headerText(file.headers, 'traceparent')
     const parsed = parseTraceparent(raw)
     if (parsed === null || raw === undefined) continue
     traceparents.add(raw.trim())
     if (traceId !== undefined) continue
     traceId = parsed.traceId
     headers.traceparent = raw.trim()
-    const state = file.headers?.tracestate?.trim()
+    const state = headerText(file.headers, 'tracestate')?.trim()
     if (state !== undefined && state !== '' && state.length <= MAX_TRACESTATE_LENGTH)
       headers.tracestate = state
   }

@@ -1,16 +1,43 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
-import type { DecodeResult, FileCreatedEvent } from '../pipeline/types.ts'
+import type { DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
 import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
 import type { SchemaCodec } from './registry.ts'
+import { toRequestUrl } from './url.ts'
 
 const isJsonObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
 /** JSON.parse makes `"__proto__"` an own key; copying the object (as a record schema does) drops it. */
 const PROTO_KEY_MESSAGE = 'the key __proto__ is not allowed'
 
-/** Latest instant an ECMAScript Date can hold, epoch ms (ECMA-262 §21.4.1.1: ±8.64e15 ms). */
-const MAX_EPOCH_MS = 8.64e15
+/**
+ * The instants an event may carry, epoch ms: 0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999Z, the
+ * range of RFC 3339 timestamps (§5.6, four-digit years) and so of the result event's consumers (Python's
+ * `datetime`, Java's ISO formatters). A result with a time outside cannot be read by them.
+ */
+const MIN_EVENT_MS = -62_135_596_800_000
+const MAX_EVENT_MS = 253_402_300_799_999
+const RANGE_MESSAGE = 'must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (RFC 3339)'
+const isoDateTime = z.iso.datetime({ offset: true })
+
+/** An instant as epoch ms (an integer) or an ISO 8601 date-time with offset, within the RFC 3339 range. */
+const eventTime = z.unknown().transform((value, ctx) => {
+  let ms: number | undefined
+  if (typeof value === 'number' && Number.isInteger(value)) ms = value
+  else if (typeof value === 'string' && isoDateTime.safeParse(value).success) ms = Date.parse(value)
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be epoch ms (an integer) or an ISO 8601 date-time with offset',
+    })
+    return z.NEVER
+  }
+  if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS)) {
+    ctx.addIssue({ code: 'custom', message: RANGE_MESSAGE })
+    return z.NEVER
+  }
+  return ms
+})
 /** Longest URL accepted: RFC 9110 §4.1 asks senders and recipients to support at least 8000 octets. */
 const MAX_URL_LENGTH = 8000
 
@@ -28,10 +55,16 @@ const identifier = (max: number) =>
 
 const eventSchema = z.object({
   externalId: identifier(1024),
+  // Sent as a valid URI (src/events/url.ts); the length limit applies to what is sent.
   url: z
     .string()
-    .max(MAX_URL_LENGTH)
-    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
+    .transform((text, ctx) => {
+      const result = toRequestUrl(text)
+      if (result.ok) return result.url
+      ctx.addIssue({ code: 'custom', message: result.message })
+      return z.NEVER
+    })
+    .pipe(z.string().max(MAX_URL_LENGTH)),
   fileName: z.string().min(1).max(1024),
   mediaType: identifier(200).default('file'),
   // A JSON object, or (the Avro form) a string holding one; absent means {}. Kept as parsed, not copied.
@@ -61,13 +94,7 @@ const eventSchema = z.object({
   systemName: identifier(200).nullish(),
   // The file's MIME type, when the legacy system knows it: it routes images and videos to their imports.
   mimeType: z.string().max(255).nullish(),
-  occurredAt: z.union([
-    z.number().int().nonnegative().max(MAX_EPOCH_MS),
-    z.iso
-      .datetime({ offset: true })
-      .transform((s) => Date.parse(s))
-      .pipe(z.number().int().nonnegative().max(MAX_EPOCH_MS)),
-  ]),
+  occurredAt: eventTime,
 })
 
 /** Options of {@link createEventDecoder}. */
@@ -82,12 +109,19 @@ export interface EventDecoderOptions {
  * Creates the decoder of input record values. Accepted formats: the Confluent wire format (magic byte
  * 0 + schema id + Avro body) and plain JSON objects (first non-blank byte `{`).
  *
- * @returns `decode(value)`, which resolves to `{ok:true,event}` or `{ok:false,failure}` for a
+ * The record's headers only serve the DLQ message: a value Apicurio's serializer wrote with the schema
+ * id in headers (`apicurio.value.globalId`/`contentId`, see {@link apicurioHint}) says so and names the
+ * serializer setting that writes the Confluent framing instead.
+ *
+ * @returns `decode(value, headers?)`, which resolves to `{ok:true,event}` or `{ok:false,failure}` for a
  *   permanent problem (a DLQ case), and rejects only with a retryable BridgeError
  *   (`SCHEMA_REGISTRY_UNAVAILABLE`), which must not send the record to the DLQ
  */
 export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOptions) {
-  return async function decode(value: Buffer | null): Promise<DecodeResult> {
+  return async function decode(
+    value: Buffer | null,
+    headers: readonly RecordHeader[] = [],
+  ): Promise<DecodeResult> {
     if (value === null) return fail('EMPTY_VALUE', 'record value is null (a tombstone)')
     if (value.length === 0) return fail('EMPTY_VALUE', 'record value is empty (0 bytes)')
     let raw: unknown
@@ -97,8 +131,10 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       try {
         raw = await codec.decode(value)
       } catch (err) {
-        if (isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNSUPPORTED_SCHEMA', 'UNDECODABLE_AVRO'))
-          return fail(err.code as DlqReason, err.message)
+        if (isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNSUPPORTED_SCHEMA', 'UNDECODABLE_AVRO')) {
+          const hint = apicurioHint(headers)
+          return fail(err.code as DlqReason, hint === undefined ? err.message : `${err.message}; ${hint}`)
+        }
         throw err
       }
     } else if (startsLikeJson(value)) {
@@ -119,10 +155,9 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
         return fail('INVALID_JSON', 'JSON value is not an object')
       }
     } else {
-      return fail(
-        'UNKNOWN_WIRE_FORMAT',
-        `first byte 0x${value[0]?.toString(16).padStart(2, '0')} is neither the Confluent magic byte 0 nor a JSON object`,
-      )
+      const start = `first byte 0x${value[0]?.toString(16).padStart(2, '0')} is neither the Confluent magic byte 0 nor a JSON object`
+      const hint = apicurioHint(headers)
+      return fail('UNKNOWN_WIRE_FORMAT', hint === undefined ? start : `${start}: ${hint}`)
     }
     const parsed = eventSchema.safeParse(raw)
     if (!parsed.success) {
@@ -186,6 +221,35 @@ export function fileEntryBytes(event: FileCreatedEvent): number {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Headers in which Apicurio's Kafka serializers put the value's schema id (8-byte big-endian long). */
+const APICURIO_ID_HEADER = /^apicurio\.(?:value\.|registry\.)(?:globalId|contentId)$/
+
+/**
+ * The DLQ hint for a value Apicurio's serializer wrote with `apicurio.registry.headers.enabled=true`:
+ * the schema id is in a header and the value is the bare Avro body, which no Confluent-compatible
+ * consumer can read. With `apicurio.registry.headers.enabled=false` the serializer writes the Confluent
+ * framing (magic byte 0, then the id in 4 bytes) when its id handler writes 4-byte ids: Apicurio 3
+ * serdes do by default (`apicurio.registry.id-handler=io.apicurio.registry.serde.Default4ByteIdHandler`,
+ * `apicurio.registry.use-id=contentId`); Apicurio 2 serdes need `apicurio.registry.as-confluent=true`
+ * (Apicurio Registry documentation, "Kafka client serializer/deserializer configuration";
+ * `KafkaSerdeHeaders` for the header names).
+ * @returns the hint, or undefined when the record has no such header
+ */
+function apicurioHint(headers: readonly RecordHeader[]): string | undefined {
+  if (headers.length === 0) return undefined
+  const found = headers.find(([name]) => APICURIO_ID_HEADER.test(name))
+  if (found === undefined) return undefined
+  const [name, raw] = found
+  const id = raw?.length === 8 ? ` ${raw.readBigInt64BE()}` : ''
+  return (
+    `the schema id is in the record header ${name}${id}, not in the value: Apicurio's serializer ` +
+    'wrote it with apicurio.registry.headers.enabled=true. Set apicurio.registry.headers.enabled=false ' +
+    'on the producer to write the Confluent framing (magic byte 0 and a 4-byte schema id): the default ' +
+    'of Apicurio 3 serdes (apicurio.registry.id-handler=io.apicurio.registry.serde.Default4ByteIdHandler, ' +
+    'apicurio.registry.use-id=contentId); Apicurio 2 serdes also need apicurio.registry.as-confluent=true'
+  )
+}
 
 function startsLikeJson(value: Buffer): boolean {
   const start = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0 // UTF-8 BOM

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { BridgeError } from '../errors.ts'
+import { instantLogicalTypes } from './logical-types.ts'
 
 /** Paths of the project's Avro schemas (schemas/ at the repository root). */
 export const SCHEMA_FILES = {
@@ -36,12 +37,16 @@ export interface SchemaCodec {
   decode(buffer: Buffer): Promise<unknown>
 }
 
-/** Creates a {@link SchemaCodec} for the registry at `url` (e.g. `http://host:8081/apis/ccompat/v7`). */
+/**
+ * Creates a {@link SchemaCodec} for the registry at `url` (e.g. `http://host:8081/apis/ccompat/v7`).
+ * Writer schemas are parsed with the instant logical types of src/events/logical-types.ts, so that a
+ * timestamp in micro- or nanoseconds is read as epoch ms.
+ */
 export function createSchemaCodec(options: { url: string; retries?: number }): SchemaCodec {
-  const registry = new SchemaRegistry({
-    host: options.url,
-    retry: { retries: options.retries ?? 3, maxRetryTimeInSecs: 5 },
-  })
+  const registry = new SchemaRegistry(
+    { host: options.url, retry: { retries: options.retries ?? 3, maxRetryTimeInSecs: 5 } },
+    { [SchemaType.AVRO]: { logicalTypes: instantLogicalTypes() } },
+  )
   return {
     async register(subject, schema) {
       const { id } = await registry.register(

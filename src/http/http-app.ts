@@ -212,18 +212,27 @@ async function forward(
 }
 
 /**
- * The operations app, on its own port: `/metrics` (Prometheus text format), `/healthz` (the process
- * runs), `/readyz` (503 with the reasons until the consumer joined its group and while a problem such
- * as a refused access token stops the bridge).
+ * The operations app, on its own port: `/metrics` (Prometheus text format), `/healthz` (liveness: 200
+ * while every component works; 503 with the problems once one stopped for good, so that Kubernetes
+ * restarts the pod even before the process exits), `/readyz` (503 with the reasons until the consumer
+ * joined its group and while a problem such as a refused access token stops the bridge).
  */
-export function createOpsApp(deps: { metrics: Metrics; readiness: () => string[]; logger: Logger }): Express {
+export function createOpsApp(deps: {
+  metrics: Metrics
+  readiness: () => string[]
+  /** Problems that make the process useless (a component that died); default none. */
+  liveness?: () => string[]
+  logger: Logger
+}): Express {
   const app = express()
   app.disable('x-powered-by')
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
   })
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' })
+    const problems = deps.liveness?.() ?? []
+    if (problems.length === 0) res.json({ status: 'ok' })
+    else res.status(503).json({ status: 'failing', problems })
   })
   app.get('/readyz', (_req, res) => {
     const problems = deps.readiness()

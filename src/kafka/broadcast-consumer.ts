@@ -2,6 +2,8 @@ import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
 import type { ConsumedRecord } from '../pipeline/types.ts'
 import { raceTimeout } from '../timeouts.ts'
+import { RESTART_ONLY_AFTER_HICCUPS, watchCrashes } from './consumer.ts'
+import { decodedHeaders } from './record-format.ts'
 
 /** Options of {@link createBroadcastConsumer}. Durations in ms. */
 export interface BroadcastConsumerOptions {
@@ -36,11 +38,13 @@ export interface BroadcastConsumerOptions {
  *
  * @param deps.onRecord called for each record in partition order; must not throw (errors are logged
  *   and the record is skipped, never retried)
+ * @param deps.onFatal called once the consumer crashed for good (as the group consumer's,
+ *   `watchCrashes` in src/kafka/consumer.ts); the bridge then stops and the process exits
  */
 export function createBroadcastConsumer(
   kafka: Kafka,
   options: BroadcastConsumerOptions,
-  deps: { logger: Logger; onRecord: (record: ConsumedRecord) => void },
+  deps: { logger: Logger; onRecord: (record: ConsumedRecord) => void; onFatal?: (err: unknown) => void },
 ) {
   const log = deps.logger.child({ component: 'broadcast-consumer', topic: options.topic })
   const consumer: Consumer = kafka.consumer({
@@ -52,9 +56,11 @@ export function createBroadcastConsumer(
     // A fetch answers as soon as a record arrives; a short long-poll only makes disconnect() quick
     // (it waits for the fetch in progress), at the price of two empty fetches a second.
     maxWaitTimeInMs: 500,
+    retry: RESTART_ONLY_AFTER_HICCUPS,
   })
   let joined = false
   let crashed: Error | null = null
+  let stopping = false
   /** Highest offset handed to `onRecord`, per partition. */
   const seen = new Map<number, bigint>()
   const joinedOnce = new Promise<void>((resolve) => {
@@ -68,10 +74,13 @@ export function createBroadcastConsumer(
       resolve()
     })
   })
-  consumer.on(consumer.events.CRASH, (event) => {
-    crashed = event.payload.error
-    log.error({ err: event.payload.error, restart: event.payload.restart }, 'broadcast consumer crashed')
-  })
+  watchCrashes(
+    consumer,
+    { logger: log, onFatal: deps.onFatal ?? (() => undefined), isStopping: () => stopping },
+    (err) => {
+      crashed = err
+    },
+  )
 
   return {
     /**
@@ -85,10 +94,7 @@ export function createBroadcastConsumer(
       await consumer.run({
         autoCommit: false,
         eachMessage: async ({ topic, partition, message }) => {
-          const headers: Record<string, string> = {}
-          for (const [name, value] of Object.entries(message.headers ?? {})) {
-            if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value)
-          }
+          const headers = decodedHeaders(message)
           try {
             deps.onRecord({
               topic,
@@ -148,6 +154,7 @@ export function createBroadcastConsumer(
     },
     /** Leaves the group and closes connections. */
     async stop(): Promise<void> {
+      stopping = true
       await consumer.disconnect()
     },
   }

@@ -1,9 +1,11 @@
 import { setImmediate } from 'node:timers/promises'
-import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs'
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
 import type { ConsumedRecord } from '../pipeline/types.ts'
 import { Assignment } from './assignment.ts'
+import { isBrokerHiccup } from './kafka-errors.ts'
 import type { CommittableOffset } from './offset-tracker.ts'
+import { decodedHeaders } from './record-format.ts'
 
 /**
  * Records handed to the pipeline between two turns of the event loop. Measured in the benchmark
@@ -50,14 +52,49 @@ export interface GroupConsumerOptions {
 }
 
 /**
+ * kafkajs' consumer option deciding whether a crashed consumer is started again (`retry.restartOnFailure`,
+ * asked after a retriable crash): only when the crash was a broker hiccup (src/kafka/kafka-errors.ts),
+ * which passes once the broker is back. Anything else (an error from the pipeline or from kafkajs'
+ * own parsing, retried to exhaustion) would crash again on the same record: no restart, so the crash
+ * reaches `onFatal` instead of looping forever.
+ */
+export const RESTART_ONLY_AFTER_HICCUPS = {
+  restartOnFailure: async (err: Error): Promise<boolean> => isBrokerHiccup(err),
+}
+
+/**
+ * Sees a consumer's crashes (kafkajs' `consumer.crash` event): one that kafkajs restarts is logged and
+ * leaves the consumer not ready until it rejoins; one it does not restart (`restart: false`, e.g. a
+ * compression codec it lacks, or a crash {@link RESTART_ONLY_AFTER_HICCUPS} refused) ends the consumer
+ * for good and goes to `onFatal`, unless the consumer is stopping anyway.
+ * @param onCrash told of every crash (the consumer's not-ready state)
+ */
+export function watchCrashes(
+  consumer: Consumer,
+  deps: { logger: Logger; onFatal: (err: unknown) => void; isStopping: () => boolean },
+  onCrash: (err: Error) => void,
+): void {
+  consumer.on(consumer.events.CRASH, (event) => {
+    const { error, restart } = event.payload
+    onCrash(error)
+    if (restart) deps.logger.warn({ err: error }, 'consumer crashed; kafkajs starts it again')
+    else if (deps.isStopping()) deps.logger.warn({ err: error }, 'consumer crashed while stopping')
+    else deps.onFatal(error)
+  })
+}
+
+/**
  * A consumer group member on one topic. Auto-commit and auto-resolve are off: `resolveOffset` only
  * moves the fetch position once a record is handed to the pipeline; offsets are committed explicitly
  * with {@link GroupConsumer.commit}, from the offset tracker (kafkajs docs, Consuming.md "eachBatch").
+ *
+ * @param deps.onFatal called once the consumer crashed for good (see {@link watchCrashes}); the bridge
+ *   then stops and the process exits
  */
 export function createGroupConsumer(
   kafka: Kafka,
   options: GroupConsumerOptions,
-  deps: { logger: Logger; handler: RecordHandler },
+  deps: { logger: Logger; handler: RecordHandler; onFatal?: (err: unknown) => void },
 ) {
   const log = deps.logger.child({ component: 'consumer' })
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000
@@ -75,11 +112,13 @@ export function createGroupConsumer(
     // Bounded fetches: one fetch response holds at most this much, whatever the backlog.
     maxBytes: options.fetchMaxBytes ?? 10_485_760,
     maxBytesPerPartition: options.fetchMaxBytesPerPartition ?? 1_048_576,
+    retry: RESTART_ONLY_AFTER_HICCUPS,
   })
   let assignment = Assignment.NONE
   let joined = false
   let paused = false
   let crashed: Error | null = null
+  let stopping = false
   let sinceYield = 0
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -100,10 +139,13 @@ export function createGroupConsumer(
     if (assignment.size > 0) log.info({ revoked: assignment.topics }, 'rebalance: partitions revoked')
     assignment = Assignment.NONE
   })
-  consumer.on(consumer.events.CRASH, (event) => {
-    crashed = event.payload.error
-    log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
-  })
+  watchCrashes(
+    consumer,
+    { logger: log, onFatal: deps.onFatal ?? (() => undefined), isStopping: () => stopping },
+    (err) => {
+      crashed = err
+    },
+  )
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
@@ -124,7 +166,7 @@ export function createGroupConsumer(
             offset: message.offset,
             key: message.key,
             value: message.value,
-            headers: stringHeaders(message.headers),
+            headers: decodedHeaders(message),
             timestamp: Number(message.timestamp),
           },
           control,
@@ -191,24 +233,10 @@ export function createGroupConsumer(
     },
     /** Leaves the group and closes connections. */
     async stop(): Promise<void> {
+      stopping = true
       await consumer.disconnect()
     },
   }
 }
 
 export type GroupConsumer = ReturnType<typeof createGroupConsumer>
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
-
-/** kafkajs' record headers (Buffer, string or arrays of them) as UTF-8 strings; the first of repeated ones. */
-function stringHeaders(raw: IHeaders | undefined): Record<string, string> {
-  if (raw === undefined) return NO_HEADERS
-  let headers: Record<string, string> | undefined
-  for (const name in raw) {
-    const value = raw[name]
-    if (value === undefined) continue
-    headers ??= {}
-    headers[name] = Array.isArray(value) ? String(value[0]) : String(value)
-  }
-  return headers ?? NO_HEADERS
-}

@@ -1,16 +1,46 @@
-import type { ICustomPartitioner, Kafka, Producer, TopicMessages } from 'kafkajs'
+import type { ICustomPartitioner, Kafka, Message, Producer, TopicMessages } from 'kafkajs'
+import type { RecordHeader } from '../pipeline/types.ts'
+import { isRecordTooLarge } from './kafka-errors.ts'
 import { JavaCompatiblePartitioner } from './partitioner.ts'
 
-/** A message to publish: key and value bytes (null value: a tombstone) plus UTF-8 headers. */
+/**
+ * A message to publish: key and value bytes (null value: a tombstone), headers written in this order
+ * exactly (names may repeat, values may be null: src/kafka/record-format.ts), and the record timestamp
+ * (epoch ms; default: the time of sending).
+ */
 export interface OutgoingMessage {
   key: string | Buffer | null
   value: Buffer | null
-  headers?: Record<string, string>
+  headers?: readonly RecordHeader[]
+  timestamp?: number
+}
+
+/**
+ * Most bytes of keys, values and headers that sends joined into one produce request carry (a send larger
+ * alone goes alone). The broker refuses a record batch over `max.message.bytes` (default 1 MiB): joining
+ * every waiting send after a broker outage would build a request that never fits and fails forever.
+ */
+export const MAX_JOINED_REQUEST_BYTES = 256 * 1024
+/** Bytes counted per record besides key, value and headers (record and batch framing, an estimate). */
+const RECORD_OVERHEAD_BYTES = 32
+
+/** Estimated bytes of `messages` in a produce request (see {@link MAX_JOINED_REQUEST_BYTES}). */
+export function estimatedBytes(messages: readonly OutgoingMessage[]): number {
+  let bytes = 0
+  for (const m of messages) {
+    bytes += RECORD_OVERHEAD_BYTES + (m.key?.length ?? 0) + (m.value?.length ?? 0)
+    if (m.headers !== undefined)
+      for (const [name, value] of m.headers) bytes += 2 + name.length * 3 + (value?.length ?? 0)
+  }
+  return bytes
 }
 
 interface Waiting {
   topic: string
   messages: OutgoingMessage[]
+  bytes: number
+  /** Sent in a request of its own: a joined request it was in was refused as too large. */
+  alone?: boolean
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -21,9 +51,10 @@ interface Waiting {
  * delays a send rather than failing it.
  *
  * One produce request is in flight at a time (`maxInFlightRequests: 1`). Sends made while one is in
- * flight wait and then go out together as one request, in the order they were made (as the Java
- * producer's accumulator batches records while a request is outstanding, without a linger): with one
- * request per job of 100 results, the round trips otherwise cap the results per second.
+ * flight wait and then go out together as one request, in the order they were made, up to
+ * {@link MAX_JOINED_REQUEST_BYTES} (as the Java producer's accumulator batches records while a request
+ * is outstanding, without a linger, bounded by `batch.size`): with one request per job of 100 results,
+ * the round trips otherwise cap the results per second.
  *
  * @param options.createPartitioner defaults to {@link JavaCompatiblePartitioner} (the Java client's
  *   partitions, as kafkajs' default partitioner, with a faster hash); the benchmark's baseline passes
@@ -47,23 +78,51 @@ export function createIdempotentProducer(
   async function flush(): Promise<void> {
     sending = true
     while (waiting.length > 0) {
-      const group = waiting
-      waiting = []
-      const byTopic = new Map<string, OutgoingMessage[]>()
+      let taken = 0
+      let bytes = 0
+      while (taken < waiting.length) {
+        const next = waiting[taken] as Waiting
+        bytes += next.bytes
+        if (taken > 0 && (bytes > MAX_JOINED_REQUEST_BYTES || next.alone === true)) break
+        taken++
+        if (next.alone === true) break
+      }
+      const group = waiting.slice(0, taken)
+      waiting = waiting.slice(taken)
+      const byTopic = new Map<string, Message[]>()
       for (const w of group) {
-        const list = byTopic.get(w.topic)
-        if (list === undefined) byTopic.set(w.topic, [...w.messages])
-        else for (const m of w.messages) list.push(m)
+        const list = byTopic.get(w.topic) ?? []
+        if (list.length === 0) byTopic.set(w.topic, list)
+        for (const m of w.messages) list.push(toKafkajs(m))
       }
       const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
       try {
         await producer.sendBatch({ acks: -1, topicMessages })
         for (const w of group) w.resolve()
       } catch (err) {
-        for (const w of group) w.reject(err)
+        if (group.length > 1 && isRecordTooLarge(err)) {
+          // Which send is too large? Each goes again alone, so only that one fails with this error.
+          for (const w of group) w.alone = true
+          waiting = [...group, ...waiting]
+        } else for (const w of group) w.reject(err)
       }
     }
     sending = false
+  }
+
+  function send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    const bytes = estimatedBytes(messages)
+    if (bytes > MAX_JOINED_REQUEST_BYTES && messages.length > 1) {
+      // A large send (a job of many files) in parts, so each produce request stays bounded.
+      const half = Math.ceil(messages.length / 2)
+      return Promise.all([send(topic, messages.slice(0, half)), send(topic, messages.slice(half))]).then(
+        () => undefined,
+      )
+    }
+    return new Promise<void>((resolve, reject) => {
+      waiting.push({ topic, messages, bytes, resolve, reject })
+      if (!sending) void flush()
+    })
   }
 
   return {
@@ -72,14 +131,11 @@ export function createIdempotentProducer(
     },
     /**
      * Sends `messages` to `topic` and resolves once all are acknowledged by all in-sync replicas. A send
-     * made while another is in flight joins the next request; a failed request fails every send in it.
+     * made while another is in flight joins the next request; a failed request fails every send in it,
+     * except that a joined request refused as too large is sent again one send at a time.
+     * @throws kafkajs' error of the request (see src/kafka/kafka-errors.ts)
      */
-    send(topic: string, messages: OutgoingMessage[]): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        waiting.push({ topic, messages, resolve, reject })
-        if (!sending) void flush()
-      })
-    },
+    send,
     async stop(): Promise<void> {
       await producer.disconnect()
     },
@@ -87,3 +143,11 @@ export function createIdempotentProducer(
 }
 
 export type IdempotentProducer = ReturnType<typeof createIdempotentProducer>
+
+/** A kafkajs message; `headerList` is read by the record encoder of src/kafka/record-format.ts. */
+function toKafkajs(m: OutgoingMessage): Message {
+  const message: Message & { headerList?: readonly RecordHeader[] } = { key: m.key, value: m.value }
+  if (m.headers !== undefined && m.headers.length > 0) message.headerList = m.headers
+  if (m.timestamp !== undefined) message.timestamp = String(m.timestamp)
+  return message
+}

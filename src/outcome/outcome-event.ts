@@ -26,6 +26,13 @@ export const ALREADY_EXISTS = 'already exists'
 const KIND_SYMBOLS = { file: 'FILE', image: 'IMAGE', video: 'VIDEO' } as const
 
 /**
+ * Longest `reason` of a result event, characters: the free text comes from Livingdocs (or the import
+ * API's error body) and is cut here, so that a result event always fits the result topic's
+ * `max.message.bytes` and can never hold back its partition's commits. Cut text ends with "…".
+ */
+export const MAX_REASON_CHARS = 1000
+
+/**
  * Builds the result event of one file from its import outcome (pure).
  * `imported` -> SUCCESS, `skipped` -> SKIPPED (with the existing entry's mediaId, [GIT]), `failed` -> FAILED.
  *
@@ -48,7 +55,7 @@ export function buildResultEvent(
     externalId: file.event.externalId,
     state,
     mediaId: outcome.mediaId ?? null,
-    reason: outcome.reason ?? (state === 'FAILED' ? 'unknown' : null),
+    reason: bounded(outcome.reason) ?? (state === 'FAILED' ? 'unknown' : null),
     importJobId,
     sourceTopic: file.position.topic,
     sourcePartition: file.position.partition,
@@ -62,4 +69,9 @@ export function buildResultEvent(
 /** Message key of a result event: `systemName:externalId`, so results of one file share a partition. */
 export function resultKey(result: Pick<FileImportResult, 'systemName' | 'externalId'>): string {
   return `${result.systemName}:${result.externalId}`
+}
+
+function bounded(text: string | undefined): string | undefined {
+  if (text === undefined || text.length <= MAX_REASON_CHARS) return text
+  return `${text.slice(0, MAX_REASON_CHARS - 1)}…`
 }

@@ -1,6 +1,7 @@
 import pRetry from 'p-retry'
 import { PUBLISH_BACKOFF, pRetryBackoff } from '../backoff.ts'
 import type { SchemaCodec } from '../events/registry.ts'
+import { isRecordTooLarge, isUnrecoverable } from '../kafka/kafka-errors.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
@@ -12,18 +13,8 @@ import type {
   SettledJob,
 } from '../pipeline/types.ts'
 import { drainInFlight } from '../timeouts.ts'
+import { DLQ_HEADERS, dlqCopy } from './dlq-record.ts'
 import { ALREADY_EXISTS, buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'
-
-/** DLQ header names; values are UTF-8 strings. The original key, value and headers are kept. */
-export const DLQ_HEADERS = {
-  reason: 'dlq.reason',
-  message: 'dlq.message',
-  topic: 'dlq.source.topic',
-  partition: 'dlq.source.partition',
-  offset: 'dlq.source.offset',
-  timestamp: 'dlq.source.timestamp',
-  failedAt: 'dlq.failed.at',
-} as const
 
 /** Options of the {@link OutcomePublisher}. */
 export interface OutcomePublisherOptions {
@@ -31,12 +22,25 @@ export interface OutcomePublisherOptions {
   dlqTopic: string
   /** Registry id of schemas/file-import-result.avsc under `<resultTopic>-value`. */
   resultSchemaId: number
+  /**
+   * A send still failing this long after its first failure makes the bridge not ready and sets
+   * `bridge_publish_stalled` (ms; the setting `PUBLISH_STALL_MS`). Default 60000.
+   */
+  stallAfterMs?: number
 }
 
 /**
  * Publishes one result event per file of a settled job, and DLQ records for unusable input, then
  * reports the source positions as settled (so their offsets may be committed). Sends are retried with
  * exponential backoff until they succeed or the publisher is closed: a result is never dropped.
+ *
+ * Nothing it publishes may block a partition: a DLQ copy the broker refuses as too large is written
+ * smaller (see {@link publishDlq}); result events are small by construction (bounded text,
+ * src/outcome/outcome-event.ts). A send that keeps failing anyway (the broker away, a topic refusing
+ * our records) is held and retried; once it has failed for longer than `stallAfterMs` the bridge is
+ * not ready ({@link readiness}) and `bridge_publish_stalled` is 1. A failure that only a new process
+ * can cure (src/kafka/kafka-errors.ts `isUnrecoverable`), or any failure that ends a send for good, is
+ * handed to `onFatal`: records left unsettled would hold their partition's commits forever.
  */
 export class OutcomePublisher {
   readonly #options: OutcomePublisherOptions
@@ -45,8 +49,12 @@ export class OutcomePublisher {
   readonly #metrics: Metrics
   readonly #logger: Logger
   readonly #onSettled: (positions: RecordPosition[], files: PendingFile[]) => void
+  readonly #onFatal: (err: unknown) => void
   readonly #pending = new Set<Promise<unknown>>()
   readonly #abort = new AbortController()
+  /** Sends that failed at least once and are still retried: when each first failed, and the error. */
+  readonly #failing = new Map<object, { since: number; topic: string; error: unknown }>()
+  readonly #stallAfterMs: number
 
   constructor(
     options: OutcomePublisherOptions,
@@ -57,6 +65,8 @@ export class OutcomePublisher {
       logger: Logger
       /** Called once sends are acknowledged: the source positions, and the files of a job (none for DLQ). */
       onSettled: (positions: RecordPosition[], files: PendingFile[]) => void
+      /** Called when a send cannot go on (see above); the caller stops the process. */
+      onFatal?: (err: unknown) => void
     },
   ) {
     this.#options = options
@@ -65,6 +75,25 @@ export class OutcomePublisher {
     this.#metrics = deps.metrics
     this.#logger = deps.logger.child({ component: 'outcome-publisher' })
     this.#onSettled = deps.onSettled
+    this.#onFatal = deps.onFatal ?? (() => undefined)
+    this.#stallAfterMs = options.stallAfterMs ?? 60_000
+  }
+
+  /**
+   * Why the bridge is not ready because of publishing: one line per topic whose oldest failing send
+   * has failed for longer than `stallAfterMs`; empty otherwise.
+   */
+  readiness(now = Date.now()): string[] {
+    const problems = new Map<string, string>()
+    for (const { since, topic, error } of this.#failing.values()) {
+      if (now - since <= this.#stallAfterMs || problems.has(topic)) continue
+      const seconds = Math.round((now - since) / 1000)
+      problems.set(
+        topic,
+        `publishing to ${topic} failing for ${seconds} s: ${(error as Error)?.message ?? error}`,
+      )
+    }
+    return [...problems.values()]
   }
 
   /** Sends not yet acknowledged. */
@@ -88,10 +117,13 @@ export class OutcomePublisher {
         messages.push({
           key: resultKey(result),
           value: await this.#codec.encode(this.#options.resultSchemaId, result),
-          headers: file.headers ?? {},
+          headers: file.headers,
         })
       }
-      await this.#send(this.#options.resultTopic, messages, { jobId: job.jobId, batchId: job.batch.id })
+      await this.#send(this.#options.resultTopic, 'result', messages, {
+        jobId: job.jobId,
+        batchId: job.batch.id,
+      })
       const now = Date.now()
       // One labelled increment per state, not per file (prom-client hashes the labels on each call).
       const byState = { SUCCESS: 0, SKIPPED: 0, FAILED: 0 }
@@ -113,7 +145,14 @@ export class OutcomePublisher {
     })
   }
 
-  /** Sends `record` unchanged to the DLQ with the reason and its source position in headers. */
+  /**
+   * Sends a copy of `record` to the DLQ: its key, value, every header (in order, repeats and null values
+   * kept) and timestamp byte for byte, then the {@link DLQ_HEADERS} with the reason and the source
+   * position. A tombstone (null value) is copied with an empty value (a null one would delete on a
+   * compacted DLQ topic). When the broker refuses the copy as too large (`max.message.bytes` of the DLQ
+   * topic), it is sent without its value, and if still too large without key and original headers too;
+   * headers then give each left-out part's size and SHA-256 and the broker's answer.
+   */
   publishDlq(record: ConsumedRecord, failure: DecodeFailure): void {
     this.#metrics.eventsInvalid.inc({ reason: failure.reason })
     this.#logger.warn(
@@ -126,26 +165,24 @@ export class OutcomePublisher {
       },
       'record sent to the DLQ',
     )
+    const failedAt = new Date().toISOString()
     this.#track(async () => {
       await this.#send(
         this.#options.dlqTopic,
-        [
-          {
-            key: record.key,
-            value: record.value ?? Buffer.alloc(0),
-            headers: {
-              ...record.headers,
-              [DLQ_HEADERS.reason]: failure.reason,
-              [DLQ_HEADERS.message]: failure.message.slice(0, 1000),
-              [DLQ_HEADERS.topic]: record.topic,
-              [DLQ_HEADERS.partition]: String(record.partition),
-              [DLQ_HEADERS.offset]: record.offset,
-              [DLQ_HEADERS.timestamp]: String(record.timestamp),
-              [DLQ_HEADERS.failedAt]: new Date().toISOString(),
-            },
-          },
-        ],
-        { reason: failure.reason },
+        'dlq',
+        [dlqCopy(record, failure, failedAt)],
+        { reason: failure.reason, topic: record.topic, partition: record.partition, offset: record.offset },
+        (level, error) => {
+          if (level > 2) return null
+          this.#metrics.dlqValuesOmitted.inc()
+          this.#logger.warn(
+            { err: error, topic: record.topic, partition: record.partition, offset: record.offset },
+            level === 1
+              ? 'DLQ copy too large for the broker: sent without its value'
+              : 'DLQ copy too large even without its value: sent without key and headers',
+          )
+          return [dlqCopy(record, failure, failedAt, level, error)]
+        },
       )
       this.#metrics.dlqRecords.inc()
       this.#onSettled([{ topic: record.topic, partition: record.partition, offset: record.offset }], [])
@@ -166,7 +203,10 @@ export class OutcomePublisher {
     const promise = work()
       .then(() => true)
       .catch((err: unknown) => {
-        if (!this.#abort.signal.aborted) this.#logger.error({ err }, 'publishing failed permanently')
+        if (this.#abort.signal.aborted) return false
+        // Its records stay unsettled: their partitions could never commit again. Only a restart helps.
+        this.#logger.error({ err }, 'publishing failed permanently')
+        this.#onFatal(err)
         return false
       })
       .finally(() => this.#pending.delete(promise))
@@ -174,18 +214,54 @@ export class OutcomePublisher {
     return promise
   }
 
-  async #send(topic: string, messages: OutgoingMessage[], context: Record<string, unknown>): Promise<void> {
-    await pRetry(() => this.#producer.send(topic, messages), {
-      ...pRetryBackoff(PUBLISH_BACKOFF),
-      signal: this.#abort.signal,
-      onFailedAttempt: ({ error, attemptNumber, retryDelay }) => {
-        this.#logger.warn(
-          { err: error, topic, attemptNumber, retryDelay, ...context },
-          'publish failed; retrying',
-        )
-      },
-    })
+  /**
+   * Sends `messages` until acknowledged. @param shrink on a too-large refusal, the smaller messages for
+   *   level 1, 2, … (null: none smaller, keep retrying); without it the send is held like any other failure
+   */
+  async #send(
+    topic: string,
+    kind: 'result' | 'dlq',
+    messages: OutgoingMessage[],
+    context: Record<string, unknown>,
+    shrink?: (level: number, error: unknown) => OutgoingMessage[] | null,
+  ): Promise<void> {
+    const key = {}
+    let current = messages
+    let level = 0
+    try {
+      await pRetry(() => this.#producer.send(topic, current), {
+        ...pRetryBackoff(PUBLISH_BACKOFF),
+        signal: this.#abort.signal,
+        shouldRetry: ({ error }) => !isUnrecoverable(error),
+        onFailedAttempt: ({ error, attemptNumber, retryDelay }) => {
+          this.#metrics.publishFailures.inc({ kind })
+          const smaller = shrink !== undefined && isRecordTooLarge(error) ? shrink(level + 1, error) : null
+          if (smaller !== null) {
+            level++
+            current = smaller
+            return
+          }
+          const first = this.#failing.get(key)
+          this.#failing.set(key, { since: first?.since ?? Date.now(), topic, error })
+          // The gauge turns 1 when the bound passes, not at the next attempt (up to 30 s later); a timer
+          // may fire a millisecond early by Date.now(), hence the margin.
+          if (first === undefined) setTimeout(() => this.#updateStalled(), this.#stallAfterMs + 50).unref()
+          this.#updateStalled()
+          this.#logger.warn(
+            { err: error, topic, attemptNumber, retryDelay, ...context },
+            'publish failed; retrying',
+          )
+        },
+      })
+    } finally {
+      if (this.#failing.delete(key)) this.#updateStalled()
+    }
+  }
+
+  #updateStalled(): void {
+    this.#metrics.publishStalled.set(this.readiness().length > 0 ? 1 : 0)
   }
 }
 
 export type { FileImportResult }
+export { DLQ_HEADERS }

@@ -4,12 +4,25 @@ import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import { BackpressureGate, type BackpressureOptions } from './backpressure.ts'
 import { KeySequencer } from './key-sequencer.ts'
-import type { ConsumedRecord, DecodeFailure, DecodeResult, PendingFile, RecordPosition } from './types.ts'
+import type {
+  ConsumedRecord,
+  DecodeFailure,
+  DecodeResult,
+  PendingFile,
+  RecordHeader,
+  RecordPosition,
+} from './types.ts'
 
 /** Headers carried from the input record to its result event (W3C trace context). */
-const CARRIED_HEADERS = ['traceparent', 'tracestate']
-/** Shared by every file without carried headers (most): one object fewer per file. Never mutated. */
-const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
+const CARRIED_HEADERS = new Set(['traceparent', 'tracestate'])
+/**
+ * Most bytes of carried header values per file: a traceparent is 55 bytes and a tracestate at most 512
+ * (W3C Trace Context §3.3.1.1), so this holds any valid trace context, while a record with huge headers
+ * cannot make its result event too large for the result topic. Pairs past it are not carried.
+ */
+const MAX_CARRIED_BYTES = 4096
+/** Shared by every file without carried headers (most): one array fewer per file. Never mutated. */
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
 
 /**
  * Gives back the admitted files of revoked partitions that later stages hold (the batcher; the job
@@ -36,7 +49,8 @@ export interface FetchControl {
  * revoked (the new owner consumes it again). The files in flight are counted here alone, and the
  * backpressure gate pauses and resumes fetching on that count.
  *
- * @param deps.decode decodes a value, waiting out transient failures (`withTransientRetry`)
+ * @param deps.decode decodes a record's value (its headers only feed the DLQ message), waiting out
+ *   transient failures (`withTransientRetry`)
  * @param deps.release takes a file the key sequencer released (on to the batcher)
  * @param deps.dropHeld gives back files of revoked partitions that later stages hold
  * @param deps.deadLetter publishes a DLQ record; settles through {@link settle} once acknowledged
@@ -46,7 +60,7 @@ export function createIntake(
   options: BackpressureOptions,
   deps: {
     decode: (
-      value: Buffer | null,
+      record: Pick<ConsumedRecord, 'value' | 'headers'>,
       control: { heartbeat(): Promise<void>; shouldContinue(): boolean },
     ) => Promise<DecodeResult>
     offsets: OffsetTracker
@@ -102,7 +116,7 @@ export function createIntake(
       metrics.eventsConsumed.inc()
       const position = { topic: record.topic, partition: record.partition, offset: record.offset }
       if (offsets.isRedelivery(position)) return true
-      const result = await deps.decode(record.value, {
+      const result = await deps.decode(record, {
         heartbeat: control.heartbeat,
         shouldContinue: () => control.isRunning() && !stopping,
       })
@@ -153,18 +167,25 @@ export function createIntake(
 
 export type Intake = ReturnType<typeof createIntake>
 
-/** The pending file of a decoded record, carrying its trace headers (src/tracing.ts). */
+/**
+ * The pending file of a decoded record, carrying its trace headers (src/tracing.ts) as they came: every
+ * `traceparent` and `tracestate` pair in order, the same tuples (no copy of the bytes), up to
+ * {@link MAX_CARRIED_BYTES}.
+ */
 function pendingFile(
   record: ConsumedRecord,
   position: RecordPosition,
   decoded: Extract<DecodeResult, { ok: true }>,
 ): PendingFile {
-  let headers: Record<string, string> = NO_HEADERS
-  for (const name of CARRIED_HEADERS) {
-    const value = record.headers[name]
-    if (value === undefined) continue
-    if (headers === NO_HEADERS) headers = {}
-    headers[name] = value
+  let headers = NO_HEADERS
+  if (record.headers.length > 0) {
+    let bytes = 0
+    const carried = record.headers.filter(([name, value]) => {
+      if (!CARRIED_HEADERS.has(name)) return false
+      bytes += value?.length ?? 0
+      return bytes <= MAX_CARRIED_BYTES
+    })
+    if (carried.length > 0) headers = carried
   }
   return {
     event: decoded.event,

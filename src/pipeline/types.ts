@@ -23,6 +23,12 @@ export interface RecordPosition {
   offset: string
 }
 
+/**
+ * One record header as Kafka defines it (KIP-82): a UTF-8 name and a value of bytes or null. A record's
+ * headers are an ordered list in which a name may repeat; the bridge keeps them so (src/kafka/record-format.ts).
+ */
+export type RecordHeader = readonly [name: string, value: Buffer | null]
+
 /** A consumed record, free of Kafka client types. */
 export interface ConsumedRecord {
   topic: string
@@ -30,7 +36,8 @@ export interface ConsumedRecord {
   offset: string
   key: Buffer | null
   value: Buffer | null
-  headers: Record<string, string>
+  /** Every header of the record, in order, repeats and null values kept. Shared: never mutated. */
+  headers: readonly RecordHeader[]
   /** Broker or producer timestamp, epoch ms. */
   timestamp: number
 }
@@ -84,8 +91,8 @@ export interface PendingFile {
   bytes: number
   /** Its `files[]` entry as JSON, serialised once by the decoder and sent as is. */
   entryJson: string
-  /** Record headers worth carrying to the result event (e.g. a trace context), UTF-8. */
-  headers?: Record<string, string>
+  /** Record headers carried to the result event (the trace context), as they came: in order, bytes. */
+  headers?: readonly RecordHeader[]
 }
 
 /** Bytes a batch reserves for the request envelope (systemName, webhook, context, brackets). */
@@ -137,4 +144,15 @@ export interface SettledJob {
   jobId: string | null
   batch: Batch
   outcomes: Array<{ file: PendingFile; outcome: FileOutcome | BridgeFailure }>
+}
+
+/**
+ * The first value of header `name` as UTF-8 text (invalid bytes become U+FFFD); undefined when the record
+ * has no such header or its value is null. For headers that are text by their own standard (W3C
+ * `traceparent`); headers that are copied are copied as bytes.
+ */
+export function headerText(headers: readonly RecordHeader[] | undefined, name: string): string | undefined {
+  if (headers === undefined) return undefined
+  for (const [n, value] of headers) if (n === name) return value?.toString('utf8')
+  return undefined
 }

@@ -66,6 +66,7 @@ export interface Replicas {
  * @param deps.send the idempotent producer's send
  * @param deps.tracker the job tracker: adopts jobs, says which it follows, takes webhook notices
  * @param deps.release passes a file to the batcher when an adoption gives up
+ * @param deps.onFatal told when a reader crashed for good, with the reader's name
  * @returns null when both features are off (a single replica)
  */
 export function createReplicas(
@@ -77,6 +78,7 @@ export function createReplicas(
     release: (file: PendingFile) => void
     metrics: Metrics
     logger: Logger
+    onFatal?: (component: string, err: unknown) => void
   },
 ): Replicas | null {
   if (!options.jobNotifications.enabled && !options.jobLog.enabled) return null
@@ -98,7 +100,11 @@ export function createReplicas(
             groupId: `${options.groupId}.job-log.${instanceId}`,
             fromBeginning: true,
           },
-          { logger, onRecord: (record) => jobLog.onRecord(record) },
+          {
+            logger,
+            onRecord: (record) => jobLog.onRecord(record),
+            onFatal: (err) => deps.onFatal?.('job log reader', err),
+          },
         )
   const notifications = options.jobNotifications.enabled
     ? new JobNotifications(
@@ -124,7 +130,11 @@ export function createReplicas(
             topic: options.jobNotifications.topic,
             groupId: `${options.groupId}.job-notifications.${instanceId}`,
           },
-          { logger, onRecord: (record) => notifications.onRecord(record) },
+          {
+            logger,
+            onRecord: (record) => notifications.onRecord(record),
+            onFatal: (err) => deps.onFatal?.('job notifications reader', err),
+          },
         )
 
   return {

@@ -257,3 +257,57 @@ describe('shutdown and crashes of the bridge process', () => {
     )
   })
 })
+
+describe('a stopped bridge is an ended process', () => {
+  let world: E2eWorld
+  const processes: BridgeProcess[] = []
+
+  beforeAll(async () => {
+    world = await createE2eWorld(inject('kafka'), { images: 4, pdfs: 2 })
+  })
+
+  afterAll(async () => {
+    for (const p of processes) {
+      p.kill('SIGKILL')
+      await p.exited
+    }
+    await world.close()
+  })
+
+  it('issue 14 row 2b: broker stopped 20 s and started, SIGTERM 30 s later: exits 0 right after "bridge stopped" (needs the local stack)', async (ctx) => {
+    const { source } = inject('kafka')
+    if (source !== 'local-stack') {
+      throw new Error(
+        `this test stops and starts the broker: it needs the local stack; brokers came from ${source}`,
+      )
+    }
+    ctx.onTestFinished(() => {
+      spawnSync(STACK, ['start'], { stdio: 'ignore', timeout: 180_000 })
+    })
+    // Given a bridge that has published results
+    const emulator = await startEmulator(world, { token: 'restart-exit-token' })
+    const run = await createFaultRun(world, 'restart-exit', emulator)
+    const { records } = sampleExport(world, 'rx', { broken: 0, repeats: 0 })
+    const bridge = await startBridgeProcess({ ...run.env, SHUTDOWN_GRACE_MS: '5000' })
+    processes.push(bridge)
+    await produceRecords(world, run.topics.input, records)
+    await run.results.waitFor((r) => r.length >= records.length, 60_000, 'every result')
+
+    // When the broker is stopped for 20 s and started again, and the bridge gets SIGTERM 30 s later
+    expect(spawnSync(STACK, ['stop', 'kafka'], { encoding: 'utf8', timeout: 120_000 }).status).toBe(0)
+    await new Promise((r) => setTimeout(r, 20_000))
+    expect(spawnSync(STACK, ['start'], { encoding: 'utf8', timeout: 180_000 }).status).toBe(0)
+    await new Promise((r) => setTimeout(r, 30_000))
+    const signalled = Date.now()
+    bridge.kill('SIGTERM')
+    const exit = await bridge.exited
+    const exitedAt = Date.now()
+
+    // Then it says it stopped and the process ends with 0 at once, whatever kafkajs left open
+    expect(exit).toEqual({ code: 0, signal: null })
+    const stopped = bridge.logs.find('bridge stopped')
+    expect(stopped).toBeDefined()
+    expect(exitedAt - Number(stopped?.time)).toBeLessThan(2_000)
+    expect(exitedAt - signalled).toBeLessThan(15_000)
+  })
+})

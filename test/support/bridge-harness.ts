@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { type Bridge, startBridge } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
+import type { Kafka } from '../../src/kafka/client.ts'
 import { createLogger } from '../../src/logging.ts'
 import { freePort } from './free-port.ts'
 import { LogLines } from './log-lines.ts'
@@ -54,12 +55,17 @@ export interface TestBridge {
  * Starts a bridge in this process against real Kafka, the registry and an emulator. `env` holds the
  * bridge's environment variables (see the README); sensible test values are filled in: small batches,
  * short linger and poll interval, random ports, a webhook URL on the bridge's own port.
+ * @param deps.kafka a Kafka client to use instead of the bridge's own (fault injection)
  */
-export async function startTestBridge(env: Record<string, string>): Promise<TestBridge> {
+export async function startTestBridge(
+  env: Record<string, string>,
+  deps: { kafka?: Kafka } = {},
+): Promise<TestBridge> {
   const config = loadConfig({ ...testBridgeDefaults(await freePort()), SHUTDOWN_GRACE_MS: '3000', ...env })
   const logs = new LogLines()
   const bridge = await startBridge(config, {
     logger: createLogger({ level: config.logLevel, destination: logs.writable() }),
+    ...deps,
   })
   return {
     bridge,

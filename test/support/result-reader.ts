@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import type { Kafka } from 'kafkajs'
 import type { SchemaCodec } from '../../src/events/registry.ts'
+import { decodedHeaders } from '../../src/kafka/record-format.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
+import type { RecordHeader } from '../../src/pipeline/types.ts'
 
 /** A record read from a topic by {@link startTopicReader}. */
 export interface ReadRecord<T> {
   partition: number
   offset: string
   key: string | null
+  /** The key's bytes as read. */
+  rawKey: Buffer | null
+  /** The first value of each header name, as UTF-8. */
   headers: Record<string, string>
+  /** Every header as read: in order, repeats, null and binary values kept. */
+  headerList: readonly RecordHeader[]
   value: T
   raw: Buffer | null
   /** The record's timestamp (producer CreateTime), epoch ms. */
@@ -38,13 +45,17 @@ export async function startTopicReader<T>(
   await consumer.subscribe({ topic, fromBeginning: true })
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
+      const headerList = decodedHeaders(message)
       const headers: Record<string, string> = {}
-      for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v)
+      for (const [k, v] of headerList)
+        if (v !== null && !Object.hasOwn(headers, k)) headers[k] = v.toString('utf8')
       records.push({
         partition,
         offset: message.offset,
         key: message.key?.toString() ?? null,
+        rawKey: message.key,
         headers,
+        headerList,
         value: await decode(message.value),
         raw: message.value,
         timestamp: Number(message.timestamp),

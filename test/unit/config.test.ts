@@ -83,6 +83,7 @@ describe('valid configuration', () => {
         maxResubmits: 2,
       },
       commit: { intervalMs: 1000 },
+      publishStallMs: 60000,
       lag: { groupId: 'file-import-bridge', topic: 'legacy.file-created', intervalMs: 15_000 },
       replicas: {
         groupId: 'file-import-bridge',

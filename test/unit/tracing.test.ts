@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { batchTrace, parseTraceparent } from '../../src/tracing.ts'
 
+const h = (name: string, value: string) => [name, Buffer.from(value)] as const
+
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
 
 describe('parseTraceparent (W3C Trace Context §3.2)', () => {
@@ -41,27 +43,35 @@ describe('batchTrace', () => {
 
   it('puts the first traced file on the request and lists every file’s traceparent', () => {
     const trace = batchTrace([
-      { headers: {} },
-      { headers: { traceparent: 'garbage', tracestate: 'x=1' } },
-      { headers: { traceparent: TP, tracestate: 'vendor=abc' } },
-      { headers: { traceparent: other, tracestate: 'other=1' } },
-      { headers: { traceparent: TP } },
+      { headers: [] },
+      { headers: [h('traceparent', 'garbage'), h('tracestate', 'x=1')] },
+      { headers: [h('traceparent', TP), h('tracestate', 'vendor=abc')] },
+      { headers: [h('traceparent', other), h('tracestate', 'other=1')] },
+      { headers: [h('traceparent', TP)] },
     ])
     expect(trace.headers).toEqual({ traceparent: TP, tracestate: 'vendor=abc' })
     expect(trace.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(trace.traceparents).toEqual([TP, other])
   })
 
+  it('reads the first of repeated headers, as UTF-8', () => {
+    const trace = batchTrace([
+      { headers: [['traceparent', null], h('traceparent', TP), h('traceparent', other)] },
+    ])
+    expect(trace.traceparents).toEqual([])
+    expect(batchTrace([{ headers: [h('traceparent', TP), h('traceparent', other)] }]).traceparents).toEqual([
+      TP,
+    ])
+  })
+
   it('sends no headers for a batch without trace context, and drops an oversized tracestate', () => {
-    expect(batchTrace([{}, { headers: { tracestate: 'a=1' } }])).toEqual({
+    expect(batchTrace([{}, { headers: [h('tracestate', 'a=1')] }])).toEqual({
       headers: {},
       traceId: undefined,
       traceparents: [],
     })
-    expect(batchTrace([{ headers: { traceparent: TP, tracestate: 'a='.padEnd(600, 'x') } }]).headers).toEqual(
-      {
-        traceparent: TP,
-      },
-    )
+    expect(
+      batchTrace([{ headers: [h('traceparent', TP), h('tracestate', 'a='.padEnd(600, 'x'))] }]).headers,
+    ).toEqual({ traceparent: TP })
   })
 })

@@ -25,3 +25,24 @@ export function wire(id: number, record: unknown): Buffer {
   header.writeUInt32BE(id, 1)
   return Buffer.concat([header, fileCreatedType.toBuffer(record)])
 }
+
+/**
+ * A file-created writer schema as another producer might declare it: the bridge's fields, with
+ * `occurredAt` of type `occurredAt` (e.g. `{ type: 'long', logicalType: 'timestamp-micros' }`, or a
+ * type name).
+ */
+export function writerSchemaWith(occurredAt: object | string): avsc.Schema {
+  return {
+    type: 'record',
+    name: 'FileCreated',
+    namespace: 'legacy.other',
+    fields: [
+      { name: 'externalId', type: 'string' },
+      { name: 'url', type: 'string' },
+      { name: 'fileName', type: 'string' },
+      { name: 'metadata', type: 'string' },
+      { name: 'systemName', type: ['null', 'string'], default: null },
+      { name: 'occurredAt', type: occurredAt },
+    ],
+  } as avsc.Schema
+}

@@ -53,7 +53,12 @@ async function expectContract(input: Buffer | null): Promise<DecodeResult> {
     expect(['http:', 'https:']).toContain(new URL(event.url).protocol)
     expect(event.metadata).toBeTypeOf('object')
     expect(Array.isArray(event.metadata)).toBe(false)
-    expect(Number.isSafeInteger(event.occurredAt) && event.occurredAt >= 0).toBe(true)
+    // RFC 3339's range, 0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999Z
+    expect(Number.isSafeInteger(event.occurredAt)).toBe(true)
+    expect(event.occurredAt).toBeGreaterThanOrEqual(-62_135_596_800_000)
+    expect(event.occurredAt).toBeLessThanOrEqual(253_402_300_799_999)
+    // a valid URI (RFC 3986): only allowed characters, every % an escape
+    expect(event.url).toMatch(/^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-F]{2})*$/)
     expect(bytes).toBe(fileEntryBytes(event))
   } else {
     expect(DLQ_REASONS).toContain(result.failure.reason)
@@ -109,10 +114,17 @@ const avroRecord = fc.record({
   mediaType: anyString,
   metadata: fc.oneof(fc.json(), anyString),
   systemName: fc.option(anyString, { nil: null }),
-  // avsc writes longs up to 2^53 - 2; past the last Date (8.64e15) and negatives included.
+  // avsc writes longs up to 2^53 - 2; the edges of RFC 3339's range and past them included.
   occurredAt: fc.oneof(
     fc.integer({ min: -(2 ** 53 - 2), max: 2 ** 53 - 2 }),
-    fc.constantFrom(0, 8.64e15, 8.64e15 + 1, -1),
+    fc.constantFrom(
+      0,
+      -1,
+      -62_135_596_800_000,
+      -62_135_596_800_001,
+      253_402_300_799_999,
+      253_402_300_800_000,
+    ),
   ),
 })
 

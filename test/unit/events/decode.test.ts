@@ -250,7 +250,7 @@ describe('validation', () => {
     expect(event(await decoder()(json({ ...validEvent, occurredAt: 0 }))).occurredAt).toBe(0)
   })
 
-  it.each([-1, 1.5, 'yesterday', '2024-03-01'])('occurredAt %s -> INVALID_EVENT', async (occurredAt) => {
+  it.each([1.5, 'yesterday', '2024-03-01'])('occurredAt %s -> INVALID_EVENT', async (occurredAt) => {
     expect(failure(await decoder()(json({ ...validEvent, occurredAt }))).reason).toBe('INVALID_EVENT')
   })
 
@@ -305,18 +305,31 @@ describe('hardening', () => {
     expect(f.message).toMatch(/^url: /)
   })
 
-  it.each([8.64e15 + 1, Number.MAX_SAFE_INTEGER, 1e300])(
-    'occurredAt %s beyond the last Date -> INVALID_EVENT',
+  it.each([
+    253_402_300_800_000,
+    -62_135_596_800_001,
+    8.64e15 + 1,
+    Number.MAX_SAFE_INTEGER,
+    1e300,
+    '0000-12-31T23:59:59Z',
+  ])(
+    'occurredAt %s outside 0001-01-01 … 9999-12-31 (RFC 3339) -> INVALID_EVENT naming the field',
     async (occurredAt) => {
       const f = failure(await decoder()(json({ ...validEvent, occurredAt })))
       expect(f.reason).toBe('INVALID_EVENT')
-      expect(f.message).toMatch(/^occurredAt: /)
+      expect(f.message).toBe(
+        'occurredAt: must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (RFC 3339)',
+      )
     },
   )
 
-  it('an ISO occurredAt before 1970 -> INVALID_EVENT, as a negative epoch number would be', async () => {
-    const f = failure(await decoder()(json({ ...validEvent, occurredAt: '1969-12-31T23:59:59Z' })))
-    expect(f.reason).toBe('INVALID_EVENT')
+  it.each([
+    [-62_135_596_800_000, -62_135_596_800_000],
+    [253_402_300_799_999, 253_402_300_799_999],
+    [-1, -1],
+    ['1969-12-31T23:59:59Z', -1000],
+  ])('occurredAt %s at or inside the edges of the range is kept', async (occurredAt, ms) => {
+    expect(event(await decoder()(json({ ...validEvent, occurredAt }))).occurredAt).toBe(ms)
   })
 
   it('a metadata key __proto__ -> INVALID_EVENT (it would be dropped silently), as JSON and as the Avro string', async () => {
@@ -403,5 +416,39 @@ describe('toFileEntry and fileEntryBytes', () => {
     expect(fileEntryBytes(e)).toBeGreaterThan(text.length + 1)
     // extra bytes over UTF-16 units: ä ö ü +1 each, 日 本 +2 each, 😀 (4 bytes, 2 units) +2, ü ß +1 each
     expect(fileEntryBytes(e) - (text.length + 1)).toBe(3 + 4 + 2 + 2)
+  })
+})
+
+describe('the issue’s inputs from other producers', () => {
+  it('sends the URL as a valid URI (spaces, IDNA host, UTF-8 path), in the event and its entry JSON', async () => {
+    const spaced = await decoder()(
+      json({ ...validEvent, url: 'https://files.example.test/in box/report 2026.pdf' }),
+    )
+    expect(event(spaced).url).toBe('https://files.example.test/in%20box/report%202026.pdf')
+    const idn = await decoder()(
+      json({ ...validEvent, url: 'https://bücher.example.test/straße/Übersicht.pdf' }),
+    )
+    expect(event(idn).url).toBe('https://xn--bcher-kva.example.test/stra%C3%9Fe/%C3%9Cbersicht.pdf')
+    if (!idn.ok) return
+    expect(JSON.parse(idn.entryJson).url).toBe(event(idn).url)
+  })
+
+  it('a value written by Apicurio with the schema id in headers: the DLQ message says so and names the setting', async () => {
+    // Given the bare Avro body (first byte 0x0a: the externalId's length) and Apicurio's id header
+    const id = Buffer.alloc(8)
+    id.writeBigInt64BE(42n)
+    const headers = [
+      ['apicurio.value.globalId', id],
+      ['apicurio.value.encoding', Buffer.from('BINARY')],
+    ] as const
+    const f = failure(await decoder()(Buffer.from([0x0a, 0x65, 0x78]), headers))
+    // Then it is UNKNOWN_WIRE_FORMAT with the hint
+    expect(f.reason).toBe('UNKNOWN_WIRE_FORMAT')
+    expect(f.message).toMatch(/^first byte 0x0a is neither/)
+    expect(f.message).toContain('the schema id is in the record header apicurio.value.globalId 42')
+    expect(f.message).toContain('apicurio.registry.headers.enabled=false')
+    expect(f.message.length).toBeLessThanOrEqual(1000)
+    // And without the header, no hint
+    expect(failure(await decoder()(Buffer.from([0x0a]))).message).not.toContain('apicurio')
   })
 })

@@ -52,9 +52,12 @@ async function webhookServer(
   return { metrics, onJobWebhook, server, base: `http://127.0.0.1:${server.port}` }
 }
 
-async function opsServer(readiness: () => string[] = () => []) {
+async function opsServer(readiness: () => string[] = () => [], liveness: () => string[] = () => []) {
   const metrics = createMetrics()
-  const server = await listen(createOpsApp({ metrics, logger, readiness }), { host: '127.0.0.1', port: 0 })
+  const server = await listen(createOpsApp({ metrics, logger, readiness, liveness }), {
+    host: '127.0.0.1',
+    port: 0,
+  })
   servers.push(server)
   return { metrics, server, base: `http://127.0.0.1:${server.port}` }
 }
@@ -496,6 +499,19 @@ describe('ops app', () => {
     // Then it is 200 ok
     expect(res.status).toBe(200)
     expect(JSON.parse(res.text)).toEqual({ status: 'ok' })
+  })
+
+  it('/healthz answers 503 with the problems once a component stopped for good', async () => {
+    // Given a bridge whose consumer crashed for good
+    const { base } = await opsServer(
+      () => [],
+      () => ['consumer stopped for good'],
+    )
+
+    // When /healthz is read, then liveness fails and says why
+    const res = await get(`${base}/healthz`)
+    expect(res.status).toBe(503)
+    expect(JSON.parse(res.text)).toEqual({ status: 'failing', problems: ['consumer stopped for good'] })
   })
 
   it('/readyz answers 200 when readiness reports no problems', async () => {

@@ -51,7 +51,7 @@ function entryRecord(entry: JobLogEntry | null, jobId = entry?.jobId ?? ''): Con
     offset: '0',
     key: Buffer.from(jobId),
     value: entry === null ? null : Buffer.from(JSON.stringify(entry)),
-    headers: {},
+    headers: [],
     timestamp: 0,
   }
 }

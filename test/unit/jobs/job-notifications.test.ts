@@ -30,7 +30,7 @@ function record(value: unknown, raw?: string): ConsumedRecord {
     offset: '7',
     key: null,
     value: Buffer.from(raw ?? JSON.stringify(value)),
-    headers: {},
+    headers: [],
     timestamp: 0,
   }
 }

@@ -147,3 +147,49 @@ describe('pause', () => {
     )
   })
 })
+
+describe('crashes', () => {
+  /** A started member whose fatal crashes are collected. */
+  async function startedWithOnFatal() {
+    const fake = fakeKafka()
+    const fatal: unknown[] = []
+    const consumer = createGroupConsumer(
+      fake.kafka,
+      { groupId: 'g', topic: 'in' },
+      { logger, handler: handler(), onFatal: (err) => fatal.push(err) },
+    )
+    await consumer.start()
+    return { fake, fatal, consumer }
+  }
+
+  it('a crash kafkajs does not restart goes to onFatal once and makes the member not ready; a restarted one does not', async () => {
+    // Given a joined member
+    const { fake, fatal, consumer } = await startedWithOnFatal()
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
+    expect(consumer.isReady).toBe(true)
+
+    // When kafkajs reports a crash it restarts from (a broker hiccup)
+    fake.fire('crash', { error: new Error('broker gone'), restart: true })
+    // Then the member is not ready until it rejoins, and nothing is fatal
+    expect(consumer.isReady).toBe(false)
+    expect(fatal).toEqual([])
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
+    expect(consumer.isReady).toBe(true)
+
+    // When kafkajs reports a crash it does not restart from (e.g. a compression codec it lacks)
+    const codec = Object.assign(new Error('LZ4 compression not implemented'), {
+      name: 'KafkaJSNotImplemented',
+    })
+    fake.fire('crash', { error: codec, restart: false })
+    // Then it goes to onFatal with its cause
+    expect(fatal).toEqual([codec])
+    expect(consumer.isReady).toBe(false)
+  })
+
+  it('a crash while stopping is not fatal', async () => {
+    const { fake, fatal, consumer } = await startedWithOnFatal()
+    await consumer.stop()
+    fake.fire('crash', { error: new Error('disconnected'), restart: false })
+    expect(fatal).toEqual([])
+  })
+})

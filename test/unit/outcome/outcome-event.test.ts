@@ -1,7 +1,7 @@
 // buildResultEvent / resultKey: one result event per file from its import outcome.
 import { describe, expect, it } from 'vitest'
 import { fileEntryJson } from '../../../src/events/decode.ts'
-import { buildResultEvent, resultKey } from '../../../src/outcome/outcome-event.ts'
+import { buildResultEvent, MAX_REASON_CHARS, resultKey } from '../../../src/outcome/outcome-event.ts'
 import type { FileOutcome, PendingFile } from '../../../src/pipeline/types.ts'
 
 const event = {
@@ -116,6 +116,17 @@ describe('buildResultEvent', () => {
       COMPLETED,
     )
     expect([r.systemName, r.externalId]).toEqual(['archive', 'ext-9'])
+  })
+})
+
+describe('bounded free text', () => {
+  it('cuts a reason longer than MAX_REASON_CHARS, so a result event always fits its topic', () => {
+    const long = 'x'.repeat(1_000_000)
+    const r = buildResultEvent(file, outcome({ state: 'failed', reason: long }), 'j', COMPLETED)
+    expect(r.reason).toHaveLength(MAX_REASON_CHARS)
+    expect(r.reason?.endsWith('…')).toBe(true)
+    const exact = 'y'.repeat(MAX_REASON_CHARS)
+    expect(buildResultEvent(file, outcome({ state: 'failed', reason: exact }), 'j', 1).reason).toBe(exact)
   })
 })
 

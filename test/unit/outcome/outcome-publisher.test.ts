@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { fileEntryJson } from '../../../src/events/decode.ts'
 import type { SchemaCodec } from '../../../src/events/registry.ts'
@@ -30,8 +31,13 @@ function file(offset: string, externalId: string): PendingFile {
     position: { topic: 'in', partition: 0, offset },
     consumedAt: Date.now(),
     bytes: 10,
-    headers: { traceparent: '00-abc-def-01' },
+    headers: [['traceparent', Buffer.from('00-abc-def-01')]],
   }
+}
+
+/** An error as kafkajs reports a broker it cannot reach (a hiccup: retried). */
+function brokerDown(): Error {
+  return Object.assign(new Error('broker down'), { name: 'KafkaJSConnectionError', retriable: true })
 }
 
 /** A producer whose sends resolve or reject as the test says. */
@@ -53,18 +59,20 @@ function scriptedProducer() {
 
 function publisherWith(producer: IdempotentProducer) {
   const settled: RecordPosition[][] = []
+  const fatal: unknown[] = []
   const metrics = createMetrics()
   const publisher = new OutcomePublisher(
-    { resultTopic: 'results', dlqTopic: 'dlq', resultSchemaId: 7 },
+    { resultTopic: 'results', dlqTopic: 'dlq', resultSchemaId: 7, stallAfterMs: 10_000 },
     {
       producer,
       codec,
       metrics,
       logger: silentLogger,
       onSettled: (positions) => settled.push(positions),
+      onFatal: (err) => fatal.push(err),
     },
   )
-  return { publisher, settled, metrics }
+  return { publisher, settled, metrics, fatal }
 }
 
 async function until(check: () => boolean) {
@@ -106,7 +114,7 @@ describe('OutcomePublisher', () => {
     // Then one send carries both results, keyed systemName:externalId, with the trace header carried
     expect(sends[0]?.topic).toBe('results')
     expect(sends[0]?.messages.map((m) => m.key)).toEqual(['archive:a', 'archive:b'])
-    expect(sends[0]?.messages[0]?.headers).toEqual({ traceparent: '00-abc-def-01' })
+    expect(sends[0]?.messages[0]?.headers).toEqual([['traceparent', Buffer.from('00-abc-def-01')]])
     const first = JSON.parse(String(sends[0]?.messages[0]?.value)) as {
       id: number
       value: { state: string; mediaId: string }
@@ -137,9 +145,9 @@ describe('OutcomePublisher', () => {
       outcomes: [{ file: file('9', 'c'), outcome: { state: 'failed', reason: 'import job failed' } }],
     })
     await until(() => sends.length === 1)
-    sends[0]?.reject(new Error('broker down'))
+    sends[0]?.reject(brokerDown())
     await until(() => sends.length === 2)
-    sends[1]?.reject(new Error('broker down'))
+    sends[1]?.reject(brokerDown())
     await until(() => sends.length === 3)
     expect(settled).toEqual([])
 
@@ -164,7 +172,11 @@ describe('OutcomePublisher', () => {
       offset: '17',
       key: Buffer.from('k'),
       value: Buffer.from([1, 2, 3]),
-      headers: { origin: 'legacy' },
+      headers: [
+        ['origin', Buffer.from('legacy')],
+        ['n', null],
+        ['origin', Buffer.from([0xff, 0x00])],
+      ],
       timestamp: 1234,
     }
 
@@ -177,15 +189,20 @@ describe('OutcomePublisher', () => {
     expect(sends[0]?.topic).toBe('dlq')
     expect(message?.value).toEqual(Buffer.from([1, 2, 3]))
     expect(message?.key).toEqual(Buffer.from('k'))
-    expect(message?.headers).toMatchObject({
-      origin: 'legacy',
-      [DLQ_HEADERS.reason]: 'UNKNOWN_WIRE_FORMAT',
-      [DLQ_HEADERS.message]: 'first byte 0x01',
-      [DLQ_HEADERS.topic]: 'in',
-      [DLQ_HEADERS.partition]: '2',
-      [DLQ_HEADERS.offset]: '17',
-      [DLQ_HEADERS.timestamp]: '1234',
-    })
+    expect(message?.timestamp).toBe(1234)
+    const text = (name: string, value: string) => [name, Buffer.from(value)]
+    expect(message?.headers?.slice(0, 9)).toEqual([
+      ['origin', Buffer.from('legacy')],
+      ['n', null],
+      ['origin', Buffer.from([0xff, 0x00])],
+      text(DLQ_HEADERS.reason, 'UNKNOWN_WIRE_FORMAT'),
+      text(DLQ_HEADERS.message, 'first byte 0x01'),
+      text(DLQ_HEADERS.topic, 'in'),
+      text(DLQ_HEADERS.partition, '2'),
+      text(DLQ_HEADERS.offset, '17'),
+      text(DLQ_HEADERS.timestamp, '1234'),
+    ])
+    expect(message?.headers?.map(([name]) => name).slice(9)).toEqual([DLQ_HEADERS.failedAt])
     expect(settled).toEqual([])
     sends[0]?.resolve()
     await until(() => settled.length === 1)
@@ -198,15 +215,122 @@ describe('OutcomePublisher', () => {
     const { producer, sends } = scriptedProducer()
     const { publisher, settled } = publisherWith(producer)
     publisher.publishDlq(
-      { topic: 'in', partition: 0, offset: '1', key: null, value: null, headers: {}, timestamp: 0 },
+      { topic: 'in', partition: 0, offset: '1', key: null, value: null, headers: [], timestamp: 0 },
       { reason: 'EMPTY_VALUE', message: 'tombstone' },
     )
     await until(() => sends.length === 1)
-    sends[0]?.reject(new Error('broker down'))
+    sends[0]?.reject(brokerDown())
 
     // When the publisher is closed, then it drains without settling and sends no more
     publisher.close()
     await until(() => publisher.pending === 0)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(sends).toHaveLength(1)
+    expect(settled).toEqual([])
+  })
+
+  it('a DLQ copy the broker refuses as too large goes without its value, then without key and headers', async () => {
+    // Given a record with a key, a header and a value
+    vi.useFakeTimers()
+    const { producer, sends } = scriptedProducer()
+    const { publisher, settled, metrics } = publisherWith(producer)
+    const value = Buffer.from('v'.repeat(5000))
+    const record: ConsumedRecord = {
+      topic: 'in',
+      partition: 0,
+      offset: '3',
+      key: Buffer.from('key'),
+      value,
+      headers: [['h', Buffer.from('x')]],
+      timestamp: 99,
+    }
+    const tooLarge = () =>
+      Object.assign(new Error('The request included a message larger than the max message size'), {
+        name: 'KafkaJSProtocolError',
+        type: 'MESSAGE_TOO_LARGE',
+      })
+    publisher.publishDlq(record, { reason: 'INVALID_EVENT', message: 'too big' })
+    await until(() => sends.length === 1)
+
+    // When the broker refuses the full copy
+    sends[0]?.reject(tooLarge())
+    await until(() => sends.length === 2)
+    // Then it goes without its value, saying why, its size and SHA-256, with key and headers kept
+    const second = sends[1]?.messages[0]
+    const named = (m: typeof second) =>
+      Object.fromEntries((m?.headers ?? []).map(([n, v]) => [n, v?.toString()]))
+    expect(second?.value).toEqual(Buffer.alloc(0))
+    expect(second?.key).toEqual(Buffer.from('key'))
+    expect(second?.headers?.[0]).toEqual(['h', Buffer.from('x')])
+    expect(named(second)).toMatchObject({
+      'dlq.omitted': 'value',
+      'dlq.value.size': '5000',
+      'dlq.value.sha256': createHash('sha256').update(value).digest('hex'),
+    })
+    expect(named(second)['dlq.omitted.reason']).toMatch(/too large: The request included/)
+    expect(second?.timestamp).toBe(99)
+
+    // When that is refused too, then it goes without key and original headers
+    sends[1]?.reject(tooLarge())
+    await until(() => sends.length === 3)
+    const third = sends[2]?.messages[0]
+    expect(third?.key).toBeNull()
+    expect(third?.headers?.[0]?.[0]).toBe('dlq.reason')
+    expect(named(third)).toMatchObject({
+      'dlq.omitted': 'value,key,headers',
+      'dlq.key.size': '3',
+      'dlq.key.sha256': createHash('sha256').update('key').digest('hex'),
+      'dlq.headers.count': '1',
+    })
+    sends[2]?.resolve()
+    await until(() => settled.length === 1)
+    expect((await metrics.dlqValuesOmitted.get()).values[0]?.value).toBe(2)
+  })
+
+  it('a send failing past stallAfterMs makes the publisher not ready and sets the gauge, until it goes through', async () => {
+    vi.useFakeTimers()
+    const { producer, sends } = scriptedProducer()
+    const { publisher, settled, metrics } = publisherWith(producer)
+    const stalled = async () => (await metrics.publishStalled.get()).values[0]?.value
+    publisher.publishDlq(
+      { topic: 'in', partition: 0, offset: '1', key: null, value: null, headers: [], timestamp: 0 },
+      { reason: 'EMPTY_VALUE', message: 'tombstone' },
+    )
+    await until(() => sends.length === 1)
+    sends[0]?.reject(brokerDown())
+    await vi.advanceTimersByTimeAsync(1)
+    expect(publisher.readiness()).toEqual([])
+    expect(await stalled()).toBe(0)
+    // When the bound passes with the send still not through (its retry pending)
+    await vi.advanceTimersByTimeAsync(10_100)
+    expect(sends.length).toBeGreaterThan(1)
+    // Then it says which topic and why, and the gauge is 1
+    expect(publisher.readiness()).toEqual(['publishing to dlq failing for 10 s: broker down'])
+    expect(await stalled()).toBe(1)
+    // When the send goes through, then it is ready again and the gauge is 0
+    sends.at(-1)?.resolve()
+    await until(() => settled.length === 1)
+    expect(publisher.readiness()).toEqual([])
+    expect(await stalled()).toBe(0)
+  })
+
+  it('a failure only a new process cures is not retried and goes to onFatal', async () => {
+    vi.useFakeTimers()
+    const { producer, sends } = scriptedProducer()
+    const { publisher, settled, fatal } = publisherWith(producer)
+    publisher.publishDlq(
+      { topic: 'in', partition: 0, offset: '1', key: null, value: null, headers: [], timestamp: 0 },
+      { reason: 'EMPTY_VALUE', message: 'tombstone' },
+    )
+    await until(() => sends.length === 1)
+    const fenced = Object.assign(new Error('out of order'), {
+      name: 'KafkaJSProtocolError',
+      type: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+      retriable: false,
+    })
+    sends[0]?.reject(fenced)
+    await until(() => fatal.length === 1)
+    expect(fatal).toEqual([fenced])
     await vi.advanceTimersByTimeAsync(60_000)
     expect(sends).toHaveLength(1)
     expect(settled).toEqual([])

@@ -23,13 +23,14 @@ function record(
   value: string,
   headers: Record<string, string> = {},
 ): ConsumedRecord {
+  const list = Object.entries(headers).map(([n, v]) => [n, Buffer.from(v)] as const)
   return {
     topic: 'in',
     partition,
     offset: String(offset),
     key: null,
     value: Buffer.from(value),
-    headers,
+    headers: list,
     timestamp: 0,
   }
 }
@@ -39,7 +40,7 @@ function setup(options: { maxFilesInFlight?: number; held?: PendingFile[] } = {}
   const dlq: Array<[ConsumedRecord, string]> = []
   const observed: RecordPosition[] = []
   const fetch = { pause: vi.fn(), resume: vi.fn() }
-  const decode = vi.fn(async (value: Buffer | null): Promise<DecodeResult> => {
+  const decode = vi.fn(async ({ value }: { value: Buffer | null }): Promise<DecodeResult> => {
     const id = String(value)
     if (id === 'bad') return { ok: false, failure: { reason: 'INVALID_JSON', message: 'not JSON' } }
     const { event, entryJson, bytes } = pendingFile(id)
@@ -71,11 +72,26 @@ describe('intake', () => {
     await s.intake.onRecord(record(0, 0, 'a', { traceparent: 'tp', other: 'x' }), control)
     await s.intake.onRecord(record(0, 1, 'bad'), control)
     expect(s.released.map((f) => [f.event.externalId, f.position.offset, f.headers])).toEqual([
-      ['a', '0', { traceparent: 'tp' }],
+      ['a', '0', [['traceparent', Buffer.from('tp')]]],
     ])
     expect(s.dlq.map(([r, reason]) => [r.offset, reason])).toEqual([['1', 'INVALID_JSON']])
     expect(s.observed.map((p) => p.offset)).toEqual(['0', '1'])
     expect(s.intake.inFlight).toBe(2)
+  })
+
+  it('carries trace headers as they came (order, repeats), up to 4 KiB of values', async () => {
+    const s = setup()
+    const big = 'b'.repeat(4095)
+    const r = record(0, 0, 'a')
+    const headers = [
+      ['tracestate', Buffer.from('x=1')],
+      ['other', Buffer.from('o')],
+      ['traceparent', Buffer.from([0xff])],
+      ['tracestate', Buffer.from(big)],
+      ['tracestate', Buffer.from('y=2')],
+    ] as const
+    await s.intake.onRecord({ ...r, headers }, control)
+    expect(s.released[0]?.headers).toEqual([headers[0], headers[2]])
   })
 
   it('skips a redelivered record it already has in hand, without decoding it again', async () => {
