@@ -89,7 +89,7 @@ export async function startBridge(
     await readSchema('fileImportResult'),
   )
   const producer = createIdempotentProducer(kafka)
-  const client = createImportClient(config.importClient, { metrics })
+  const client = createImportClient(config.importClient, { metrics, logger })
   const offsets = new OffsetTracker()
 
   // The pipeline, in data-flow order: consumer → intake (decode, track, DLQ or admit, one file per

@@ -11,8 +11,20 @@
  *    "full jitter": a wait is never shorter than its step.
  *
  * Fixed waits of the job tracker (a resubmit after a failed submit, the re-check of a refused token)
- * are named constants in `src/jobs/`, not formulas.
+ * are settings or named constants in `src/jobs/`, not formulas; the quota backoff of a submit uses (1).
+ * No wait is longer than `API_MAX_HOLD_MS`, and no timer longer than {@link MAX_TIMER_DELAY_MS}.
  */
+
+/**
+ * The longest delay a Node.js timer takes, ms (2^31 − 1, about 24.8 days): a longer one fires after 1
+ * ms with a `TimeoutOverflowWarning`. Every timer of the bridge is armed through {@link timerDelayMs}.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1
+
+/** `delayMs` as a timer can take it: at least 0, at most {@link MAX_TIMER_DELAY_MS}. */
+export function timerDelayMs(delayMs: number): number {
+  return Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Number.isFinite(delayMs) ? delayMs : MAX_TIMER_DELAY_MS))
+}
 
 /** Bounds of an exponential backoff, ms. */
 export interface BackoffBounds {

@@ -5,8 +5,8 @@ import type { EventDecoderOptions } from './events/decode.ts'
 import type { TransientRetryOptions } from './events/transient-retry.ts'
 import { WEBHOOK_PATH } from './http/routes.ts'
 import type { ImportClientOptions } from './import/import-client.ts'
-import { type JobTrackerOptions, MAX_RESUBMITS } from './jobs/job-tracker.ts'
-import { RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
+import { JOB_VISIBILITY_GRACE_MS, type JobTrackerOptions, MAX_RESUBMITS } from './jobs/job-tracker.ts'
+import { HOLD_RECHECK_MS, MAX_HOLD_MS, RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
 import type { GroupConsumerOptions } from './kafka/consumer.ts'
 import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
 import type { BackpressureOptions } from './pipeline/backpressure.ts'
@@ -125,6 +125,10 @@ const schema = z.object({
   API_RATE_LIMIT_PER_SECOND: int(0, 100_000).default(0),
   API_RETRY_MAX_DELAY_MS: int(100, 3_600_000).default(30_000),
   JOB_TIMEOUT_MS: int(1000, 7 * 24 * 3_600_000).default(3_600_000),
+  // Every answer of the import API classified (issue 12). Each bound stays far below a timer's 2^31-1 ms.
+  API_MAX_HOLD_MS: int(1000, 86_400_000).default(MAX_HOLD_MS),
+  API_HOLD_RECHECK_MS: int(100, 3_600_000).default(HOLD_RECHECK_MS),
+  JOB_VISIBILITY_GRACE_MS: int(0, 3_600_000).default(JOB_VISIBILITY_GRACE_MS),
   FILES_IN_FLIGHT_RESUME_RATIO: z.coerce
     .number()
     .gt(0, 'must be above 0')
@@ -247,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
       apiVersion: e.LIVINGDOCS_API_VERSION,
       accessToken,
+      accessTokenFile: cleaned.LIVINGDOCS_ACCESS_TOKEN_FILE,
       requestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
       maxRetries: e.API_MAX_RETRIES,
       maxBackoffMs: e.API_RETRY_MAX_DELAY_MS,
@@ -265,6 +270,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       webhookSecret,
       resubmitDelayMs: RESUBMIT_DELAY_MS,
       maxResubmits: MAX_RESUBMITS,
+      holdRecheckMs: e.API_HOLD_RECHECK_MS,
+      maxHoldMs: e.API_MAX_HOLD_MS,
+      jobVisibilityGraceMs: e.JOB_VISIBILITY_GRACE_MS,
     },
     commit: { intervalMs: e.COMMIT_INTERVAL_MS },
     publishStallMs: e.PUBLISH_STALL_MS,

@@ -27,8 +27,11 @@ export const ERROR_CODES = [
   'API_UNAUTHORIZED',
   'API_FORBIDDEN',
   'API_BAD_REQUEST',
+  'API_NOT_FOUND',
   'API_VERSION_GONE',
+  'API_UNEXPECTED_ANSWER',
   'API_RATE_LIMITED',
+  'API_QUOTA_EXCEEDED',
   'API_SERVER_ERROR',
   'API_NETWORK_ERROR',
   'API_INVALID_RESPONSE',
@@ -74,6 +77,34 @@ export function isBridgeError(err: unknown, ...codes: ErrorCode[]): err is Bridg
 export type ApiEndpoint = 'submit' | 'status'
 
 /**
+ * The classes every answer of the import API falls in, each with one behaviour (README, "Every answer
+ * of the import API"; `classifyAnswer` in src/import/api-answer.ts decides). Used as the `class` label
+ * of `bridge_api_answers_total`.
+ */
+export const ANSWER_CLASSES = [
+  /** A job id (submit) or a readable job status (status read). */
+  'accepted',
+  /** No answer, or a transient one (408, 425, 429 with `Retry-After`, 5xx): ask again later. */
+  'retry',
+  /** Submit: 429 without `Retry-After`, the plan's usage limit: back off up to `API_MAX_HOLD_MS`. */
+  'quota',
+  /** 401 / 403: the access token is wrong, expired or lacks its scope. Hold. */
+  'credentials',
+  /** 1xx, 3xx, 404 (submit), 405, 406, 410, 415, 501, 505, 511, another 4xx on a status read, a 2xx that is not JSON: the base URL or API version is wrong. Hold. */
+  'configuration',
+  /** Status read: 404 or `state: "lost"`, the job is not (or not yet) known. */
+  'job-unknown',
+  /** A 2xx JSON body that fits no documented shape (no job id, an unknown status shape): ask again later. */
+  'unreadable',
+  /** Submit of several files refused for its data (400, 409, 413, 422, another 4xx): split it. */
+  'batch-data',
+  /** Submit of one file refused for its data: that file is FAILED with the API's message. */
+  'file-data',
+] as const
+
+export type AnswerClass = (typeof ANSWER_CLASSES)[number]
+
+/**
  * A final answer of the import API that is not a success, or no answer at all (`status` 0: a network
  * error or a timeout), after the client's own retries. Like undici's `ResponseError`, the facts callers
  * branch on are typed fields, not entries of the `context` map.
@@ -84,15 +115,26 @@ export class ApiError extends BridgeError {
   /** The HTTP status of the final answer; 0 when no answer came. */
   readonly status: number
   /**
-   * The server's `Retry-After` (RFC 9110 §10.2.3) in ms when it was longer than the client waits for
-   * itself: the caller holds its requests until then. Undefined otherwise.
+   * The `Retry-After` (RFC 9110 §10.2.3) of the final 429 or 503 in ms, as the server sent it (e.g.
+   * longer than the client waits for itself): the caller holds its requests until then, at most
+   * `API_MAX_HOLD_MS`. Undefined otherwise.
    */
   readonly retryAfterMs: number | undefined
+  /** The class of the answer ({@link ANSWER_CLASSES}); `retry` when no answer came. Callers branch on it. */
+  readonly answerClass: AnswerClass
+  /** For `credentials` and `configuration`: the settings to check, e.g. `LIVINGDOCS_BASE_URL`. */
+  readonly setting: string | undefined
 
   constructor(
     code: ErrorCode,
     message: string,
-    fields: { endpoint: ApiEndpoint; status: number; retryAfterMs?: number | undefined },
+    fields: {
+      endpoint: ApiEndpoint
+      status: number
+      retryAfterMs?: number | undefined
+      answerClass: AnswerClass
+      setting?: string | undefined
+    },
     options: BridgeErrorOptions = {},
   ) {
     super(code, message, {
@@ -102,12 +144,16 @@ export class ApiError extends BridgeError {
         endpoint: fields.endpoint,
         status: fields.status,
         ...(fields.retryAfterMs === undefined ? {} : { retryAfterMs: fields.retryAfterMs }),
+        answerClass: fields.answerClass,
+        ...(fields.setting === undefined ? {} : { setting: fields.setting }),
       },
     })
     this.name = 'ApiError'
     this.endpoint = fields.endpoint
     this.status = fields.status
     this.retryAfterMs = fields.retryAfterMs
+    this.answerClass = fields.answerClass
+    this.setting = fields.setting
   }
 }
 

@@ -1,11 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { DLQ_REASONS } from './errors.ts'
+import { ANSWER_CLASSES, DLQ_REASONS } from './errors.ts'
 import { MEDIA_KINDS } from './pipeline/types.ts'
 
 /** Outcome states of a file, as published on the result topic. */
 export const FILE_STATES = ['SUCCESS', 'SKIPPED', 'FAILED'] as const
 /** Import API endpoints the bridge calls. */
 export const API_ENDPOINTS = ['submit', 'status'] as const
+/** Why requests to the import API are held (`bridge_api_hold{cause}`). */
+export const API_HOLD_CAUSES = ['credentials', 'configuration', 'quota'] as const
+export type ApiHoldCause = (typeof API_HOLD_CAUSES)[number]
 
 /**
  * Creates the bridge's own Prometheus registry (not the global one) with every metric and the
@@ -168,6 +171,29 @@ export function createMetrics() {
     registers,
   })
 
+  // Every answer of the import API classified (issue 12): one class, one behaviour (README table).
+  const apiAnswers = new Counter({
+    name: 'bridge_api_answers_total',
+    help: 'Final answers of the import API by endpoint and class (accepted, retry, quota, credentials, configuration, job-unknown, unreadable, batch-data, file-data).',
+    labelNames: ['endpoint', 'class'] as const,
+    registers,
+  })
+  const apiHold = new Gauge({
+    name: 'bridge_api_hold',
+    help: '1 while requests to the import API are held, by cause: credentials (401/403), configuration (base URL or API version), quota (429 usage limit); else 0.',
+    labelNames: ['cause'] as const,
+    registers,
+  })
+  const jobResultsUnmatched = new Counter({
+    name: 'bridge_job_results_unmatched_total',
+    help: 'Per-file results of finished import jobs that do not match the batch: missing (a file without a result, after a second read) or unexpected (a result for an id not in the batch; never published).',
+    labelNames: ['kind'] as const,
+    registers,
+  })
+  for (const endpoint of API_ENDPOINTS)
+    for (const cls of ANSWER_CLASSES) apiAnswers.inc({ endpoint, class: cls }, 0)
+  for (const cause of API_HOLD_CAUSES) apiHold.set({ cause }, 0)
+  for (const kind of ['missing', 'unexpected']) jobResultsUnmatched.inc({ kind }, 0)
   // Publishing (src/outcome/outcome-publisher.ts).
   const publishFailures = new Counter({
     name: 'bridge_publish_failures_total',
@@ -226,6 +252,9 @@ export function createMetrics() {
     jobNotificationForwardFailures,
     jobsAdopted,
     decodeRetries,
+    apiAnswers,
+    apiHold,
+    jobResultsUnmatched,
     publishFailures,
     publishStalled,
     dlqValuesOmitted,

@@ -37,6 +37,54 @@ export function readAccessToken(
   return undefined
 }
 
+/** Least time between two reads of the token file after 401 answers, ms: a burst of 401s reads it once. */
+export const TOKEN_REREAD_INTERVAL_MS = 5_000
+
+/** The access token the import client sends, re-read from its file when the API refuses it. */
+export interface AccessToken {
+  /** The token to send now. */
+  readonly value: string
+  /**
+   * Reads the token file again (after a 401): at most once every `minIntervalMs`, and never when the
+   * token was given as a value. An unreadable or empty file keeps the current token.
+   * @returns true when the file now holds another token, which {@link value} returns from now on
+   */
+  reread(nowMs?: number): boolean
+}
+
+/**
+ * The access token of `LIVINGDOCS_ACCESS_TOKEN` (fixed) or `LIVINGDOCS_ACCESS_TOKEN_FILE` (a mounted
+ * Kubernetes Secret, which the kubelet replaces in place when the Secret changes): `initial` is the
+ * value `readAccessToken` read at start-up. The token is never logged.
+ */
+export function accessTokenSource(
+  initial: string,
+  file: string | undefined,
+  options: { minIntervalMs?: number } = {},
+): AccessToken {
+  const minIntervalMs = options.minIntervalMs ?? TOKEN_REREAD_INTERVAL_MS
+  let value = initial
+  let lastReadAt = Number.NEGATIVE_INFINITY
+  return {
+    get value() {
+      return value
+    },
+    reread(nowMs = Date.now()) {
+      if (file === undefined || nowMs - lastReadAt < minIntervalMs) return false
+      lastReadAt = nowMs
+      let read: string
+      try {
+        read = readFileSync(file, 'utf8').trim()
+      } catch {
+        return false
+      }
+      if (read === '' || read === value) return false
+      value = read
+      return true
+    },
+  }
+}
+
 /** Shortest accepted webhook secret, in characters (an HMAC key should not be guessable). */
 const MIN_WEBHOOK_SECRET_LENGTH = 16
 

@@ -72,7 +72,8 @@ interface RetryCandidate extends Error {
  * only the backoff decision is ours, as undici's `retry` callback option:
  *
  * - retried: network errors ({@link RETRY_ERROR_CODES}), 429 and 5xx ({@link RETRY_STATUS_CODES}), for
- *   GET and POST (why a repeated POST is safe: see `createImportClient`);
+ *   GET and POST (why a repeated POST is safe: see `createImportClient`); but not a POST's 429 without
+ *   `Retry-After`, the plan's usage limit ([F] §5), which the submit queue backs off for minutes;
  * - backoff: `equalJitterMs` (src/backoff.ts), exponential with equal jitter. undici's default policy
  *   has no jitter;
  * - `Retry-After` on 429 and 503 (RFC 9110 §10.2.3, seconds or HTTP-date, parsed by
@@ -99,6 +100,9 @@ export function createRetryOptions(options: RetryPolicyOptions): RetryHandler.Re
     const retryAfterMs =
       statusCode === 429 || statusCode === 503 ? parseRetryAfter(headers?.['retry-after'], now()) : undefined
     if (retryAfterMs !== undefined && retryAfterMs > options.maxBackoffMs) return give()
+    // A submit's 429 without Retry-After is the plan's usage limit ([F] §5): asking again within seconds
+    // only spends requests; the submit queue backs off for minutes instead (`quota` in api-answer.ts).
+    if (statusCode === 429 && retryAfterMs === undefined && method === 'POST') return give()
     const delayMs =
       retryAfterMs === undefined
         ? equalJitterMs(

@@ -1,25 +1,70 @@
+import { isApiError } from '../errors.ts'
 import type { JobStatus } from '../import/import-client.ts'
 import type { Batch, FileOutcome, SettledJob } from '../pipeline/types.ts'
+import type { Refusal } from './submit-failure.ts'
 
-/** Reason of a file the finished job listed no result for. */
+/** Reason of the files of a job that failed as a whole ([F] §1.2: `state: "failed"`, no files). */
+export const JOB_FAILED_REASON = 'import job failed'
+/** Reason of the files of a job Livingdocs did not know after the grace window and every resubmit. */
+export const JOB_LOST_REASON = 'import job lost'
+/** Reason of the files of a job Livingdocs reported running for longer than `JOB_TIMEOUT_MS`. */
+export const TIMEOUT_REASON = 'timeout'
+/** Reason of a file the finished job listed no result for, after a second read. */
 export const NO_RESULT_REASON = 'the finished import job reported no result for this file'
+/** Prefix of the reason of a file the API refused for its own data (a batch of one, `file-data`). */
+export const REJECTED_REASON_PREFIX = 'rejected by the import API: '
+
+/**
+ * Whether a FAILED result's `reason` blames something other than the file itself: a reason the bridge
+ * gave on its own for the job (failed as a whole, lost, timed out, no result listed). Livingdocs'
+ * per-file reasons (`Could not upload file`, `Invalid metadata`, …) and a rejection of the file's own
+ * data by the API blame the file. The fault runs of the tests report the count as `failedForUs`.
+ */
+export function isFailureNotOfTheFile(reason: string | null | undefined): boolean {
+  return (
+    reason === JOB_FAILED_REASON ||
+    reason === JOB_LOST_REASON ||
+    reason === TIMEOUT_REASON ||
+    reason === NO_RESULT_REASON
+  )
+}
 
 /** What a status read means for its job (see {@link judgeStatus}). */
 export type StatusVerdict =
   /** Not finished: keep following it. */
   | { kind: 'running' }
-  /** Livingdocs does not know the job (lost) and resubmits are left: submit its batch again. */
+  /** Not known yet, within the grace window after the submit: read it again later. */
+  | { kind: 'not-visible' }
+  /** Livingdocs does not know the job (lost) and resubmits are left: submit its batch again, later. */
   | { kind: 'resubmit' }
+  /** Finished, but files of the batch have no result: read it once more before deciding. */
+  | { kind: 'incomplete'; missing: number }
   /**
    * Finished: one outcome per file of the batch, in batch order. `counts` tallies the per-file states
-   * of a job that ran (`success`); `failure` is the job-level reason of one that did not.
+   * of a job that ran (`success`); `failure` is the job-level reason of one that did not; `unexpected`
+   * are results for ids not in the batch (logged and counted, never published); `missing` the files
+   * without a result (FAILED {@link NO_RESULT_REASON}).
    */
   | {
       kind: 'settled'
       outcomes: SettledJob['outcomes']
       counts?: { imported: number; skipped: number; failed: number }
-      failure?: 'import job failed' | 'import job lost'
+      failure?: typeof JOB_FAILED_REASON | typeof JOB_LOST_REASON
+      unexpected?: FileOutcome[]
+      missing?: number
     }
+
+/** What {@link judgeStatus} knows about the job besides its status. */
+export interface JobFacts {
+  /** Whether the batch has resubmits left (`maxResubmits` not reached). */
+  canResubmit: boolean
+  /** Time since the job was submitted (or adopted), ms. */
+  ageMs: number
+  /** How long after its submit a job may be unknown without being lost (`JOB_VISIBILITY_GRACE_MS`). */
+  graceMs: number
+  /** Whether a finished status with missing results was read once already. */
+  wasReadIncomplete: boolean
+}
 
 /**
  * Judges a job's status against its batch (pure):
@@ -27,18 +72,27 @@ export type StatusVerdict =
  * | status | verdict |
  * |---|---|
  * | not finished (`started`) | running |
- * | `lost` (HTTP 404 or `state: "lost"`), `canResubmit` | resubmit |
- * | `success` | settled: each file's own result, matched by `externalId` ([F] §1.2); see {@link matchOutcomes} |
+ * | `lost` (HTTP 404 or `state: "lost"`) within `graceMs` of the submit | not-visible: read again later |
+ * | `lost` after it, `canResubmit` | resubmit |
+ * | `lost` after it, no resubmit left | settled: every file FAILED `import job lost` |
+ * | `success`, every file of the batch has a result | settled: each file's own result, matched by `externalId` ([F] §1.2) |
+ * | `success`, files without a result, first such read | incomplete: read once more |
+ * | `success`, files without a result, read before | settled: those FAILED {@link NO_RESULT_REASON} |
  * | `failed` (the job as a whole, no files) | settled: every file FAILED `import job failed` |
- * | `lost`, no resubmit left | settled: every file FAILED `import job lost` |
- *
- * @param canResubmit whether the batch has resubmits left (`maxResubmits` not reached)
  */
-export function judgeStatus(status: JobStatus, batch: Batch, canResubmit: boolean): StatusVerdict {
+export function judgeStatus(status: JobStatus, batch: Batch, facts: JobFacts): StatusVerdict {
   if (!status.finished) return { kind: 'running' }
-  if (status.state === 'lost' && canResubmit) return { kind: 'resubmit' }
-  if (status.state === 'success') return { kind: 'settled', ...matchOutcomes(batch, status.files) }
-  const failure = status.state === 'failed' ? 'import job failed' : 'import job lost'
+  if (status.state === 'lost') {
+    if (facts.ageMs < facts.graceMs) return { kind: 'not-visible' }
+    if (facts.canResubmit) return { kind: 'resubmit' }
+  }
+  if (status.state === 'success') {
+    const matched = matchOutcomes(batch, status.files)
+    if (matched.missing > 0 && !facts.wasReadIncomplete)
+      return { kind: 'incomplete', missing: matched.missing }
+    return { kind: 'settled', ...matched }
+  }
+  const failure = status.state === 'failed' ? JOB_FAILED_REASON : JOB_LOST_REASON
   return {
     kind: 'settled',
     failure,
@@ -50,12 +104,18 @@ export function judgeStatus(status: JobStatus, batch: Batch, canResubmit: boolea
  * Gives each file of `batch` its result from a finished job's `files[]`, matched by `externalId`. A
  * batch may hold one externalId more than once only in theory (the key sequencer keeps one per pair in
  * flight), so repeated ids take the results in order. A file without a result gets FAILED
- * {@link NO_RESULT_REASON}.
+ * {@link NO_RESULT_REASON}; results left over (an id not in the batch, or one more than the batch has)
+ * come back as `unexpected`.
  */
 export function matchOutcomes(
   batch: Batch,
   results: FileOutcome[],
-): { outcomes: SettledJob['outcomes']; counts: { imported: number; skipped: number; failed: number } } {
+): {
+  outcomes: SettledJob['outcomes']
+  counts: { imported: number; skipped: number; failed: number }
+  unexpected: FileOutcome[]
+  missing: number
+} {
   const byId = new Map<string, FileOutcome[]>()
   for (const r of results) {
     const list = byId.get(r.externalId)
@@ -63,14 +123,49 @@ export function matchOutcomes(
     else list.push(r)
   }
   const counts = { imported: 0, skipped: 0, failed: 0 }
+  let missing = 0
   const outcomes = batch.files.map((file) => {
     const outcome = byId.get(file.event.externalId)?.shift()
     if (outcome === undefined) {
       counts.failed++
+      missing++
       return { file, outcome: { state: 'failed' as const, reason: NO_RESULT_REASON } }
     }
     counts[outcome.state]++
     return { file, outcome }
   })
-  return { outcomes, counts }
+  return { outcomes, counts, unexpected: [...byId.values()].flat(), missing }
+}
+
+/** What to do after a status read failed (see {@link decideStatusFailure}). */
+export type StatusFailureAction =
+  /** The API refuses our credentials or configuration: hold every request, re-check later. */
+  | ({ action: 'hold'; retryInMs: number } & Refusal)
+  /** Read again at the next poll (after `holdAllMs`, the bounded `Retry-After`, if the API asked). */
+  | { action: 'retry'; holdAllMs: number | undefined }
+
+/**
+ * Decides what a failed status read means (pure), from the class of the answer: `credentials` and
+ * `configuration` hold (like a submit), anything else (`retry`, `unreadable`, no answer, a bug) is read
+ * again at the next poll. Either way the job keeps its files, and the time until a read succeeds again
+ * does not count toward `JOB_TIMEOUT_MS`.
+ */
+export function decideStatusFailure(
+  err: unknown,
+  policy: { holdRecheckMs: number; maxHoldMs: number },
+): StatusFailureAction {
+  if (isApiError(err) && (err.answerClass === 'credentials' || err.answerClass === 'configuration')) {
+    return {
+      action: 'hold',
+      cause: err.answerClass,
+      problem: err.message,
+      setting: err.setting,
+      retryInMs: policy.holdRecheckMs,
+    }
+  }
+  const retryAfterMs = isApiError(err) ? err.retryAfterMs : undefined
+  return {
+    action: 'retry',
+    holdAllMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, policy.maxHoldMs),
+  }
 }

@@ -3,13 +3,21 @@ import type { ImportClient, JobStatus } from '../import/import-client.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Batch, BridgeFailure, FileOutcome, PendingFile, SettledJob } from '../pipeline/types.ts'
+import { ApiGate } from './api-gate.ts'
 import { EarlyWebhooks } from './early-webhooks.ts'
-import { judgeStatus } from './job-results.ts'
+import { decideStatusFailure, judgeStatus, TIMEOUT_REASON } from './job-results.ts'
 import { createStatusPoller } from './status-poller.ts'
 import { type AcceptedJob, SubmitQueue, type SubmitQueueOptions } from './submit-queue.ts'
 
 /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
 export const MAX_RESUBMITS = 2
+
+/**
+ * Default of `JOB_VISIBILITY_GRACE_MS`: how long after its submit a job may be unknown to Livingdocs
+ * (404 or `state: "lost"`) without being lost, ms. A job's status may not be readable at once (the
+ * webhook can even come first, [DPA] `handler.js`); the status is read again at the next poll.
+ */
+export const JOB_VISIBILITY_GRACE_MS = 60_000
 
 /** Options of the {@link JobTracker}. Durations in ms. */
 export interface JobTrackerOptions extends SubmitQueueOptions {
@@ -18,10 +26,13 @@ export interface JobTrackerOptions extends SubmitQueueOptions {
   /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
   maxResubmits: number
   /**
-   * How long a job may stay unfinished, ms (default: no limit). At the first poll after it, the status is
-   * read once more; a job still unfinished (or unreadable) then gives each file FAILED `timeout`.
+   * How long a job may run, ms (default: no limit), counted only between two status reads that both saw
+   * it running: the time the API refused us, failed, or answered unreadably does not count. A read that
+   * sees it running past this gives each file FAILED `timeout`.
    */
-  jobTimeoutMs?: number
+  jobTimeoutMs?: number | undefined
+  /** How long after its submit a job may be unknown without being lost ({@link JOB_VISIBILITY_GRACE_MS}). */
+  jobVisibilityGraceMs: number
 }
 
 interface TrackedJob {
@@ -34,6 +45,12 @@ interface TrackedJob {
   checking: boolean
   /** A webhook arrived while a status read was in flight: read again when it returns unfinished. */
   recheck: boolean
+  /** Running time counted toward `jobTimeoutMs`, ms. */
+  countedMs: number
+  /** When a read last saw the job running (or the submit), epoch ms; null after a read failed. */
+  lastGoodAt: number | null
+  /** A finished status listed no result for some files once already. */
+  wasReadIncomplete: boolean
   logger: Logger
 }
 
@@ -55,6 +72,7 @@ export class JobTracker {
   /** The same jobs by batch id: a webhook on a batch's own URL names the batch, not always the job. */
   readonly #byBatch = new Map<string, TrackedJob>()
   readonly #queue: SubmitQueue
+  readonly #gate: ApiGate
   readonly #poller: ReturnType<typeof createStatusPoller<TrackedJob>>
   readonly #early = new EarlyWebhooks()
   readonly #idleWaiters: Array<() => void> = []
@@ -77,21 +95,24 @@ export class JobTracker {
     this.#metrics = deps.metrics
     this.#onSettled = deps.onSettled
     this.#onJobStarted = deps.onJobStarted
+    this.#gate = new ApiGate({ metrics: deps.metrics, logger: this.#logger })
     this.#queue = new SubmitQueue(options, {
       client: deps.client,
       metrics: deps.metrics,
       logger: this.#logger,
+      gate: this.#gate,
       jobsRunning: () => this.#jobs.size,
       accepted: (job) => this.#accepted(job),
       rejected: (batch, reason) => this.#settle(null, batch, () => ({ state: 'failed', reason })),
       settledSubmit: () => this.#afterChange(),
     })
     this.#poller = createStatusPoller<TrackedJob>(
-      { intervalMs: options.pollIntervalMs, jobTimeoutMs: options.jobTimeoutMs },
+      { intervalMs: options.pollIntervalMs },
       {
         jobs: () => this.#jobs.values(),
-        read: (job, isFinalRead) => void this.#check(job, isFinalRead),
-        heldUntil: () => this.#queue.heldUntil,
+        read: (job) => void this.#check(job),
+        heldUntil: () => this.#gate.heldUntil('status'),
+        isRefused: () => this.#gate.isRefused('status'),
       },
     )
   }
@@ -112,9 +133,12 @@ export class JobTracker {
     return this.#jobs.size + this.#queue.submitting
   }
 
-  /** A configuration problem (401/403/410) that stops submitting, or null. */
+  /**
+   * Why the import API refuses our credentials or configuration (submitting and polling wait), with
+   * the settings to check, or null.
+   */
   get fatalProblem(): string | null {
-    return this.#queue.refusedProblem
+    return this.#gate.problem
   }
 
   /** Queues a closed batch for submission. */
@@ -241,77 +265,151 @@ export class JobTracker {
   }
 
   #follow(id: string, batch: Batch, submittedAt: number, resubmits: number, logger: Logger): TrackedJob {
-    const job = { id, batch, submittedAt, resubmits, checking: false, recheck: false, logger }
+    const job: TrackedJob = {
+      id,
+      batch,
+      submittedAt,
+      resubmits,
+      checking: false,
+      recheck: false,
+      countedMs: 0,
+      lastGoodAt: submittedAt,
+      wasReadIncomplete: false,
+      logger,
+    }
     this.#jobs.set(id, job)
     this.#byBatch.set(batch.id, job)
     this.#metrics.jobsInFlight.set(this.#jobs.size)
     return job
   }
 
-  /** Stops following `job` (finished, lost, or timed out). */
-  #unfollow(job: TrackedJob): void {
-    this.#jobs.delete(job.id)
-    if (this.#byBatch.get(job.batch.id) === job) this.#byBatch.delete(job.batch.id)
-    this.#metrics.jobsInFlight.set(this.#jobs.size)
-  }
-
-  /**
-   * Reads a job's status and acts on it. `isFinalRead`: the job passed `jobTimeoutMs`, and this is the
-   * one more read before it times out.
-   */
-  async #check(job: TrackedJob, isFinalRead = false): Promise<void> {
+  /** Reads a job's status and acts on it (see `judgeStatus` and `decideStatusFailure`). */
+  async #check(job: TrackedJob): Promise<void> {
     if (job.checking || this.#closed) return
     job.checking = true
     let status: JobStatus
     try {
       status = await this.#client.status(job.id, job.batch.kind)
     } catch (err) {
-      // A long Retry-After the client handed back holds every request, polls and submits alike.
-      if (isApiError(err) && err.retryAfterMs !== undefined) this.#queue.hold(Date.now() + err.retryAfterMs)
       job.checking = false
-      if (isFinalRead && !this.#closed && this.#jobs.has(job.id)) this.#timeOut(job, err)
-      else job.logger.warn({ err }, 'import job status read failed; the poller tries again')
+      // The time until a read succeeds again does not count toward the job timeout.
+      job.lastGoodAt = null
+      if (this.#closed || !this.#jobs.has(job.id)) return
+      const action = decideStatusFailure(err, this.#options)
+      if (action.action === 'hold') {
+        const { cause, problem, setting } = action
+        this.#gate.refuse('status', { cause, problem, setting }, action.retryInMs)
+      } else {
+        // A long Retry-After holds every request, polls and submits alike.
+        if (action.holdAllMs !== undefined) this.#gate.holdAll(Date.now() + action.holdAllMs)
+        const unreadable = isApiError(err) && err.answerClass === 'unreadable'
+        job.logger.warn(
+          { err },
+          unreadable
+            ? 'import job status has an unknown shape (logged without its values); the poller reads it again'
+            : 'import job status read failed; the poller tries again',
+        )
+      }
       return
     }
     job.checking = false
     // After close() the publisher is closed too: leave the job unsettled (its offsets stay uncommitted).
     if (this.#closed || !this.#jobs.has(job.id)) return
-    if (!status.finished) {
-      if (isFinalRead) this.#timeOut(job, undefined)
-      else if (job.recheck) {
-        job.recheck = false
-        void this.#check(job)
+    this.#gate.accepted('status')
+    const now = Date.now()
+    const verdict = judgeStatus(status, job.batch, {
+      canResubmit: job.resubmits < this.#options.maxResubmits,
+      ageMs: now - job.submittedAt,
+      graceMs: this.#options.jobVisibilityGraceMs,
+      wasReadIncomplete: job.wasReadIncomplete,
+    })
+    switch (verdict.kind) {
+      case 'running': {
+        if (job.lastGoodAt !== null) job.countedMs += now - job.lastGoodAt
+        job.lastGoodAt = now
+        const timeoutMs = this.#options.jobTimeoutMs
+        if (timeoutMs !== undefined && job.countedMs >= timeoutMs) this.#timeOut(job)
+        else if (job.recheck) {
+          job.recheck = false
+          void this.#check(job)
+        }
+        return
       }
-      return
-    }
-    this.#unfollow(job)
-    this.#metrics.jobDuration.observe({ state: status.state }, (Date.now() - job.submittedAt) / 1000)
-    const verdict = judgeStatus(status, job.batch, job.resubmits < this.#options.maxResubmits)
-    if (verdict.kind === 'resubmit') {
-      job.logger.warn('import job unknown to Livingdocs (lost); submitting its batch again')
-      this.#queue.requeue({ batch: job.batch, resubmits: job.resubmits + 1, notBefore: 0 })
-    } else if (verdict.kind === 'settled') {
-      if (verdict.failure === undefined)
-        job.logger.info({ ...verdict.counts, ms: Date.now() - job.submittedAt }, 'import job finished')
-      else job.logger.warn({ state: status.state }, verdict.failure)
-      this.#onSettled({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
+      case 'not-visible':
+        job.lastGoodAt = null
+        job.logger.debug(
+          { ageMs: now - job.submittedAt },
+          'import job not known to Livingdocs yet; reading it again later',
+        )
+        return
+      case 'incomplete':
+        job.wasReadIncomplete = true
+        job.logger.info(
+          { missing: verdict.missing },
+          'finished import job lists no result for some files; reading it once more',
+        )
+        return
+      case 'resubmit':
+        this.#leave(job, 'lost')
+        job.logger.warn(
+          { resubmitInMs: this.#options.resubmitDelayMs },
+          'import job unknown to Livingdocs (lost); submitting its batch again',
+        )
+        this.#queue.requeue({
+          batch: job.batch,
+          resubmits: job.resubmits + 1,
+          notBefore: now + this.#options.resubmitDelayMs,
+        })
+        break
+      case 'settled':
+        this.#leave(job, status.state)
+        if (verdict.unexpected !== undefined && verdict.unexpected.length > 0) {
+          this.#metrics.jobResultsUnmatched.inc({ kind: 'unexpected' }, verdict.unexpected.length)
+          job.logger.warn(
+            {
+              count: verdict.unexpected.length,
+              externalIds: verdict.unexpected.slice(0, 10).map((r) => r.externalId),
+            },
+            'finished import job reported results for files not in its batch; ignored',
+          )
+        }
+        if (verdict.missing !== undefined && verdict.missing > 0) {
+          this.#metrics.jobResultsUnmatched.inc({ kind: 'missing' }, verdict.missing)
+          job.logger.warn(
+            { missing: verdict.missing },
+            'finished import job reported no result for some files, twice',
+          )
+        }
+        if (verdict.failure === undefined)
+          job.logger.info({ ...verdict.counts, ms: now - job.submittedAt }, 'import job finished')
+        else job.logger.warn({ state: status.state }, verdict.failure)
+        this.#onSettled({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
+        break
     }
     this.#afterChange()
   }
 
+  /** The job is no longer followed: its slot is free. */
+  #leave(job: TrackedJob, state: string): void {
+    this.#jobs.delete(job.id)
+    if (this.#byBatch.get(job.batch.id) === job) this.#byBatch.delete(job.batch.id)
+    this.#metrics.jobsInFlight.set(this.#jobs.size)
+    this.#metrics.jobDuration.observe({ state }, (Date.now() - job.submittedAt) / 1000)
+  }
+
   /**
-   * Gives up on a job that did not finish within `jobTimeoutMs`: each file FAILED `timeout`, its
-   * `maxJobsInFlight` slot released. A later webhook of the job is then unknown and ignored.
+   * Gives up on a job Livingdocs reported running for longer than `jobTimeoutMs` (counted time): each
+   * file FAILED `timeout`, its `maxJobsInFlight` slot released. A later webhook of the job is then
+   * unknown and ignored.
    */
-  #timeOut(job: TrackedJob, err: unknown): void {
-    this.#unfollow(job)
+  #timeOut(job: TrackedJob): void {
+    this.#leave(job, 'timeout')
     this.#metrics.jobsTimedOut.inc()
-    this.#metrics.jobDuration.observe({ state: 'timeout' }, (Date.now() - job.submittedAt) / 1000)
     job.logger.warn(
-      { ms: Date.now() - job.submittedAt, timeoutMs: this.#options.jobTimeoutMs, err },
+      { ms: Date.now() - job.submittedAt, countedMs: job.countedMs, timeoutMs: this.#options.jobTimeoutMs },
       'import job did not finish in time; its files fail with reason timeout',
     )
-    this.#settle(job.id, job.batch, () => ({ state: 'failed', reason: 'timeout' }))
+    this.#settle(job.id, job.batch, () => ({ state: 'failed', reason: TIMEOUT_REASON }))
     this.#afterChange()
   }
 

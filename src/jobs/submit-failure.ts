@@ -1,75 +1,109 @@
-import { isApiError, isBridgeError } from '../errors.ts'
+import { equalJitterMs } from '../backoff.ts'
+import { type AnswerClass, isApiError } from '../errors.ts'
+import type { ApiHoldCause } from '../metrics.ts'
 import { type Batch, batchBytes } from '../pipeline/types.ts'
+import { REJECTED_REASON_PREFIX } from './job-results.ts'
 
 /**
  * Wait before a batch is submitted again after its submit failed for a transient reason (network,
- * 429, 5xx: the client already retried `API_MAX_RETRIES` times with backoff), ms.
+ * 429 with `Retry-After`, 5xx: the client already retried `API_MAX_RETRIES` times with backoff), or
+ * before the batch of a lost job is submitted again, ms.
  */
 export const RESUBMIT_DELAY_MS = 5_000
 
 /**
- * How often the head batch is tried again while the API refuses the configuration (401, 403, 410), ms:
- * each try is one request, so a fixed token or scope is noticed within this without a restart.
+ * Default of `API_HOLD_RECHECK_MS`: while the API refuses the credentials or the configuration, one
+ * request asks again this often, so a fixed token or setting is noticed without a restart, ms.
  */
-export const REFUSED_RECHECK_MS = 30_000
+export const HOLD_RECHECK_MS = 30_000
 
-/** What to do with a batch whose submit failed (one verdict per error; see {@link decideSubmitFailure}). */
+/** Default of `API_MAX_HOLD_MS`: the longest wait before the API is asked again, ms (15 min). */
+export const MAX_HOLD_MS = 900_000
+
+/** First step of the quota backoff (doubling up to `API_MAX_HOLD_MS`, equal jitter), ms. */
+export const QUOTA_FIRST_BACKOFF_MS = 60_000
+
+/** Why the API refused a request it will refuse again until someone fixes something: hold. */
+export interface Refusal {
+  cause: Exclude<ApiHoldCause, 'quota'>
+  /** The error message: the endpoint, the HTTP status and the API's own words. */
+  problem: string
+  /** The settings to check, e.g. `LIVINGDOCS_BASE_URL and LIVINGDOCS_API_VERSION`. */
+  setting: string | undefined
+}
+
+/** What to do with a batch whose submit failed (one verdict per answer class, {@link decideSubmitFailure}). */
 export type SubmitFailureAction =
-  /** The API refuses our configuration or credentials: keep the batch, stop submitting, be not ready. */
-  | { action: 'hold'; problem: string; retryInMs: number }
+  /** The API refuses our credentials or configuration: keep the batch, stop requests, be not ready. */
+  | ({ action: 'hold'; retryInMs: number } & Refusal)
   /** The API rejects the batch's data: submit its halves to find the offending file. */
   | { action: 'split'; parts: [Batch, Batch] }
-  /** The API rejects this single file: it gets FAILED with the API's message. */
+  /** The API rejects this single file's data: it gets FAILED with the API's message. */
   | { action: 'fail'; reason: string }
   /**
-   * A transient failure: submit the batch again after `retryInMs`. `holdAllMs` is the server's
-   * `Retry-After` when it asked every request to wait (RFC 9110 §10.2.3), else undefined.
+   * Ask again after `retryInMs`. `holdAllMs` is the server's `Retry-After`, bounded by `API_MAX_HOLD_MS`,
+   * when it asked every request to wait (RFC 9110 §10.2.3), else undefined.
    */
   | { action: 'retry'; retryInMs: number; holdAllMs: number | undefined }
+  /** The plan's usage limit (429 without `Retry-After`, [F] §5): submit again after a long backoff. */
+  | { action: 'quota'; retryInMs: number }
 
 /** Timing of {@link decideSubmitFailure}, ms. */
 export interface SubmitFailurePolicy {
   /** Wait before a transient failure is submitted again ({@link RESUBMIT_DELAY_MS} by default). */
   resubmitDelayMs: number
+  /** While the API refuses the credentials or configuration, how often one request asks again. */
+  holdRecheckMs: number
+  /** The longest wait before the API is asked again: ceiling of the quota backoff and of a `Retry-After`. */
+  maxHoldMs: number
 }
 
 /**
- * Decides what a failed submit means for its batch (pure). The error codes come from the import
- * client's reading of the final answer ([GS] §6, [VER] §4, [F] §5):
+ * Decides what a failed submit means for its batch (pure), from the class `classifyAnswer` gave the
+ * answer (src/import/api-answer.ts):
  *
- * | error | action |
+ * | class | action |
  * |---|---|
- * | `API_UNAUTHORIZED`, `API_FORBIDDEN`, `API_VERSION_GONE` (401, 403, 410) | hold; try again after max(resubmit delay, {@link REFUSED_RECHECK_MS}) |
- * | `API_BAD_REQUEST` (400, 413, 422, other 4xx), more than one file | split in halves |
- * | `API_BAD_REQUEST`, one file | fail that file with the API's message |
- * | anything else (network, 408, 429, 5xx, an answer without a job id, a bug) | retry after max(resubmit delay, Retry-After) |
+ * | `credentials`, `configuration` | hold: keep the batch; one request asks again every `holdRecheckMs` |
+ * | `batch-data` (several files) | split in halves |
+ * | `file-data` (one file), or `batch-data` of a batch that is one file by now | fail that file with the API's message |
+ * | `quota` | submit again after `QUOTA_FIRST_BACKOFF_MS · 2^(n−1)`, equal jitter, at most `maxHoldMs` (n: quota answers in a row) |
+ * | `retry`, `unreadable`, anything else (a bug) | submit again after max(resubmit delay, `Retry-After`), the `Retry-After` at most `maxHoldMs` |
+ *
+ * No file is FAILED for our configuration, our credentials or the API's hiccups: only `file-data` fails one.
  *
  * @param err what `submit` rejected with
  * @param batch the batch that was submitted
+ * @param quotaStreak quota answers in a row, this one included (1 for the first)
  */
 export function decideSubmitFailure(
   err: unknown,
   batch: Batch,
   policy: SubmitFailurePolicy,
+  quotaStreak = 1,
+  random: () => number = Math.random,
 ): SubmitFailureAction {
-  if (isBridgeError(err, 'API_UNAUTHORIZED', 'API_FORBIDDEN', 'API_VERSION_GONE')) {
+  const cls: AnswerClass = isApiError(err) ? err.answerClass : 'retry'
+  if (isApiError(err) && (cls === 'credentials' || cls === 'configuration')) {
     return {
       action: 'hold',
+      cause: cls,
       problem: err.message,
-      retryInMs: Math.max(policy.resubmitDelayMs, REFUSED_RECHECK_MS),
+      setting: err.setting,
+      retryInMs: policy.holdRecheckMs,
     }
   }
-  if (isBridgeError(err, 'API_BAD_REQUEST')) {
-    if (batch.files.length === 1)
-      return { action: 'fail', reason: `rejected by the import API: ${err.message}` }
+  if (isApiError(err) && (cls === 'batch-data' || cls === 'file-data')) {
+    if (batch.files.length === 1) return { action: 'fail', reason: `${REJECTED_REASON_PREFIX}${err.message}` }
     return { action: 'split', parts: splitBatch(batch) }
   }
-  const holdAllMs = isApiError(err) ? err.retryAfterMs : undefined
-  return {
-    action: 'retry',
-    retryInMs: Math.max(policy.resubmitDelayMs, holdAllMs ?? 0),
-    holdAllMs,
+  if (cls === 'quota') {
+    const bounds = { minMs: Math.min(QUOTA_FIRST_BACKOFF_MS, policy.maxHoldMs), maxMs: policy.maxHoldMs }
+    return { action: 'quota', retryInMs: equalJitterMs(Math.max(1, quotaStreak), bounds, random) }
   }
+  const retryAfterMs = isApiError(err) ? err.retryAfterMs : undefined
+  const holdAllMs = retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, policy.maxHoldMs)
+  return { action: 'retry', retryInMs: Math.max(policy.resubmitDelayMs, holdAllMs ?? 0), holdAllMs }
 }
 
 /**

@@ -1,8 +1,11 @@
+import { timerDelayMs } from '../backoff.ts'
+import { isApiError } from '../errors.ts'
 import type { ImportClient } from '../import/import-client.ts'
 import { buildImportRequest, type ImportRequestOptions } from '../import/import-request.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Batch } from '../pipeline/types.ts'
+import type { ApiGate } from './api-gate.ts'
 import { decideSubmitFailure, type SubmitFailurePolicy } from './submit-failure.ts'
 
 /** A batch waiting to be submitted. */
@@ -34,10 +37,12 @@ export interface AcceptedJob {
 /**
  * Submits batches as import jobs ([F] §1.1), in the order they closed, while fewer than
  * `maxJobsInFlight` jobs run (the tracker's jobs plus the submits in flight). A batch waiting for a
- * later time (a resubmit) keeps every batch behind it waiting; while the API asked every request to wait
- * ({@link hold}), nothing is submitted. A failed submit is judged by `decideSubmitFailure`: the batch is
- * held (401/403/410: {@link refusedProblem} is set until a submit succeeds), split, failed, or retried.
- * One timer at most, armed only while something waits for a time.
+ * later time (a resubmit) keeps every batch behind it waiting; while the {@link ApiGate} holds submits
+ * (a `Retry-After`, a refusal), nothing is submitted, and while the API refuses our credentials or
+ * configuration on submits, or its quota is used up, one submit at most is in flight (the re-check). A failed
+ * submit is judged by `decideSubmitFailure`: the batch is held, split, failed, retried, or backs off
+ * for the quota. One timer at most, armed only while something waits for a time, never longer than a
+ * timer can wait (`timerDelayMs`): a longer wait re-checks at that bound.
  *
  * @param deps.jobsRunning jobs the tracker follows now
  * @param deps.accepted a submit succeeded: the tracker follows the job from now on
@@ -55,11 +60,12 @@ export class SubmitQueue {
     rejected: (batch: Batch, reason: string) => void
     settledSubmit: () => void
   }
+  readonly #gate: ApiGate
   readonly #queue: QueuedBatch[] = []
   #submitting = 0
-  #refused: string | null = null
+  /** Quota answers in a row (the quota backoff doubles with each). */
+  #quotaStreak = 0
   #timer: NodeJS.Timeout | null = null
-  #heldUntil = 0
   #closed = false
 
   constructor(
@@ -68,6 +74,7 @@ export class SubmitQueue {
       client: ImportClient
       metrics: Metrics
       logger: Logger
+      gate: ApiGate
       jobsRunning: () => number
       accepted: (job: AcceptedJob) => void
       rejected: (batch: Batch, reason: string) => void
@@ -78,6 +85,7 @@ export class SubmitQueue {
     this.#client = deps.client
     this.#metrics = deps.metrics
     this.#logger = deps.logger
+    this.#gate = deps.gate
     this.#deps = deps
   }
 
@@ -98,16 +106,6 @@ export class SubmitQueue {
     return n
   }
 
-  /** Until when every request waits (epoch ms; in the past when none does). */
-  get heldUntil(): number {
-    return this.#heldUntil
-  }
-
-  /** Why the API refuses the configuration (401/403/410) until a submit succeeds again, or null. */
-  get refusedProblem(): string | null {
-    return this.#refused
-  }
-
   /** Queues `batch` behind the others and submits what may go now. */
   push(batch: Batch): void {
     this.#queue.push({ batch, resubmits: 0, notBefore: 0 })
@@ -119,22 +117,20 @@ export class SubmitQueue {
     this.#queue.unshift(...queued)
   }
 
-  /** Holds every request until `untilMs` (epoch ms), or longer if already held longer. */
-  hold(untilMs: number): void {
-    this.#heldUntil = Math.max(this.#heldUntil, untilMs)
-  }
-
   /** Submits the head batches while job slots are free and their time has come. */
   pump(): void {
     if (this.#closed) return
     const now = Date.now()
-    if (this.#queue.length > 0 && now < this.#heldUntil) {
-      this.#arm(this.#heldUntil - now)
+    const heldUntil = this.#gate.heldUntil('submit')
+    if (this.#queue.length > 0 && now < heldUntil) {
+      this.#arm(heldUntil - now)
       return
     }
     while (
       this.#queue.length > 0 &&
-      this.#deps.jobsRunning() + this.#submitting < this.#options.maxJobsInFlight
+      this.#deps.jobsRunning() + this.#submitting < this.#options.maxJobsInFlight &&
+      // While the API refuses us or its quota is used up, the head batch alone asks again.
+      !((this.#gate.isRefused('submit') || this.#quotaStreak > 0) && this.#submitting > 0)
     ) {
       const next = this.#queue[0] as QueuedBatch
       if (next.notBefore > now) {
@@ -158,7 +154,7 @@ export class SubmitQueue {
     this.#timer = setTimeout(() => {
       this.#timer = null
       this.pump()
-    }, delayMs)
+    }, timerDelayMs(delayMs))
   }
 
   async #submit(queued: QueuedBatch): Promise<void> {
@@ -174,7 +170,11 @@ export class SubmitQueue {
     const submittedAt = Date.now()
     try {
       const jobId = await this.#client.submit(request, { headers })
-      this.#refused = null
+      this.#gate.accepted('submit')
+      if (this.#quotaStreak > 0) {
+        this.#quotaStreak = 0
+        this.#gate.quota(false)
+      }
       this.#metrics.batchesSubmitted.inc({ kind: batch.kind })
       this.#metrics.batchFiles.observe(batch.files.length)
       this.#metrics.batchBytes.observe(batch.bytes)
@@ -197,27 +197,35 @@ export class SubmitQueue {
   }
 
   #onFailure(queued: QueuedBatch, err: unknown, log: Logger): void {
-    const decision = decideSubmitFailure(err, queued.batch, this.#options)
+    const quota = isApiError(err) && err.answerClass === 'quota'
+    this.#quotaStreak = quota ? this.#quotaStreak + 1 : 0
+    const decision = decideSubmitFailure(err, queued.batch, this.#options, this.#quotaStreak)
+    const message = (err as Error).message
     switch (decision.action) {
       case 'hold':
-        if (this.#refused === null)
-          log.error({ err }, 'import API refused the configuration; submitting stops until it is fixed')
-        this.#refused = decision.problem
+        // The gate logs the refusal once, naming the settings to check.
+        this.#gate.refuse(
+          'submit',
+          { cause: decision.cause, problem: decision.problem, setting: decision.setting },
+          decision.retryInMs,
+        )
         this.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return
       case 'split':
-        log.warn(
-          { err: (err as Error).message },
-          'import API rejected the batch; splitting it to find the offending file',
-        )
+        log.warn({ err: message }, 'import API rejected the batch; splitting it to find the offending file')
         this.requeue(...decision.parts.map((batch) => ({ batch, resubmits: queued.resubmits, notBefore: 0 })))
         return
       case 'fail':
-        log.warn({ err: (err as Error).message }, 'import API rejected a single file')
+        log.warn({ err: message }, 'import API rejected a single file')
         this.#deps.rejected(queued.batch, decision.reason)
         return
+      case 'quota':
+        this.#gate.quota(true, { err: message, backoffCeilingMs: this.#options.maxHoldMs })
+        log.debug({ err: message, retryInMs: decision.retryInMs, streak: this.#quotaStreak }, 'quota backoff')
+        this.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
+        return
       case 'retry':
-        if (decision.holdAllMs !== undefined) this.hold(Date.now() + decision.holdAllMs)
+        if (decision.holdAllMs !== undefined) this.#gate.holdAll(Date.now() + decision.holdAllMs)
         log.warn({ err, retryAfterMs: decision.holdAllMs }, 'import job submission failed; will retry')
         this.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return

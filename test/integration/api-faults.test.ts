@@ -8,7 +8,6 @@ import { signBatchId } from '../../src/import/webhook-signature.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { TEST_WEBHOOK_SECRET } from '../support/bridge-harness.ts'
 import {
-  countStates,
   createE2eWorld,
   createScenario,
   type E2eWorld,
@@ -20,11 +19,11 @@ import {
   startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
+import { reportFaultRun } from '../support/fault-run.ts'
 import type {
   RunningLivingdocsEmulator,
   StartLivingdocsEmulatorOptions,
 } from '../support/livingdocs-emulator/index.ts'
-import { startTopicReader } from '../support/result-reader.ts'
 
 /** A small seeded PRNG (mulberry32), so that a fault run's random faults repeat from run to run. */
 function seeded(seed: number): () => number {
@@ -53,38 +52,9 @@ describe('bridge and the import API under faults', () => {
   const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>
     startEmulator(world, { token: 'api-token', ...options })
 
-  /**
-   * Counts what a run produced (result events, duplicates by source offset, DLQ records), prints one
-   * `fault-run` line for the lead's note, and returns the figures.
-   */
-  async function figures(
-    name: string,
-    scenario: Scenario,
-    sent: number,
-    extra: Record<string, number> = {},
-  ): Promise<Record<string, number>> {
-    const dlq = await startTopicReader(world.kafka, scenario.topics.dlq, (b) => b)
-    // The DLQ reader starts from the beginning; give it a moment to catch up with an empty topic.
-    await new Promise((r) => setTimeout(r, 1500))
-    await dlq.stop()
-    const values = scenario.results.records.map((r) => r.value)
-    const sources = new Set(values.map((v) => `${v.sourcePartition}:${v.sourceOffset}`))
-    const counts = countStates(values)
-    const out = {
-      sent,
-      results: values.length,
-      duplicates: values.length - sources.size,
-      dlq: dlq.records.length,
-      ...counts,
-      ...extra,
-    }
-    console.info(
-      `fault-run ${name}: ${Object.entries(out)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}`,
-    )
-    return out
-  }
+  /** Prints the run's `fault-run` line for the lead's note, and returns the figures. */
+  const figures = (name: string, scenario: Scenario, sent: number, extra: Record<string, number> = {}) =>
+    reportFaultRun(world, name, scenario, sent, extra)
 
   async function metricsOf(bridge: { metricsUrl: string }): Promise<string> {
     return (await fetch(bridge.metricsUrl)).text()
@@ -145,7 +115,13 @@ describe('bridge and the import API under faults', () => {
       0,
     )
     const out = await figures('429+5xx', scenario, records.length, { faultedAnswers: faulted, attempts })
-    expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, SUCCESS: records.length })
+    expect(out).toMatchObject({
+      results: records.length,
+      duplicates: 0,
+      dlq: 0,
+      failedForUs: 0,
+      SUCCESS: records.length,
+    })
     expect(faulted).toBeGreaterThan(0)
     expect(metricValue(metrics, 'bridge_api_attempts_total{endpoint="submit",status="200"}')).toBeGreaterThan(
       0,
@@ -180,7 +156,7 @@ describe('bridge and the import API under faults', () => {
     expect(metricValue(metrics, 'bridge_api_attempts_total{endpoint="submit",status="429"}')).toBe(2)
     expect(metricValue(metrics, 'bridge_api_requests_total{endpoint="submit",status="429"}')).toBe(2)
     const out = await figures('long-retry-after', scenario, records.length)
-    expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, FAILED: 1 })
+    expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, failedForUs: 0, FAILED: 1 })
     expect(bridge.logs.lines.some((l) => l.retryAfterMs === 3000)).toBe(true)
   })
 
@@ -205,7 +181,13 @@ describe('bridge and the import API under faults', () => {
     expect(failed[0]?.importJobId).toBeNull()
     const refused = refusedSubmits(emulator, 422)
     const out = await figures('422-bisect', scenario, records.length, { refusedRequests: refused })
-    expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, SUCCESS: records.length - 1 })
+    expect(out).toMatchObject({
+      results: records.length,
+      duplicates: 0,
+      dlq: 0,
+      failedForUs: 0,
+      SUCCESS: records.length - 1,
+    })
     expect(refused).toBeGreaterThan(1)
   })
 
@@ -223,7 +205,13 @@ describe('bridge and the import API under faults', () => {
     // Then the 413s split it, and every file is imported
     const refused = refusedSubmits(emulator, 413)
     const out = await figures('413-split', scenario, records.length, { refusedRequests: refused })
-    expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, SUCCESS: records.length })
+    expect(out).toMatchObject({
+      results: records.length,
+      duplicates: 0,
+      dlq: 0,
+      failedForUs: 0,
+      SUCCESS: records.length,
+    })
     expect(refused).toBeGreaterThan(0)
   })
 
@@ -264,6 +252,8 @@ describe('bridge and the import API under faults', () => {
     expect(stuck.length).toBeGreaterThan(0)
     expect(timedOut).toBe(stuck.length)
     expect(out.FAILED).toBe(stuckIds.size)
+    // The one deliberate case: a job Livingdocs reported running past JOB_TIMEOUT_MS is not the files' fault
+    expect(out.failedForUs).toBe(stuckIds.size)
   })
 
   it('handles duplicated, late, unknown, forged and malformed webhooks without a crash or a second result', async () => {
@@ -349,7 +339,7 @@ describe('bridge and the import API under faults', () => {
       unauthorized: metricValue(metrics, 'bridge_webhooks_received_total{outcome="unauthorized"}'),
       invalid: metricValue(metrics, 'bridge_webhooks_received_total{outcome="invalid"}'),
     })
-    expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, FAILED: 1 })
+    expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, failedForUs: 0, FAILED: 1 })
     expect(out.unauthorized).toBe(3)
     expect(out.invalid).toBe(2)
     expect(out.forwarded).toBeGreaterThanOrEqual(2 * deliveries.length + 3)

@@ -73,7 +73,10 @@ describe('bridge and the import API variants', () => {
     it(`submits a batch again when Livingdocs has lost its job (unknown job answered as ${unknownJob})`, async () => {
       // Given slow jobs, and Livingdocs forgetting every job once the first is submitted
       const emulator = await emulatorWith({ jobDurationMs: 1500, variants: { unknownJob } })
-      const { topics, results, start } = await createScenario(world, `api-lost-${unknownJob}`, emulator)
+      // (a short grace window: a job unknown for 1 s after its submit is lost)
+      const { topics, results, start } = await createScenario(world, `api-lost-${unknownJob}`, emulator, {
+        JOB_VISIBILITY_GRACE_MS: '1000',
+      })
       await start()
       const { records } = sampleExport(world, `lost-${unknownJob}`, { broken: 0, repeats: 0 })
       await produceRecords(world, topics.input, records)
@@ -162,7 +165,9 @@ describe('bridge and the import API variants', () => {
     expect(metricValue(metrics, 'bridge_api_auth_failures_total')).toBeGreaterThan(0)
     // logged once, not once per refused request
     expect(
-      bridge.logs.withMsg('import API refused the configuration; submitting stops until it is fixed'),
+      bridge.logs.withMsg(
+        'import API refused our credentials: check LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE; submits wait until it is fixed',
+      ),
     ).toHaveLength(1)
     expect(results.records).toHaveLength(0)
     const committed = await fetchCommitted(world.kafka, topics.group, topics.input)

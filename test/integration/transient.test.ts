@@ -13,7 +13,7 @@ import {
   startEmulator,
   waitUntil,
 } from '../support/e2e-world.ts'
-import { type FaultRun, sourceOf } from '../support/fault-run.ts'
+import { type FaultRun, failedForUs, sourceOf } from '../support/fault-run.ts'
 import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { createRegistryOutage } from '../support/registry-outage.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
@@ -232,7 +232,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     const { metrics, duplicates } = await expectAllSettled(world, { topics, results, dlq }, records, bridge)
     expect(metricValue(metrics, 'bridge_files_total{state="FAILED"}')).toBe(0)
     console.info(
-      `[api-outage] events sent=${records.length} results=${results.records.length} duplicates=${duplicates} dlq=${dlq.records.length} 503 answers=${failedSubmits()}`,
+      `[api-outage] events sent=${records.length} results=${results.records.length} duplicates=${duplicates} dlq=${dlq.records.length} failedForUs=${failedForUs(results.records.map((r) => r.value))} 503 answers=${failedSubmits()}`,
     )
   })
 })

@@ -1,7 +1,9 @@
+import { isFailureNotOfTheFile } from '../../src/jobs/job-results.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import {
   bridgeEnv,
+  countStates,
   createTopics,
   type E2eWorld,
   fetchCommitted,
@@ -11,7 +13,7 @@ import {
   waitUntil,
 } from './e2e-world.ts'
 import type { RunningLivingdocsEmulator } from './livingdocs-emulator/index.ts'
-import type { ReadRecord, TopicReader } from './result-reader.ts'
+import { type ReadRecord, startTopicReader, type TopicReader } from './result-reader.ts'
 
 /** Topics, readers of the result topic and the DLQ, and the bridge settings of one fault run. */
 export interface FaultRun {
@@ -42,6 +44,15 @@ export function sourceOf(r: ReadRecord<FileImportResult>): string {
   return `${r.value.sourcePartition}:${r.value.sourceOffset}`
 }
 
+/**
+ * FAILED results whose cause was not the file: the reasons the bridge itself gave for a job (failed as a
+ * whole, lost, timed out, no result listed; `isFailureNotOfTheFile`), not Livingdocs' per-file reasons
+ * nor a rejection of the file's own data.
+ */
+export function failedForUs(results: ReadonlyArray<Pick<FileImportResult, 'state' | 'reason'>>): number {
+  return results.filter((r) => r.state === 'FAILED' && isFailureNotOfTheFile(r.reason)).length
+}
+
 /** The figures of a fault run, as the issue asks them to be reported. */
 export interface FaultFigures {
   run: string
@@ -52,11 +63,13 @@ export interface FaultFigures {
   /** Result events beyond the first per input record. */
   duplicates: number
   dlq: number
+  /** FAILED results whose cause was not the file (see {@link failedForUs}). */
+  failedForUs: number
 }
 
 /**
  * Counts a run's figures and logs them as one line, `fault-run <name>: sent=… results=… answered=…
- * duplicates=… dlq=…`, for the issue's report.
+ * duplicates=… dlq=… failedForUs=…`, for the issue's report.
  */
 export function logFaultFigures(run: string, sent: number, fault: FaultRun): FaultFigures {
   const answered = new Set(fault.results.records.map(sourceOf)).size
@@ -67,11 +80,48 @@ export function logFaultFigures(run: string, sent: number, fault: FaultRun): Fau
     answered,
     duplicates: fault.results.records.length - answered,
     dlq: fault.dlq.records.length,
+    failedForUs: failedForUs(fault.results.records.map((r) => r.value)),
   }
   console.info(
-    `fault-run ${run}: sent=${sent} results=${figures.results} answered=${answered} duplicates=${figures.duplicates} dlq=${figures.dlq}`,
+    `fault-run ${run}: sent=${sent} results=${figures.results} answered=${answered} duplicates=${figures.duplicates} dlq=${figures.dlq} failedForUs=${figures.failedForUs}`,
   )
   return figures
+}
+
+/**
+ * Counts what a run of a scenario produced (result events, duplicates by source offset, DLQ records read
+ * from the start of the DLQ topic, FAILED results whose cause was not the file, the states), prints one
+ * `fault-run <name>: sent=… results=… duplicates=… dlq=… failedForUs=… SUCCESS=… SKIPPED=… FAILED=…`
+ * line with `extra` appended, and returns the figures.
+ */
+export async function reportFaultRun(
+  world: E2eWorld,
+  name: string,
+  scenario: { topics: Topics; results: TopicReader<FileImportResult> },
+  sent: number,
+  extra: Record<string, number> = {},
+): Promise<Record<string, number>> {
+  const dlq = await startTopicReader(world.kafka, scenario.topics.dlq, (b) => b)
+  // The DLQ reader starts from the beginning; give it a moment to catch up with an empty topic.
+  await new Promise((r) => setTimeout(r, 1500))
+  await dlq.stop()
+  const values = scenario.results.records.map((r) => r.value)
+  const sources = new Set(values.map((v) => `${v.sourcePartition}:${v.sourceOffset}`))
+  const out = {
+    sent,
+    results: values.length,
+    duplicates: values.length - sources.size,
+    dlq: dlq.records.length,
+    failedForUs: failedForUs(values),
+    ...countStates(values),
+    ...extra,
+  }
+  console.info(
+    `fault-run ${name}: ${Object.entries(out)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  )
+  return out
 }
 
 /** Log-end offsets (high watermarks) of `topic`, per partition. */

@@ -81,6 +81,9 @@ describe('valid configuration', () => {
         webhookSecret: undefined,
         resubmitDelayMs: 5000,
         maxResubmits: 2,
+        holdRecheckMs: 30_000,
+        maxHoldMs: 900_000,
+        jobVisibilityGraceMs: 60_000,
       },
       commit: { intervalMs: 1000 },
       publishStallMs: 60000,
@@ -167,6 +170,14 @@ describe('access token', () => {
     writeFileSync(file, `  ${TOKEN}\n`)
     const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
     expect(loadConfig({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).importClient.accessToken).toBe(TOKEN)
+  })
+
+  it('hands the token file to the import client, which reads it again after a 401', () => {
+    const file = join(dir, 'token')
+    writeFileSync(file, TOKEN)
+    const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
+    expect(loadConfig({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).importClient.accessTokenFile).toBe(file)
+    expect(loadConfig(minimal).importClient.accessTokenFile).toBeUndefined()
   })
 
   it('rejects both token settings at once', () => {
@@ -320,11 +331,32 @@ describe('invalid configuration', () => {
     ['API_RATE_LIMIT_PER_SECOND', '2.5'],
     ['API_RETRY_MAX_DELAY_MS', 'abc'],
     ['JOB_TIMEOUT_MS', '10'],
+    ['API_MAX_HOLD_MS', '999'],
+    ['API_MAX_HOLD_MS', '2592000000'],
+    ['API_HOLD_RECHECK_MS', '0'],
+    ['JOB_VISIBILITY_GRACE_MS', '-1'],
   ])('%s=%s is rejected by name', (name, value) => {
     // (WEBHOOK_SECRET given, since WEBHOOK_PUBLIC_URL requires it)
     const err = configError({ ...minimal, WEBHOOK_SECRET: 'w'.repeat(16), [name]: value })
     expect(err.code).toBe('CONFIG_INVALID')
     expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})
+
+describe('the import API’s holds', () => {
+  it('reads API_MAX_HOLD_MS, API_HOLD_RECHECK_MS and JOB_VISIBILITY_GRACE_MS into the job tracker', () => {
+    const config = loadConfig({
+      ...minimal,
+      API_MAX_HOLD_MS: '120000',
+      API_HOLD_RECHECK_MS: '1000',
+      JOB_VISIBILITY_GRACE_MS: '0',
+    })
+    expect(config.jobs).toMatchObject({ maxHoldMs: 120_000, holdRecheckMs: 1000, jobVisibilityGraceMs: 0 })
+  })
+
+  it('keeps API_MAX_HOLD_MS below the longest timer (2^31-1 ms): at most one day', () => {
+    expect(loadConfig({ ...minimal, API_MAX_HOLD_MS: '86400000' }).jobs.maxHoldMs).toBe(86_400_000)
+    expect(configError({ ...minimal, API_MAX_HOLD_MS: '86400001' }).message).toContain('API_MAX_HOLD_MS')
   })
 })
 

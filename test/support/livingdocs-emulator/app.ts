@@ -29,6 +29,11 @@ export type LivingdocsEmulator = {
    * @throws Error on an unknown variant name or value
    */
   setVariants: (patch: Partial<EmulatorVariants>) => void
+  /**
+   * Replaces the accepted tokens and their scopes ([GS] §3): revoke a token (leave it out) or rotate it
+   * (a new one in its place). `reset()` restores the construction's tokens.
+   */
+  setTokens: (tokens: Record<string, string[]>) => void
   /** The current variants (a copy). */
   getVariants: () => EmulatorVariants
   /** A snapshot of the counters. */
@@ -131,6 +136,9 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
       core.variants = { ...core.variants, ...patch }
     },
     getVariants: () => ({ ...core.variants }),
+    setTokens: (tokens) => {
+      core.tokens = structuredClone(tokens)
+    },
     stats: () => structuredClone(core.stats),
     getJob: (id) => copy(core.jobs.get(id)),
     listJobs: () => structuredClone([...core.jobs.values()]),

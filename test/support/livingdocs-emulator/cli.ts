@@ -3,7 +3,13 @@ import { parseArgs } from 'node:util'
 import { KINDS } from './kinds.ts'
 import type { StartLivingdocsEmulatorOptions } from './server.ts'
 import { startLivingdocsEmulator } from './server.ts'
-import type { EmulatorFaults, EmulatorLogger, EmulatorVariants, LivingdocsEmulatorOptions } from './types.ts'
+import type {
+  EmulatorFaults,
+  EmulatorLogger,
+  EmulatorVariants,
+  LivingdocsEmulatorOptions,
+  RequestFault,
+} from './types.ts'
 import { WRITE_SCOPE } from './types.ts'
 
 /** The --help text. */
@@ -55,13 +61,24 @@ Options:
                                server-error=<n>                  next n requests answer 5xx
                                server-error-probability=<p>      each request answers 5xx with probability p
                                server-error-status=<s[,s..]>     5xx status(es) to cycle through (default 503)
-                               retry-after=<s>                   Retry-After header on 429/5xx faults
+                               retry-after=<s|HTTP-date>         Retry-After header on 429/5xx faults
                                drop-webhooks[=true|false]        never send job webhooks
                                duplicate-webhooks[=true|false]   send every job webhook twice
                                stuck-jobs[=true|false]           jobs stay "started" forever
                                fail-jobs[=true|false]            jobs end {finished:true,state:"failed"}
                                quota=<files per day>             plan quota, then 429 Usage Limit Exceeded
                                file-fail-rate=<p>                each entry fails "Could not upload <kind>" with probability p
+                               accept-status=<n>                 answer an accepted import with n (e.g. 202), body {"id"}
+                               redirect[=<301|302|303|307|308>]  answer every request with a redirect (default 308, to https)
+                               redirect-location=<url|trailing-slash>  where the redirect points
+                               answer-status=<n>                 answer every request with status n (e.g. 405, 406, 415)
+                               answer-body=<documented|none|text>  the body of answer-status (default documented)
+                               job-visibility-delay-ms=<ms>      the status endpoint knows a job only once it is this old
+                               lost-jobs=<n>                     the next n jobs run, but their status is never known
+                               null-fields[=true|false]          null in the optional fields of status answers
+                               omit-results=<n>                  finished statuses leave out their last n results
+                               omit-results-reads=<n>            ... only in a job's first n status answers
+                               foreign-results[=true|false]      finished statuses list a result for an id not in the job
   --verbose                  log job events (webhook errors are always logged to stderr)
   -h, --help                 show this help
 `
@@ -134,6 +151,42 @@ const FAULT_FLAGS: Record<
   'file-fail-rate': (f, v, n) => {
     f.fileFailureRate = num(n, v ?? '')
   },
+  'accept-status': (f, v, n) => {
+    f.acceptStatus = num(n, v ?? '')
+  },
+  redirect: (f, v, n) => {
+    const status = v === undefined ? 308 : num(n, v)
+    f.redirect = { ...f.redirect, status: status as 301 | 302 | 303 | 307 | 308 }
+  },
+  'redirect-location': (f, v) => {
+    f.redirect = { ...f.redirect, location: v ?? 'trailing-slash' }
+  },
+  'answer-status': (f, v, n) => {
+    f.answerWith = { ...f.answerWith, status: num(n, v ?? '') }
+  },
+  'answer-body': (f, v, n) => {
+    if (v !== 'documented' && v !== 'none' && v !== 'text')
+      throw new Error(`${n} needs documented, none or text, got "${v}"`)
+    f.answerWith = { status: 500, ...f.answerWith, body: v }
+  },
+  'job-visibility-delay-ms': (f, v, n) => {
+    f.jobVisibilityDelayMs = num(n, v ?? '')
+  },
+  'lost-jobs': (f, v, n) => {
+    f.lostJobs = { count: num(n, v ?? '') }
+  },
+  'null-fields': (f, v, n) => {
+    f.nullOptionalFields = bool(n, v)
+  },
+  'omit-results': (f, v, n) => {
+    f.omitResults = { ...f.omitResults, count: num(n, v ?? '') }
+  },
+  'omit-results-reads': (f, v, n) => {
+    f.omitResults = { count: 0, ...f.omitResults, reads: num(n, v ?? '') }
+  },
+  'foreign-results': (f, v, n) => {
+    f.foreignResults = bool(n, v)
+  },
 }
 
 const list = (value: string): string[] =>
@@ -191,17 +244,24 @@ export const parseCliArgs = (
   const faultEntries = [...(values.fault ?? [])]
   if (values['latency-ms'] !== undefined) faultEntries.unshift(`latency-ms=${values['latency-ms']}`)
   if (values['fail-rate'] !== undefined) faultEntries.unshift(`file-fail-rate=${values['fail-rate']}`)
-  let retryAfter: number | undefined
+  let retryAfter: Partial<Pick<RequestFault, 'retryAfter' | 'retryAfterSeconds'>> | undefined
   for (const entry of faultEntries) {
     const [name, value] = splitPair(entry)
     const apply = FAULT_FLAGS[name]
     if (!apply) throw new Error(`unknown fault "${name}"; known: ${Object.keys(FAULT_FLAGS).join(', ')}`)
     apply(faults, value, name)
-    if (name === 'retry-after') retryAfter = num(name, value ?? '')
+    if (name === 'retry-after') {
+      // Seconds, or an HTTP-date sent as it is (RFC 9110 §10.2.3).
+      retryAfter = /^\d+$/.test(value ?? '')
+        ? { retryAfterSeconds: num(name, value ?? '') }
+        : { retryAfter: value ?? '' }
+      if (retryAfter.retryAfter === '') throw new Error(`${name} needs seconds or an HTTP-date`)
+    }
   }
   if (retryAfter !== undefined) {
-    if (faults.rateLimit429) faults.rateLimit429.retryAfterSeconds = retryAfter
-    if (faults.serverError5xx) faults.serverError5xx.retryAfterSeconds = retryAfter
+    if (faults.rateLimit429) Object.assign(faults.rateLimit429, retryAfter)
+    if (faults.serverError5xx) Object.assign(faults.serverError5xx, retryAfter)
+    if (faults.answerWith) Object.assign(faults.answerWith, retryAfter)
   }
   const variants: Partial<EmulatorVariants> = {}
   for (const entry of values.variant ?? []) {

@@ -57,6 +57,8 @@ export class EmulatorCore {
   readonly now: () => Date
   faults: EmulatorFaults
   variants: EmulatorVariants
+  /** Accepted tokens and their scopes now (`setTokens` replaces them; `reset()` restores the settings'). */
+  tokens: Record<string, string[]>
   stats: EmulatorStats = emptyStats()
   /** All jobs; one id space over the three imports (they share the server's `import_jobs` table, §5). */
   readonly jobs = new Map<string, JobRecord>()
@@ -84,6 +86,7 @@ export class EmulatorCore {
     this.faults = structuredClone(this.initialFaults)
     this.variants = { ...this.initialVariants }
     this.library = new MediaLibrary(this.random, this.now)
+    this.tokens = clone(this.settings.tokens)
     this.agent = new Agent({ keepAliveTimeout: 1000 })
     this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }))
     this.webhooks = {
@@ -138,6 +141,11 @@ export class EmulatorCore {
     }
     if (this.faults.stuckJobs) job.fault = 'stuck'
     else if (this.faults.failJobs) job.fault = 'failed'
+    const lost = this.faults.lostJobs
+    if (lost && lost.count > 0) {
+      lost.count--
+      job.hidden = true
+    }
     this.jobs.set(id, job)
     this.stats.jobsCreated++
     this.quotaUsage.push({ at: this.now().getTime(), files: req.files.length })
@@ -228,6 +236,7 @@ export class EmulatorCore {
     this.stats = emptyStats()
     this.faults = structuredClone(this.initialFaults)
     this.variants = { ...this.initialVariants }
+    this.tokens = clone(this.settings.tokens)
   }
 
   /** Cancels running jobs and closes the HTTP agent used for downloads and webhooks. */

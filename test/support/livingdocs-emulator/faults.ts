@@ -5,9 +5,11 @@
 // import handler (app.ts). Every fault applies to all three imports.
 import type { MediaKind } from './model.ts'
 import type {
+  AnswerWithFault,
   EmulatorEndpoint,
   EmulatorFaults,
   RateLimitFault,
+  RedirectFault,
   RequestFault,
   ServerErrorFault,
 } from './types.ts'
@@ -15,8 +17,14 @@ import type {
 /** The generic error body. [GS][OA] §6 */
 export type ErrorBody = { status: number; error: string; error_details: Record<string, unknown> }
 
-/** An HTTP answer chosen by a fault. */
-export type FaultAnswer = { status: number; body: ErrorBody; headers?: Record<string, string> }
+/**
+ * An HTTP answer chosen by a fault: `body` is sent as JSON, `text` as plain text; with neither the
+ * answer has no body.
+ */
+export type FaultAnswer = { status: number; body?: unknown; text?: string; headers?: Record<string, string> }
+
+/** What a request fault may look at of the request it answers. */
+export type FaultRequest = { originalUrl: string; host: string }
 
 /** Reason phrases used in error bodies. */
 export const REASON_PHRASES: Record<number, string> = {
@@ -24,6 +32,8 @@ export const REASON_PHRASES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
   410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -42,15 +52,19 @@ export const errorBody = (status: number, details: Record<string, unknown>): Err
   error_details: details,
 })
 
-type RequestFaultKey = 'rateLimit429' | 'serverError5xx'
+type RequestFaultKey = 'rateLimit429' | 'serverError5xx' | 'redirect' | 'answerWith'
 
 type RequestFaultSpec<K extends RequestFaultKey> = {
   key: K
-  answer: (fault: NonNullable<EmulatorFaults[K]>, hit: number) => FaultAnswer
+  answer: (fault: NonNullable<EmulatorFaults[K]>, hit: number, request: FaultRequest) => FaultAnswer
 }
 
-const retryAfter = (fault: RequestFault): Record<string, string> | undefined =>
-  fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : undefined
+const retryAfter = (fault: RequestFault): Record<string, string> | undefined => {
+  if (fault.retryAfter !== undefined) return { 'retry-after': fault.retryAfter }
+  return fault.retryAfterSeconds !== undefined
+    ? { 'retry-after': String(fault.retryAfterSeconds) }
+    : undefined
+}
 
 const rateLimit: RequestFaultSpec<'rateLimit429'> = {
   key: 'rateLimit429',
@@ -79,8 +93,35 @@ const serverError: RequestFaultSpec<'serverError5xx'> = {
   },
 }
 
+const redirect: RequestFaultSpec<'redirect'> = {
+  key: 'redirect',
+  // Not documented for the API; what a proxy in front of it does (http→https, a trailing slash).
+  answer: (fault: RedirectFault, _hit: number, request: FaultRequest) => {
+    const path = request.originalUrl
+    const location =
+      fault.location === 'trailing-slash'
+        ? path.replace(/(\?|$)/, '/$1')
+        : (fault.location ?? `https://${request.host}${path}`)
+    return { status: fault.status ?? 308, headers: { location } }
+  },
+}
+
+const answerWith: RequestFaultSpec<'answerWith'> = {
+  key: 'answerWith',
+  answer: (fault: AnswerWithFault) => {
+    const headers = retryAfter(fault)
+    const base = { status: fault.status, ...(headers ? { headers } : {}) }
+    const body = fault.body ?? 'documented'
+    if (body === 'none') return base
+    if (body === 'text') return { ...base, text: `${REASON_PHRASES[fault.status] ?? 'Error'} (emulated)` }
+    if (body === 'documented')
+      return { ...base, body: errorBody(fault.status, { message: 'Emulated answer.' }) }
+    return { ...base, body }
+  },
+}
+
 /** Request faults in the order they are checked. */
-export const REQUEST_FAULTS = [rateLimit, serverError] as const
+export const REQUEST_FAULTS = [rateLimit, serverError, redirect, answerWith] as const
 
 /**
  * Decides whether a request fault triggers for this request, consuming one `count` when it does.
@@ -99,7 +140,8 @@ const triggers = (
     fault.count--
     return true
   }
-  return fault.probability !== undefined && random() < fault.probability
+  // Neither a count nor a probability: every matching request.
+  return fault.probability === undefined || random() < fault.probability
 }
 
 /**
@@ -114,13 +156,18 @@ export const checkRequestFaults = (
   kind: MediaKind,
   hits: Record<string, number>,
   random: () => number,
+  request: FaultRequest = { originalUrl: '/', host: 'localhost' },
 ): FaultAnswer | undefined => {
   for (const spec of REQUEST_FAULTS) {
     const fault = faults[spec.key]
     if (!fault || !triggers(fault, endpoint, kind, random)) continue
     const hit = hits[spec.key] ?? 0
     hits[spec.key] = hit + 1
-    return (spec.answer as (f: typeof fault, hit: number) => FaultAnswer)(fault, hit)
+    return (spec.answer as (f: typeof fault, hit: number, request: FaultRequest) => FaultAnswer)(
+      fault,
+      hit,
+      request,
+    )
   }
   return undefined
 }

@@ -25,7 +25,17 @@ export const importHandler = (core: EmulatorCore, spec: KindSpec) => (req: Reque
         details[`${spec.path}.${i}.id`] = 'Rejected by an emulated validation rule'
     })
     const status = reject.status ?? 422
-    if (Object.keys(details).length > 0) return send(res, status, errorBody(status, details))
+    if (Object.keys(details).length > 0) {
+      // Other body shapes than the documented one, as other versions or proxies might answer.
+      const line = Object.entries(details)
+        .map(([path, message]) => `${path.replace(/^(\w+)\.(\d+)/, '$1[$2]')} ${message}`)
+        .join('; ')
+      const shape = reject.shape ?? 'documented'
+      if (shape === 'error') return send(res, status, { error: line })
+      if (shape === 'message') return send(res, status, { message: line })
+      if (shape === 'text') return res.status(status).type('text/plain').send(line)
+      return send(res, status, errorBody(status, details))
+    }
   }
   const quota = core.faults.quota
   if (quota) {
@@ -36,7 +46,7 @@ export const importHandler = (core: EmulatorCore, spec: KindSpec) => (req: Reque
     }
   }
   const id = core.createJob(spec.kind, result.value, String(req.params.apiVersion))
-  send(res, 200, { id })
+  send(res, core.faults.acceptStatus, { id })
 }
 
 /**
@@ -48,27 +58,47 @@ export const statusHandler = (core: EmulatorCore, spec: KindSpec) => (req: Reque
   const id = typeof req.query.id === 'string' ? req.query.id : ''
   if (!id) return send(res, 400, errorBody(400, { id: 'Missing required property: id' }))
   const found = core.jobs.get(id)
-  const job = found?.kind === spec.kind ? found : undefined
   const variants = core.variants
+  const faults = core.faults
+  // The lostJobs and jobVisibilityDelayMs faults: the job exists, but this endpoint does not know it (yet).
+  const visible =
+    found !== undefined &&
+    found.kind === spec.kind &&
+    found.hidden !== true &&
+    core.now().getTime() - found.startedAt.getTime() >= faults.jobVisibilityDelayMs
+  const job = visible ? found : undefined
   if (!job) {
     const message = `no import job found for id "${id}"`
     // [D] §7 documents `lost` with HTTP 200 for documents; a 404 is the other choice (§9).
     if (variants.unknownJob === '404') return send(res, 404, errorBody(404, { message }))
     return send(res, 200, { finished: false, state: 'lost', id: message })
   }
+  // nullOptionalFields: null wherever the docs do not forbid it, and a key the docs do not name.
+  const nulls = faults.nullOptionalFields
+  const extra = nulls ? { finishedAt: null, overview: { emulated: true } } : {}
   if (!job.finished) {
     return send(res, 200, {
       finished: false,
       state: 'started',
       id,
-      startedAt: formatStartedAt(job.startedAt),
+      startedAt: nulls ? null : formatStartedAt(job.startedAt),
+      ...(nulls ? { [spec.path]: null } : {}),
+      ...extra,
     })
   }
-  if (job.state === 'failed') return send(res, 200, { finished: true, state: 'failed', id })
-  send(res, 200, {
-    finished: true,
-    state: 'success',
-    id,
-    [spec.path]: (job.results ?? []).map((r) => renderItem(spec, r, variants)),
-  })
+  if (job.state === 'failed') {
+    return send(res, 200, { finished: true, state: 'failed', id, ...(nulls ? { [spec.path]: null } : {}), ...extra })
+  }
+  job.finishedReads = (job.finishedReads ?? 0) + 1
+  let items = (job.results ?? []).map((r) => renderItem(spec, r, variants))
+  if (nulls) items = items.map((f) => ({ mediaId: null, reason: null, ...f, systemName: null, note: null }))
+  const omit = faults.omitResults
+  if (omit && (omit.reads === undefined || job.finishedReads <= omit.reads)) {
+    items = items.slice(0, Math.max(0, items.length - omit.count))
+  }
+  if (faults.foreignResults) {
+    const foreign = { state: 'imported' as const, systemName: job.systemName, externalId: `not-in-job-${id}`, mediaId: 'foreignMedia1' }
+    items.push(renderItem(spec, foreign, variants))
+  }
+  send(res, 200, { finished: true, state: 'success', id, [spec.path]: items, ...extra })
 }

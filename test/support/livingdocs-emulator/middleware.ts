@@ -2,7 +2,7 @@
 // Sheet: [GS] §3, §6 (auth, error bodies), [VER] §4 (versions), [F][OA] §5 (429), §10 (body limit).
 import type { NextFunction, Request, Response } from 'express'
 import type { EmulatorCore } from './core.ts'
-import { checkRequestFaults, errorBody } from './faults.ts'
+import { checkRequestFaults, errorBody, type FaultAnswer } from './faults.ts'
 import type { KindSpec } from './kinds.ts'
 import type { EmulatorEndpoint } from './types.ts'
 import { WRITE_SCOPE } from './types.ts'
@@ -15,6 +15,15 @@ export const send = (res: Response, status: number, body: unknown, headers?: Rec
 }
 
 /** The generic 404 of an unknown path: `{status:404,error:'Not Found',error_details:{url}}`. [GS] §6 */
+/** Sends a fault's answer: a JSON body, a plain text body, or none. */
+const sendFault = (res: Response, answer: FaultAnswer) => {
+  if (answer.headers) res.set(answer.headers)
+  res.status(answer.status)
+  if (answer.text !== undefined) res.type('text/plain').send(answer.text)
+  else if (answer.body !== undefined) res.json(answer.body)
+  else res.end()
+}
+
 export const notFound = (req: Request, res: Response) =>
   send(res, 404, errorBody(404, { url: req.originalUrl.split('?')[0] ?? req.path }))
 
@@ -48,8 +57,11 @@ export const endpointGate = (core: EmulatorCore) => {
         return send(res, 429, errorBody(429, { message }), { 'retry-after': '1' })
       }
     }
-    const answer = checkRequestFaults(core.faults, name, spec.kind, core.faultHits, core.random)
-    if (answer) return send(res, answer.status, answer.body, answer.headers)
+    const answer = checkRequestFaults(core.faults, name, spec.kind, core.faultHits, core.random, {
+      originalUrl: _req.originalUrl,
+      host: _req.get('host') ?? 'localhost',
+    })
+    if (answer) return sendFault(res, answer)
     next()
   }
 }
@@ -72,7 +84,7 @@ export const checkAuth = (core: EmulatorCore) => (req: Request, res: Response, n
     const details = { access_token: 'No access token provided. Send Authorization: Bearer <token>.' }
     return send(res, 401, errorBody(401, details))
   }
-  const tokens = core.settings.tokens
+  const tokens = core.tokens
   const scopes = Object.hasOwn(tokens, match[1] as string) ? tokens[match[1] as string] : undefined
   if (!scopes) return send(res, 401, errorBody(401, { access_token: 'The access token is invalid.' }))
   if (!scopes.includes(WRITE_SCOPE)) {

@@ -122,6 +122,10 @@ export type JobRecord = {
   finished: boolean
   /** Why the job ends as it does: `stuck`/`failed` come from faults; `cancelled` from close()/reset(). */
   fault?: 'stuck' | 'failed' | 'cancelled'
+  /** The `lostJobs` fault: the status endpoint never knows this job. */
+  hidden?: boolean
+  /** Status answers given for this job once it finished with `success` (for `omitResults.reads`). */
+  finishedReads?: number
   startedAt: Date
   finishedAt?: Date
   /** Per-item outcomes in request order, present once finished with `success`. */

@@ -60,9 +60,12 @@ export const DEFAULT_VARIANTS: EmulatorVariants = {
  * A fault that answers some requests with an error instead of handling them.
  * - `count`: answer the next N matching requests with the error (decremented on each hit; 0 = spent).
  * - `probability`: when `count` is not set, answer each matching request with this probability (0..1).
+ *   With neither, every matching request is answered with the error.
  * - `endpoints`: only these endpoints (default both).
  * - `kinds`: only the endpoints of these imports (default all three).
  * - `retryAfterSeconds`: send a `Retry-After` header with this value.
+ * - `retryAfter`: send this `Retry-After` header as it is (e.g. an HTTP-date, RFC 9110 §10.2.3); wins
+ *   over `retryAfterSeconds`.
  */
 export type RequestFault = {
   count?: number
@@ -70,6 +73,28 @@ export type RequestFault = {
   endpoints?: EmulatorEndpoint[]
   kinds?: MediaKind[]
   retryAfterSeconds?: number
+  retryAfter?: string
+}
+
+/**
+ * `redirect` fault: answers a redirect instead of handling the request (an http→https redirect, or one
+ * that adds a trailing slash, as a proxy in front of the API would). `location` default: the request's
+ * URL with `https:`; `'trailing-slash'`: the request's path with a `/` added.
+ */
+export type RedirectFault = RequestFault & {
+  /** Default 308. */
+  status?: 301 | 302 | 303 | 307 | 308
+  location?: string
+}
+
+/**
+ * `answerWith` fault: answers any status with a body of a chosen shape instead of handling the request
+ * (405, 406, 415, a 200 of an unknown shape, …). `body`: `'documented'` (default, `{status, error,
+ * error_details}` [GS] §6), `'none'`, `'text'` (a plain text line), or any JSON value sent as it is.
+ */
+export type AnswerWithFault = RequestFault & {
+  status: number
+  body?: 'documented' | 'none' | 'text' | Record<string, unknown> | unknown[]
 }
 
 /** `rateLimit429` fault: answers 429 "Usage Limit Exceeded" with the documented body. [F][OA] §5 */
@@ -98,7 +123,20 @@ export type ServerErrorFault = RequestFault & {
  * - `fileFailureRate`: probability (0..1) that an entry ends `failed` with `Could not upload <kind>:
  *   emulated failure` without being downloaded.
  * - `rejectFiles`: a POST containing one of these entry ids is refused as a whole with `status`
- *   (400 or 422, default 422) naming each offending entry, as a validation rule of the real API would.
+ *   (400 or 422, default 422) naming each offending entry, as a validation rule of the real API would;
+ *   `shape` picks the body: `documented` (default, `error_details` by JSON path), `error` (only
+ *   `{"error": "files[N].id …"}`), `message` (only `{"message": …}`), or `text` (plain text).
+ * - `redirect`, `answerWith`: request faults, see {@link RedirectFault}, {@link AnswerWithFault}.
+ * - `acceptStatus`: the HTTP status of an accepted POST (default 200; e.g. 201 or 202), body `{"id"}`.
+ * - `jobVisibilityDelayMs`: a job is unknown to the status endpoint (answered per the `unknownJob`
+ *   variant: `lost` or 404) until it is this old, as a store that is not yet consistent would (ms).
+ * - `lostJobs`: the next `count` jobs created run (and import their entries, and send their webhook) but
+ *   the status endpoint never knows them (answered per the `unknownJob` variant).
+ * - `nullOptionalFields`: status answers carry `null` in the optional fields (`startedAt`, the items, an
+ *   item's `systemName`, `mediaId`, `reason`) and an unknown extra key.
+ * - `omitResults`: a finished job's status leaves out its last `count` per-item results, in its first
+ *   `reads` status answers once finished (every answer when `reads` is not set).
+ * - `foreignResults`: a finished job's status lists one more result, for an id that was not in the job.
  */
 export type EmulatorFaults = {
   latencyMs: number
@@ -110,7 +148,19 @@ export type EmulatorFaults = {
   failJobs: boolean
   quota: { filesPerDay: number } | null
   fileFailureRate: number
-  rejectFiles: { externalIds: string[]; status?: 400 | 422 } | null
+  rejectFiles: {
+    externalIds: string[]
+    status?: 400 | 422
+    shape?: 'documented' | 'error' | 'message' | 'text'
+  } | null
+  redirect: RedirectFault | null
+  answerWith: AnswerWithFault | null
+  acceptStatus: number
+  jobVisibilityDelayMs: number
+  lostJobs: { count: number } | null
+  nullOptionalFields: boolean
+  omitResults: { count: number; reads?: number } | null
+  foreignResults: boolean
 }
 
 /** All faults off. */
@@ -125,6 +175,14 @@ export const NO_FAULTS: EmulatorFaults = {
   quota: null,
   fileFailureRate: 0,
   rejectFiles: null,
+  redirect: null,
+  answerWith: null,
+  acceptStatus: 200,
+  jobVisibilityDelayMs: 0,
+  lostJobs: null,
+  nullOptionalFields: false,
+  omitResults: null,
+  foreignResults: false,
 }
 
 /** A pino-compatible logger (only these methods are used). Default: silent. */

@@ -22,8 +22,8 @@ const ruleTests = parse(await readFile(new URL('tests/alerts.test.yaml', CHART),
 const cases = ruleTests.tests.flatMap((t) => t.alert_rule_test ?? [])
 
 describe('the chart alerts', () => {
-  it('are seven, each with PromQL that parses', () => {
-    expect(alerts.map((a) => a.alert)).toHaveLength(7)
+  it('are ten, each with PromQL that parses', () => {
+    expect(alerts.map((a) => a.alert)).toHaveLength(10)
     for (const { alert, expr } of alerts) expect(promqlErrors(expr), alert).toEqual([])
   })
 

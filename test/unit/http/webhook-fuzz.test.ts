@@ -51,6 +51,9 @@ beforeAll(async () => {
       webhookSecret: SECRET,
       resubmitDelayMs: 1000,
       maxResubmits: 0,
+      holdRecheckMs: 30_000,
+      maxHoldMs: 900_000,
+      jobVisibilityGraceMs: 0,
     },
     { client, logger, metrics: createMetrics(), onSettled: (job) => settled.push(job) },
   )

@@ -1,17 +1,21 @@
 // The import API client against a scripted node:http server: requests, status normalisation, retries, errors.
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ApiError } from '../../../src/errors.ts'
+import { type AnswerClass, ApiError } from '../../../src/errors.ts'
 import {
-  classifyStatus,
   createImportClient,
   type ImportClient,
   type ImportClientOptions,
 } from '../../../src/import/import-client.ts'
 import type { ImportRequest } from '../../../src/import/import-request.ts'
+import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import { LogLines } from '../../support/log-lines.ts'
 
 const TOKEN = 'tok-123'
 const API_VERSION = '2026-07'
@@ -181,6 +185,14 @@ describe('submit', () => {
     expect(await client().submit(request)).toBe('42')
   })
 
+  it('accepts any 2xx with a job id: 202 {"id":"J-1"} is an accepted job, one request', async () => {
+    server.script(json(202, { id: 'J-1' }))
+    expect(await client().submit(request)).toBe('J-1')
+    expect(server.received).toHaveLength(1)
+    const text = await metrics.registry.getSingleMetricAsString('bridge_api_answers_total')
+    expect(text).toContain('bridge_api_answers_total{endpoint="submit",class="accepted"} 1')
+  })
+
   it('a 200 without an id -> API_INVALID_RESPONSE', async () => {
     server.script(json(200, { ok: true }))
     expect((await rejection(client().submit(request))).code).toBe('API_INVALID_RESPONSE')
@@ -341,12 +353,14 @@ describe('status normalisation', () => {
     expect(err.retryable).toBe(true)
   })
 
-  it('a non-JSON 200 body -> API_INVALID_RESPONSE', async () => {
+  it('a non-JSON 200 body (a page, not the API) -> configuration, naming the base URL', async () => {
     server.script((_r, res) => {
       res.writeHead(200, { 'content-type': 'text/html' })
       res.end('<html>proxy</html>')
     })
-    expect((await rejection(client().status('job-1'))).code).toBe('API_INVALID_RESPONSE')
+    const err = await rejection(client().status('job-1'))
+    expect(err).toMatchObject({ code: 'API_UNEXPECTED_ANSWER', answerClass: 'configuration' })
+    expect(err.setting).toContain('LIVINGDOCS_BASE_URL')
   })
 
   it('counts bridge_api_requests_total{endpoint="status",status="404"}', async () => {
@@ -487,7 +501,7 @@ describe('retries', () => {
 
   it('counts every attempt in bridge_api_attempts_total and only the final answer in bridge_api_requests_total', async () => {
     // Given an API that answers 503, 429, then 200
-    server.script(json(503, {}), json(429, {}), json(200, { id: 'job-9' }))
+    server.script(json(503, {}), json(429, {}, { 'retry-after': '0' }), json(200, { id: 'job-9' }))
     // When submitting
     expect(await client({ maxRetries: 3 }).submit(request)).toBe('job-9')
     // Then three attempts are counted by status, one final request
@@ -544,12 +558,13 @@ describe('retries', () => {
     expect(err).toMatchObject({ endpoint: 'submit', status: 429, retryAfterMs: 120_000 })
   })
 
-  it('429 after the retries -> retryable API_RATE_LIMITED', async () => {
-    server.script(json(429, { error: 'Too Many Requests' }))
-    const err = await rejection(client({ maxRetries: 0 }).submit(request))
-    expect(err.code).toBe('API_RATE_LIMITED')
-    expect(err.retryable).toBe(true)
+  it('429 without Retry-After after the retries -> retryable API_QUOTA_EXCEEDED (submit), API_RATE_LIMITED (status)', async () => {
+    server.script(json(429, { error: 'Usage Limit Exceeded' }))
+    const c = client({ maxRetries: 0 })
+    const err = await rejection(c.submit(request))
+    expect(err).toMatchObject({ code: 'API_QUOTA_EXCEEDED', answerClass: 'quota', retryable: true })
     expect(server.received).toHaveLength(1)
+    expect(await rejection(c.status('j'))).toMatchObject({ code: 'API_RATE_LIMITED', answerClass: 'retry' })
   })
 })
 
@@ -587,21 +602,26 @@ describe('errors', () => {
     server.script(json(400, { status: 400, error: 'Bad Request', error_details: details }))
     const err = await rejection(client().submit(request))
     expect(err.code).toBe('API_BAD_REQUEST')
+    expect(err.answerClass).toBe('file-data')
     expect(err.retryable).toBe(false)
-    expect(err.message).toContain('HTTP 400')
-    expect(err.message).toContain('Bad Request')
-    expect(err.message).toContain(JSON.stringify(details))
+    expect(err.message).toBe('submit answered HTTP 400: Bad Request; files[0].url: must be a URL')
     expect(server.received).toHaveLength(1)
   })
 
-  it('400 with a non-JSON body still names the status', async () => {
+  it('400 with a plain text body keeps the text', async () => {
     server.script((_r, res) => {
       res.writeHead(400, { 'content-type': 'text/plain' })
       res.end('nope')
     })
     const err = await rejection(client().submit(request))
     expect(err.code).toBe('API_BAD_REQUEST')
-    expect(err.message).toBe('submit answered HTTP 400')
+    expect(err.message).toBe('submit answered HTTP 400: nope')
+  })
+
+  it('400 {"error": "files[2].mediaType invalid"} (no error_details) keeps the API’s message', async () => {
+    server.script(json(400, { error: 'files[2].mediaType invalid' }))
+    const err = await rejection(client().submit(request))
+    expect(err.message).toBe('submit answered HTTP 400: files[2].mediaType invalid')
   })
 
   it('410 -> API_VERSION_GONE', async () => {
@@ -658,21 +678,179 @@ describe('rate limit', () => {
   })
 })
 
-describe('classifyStatus', () => {
-  it.each([
-    [400, 'API_BAD_REQUEST', false],
-    [401, 'API_UNAUTHORIZED', false],
-    [403, 'API_FORBIDDEN', false],
-    [408, 'API_NETWORK_ERROR', true],
-    [410, 'API_VERSION_GONE', false],
-    [413, 'API_BAD_REQUEST', false],
-    [422, 'API_BAD_REQUEST', false],
-    [429, 'API_RATE_LIMITED', true],
-    [500, 'API_SERVER_ERROR', true],
-    [502, 'API_SERVER_ERROR', true],
-    [503, 'API_SERVER_ERROR', true],
-    [504, 'API_SERVER_ERROR', true],
-  ] as const)('%i -> %s (retryable %s)', (status, code, retryable) => {
-    expect(classifyStatus(status)).toEqual({ code, retryable })
+describe('every status class over real HTTP, both endpoints', () => {
+  // One answer per row, as the server sends it; the class the client gives it (see api-answer.test.ts for
+  // the whole table). No retries here (maxRetries 0), so each row is one request.
+  const rows: Array<[string, Reply, AnswerClass | 'lost', AnswerClass | 'lost']> = [
+    [
+      '202 with an id / a status',
+      (r, res) =>
+        json(202, r.method === 'POST' ? { id: 'J-1' } : { finished: false, state: 'started' })(r, res),
+      'accepted',
+      'accepted',
+    ],
+    ['204 without a body', (_r, res) => res.writeHead(204).end(), 'unreadable', 'unreadable'],
+    ['301 to https', redirect(301, 'https://ld.example/api'), 'configuration', 'configuration'],
+    ['302 elsewhere', redirect(302, '/elsewhere'), 'configuration', 'configuration'],
+    [
+      '307 with a trailing slash',
+      redirect(307, '/api/2026-07/import/files/'),
+      'configuration',
+      'configuration',
+    ],
+    ['308 to https', redirect(308, 'https://ld.example/api'), 'configuration', 'configuration'],
+    [
+      '400, documented body',
+      json(400, { status: 400, error: 'Bad Request', error_details: { files: 'x' } }),
+      'file-data',
+      'configuration',
+    ],
+    ['401', json(401, { status: 401, error: 'Unauthorized' }), 'credentials', 'credentials'],
+    ['403', json(403, { status: 403, error: 'Forbidden' }), 'credentials', 'credentials'],
+    [
+      '404, documented body',
+      json(404, { status: 404, error: 'Not Found', error_details: { url: '/x' } }),
+      'configuration',
+      'lost',
+    ],
+    ['405 without a body', (_r, res) => res.writeHead(405).end(), 'configuration', 'configuration'],
+    ['406', json(406, { error: 'Not Acceptable' }), 'configuration', 'configuration'],
+    ['410', json(410, { status: 410, error: 'Gone' }), 'configuration', 'configuration'],
+    ['415', json(415, { error: 'Unsupported Media Type' }), 'configuration', 'configuration'],
+    ['422', json(422, { status: 422, error: 'Unprocessable Entity' }), 'file-data', 'configuration'],
+    ['429 without Retry-After', json(429, { status: 429, error: 'Usage Limit Exceeded' }), 'quota', 'retry'],
+    ['429 with Retry-After', json(429, { status: 429 }, { 'retry-after': '1' }), 'retry', 'retry'],
+    ['500', json(500, { status: 500 }), 'retry', 'retry'],
+    ['501', json(501, { status: 501 }), 'configuration', 'configuration'],
+    [
+      '503 as text',
+      (_r, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('busy'),
+      'retry',
+      'retry',
+    ],
+  ]
+  it.each(rows)('%s -> submit %s, status read %s', async (_name, reply, submitClass, statusClass) => {
+    server.script(reply)
+    const c = client({ maxRetries: 0 })
+    const classOf = async (call: Promise<unknown>) => {
+      try {
+        const value = await call
+        return typeof value === 'object' && (value as { state?: string }).state === 'lost'
+          ? 'lost'
+          : 'accepted'
+      } catch (err) {
+        expect(err).toBeInstanceOf(ApiError)
+        return (err as ApiError).answerClass
+      }
+    }
+    expect(await classOf(c.submit(request))).toBe(submitClass)
+    expect(await classOf(c.status('job-1'))).toBe(statusClass)
+    // Nothing followed: one request per call
+    expect(server.received).toHaveLength(2)
+  })
+
+  it('does not follow a redirect: the Location is named, the request not repeated there', async () => {
+    server.script(redirect(308, '/other/api/2026-07/import/files'), json(200, { id: 'never' }))
+    const err = await rejection(client().submit(request))
+    expect(err.message).toBe(
+      'submit answered HTTP 308: a redirect to /other/api/2026-07/import/files, not followed',
+    )
+    expect(server.received.map((r) => r.url)).toEqual([`/api/${API_VERSION}/import/files`])
+  })
+
+  it('counts each final answer by endpoint and class', async () => {
+    server.script(json(503, {}), json(401, {}), json(200, { finished: true, state: 'failed' }))
+    const c = client({ maxRetries: 0 })
+    await rejection(c.submit(request))
+    await rejection(c.status('a'))
+    await c.status('b')
+    const text = await metrics.registry.getSingleMetricAsString('bridge_api_answers_total')
+    expect(text).toContain('bridge_api_answers_total{endpoint="submit",class="retry"} 1')
+    expect(text).toContain('bridge_api_answers_total{endpoint="status",class="credentials"} 1')
+    expect(text).toContain('bridge_api_answers_total{endpoint="status",class="accepted"} 1')
   })
 })
+
+describe('the access token file', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'token-file-'))
+  })
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('rotated in place: a 401 reads it again and the new token is used at once, logged without its value', async () => {
+    // Given a token file and an API that accepts only the token written there later
+    const file = join(dir, 'token')
+    writeFileSync(file, 'old-token-1111\n')
+    server.script((r, res) =>
+      r.headers.authorization === 'Bearer new-token-2222'
+        ? json(200, { id: 'job-new' })(r, res)
+        : json(401, { status: 401, error: 'Unauthorized', error_details: { access_token: 'expired' } })(
+            r,
+            res,
+          ),
+    )
+    const logs = new LogLines()
+    const c = createImportClient(
+      {
+        baseUrl: server.base,
+        apiVersion: API_VERSION,
+        accessToken: 'old-token-1111',
+        accessTokenFile: file,
+        requestTimeoutMs: 2000,
+        maxRetries: 0,
+      },
+      { metrics, logger: createLogger({ level: 'info', destination: logs.writable() }) },
+    )
+    clients.push(c)
+
+    // When the file is rewritten in place (a mounted Secret that changed) and a submit is made
+    writeFileSync(file, 'new-token-2222\n')
+    const id = await c.submit(request)
+
+    // Then the 401 made the client read the file again and ask once more with the new token
+    expect(id).toBe('job-new')
+    expect(server.received.map((r) => r.headers.authorization)).toEqual([
+      'Bearer old-token-1111',
+      'Bearer new-token-2222',
+    ])
+    expect(
+      logs.withMsg('import API refused the access token; the token file holds a new one, used from now on'),
+    ).toHaveLength(1)
+    expect(logs.text()).not.toMatch(/old-token-1111|new-token-2222/)
+
+    // And the next request uses the new token straight away
+    await c.submit(request)
+    expect(server.received.at(-1)?.headers.authorization).toBe('Bearer new-token-2222')
+  })
+
+  it('is read at most every few seconds: a burst of 401s reads it once', async () => {
+    const file = join(dir, 'token')
+    writeFileSync(file, 'same-token')
+    server.script(json(401, {}))
+    const c = client({ accessToken: 'same-token', accessTokenFile: file, maxRetries: 0 })
+    await rejection(c.submit(request))
+    writeFileSync(file, 'newer-token')
+    // Within the interval the file is not read again, so the 401 stands and nothing is retried
+    await rejection(c.submit(request))
+    expect(server.received.map((r) => r.headers.authorization)).toEqual([
+      'Bearer same-token',
+      'Bearer same-token',
+    ])
+  })
+
+  it('a fixed token (no file) is never re-read: one request per 401', async () => {
+    server.script(json(401, {}))
+    await rejection(client({ maxRetries: 0 }).submit(request))
+    expect(server.received).toHaveLength(1)
+  })
+})
+
+function redirect(status: number, location: string): Reply {
+  return (_req, res) => {
+    res.writeHead(status, { location })
+    res.end()
+  }
+}

@@ -61,7 +61,16 @@ describe('createRetryOptions: the retry callback', () => {
   it('retries 5xx and 429 with exponential backoff', async () => {
     expect(await decide(statusError(500), 1)).toEqual({ after: 50, result: null })
     expect(await decide(statusError(502), 3)).toEqual({ after: 200, result: null })
-    expect(await decide(statusError(429), 2)).toEqual({ after: 100, result: null })
+    expect(await decide(statusError(429), 2, 'GET')).toEqual({ after: 100, result: null })
+  })
+
+  it('does not retry a submit’s 429 without Retry-After (the plan’s usage limit): the queue backs off for it', async () => {
+    const quota = statusError(429)
+    expect(await decide(quota, 1, 'POST')).toEqual({ after: 0, result: quota })
+    expect(await decide(statusError(429, { 'retry-after': '1' }), 1, 'POST')).toEqual({
+      after: 1000,
+      result: null,
+    })
   })
 
   it('retries network errors, and GET as well as POST', async () => {

@@ -1,7 +1,15 @@
 // judgeStatus and matchOutcomes: what each job status means for the files of its batch, as a table.
 import { describe, expect, it } from 'vitest'
+import { type AnswerClass, ApiError } from '../../../src/errors.ts'
 import type { JobStatus } from '../../../src/import/import-client.ts'
-import { judgeStatus, matchOutcomes, NO_RESULT_REASON } from '../../../src/jobs/job-results.ts'
+import {
+  decideStatusFailure,
+  isFailureNotOfTheFile,
+  type JobFacts,
+  judgeStatus,
+  matchOutcomes,
+  NO_RESULT_REASON,
+} from '../../../src/jobs/job-results.ts'
 import { type Batch, batchBytes, type FileOutcome } from '../../../src/pipeline/types.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
@@ -31,6 +39,15 @@ const SUCCESS: JobStatus = {
   state: 'success',
   files: [item('a', 'imported'), item('b', 'skipped', { reason: 'already exists' }), item('c', 'failed')],
 }
+
+/** An old job (past the grace window) with resubmits left, read for the first time. */
+const facts = (over: Partial<JobFacts> = {}): JobFacts => ({
+  canResubmit: true,
+  ageMs: 120_000,
+  graceMs: 60_000,
+  wasReadIncomplete: false,
+  ...over,
+})
 
 describe('judgeStatus', () => {
   it.each([
@@ -72,17 +89,105 @@ describe('judgeStatus', () => {
       ],
     ],
   ] as const)('%s -> %s', (_name, status, canResubmit, kind, perFile) => {
-    const verdict = judgeStatus(status, batchOf('a', 'b', 'c'), canResubmit)
+    const verdict = judgeStatus(status, batchOf('a', 'b', 'c'), facts({ canResubmit }))
     expect(verdict.kind).toBe(kind)
     if (verdict.kind === 'settled')
       expect(verdict.outcomes.map((o) => [o.outcome.state, o.outcome.reason])).toEqual(perFile)
   })
 
   it('names the job-level failure and counts the per-file states', () => {
-    expect(judgeStatus(FAILED, batchOf('a'), true)).toMatchObject({ failure: 'import job failed' })
-    expect(judgeStatus(SUCCESS, batchOf('a', 'b', 'c'), true)).toMatchObject({
+    expect(judgeStatus(FAILED, batchOf('a'), facts())).toMatchObject({ failure: 'import job failed' })
+    expect(judgeStatus(SUCCESS, batchOf('a', 'b', 'c'), facts())).toMatchObject({
       counts: { imported: 1, skipped: 1, failed: 1 },
     })
+  })
+
+  it('a lost job within the grace window after its submit is not visible yet: no resubmit, no FAILED', () => {
+    expect(judgeStatus(LOST, batchOf('a'), facts({ ageMs: 1000 })).kind).toBe('not-visible')
+    expect(judgeStatus(LOST, batchOf('a'), facts({ ageMs: 1000, canResubmit: false })).kind).toBe(
+      'not-visible',
+    )
+    expect(judgeStatus(LOST, batchOf('a'), facts({ ageMs: 60_000 })).kind).toBe('resubmit')
+    expect(judgeStatus(LOST, batchOf('a'), facts({ ageMs: 1000, graceMs: 0 })).kind).toBe('resubmit')
+  })
+
+  it('a finished job without results for some files is read once more, then those files FAILED', () => {
+    const partial: JobStatus = { finished: true, state: 'success', files: [item('a', 'imported')] }
+    expect(judgeStatus(partial, batchOf('a', 'b', 'c'), facts())).toEqual({ kind: 'incomplete', missing: 2 })
+    const verdict = judgeStatus(partial, batchOf('a', 'b', 'c'), facts({ wasReadIncomplete: true }))
+    expect(verdict).toMatchObject({ kind: 'settled', missing: 2 })
+    if (verdict.kind === 'settled')
+      expect(verdict.outcomes.map((o) => o.outcome.reason)).toEqual([
+        undefined,
+        NO_RESULT_REASON,
+        NO_RESULT_REASON,
+      ])
+  })
+
+  it('results for ids not in the batch are handed back as unexpected, never as outcomes', () => {
+    const extra: JobStatus = {
+      finished: true,
+      state: 'success',
+      files: [item('a', 'imported'), item('zz', 'imported'), item('a', 'skipped')],
+    }
+    const verdict = judgeStatus(extra, batchOf('a'), facts())
+    expect(verdict).toMatchObject({ kind: 'settled', missing: 0 })
+    if (verdict.kind !== 'settled') throw new Error('not settled')
+    expect(verdict.outcomes.map((o) => o.file.event.externalId)).toEqual(['a'])
+    expect(verdict.unexpected?.map((r) => [r.externalId, r.state])).toEqual([
+      ['a', 'skipped'],
+      ['zz', 'imported'],
+    ])
+  })
+})
+
+describe('decideStatusFailure', () => {
+  const err = (answerClass: AnswerClass, retryAfterMs?: number) =>
+    new ApiError('API_UNAUTHORIZED', `status answered (${answerClass})`, {
+      endpoint: 'status',
+      status: 401,
+      answerClass,
+      retryAfterMs,
+      setting: 'THE_SETTING',
+    })
+  const policy = { holdRecheckMs: 30_000, maxHoldMs: 900_000 }
+
+  it.each([
+    ['credentials', 'hold'],
+    ['configuration', 'hold'],
+    ['retry', 'retry'],
+    ['unreadable', 'retry'],
+  ] as const)('%s -> %s', (answerClass, action) => {
+    expect(decideStatusFailure(err(answerClass), policy).action).toBe(action)
+  })
+
+  it('a hold re-checks after holdRecheckMs and names the setting; a Retry-After is bounded by maxHoldMs', () => {
+    expect(decideStatusFailure(err('credentials'), policy)).toEqual({
+      action: 'hold',
+      cause: 'credentials',
+      problem: 'status answered (credentials)',
+      setting: 'THE_SETTING',
+      retryInMs: 30_000,
+    })
+    expect(decideStatusFailure(err('retry', 2_592_000_000), policy)).toEqual({
+      action: 'retry',
+      holdAllMs: 900_000,
+    })
+    expect(decideStatusFailure(new Error('bug'), policy)).toEqual({ action: 'retry', holdAllMs: undefined })
+  })
+})
+
+describe('isFailureNotOfTheFile', () => {
+  it.each([
+    ['import job failed', true],
+    ['import job lost', true],
+    ['timeout', true],
+    [NO_RESULT_REASON, true],
+    ['rejected by the import API: submit answered HTTP 422: files.0.id: bad', false],
+    ['Could not upload file: HTTP 404', false],
+    [null, false],
+  ])('%s -> %s', (reason, expected) => {
+    expect(isFailureNotOfTheFile(reason)).toBe(expected)
   })
 })
 
@@ -96,9 +201,10 @@ describe('matchOutcomes', () => {
   })
 
   it('gives a file without a result FAILED with the reason that says so', () => {
-    const { outcomes, counts } = matchOutcomes(batchOf('a', 'b'), [item('a', 'imported')])
+    const { outcomes, counts, missing } = matchOutcomes(batchOf('a', 'b'), [item('a', 'imported')])
     expect(outcomes[1]?.outcome).toEqual({ state: 'failed', reason: NO_RESULT_REASON })
     expect(counts).toEqual({ imported: 1, skipped: 0, failed: 1 })
+    expect(missing).toBe(1)
   })
 
   it('hands repeated externalIds their results in order', () => {

@@ -39,6 +39,9 @@ function setup(status: (jobId: string) => Promise<JobStatus>) {
       webhookUrl: undefined,
       resubmitDelayMs: 1000,
       maxResubmits: 2,
+      holdRecheckMs: 30_000,
+      maxHoldMs: 900_000,
+      jobVisibilityGraceMs: 0,
     },
     {
       client: client.client,

@@ -1,7 +1,7 @@
 // The JobTracker against a scripted fake ImportClient: concurrency, settlement, webhooks, polling, failures.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, BridgeError, type ErrorCode } from '../../../src/errors.ts'
+import { type AnswerClass, type ApiEndpoint, ApiError, BridgeError } from '../../../src/errors.ts'
 import type { JobStatus } from '../../../src/import/import-client.ts'
 import { type FileEntry, importRequestBody } from '../../../src/import/import-request.ts'
 import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
@@ -57,6 +57,9 @@ function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
       webhookUrl: 'https://bridge.example/webhooks/livingdocs/import-jobs',
       resubmitDelayMs: 1000,
       maxResubmits: 2,
+      holdRecheckMs: 30_000,
+      maxHoldMs: 900_000,
+      jobVisibilityGraceMs: 0,
       ...options,
     },
     {
@@ -72,6 +75,26 @@ function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
 }
 
 const trackers: JobTracker[] = []
+
+/** The error the import client raises for an answer of `answerClass`. */
+function apiError(
+  answerClass: AnswerClass,
+  message: string,
+  extra: { endpoint?: ApiEndpoint; status?: number; retryAfterMs?: number; setting?: string } = {},
+): ApiError {
+  return new ApiError(
+    answerClass === 'credentials' ? 'API_UNAUTHORIZED' : 'API_BAD_REQUEST',
+    message,
+    {
+      endpoint: extra.endpoint ?? 'submit',
+      status: extra.status ?? 400,
+      retryAfterMs: extra.retryAfterMs,
+      answerClass,
+      setting: extra.setting,
+    },
+    { retryable: answerClass === 'retry' || answerClass === 'quota' || answerClass === 'unreadable' },
+  )
+}
 
 /** Lets pending promise callbacks run without moving the clock. */
 const flush = () => vi.advanceTimersByTimeAsync(0)
@@ -281,7 +304,7 @@ describe('JobTracker settling', () => {
     expect(s.tracker.filesPending).toBe(0)
   })
 
-  it('fails a file that the finished job reported no result for', async () => {
+  it('reads a finished job that lists no result for a file once more, then fails that file', async () => {
     // Given a job of two files
     const s = setup()
     await submitAs(s, batch('b1', ['a', 'b']), 'j1')
@@ -291,11 +314,49 @@ describe('JobTracker settling', () => {
     s.client.statuses[0]?.resolve(success(imported('b')))
     await flush()
 
-    // Then the missing one fails with a reason, the other is imported
+    // Then nothing is settled yet; the next poll reads it once more
+    expect(s.settled).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(s.client.status).toHaveBeenCalledTimes(2)
+    s.client.statuses[1]?.resolve(success(imported('b')))
+    await flush()
+
+    // Then the missing one fails with a reason, the other is imported, and the metric counts it
     expect(outcomeStates(s.settled[0])).toEqual([
       ['a', 'failed', 'the finished import job reported no result for this file'],
       ['b', 'imported', undefined],
     ])
+    expect(
+      (await s.metrics.jobResultsUnmatched.get()).values.find((v) => v.labels.kind === 'missing')?.value,
+    ).toBe(1)
+  })
+
+  it('settles normally when the second read of a job with missing results lists them all', async () => {
+    const s = setup()
+    await submitAs(s, batch('b1', ['a', 'b']), 'j1')
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(success(imported('b')))
+    await flush()
+    s.tracker.notify('j1')
+    s.client.statuses[1]?.resolve(success(imported('b'), imported('a')))
+    await flush()
+    expect(outcomeStates(s.settled[0])).toEqual([
+      ['a', 'imported', undefined],
+      ['b', 'imported', undefined],
+    ])
+  })
+
+  it('never publishes a result for an id that was not in the batch; logs and counts it', async () => {
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(success(imported('a'), imported('stranger')))
+    await flush()
+    expect(s.settled).toHaveLength(1)
+    expect(s.settled[0]?.outcomes.map((o) => o.file.event.externalId)).toEqual(['a'])
+    expect(
+      (await s.metrics.jobResultsUnmatched.get()).values.find((v) => v.labels.kind === 'unexpected')?.value,
+    ).toBe(1)
   })
 
   it('fails every file of a job that failed as a whole', async () => {
@@ -327,7 +388,9 @@ describe('JobTracker settling', () => {
       s.client.statuses[i]?.resolve({ finished: true, state: 'lost' })
       await flush()
 
-      // Then the same batch is submitted again, nothing settled
+      // Then the same batch is submitted again after the resubmit delay, nothing settled
+      expect(s.client.submits).toHaveLength(i + 1)
+      await vi.advanceTimersByTimeAsync(1000)
       expect(s.client.submits).toHaveLength(i + 2)
       expect(batchIdOf(s.client.submits[i + 1])).toBe('b1')
       expect(idsOf(s.client.submits[i + 1])).toEqual(['a', 'b'])
@@ -713,14 +776,35 @@ describe('JobTracker job timeout', () => {
     expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
   })
 
-  it('times out when the one more read fails', async () => {
-    const s = setup({ pollIntervalMs: 1000, jobTimeoutMs: 1000 })
+  it('does not time out while reads fail: that time does not count, only reads that see it running', async () => {
+    // Given a job with a 3 s timeout, polled every second
+    const s = setup({ pollIntervalMs: 1000, jobTimeoutMs: 3000 })
     await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When the first read sees it running, and the next ten fail (an outage of the API)
     await vi.advanceTimersByTimeAsync(1000)
-    s.client.statuses[0]?.reject(
-      new BridgeError('API_NETWORK_ERROR', 'status request failed', { retryable: true }),
-    )
+    s.client.statuses[0]?.resolve(STARTED)
     await flush()
+    for (let i = 1; i <= 10; i++) {
+      await vi.advanceTimersByTimeAsync(1000)
+      s.client.statuses[i]?.reject(
+        new BridgeError('API_NETWORK_ERROR', 'status request failed', { retryable: true }),
+      )
+      await flush()
+    }
+
+    // Then nothing timed out, 11 s after the submit
+    expect(s.settled).toHaveLength(0)
+    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
+
+    // When reads see it running again: the first restarts the count, two more seconds reach 3 s
+    for (let i = 11; i <= 13; i++) {
+      await vi.advanceTimersByTimeAsync(1000)
+      s.client.statuses[i]?.resolve(STARTED)
+      await flush()
+    }
+
+    // Then it times out (1 s before the outage + 2 s after it)
     expect(outcomeStates(s.settled[0])).toEqual([['a', 'failed', 'timeout']])
     expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(1)
   })
@@ -744,12 +828,7 @@ describe('JobTracker submit errors', () => {
     await submitAs(s, batch('b1', ['a']), 'j1')
     s.tracker.enqueue(batch('b2', ['b']))
     s.client.submits[1]?.reject(
-      new ApiError(
-        'API_RATE_LIMITED',
-        'submit answered HTTP 429',
-        { endpoint: 'submit', status: 429, retryAfterMs: 60_000 },
-        { retryable: true },
-      ),
+      apiError('retry', 'submit answered HTTP 429', { status: 429, retryAfterMs: 60_000 }),
     )
     await flush()
 
@@ -805,18 +884,23 @@ describe('JobTracker submit errors', () => {
     expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b1', 'b2'])
   })
 
-  it.each<ErrorCode>(['API_UNAUTHORIZED', 'API_FORBIDDEN', 'API_VERSION_GONE'])(
-    '%s sets fatalProblem, keeps the batch, retries after 30 s and clears on success',
-    async (code) => {
+  it.each<AnswerClass>(['credentials', 'configuration'])(
+    '%s sets fatalProblem naming the setting, keeps the batch, retries after 30 s and clears on success',
+    async (answerClass) => {
       // Given a submit refused for the configuration
       const s = setup({ resubmitDelayMs: 1000 })
       expect(s.tracker.fatalProblem).toBeNull()
       s.tracker.enqueue(batch('b1', ['a']))
-      s.client.submits[0]?.reject(new BridgeError(code, `the import API answered ${code}`))
+      s.client.submits[0]?.reject(
+        apiError(answerClass, `the import API refused (${answerClass})`, { setting: 'SOME_SETTING' }),
+      )
       await flush()
 
       // Then the tracker reports the problem and settles nothing
-      expect(s.tracker.fatalProblem).toBe(`the import API answered ${code}`)
+      expect(s.tracker.fatalProblem).toBe(`the import API refused (${answerClass}) (check SOME_SETTING)`)
+      expect((await s.metrics.apiHold.get()).values.find((v) => v.labels.cause === answerClass)?.value).toBe(
+        1,
+      )
       expect(s.settled).toHaveLength(0)
       expect(s.tracker.filesPending).toBe(1)
 
@@ -835,14 +919,17 @@ describe('JobTracker submit errors', () => {
       await flush()
       expect(s.tracker.fatalProblem).toBeNull()
       expect(s.tracker.jobsInFlight).toBe(1)
+      expect((await s.metrics.apiHold.get()).values.find((v) => v.labels.cause === answerClass)?.value).toBe(
+        0,
+      )
     },
   )
 
-  it('waits resubmitDelayMs after a refused configuration when it is longer than 30 s', async () => {
-    // Given a resubmit delay of 45 s
-    const s = setup({ resubmitDelayMs: 45_000 })
+  it('re-checks a refused configuration every holdRecheckMs (API_HOLD_RECHECK_MS)', async () => {
+    // Given a re-check every 45 s
+    const s = setup({ holdRecheckMs: 45_000 })
     s.tracker.enqueue(batch('b1', ['a']))
-    s.client.submits[0]?.reject(new BridgeError('API_UNAUTHORIZED', 'HTTP 401'))
+    s.client.submits[0]?.reject(apiError('credentials', 'HTTP 401'))
     await flush()
 
     // When 44.999 s pass, nothing is sent; at 45 s the batch is
@@ -858,7 +945,10 @@ describe('JobTracker submit errors', () => {
     let jobs = 0
     s.client.onSubmit = async (request) => {
       if (request.files.some((f) => entryId(f) === 'f3')) {
-        throw new BridgeError('API_BAD_REQUEST', 'HTTP 400: files[2].url must be reachable')
+        throw apiError(
+          request.files.length > 1 ? 'batch-data' : 'file-data',
+          'HTTP 400: files[2].url must be reachable',
+        )
       }
       return `job-${++jobs}`
     }
@@ -910,7 +1000,7 @@ describe('JobTracker submit errors', () => {
     // Given a batch of one file that the API rejects
     const s = setup()
     s.tracker.enqueue(batch('b1', ['x']))
-    s.client.submits[0]?.reject(new BridgeError('API_BAD_REQUEST', 'HTTP 422: bad mediaType'))
+    s.client.submits[0]?.reject(apiError('file-data', 'HTTP 422: bad mediaType'))
     await flush()
 
     // Then it settles failed without a job and is not sent again
@@ -963,7 +1053,7 @@ describe('JobTracker waitIdle and close', () => {
     })
 
     // When the API rejects it
-    s.client.submits[0]?.reject(new BridgeError('API_BAD_REQUEST', 'HTTP 400'))
+    s.client.submits[0]?.reject(apiError('file-data', 'HTTP 400'))
     await flush()
 
     // Then the waiter resolves true
@@ -1023,5 +1113,204 @@ describe('JobTracker waitIdle and close', () => {
 
     // Then nothing more is sent
     expect(s.client.submits).toHaveLength(1)
+  })
+})
+
+describe('JobTracker and the classes of the API’s answers', () => {
+  const holdOf = async (s: Setup, cause: string) =>
+    (await s.metrics.apiHold.get()).values.find((v) => v.labels.cause === cause)?.value
+
+  it('a 401 on a status read holds the job: not ready, one probe per re-check, no timeout, then it settles', async () => {
+    // Given a running job with a 3 s timeout, polled every second, re-checked every 5 s while refused
+    const s = setup({ pollIntervalMs: 1000, jobTimeoutMs: 3000, holdRecheckMs: 5000, maxJobsInFlight: 2 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await submitAs(s, batch('b2', ['b']), 'j2')
+    await vi.advanceTimersByTimeAsync(1000)
+    s.client.statuses[0]?.resolve(STARTED)
+    s.client.statuses[1]?.resolve(STARTED)
+    await flush()
+
+    // When the token is revoked: the next reads answer 401
+    await vi.advanceTimersByTimeAsync(1000)
+    const refused = () =>
+      apiError('credentials', 'status answered HTTP 401', {
+        endpoint: 'status',
+        status: 401,
+        setting: 'LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE',
+      })
+    for (const call of s.client.statuses.slice(2)) call.reject(refused())
+    await flush()
+
+    // Then the tracker is not ready, naming the setting, and the gauge the alert watches is 1
+    expect(s.tracker.fatalProblem).toContain('check LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE')
+    expect(await holdOf(s, 'credentials')).toBe(1)
+
+    // When 24 s pass with the API refusing: nothing polls for 5 s, then one job is read per re-check
+    // (at the first poll after it)
+    let answered = s.client.statuses.length
+    await vi.advanceTimersByTimeAsync(4999)
+    expect(s.client.statuses.length).toBe(answered)
+    for (let t = 0; t < 4; t++) {
+      await vi.advanceTimersByTimeAsync(6000)
+      const pending = s.client.statuses.slice(answered)
+      answered = s.client.statuses.length
+      for (const call of pending) call.reject(refused())
+      await flush()
+      expect(pending).toHaveLength(1)
+    }
+
+    // Then nothing timed out, though 24 s are far past the 3 s timeout
+    expect(s.settled).toHaveLength(0)
+
+    // When the token works again: the probe reads the job finished, the other one at the next poll
+    await vi.advanceTimersByTimeAsync(6000)
+    const probe = s.client.statuses.at(-1)
+    probe?.resolve(success(imported(probe.jobId === 'j1' ? 'a' : 'b')))
+    await flush()
+    expect(s.tracker.fatalProblem).toBeNull()
+    expect(await holdOf(s, 'credentials')).toBe(0)
+    await vi.advanceTimersByTimeAsync(1000)
+    const other = s.client.statuses.at(-1)
+    other?.resolve(success(imported(other.jobId === 'j1' ? 'a' : 'b')))
+    await flush()
+
+    // Then both settle with their own results, none FAILED
+    expect(s.settled.flatMap((j) => j.outcomes.map((o) => o.outcome.state))).toEqual(['imported', 'imported'])
+  })
+
+  it('a refused submit (configuration) holds submits only: running jobs are still polled and settle', async () => {
+    // Given two running jobs, and a submit answered 415 (one endpoint refused)
+    const s = setup({ pollIntervalMs: 1000, maxJobsInFlight: 3 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await submitAs(s, batch('b2', ['b']), 'j2')
+    s.tracker.enqueue(batch('b3', ['c']))
+    s.client.submits[2]?.reject(
+      apiError('configuration', 'submit answered HTTP 415', { status: 415, setting: 'LIVINGDOCS_BASE_URL' }),
+    )
+    await flush()
+    expect(s.tracker.fatalProblem).toContain('submit answered HTTP 415')
+
+    // When the next poll comes, both jobs are read, and settle
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(s.client.statuses.map((c) => c.jobId).sort()).toEqual(['j1', 'j2'])
+    s.client.statuses[0]?.resolve(success(imported(s.client.statuses[0].jobId === 'j1' ? 'a' : 'b')))
+    s.client.statuses[1]?.resolve(success(imported(s.client.statuses[1].jobId === 'j1' ? 'a' : 'b')))
+    await flush()
+    expect(s.settled).toHaveLength(2)
+    // And the refused submit is still held (not ready) until its own re-check succeeds
+    expect(s.tracker.fatalProblem).not.toBeNull()
+    expect(s.client.submits).toHaveLength(3)
+  })
+
+  it('a Retry-After of 30 days arms no timer above 2^31-1 ms and asks again after maxHoldMs', async () => {
+    // Given a submit answered 429 with Retry-After: 2592000 (30 days), a ceiling of 60 s
+    const armed: number[] = []
+    const real = globalThis.setTimeout
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      armed.push(ms ?? 0)
+      return real(fn, ms)
+    }) as typeof setTimeout)
+    try {
+      const s = setup({ maxHoldMs: 60_000 })
+      s.tracker.enqueue(batch('b1', ['a']))
+      s.client.submits[0]?.reject(
+        apiError('retry', 'submit answered HTTP 429', { status: 429, retryAfterMs: 2_592_000_000 }),
+      )
+      await flush()
+
+      // When a minute passes
+      await vi.advanceTimersByTimeAsync(59_999)
+      expect(s.client.submits).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(1)
+
+      // Then the batch is submitted again, and no timer was longer than a timer can wait
+      expect(s.client.submits).toHaveLength(2)
+      expect(Math.max(...armed)).toBeLessThanOrEqual(2 ** 31 - 1)
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
+  it('a quota 429 backs off up to maxHoldMs, raises the quota gauge, keeps polling and loses nothing', async () => {
+    // Given a running job and a batch whose submit hits the plan's usage limit, a 2 s ceiling
+    const s = setup({ maxHoldMs: 2000, pollIntervalMs: 1000, resubmitDelayMs: 100 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.enqueue(batch('b2', ['b']))
+    s.client.submits[1]?.reject(apiError('quota', 'submit answered HTTP 429: Usage Limit Exceeded'))
+    await flush()
+
+    // Then the quota gauge is 1, nothing is FAILED, and the batch waits at least half the ceiling
+    expect(await holdOf(s, 'quota')).toBe(1)
+    await vi.advanceTimersByTimeAsync(999)
+    expect(s.client.submits).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1001)
+    expect(s.client.submits).toHaveLength(3)
+    // (the running job was polled meanwhile: the quota holds submits only)
+    expect(s.client.statuses.map((c) => c.jobId)).toContain('j1')
+
+    // When the limit is lifted
+    s.client.submits[2]?.resolve('j2')
+    await flush()
+
+    // Then the gauge is 0 and the batch is a job
+    expect(await holdOf(s, 'quota')).toBe(0)
+    expect(s.tracker.tracks('j2')).toBe(true)
+    expect(s.settled).toHaveLength(0)
+  })
+
+  it('a 404 for a job younger than the grace window is not visible yet: read again, no resubmit', async () => {
+    // Given a 10 s grace window
+    const s = setup({ jobVisibilityGraceMs: 10_000, pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+
+    // When its webhook makes the bridge read it at once and Livingdocs does not know it yet
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve({ finished: true, state: 'lost' })
+    await flush()
+
+    // Then nothing is resubmitted or settled; the next poll finds it finished
+    expect(s.client.submits).toHaveLength(1)
+    expect(s.settled).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1000)
+    s.client.statuses[1]?.resolve(success(imported('a')))
+    await flush()
+    expect(outcomeStates(s.settled[0])).toEqual([['a', 'imported', undefined]])
+  })
+
+  it('a job still unknown after the grace window is lost: resubmitted after the resubmit delay', async () => {
+    const s = setup({ jobVisibilityGraceMs: 3000, pollIntervalMs: 1000, resubmitDelayMs: 2000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(1000)
+      s.client.statuses[i]?.resolve({ finished: true, state: 'lost' })
+      await flush()
+    }
+    // At 3 s the job is past the window: lost, and its batch waits 2 s before it goes again
+    expect(s.client.submits).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(s.client.submits).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(s.client.submits).toHaveLength(2)
+    expect(idsOf(s.client.submits[1])).toEqual(['a'])
+  })
+
+  it('an unreadable status keeps the job and reads it again at the next poll', async () => {
+    const s = setup({ pollIntervalMs: 1000, jobTimeoutMs: 1500 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(1000)
+      s.client.statuses[i]?.reject(
+        apiError('unreadable', 'status answered HTTP 200: a job status of an unknown shape', {
+          endpoint: 'status',
+          status: 200,
+        }),
+      )
+      await flush()
+    }
+    expect(s.settled).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1000)
+    s.client.statuses[5]?.resolve(success(imported('a')))
+    await flush()
+    expect(outcomeStates(s.settled[0])).toEqual([['a', 'imported', undefined]])
   })
 })

@@ -100,6 +100,38 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(['--too-old-versions', '500'])).toThrow(/410 or 404/)
   })
 
+  it('maps the switches of other answers (issue 12)', () => {
+    const flags = [
+      'accept-status=202',
+      'redirect=307',
+      'redirect-location=trailing-slash',
+      'answer-status=415',
+      'answer-body=text',
+      'job-visibility-delay-ms=1500',
+      'lost-jobs=1',
+      'null-fields',
+      'omit-results=2',
+      'omit-results-reads=1',
+      'foreign-results',
+      'rate-limit-429=1',
+      'retry-after=Tue, 01 Jan 2030 00:00:00 GMT',
+    ]
+    const parsed = parseCliArgs(flags.flatMap((f) => ['--fault', f]))
+    if (parsed.help) throw new Error('unexpected help')
+    expect(parsed.options.faults).toEqual({
+      acceptStatus: 202,
+      redirect: { status: 307, location: 'trailing-slash' },
+      answerWith: { status: 415, body: 'text', retryAfter: 'Tue, 01 Jan 2030 00:00:00 GMT' },
+      jobVisibilityDelayMs: 1500,
+      lostJobs: { count: 1 },
+      nullOptionalFields: true,
+      omitResults: { count: 2, reads: 1 },
+      foreignResults: true,
+      rateLimit429: { count: 1, retryAfter: 'Tue, 01 Jan 2030 00:00:00 GMT' },
+    })
+    expect(() => parseCliArgs(['--fault', 'answer-body=html'])).toThrow(/answer-body/)
+  })
+
   it('rejects unknown faults, variants and bad numbers', () => {
     expect(() => parseCliArgs(['--fault', 'nope'])).toThrow(/unknown fault "nope"/)
     expect(() => parseCliArgs(['--variant', 'nope=1'])).toThrow(/unknown variant "nope"/)

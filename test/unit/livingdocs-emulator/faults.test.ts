@@ -1,4 +1,5 @@
 // Switchable faults ([F][OA] §5 for 429, [GS] §6 for error bodies, §9 for the rest).
+import { request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { startLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
@@ -228,5 +229,155 @@ describe('quota', () => {
     const third = await videos.post({ systemName: 'arc', videos: [fileEntry('w', url)] })
     expect(third.status).toBe(429)
     expect(emu.stats().requests['POST /import/videos']).toEqual({ 200: 1, 429: 1 })
+  })
+})
+
+describe('answers other than the documented ones (issue 12)', () => {
+  /** A raw request: status, headers and the body as text. */
+  const raw = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const res = await request(`${emu.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${emu.token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() }
+  }
+  const importPath = () => `/api/${emu.apiVersion}/import/files`
+
+  it('acceptStatus: an accepted import answers 202 {"id"}', async () => {
+    emu.setFaults({ acceptStatus: 202 })
+    const res = await api.post(batch())
+    expect(res.status).toBe(202)
+    expect(res.body).toEqual({ id: expect.stringMatching(/^[a-z0-9]{7}$/) })
+    expect(emu.stats().jobsCreated).toBe(1)
+  })
+
+  it('redirect: http→https by default, or a trailing slash, with no body; count limits it', async () => {
+    emu.setFaults({ redirect: { count: 1 } })
+    const res = await raw('POST', importPath(), batch())
+    expect(res.status).toBe(308)
+    expect(res.headers.location).toBe(`https://${new URL(emu.url).host}${importPath()}`)
+    expect(res.text).toBe('')
+    expect((await api.post(batch())).status).toBe(200)
+    emu.setFaults({ redirect: { status: 301, location: 'trailing-slash', endpoints: ['status'] } })
+    const status = await raw('GET', `${importPath()}/status?id=x`)
+    expect(status.status).toBe(301)
+    expect(status.headers.location).toBe(`${importPath()}/status/?id=x`)
+    expect((await api.post(batch())).status).toBe(200)
+  })
+
+  it('answerWith: any status with the documented body, none, text or a JSON value of our choosing', async () => {
+    emu.setFaults({ answerWith: { status: 415, count: 1 } })
+    expect(await raw('POST', importPath(), batch())).toMatchObject({
+      status: 415,
+      text: JSON.stringify({
+        status: 415,
+        error: 'Unsupported Media Type',
+        error_details: { message: 'Emulated answer.' },
+      }),
+    })
+    emu.setFaults({ answerWith: { status: 405, body: 'none', count: 1 } })
+    expect(await raw('POST', importPath(), batch())).toMatchObject({ status: 405, text: '' })
+    emu.setFaults({ answerWith: { status: 406, body: 'text', count: 1 } })
+    expect(await raw('POST', importPath(), batch())).toMatchObject({
+      status: 406,
+      text: 'Not Acceptable (emulated)',
+    })
+    emu.setFaults({ answerWith: { status: 200, body: { weird: true }, count: 1, endpoints: ['status'] } })
+    expect(await raw('GET', `${importPath()}/status?id=x`)).toMatchObject({
+      status: 200,
+      text: '{"weird":true}',
+    })
+  })
+
+  it('retryAfter: any Retry-After value as it is, e.g. an HTTP-date', async () => {
+    emu.setFaults({ rateLimit429: { count: 1, retryAfter: 'Tue, 01 Jan 2030 00:00:00 GMT' } })
+    const res = await api.post(batch())
+    expect(res.status).toBe(429)
+    expect(res.headers['retry-after']).toBe('Tue, 01 Jan 2030 00:00:00 GMT')
+  })
+
+  it('rejectFiles.shape: the API’s message in other body shapes', async () => {
+    const local = await api.post(batch(3))
+    expect(local.status).toBe(200)
+    for (const [shape, text] of [
+      ['error', '{"error":"files[1].id Rejected by an emulated validation rule"}'],
+      ['message', '{"message":"files[1].id Rejected by an emulated validation rule"}'],
+      ['text', 'files[1].id Rejected by an emulated validation rule'],
+    ] as const) {
+      emu.setFaults({ rejectFiles: { externalIds: ['f1'], status: 400, shape } })
+      expect(await raw('POST', importPath(), batch(3))).toMatchObject({ status: 400, text })
+    }
+  })
+
+  it('jobVisibilityDelayMs: a young job is unknown (404 or lost per the variant), then known', async () => {
+    emu.setFaults({ jobVisibilityDelayMs: 300 })
+    emu.setVariants({ unknownJob: '404' })
+    const id = await api.start(batch())
+    expect((await api.status(id)).status).toBe(404)
+    await new Promise((r) => setTimeout(r, 350))
+    expect((await api.status(id)).status).toBe(200)
+  })
+
+  it('lostJobs: the next jobs run and import, but their status is never known', async () => {
+    emu.setFaults({ lostJobs: { count: 1 } })
+    const lost = await api.start(batch(1, { webhook: hooks.url }))
+    await waitFor(() => hooks.received.length === 1, { what: 'the lost job’s webhook' })
+    expect((await api.status(lost)).body).toMatchObject({ finished: false, state: 'lost' })
+    expect(emu.getMedia('arc', 'f0')).toBeDefined()
+    // The next job is known; its file is skipped, the first job having imported it
+    const done = await api.waitFinished(await api.start(batch(1)))
+    expect(done.files).toEqual([
+      expect.objectContaining({
+        state: 'skipped',
+        reason: 'already exists',
+        mediaId: emu.getMedia('arc', 'f0')?.id,
+      }),
+    ])
+  })
+
+  it('nullOptionalFields: null in startedAt, files, systemName, mediaId and reason, plus an unknown key', async () => {
+    emu.setFaults({ nullOptionalFields: true, failJobs: false })
+    const id = await api.start(batch(1))
+    const done = await api.waitFinished(id)
+    expect(done).toMatchObject({
+      finished: true,
+      state: 'success',
+      finishedAt: null,
+      overview: { emulated: true },
+    })
+    expect(done.files).toEqual([
+      {
+        state: 'imported',
+        mediaId: expect.any(String),
+        reason: null,
+        systemName: null,
+        externalId: 'f0',
+        note: null,
+      },
+    ])
+    emu.setFaults({ stuckJobs: true })
+    const stuck = await api.start(batch(1))
+    expect((await api.status(stuck)).body).toMatchObject({ finished: false, startedAt: null, files: null })
+  })
+
+  it('omitResults and foreignResults: a finished status that does not match its job', async () => {
+    emu.setFaults({ omitResults: { count: 1, reads: 1 }, foreignResults: true })
+    const id = await api.start(batch(2))
+    await waitFor(() => emu.getJob(id)?.finished, { what: 'the job to finish' })
+    const first = (await api.status(id)).body.files as Array<{ externalId: string }>
+    const second = (await api.status(id)).body.files as Array<{ externalId: string }>
+    expect(first.map((f) => f.externalId)).toEqual(['f0', `not-in-job-${id}`])
+    expect(second.map((f) => f.externalId)).toEqual(['f0', 'f1', `not-in-job-${id}`])
+  })
+})
+
+describe('setTokens', () => {
+  it('revokes a token (401) and rotates it to a new one; reset() restores the first', async () => {
+    emu.setTokens({ 'rotated-token': ['public-api:write'] })
+    expect((await api.post(batch())).status).toBe(401)
+    expect((await api.post(batch(), { token: 'rotated-token' })).status).toBe(200)
+    await emu.reset()
+    expect((await api.post(batch())).status).toBe(200)
   })
 })

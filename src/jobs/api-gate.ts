@@ -1,0 +1,94 @@
+import type { ApiEndpoint } from '../errors.ts'
+import type { Logger } from '../logging.ts'
+import type { Metrics } from '../metrics.ts'
+import type { Refusal } from './submit-failure.ts'
+
+/**
+ * What the import API told the bridge about all of its requests, shared by the submit queue and the
+ * status poller:
+ *
+ * - a `Retry-After` (bounded by `API_MAX_HOLD_MS`): no request goes out until then ({@link holdAll});
+ * - a refusal of our credentials or configuration on an endpoint ({@link refuse}): that endpoint's
+ *   requests wait `API_HOLD_RECHECK_MS`, then one asks again (the other endpoint finds out by itself,
+ *   with one request); `/readyz` names the problem and the settings to check;
+ *   `bridge_api_hold{cause}` is 1 and the shipped alert fires; logged once, at error, naming the setting;
+ *   an accepted answer on that endpoint ends it ({@link accepted});
+ * - the plan's usage limit ({@link quota}): `bridge_api_hold{cause="quota"}` is 1 while submits back off.
+ */
+export class ApiGate {
+  readonly #metrics: Metrics
+  readonly #logger: Logger
+  readonly #refusals = new Map<ApiEndpoint, Refusal>()
+  readonly #recheckAt = new Map<ApiEndpoint, number>()
+  #heldUntil = 0
+  #quota = false
+
+  constructor(deps: { metrics: Metrics; logger: Logger }) {
+    this.#metrics = deps.metrics
+    this.#logger = deps.logger
+  }
+
+  /** Until when the requests of `endpoint` wait, epoch ms (in the past when none does). */
+  heldUntil(endpoint: ApiEndpoint): number {
+    return Math.max(this.#heldUntil, this.#recheckAt.get(endpoint) ?? 0)
+  }
+
+  /** True while the API refuses our credentials or configuration on `endpoint`. */
+  isRefused(endpoint: ApiEndpoint): boolean {
+    return this.#refusals.has(endpoint)
+  }
+
+  /** The refusals for `/readyz`, one line, or null: `<problem> (check <settings>)`. */
+  get problem(): string | null {
+    if (this.#refusals.size === 0) return null
+    return [...this.#refusals.values()]
+      .map((r) => (r.setting === undefined ? r.problem : `${r.problem} (check ${r.setting})`))
+      .join('; ')
+  }
+
+  /** Holds every request until `untilMs` (epoch ms), or longer if already held longer. */
+  holdAll(untilMs: number): void {
+    this.#heldUntil = Math.max(this.#heldUntil, untilMs)
+  }
+
+  /**
+   * The API refused our credentials or configuration on `endpoint`: its requests wait `recheckMs`.
+   * Logged once per refusal (again only when its problem changes).
+   */
+  refuse(endpoint: ApiEndpoint, refusal: Refusal, recheckMs: number, nowMs = Date.now()): void {
+    const before = this.#refusals.get(endpoint)
+    this.#refusals.set(endpoint, refusal)
+    this.#recheckAt.set(endpoint, nowMs + recheckMs)
+    this.#updateGauges()
+    if (before?.problem === refusal.problem) return
+    const check = refusal.setting === undefined ? '' : `check ${refusal.setting}; `
+    this.#logger.error(
+      { endpoint, cause: refusal.cause, setting: refusal.setting, problem: refusal.problem, recheckMs },
+      `import API refused our ${refusal.cause}: ${check}${endpoint === 'submit' ? 'submits' : 'status reads'} wait until it is fixed`,
+    )
+  }
+
+  /** `endpoint` answered with a job id or a readable status: a refusal of it ends. */
+  accepted(endpoint: ApiEndpoint): void {
+    this.#recheckAt.delete(endpoint)
+    if (!this.#refusals.delete(endpoint)) return
+    this.#updateGauges()
+    this.#logger.info({ endpoint }, 'import API accepts our requests again')
+  }
+
+  /** Sets whether submits back off for the plan's usage limit (`bridge_api_hold{cause="quota"}`). */
+  quota(isExhausted: boolean, context: Record<string, unknown> = {}): void {
+    if (this.#quota === isExhausted) return
+    this.#quota = isExhausted
+    this.#metrics.apiHold.set({ cause: 'quota' }, isExhausted ? 1 : 0)
+    if (isExhausted)
+      this.#logger.warn(context, 'import API usage limit reached (429 without Retry-After); submits back off')
+    else this.#logger.info('import API accepts submits again after its usage limit')
+  }
+
+  #updateGauges(): void {
+    const causes = new Set([...this.#refusals.values()].map((r) => r.cause))
+    this.#metrics.apiHold.set({ cause: 'credentials' }, causes.has('credentials') ? 1 : 0)
+    this.#metrics.apiHold.set({ cause: 'configuration' }, causes.has('configuration') ? 1 : 0)
+  }
+}
