@@ -86,7 +86,7 @@ export class EmulatorCore {
     this.faults = structuredClone(this.initialFaults)
     this.variants = { ...this.initialVariants }
     this.library = new MediaLibrary(this.random, this.now)
-    this.tokens = clone(this.settings.tokens)
+    this.tokens = structuredClone(this.settings.tokens)
     this.agent = new Agent({ keepAliveTimeout: 1000 })
     this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }))
     this.webhooks = {
@@ -236,7 +236,7 @@ export class EmulatorCore {
     this.stats = emptyStats()
     this.faults = structuredClone(this.initialFaults)
     this.variants = { ...this.initialVariants }
-    this.tokens = clone(this.settings.tokens)
+    this.tokens = structuredClone(this.settings.tokens)
   }
 
   /** Cancels running jobs and closes the HTTP agent used for downloads and webhooks. */

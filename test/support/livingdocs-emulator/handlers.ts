@@ -87,7 +87,13 @@ export const statusHandler = (core: EmulatorCore, spec: KindSpec) => (req: Reque
     })
   }
   if (job.state === 'failed') {
-    return send(res, 200, { finished: true, state: 'failed', id, ...(nulls ? { [spec.path]: null } : {}), ...extra })
+    return send(res, 200, {
+      finished: true,
+      state: 'failed',
+      id,
+      ...(nulls ? { [spec.path]: null } : {}),
+      ...extra,
+    })
   }
   job.finishedReads = (job.finishedReads ?? 0) + 1
   let items = (job.results ?? []).map((r) => renderItem(spec, r, variants))
@@ -97,7 +103,12 @@ export const statusHandler = (core: EmulatorCore, spec: KindSpec) => (req: Reque
     items = items.slice(0, Math.max(0, items.length - omit.count))
   }
   if (faults.foreignResults) {
-    const foreign = { state: 'imported' as const, systemName: job.systemName, externalId: `not-in-job-${id}`, mediaId: 'foreignMedia1' }
+    const foreign = {
+      state: 'imported' as const,
+      systemName: job.systemName,
+      externalId: `not-in-job-${id}`,
+      mediaId: 'foreignMedia1',
+    }
     items.push(renderItem(spec, foreign, variants))
   }
   send(res, 200, { finished: true, state: 'success', id, [spec.path]: items, ...extra })
