@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
 import type { DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
+import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
 import type { SchemaCodec } from './registry.ts'
 import { toRequestUrl } from './url.ts'
 
@@ -91,6 +92,8 @@ const eventSchema = z.object({
       return object
     }),
   systemName: identifier(200).nullish(),
+  // The file's MIME type, when the legacy system knows it: it routes images and videos to their imports.
+  mimeType: z.string().max(255).nullish(),
   occurredAt: eventTime,
 })
 
@@ -98,8 +101,8 @@ const eventSchema = z.object({
 export interface EventDecoderOptions {
   /** Used when an event has no systemName; without it such events go to the DLQ. */
   defaultSystemName: string | undefined
-  /** Largest JSON size of one file entry in bytes; larger events cannot fit a request (BATCH_MAX_BYTES). */
-  maxEntryBytes: number
+  /** Which import each file goes to (`MEDIA_TYPE_KINDS`, `MEDIA_KIND_DETECTION`). */
+  mediaKinds: MediaKindOptions
 }
 
 /**
@@ -172,7 +175,7 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       externalId: e.externalId,
       url: e.url,
       fileName: e.fileName,
-      mediaType: e.mediaType,
+      ...resolveMediaKind(e, options.mediaKinds),
       metadata: e.metadata,
       systemName,
       occurredAt: e.occurredAt,
@@ -185,14 +188,9 @@ export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOpti
       if (err instanceof RangeError) return fail('INVALID_EVENT', 'metadata: nested too deeply')
       throw err
     }
-    const bytes = Buffer.byteLength(entryJson) + 1
-    if (bytes > options.maxEntryBytes) {
-      return fail(
-        'INVALID_EVENT',
-        `file entry is ${bytes} bytes, more than the ${options.maxEntryBytes} a request may carry`,
-      )
-    }
-    return { ok: true, event, bytes, entryJson }
+    // An entry too large for any request is a valid event all the same: it gets a FAILED result naming
+    // the limit (the batcher), not a DLQ record.
+    return { ok: true, event, bytes: Buffer.byteLength(entryJson) + 1, entryJson }
   }
 }
 
@@ -202,7 +200,9 @@ export function toFileEntry(event: FileCreatedEvent) {
     id: event.externalId,
     url: event.url,
     fileName: event.fileName,
-    mediaType: event.mediaType,
+    // The video import lists no mediaType among its entry keys ([V] §7): the default handle is left
+    // out (the server's default), another one is sent so that it can choose among mediaVideo types.
+    ...(event.kind === 'video' && event.mediaType === 'video' ? {} : { mediaType: event.mediaType }),
     metadata: event.metadata,
   }
 }
