@@ -1,11 +1,12 @@
 /**
  * The main job, end to end on real parts: starts the local Kafka + schema registry stack (unless
  * KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set), the Livingdocs emulator, a static server for the
- * sample files, and the bridge; produces a sample legacy export (real PNG images and PDF documents,
- * some URLs broken on purpose, some ids repeated, one undecodable record); waits for every result;
- * prints a summary; stops everything it started.
+ * sample files, and the bridge; produces a sample legacy export (real PNG images, PDF documents and MP4
+ * videos, which go to Livingdocs' image, file and video imports; some URLs broken on purpose, some ids
+ * repeated, one undecodable record); waits for every result; prints a summary; stops everything it
+ * started.
  *
- *   npm run demo [-- --images 140 --pdfs 70 --broken 12 --repeats 10 --timeout-ms 180000]
+ *   npm run demo [-- --images 140 --pdfs 70 --videos 20 --broken 12 --repeats 10 --timeout-ms 180000]
  *
  * The last line starts with `demo:`. Exit code 0 when every produced record got a result (or a DLQ
  * record), 1 otherwise.
@@ -37,6 +38,7 @@ const { values: opts } = parseArgs({
   options: {
     images: { type: 'string', default: '140' },
     pdfs: { type: 'string', default: '70' },
+    videos: { type: 'string', default: '20' },
     broken: { type: 'string', default: '12' },
     repeats: { type: 'string', default: '10' },
     'timeout-ms': { type: 'string', default: '180000' },
@@ -104,13 +106,26 @@ async function run(
 
   // 2. Sample files and their server, the Livingdocs emulator.
   const dir = `${root}.cache/demo-files`
-  const files = await writeSampleFiles(dir, { images: Number(opts.images), pdfs: Number(opts.pdfs) })
+  const files = await writeSampleFiles(dir, {
+    images: Number(opts.images),
+    pdfs: Number(opts.pdfs),
+    videos: Number(opts.videos),
+  })
   const fileServer = await startFileServer(dir)
   stops.push(['file server', () => fileServer.close()])
   const emulator = await startLivingdocsEmulator({
     token: 'demo-token',
     jobDurationMs: 300,
-    mediaTypes: { file: { type: 'mediaFile', metadata: { title: { required: true, maxLength: 200 } } } },
+    // The project config's media types in Livingdocs' shape: a file, an image and a video type, each
+    // requiring a title (the export's events carry one).
+    mediaTypes: (['mediaFile', 'mediaImage', 'mediaVideo'] as const).map((type, i) => ({
+      handle: ['file', 'image', 'video'][i] as string,
+      type,
+      metadata: [
+        { handle: 'title', type: 'li-text', config: { required: true, maxLength: 200 } },
+        { handle: 'description', type: 'li-text' },
+      ],
+    })),
   })
   stops.push(['emulator', () => emulator.close()])
   out(
@@ -198,11 +213,14 @@ async function run(
 
   // 6. Summary.
   const counts = { SUCCESS: 0, SKIPPED: 0, FAILED: 0 }
+  const byKind = { FILE: { ...counts }, IMAGE: { ...counts }, VIDEO: { ...counts } }
   const latencies: number[] = []
   for (const { value } of results.records) {
     counts[value.state]++
+    byKind[value.kind][value.state]++
     latencies.push(value.completedAt - producedAt)
   }
+  const kindTotal = (kind: keyof typeof byKind) => Object.values(byKind[kind]).reduce((a, b) => a + b, 0)
   latencies.sort((a, b) => a - b)
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0
@@ -214,8 +232,13 @@ async function run(
   const stats = emulator.stats()
   const received = results.records.length + dlq.records.length
   out('')
-  out('  state      files')
-  for (const [state, n] of Object.entries(counts)) out(`  ${state.padEnd(10)} ${String(n).padStart(5)}`)
+  out('  state      files  (file  image  video import)')
+  for (const [state, n] of Object.entries(counts)) {
+    const per = (['FILE', 'IMAGE', 'VIDEO'] as const).map((k) => byKind[k][state as keyof typeof counts])
+    out(
+      `  ${state.padEnd(10)} ${String(n).padStart(5)}  (${per.map((c, i) => String(c).padStart([4, 6, 6][i] as number)).join(' ')})`,
+    )
+  }
   out(
     `  DLQ        ${String(dlq.records.length).padStart(5)}  (${dlq.records.map((r) => r.headers['dlq.reason']).join(', ')})`,
   )
@@ -224,14 +247,14 @@ async function run(
     `  results in ${(elapsedMs / 1000).toFixed(1)} s; latency from produce to result p50 ${pct(50)} ms, p99 ${pct(99)} ms`,
   )
   out(
-    `  batches submitted ${metric('bridge_batches_submitted_total')}, API calls ${metric('bridge_api_requests_total')} (emulator saw ${stats.requestTotals['POST /import/files'] ?? 0} POST, ${stats.requestTotals['GET /import/files/status'] ?? 0} status), webhooks ${metric('bridge_webhooks_received_total')}`,
+    `  batches submitted ${metric('bridge_batches_submitted_total')}, API calls ${metric('bridge_api_requests_total')} (emulator saw POST /import/files ${stats.requestTotals['POST /import/files'] ?? 0}, /images ${stats.requestTotals['POST /import/images'] ?? 0}, /videos ${stats.requestTotals['POST /import/videos'] ?? 0}; status reads ${['files', 'images', 'videos'].reduce((n, k) => n + (stats.requestTotals[`GET /import/${k}/status`] ?? 0), 0)}), webhooks ${metric('bridge_webhooks_received_total')}`,
   )
   out(`  metrics were served at ${metricsUrl}; a snapshot is in .cache/demo-metrics.prom`)
   out('')
   const missing = produced - received
   return {
     code: missing <= 0 ? 0 : 1,
-    line: `demo: produced=${produced} results=${results.records.length} SUCCESS=${counts.SUCCESS} SKIPPED=${counts.SKIPPED} FAILED=${counts.FAILED} dlq=${dlq.records.length} missing=${Math.max(0, missing)}`,
+    line: `demo: produced=${produced} results=${results.records.length} SUCCESS=${counts.SUCCESS} SKIPPED=${counts.SKIPPED} FAILED=${counts.FAILED} dlq=${dlq.records.length} missing=${Math.max(0, missing)} files=${kindTotal('FILE')} images=${kindTotal('IMAGE')} videos=${kindTotal('VIDEO')}`,
   }
 }
 

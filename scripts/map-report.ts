@@ -4,13 +4,15 @@
  * check the README's example against exactly this output.
  */
 import { basename } from 'node:path'
-import type { ConsumedRecord, DecodeResult, Filtered } from '../src/pipeline/types.ts'
+import type { ConsumedRecord, DecodeResult, Filtered, MediaKind } from '../src/pipeline/types.ts'
 
 /** One event's report, printed as indented JSON. */
 export type EventReport =
   | {
       at: string
       outcome: 'import'
+      /** The import the entry goes to (README, "Images, videos and files"). */
+      kind: MediaKind
       systemName: string
       /** ISO 8601 (the result event's `eventTime`, as the bridge reads `occurredAt`). */
       occurredAt: string
@@ -26,6 +28,7 @@ export function reportOf(at: string, result: DecodeResult | Filtered): EventRepo
     return {
       at,
       outcome: 'import',
+      kind: result.event.kind,
       systemName: result.event.systemName,
       occurredAt: new Date(result.event.occurredAt).toISOString(),
       entry: JSON.parse(result.entryJson) as Record<string, unknown>,

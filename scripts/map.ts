@@ -7,12 +7,15 @@
  *   npm run map -- --mapping m.yaml --topic legacy.file-created [--count 20]
  *
  * Exit codes: 0 every event imported or filtered, 1 an event would go to the DLQ (or the topic or
- * registry could not be read), 2 usage error, 78 the mapping is invalid (as the bridge would exit).
+ * registry could not be read), 2 usage error, 78 the mapping or a setting is invalid (as the bridge
+ * would exit).
  */
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { loadMediaKinds } from '../src/config.ts'
 import { BridgeError, isBridgeError } from '../src/errors.ts'
+import type { MediaKindOptions } from '../src/events/media-kind.ts'
 import { createSchemaCodec, type SchemaCodec } from '../src/events/registry.ts'
 import { createKafka } from '../src/kafka/client.ts'
 import { decodedHeaders } from '../src/kafka/record-format.ts'
@@ -21,7 +24,6 @@ import { loadMappingOrThrow } from '../src/mapping/compile.ts'
 import { createMappedDecoder } from '../src/mapping/mapped-decoder.ts'
 import type { Mapping } from '../src/mapping/mapping.ts'
 import type { ConsumedRecord } from '../src/pipeline/types.ts'
-import { ENVELOPE_BYTES } from '../src/pipeline/types.ts'
 import { exportRecords, formatReport, reportOf, Tally } from './map-report.ts'
 
 const usage = `usage: npm run map -- --mapping <file> (<export.ndjson> | --topic <topic>) [options]
@@ -42,8 +44,10 @@ options:
   --registry URL       schema registry (default: $SCHEMA_REGISTRY_URL; needed for Avro records)
   -h, --help           this help
 
-DEFAULT_SYSTEM_NAME and BATCH_MAX_BYTES are read from the environment, as the bridge reads them.
-exit codes: 0 nothing would go to the DLQ, 1 something would (or reading failed), 2 usage, 78 invalid mapping`
+DEFAULT_SYSTEM_NAME, MEDIA_TYPE_KINDS and MEDIA_KIND_DETECTION are read from the environment, as the
+bridge reads them; each import entry names its import (kind: file, image or video).
+exit codes: 0 nothing would go to the DLQ, 1 something would (or reading failed), 2 usage, 78 invalid
+mapping or setting`
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parse>
@@ -80,13 +84,20 @@ async function main(): Promise<number> {
     process.stderr.write(`map: ${(err as Error).message}\n`)
     return 78
   }
+  let mediaKinds: MediaKindOptions
+  try {
+    mediaKinds = loadMediaKinds(process.env)
+  } catch (err) {
+    process.stderr.write(`map: ${(err as Error).message}\n`)
+    return 78
+  }
   const registry = values.registry ?? process.env.SCHEMA_REGISTRY_URL
-  const maxBytes = Number(process.env.BATCH_MAX_BYTES ?? 1_000_000)
   const decode = createMappedDecoder(
     registry === undefined ? noRegistry : createSchemaCodec({ url: registry }),
     {
       defaultSystemName: process.env.DEFAULT_SYSTEM_NAME || undefined,
-      maxEntryBytes: maxBytes - ENVELOPE_BYTES,
+      // Routed as the bridge routes (MEDIA_TYPE_KINDS, MEDIA_KIND_DETECTION): the report names the import.
+      mediaKinds,
     },
     mapping,
   )
@@ -211,4 +222,9 @@ function parse() {
   })
 }
 
+// A reader that stops early (`npm run map … | head`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+  process.exit(process.exitCode ?? 0)
+})
 process.exitCode = await main()

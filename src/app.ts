@@ -131,10 +131,14 @@ export async function startBridge(
     metrics,
     logger,
   })
-  const batcher = new Batcher(config.batcher, (batch) => {
-    logger.debug({ batchId: batch.id, files: batch.files.length, closedBy: batch.reason }, 'batch closed')
-    jobs.enqueue(batch)
-  })
+  const batcher = new Batcher(
+    config.batcher,
+    (batch) => {
+      logger.debug({ batchId: batch.id, files: batch.files.length, closedBy: batch.reason }, 'batch closed')
+      jobs.enqueue(batch)
+    },
+    (file, reason) => jobs.refuse(file, reason),
+  )
   const jobs = new JobTracker(config.jobs, {
     client,
     logger,

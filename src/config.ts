@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { BatcherOptions } from './batcher/batcher.ts'
 import { BridgeError } from './errors.ts'
 import type { EventDecoderOptions } from './events/decode.ts'
+import type { MediaKindOptions } from './events/media-kind.ts'
 import type { TransientRetryOptions } from './events/transient-retry.ts'
 import { WEBHOOK_PATH } from './http/routes.ts'
 import type { ImportClientOptions } from './import/import-client.ts'
@@ -12,7 +13,7 @@ import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
 import { loadMapping } from './mapping/compile.ts'
 import type { Mapping } from './mapping/mapping.ts'
 import type { BackpressureOptions } from './pipeline/backpressure.ts'
-import { ENVELOPE_BYTES } from './pipeline/types.ts'
+import type { MediaKind } from './pipeline/types.ts'
 import { ADOPTION_TIMEOUT_MS } from './replicas/adoptions.ts'
 import { FORWARD_TIMEOUT_MS } from './replicas/job-notifications.ts'
 import { JOB_LOG_CATCH_UP_TIMEOUT_MS, type ReplicasOptions } from './replicas/replicas.ts'
@@ -22,6 +23,37 @@ const csv = z
   .string()
   .transform((s) => s.split(',').map((part) => part.trim()))
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each entry must be host:port')).min(1))
+
+/** Default `LIVINGDOCS_API_VERSION` (see the schema). */
+export const DEFAULT_API_VERSION = '2026-03'
+
+/**
+ * Default `BATCH_MAX_BYTES`: 450,000 bytes, under the Livingdocs server's request body limit
+ * (`httpServer.maxRequestBodySize`, `'500kb'` = 512,000 bytes by default, §10) with a 12% margin for
+ * a server whose parser counts a few bytes differently. Raise it only with the server's limit.
+ */
+export const DEFAULT_BATCH_MAX_BYTES = 450_000
+
+/**
+ * `MEDIA_TYPE_KINDS`: `handle:kind` pairs, comma-separated (`image:image,video:video,photo:image`); kind
+ * is `file`, `image` or `video` (the import the handle's files go to).
+ */
+const mediaTypeKinds = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((pair) => pair.trim())
+      .filter((pair) => pair !== ''),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[^\s:,]+:(file|image|video)$/, 'each entry must be handle:kind, kind file, image or video'),
+    ),
+  )
+  .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split(':') as [string, MediaKind])))
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -47,15 +79,23 @@ const schema = z.object({
   SCHEMA_REGISTRY_RETRY_MIN_MS: int(10, 600_000).default(500),
   SCHEMA_REGISTRY_RETRY_MAX_MS: int(10, 3_600_000).default(10_000),
   LIVINGDOCS_BASE_URL: httpUrl,
+  // The newest version every maintained Livingdocs release serves (2026-03, 2026-05, 2026-07: a release
+  // serves its own version and the older supported ones, [VER] §4, §10); the file import is the same in
+  // every version ([F] §4).
   LIVINGDOCS_API_VERSION: z
     .string()
-    .regex(/^(v1|beta|\d{4}-\d{2})$/, 'must be v1, beta or a date version like 2026-07')
-    .default('2026-07'),
+    .regex(/^(v1|beta|\d{4}-\d{2})$/, 'must be v1, beta or a date version like 2026-03')
+    .default(DEFAULT_API_VERSION),
   LIVINGDOCS_ACCESS_TOKEN: z.string().min(1).optional(),
   LIVINGDOCS_ACCESS_TOKEN_FILE: z.string().min(1).optional(),
   DEFAULT_SYSTEM_NAME: z.string().min(1).optional(),
+  MEDIA_TYPE_KINDS: mediaTypeKinds.default({ image: 'image', video: 'video' }),
+  MEDIA_KIND_DETECTION: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   BATCH_MAX_FILES: int(1, 10_000).default(100),
-  BATCH_MAX_BYTES: int(4096, 100_000_000).default(1_000_000),
+  BATCH_MAX_BYTES: int(4096, 100_000_000).default(DEFAULT_BATCH_MAX_BYTES),
   BATCH_LINGER_MS: int(0, 600_000).default(1000),
   MAX_JOBS_IN_FLIGHT: int(1, 1000).default(10),
   MAX_FILES_IN_FLIGHT: int(1, 10_000_000).default(10_000),
@@ -148,6 +188,25 @@ export interface Config {
 }
 
 /**
+ * The media routing settings alone (`MEDIA_TYPE_KINDS`, `MEDIA_KIND_DETECTION`) with the bridge's rules
+ * and defaults, for tools that route as the bridge does without its other settings (`npm run map`).
+ * @param env environment variables (empty strings count as unset)
+ * @returns which import each handle's files go to, and whether files with `file` are detected
+ * @throws BridgeError `CONFIG_INVALID` naming the wrong variable
+ */
+export function loadMediaKinds(env: Record<string, string | undefined>): MediaKindOptions {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = schema.pick({ MEDIA_TYPE_KINDS: true, MEDIA_KIND_DETECTION: true }).safeParse(cleaned)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
+    throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      context: { problems },
+    })
+  }
+  return { kindsByMediaType: parsed.data.MEDIA_TYPE_KINDS, detectFromFile: parsed.data.MEDIA_KIND_DETECTION }
+}
+
+/**
  * Reads and validates the settings from `env` (the process environment in production), and the files
  * they name: the secrets' files and `MAPPING_FILE` (read and compiled: src/mapping/compile.ts).
  *
@@ -215,7 +274,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     decoder: {
       defaultSystemName: e.DEFAULT_SYSTEM_NAME,
-      maxEntryBytes: e.BATCH_MAX_BYTES - ENVELOPE_BYTES,
+      mediaKinds: { kindsByMediaType: e.MEDIA_TYPE_KINDS, detectFromFile: e.MEDIA_KIND_DETECTION },
     },
     mapping,
     importClient: {

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { ANSWER_CLASSES, DLQ_REASONS } from './errors.ts'
-import { FILTER_REASONS } from './pipeline/types.ts'
+import { FILTER_REASONS, MEDIA_KINDS } from './pipeline/types.ts'
 
 /** Outcome states of a file, as published on the result topic. */
 export const FILE_STATES = ['SUCCESS', 'SKIPPED', 'FAILED'] as const
@@ -46,7 +46,8 @@ export function createMetrics() {
   })
   const batchesSubmitted = new Counter({
     name: 'bridge_batches_submitted_total',
-    help: 'Batches submitted to the import API as import jobs.',
+    help: 'Batches submitted to the import API as import jobs, by import kind (file, image, video).',
+    labelNames: ['kind'] as const,
     registers,
   })
   const batchFiles = new Histogram({
@@ -89,8 +90,14 @@ export function createMetrics() {
   })
   const files = new Counter({
     name: 'bridge_files_total',
-    help: 'Result events published, by outcome state.',
-    labelNames: ['state'] as const,
+    help: 'Result events published, by outcome state and import kind (file, image, video).',
+    labelNames: ['state', 'kind'] as const,
+    registers,
+  })
+  const reimportsSkipped = new Counter({
+    name: 'bridge_reimports_skipped_total',
+    help: 'SKIPPED results with reason "already exists": a systemName/externalId imported before, which Livingdocs did not update, by import kind.',
+    labelNames: ['kind'] as const,
     registers,
   })
   const filesInFlight = new Gauge({
@@ -217,7 +224,11 @@ export function createMetrics() {
   for (const direction of ['forwarded', 'received']) jobNotifications.inc({ direction }, 0)
   // A webhook for a job another replica may own, forwarded on the job notifications topic.
   webhooksReceived.inc({ outcome: 'forwarded' }, 0)
-  for (const state of FILE_STATES) files.inc({ state }, 0)
+  for (const kind of MEDIA_KINDS) {
+    for (const state of FILE_STATES) files.inc({ state, kind }, 0)
+    batchesSubmitted.inc({ kind }, 0)
+    reimportsSkipped.inc({ kind }, 0)
+  }
   for (const outcome of ['accepted', 'unknown_job', 'invalid']) webhooksReceived.inc({ outcome }, 0)
   webhooksReceived.inc({ outcome: 'unauthorized' }, 0)
 
@@ -228,6 +239,7 @@ export function createMetrics() {
     eventsFiltered,
     dlqRecords,
     batchesSubmitted,
+    reimportsSkipped,
     batchFiles,
     batchBytes,
     apiRequests,

@@ -78,6 +78,7 @@ await consumer.run({
         systemName: event.systemName ?? 'unknown',
         externalId: event.externalId,
         state: 'SUCCESS',
+        kind: 'FILE',
         mediaId: 'baseline',
         reason: null,
         importJobId: null,

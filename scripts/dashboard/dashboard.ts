@@ -115,6 +115,19 @@ const ROWS: Array<{ title: string; panels: PanelOptions[] }> = [
         ],
       },
       {
+        title: 'Results by import kind',
+        description:
+          'Result events per Livingdocs import (file, image, video) and state, and SKIPPED re-imports: a systemName/externalId imported before, which Livingdocs does not update (reason "already exists").',
+        unit: 'ops',
+        queries: [
+          { expr: `sum by (kind, state) (${rate('bridge_files_total')})`, legend: '{{kind}} {{state}}' },
+          {
+            expr: `sum by (kind) (${rate('bridge_reimports_skipped_total')})`,
+            legend: '{{kind}} re-import skipped',
+          },
+        ],
+      },
+      {
         title: 'Consumer lag',
         description:
           "Log-end offset minus the group's committed offset, per input partition (each replica reports the partitions it owns) and per topic. Alert: FileImportBridgeConsumerLagGrowing.",
@@ -230,7 +243,7 @@ const ROWS: Array<{ title: string; panels: PanelOptions[] }> = [
           'Import jobs submitted per second, and jobs given up after JOB_TIMEOUT_MS in the last hour (alert: FileImportBridgeJobsTimingOut).',
         unit: 'short',
         queries: [
-          { expr: `sum(${rate('bridge_batches_submitted_total')})`, legend: 'started/s' },
+          { expr: `sum by (kind) (${rate('bridge_batches_submitted_total')})`, legend: '{{kind}} started/s' },
           {
             expr: `sum(increase(${sel('bridge_jobs_timed_out_total')}[1h]))`,
             legend: 'timed out in the last hour',

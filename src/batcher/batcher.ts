@@ -1,4 +1,10 @@
-import { type Batch, ENVELOPE_BYTES, type PendingFile, type RecordPosition } from '../pipeline/types.ts'
+import {
+  type Batch,
+  ENVELOPE_BYTES,
+  type MediaKind,
+  type PendingFile,
+  type RecordPosition,
+} from '../pipeline/types.ts'
 
 /** Options of the {@link Batcher}. */
 export interface BatcherOptions {
@@ -11,23 +17,41 @@ export interface BatcherOptions {
 }
 
 /**
- * Accumulates files into batches per systemName ([F] §1.1: `systemName` is per request, so one request
- * carries one systemName; [G] advises keeping it the same for every item). A batch closes when it holds
+ * Accumulates files into batches per import kind and systemName ([F] §7: images, videos and other files
+ * have imports of their own; [F] §1.1: `systemName` is per request, so one request carries one
+ * systemName; [G] advises keeping it the same for every item). A batch closes when it holds
  * `maxFiles`, when the next file would pass `maxBytes`, or `lingerMs` after its first file arrived;
  * closed batches go to `onBatch` synchronously, files in arrival order (partition order kept).
  * A single lazily armed timer per open batch; no timer runs while nothing is buffered.
+ *
+ * A file whose entry alone cannot fit `maxBytes` can never be sent: it goes to `onOversized` with the
+ * reason, before any request (its FAILED result names the limit).
  */
 export class Batcher {
   readonly #options: BatcherOptions
   readonly #onBatch: (batch: Batch) => void
-  readonly #open = new Map<string, { files: PendingFile[]; bytes: number; timer: NodeJS.Timeout | null }>()
+  readonly #onOversized: ((file: PendingFile, reason: string) => void) | undefined
+  /** Open batches by kind and systemName (`<kind>\u0000<systemName>`). */
+  readonly #open = new Map<
+    string,
+    { kind: MediaKind; systemName: string; files: PendingFile[]; bytes: number; timer: NodeJS.Timeout | null }
+  >()
   #sequence = 0
   #buffered = 0
 
-  constructor(options: BatcherOptions, onBatch: (batch: Batch) => void) {
+  /**
+   * @param onOversized takes a file too large for any request, with the reason
+   * @throws Error when `maxBytes` leaves no room for entries
+   */
+  constructor(
+    options: BatcherOptions,
+    onBatch: (batch: Batch) => void,
+    onOversized?: (file: PendingFile, reason: string) => void,
+  ) {
     if (options.maxBytes <= ENVELOPE_BYTES) throw new Error(`maxBytes must be above ${ENVELOPE_BYTES}`)
     this.#options = options
     this.#onBatch = onBatch
+    this.#onOversized = onOversized
   }
 
   /** Files buffered in open batches. */
@@ -36,34 +60,39 @@ export class Batcher {
   }
 
   /**
-   * Adds a file to the open batch of its systemName, closing batches as the limits say.
-   * @throws Error when the file alone is larger than maxBytes (the decoder rejects such events first)
+   * Adds a file to the open batch of its systemName, closing batches as the limits say; a file too large
+   * for any request goes to `onOversized`.
+   * @throws Error for such a file when there is no `onOversized`
    */
   add(file: PendingFile): void {
     const { maxFiles, maxBytes, lingerMs } = this.#options
     if (file.bytes + ENVELOPE_BYTES > maxBytes) {
-      throw new Error(`file entry of ${file.bytes} bytes cannot fit a request of at most ${maxBytes} bytes`)
+      const reason = `file entry is ${file.bytes} bytes; an import request carries at most ${maxBytes - ENVELOPE_BYTES} bytes of entries (BATCH_MAX_BYTES=${maxBytes}, kept below the Livingdocs server's request body limit, 500 kB by default)`
+      if (this.#onOversized === undefined) throw new Error(`${reason}: cannot fit`)
+      this.#onOversized(file, reason)
+      return
     }
-    const systemName = file.event.systemName
-    let group = this.#open.get(systemName)
+    const { kind, systemName } = file.event
+    const key = `${kind}\u0000${systemName}`
+    let group = this.#open.get(key)
     if (group !== undefined && group.bytes + file.bytes > maxBytes) {
-      this.#close(systemName, 'max-bytes')
+      this.#close(key, 'max-bytes')
       group = undefined
     }
     if (group === undefined) {
-      group = { files: [], bytes: ENVELOPE_BYTES, timer: null }
-      this.#open.set(systemName, group)
-      group.timer = setTimeout(() => this.#close(systemName, 'linger'), lingerMs)
+      group = { kind, systemName, files: [], bytes: ENVELOPE_BYTES, timer: null }
+      this.#open.set(key, group)
+      group.timer = setTimeout(() => this.#close(key, 'linger'), lingerMs)
     }
     group.files.push(file)
     group.bytes += file.bytes
     this.#buffered++
-    if (group.files.length >= maxFiles) this.#close(systemName, 'max-files')
+    if (group.files.length >= maxFiles) this.#close(key, 'max-files')
   }
 
   /** Closes every open batch now (shutdown, or tests). */
   drain(): void {
-    for (const systemName of [...this.#open.keys()]) this.#close(systemName, 'drain')
+    for (const key of [...this.#open.keys()]) this.#close(key, 'drain')
   }
 
   /**
@@ -73,12 +102,12 @@ export class Batcher {
    */
   dropPartitions(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
     const dropped: PendingFile[] = []
-    for (const [systemName, group] of this.#open) {
+    for (const [key, group] of this.#open) {
       const kept: PendingFile[] = []
       for (const f of group.files) (isOwned(f.position) ? kept : dropped).push(f)
       if (kept.length === 0) {
         if (group.timer !== null) clearTimeout(group.timer)
-        this.#open.delete(systemName)
+        this.#open.delete(key)
       } else {
         group.files = kept
         group.bytes = ENVELOPE_BYTES + kept.reduce((sum, f) => sum + f.bytes, 0)
@@ -88,16 +117,17 @@ export class Batcher {
     return dropped
   }
 
-  #close(systemName: string, reason: Batch['reason']): void {
-    const group = this.#open.get(systemName)
+  #close(key: string, reason: Batch['reason']): void {
+    const group = this.#open.get(key)
     if (group === undefined) return
-    this.#open.delete(systemName)
+    this.#open.delete(key)
     if (group.timer !== null) clearTimeout(group.timer)
     this.#buffered -= group.files.length
     this.#sequence++
     this.#onBatch({
       id: `b${Date.now().toString(36)}-${this.#sequence}`,
-      systemName,
+      systemName: group.systemName,
+      kind: group.kind,
       files: group.files,
       bytes: group.bytes,
       reason,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
 import type { DecodeFailure, DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
 import { apicurioHint } from './apicurio-hint.ts'
+import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
 import type { SchemaCodec } from './registry.ts'
 import { toRequestUrl } from './url.ts'
 
@@ -92,6 +93,8 @@ const eventSchema = z.object({
       return object
     }),
   systemName: identifier(200).nullish(),
+  // The file's MIME type, when the legacy system knows it: it routes images and videos to their imports.
+  mimeType: z.string().max(255).nullish(),
   occurredAt: eventTime,
 })
 
@@ -99,8 +102,8 @@ const eventSchema = z.object({
 export interface EventDecoderOptions {
   /** Used when an event has no systemName; without it such events go to the DLQ. */
   defaultSystemName: string | undefined
-  /** Largest JSON size of one file entry in bytes; larger events cannot fit a request (BATCH_MAX_BYTES). */
-  maxEntryBytes: number
+  /** Which import each file goes to (`MEDIA_TYPE_KINDS`, `MEDIA_KIND_DETECTION`). */
+  mediaKinds: MediaKindOptions
 }
 
 /**
@@ -213,7 +216,7 @@ export function createEventValidator(options: EventDecoderOptions) {
       externalId: e.externalId,
       url: e.url,
       fileName: e.fileName,
-      mediaType: e.mediaType,
+      ...resolveMediaKind(e, options.mediaKinds),
       metadata: e.metadata,
       systemName,
       occurredAt: e.occurredAt,
@@ -226,14 +229,9 @@ export function createEventValidator(options: EventDecoderOptions) {
       if (err instanceof RangeError) return fail('INVALID_EVENT', 'metadata: nested too deeply')
       throw err
     }
-    const bytes = Buffer.byteLength(entryJson) + 1
-    if (bytes > options.maxEntryBytes) {
-      return fail(
-        'INVALID_EVENT',
-        `file entry is ${bytes} bytes, more than the ${options.maxEntryBytes} a request may carry`,
-      )
-    }
-    return { ok: true, event, bytes, entryJson }
+    // An entry too large for any request is a valid event all the same: it gets a FAILED result naming
+    // the limit (the batcher), not a DLQ record.
+    return { ok: true, event, bytes: Buffer.byteLength(entryJson) + 1, entryJson }
   }
 }
 
@@ -243,7 +241,9 @@ export function toFileEntry(event: FileCreatedEvent) {
     id: event.externalId,
     url: event.url,
     fileName: event.fileName,
-    mediaType: event.mediaType,
+    // The video import lists no mediaType among its entry keys ([V] §7): the default handle is left
+    // out (the server's default), another one is sent so that it can choose among mediaVideo types.
+    ...(event.kind === 'video' && event.mediaType === 'video' ? {} : { mediaType: event.mediaType }),
     metadata: event.metadata,
   }
 }

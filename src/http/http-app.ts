@@ -10,46 +10,70 @@ import { WEBHOOK_PATH } from './routes.ts'
 
 export { WEBHOOK_PATH }
 
-/** Largest accepted webhook body in bytes; the documented `context` is at most 8192 bytes ([F] §5). */
-export const WEBHOOK_BODY_LIMIT_BYTES = 64 * 1024
+/**
+ * Largest accepted webhook body in bytes. The documented body is small ([F] §2: id, state, overview,
+ * context of at most 8192 bytes, [F] §5), but nothing documents that it stays so: a job of many files
+ * may report each in it. 2 MiB takes such a body and still bounds what a request can make us hold.
+ */
+export const WEBHOOK_BODY_LIMIT_BYTES = 2 * 1024 * 1024
 
 /**
- * Webhook body: only the job `id` and the echoed `context` are relied upon ([F] §2: id, state,
- * overview, context); the status endpoint is read for the truth, so the rest is informational.
+ * What the bridge reads of a webhook body, when there is one and it is JSON: the job `id` and `state`
+ * ([F] §2). Neither is needed: the URL names the batch, and the status endpoint is the truth.
  */
-const webhookBody = z.looseObject({ id: z.union([z.string().min(1).max(200), z.number()]).transform(String) })
+const webhookHint = z.looseObject({
+  id: z
+    .union([z.string().min(1).max(200), z.number()])
+    .transform(String)
+    .optional(),
+  state: z.unknown().optional(),
+})
 
-/** The part of the echoed `context` that authenticates a webhook (see `signBatchId`). */
+/** The part of an echoed `context` that authenticates a webhook on the plain path (see `signBatchId`). */
 const webhookAuth = z.looseObject({
   context: z.looseObject({ batchId: z.string().min(1).max(200), signature: z.string().max(200) }),
 })
 
 /** What an authenticated webhook tells about its job, handed to `onJobWebhook`. */
 export interface WebhookNotice {
-  /** The bridge batch id the import request carried in `context.batchId` (its signature verified). */
+  /** The bridge batch id the webhook is authenticated for (its signature verified). */
   batchId: string
+}
+
+/** A webhook of a known batch: the job id and state its body carried, if it was JSON with them. */
+interface AuthenticWebhook {
+  batchId: string
+  jobId: string | undefined
+  state: string | null
 }
 
 /**
  * The public app: receives import job webhooks ([F] §2) and hands each authenticated one to
- * `onJobWebhook`, which returns whether the job is known.
+ * `onJobWebhook`, which reads the job's status (the truth) and returns whether the job is known.
  *
- * Authentication: the import request's `context` carried `batchId` and `signature` = hex
- * HMAC-SHA256(`webhookSecret`, batchId); Livingdocs echoes `context` in the webhook body, and the
- * signature is compared in constant time. Without a secret (no `WEBHOOK_PUBLIC_URL`) no webhook was
- * asked for, so every one is refused.
+ * Two ways in, both authenticated with hex HMAC-SHA256(`webhookSecret`, batchId) compared in constant
+ * time:
+ * - `POST <WEBHOOK_PATH>/<batchId>?sig=<signature>`: the URL each import request hands Livingdocs
+ *   (`signedWebhookUrl`). Any body, any content type, or none: it only tells which batch's job to read.
+ * - `POST <WEBHOOK_PATH>` with a JSON body whose `context` (echoed by Livingdocs, [F] §2) carries
+ *   `batchId` and `signature`, and whose `id` is the job id (requests of older bridge versions).
+ * Without a secret (no `WEBHOOK_PUBLIC_URL`) no webhook was asked for, so every one is refused.
  *
  * Answers: 202 for a known job; 200 `{ignored}` for an unknown or already settled one (so that
- * Livingdocs does not retry a job another process owns, or a late or duplicated webhook); 400 for a body
- * without a job id or malformed JSON; 401 for a missing or wrong signature; 413 over
- * {@link WEBHOOK_BODY_LIMIT_BYTES}; 415 for a content type other than `application/json`. Errors never
- * carry stack traces or details; helmet sets the usual security headers.
+ * Livingdocs does not retry a job another process owns, or a late or duplicated webhook); 400 for a plain
+ * webhook without a JSON body with a job id; 401 for a missing or wrong signature; 413 over
+ * {@link WEBHOOK_BODY_LIMIT_BYTES}. Errors never carry stack traces or details; helmet sets the usual
+ * security headers.
  */
 export function createWebhookApp(deps: {
   logger: Logger
   metrics: Metrics
   webhookSecret: string | undefined
-  onJobWebhook: (jobId: string, notice: WebhookNotice) => boolean
+  /**
+   * Reads the job's status if it is this replica's: the job `jobId` when the body named one, else the
+   * current job of `notice.batchId`. @returns whether the job is known
+   */
+  onJobWebhook: (jobId: string | undefined, notice: WebhookNotice) => boolean
   /**
    * Several replicas: called (after authentication, and after `onJobWebhook` said the job is not this
    * replica's) to pass the webhook on to the replica that owns the job; resolves true once done.
@@ -59,7 +83,7 @@ export function createWebhookApp(deps: {
 }): Express {
   const app = express()
   app.disable('x-powered-by')
-  // Exact paths only, so that the webhook route and the invalid-body counter below agree. (Set before
+  // Exact paths only, so that the webhook routes and the invalid-body counter below agree. (Set before
   // the first app.use: Express creates its router with the settings of that moment.)
   app.set('strict routing', true)
   app.set('case sensitive routing', true)
@@ -69,74 +93,101 @@ export function createWebhookApp(deps: {
     deps.metrics.webhooksReceived.inc({ outcome })
     res.status(status).json({ error })
   }
-  app.post(
-    WEBHOOK_PATH,
-    (req, res, next) => {
-      // `false`: a body of another type (null means no body, which the id check below refuses).
-      if (req.is('application/json') === false)
-        refuse(res, 415, 'invalid', 'content type must be application/json')
-      else next()
-    },
-    express.json({ limit: WEBHOOK_BODY_LIMIT_BYTES, type: 'application/json' }),
-    async (req, res) => {
-      const parsed = webhookBody.safeParse(req.body)
-      if (!parsed.success) {
-        refuse(res, 400, 'invalid', 'webhook body needs a job id')
-        return
-      }
-      const jobId = parsed.data.id
-      const auth = webhookAuth.safeParse(req.body)
-      if (
-        deps.webhookSecret === undefined ||
-        !auth.success ||
-        !verifyBatchSignature(deps.webhookSecret, auth.data.context.batchId, auth.data.context.signature)
-      ) {
-        // The signature and the secret are never logged; the id is untrusted input, nested under a key.
-        // At most one warning a minute, so a flood of forged webhooks cannot flood the logs.
-        const now = Date.now()
-        const level = now - lastRefusalWarnAt >= 60_000 ? 'warn' : 'debug'
-        if (level === 'warn') lastRefusalWarnAt = now
-        deps.logger[level]({ webhook: { jobId } }, 'import job webhook refused: missing or wrong signature')
-        refuse(res, 401, 'unauthorized', 'webhook signature missing or wrong')
-        return
-      }
-      const known = deps.onJobWebhook(jobId, { batchId: auth.data.context.batchId })
-      if (!known && deps.forwardWebhook !== undefined) {
-        const state = typeof parsed.data.state === 'string' ? parsed.data.state.slice(0, 100) : null
-        await forward(
-          { jobId, batchId: auth.data.context.batchId, state },
-          deps.forwardWebhook,
-          deps.metrics,
-          res,
-        )
-        return
-      }
-      deps.metrics.webhooksReceived.inc({ outcome: known ? 'accepted' : 'unknown_job' })
-      deps.logger.debug({ jobId, known }, 'import job webhook received')
-      if (known) {
-        res.status(202).json({ accepted: true })
-        return
-      }
-      // Unknown job: not ours, already settled (a late or duplicated webhook), or an orphan of a retried
-      // POST. Acknowledged so that Livingdocs does not retry it; the status poller stays the truth.
-      res.status(200).json({ ignored: 'unknown job id' })
-    },
-  )
+  const unauthorized = (res: Response, jobId: string | undefined) => {
+    // The signature and the secret are never logged; the id is untrusted input, nested under a key.
+    // At most one warning a minute, so a flood of forged webhooks cannot flood the logs.
+    const now = Date.now()
+    const level = now - lastRefusalWarnAt >= 60_000 ? 'warn' : 'debug'
+    if (level === 'warn') lastRefusalWarnAt = now
+    deps.logger[level]({ webhook: { jobId } }, 'import job webhook refused: missing or wrong signature')
+    refuse(res, 401, 'unauthorized', 'webhook signature missing or wrong')
+  }
+  const dispatch = async (webhook: AuthenticWebhook, res: Response) => {
+    const known = deps.onJobWebhook(webhook.jobId, { batchId: webhook.batchId })
+    if (!known && deps.forwardWebhook !== undefined) {
+      await forward({ ...webhook, jobId: webhook.jobId ?? null }, deps.forwardWebhook, deps.metrics, res)
+      return
+    }
+    deps.metrics.webhooksReceived.inc({ outcome: known ? 'accepted' : 'unknown_job' })
+    deps.logger.debug(
+      { jobId: webhook.jobId, batchId: webhook.batchId, known },
+      'import job webhook received',
+    )
+    if (known) res.status(202).json({ accepted: true })
+    // Unknown job: not ours, already settled (a late or duplicated webhook), or an orphan of a retried
+    // POST. Acknowledged so that Livingdocs does not retry it; the status poller stays the truth.
+    else res.status(200).json({ ignored: 'unknown job id' })
+  }
+  // Any content type, or none: the body is read as bytes and looked at only if it is JSON.
+  const rawBody = express.raw({ limit: WEBHOOK_BODY_LIMIT_BYTES, type: () => true })
+
+  app.post(`${WEBHOOK_PATH}/:batchId`, rawBody, async (req, res) => {
+    const batchId = String(req.params.batchId)
+    const sig = req.query.sig
+    const hint = webhookHint.safeParse(parseJson(req.body))
+    const jobId = hint.success ? hint.data.id : undefined
+    if (
+      deps.webhookSecret === undefined ||
+      typeof sig !== 'string' ||
+      batchId.length > 200 ||
+      !verifyBatchSignature(deps.webhookSecret, batchId, sig)
+    ) {
+      unauthorized(res, jobId)
+      return
+    }
+    await dispatch({ batchId, jobId, state: hint.success ? stateOf(hint.data.state) : null }, res)
+  })
+
+  app.post(WEBHOOK_PATH, rawBody, async (req, res) => {
+    const json = parseJson(req.body)
+    const hint = webhookHint.safeParse(json)
+    if (!hint.success || hint.data.id === undefined) {
+      refuse(res, 400, 'invalid', 'webhook body needs a job id')
+      return
+    }
+    const jobId = hint.data.id
+    const auth = webhookAuth.safeParse(json)
+    if (
+      deps.webhookSecret === undefined ||
+      !auth.success ||
+      !verifyBatchSignature(deps.webhookSecret, auth.data.context.batchId, auth.data.context.signature)
+    ) {
+      unauthorized(res, jobId)
+      return
+    }
+    await dispatch({ batchId: auth.data.context.batchId, jobId, state: stateOf(hint.data.state) }, res)
+  })
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' })
   })
-  // Unparseable or oversized webhook bodies (body-parser errors) count as invalid webhooks.
+  // Oversized webhook bodies (body-parser errors) count as invalid webhooks.
   app.use(((err, req, _res, next) => {
-    if (req.path === WEBHOOK_PATH) deps.metrics.webhooksReceived.inc({ outcome: 'invalid' })
+    if (req.path.startsWith(WEBHOOK_PATH)) deps.metrics.webhooksReceived.inc({ outcome: 'invalid' })
     next(err)
   }) as ErrorRequestHandler)
   app.use(errorHandler(deps.logger))
   return app
 }
 
+/** A body read by `express.raw` as JSON, or undefined when it is none, empty, or not JSON. */
+function parseJson(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) || body.length === 0) return undefined
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** A webhook's `state` for the log and the forwarded notification: a string of at most 100 characters. */
+function stateOf(state: unknown): string | null {
+  return typeof state === 'string' ? state.slice(0, 100) : null
+}
+
 /** An authenticated webhook of a job this replica does not track, to pass on to its owner. */
 export interface ForwardedWebhook {
-  jobId: string
+  /** The job id the body named; null when it named none (the owner reads its batch's job). */
+  jobId: string | null
   /** The batch id of the webhook's verified `context`. */
   batchId: string
   /** The webhook's `state`, informational; null when absent or not a string. */

@@ -10,13 +10,22 @@ export interface HttpServer {
   close(): Promise<void>
 }
 
+/** Keep-alive timeout of both ports, ms: above the 60 s idle timeout of the usual load balancers. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000
+
 /**
  * Listens with `app` on `host:port` (port 0 picks a free port).
  * @throws Error (EADDRINUSE, EACCES) when the port cannot be bound
  */
 export async function listen(app: Express, options: { host: string; port: number }): Promise<HttpServer> {
   const server: Server = createServer(app)
-  server.keepAliveTimeout = 5_000
+  // Longer than the idle timeout of the load balancers in front (60 s on the common ingress
+  // controllers and cloud load balancers): the balancer closes an idle connection first, so it never
+  // sends a request on a socket this server is closing at that moment (a 502 for a delivered webhook).
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
+  // Node requires the headers timeout above the keep-alive timeout, or a request starting at the end
+  // of the idle period could time out in its headers.
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host, () => {

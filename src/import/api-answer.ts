@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http'
 import { z } from 'zod'
 import type { AnswerClass, ApiEndpoint, ErrorCode } from '../errors.ts'
-import type { FileOutcome } from '../pipeline/types.ts'
+import type { FileOutcome, MediaKind } from '../pipeline/types.ts'
+import { asFileStatus } from './import-kinds.ts'
 
 /**
  * Job status, normalised: `started` while running; `success` with `files`; `failed` (the job as a whole,
@@ -37,6 +38,8 @@ export interface RawAnswer {
   location?: string | undefined
   /** Submit: the number of files the request carried (decides `batch-data` or `file-data`). */
   files?: number | undefined
+  /** Status: the import the job runs in; images and videos nest their items' results (default `file`). */
+  kind?: MediaKind | undefined
 }
 
 /** What an answer means: its class, and what the bridge needs of it. */
@@ -150,7 +153,7 @@ export function classifyAnswer(answer: RawAnswer): AnswerReading {
         detail: 'an answer without a job id',
       })
     }
-    const parsed = statusBody.safeParse(value)
+    const parsed = statusBody.safeParse(asFileStatus(value, answer.kind ?? 'file'))
     const jobStatus = parsed.success ? normaliseStatus(parsed.data) : undefined
     if (jobStatus === undefined) {
       return fail('unreadable', 'API_INVALID_RESPONSE', {

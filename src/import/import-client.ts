@@ -3,9 +3,11 @@ import { interceptors, Pool } from 'undici'
 import { type ApiEndpoint, ApiError } from '../errors.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import type { MediaKind } from '../pipeline/types.ts'
 import { accessTokenSource } from '../secrets.ts'
 import { type AnswerReading, classifyAnswer, type JobStatus } from './api-answer.ts'
 import { countAttempts } from './count-attempts.ts'
+import { IMPORT_KINDS } from './import-kinds.ts'
 import { type ImportRequest, importRequestBody } from './import-request.ts'
 import { createRetryOptions, parseRetryAfter } from './retry-policy.ts'
 
@@ -61,7 +63,8 @@ export function createImportClient(
   deps: { metrics: Metrics; logger?: Logger | undefined },
 ) {
   const url = new URL(options.baseUrl)
-  const basePath = `${url.pathname.replace(/\/+$/, '')}/api/${encodeURIComponent(options.apiVersion)}/import/files`
+  const importPath = `${url.pathname.replace(/\/+$/, '')}/api/${encodeURIComponent(options.apiVersion)}/import`
+  const pathOf = (kind: MediaKind) => `${importPath}/${IMPORT_KINDS[kind].path}`
   const endpointOf = (method: string | undefined) => (method === 'POST' ? 'submit' : 'status')
   // compose(): the first interceptor is the innermost, so the attempt counter sees every attempt the
   // retry interceptor makes, and bridge_api_requests_total below sees only the final answer. No redirect
@@ -102,6 +105,7 @@ export function createImportClient(
     body?: string,
     extraHeaders?: Record<string, string>,
     files?: number,
+    kind?: MediaKind,
   ): Promise<{ reading: AnswerReading; status: number; retryAfterMs: number | undefined }> {
     if (limiter !== undefined) await limiter.add(() => undefined)
     const stop = deps.metrics.apiRequestDuration.startTimer({ endpoint })
@@ -115,7 +119,7 @@ export function createImportClient(
         )
         answer = await send(endpoint, method, path, body, extraHeaders)
       }
-      const reading = classifyAnswer({ endpoint, ...answer, files })
+      const reading = classifyAnswer({ endpoint, ...answer, files, kind })
       deps.metrics.apiAnswers.inc({ endpoint, class: reading.class })
       return { reading, status: answer.status, retryAfterMs: answer.retryAfterMs }
     } finally {
@@ -168,7 +172,8 @@ export function createImportClient(
 
   return {
     /**
-     * Starts an import job: `POST /api/{version}/import/files` ([F] §1.1).
+     * Starts an import job: `POST /api/{version}/import/files`, `/images` or `/videos` as the request's
+     * kind says ([F] [I] [V] §1.1, §7).
      * @param options.headers extra request headers, e.g. W3C `traceparent`/`tracestate` (src/tracing.ts);
      *   they never replace the authorization or content headers
      * @returns the job id of any 2xx answer that carries one
@@ -179,7 +184,7 @@ export function createImportClient(
       const answer = await call(
         'submit',
         'POST',
-        basePath,
+        pathOf(request.kind),
         importRequestBody(request),
         options?.headers,
         request.files.length,
@@ -189,13 +194,23 @@ export function createImportClient(
     },
 
     /**
-     * Reads a job: `GET /api/{version}/import/files/status?id=` ([F] §1.2), normalising the per-file key
-     * (`state` or the older `status`) and success value (`imported` or `success`) to `imported`.
+     * Reads a job: `GET /api/{version}/import/<files|images|videos>/status?id=` ([F] §1.2, [I] [V] §7),
+     * normalising the per-file key (`state` or the older `status`), the success value (`imported` or
+     * `success`) to `imported`, and a `mediaId` nested in `image{…}`/`video{…}` to the item's own.
+     * @param kind the import the job runs in (default `file`)
      * @returns the status; `lost` for a job Livingdocs does not know (404 or `state: "lost"`)
      * @throws ApiError whose `answerClass` says what the answer means (see `classifyAnswer`)
      */
-    async status(jobId: string): Promise<JobStatus> {
-      const answer = await call('status', 'GET', `${basePath}/status?id=${encodeURIComponent(jobId)}`)
+    async status(jobId: string, kind: MediaKind = 'file'): Promise<JobStatus> {
+      const answer = await call(
+        'status',
+        'GET',
+        `${pathOf(kind)}/status?id=${encodeURIComponent(jobId)}`,
+        undefined,
+        undefined,
+        undefined,
+        kind,
+      )
       const { reading } = answer
       if ('jobStatus' in reading) return reading.jobStatus
       if (reading.class === 'job-unknown') return { finished: true, state: 'lost' }

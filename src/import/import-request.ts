@@ -1,6 +1,7 @@
-import type { Batch } from '../pipeline/types.ts'
+import type { Batch, MediaKind } from '../pipeline/types.ts'
 import { type BatchTrace, batchTrace } from '../tracing.ts'
-import { signBatchId } from './webhook-signature.ts'
+import { IMPORT_KINDS } from './import-kinds.ts'
+import { signBatchId, signedWebhookUrl } from './webhook-signature.ts'
 
 /** One `files[]` entry of an import request ([F] §1.1). */
 export interface FileEntry {
@@ -12,10 +13,13 @@ export interface FileEntry {
 }
 
 /**
- * The body of `POST /api/{version}/import/files` ([F] §1.1). A `files` item that is a string is an entry
- * already serialised as JSON (the decoder's `entryJson`) and goes into the body as is.
+ * An import request: the body of `POST /api/{version}/import/files`, `/images` or `/videos` ([F] [I] [V]
+ * §1.1, §7) with its entries under `files`, `images` or `videos` as `kind` says (`kind` itself is not
+ * sent). An entry that is a string is already serialised as JSON (the decoder's `entryJson`) and goes
+ * into the body as is.
  */
 export interface ImportRequest {
+  kind: MediaKind
   systemName: string
   files: Array<FileEntry | string>
   webhook?: string
@@ -25,7 +29,10 @@ export interface ImportRequest {
 
 /** Options of {@link buildImportRequest}. */
 export interface ImportRequestOptions {
-  /** URL Livingdocs POSTs to when a job is done; omitted from requests when undefined. */
+  /**
+   * Base of the URL Livingdocs POSTs to when a job is done; each request carries its batch's own URL
+   * under it (`signedWebhookUrl`, with a secret) or the base itself (without). Omitted when undefined.
+   */
   webhookUrl: string | undefined
   /**
    * Signs `context.batchId` of each request (hex HMAC-SHA256, see `signBatchId`) so the webhook can be
@@ -44,16 +51,19 @@ export interface BuiltImportRequest {
 
 /**
  * Builds the import request of `batch` ([F] §1.1): its systemName, each file's entry JSON as the decoder
- * serialised it, the webhook URL, and a `context` of `{source, batchId, signature}` that Livingdocs
- * echoes in the webhook ([F] §2; 8192 bytes at most, [F] §5: this one is under 200), plus the trace
- * headers of the batch.
+ * serialised it, the batch's own signed webhook URL, and a `context` of `{source, batchId, signature}`
+ * that Livingdocs may echo in the webhook ([F] §2; 8192 bytes at most, [F] §5: this one is under 200),
+ * plus the trace headers of the batch.
  */
 export function buildImportRequest(batch: Batch, options: ImportRequestOptions): BuiltImportRequest {
   const trace = batchTrace(batch.files)
   const request: ImportRequest = {
+    kind: batch.kind,
     systemName: batch.systemName,
     files: batch.files.map((f) => f.entryJson),
-    ...(options.webhookUrl === undefined ? {} : { webhook: options.webhookUrl }),
+    ...(options.webhookUrl === undefined
+      ? {}
+      : { webhook: webhookOf(options.webhookUrl, batch.id, options.webhookSecret) }),
     context: {
       source: 'file-import-bridge',
       batchId: batch.id,
@@ -65,13 +75,18 @@ export function buildImportRequest(batch: Batch, options: ImportRequestOptions):
   return { request, headers: trace.headers, trace }
 }
 
+/** The webhook URL of a batch: signed when there is a secret (see {@link signedWebhookUrl}). */
+function webhookOf(webhookUrl: string, batchId: string, secret: string | undefined): string {
+  return secret === undefined ? webhookUrl : signedWebhookUrl(webhookUrl, batchId, secret)
+}
+
 /**
  * The JSON body of `request`: the envelope by JSON.stringify with `files` last, the entries spliced in
  * (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is serialised twice.
  */
 export function importRequestBody(request: ImportRequest): string {
-  const { files, ...envelope } = request
-  const head = JSON.stringify({ ...envelope, files: [] }) // ends with `"files":[]}`
+  const { kind, files, ...envelope } = request
+  const head = JSON.stringify({ ...envelope, [IMPORT_KINDS[kind].itemsKey]: [] }) // ends with `"<key>":[]}`
   const entries = files.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))
   return `${head.slice(0, -2)}${entries.join(',')}]}`
 }

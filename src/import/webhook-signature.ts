@@ -29,3 +29,16 @@ export function verifyBatchSignature(secret: string, batchId: string, signature:
   const given = Buffer.from(signature, 'hex')
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
+
+/**
+ * The webhook URL of one batch: `<webhookUrl>/<batchId>?sig=<signBatchId(secret, batchId)>`. The proof
+ * travels in the URL the bridge itself hands Livingdocs ([F] §1.1 `webhook`), so a webhook is
+ * authenticated whatever its body, its content type, and whether Livingdocs echoes `context` ([F] §2
+ * and §9: neither is documented). Batch ids are URL-safe (letters, digits, `-` and `.`), and are
+ * percent-encoded all the same.
+ *
+ * @param webhookUrl the bridge's webhook base, `<WEBHOOK_PUBLIC_URL>/webhooks/livingdocs/import-jobs`
+ */
+export function signedWebhookUrl(webhookUrl: string, batchId: string, secret: string): string {
+  return `${webhookUrl}/${encodeURIComponent(batchId)}?sig=${signBatchId(secret, batchId)}`
+}

@@ -10,25 +10,38 @@ export const EARLY_WEBHOOK_LIMIT = 1000
  * once when its submit completes.
  */
 export class EarlyWebhooks {
-  /** Job id -> arrival (epoch ms) and the batch id its signed context carried. Insertion order = arrival. */
+  /**
+   * `job:<id>` or `batch:<id>` (a webhook that named no job) -> arrival (epoch ms) and the batch id it
+   * was authenticated for. Insertion order = arrival.
+   */
   readonly #notes = new Map<string, { at: number; batchId: string | undefined }>()
 
-  /** Remembers a webhook of `jobId`, forgetting notes older than the TTL and the oldest over the limit. */
-  note(jobId: string, batchId: string | undefined, now = Date.now()): void {
-    for (const [id, early] of this.#notes) {
+  /**
+   * Remembers a webhook of job `jobId`, or of batch `batchId` when it named no job; forgets notes older
+   * than the TTL and the oldest over the limit.
+   */
+  note(jobId: string | undefined, batchId: string | undefined, now = Date.now()): void {
+    for (const [key, early] of this.#notes) {
       if (early.at > now - EARLY_WEBHOOK_TTL_MS && this.#notes.size < EARLY_WEBHOOK_LIMIT) break
-      this.#notes.delete(id)
+      this.#notes.delete(key)
     }
-    this.#notes.set(jobId, { at: now, batchId })
+    if (jobId !== undefined) this.#notes.set(`job:${jobId}`, { at: now, batchId })
+    else if (batchId !== undefined) this.#notes.set(`batch:${batchId}`, { at: now, batchId })
   }
 
   /**
-   * Forgets the note of `jobId`.
-   * @returns true when a webhook of `jobId` came early and its batch id (if it carried one) is `batchId`
+   * Forgets the notes of job `jobId` and of batch `batchId`.
+   * @returns true when a webhook of `jobId` came early (its batch id, if it carried one, `batchId`), or
+   *   one of batch `batchId` that named no job
    */
   take(jobId: string, batchId: string): boolean {
-    const early = this.#notes.get(jobId)
-    this.#notes.delete(jobId)
-    return early !== undefined && (early.batchId === undefined || early.batchId === batchId)
+    const ofJob = this.#notes.get(`job:${jobId}`)
+    const ofBatch = this.#notes.get(`batch:${batchId}`)
+    this.#notes.delete(`job:${jobId}`)
+    this.#notes.delete(`batch:${batchId}`)
+    return (
+      (ofJob !== undefined && (ofJob.batchId === undefined || ofJob.batchId === batchId)) ||
+      ofBatch !== undefined
+    )
   }
 }

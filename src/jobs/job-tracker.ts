@@ -69,6 +69,8 @@ export class JobTracker {
   readonly #onSettled: (job: SettledJob) => void
   readonly #onJobStarted: ((jobId: string, batch: Batch) => void) | undefined
   readonly #jobs = new Map<string, TrackedJob>()
+  /** The same jobs by batch id: a webhook on a batch's own URL names the batch, not always the job. */
+  readonly #byBatch = new Map<string, TrackedJob>()
   readonly #queue: SubmitQueue
   readonly #gate: ApiGate
   readonly #poller: ReturnType<typeof createStatusPoller<TrackedJob>>
@@ -145,18 +147,46 @@ export class JobTracker {
   }
 
   /**
-   * The entry point for "job `jobId` has finished" notices: an authenticated webhook, or (with several
+   * Settles a file that can never be sent (its entry alone exceeds the request size) as FAILED with
+   * `reason`, without an import job (`importJobId` null), in a batch of its own.
+   */
+  refuse(file: PendingFile, reason: string): void {
+    const batch: Batch = {
+      id: `unsent-${file.position.partition}-${file.position.offset}`,
+      systemName: file.event.systemName,
+      kind: file.event.kind,
+      files: [file],
+      bytes: file.bytes,
+      reason: 'oversized',
+    }
+    this.#logger.warn(
+      { externalId: file.event.externalId, bytes: file.bytes },
+      'file entry too large for any import request; FAILED',
+    )
+    this.#settle(null, batch, () => ({ state: 'failed', reason }))
+  }
+
+  /**
+   * The entry point for "a job has finished" notices: an authenticated webhook, or (with several
    * replicas) a notice forwarded from the replica that received it. Reads the status now if the job is
    * ours; the status endpoint stays the truth, so a duplicated or late notice costs one status read at
    * most and never a second result.
    *
-   * @param notice.batchId the batch id the webhook's signed `context` carried; when given, it must be the
-   *   job's batch, so a valid signature of one batch cannot be replayed for another job
-   * @returns false when the id is not a job of this process (unknown, already settled, or another batch)
+   * @param jobId the job the notice named; undefined when it named none (a webhook on the batch's own
+   *   URL whose body carried no job id): then the current job of `notice.batchId` is read
+   * @param notice.batchId the batch the webhook was authenticated for; when given with a `jobId`, it
+   *   must be that job's batch, so a valid signature of one batch cannot be replayed for another job
+   * @returns false when the job is not one of this process (unknown, already settled, or another batch)
    */
-  notify(jobId: string, notice: { batchId?: string } = {}): boolean {
-    const job = this.#jobs.get(jobId)
+  notify(jobId: string | undefined, notice: { batchId?: string } = {}): boolean {
+    const job =
+      jobId !== undefined
+        ? this.#jobs.get(jobId)
+        : notice.batchId === undefined
+          ? undefined
+          : this.#byBatch.get(notice.batchId)
     if (job === undefined) {
+      // A fast job may call back before our POST's response is processed; remember it briefly.
       if (this.#queue.submitting > 0) this.#early.note(jobId, notice.batchId)
       return false
     }
@@ -248,6 +278,7 @@ export class JobTracker {
       logger,
     }
     this.#jobs.set(id, job)
+    this.#byBatch.set(batch.id, job)
     this.#metrics.jobsInFlight.set(this.#jobs.size)
     return job
   }
@@ -258,7 +289,7 @@ export class JobTracker {
     job.checking = true
     let status: JobStatus
     try {
-      status = await this.#client.status(job.id)
+      status = await this.#client.status(job.id, job.batch.kind)
     } catch (err) {
       job.checking = false
       // The time until a read succeeds again does not count toward the job timeout.
@@ -361,6 +392,7 @@ export class JobTracker {
   /** The job is no longer followed: its slot is free. */
   #leave(job: TrackedJob, state: string): void {
     this.#jobs.delete(job.id)
+    if (this.#byBatch.get(job.batch.id) === job) this.#byBatch.delete(job.batch.id)
     this.#metrics.jobsInFlight.set(this.#jobs.size)
     this.#metrics.jobDuration.observe({ state }, (Date.now() - job.submittedAt) / 1000)
   }

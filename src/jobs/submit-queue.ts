@@ -175,7 +175,7 @@ export class SubmitQueue {
         this.#quotaStreak = 0
         this.#gate.quota(false)
       }
-      this.#metrics.batchesSubmitted.inc()
+      this.#metrics.batchesSubmitted.inc({ kind: batch.kind })
       this.#metrics.batchFiles.observe(batch.files.length)
       this.#metrics.batchBytes.observe(batch.bytes)
       const logger = log.child({ jobId })

@@ -16,6 +16,8 @@ export const TARGETS = {
   mediaType: { required: false, type: 'string' },
   metadata: { required: false, type: 'object' },
   systemName: { required: false, type: 'string' },
+  // The file's MIME type when the legacy event knows it: it sends images and videos to their imports.
+  mimeType: { required: false, type: 'string' },
   occurredAt: { required: false, type: 'instant' },
 } as const satisfies Record<string, { required: boolean; type: ValueType }>
 

@@ -13,7 +13,17 @@ export interface FileImportResult {
   sourceOffset: number
   eventTime: number
   completedAt: number
+  /** The Livingdocs import the file went to. */
+  kind: 'FILE' | 'IMAGE' | 'VIDEO'
 }
+
+/**
+ * The reason Livingdocs gives a file whose `systemName`/`externalId` was imported before ([F] §1.2
+ * example, §10): the file is SKIPPED with the existing `mediaId` and not updated, whatever changed.
+ */
+export const ALREADY_EXISTS = 'already exists'
+
+const KIND_SYMBOLS = { file: 'FILE', image: 'IMAGE', video: 'VIDEO' } as const
 
 /**
  * Longest `reason` of a result event, characters: the free text comes from Livingdocs (or the import
@@ -52,6 +62,7 @@ export function buildResultEvent(
     sourceOffset: Number(file.position.offset),
     eventTime: file.event.occurredAt,
     completedAt,
+    kind: KIND_SYMBOLS[file.event.kind],
   }
 }
 

@@ -14,7 +14,7 @@ import type {
 } from '../pipeline/types.ts'
 import { drainInFlight } from '../timeouts.ts'
 import { DLQ_HEADERS, dlqCopy } from './dlq-record.ts'
-import { buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'
+import { ALREADY_EXISTS, buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'
 
 /** Options of the {@link OutcomePublisher}. */
 export interface OutcomePublisherOptions {
@@ -131,8 +131,13 @@ export class OutcomePublisher {
         byState[result.state]++
         this.#metrics.eventToResult.observe((now - file.consumedAt) / 1000)
       }
+      const kind = job.batch.kind
       for (const [state, count] of Object.entries(byState))
-        if (count > 0) this.#metrics.files.inc({ state }, count)
+        if (count > 0) this.#metrics.files.inc({ state, kind }, count)
+      const reimports = results.filter(
+        (r) => r.result.state === 'SKIPPED' && r.result.reason === ALREADY_EXISTS,
+      )
+      if (reimports.length > 0) this.#metrics.reimportsSkipped.inc({ kind }, reimports.length)
       this.#onSettled(
         results.map((r) => r.file.position),
         results.map((r) => r.file),

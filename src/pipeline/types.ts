@@ -42,12 +42,23 @@ export interface ConsumedRecord {
   timestamp: number
 }
 
+/**
+ * Which Livingdocs import a file goes to ([F] §7): `file` → `/import/files`, `image` → `/import/images`,
+ * `video` → `/import/videos`. A batch holds files of one kind.
+ */
+export type MediaKind = 'file' | 'image' | 'video'
+
+/** Every {@link MediaKind}, in a fixed order (metric labels, tests). */
+export const MEDIA_KINDS: readonly MediaKind[] = ['file', 'image', 'video']
+
 /** A validated file-created event, ready to become one entry of an import request. */
 export interface FileCreatedEvent {
   externalId: string
   url: string
   fileName: string
   mediaType: string
+  /** The import this file goes to, from its mediaType, MIME type or URL (`resolveMediaKind`). */
+  kind: MediaKind
   metadata: Record<string, unknown>
   /** The event's systemName, or the configured default. */
   systemName: string
@@ -107,11 +118,16 @@ export interface Batch {
   /** Bridge-local batch id, for logs and the request `context`. */
   id: string
   systemName: string
+  /** The import every file of the batch goes to. */
+  kind: MediaKind
   files: PendingFile[]
   /** Sum of the entries' bytes plus {@link ENVELOPE_BYTES}. */
   bytes: number
-  /** Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted). */
-  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted'
+  /**
+   * Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted;
+   * `oversized`: one file too large for any request, never sent).
+   */
+  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted' | 'oversized'
 }
 
 /** The bytes of a batch of `files`: their entries plus {@link ENVELOPE_BYTES}. */

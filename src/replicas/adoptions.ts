@@ -194,6 +194,7 @@ export class Adoptions {
     const batch: Batch = {
       id: entry.batchId,
       systemName: entry.systemName,
+      kind: entry.kind,
       files,
       bytes: batchBytes(files),
       reason: 'adopted',

@@ -2,7 +2,7 @@ import { z } from 'zod'
 
 /**
  * One submitted import job in the job log (JSON, keyed by job id, on a compacted topic): the bridge's
- * batch id (also in the request's `context`), its systemName, when it was submitted (epoch ms), and
+ * batch id (also in the request's `context`), its systemName and import kind, when it was submitted (epoch ms), and
  * each file's source record and externalId in request order. A tombstone (null value) for the key is
  * written once the job's result events are published.
  */
@@ -10,6 +10,9 @@ export const jobLogEntrySchema = z.object({
   jobId: z.string().min(1),
   batchId: z.string().min(1),
   systemName: z.string().min(1),
+  // The import the job runs in (its status is read there); entries written before kinds existed are
+  // file imports.
+  kind: z.enum(['file', 'image', 'video']).default('file'),
   submittedAt: z.number(),
   files: z.array(
     z.object({

@@ -92,6 +92,7 @@ export class JobLog {
       jobId,
       batchId: batch.id,
       systemName: batch.systemName,
+      kind: batch.kind,
       submittedAt: Date.now(),
       files: batch.files.map((f) => ({ ...f.position, externalId: f.event.externalId })),
     }

@@ -10,13 +10,14 @@ export const FORWARD_TIMEOUT_MS = 5_000
 
 /**
  * A webhook seen by one replica, passed on to the replica that owns the job: JSON on the job
- * notifications topic, keyed by `jobId`. The status endpoint stays the truth: the owner only reads it
- * earlier than its poller would. Fields: `jobId` (from the webhook), `batchId` (of the webhook's signed
+ * notifications topic, keyed by `jobId` (by `batchId` when the webhook named no job). The status endpoint stays the truth: the owner only reads it
+ * earlier than its poller would. Fields: `jobId` (from the webhook body; null when it named none),
+ * `batchId` (of the webhook's signed
  * `context`, verified by the receiving replica), `state` (the webhook's, informational, null when
  * absent), `receivedAt` (epoch ms), `from` (the instance id of the forwarding replica).
  */
 const notificationSchema = z.object({
-  jobId: z.string().min(1).max(200),
+  jobId: z.string().min(1).max(200).nullable(),
   batchId: z.string().min(1).max(200),
   state: z.string().max(100).nullable(),
   receivedAt: z.number().int().nonnegative(),
@@ -48,7 +49,7 @@ export interface JobNotificationsOptions {
 export class JobNotifications {
   readonly #options: JobNotificationsOptions
   readonly #send: (topic: string, messages: OutgoingMessage[]) => Promise<void>
-  readonly #notify: (jobId: string, batchId: string) => boolean
+  readonly #notify: (jobId: string | null, batchId: string) => boolean
   readonly #metrics: Metrics
   readonly #logger: Logger
 
@@ -61,7 +62,7 @@ export class JobNotifications {
     options: JobNotificationsOptions,
     deps: {
       send: (topic: string, messages: OutgoingMessage[]) => Promise<void>
-      notify: (jobId: string, batchId: string) => boolean
+      notify: (jobId: string | null, batchId: string) => boolean
       metrics: Metrics
       logger: Logger
     },
@@ -78,7 +79,7 @@ export class JobNotifications {
    * @returns true once the broker acknowledged it; false when it failed or took longer than
    *   `forwardTimeoutMs` (the send may still complete later; the poller is the fallback either way)
    */
-  async forward(webhook: { jobId: string; batchId: string; state: string | null }): Promise<boolean> {
+  async forward(webhook: { jobId: string | null; batchId: string; state: string | null }): Promise<boolean> {
     const notification: JobNotification = {
       jobId: webhook.jobId,
       batchId: webhook.batchId,
@@ -87,7 +88,7 @@ export class JobNotifications {
       from: this.#options.instanceId,
     }
     const sent = this.#send(this.#options.topic, [
-      { key: webhook.jobId, value: Buffer.from(JSON.stringify(notification)) },
+      { key: webhook.jobId ?? webhook.batchId, value: Buffer.from(JSON.stringify(notification)) },
     ]).then(
       () => 'sent' as const,
       (err: unknown) => {

@@ -28,15 +28,6 @@ export interface ReplicasOptions {
   jobLog: { enabled: boolean; topic: string; adoptionTimeoutMs: number; catchUpTimeoutMs: number }
 }
 
-/** A webhook of a job this replica does not track, to pass on to the replica that does. */
-export interface ForwardedWebhook {
-  jobId: string
-  /** The batch id of the webhook's verified `context`. */
-  batchId: string
-  /** The webhook's `state`, informational; null when absent. */
-  state: string | null
-}
-
 /**
  * What several replicas of the bridge add to the pipeline (README, "Several replicas"), as the hooks
  * the pipeline calls. With one replica there is no such object and the pipeline calls none of them.
@@ -53,7 +44,7 @@ export interface Replicas {
   /** The result events of job `jobId` are acknowledged. */
   jobPublished(jobId: string, batchId: string): void
   /** Passes a webhook of a job this replica does not track on; undefined without forwarding. */
-  readonly forwardWebhook: ((webhook: ForwardedWebhook) => Promise<boolean>) | undefined
+  readonly forwardWebhook: JobNotifications['forward'] | undefined
   /** Problems that make this replica not ready (a reader that has not joined its group). */
   readiness(): string[]
   /** Starts the readers; the job log is read to its end first. @throws kafkajs errors */
@@ -83,7 +74,7 @@ export function createReplicas(
   deps: {
     kafka: Kafka
     send: SendRecords
-    tracker: AdoptingTracker & { notify(jobId: string, notice: { batchId?: string }): boolean }
+    tracker: AdoptingTracker & { notify(jobId: string | undefined, notice: { batchId?: string }): boolean }
     release: (file: PendingFile) => void
     metrics: Metrics
     logger: Logger
@@ -122,7 +113,12 @@ export function createReplicas(
           instanceId,
           forwardTimeoutMs: options.jobNotifications.forwardTimeoutMs,
         },
-        { send: deps.send, notify: (id, batchId) => deps.tracker.notify(id, { batchId }), metrics, logger },
+        {
+          send: deps.send,
+          notify: (id, batchId) => deps.tracker.notify(id ?? undefined, { batchId }),
+          metrics,
+          logger,
+        },
       )
     : null
   const notificationsReader =

@@ -29,6 +29,17 @@ import type {
 const CHECK_LOCATION = 'LIVINGDOCS_BASE_URL and LIVINGDOCS_API_VERSION'
 const CHECK_CREDENTIALS = 'LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE'
 
+/**
+ * A scenario whose files all go to the file import (`MEDIA_KIND_DETECTION=false`): the answers under
+ * test are those of `/import/files`, whatever the sample export's file types.
+ */
+const createFileScenario = (
+  world: E2eWorld,
+  prefix: string,
+  emulator: RunningLivingdocsEmulator,
+  env: Record<string, string> = {},
+) => createScenario(world, prefix, emulator, { MEDIA_KIND_DETECTION: 'false', ...env })
+
 describe('every answer of the import API, classified', () => {
   let world: E2eWorld
 
@@ -87,7 +98,7 @@ describe('every answer of the import API, classified', () => {
   it('row 1: submit 202 {"id"} is an accepted job: one job for four files, every file SUCCESS', async () => {
     // Given Livingdocs answering each accepted import with 202
     const emulator = await emulatorWith({ faults: { acceptStatus: 202 } })
-    const scenario = await createScenario(world, 'answers-202', emulator, {
+    const scenario = await createFileScenario(world, 'answers-202', emulator, {
       BATCH_MAX_FILES: '4',
       BATCH_LINGER_MS: '1000',
     })
@@ -109,10 +120,10 @@ describe('every answer of the import API, classified', () => {
   })
 
   it('row 2: submit 404 (an API version this server lacks) holds: not ready naming the setting, nothing FAILED or committed; fixed, everything imports', async () => {
-    // Given a bridge asking for an API version the emulator does not have (an unknown path: 404)
+    // Given a bridge asking for an API version Livingdocs has not released (2026-09: an unknown path, 404)
     const emulator = await emulatorWith({})
-    const scenario = await createScenario(world, 'answers-404', emulator, { API_HOLD_RECHECK_MS: '1000' })
-    const wrong = await scenario.start({ LIVINGDOCS_API_VERSION: '2099-01' })
+    const scenario = await createFileScenario(world, 'answers-404', emulator, { API_HOLD_RECHECK_MS: '1000' })
+    const wrong = await scenario.start({ LIVINGDOCS_API_VERSION: '2026-09' })
     const { records } = sampleExport(world, 'wrong-version', { broken: 0, repeats: 0 })
 
     // When the export is produced
@@ -122,7 +133,7 @@ describe('every answer of the import API, classified', () => {
     await expectHeld(wrong, scenario, 'configuration', CHECK_LOCATION)
     await new Promise((r) => setTimeout(r, 2500))
     expect((await readiness(wrong)).problems).toContain(
-      'submit answered HTTP 404: Not Found; url: /api/2099-01/',
+      'submit answered HTTP 404: Not Found; url: /api/2026-09/',
     )
     expect(answered(emulator, 'POST /import/files', 404)).toBeGreaterThanOrEqual(2)
     expect(scenario.results.records).toHaveLength(0)
@@ -149,7 +160,7 @@ describe('every answer of the import API, classified', () => {
   ])('row 2: submit %s holds, then recovers by itself once the API answers again', async (name, faults) => {
     // Given an API (or a proxy in front of it) that answers the import with `name`
     const emulator = await emulatorWith({ faults })
-    const scenario = await createScenario(world, `answers-${name.split(' ')[0]}`, emulator, {
+    const scenario = await createFileScenario(world, `answers-${name.split(' ')[0]}`, emulator, {
       API_HOLD_RECHECK_MS: '1000',
     })
     const bridge = await scenario.start()
@@ -180,7 +191,7 @@ describe('every answer of the import API, classified', () => {
     const emulator = await emulatorWith({
       faults: { rejectFiles: { externalIds: [bad], status: 400, shape: 'error' } },
     })
-    const scenario = await createScenario(world, 'answers-400', emulator, { BATCH_LINGER_MS: '1000' })
+    const scenario = await createFileScenario(world, 'answers-400', emulator, { BATCH_LINGER_MS: '1000' })
     await scenario.start()
 
     // When the export is produced
@@ -200,7 +211,7 @@ describe('every answer of the import API, classified', () => {
   it('row 4: a token revoked while a job runs holds the job (status 401): no timeout, nothing FAILED; restored, SUCCESS', async () => {
     // Given slow jobs and a 2 s job timeout
     const emulator = await emulatorWith({ jobDurationMs: 1500 })
-    const scenario = await createScenario(world, 'answers-revoked', emulator, {
+    const scenario = await createFileScenario(world, 'answers-revoked', emulator, {
       JOB_TIMEOUT_MS: '2000',
       API_HOLD_RECHECK_MS: '1000',
       STATUS_POLL_INTERVAL_MS: '300',
@@ -245,7 +256,7 @@ describe('every answer of the import API, classified', () => {
     const file = join(dir, 'token')
     await writeFile(file, 'first-token-8c1f\n')
     const emulator = await emulatorWith({ tokens: { 'first-token-8c1f': ['public-api:write'] } })
-    const scenario = await createScenario(world, 'answers-rotated', emulator, {
+    const scenario = await createFileScenario(world, 'answers-rotated', emulator, {
       LIVINGDOCS_ACCESS_TOKEN: '',
       LIVINGDOCS_ACCESS_TOKEN_FILE: file,
     })
@@ -294,7 +305,7 @@ describe('every answer of the import API, classified', () => {
       const emulator = await emulatorWith({
         faults: { rateLimit429: { count: 1, retryAfter: header, endpoints: ['import'] } },
       })
-      const scenario = await createScenario(world, `answers-retry-after-${label}`, emulator, {
+      const scenario = await createFileScenario(world, `answers-retry-after-${label}`, emulator, {
         API_MAX_HOLD_MS: '2000',
       })
       const bridge = await scenario.start()
@@ -325,7 +336,7 @@ describe('every answer of the import API, classified', () => {
   it('row 7: a quota 429 without Retry-After backs off up to API_MAX_HOLD_MS, raises the quota gauge, and loses nothing', async () => {
     // Given a plan allowing 4 files a day, batches of 4, and a 1.5 s backoff ceiling
     const emulator = await emulatorWith({ faults: { quota: { filesPerDay: 4 } } })
-    const scenario = await createScenario(world, 'answers-quota', emulator, {
+    const scenario = await createFileScenario(world, 'answers-quota', emulator, {
       BATCH_MAX_FILES: '4',
       BATCH_LINGER_MS: '500',
       API_MAX_HOLD_MS: '1500',
@@ -368,7 +379,7 @@ describe('every answer of the import API, classified', () => {
       variants: { unknownJob: '404' },
       faults: { jobVisibilityDelayMs: 1500 },
     })
-    const scenario = await createScenario(world, 'answers-young-404', emulator)
+    const scenario = await createFileScenario(world, 'answers-young-404', emulator)
     await scenario.start()
     const { records } = sampleExport(world, 'young', { broken: 0, repeats: 0 })
 
@@ -394,7 +405,7 @@ describe('every answer of the import API, classified', () => {
       variants: { unknownJob: '404' },
       faults: { lostJobs: { count: 1 } },
     })
-    const scenario = await createScenario(world, 'answers-lost', emulator, {
+    const scenario = await createFileScenario(world, 'answers-lost', emulator, {
       JOB_VISIBILITY_GRACE_MS: '1000',
       BATCH_LINGER_MS: '1000',
     })
@@ -429,7 +440,7 @@ describe('every answer of the import API, classified', () => {
   it('row 9: null in optional status fields and unknown keys are tolerated: real results, no timeout', async () => {
     // Given Livingdocs putting null in every optional field of its statuses, and slow jobs
     const emulator = await emulatorWith({ jobDurationMs: 800, faults: { nullOptionalFields: true } })
-    const scenario = await createScenario(world, 'answers-nulls', emulator, { JOB_TIMEOUT_MS: '60000' })
+    const scenario = await createFileScenario(world, 'answers-nulls', emulator, { JOB_TIMEOUT_MS: '60000' })
     const bridge = await scenario.start()
     const { records } = sampleExport(world, 'nulls', { broken: 1, repeats: 0 })
 
@@ -454,7 +465,7 @@ describe('every answer of the import API, classified', () => {
     const emulator = await emulatorWith({
       faults: { answerWith: { status: 200, body: { weird: 'value-9f3e' }, count: 3, endpoints: ['status'] } },
     })
-    const scenario = await createScenario(world, 'answers-unreadable', emulator)
+    const scenario = await createFileScenario(world, 'answers-unreadable', emulator)
     const bridge = await scenario.start()
     const { records } = sampleExport(world, 'unreadable', { broken: 0, repeats: 0 })
 
@@ -479,7 +490,7 @@ describe('every answer of the import API, classified', () => {
   it('row 10: a finished job missing two results is read once more before deciding: then all SUCCESS', async () => {
     // Given Livingdocs whose first finished status of each job lists no result for its last two files
     const emulator = await emulatorWith({ faults: { omitResults: { count: 2, reads: 1 } } })
-    const scenario = await createScenario(world, 'answers-reread', emulator, { BATCH_LINGER_MS: '1000' })
+    const scenario = await createFileScenario(world, 'answers-reread', emulator, { BATCH_LINGER_MS: '1000' })
     const bridge = await scenario.start()
     const { records } = sampleExport(world, 'reread', { broken: 0, repeats: 0 })
 
@@ -499,7 +510,7 @@ describe('every answer of the import API, classified', () => {
   it('row 10: results still missing after the second read are FAILED with that reason; a result for an id not in the batch is counted, never published', async () => {
     // Given Livingdocs whose finished statuses always lack two results and add one for a stranger
     const emulator = await emulatorWith({ faults: { omitResults: { count: 2 }, foreignResults: true } })
-    const scenario = await createScenario(world, 'answers-missing', emulator, {
+    const scenario = await createFileScenario(world, 'answers-missing', emulator, {
       BATCH_MAX_FILES: '12',
       BATCH_LINGER_MS: '1000',
     })

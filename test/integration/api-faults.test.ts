@@ -20,7 +20,10 @@ import {
   waitUntil,
 } from '../support/e2e-world.ts'
 import { reportFaultRun } from '../support/fault-run.ts'
-import type { StartLivingdocsEmulatorOptions } from '../support/livingdocs-emulator/index.ts'
+import type {
+  RunningLivingdocsEmulator,
+  StartLivingdocsEmulatorOptions,
+} from '../support/livingdocs-emulator/index.ts'
 
 /** A small seeded PRNG (mulberry32), so that a fault run's random faults repeat from run to run. */
 function seeded(seed: number): () => number {
@@ -176,7 +179,7 @@ describe('bridge and the import API under faults', () => {
     expect(failed.map((v) => v.externalId)).toEqual([bad])
     expect(failed[0]?.reason).toMatch(/rejected by the import API: submit answered HTTP 422/)
     expect(failed[0]?.importJobId).toBeNull()
-    const refused = emulator.stats().requests['POST /import/files']?.[422] ?? 0
+    const refused = refusedSubmits(emulator, 422)
     const out = await figures('422-bisect', scenario, records.length, { refusedRequests: refused })
     expect(out).toMatchObject({
       results: records.length,
@@ -200,7 +203,7 @@ describe('bridge and the import API under faults', () => {
     await scenario.results.waitFor((r) => r.length >= records.length, 60_000, 'a result per record')
 
     // Then the 413s split it, and every file is imported
-    const refused = emulator.stats().requests['POST /import/files']?.[413] ?? 0
+    const refused = refusedSubmits(emulator, 413)
     const out = await figures('413-split', scenario, records.length, { refusedRequests: refused })
     expect(out).toMatchObject({
       results: records.length,
@@ -270,12 +273,18 @@ describe('bridge and the import API under faults', () => {
     expect(deliveries.length).toBeGreaterThan(1)
 
     // When every real webhook is replayed late, and forged and malformed ones arrive
-    const post = async (body: string, contentType = 'application/json') => {
-      const res = await request(hook, { method: 'POST', headers: { 'content-type': contentType }, body })
+    const post = async (body: string, contentType = 'application/json', url = hook) => {
+      const res = await request(url, { method: 'POST', headers: { 'content-type': contentType }, body })
       await res.body.dump()
       return res.statusCode
     }
-    const late = await Promise.all(deliveries.map((d) => post(JSON.stringify(d.body))))
+    // (replayed both on the batch's own signed URL, where Livingdocs sent them, and on the plain path)
+    const late = await Promise.all(
+      deliveries.flatMap((d) => [
+        post(JSON.stringify(d.body), 'application/json', d.url),
+        post(JSON.stringify(d.body)),
+      ]),
+    )
     const real = deliveries[0]?.body as NonNullable<(typeof deliveries)[0]>['body']
     const batchId = String(real.context?.batchId)
     const answers = {
@@ -295,12 +304,17 @@ describe('bridge and the import API under faults', () => {
       noSignature: await post(JSON.stringify({ ...real, context: { batchId } })),
       malformed: await post('{"id": "x", "context": {'),
       textPlain: await post(JSON.stringify(real), 'text/plain'),
-      huge: await post(JSON.stringify({ ...real, pad: 'x'.repeat(200_000) })),
+      forgedUrl: await post(
+        '{}',
+        'text/plain',
+        `${hook}/${batchId}?sig=${signBatchId('not-the-secret-at-all', batchId)}`,
+      ),
+      huge: await post(JSON.stringify({ ...real, pad: 'x'.repeat(3 * 1024 * 1024) })),
     }
 
-    // Then the late ones and the unknown job are passed on to the other replicas (job notifications are on
-    // by default with webhooks; this replica ignores its own notifications), the forged ones refused, the
-    // malformed ones rejected, with no 5xx
+    // Then the late ones (of any content type) and the unknown job are passed on to the other replicas
+    // (job notifications are on by default with webhooks; this replica ignores its own notifications),
+    // the forged ones refused, the malformed and oversized ones rejected, with no 5xx
     expect(new Set(late)).toEqual(new Set([202]))
     expect(answers).toEqual({
       unknownJob: 202,
@@ -308,7 +322,8 @@ describe('bridge and the import API under faults', () => {
       wrongSignature: 401,
       noSignature: 401,
       malformed: 400,
-      textPlain: 415,
+      textPlain: 202,
+      forgedUrl: 401,
       huge: 413,
     })
     // And the duplicated webhooks were answered 202 (first) and 200/202 (second), never an error
@@ -325,9 +340,9 @@ describe('bridge and the import API under faults', () => {
       invalid: metricValue(metrics, 'bridge_webhooks_received_total{outcome="invalid"}'),
     })
     expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, failedForUs: 0, FAILED: 1 })
-    expect(out.unauthorized).toBe(2)
-    expect(out.invalid).toBe(3)
-    expect(out.forwarded).toBeGreaterThanOrEqual(deliveries.length + 2)
+    expect(out.unauthorized).toBe(3)
+    expect(out.invalid).toBe(2)
+    expect(out.forwarded).toBeGreaterThanOrEqual(2 * deliveries.length + 3)
     const ops = `http://127.0.0.1:${bridge.bridge.ports.metrics}`
     expect((await fetch(`${ops}/healthz`)).status).toBe(200)
     expect(bridge.logs.text()).not.toContain(TEST_WEBHOOK_SECRET)
@@ -335,3 +350,9 @@ describe('bridge and the import API under faults', () => {
     expect(new Set(fileResults.map((v) => v.externalId)).size).toBe(records.length)
   })
 })
+
+/** Submits the emulator answered with `status`, over the file, image and video imports. */
+function refusedSubmits(emulator: RunningLivingdocsEmulator, status: number): number {
+  const requests = emulator.stats().requests
+  return ['files', 'images', 'videos'].reduce((n, k) => n + (requests[`POST /import/${k}`]?.[status] ?? 0), 0)
+}

@@ -38,7 +38,18 @@ describe('bridge and the import API variants', () => {
     // Given Livingdocs answering per file {status: "success"} and requiring a title of at most 30 characters
     const emulator = await emulatorWith({
       variants: { perFileSuccessValue: 'success', perFileStateKey: 'status' },
-      mediaTypes: { file: { type: 'mediaFile', metadata: { title: { required: true, maxLength: 30 } } } },
+      mediaTypes: [
+        {
+          handle: 'file',
+          type: 'mediaFile',
+          metadata: [{ handle: 'title', type: 'li-text', config: { required: true, maxLength: 30 } }],
+        },
+        {
+          handle: 'image',
+          type: 'mediaImage',
+          metadata: [{ handle: 'title', type: 'li-text', config: { required: true } }],
+        },
+      ],
     })
     const { topics, results, start } = await createScenario(world, 'api-variants', emulator)
     await start()
@@ -53,7 +64,9 @@ describe('bridge and the import API variants', () => {
     const values = results.records.map((r) => r.value)
     expect(countStates(values)).toEqual({ SUCCESS: world.files.length, SKIPPED: 0, FAILED: 3 })
     expect(values.filter((v) => v.state === 'SUCCESS').every((v) => (v.mediaId ?? '').length > 0)).toBe(true)
-    expect(values.find((v) => v.externalId === 'variants-untitled')?.reason).toMatch(/^Invalid metadata/)
+    expect(values.find((v) => v.externalId === 'variants-untitled')?.reason).toMatch(
+      /^Metadata validation failed\. title: /,
+    )
   })
 
   for (const unknownJob of ['lost', '404'] as const) {

@@ -13,7 +13,7 @@ describe('demo', () => {
     // When the demo runs
     const run = spawnSync(
       process.execPath,
-      ['scripts/demo.ts', '--images', '8', '--pdfs', '4', '--broken', '3', '--repeats', '2'],
+      ['scripts/demo.ts', '--images', '8', '--pdfs', '4', '--videos', '3', '--broken', '3', '--repeats', '2'],
       {
         cwd: root,
         encoding: 'utf8',
@@ -26,9 +26,13 @@ describe('demo', () => {
       },
     )
 
-    // Then its last line counts 12 files + 3 broken + 2 repeats + 1 undecodable record, none missing
+    // Then its last line counts 15 files + 3 broken + 2 repeats + 1 undecodable record, none missing;
+    // the 8 images (and the 2 repeats of images) went to the image import, the 3 videos to the video
+    // import, the PDFs and broken URLs to the file import
     const lines = run.stdout.trim().split('\n')
-    expect(lines.at(-1)).toBe('demo: produced=18 results=17 SUCCESS=12 SKIPPED=2 FAILED=3 dlq=1 missing=0')
+    expect(lines.at(-1)).toBe(
+      'demo: produced=21 results=20 SUCCESS=15 SKIPPED=2 FAILED=3 dlq=1 missing=0 files=7 images=10 videos=3',
+    )
     expect(run.stdout).toMatch(/latency from produce to result p50 \d+ ms, p99 \d+ ms/)
     expect(run.status).toBe(0)
   })

@@ -31,21 +31,23 @@ describe('legacy event shapes through a mapping', () => {
 
   beforeAll(async () => {
     world = await createE2eWorld(inject('kafka'), { images: 6, pdfs: 4 })
-    // The DAM example's images get the mediaType `image`, with the metadata its mapping makes (strict).
+    // The DAM example's images get the mediaType `image` (the image import), with the metadata its
+    // mapping makes (strict: nothing else allowed).
     emulator = await startEmulator(world, {
       token: 'mapping-token',
-      mediaTypes: {
-        file: { type: 'mediaFile' },
-        image: {
-          type: 'mediaFile',
+      mediaTypes: [
+        { handle: 'file', type: 'mediaFile', metadata: [] },
+        {
+          handle: 'image',
+          type: 'mediaImage',
           strict: true,
-          metadata: {
-            caption: { type: 'string' },
-            credit: { type: 'string', required: true },
-            tags: { type: 'array', required: true },
-          },
+          metadata: [
+            { handle: 'caption', type: 'li-text' },
+            { handle: 'credit', type: 'li-text', config: { required: true } },
+            { handle: 'tags', type: 'li-string-list', config: { required: true } },
+          ],
         },
-      },
+      ],
     })
   })
 

@@ -98,6 +98,7 @@ describe('produce and consume CLIs', () => {
           mediaType: 'file',
           metadata: '{"title":"A"}',
           systemName: null,
+          mimeType: null,
           occurredAt: Date.parse('2024-01-01T00:00:00Z'),
         },
         {
@@ -107,6 +108,7 @@ describe('produce and consume CLIs', () => {
           mediaType: 'file',
           metadata: '{}',
           systemName: 'archive',
+          mimeType: null,
           occurredAt: 1700000000000,
         },
       ])

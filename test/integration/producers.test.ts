@@ -199,8 +199,10 @@ describe('records as other producers write them', () => {
     await producer.connect()
     world.defer(() => producer.disconnect())
 
-    // When a JSON event of 1,048,400 bytes (the broker takes it on input) and then a valid event come
-    const base = JSON.stringify(event('huge', 0, { metadata: { body: '' } }))
+    // When a JSON event of 1,048,400 bytes (the broker takes it on input), invalid (an empty fileName;
+    // a valid one that large would get a FAILED result naming BATCH_MAX_BYTES instead), and then a
+    // valid event come
+    const base = JSON.stringify(event('huge', 0, { fileName: '', metadata: { body: '' } }))
     const huge = Buffer.from(base.replace('"body":""', `"body":"${'x'.repeat(1_048_400 - base.length)}"`))
     expect(huge.length).toBe(1_048_400)
     // (two requests: together they would exceed the topic's max.message.bytes)

@@ -14,6 +14,7 @@ describe('schema codec', () => {
     mediaType: 'file',
     metadata: '{"title":"X"}',
     systemName: null,
+    mimeType: null,
     occurredAt: 1_700_000_000_000,
   }
 

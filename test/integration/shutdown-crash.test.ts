@@ -73,9 +73,10 @@ describe('shutdown and crashes of the bridge process', () => {
     bridge.kill('SIGTERM')
     const exit = await bridge.exited
 
-    // Then it exits 0 after submitting the open batch, waiting for the job and committing
+    // Then it exits 0 after submitting the open batches (one per import: images, files), waiting for
+    // their jobs and committing
     expect(exit).toEqual({ code: 0, signal: null })
-    expect(emulator.stats().jobsCreated).toBe(1)
+    expect(emulator.stats().jobsCreated).toBe(2)
     const messages = bridge.logs.lines.map((l) => l.msg)
     expect(messages).toContain('signal received: stopping')
     expect(messages).toContain('bridge stopped')

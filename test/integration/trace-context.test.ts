@@ -16,7 +16,7 @@ describe('W3C trace context from the input record to the import request and the 
     world = await createE2eWorld(inject('kafka'), { images: 3, pdfs: 0 })
     emulator = await startEmulator(world, { token: 'trace-token' })
     emulator.server.prependListener('request', (req: IncomingMessage) => {
-      if (req.method === 'POST' && /\/import\/files$/.test(req.url ?? '')) {
+      if (req.method === 'POST' && /\/import\/(files|images|videos)$/.test(req.url ?? '')) {
         submits.push({
           traceparent: req.headers.traceparent as string | undefined,
           tracestate: req.headers.tracestate as string | undefined,

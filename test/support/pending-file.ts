@@ -22,6 +22,7 @@ export function pendingFile(
     url: `https://files.example/${externalId}`,
     fileName: `${externalId}.pdf`,
     mediaType: 'file',
+    kind: 'file' as const,
     metadata: opts.metadata ?? {},
     systemName: opts.systemName ?? 'archive',
     occurredAt: 1_700_000_000_000,

@@ -6,18 +6,19 @@ import { crc32, deflateSync } from 'node:zlib'
 export interface SampleFile {
   /** File name inside the folder, e.g. `image-0007.png`. */
   name: string
-  contentType: 'image/png' | 'application/pdf'
+  contentType: 'image/png' | 'application/pdf' | 'video/mp4'
   bytes: number
 }
 
 /**
- * Writes `images` PNG pictures and `pdfs` one-page PDF documents into `dir`, each different (size,
- * colours, text), so that Livingdocs (the emulator) sees distinct content per file.
- * @returns the files written, images first
+ * Writes `images` PNG pictures, `pdfs` one-page PDF documents and `videos` MP4 containers into `dir`,
+ * each different (size, colours, text, payload), so that Livingdocs (the emulator) sees distinct content
+ * per file.
+ * @returns the files written: images, then PDFs, then videos
  */
 export async function writeSampleFiles(
   dir: string,
-  counts: { images: number; pdfs: number },
+  counts: { images: number; pdfs: number; videos?: number },
 ): Promise<SampleFile[]> {
   await mkdir(dir, { recursive: true })
   const files: SampleFile[] = []
@@ -33,7 +34,31 @@ export async function writeSampleFiles(
     await writeFile(join(dir, name), data)
     files.push({ name, contentType: 'application/pdf', bytes: data.length })
   }
+  for (let i = 0; i < (counts.videos ?? 0); i++) {
+    const name = `video-${String(i).padStart(4, '0')}.mp4`
+    const data = mp4(i)
+    await writeFile(join(dir, name), data)
+    files.push({ name, contentType: 'video/mp4', bytes: data.length })
+  }
   return files
+}
+
+/**
+ * An MP4 file (ISO/IEC 14496-12): an `ftyp` box naming the `isom` brand, then an `mdat` box of
+ * `seed`-dependent bytes. No tracks: enough for a MIME type sniffed from the bytes (`video/mp4`), not a
+ * playable clip.
+ */
+export function mp4(seed: number): Buffer {
+  const box = (type: string, payload: Buffer) => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(8 + payload.length, 0)
+    head.write(type, 4, 'latin1')
+    return Buffer.concat([head, payload])
+  }
+  const ftyp = box('ftyp', Buffer.from('isom\u0000\u0000\u0002\u0000isomiso2mp41', 'latin1'))
+  const payload = Buffer.alloc(256 + (seed % 7) * 32)
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + seed * 17) & 0xff
+  return Buffer.concat([ftyp, box('mdat', payload)])
 }
 
 /** A truecolour PNG (RFC 2083) of `width` x `height` with a gradient seeded by `seed`. */

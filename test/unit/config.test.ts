@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Batcher } from '../../src/batcher/batcher.ts'
-import { loadConfig } from '../../src/config.ts'
+import { loadConfig, loadMediaKinds } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
 import { ENVELOPE_BYTES } from '../../src/pipeline/types.ts'
 
@@ -58,17 +58,20 @@ describe('valid configuration', () => {
         createdPartitions: 3,
       },
       registry: { url: 'http://registry:8081', retry: { minDelayMs: 500, maxDelayMs: 10_000 } },
-      decoder: { defaultSystemName: undefined, maxEntryBytes: 1_000_000 - ENVELOPE_BYTES },
+      decoder: {
+        defaultSystemName: undefined,
+        mediaKinds: { kindsByMediaType: { image: 'image', video: 'video' }, detectFromFile: true },
+      },
       importClient: {
         baseUrl: 'https://server.livingdocs.io',
-        apiVersion: '2026-07',
+        apiVersion: '2026-03',
         accessToken: TOKEN,
         requestTimeoutMs: 30_000,
         maxRetries: 5,
         maxBackoffMs: 30_000,
         rateLimitPerSecond: 0,
       },
-      batcher: { maxFiles: 100, maxBytes: 1_000_000, lingerMs: 1000 },
+      batcher: { maxFiles: 100, maxBytes: 450_000, lingerMs: 1000 },
       backpressure: { maxFilesInFlight: 10_000, resumeRatio: 0.5 },
       jobs: {
         maxJobsInFlight: 10,
@@ -118,7 +121,7 @@ describe('valid configuration', () => {
     })
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9093', 'c:1'])
     expect(config.importClient.baseUrl).toBe('https://ld.example/prefix')
-    expect(config.batcher).toEqual({ maxFiles: 25, maxBytes: 1_000_000, lingerMs: 0 })
+    expect(config.batcher).toEqual({ maxFiles: 25, maxBytes: 450_000, lingerMs: 0 })
     expect(config.importClient.apiVersion).toBe('beta')
     expect(config.decoder.defaultSystemName).toBe('legacy')
     expect(config.logLevel).toBe('debug')
@@ -490,5 +493,30 @@ describe('backpressure and consumer settings', () => {
   ])('%s=%s is rejected by name', (name, value) => {
     const err = configError({ ...minimal, [name]: value })
     expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})
+
+describe('media routing alone (npm run map)', () => {
+  it('reads MEDIA_TYPE_KINDS and MEDIA_KIND_DETECTION as the bridge does, with its defaults', () => {
+    expect(loadMediaKinds({})).toEqual({
+      kindsByMediaType: { image: 'image', video: 'video' },
+      detectFromFile: true,
+    })
+    expect(loadMediaKinds({ MEDIA_TYPE_KINDS: 'photo:image', MEDIA_KIND_DETECTION: 'false' })).toEqual({
+      kindsByMediaType: { photo: 'image' },
+      detectFromFile: false,
+    })
+    expect(loadMediaKinds({ MEDIA_TYPE_KINDS: 'image:image', KAFKA_BROKERS: '' })).toEqual(
+      loadConfig({ ...minimal, MEDIA_TYPE_KINDS: 'image:image' }).decoder.mediaKinds,
+    )
+  })
+
+  it('names the wrong setting', () => {
+    expect(() => loadMediaKinds({ MEDIA_TYPE_KINDS: 'photo:picture' })).toThrow(
+      /MEDIA_TYPE_KINDS: each entry/,
+    )
+    expect(() => loadMediaKinds({ MEDIA_KIND_DETECTION: 'yes' })).toThrow(
+      /MEDIA_KIND_DETECTION: must be true or false/,
+    )
   })
 })

@@ -1,18 +1,20 @@
 // Command line entry: `npm run emulator -- --port 9090 --token secret` (see --help).
 import { parseArgs } from 'node:util'
+import { KINDS } from './kinds.ts'
 import type { StartLivingdocsEmulatorOptions } from './server.ts'
 import { startLivingdocsEmulator } from './server.ts'
 import type {
   EmulatorFaults,
   EmulatorLogger,
   EmulatorVariants,
-  MediaTypeConfig,
+  LivingdocsEmulatorOptions,
   RequestFault,
 } from './types.ts'
 import { WRITE_SCOPE } from './types.ts'
 
 /** The --help text. */
-export const HELP = `Livingdocs file import API emulator (see test/support/livingdocs-emulator/README.md)
+export const HELP = `Livingdocs import API emulator: files, images, videos (see test/support/livingdocs-emulator/README.md)
+Defaults play a real Livingdocs as its docs describe it; options and variants play the other readings.
 
 Usage: node test/support/livingdocs-emulator/cli.ts [options]
        npm run emulator -- [options]
@@ -22,15 +24,24 @@ Options:
   --port <n>                 port, 0 = random (default 9090)
   --token <token>            bearer token with scope public-api:write (default emulator-token)
   --read-token <token>       an extra token with only public-api:read (its requests answer 403)
-  --api-version <v>          version printed in the example URL (default: newest accepted)
+  --api-version <v>          version printed in the example URL (default 2026-07, the newest released)
+  --api-versions <v,v..>     served versions (default v1,beta,2025-03..2026-07 odd months)
   --removed-version <v>      answer 410 Gone for this version (repeatable)
-  --max-files <n>            most files per POST, more answers 400 (default 1000)
+  --too-old-versions <410|404>  a date version older than the oldest served one (default 410)
+  --max-files <n>            most entries per POST, more answers 400 (default 1000)
+  --body-limit <bytes>       largest request body, more answers 413 (default 512000 = '500kb')
+  --allowed-mime-types <t,t..>  file import: allowed MIME types (detected from the bytes; type/* allowed;
+                             default: all)
+  --max-file-size <bytes>    largest download, all imports (default 104857600 = '100mb')
   --file-concurrency <n>     files processed at once per job (default 8)
   --job-duration-ms <ms>     extra time each job stays "started" (default 0)
   --job-duration-jitter-ms <ms>  plus a random 0..ms per job, so jobs finish out of order (default 0)
   --download-timeout-ms <ms> timeout of one file download (default 10000)
-  --media-types <json>       project config mediaTypes, e.g. '{"file":{"metadata":{"title":{"required":true}}}}'
-  --skip-downloads           benchmarks: never download file URLs (the URL stands in for the content)
+  --media-types <json>       project config mediaTypes, e.g.
+                             '[{"handle":"file","type":"mediaFile","metadata":[{"handle":"title","type":"li-text",
+                               "config":{"required":true}}]}]' (default: file, image, video with title,
+                             caption, source, description)
+  --skip-downloads           benchmarks: never download URLs (the URL stands in for the content)
   --rate-limit-rps <n>       answer requests over n per second with 429 and Retry-After: 1
   --latency-ms <ms>          same as --fault latency-ms=<ms>
   --fail-rate <0..1>         same as --fault file-fail-rate=<p>
@@ -38,6 +49,11 @@ Options:
                                per-file-state=imported|success   per-file value of an imported file
                                per-file-key=state|status         per-file key
                                unknown-job=lost|404              status answer for an unknown job id
+                               reimport=skip|update              a repeated systemName/id pair
+                               media-type-required=openapi|always  mediaType required per OpenAPI or always
+                               undetected-mime=content-type|octet-stream  MIME type of unrecognised bytes
+                               webhook-context=echo|omit         context in the webhook body
+                               webhook-content-type=<type>|none  webhook content-type header
   --fault <name[=value]>     repeatable:
                                latency-ms=<ms>                   delay before every response
                                rate-limit-429=<n>                next n requests answer 429 Usage Limit Exceeded
@@ -51,7 +67,7 @@ Options:
                                stuck-jobs[=true|false]           jobs stay "started" forever
                                fail-jobs[=true|false]            jobs end {finished:true,state:"failed"}
                                quota=<files per day>             plan quota, then 429 Usage Limit Exceeded
-                               file-fail-rate=<p>                each file fails "Could not upload file" with probability p
+                               file-fail-rate=<p>                each entry fails "Could not upload <kind>" with probability p
                                accept-status=<n>                 answer an accepted import with n (e.g. 202), body {"id"}
                                redirect[=<301|302|303|307|308>]  answer every request with a redirect (default 308, to https)
                                redirect-location=<url|trailing-slash>  where the redirect points
@@ -60,7 +76,7 @@ Options:
                                job-visibility-delay-ms=<ms>      the status endpoint knows a job only once it is this old
                                lost-jobs=<n>                     the next n jobs run, but their status is never known
                                null-fields[=true|false]          null in the optional fields of status answers
-                               omit-results=<n>                  finished statuses leave out their last n file results
+                               omit-results=<n>                  finished statuses leave out their last n results
                                omit-results-reads=<n>            ... only in a job's first n status answers
                                foreign-results[=true|false]      finished statuses list a result for an id not in the job
   --verbose                  log job events (webhook errors are always logged to stderr)
@@ -71,6 +87,11 @@ const VARIANT_FLAGS: Record<string, keyof EmulatorVariants> = {
   'per-file-state': 'perFileSuccessValue',
   'per-file-key': 'perFileStateKey',
   'unknown-job': 'unknownJob',
+  reimport: 'reimport',
+  'media-type-required': 'mediaTypeRequired',
+  'undetected-mime': 'undetectedMimeType',
+  'webhook-context': 'webhookContext',
+  'webhook-content-type': 'webhookContentType',
 }
 
 const num = (name: string, value: string): number => {
@@ -168,6 +189,12 @@ const FAULT_FLAGS: Record<
   },
 }
 
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+
 const splitPair = (entry: string): [string, string | undefined] => {
   const at = entry.indexOf('=')
   return at === -1 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)]
@@ -190,8 +217,13 @@ export const parseCliArgs = (
       token: { type: 'string', default: 'emulator-token' },
       'read-token': { type: 'string' },
       'api-version': { type: 'string' },
+      'api-versions': { type: 'string' },
       'removed-version': { type: 'string', multiple: true },
+      'too-old-versions': { type: 'string' },
       'max-files': { type: 'string' },
+      'body-limit': { type: 'string' },
+      'allowed-mime-types': { type: 'string' },
+      'max-file-size': { type: 'string' },
       'file-concurrency': { type: 'string' },
       'job-duration-ms': { type: 'string' },
       'job-duration-jitter-ms': { type: 'string' },
@@ -236,7 +268,9 @@ export const parseCliArgs = (
     const [name, value] = splitPair(entry)
     const key = VARIANT_FLAGS[name]
     if (!key) throw new Error(`unknown variant "${name}"; known: ${Object.keys(VARIANT_FLAGS).join(', ')}`)
-    ;(variants as Record<string, string | undefined>)[key] = value
+    // `none` sends no content-type header at all.
+    const parsed = key === 'webhookContentType' && value === 'none' ? null : value
+    ;(variants as Record<string, string | null | undefined>)[key] = parsed
   }
   const tokens: Record<string, string[]> = { [values.token]: [WRITE_SCOPE] }
   if (values['read-token']) tokens[values['read-token']] = ['public-api:read']
@@ -249,7 +283,16 @@ export const parseCliArgs = (
     variants,
   }
   if (values['api-version']) options.apiVersion = values['api-version']
+  if (values['api-versions']) options.apiVersions = list(values['api-versions'])
   if (values['removed-version']) options.removedVersions = values['removed-version']
+  if (values['too-old-versions']) {
+    const status = Number(values['too-old-versions'])
+    if (status !== 410 && status !== 404) throw new Error('--too-old-versions needs 410 or 404')
+    options.tooOldVersions = status
+  }
+  if (values['body-limit']) options.bodyLimitBytes = num('--body-limit', values['body-limit'])
+  if (values['allowed-mime-types']) options.allowedMimeTypes = list(values['allowed-mime-types'])
+  if (values['max-file-size']) options.maxFileSize = num('--max-file-size', values['max-file-size'])
   if (values['max-files']) options.maxFilesPerRequest = num('--max-files', values['max-files'])
   if (values['file-concurrency'])
     options.fileConcurrency = num('--file-concurrency', values['file-concurrency'])
@@ -262,7 +305,7 @@ export const parseCliArgs = (
   if (values['skip-downloads']) options.skipDownloads = true
   if (values['rate-limit-rps']) options.rateLimitPerSecond = num('--rate-limit-rps', values['rate-limit-rps'])
   if (values['media-types']) {
-    options.mediaTypes = JSON.parse(values['media-types']) as Record<string, MediaTypeConfig>
+    options.mediaTypes = JSON.parse(values['media-types']) as LivingdocsEmulatorOptions['mediaTypes']
   }
   return { help: false, options, verbose: values.verbose }
 }
@@ -300,8 +343,10 @@ const main = async (): Promise<void> => {
     [
       `Livingdocs emulator listening on ${emulator.url}`,
       `token: ${emulator.token} (scopes: ${scopes.join(', ')})`,
-      `import: POST ${emulator.url}/api/${emulator.apiVersion}/import/files`,
-      `status: GET ${emulator.url}/api/${emulator.apiVersion}/import/files/status?id=<jobId>`,
+      ...Object.values(KINDS).flatMap((spec) => {
+        const base = `${emulator.url}/api/${emulator.apiVersion}/import/${spec.path}`
+        return [`import: POST ${base}`, `status: GET ${base}/status?id=<jobId>`]
+      }),
       '',
     ].join('\n'),
   )

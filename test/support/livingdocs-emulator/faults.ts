@@ -1,7 +1,9 @@
 // Request-level faults, data-driven: each entry of REQUEST_FAULTS names a key of EmulatorFaults and how to
 // answer when it triggers. To add one: add its config type and key to EmulatorFaults (types.ts), then an
-// entry here. Job-level faults (stuckJobs, failJobs, dropWebhooks, duplicateWebhooks, fileFailureRate) are
-// read by the job runner (core.ts); `quota` by the import handler (app.ts).
+// entry here. Job-level faults (stuckJobs, failJobs, fileFailureRate) are read by the job runner (core.ts),
+// dropWebhooks and duplicateWebhooks by the webhook sender (webhooks.ts); `quota` and `rejectFiles` by the
+// import handler (app.ts). Every fault applies to all three imports.
+import type { MediaKind } from './model.ts'
 import type {
   AnswerWithFault,
   EmulatorEndpoint,
@@ -123,10 +125,16 @@ export const REQUEST_FAULTS = [rateLimit, serverError, redirect, answerWith] as 
 
 /**
  * Decides whether a request fault triggers for this request, consuming one `count` when it does.
- * Mutates `fault.count`. `hits` counts earlier triggers (for status cycling).
+ * Mutates `fault.count`.
  */
-const triggers = (fault: RequestFault, endpoint: EmulatorEndpoint, random: () => number): boolean => {
+const triggers = (
+  fault: RequestFault,
+  endpoint: EmulatorEndpoint,
+  kind: MediaKind,
+  random: () => number,
+): boolean => {
   if (fault.endpoints && !fault.endpoints.includes(endpoint)) return false
+  if (fault.kinds && !fault.kinds.includes(kind)) return false
   if (fault.count !== undefined) {
     if (fault.count <= 0) return false
     fault.count--
@@ -137,7 +145,7 @@ const triggers = (fault: RequestFault, endpoint: EmulatorEndpoint, random: () =>
 }
 
 /**
- * Checks the request faults for one request to `endpoint`.
+ * Checks the request faults for one request to `endpoint` of the `kind` import.
  * @param faults the live faults (counts are consumed)
  * @param hits per-fault trigger counters (mutated)
  * @returns the answer to send, or undefined to handle the request normally
@@ -145,13 +153,14 @@ const triggers = (fault: RequestFault, endpoint: EmulatorEndpoint, random: () =>
 export const checkRequestFaults = (
   faults: EmulatorFaults,
   endpoint: EmulatorEndpoint,
+  kind: MediaKind,
   hits: Record<string, number>,
   random: () => number,
   request: FaultRequest = { originalUrl: '/', host: 'localhost' },
 ): FaultAnswer | undefined => {
   for (const spec of REQUEST_FAULTS) {
     const fault = faults[spec.key]
-    if (!fault || !triggers(fault, endpoint, random)) continue
+    if (!fault || !triggers(fault, endpoint, kind, random)) continue
     const hit = hits[spec.key] ?? 0
     hits[spec.key] = hit + 1
     return (spec.answer as (f: typeof fault, hit: number, request: FaultRequest) => FaultAnswer)(
@@ -162,3 +171,10 @@ export const checkRequestFaults = (
   }
   return undefined
 }
+
+/**
+ * The plan quota's 429 message, worded as the docs' example (line breaks and indentation included, as the
+ * OpenAPI block of every import shows them). [F][I][V][OA] §5
+ */
+export const quotaMessage = (perDay: number, used: number, tried: number): string =>
+  `Your plan does not allow you to upload more than ${perDay} per day.\n      You already uploaded ${used} in the last 24 hours and are trying to upload ${tried} more.\n      Please try again later.`

@@ -1,17 +1,16 @@
-// Public entry of the Livingdocs file import API emulator. See README.md.
+// Public entry of the Livingdocs import API emulator (files, images, videos). See README.md.
 export type { LivingdocsEmulator } from './app.ts'
 export { checkVariants, createLivingdocsEmulator } from './app.ts'
-export {
-  DEFAULT_API_VERSIONS,
-  formatStartedAt,
-  INVALID_MEDIA_TYPE,
-  INVALID_METADATA,
-  UPLOAD_FAILED,
-} from './core.ts'
+export { formatStartedAt, INVALID_MEDIA_TYPE, UPLOAD_FAILED } from './core.ts'
 export type { ErrorBody } from './faults.ts'
 export { errorBody } from './faults.ts'
+export type { KindSpec } from './kinds.ts'
+export { IMAGE_MIME_TYPES, KINDS } from './kinds.ts'
+export { defaultMediaTypes, METADATA_VALIDATION_FAILED } from './project-config.ts'
 export type { RunningLivingdocsEmulator, StartLivingdocsEmulatorOptions } from './server.ts'
 export { startLivingdocsEmulator } from './server.ts'
+export { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_MAX_FILE_SIZE } from './settings.ts'
 export type * from './types.ts'
 export { DEFAULT_VARIANTS, NO_FAULTS, WRITE_SCOPE } from './types.ts'
 export { MAX_CONTEXT_BYTES } from './validation.ts'
+export { DEFAULT_API_VERSIONS, NEWEST_RELEASED_VERSION, RELEASED_DATE_VERSIONS } from './versions.ts'

@@ -1,51 +1,59 @@
-// Shared types and defaults of the Livingdocs file import API emulator.
+// Options, variants and faults of the Livingdocs import API emulator (records and config shapes: model.ts).
 // "[F] §1.2" style references point to /work/shared/livingdocs-import-api.md (the contract sheet).
+import type { LegacyMediaTypeConfig, MediaKind, MediaTypeConfig } from './model.ts'
 
-/** Scope needed by both file import endpoints. [F][GS] §3 */
+export type * from './model.ts'
+
+/** Scope needed by every import endpoint and its status endpoint. [F][I][V][GS] §3 */
 export const WRITE_SCOPE = 'public-api:write'
 
-/** The two emulated endpoints, used as labels in stats and fault filters. */
+/** The two endpoints of each import, used as labels in fault filters. */
 export type EmulatorEndpoint = 'import' | 'status'
 
-/** A metadata rule of one property, as a project config's `li-text` plugin would declare it. [MT] §7 */
-export type MetadataRule = {
-  /** The property must be present and not empty (`null`, `undefined` and `''` count as missing). */
-  required?: boolean
-  /** Longest allowed string, in characters (UTF-16 code units, like `String.length`). */
-  maxLength?: number
-  /** Expected JSON type of the value when present. */
-  type?: 'string' | 'number' | 'boolean' | 'object' | 'array'
-}
-
-/** One mediaType of the emulated project config. [MT] §7 */
-export type MediaTypeConfig = {
-  /** Livingdocs mediaType kind. The file import accepts only `mediaFile` entries. Default `mediaFile`. [MT] §7 */
-  type?: 'mediaFile' | 'mediaImage' | 'mediaVideo'
-  /** Declared metadata properties and their rules. Undeclared properties are accepted unless `strict`. */
-  metadata?: Record<string, MetadataRule>
-  /** Reject metadata properties that are not declared. Default `false`. */
-  strict?: boolean
-}
-
 /**
- * Behaviours where the docs disagree with themselves. [F] §1.2, [PR1209], [GIT], [D] §7, §9
- * - `perFileSuccessValue`: per-file value of an imported entry: `imported` ([PR1209], default) or `success` (the page).
- * - `perFileStateKey`: per-file key: `state` (docs since 2025-03-18, default) or `status` (older docs, [GIT]).
+ * Switches between readings where the docs disagree or are silent. The default of each is what the docs
+ * say, or the newest evidence; the other value plays the other reading. See README "Variants".
+ * - `perFileSuccessValue`: per-item value of an imported entry: `imported` ([PR1209], default) or `success`
+ *   (the pages' examples). Rendered at status time.
+ * - `perFileStateKey`: per-item key: `state` (docs since 2025-03-18, default) or `status` (older docs, [GIT]).
  * - `unknownJob`: status of an unknown job id: `lost` answers HTTP 200
- *   `{finished:false,state:'lost',id:'no import job found for id "<id>"'}` (as the document import does, default);
- *   `404` answers `{status:404,error:'Not Found',error_details:{message:'no import job found for id "<id>"'}}`.
+ *   `{finished:false,state:'lost',id:'no import job found for id "<id>"'}` (as the document import does,
+ *   default); `404` answers `{status:404,error:'Not Found',error_details:{message:'…'}}`.
+ * - `reimport`: a repeated `systemName`/`externalId` pair: `skip` (default; server notes v254.0.37 and
+ *   docs PR #902, §10) comes back `skipped`/`already exists` with the existing mediaId whatever the bytes;
+ *   `update` plays the files page's "create and update" prose: new bytes → `imported`, same mediaId,
+ *   version + 1 (same bytes → `skipped`). Applied when an entry is processed.
+ * - `mediaTypeRequired`: `openapi` (default): as each OpenAPI `required` list says (images: required;
+ *   files and videos: optional, default handle `file` / `video`); `always`: required everywhere, as the
+ *   prose of every page says. Applied when a POST is validated.
+ * - `undetectedMimeType`: bytes no signature matches (plain text, CSV…): `content-type` (default) takes
+ *   the download's Content-Type, `octet-stream` takes `application/octet-stream`.
+ * - `webhookContext`: `echo` (default, [F] §2) sends the request's `context` under the key `context`;
+ *   `omit` leaves it out.
+ * - `webhookContentType`: the webhook's content-type header; default `application/json; charset=utf-8`
+ *   (a guess, §9); any other string (e.g. `text/plain`) or `null` for none. The body stays JSON text.
  */
 export type EmulatorVariants = {
   perFileSuccessValue: 'imported' | 'success'
   perFileStateKey: 'state' | 'status'
   unknownJob: 'lost' | '404'
+  reimport: 'skip' | 'update'
+  mediaTypeRequired: 'openapi' | 'always'
+  undetectedMimeType: 'content-type' | 'octet-stream'
+  webhookContext: 'echo' | 'omit'
+  webhookContentType: string | null
 }
 
-/** Default variants: the newest evidence of each disagreement. */
+/** Default variants: what the docs say, or the newest evidence of each disagreement. */
 export const DEFAULT_VARIANTS: EmulatorVariants = {
   perFileSuccessValue: 'imported',
   perFileStateKey: 'state',
   unknownJob: 'lost',
+  reimport: 'skip',
+  mediaTypeRequired: 'openapi',
+  undetectedMimeType: 'content-type',
+  webhookContext: 'echo',
+  webhookContentType: 'application/json; charset=utf-8',
 }
 
 /**
@@ -54,6 +62,7 @@ export const DEFAULT_VARIANTS: EmulatorVariants = {
  * - `probability`: when `count` is not set, answer each matching request with this probability (0..1).
  *   With neither, every matching request is answered with the error.
  * - `endpoints`: only these endpoints (default both).
+ * - `kinds`: only the endpoints of these imports (default all three).
  * - `retryAfterSeconds`: send a `Retry-After` header with this value.
  * - `retryAfter`: send this `Retry-After` header as it is (e.g. an HTTP-date, RFC 9110 §10.2.3); wins
  *   over `retryAfterSeconds`.
@@ -62,6 +71,7 @@ export type RequestFault = {
   count?: number
   probability?: number
   endpoints?: EmulatorEndpoint[]
+  kinds?: MediaKind[]
   retryAfterSeconds?: number
   retryAfter?: string
 }
@@ -100,18 +110,19 @@ export type ServerErrorFault = RequestFault & {
 }
 
 /**
- * Switchable faults, for tests of a client. All default to off.
+ * Switchable faults, for tests of a client. All default to off; each applies to all three imports.
  * - `latencyMs`: added before every response (ms).
  * - `rateLimit429`, `serverError5xx`: see {@link RateLimitFault}, {@link ServerErrorFault}; `null` = off.
  * - `dropWebhooks`: the job callback is not sent at all.
- * - `duplicateWebhooks`: the job callback is sent twice (same body, one after the other).
- * - `stuckJobs`: jobs created while set stay `started` forever (no files processed, no webhook).
- * - `failJobs`: jobs created while set end `{finished:true,state:'failed',id}` with no files. [F] §1.2
- * - `quota`: plan quota; a POST whose files would exceed `filesPerDay` accepted files in the last 24 h
- *   answers 429 "Usage Limit Exceeded". [F][OA] §5
- * - `fileFailureRate`: probability (0..1) that a file ends `failed` with `Could not upload file` without
- *   being downloaded.
- * - `rejectFiles`: a POST containing one of these `files[].id`s is refused as a whole with `status`
+ * - `duplicateWebhooks`: the job callback is sent twice (same body, one after the other); the server's
+ *   release notes show duplicate deliveries happen (§10).
+ * - `stuckJobs`: jobs created while set stay `started` forever (no entries processed, no webhook).
+ * - `failJobs`: jobs created while set end `{finished:true,state:'failed',id}` with no items. [F] §1.2
+ * - `quota`: plan quota over all three imports; a POST whose entries would exceed `filesPerDay` accepted
+ *   entries in the last 24 h answers 429 "Usage Limit Exceeded" with the docs' message. [F][OA] §5
+ * - `fileFailureRate`: probability (0..1) that an entry ends `failed` with `Could not upload <kind>:
+ *   emulated failure` without being downloaded.
+ * - `rejectFiles`: a POST containing one of these entry ids is refused as a whole with `status`
  *   (400 or 422, default 422) naming each offending entry, as a validation rule of the real API would;
  *   `shape` picks the body: `documented` (default, `error_details` by JSON path), `error` (only
  *   `{"error": "files[N].id …"}`), `message` (only `{"message": …}`), or `text` (plain text).
@@ -119,11 +130,11 @@ export type ServerErrorFault = RequestFault & {
  * - `acceptStatus`: the HTTP status of an accepted POST (default 200; e.g. 201 or 202), body `{"id"}`.
  * - `jobVisibilityDelayMs`: a job is unknown to the status endpoint (answered per the `unknownJob`
  *   variant: `lost` or 404) until it is this old, as a store that is not yet consistent would (ms).
- * - `lostJobs`: the next `count` jobs created run (and import their files, and send their webhook) but
+ * - `lostJobs`: the next `count` jobs created run (and import their entries, and send their webhook) but
  *   the status endpoint never knows them (answered per the `unknownJob` variant).
- * - `nullOptionalFields`: status answers carry `null` in the optional fields (`startedAt`, `files`, a
- *   file's `systemName`, `mediaId`, `reason`) and an unknown extra key.
- * - `omitResults`: a finished job's status leaves out its last `count` per-file results, in its first
+ * - `nullOptionalFields`: status answers carry `null` in the optional fields (`startedAt`, the items, an
+ *   item's `systemName`, `mediaId`, `reason`) and an unknown extra key.
+ * - `omitResults`: a finished job's status leaves out its last `count` per-item results, in its first
  *   `reads` status answers once finished (every answer when `reads` is not set).
  * - `foreignResults`: a finished job's status lists one more result, for an id that was not in the job.
  */
@@ -180,40 +191,68 @@ export type EmulatorLogger = {
   warn: (obj: object, msg: string) => void
 }
 
-/** Options of {@link createLivingdocsEmulator} (all optional). */
+/** Options of {@link createLivingdocsEmulator} (all optional; the defaults play a real Livingdocs). */
 export type LivingdocsEmulatorOptions = {
   /** Access tokens and their scopes. Default `{ [token]: ['public-api:write'] }`. [GS] §3 */
   tokens?: Record<string, string[]>
   /** Token used when `tokens` is not given, and returned by `startLivingdocsEmulator`. Default `emulator-token`. */
   token?: string
-  /** Accepted API versions. Default `v1`, `beta` and the odd months `2025-03` … `2026-11`. [VER] §4 */
+  /**
+   * Served API versions. Default `v1`, `beta` and the released odd months `2025-03` … `2026-07`
+   * ([VER] §4, §10); a newer date version (`2026-09`, upcoming) is an unknown path (404).
+   */
   apiVersions?: string[]
   /**
-   * Versions that answer 410 Gone. [VER] §4 Besides these, every `YYYY-MM` version older than the oldest
-   * accepted date version answers 410 (e.g. `2024-01`). Listing an accepted version here removes it.
+   * Versions that answer 410 Gone. [VER] §4 Besides these, every `YYYY-MM` older than the oldest served date
+   * version answers 410 (see `tooOldVersions`). Listing a served version here removes it.
    */
   removedVersions?: string[]
-  /** The version `startLivingdocsEmulator` reports (must be accepted). Default: newest accepted date version. */
+  /**
+   * A `YYYY-MM` older than the oldest served date version (e.g. `2024-01`): `410` (default, as if removed,
+   * [VER] §4) or `404` (never existed, an unknown path). A guess: no date version has been removed yet.
+   */
+  tooOldVersions?: 410 | 404
+  /** The version `startLivingdocsEmulator` reports (must be served). Default `2026-07`, the newest released (§10). */
   apiVersion?: string
-  /** Most files per POST; more answers 400 `{files: ...}`. Default 1000 (the server's `import.jobs.batchSize`, §5). */
+  /** Most entries per POST; more answers 400 `{files: ...}`. Default 1000 (the server's `import.jobs.batchSize`, §5). */
   maxFilesPerRequest?: number
-  /** Largest JSON request body in bytes; more answers 413. Default 10 MiB (10485760). §9 */
+  /**
+   * Largest JSON request body in bytes; more answers 413. Default 512000: the server's
+   * `httpServer.maxRequestBodySize: '500kb'` (§10) as the `bytes` package reads it (500 × 1024).
+   */
   bodyLimitBytes?: number
-  /** Timeout of one file download (whole request and body), ms. Default 10000. */
+  /** Timeout of one download (whole request and body), ms. Default 10000. */
   downloadTimeoutMs?: number
-  /** Largest file accepted, bytes; larger downloads fail. Default 100 MiB. */
+  /**
+   * The file import's `files.uploadRestrictions.allowedMimeTypes` (§10): the MIME types (detected from the
+   * bytes) a file import accepts; `type/*` matches a whole type. Default none: every type is allowed.
+   * Images and videos have their own fixed rules ([I]: png, jpg, gif, svg; [V]: `video/*`).
+   */
+  allowedMimeTypes?: string[]
+  /**
+   * `uploadRestrictions.maxFileSize` in bytes (§10), applied to the downloads of all three imports.
+   * Default 104857600 (`'100mb'`).
+   */
+  maxFileSize?: number
+  /** Older name of `maxFileSize` (used when `maxFileSize` is not set). */
   maxFileBytes?: number
-  /** Files processed at the same time within one job. Default 8. ([SC] `import.jobs.concurrency` §5) */
+  /** Entries processed at the same time within one job. Default 8. ([SC] `import.jobs.concurrency` §5) */
   fileConcurrency?: number
-  /** Extra time every job stays `started` before its files are processed, ms. Default 0. */
+  /** Extra time every job stays `started` before its entries are processed, ms. Default 0. */
   jobDurationMs?: number
   /**
    * Extra random time, uniform in [0, jobDurationJitterMs), added to `jobDurationMs` per job, ms, so jobs
    * finish out of submission order. Drawn from `random`. Default 0.
    */
   jobDurationJitterMs?: number
-  /** Project config mediaTypes. Default `{ file: { type: 'mediaFile' } }` with no metadata rules. [MT] §7 */
-  mediaTypes?: Record<string, MediaTypeConfig>
+  /**
+   * The project config's `mediaTypes` [MT] §7, §10: an array of `{handle, type, metadata:[{handle, type,
+   * config}]}`. Default: `file` (mediaFile), `image` (mediaImage), `video` (mediaVideo), each with the
+   * docs' default metadata `title`, `caption`, `source`, `description` (`li-text`, none required).
+   * The emulator's older record form (`{ file: { metadata: { title: { required: true } } } }`) is converted.
+   * @throws at construction when two mediaTypes share a handle, or a type lacks its required handle
+   */
+  mediaTypes?: MediaTypeConfig[] | Record<string, LegacyMediaTypeConfig>
   /** Timeout of one webhook POST, ms. Default 10000. */
   webhookTimeoutMs?: number
   /** Extra webhook attempts after a failed one (network error or non-2xx). Default 0 (no retries). */
@@ -221,14 +260,14 @@ export type LivingdocsEmulatorOptions = {
   /** Pause between webhook attempts, ms. Default 500. */
   webhookRetryDelayMs?: number
   /**
-   * Benchmarks only: do not download file URLs; each file is treated as downloaded with the URL's bytes
-   * as its content (so a repeated pair with the same URL is `skipped`). Default false: real downloads.
+   * Benchmarks only: do not download entry URLs; the URL's bytes stand in for the content, the MIME type
+   * comes from the URL's extension, and no MIME, size or image-size check runs. Default false.
    */
   skipDownloads?: boolean
   /**
-   * A server-side rate limit: at most this many requests per second to the two endpoints (a fixed
-   * one-second window); requests over it answer 429 Usage Limit Exceeded with `Retry-After: 1` [F][OA] §5.
-   * Default none.
+   * A server-side rate limit: at most this many requests per second to the import and status endpoints
+   * (a fixed one-second window); requests over it answer 429 Usage Limit Exceeded with `Retry-After: 1`
+   * [F][OA] §5. Default none.
    */
   rateLimitPerSecond?: number
   /** Initial variants (merged over {@link DEFAULT_VARIANTS}). */
@@ -241,107 +280,4 @@ export type LivingdocsEmulatorOptions = {
   random?: () => number
   /** Clock. Default `() => new Date()`. */
   now?: () => Date
-}
-
-/** Per-file outcome as stored (the rendered form depends on the variants). [F] §1.2 */
-export type FileOutcome = {
-  state: 'imported' | 'skipped' | 'failed'
-  systemName: string
-  externalId: string
-  mediaId?: string
-  reason?: string
-}
-
-/** One validated `files[]` entry. [F] §1.1 */
-export type FileInput = {
-  id: string
-  url: string
-  fileName: string
-  metadata: Record<string, unknown>
-  mediaType: string
-}
-
-/** A job as recorded by the emulator (returned by `getJob`, a copy). */
-export type JobRecord = {
-  id: string
-  apiVersion: string
-  systemName: string
-  webhook?: string
-  context?: Record<string, unknown>
-  files: FileInput[]
-  state: 'started' | 'success' | 'failed'
-  finished: boolean
-  /** Why the job ends as it does: `stuck`/`failed` come from faults; `cancelled` from close()/reset(). */
-  fault?: 'stuck' | 'failed' | 'cancelled'
-  /** The `lostJobs` fault: the status endpoint never knows this job. */
-  hidden?: boolean
-  /** Status answers given for this job once it finished with `success` (for `omitResults.reads`). */
-  finishedReads?: number
-  startedAt: Date
-  finishedAt?: Date
-  /** Per-file outcomes in request order, present once finished with `success`. */
-  results?: FileOutcome[]
-  /** Number of webhook POSTs that got a 2xx answer. */
-  webhooksDelivered: number
-}
-
-/** An entry of the emulated media library. [ML] §7 */
-export type MediaEntry = {
-  /** The `mediaId`. */
-  id: string
-  version: number
-  systemName: string
-  externalId: string
-  mediaType: string
-  fileName: string
-  metadata: Record<string, unknown>
-  url: string
-  /** sha256 (hex) of the downloaded bytes. */
-  contentHash: string
-  /** bytes */
-  size: number
-  mimeType: string
-  createdAt: Date
-  updatedAt: Date
-}
-
-/** The import callback body (undocumented shape, see README). [F][D] §2, §9 */
-export type WebhookBody = {
-  id: string
-  source: 'livingdocs-file-import'
-  state: 'success' | 'failed'
-  overview: { total: number; details: { imported: number; skipped: number; failed: number } }
-  context?: Record<string, unknown>
-}
-
-/** One webhook delivery attempt. */
-export type WebhookDelivery = {
-  jobId: string
-  url: string
-  body: WebhookBody
-  /** HTTP status of the answer; absent on a network error. */
-  status?: number
-  error?: string
-  at: Date
-}
-
-/** Counters for tests (a snapshot; see `stats()`). */
-export type EmulatorStats = {
-  /** Requests answered, by label and status, e.g. `{ 'POST /import/files': { 200: 3, 401: 1 } }`; label `other` for the rest. */
-  requests: Record<string, Record<number, number>>
-  /** Requests answered per label, all statuses. */
-  requestTotals: Record<string, number>
-  jobsCreated: number
-  jobsFinished: number
-  filesProcessed: number
-  /** Webhook POSTs attempted (each duplicate and retry counts). */
-  webhooksSent: number
-  /** Webhook POSTs answered 2xx. */
-  webhooksDelivered: number
-  /** Webhook POSTs that failed (network error, timeout or non-2xx). */
-  webhooksFailed: number
-  /** Webhooks not sent because of `dropWebhooks`. */
-  webhooksDropped: number
-  /** Every attempt, in order. */
-  webhookDeliveries: WebhookDelivery[]
 }

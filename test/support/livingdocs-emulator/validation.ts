@@ -1,9 +1,10 @@
-// Request validation of the file import POST and metadata rules of the project config.
-// Sheet: [F] §1.1 (fields), §5 (limits), §6 (400 body), §9 (undocumented), [MT] §7 (mediaTypes).
+// Request validation of the three import POSTs. Sheet: [F] §1.1 (fields), [I][V] §7, §5 (limits),
+// §6 (400 body), §9 (undocumented). Metadata rules live in project-config.ts.
 import { z } from 'zod'
-import type { FileInput, MediaTypeConfig } from './types.ts'
+import type { KindSpec } from './kinds.ts'
+import type { FileInput } from './model.ts'
 
-/** Largest `context`, in bytes of its JSON serialisation (UTF-8). [F][D] §1.1, §5 */
+/** Largest `context`, in bytes of its JSON serialisation (UTF-8). [F][D][I][V] §1.1, §5 */
 export const MAX_CONTEXT_BYTES = 8192
 
 const isHttpUrl = (value: string): boolean => {
@@ -15,45 +16,49 @@ const isHttpUrl = (value: string): boolean => {
   }
 }
 
+// http(s) only: this also refuses the data URLs the image import forbids [I].
 const httpUrl = z.string().refine(isHttpUrl, { message: 'Must be an http or https uri' })
 const plainObject = z.record(z.string(), z.unknown())
+const nonEmpty = z.string().min(1, { message: 'Must be a non-empty string' })
 
-const fileSchema = z.object({
-  id: z.string().min(1, { message: 'Must be a non-empty string' }),
-  url: httpUrl,
-  fileName: z.string().min(1, { message: 'Must be a non-empty string' }),
-  metadata: plainObject,
-  // [F] §1.1: required only in the prose; the OpenAPI list and curl examples leave it out. Default `file` (§9).
-  mediaType: z.string().min(1, { message: 'Must be a non-empty string' }).optional(),
-})
-
-const makeBodySchema = (maxFiles: number) =>
+const makeBodySchema = (batchKey: string, maxFiles: number, mediaTypeRequired: boolean) =>
   z.object({
-    systemName: z.string().min(1, { message: 'Must be a non-empty string' }),
+    systemName: nonEmpty,
     webhook: httpUrl.optional(),
     context: plainObject
       .refine((ctx) => Buffer.byteLength(JSON.stringify(ctx), 'utf8') <= MAX_CONTEXT_BYTES, {
         message: `Must be at most ${MAX_CONTEXT_BYTES} bytes`,
       })
       .optional(),
-    files: z
-      .array(fileSchema)
+    [batchKey]: z
+      .array(
+        z.object({
+          id: nonEmpty,
+          url: httpUrl,
+          fileName: nonEmpty,
+          metadata: plainObject,
+          mediaType: mediaTypeRequired ? nonEmpty : nonEmpty.optional(),
+        }),
+      )
       .min(1, { message: 'Must contain at least 1 item' })
       .max(maxFiles, { message: `Must contain at most ${maxFiles} items` }),
   })
 
-/** The body schema per `maxFiles`, built once: building a zod schema costs more than parsing a body with it. */
-const bodySchemas = new Map<number, ReturnType<typeof makeBodySchema>>()
-const bodySchema = (maxFiles: number) => {
-  let schema = bodySchemas.get(maxFiles)
+type BodySchema = ReturnType<typeof makeBodySchema>
+
+/** Schemas by kind, limit and requiredness, built once: building a zod schema costs more than parsing a body. */
+const bodySchemas = new Map<string, BodySchema>()
+const bodySchema = (batchKey: string, maxFiles: number, mediaTypeRequired: boolean) => {
+  const key = `${batchKey}:${maxFiles}:${mediaTypeRequired}`
+  let schema = bodySchemas.get(key)
   if (schema === undefined) {
-    schema = makeBodySchema(maxFiles)
-    bodySchemas.set(maxFiles, schema)
+    schema = makeBodySchema(batchKey, maxFiles, mediaTypeRequired)
+    bodySchemas.set(key, schema)
   }
   return schema
 }
 
-/** A validated import request. [F] §1.1 */
+/** A validated import request, whatever the import (`files` holds the `files`, `images` or `videos`). */
 export type ImportRequest = {
   systemName: string
   webhook?: string
@@ -72,18 +77,33 @@ const describeType = (value: unknown): string => {
   return typeof value
 }
 
+type Entry = {
+  id: string
+  url: string
+  fileName: string
+  metadata: Record<string, unknown>
+  mediaType?: string
+}
+
 /**
- * Validates a file import POST body. Unknown keys are ignored (§9).
- * Error messages copy the style of the only documented 400 example ("Missing required property: params") and
- * keys are JSON paths like `files.0.url`; a body that is not an object is reported under the key `body`. [F] §6
+ * Validates an import POST body. Unknown keys are ignored (§9). Error messages copy the style of the only
+ * documented 400 example ("Missing required property: params"); keys are JSON paths like `images.0.url`;
+ * a body that is not an object is reported under the key `body`. [F] §6
  * @param body parsed JSON body (anything)
- * @param maxFiles most entries in `files` (§5: not documented; see README)
+ * @param spec the import: its batch key (`files`/`images`/`videos`) and default mediaType
+ * @param maxFiles most entries in the batch (§5: not documented; see README)
+ * @param mediaTypeRequired whether each entry needs `mediaType` (variant `mediaTypeRequired`, per-kind OpenAPI)
  */
-export const validateImportRequest = (body: unknown, maxFiles: number): ValidationResult => {
+export const validateImportRequest = (
+  body: unknown,
+  spec: Pick<KindSpec, 'path' | 'defaultMediaType'>,
+  maxFiles: number,
+  mediaTypeRequired: boolean,
+): ValidationResult => {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, details: { body: `Expected a JSON object, got ${describeType(body)}` } }
   }
-  const result = bodySchema(maxFiles).safeParse(body, {
+  const result = bodySchema(spec.path, maxFiles, mediaTypeRequired).safeParse(body, {
     error: (issue) => {
       const key = issue.path?.at(-1)
       if (issue.code === 'invalid_type') {
@@ -94,19 +114,21 @@ export const validateImportRequest = (body: unknown, maxFiles: number): Validati
     },
   })
   if (result.success) {
-    const { systemName, webhook, context, files } = result.data
+    const data = result.data as { systemName: string; webhook?: string; context?: Record<string, unknown> }
+    const { systemName, webhook, context } = data
+    const entries = (result.data as Record<string, unknown>)[spec.path] as Entry[]
     return {
       ok: true,
       value: {
         systemName,
         ...(webhook !== undefined ? { webhook } : {}),
         ...(context !== undefined ? { context } : {}),
-        files: files.map((file) => ({
-          id: file.id,
-          url: file.url,
-          fileName: file.fileName,
-          metadata: file.metadata,
-          mediaType: file.mediaType ?? 'file',
+        files: entries.map((entry) => ({
+          id: entry.id,
+          url: entry.url,
+          fileName: entry.fileName,
+          metadata: entry.metadata,
+          mediaType: entry.mediaType ?? spec.defaultMediaType,
         })),
       },
     }
@@ -117,37 +139,4 @@ export const validateImportRequest = (body: unknown, maxFiles: number): Validati
     if (!(path in details)) details[path] = issue.message
   }
   return { ok: false, details }
-}
-
-const jsonType = (value: unknown): string => (Array.isArray(value) ? 'array' : typeof value)
-
-/**
- * Checks a file's metadata against its mediaType's rules. [MT] §7; the failure handling itself is
- * undocumented (§9): the emulator fails the file with reason `Invalid metadata: <detail>` ([D] §6 wording).
- * @returns the problems as `<property>: <message>` strings (empty when valid)
- */
-export const checkMetadata = (metadata: Record<string, unknown>, config: MediaTypeConfig): string[] => {
-  const problems: string[] = []
-  const rules = config.metadata ?? {}
-  for (const [name, rule] of Object.entries(rules)) {
-    const value = metadata[name]
-    const missing = value === undefined || value === null || value === ''
-    if (missing) {
-      if (rule.required) problems.push(`${name}: is required`)
-      continue
-    }
-    if (rule.type && jsonType(value) !== rule.type) {
-      problems.push(`${name}: must be of type ${rule.type}`)
-      continue
-    }
-    if (rule.maxLength !== undefined && typeof value === 'string' && value.length > rule.maxLength) {
-      problems.push(`${name}: must be at most ${rule.maxLength} characters`)
-    }
-  }
-  if (config.strict) {
-    for (const name of Object.keys(metadata)) {
-      if (!(name in rules)) problems.push(`${name}: is not declared for this mediaType`)
-    }
-  }
-  return problems
 }

@@ -115,7 +115,28 @@ describe('flush on maxBytes', () => {
     expect(batches[0]?.bytes).toBe(ENVELOPE_BYTES + 200)
   })
 
-  it('throws for a file larger than maxBytes allows, and buffers nothing', () => {
+  it('hands a file too large for any request to onOversized with a reason naming the limit, between batches', () => {
+    // Given a batcher with room for 100 bytes of entries and an open batch
+    const oversized: Array<[string, string]> = []
+    const batches: Batch[] = []
+    const batcher = new Batcher(
+      { maxFiles: 10, maxBytes: ENVELOPE_BYTES + 100, lingerMs: 1000 },
+      (b) => batches.push(b),
+      (f, reason) => oversized.push([f.event.externalId, reason]),
+    )
+    batcher.add(file('small', { bytes: 50 }))
+    // When a file of 101 bytes arrives
+    batcher.add(file('big', { bytes: 101 }))
+    // Then it is handed on at once with the sizes and the setting, and the open batch is untouched
+    expect(oversized).toEqual([
+      ['big', expect.stringMatching(/101 bytes.*at most 100 bytes.*BATCH_MAX_BYTES=1124.*500 kB/)],
+    ])
+    expect(batcher.buffered).toBe(1)
+    batcher.drain()
+    expect(ids(batches[0])).toEqual(['small'])
+  })
+
+  it('throws for a file larger than maxBytes allows when there is no onOversized, and buffers nothing', () => {
     const { batcher, batches } = setup({ maxBytes: ENVELOPE_BYTES + 100 })
     expect(() => batcher.add(file('big', { bytes: 101 }))).toThrow(/cannot fit/)
     expect(batcher.buffered).toBe(0)
@@ -353,5 +374,25 @@ describe('dropPartitions', () => {
     batcher.add(file('a'))
     expect(batcher.dropPartitions(() => true)).toEqual([])
     expect(batcher.buffered).toBe(1)
+  })
+})
+
+describe('import kinds', () => {
+  it('batches files, images and videos of one systemName apart, each batch naming its kind', () => {
+    const { batcher, batches } = setup()
+    const as = (id: string, kind: 'file' | 'image' | 'video') => {
+      const f = file(id)
+      return { ...f, event: { ...f.event, kind } }
+    }
+    batcher.add(as('f1', 'file'))
+    batcher.add(as('i1', 'image'))
+    batcher.add(as('f2', 'file'))
+    batcher.add(as('v1', 'video'))
+    batcher.drain()
+    expect(batches.map((b) => [b.kind, b.systemName, ids(b)])).toEqual([
+      ['file', 'archive', ['f1', 'f2']],
+      ['image', 'archive', ['i1']],
+      ['video', 'archive', ['v1']],
+    ])
   })
 })

@@ -15,6 +15,7 @@ export const validRecord = {
   mediaType: 'file',
   metadata: '{"title":"A"}',
   systemName: 'archive',
+  mimeType: null,
   occurredAt: 1_700_000_000_000,
 }
 

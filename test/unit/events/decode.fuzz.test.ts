@@ -9,7 +9,6 @@ import type { DecodeResult } from '../../../src/pipeline/types.ts'
 import { fileCreatedType, wire } from './avro-fixtures.ts'
 
 const SCHEMA_ID = 1
-const MAX_ENTRY_BYTES = 20_000
 const RUNS = { numRuns: 400 }
 
 /** A codec over the real wire-format reader; the "registry" knows only SCHEMA_ID (404 otherwise). */
@@ -26,9 +25,15 @@ const knownRegistry = codecWith(async (id) => {
   throw Object.assign(new Error(`Schema ${id} not found.`), { status: 404 })
 })
 
+/** The media kinds of the default configuration. */
+const MEDIA_KINDS_DEFAULT = {
+  kindsByMediaType: { image: 'image', video: 'video' },
+  detectFromFile: true,
+} as const
+
 const decodeKnown = createEventDecoder(knownRegistry, {
   defaultSystemName: undefined,
-  maxEntryBytes: MAX_ENTRY_BYTES,
+  mediaKinds: MEDIA_KINDS_DEFAULT,
 })
 
 /**
@@ -55,7 +60,6 @@ async function expectContract(input: Buffer | null): Promise<DecodeResult> {
     // a valid URI (RFC 3986): only allowed characters, every % an escape
     expect(event.url).toMatch(/^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-F]{2})*$/)
     expect(bytes).toBe(fileEntryBytes(event))
-    expect(bytes).toBeLessThanOrEqual(MAX_ENTRY_BYTES)
   } else {
     expect(DLQ_REASONS).toContain(result.failure.reason)
     expect(result.failure.message).toMatch(/\S/)
@@ -262,7 +266,7 @@ describe('event decoder properties', () => {
       codecWith(async () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { status: 400 })
       }),
-      { defaultSystemName: 'dflt', maxEntryBytes: MAX_ENTRY_BYTES },
+      { defaultSystemName: 'dflt', mediaKinds: MEDIA_KINDS_DEFAULT },
     )
     await fc.assert(
       fc.asyncProperty(

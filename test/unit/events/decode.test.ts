@@ -36,13 +36,24 @@ const validEvent = {
   url: 'https://files.example/a.pdf',
   fileName: 'a.pdf',
   mediaType: 'report',
+  kind: 'file' as const,
   metadata: { title: 'A' },
   systemName: 'archive',
   occurredAt: 1_700_000_000_000,
 }
 
+/** The media kinds of the default configuration (MEDIA_TYPE_KINDS, MEDIA_KIND_DETECTION). */
+const MEDIA_KINDS_DEFAULT = {
+  kindsByMediaType: { image: 'image', video: 'video' },
+  detectFromFile: true,
+} as const
+
 function decoder(options: Partial<EventDecoderOptions> = {}, codec: SchemaCodec = fakeCodec(validEvent)) {
-  return createEventDecoder(codec, { defaultSystemName: undefined, maxEntryBytes: 100_000, ...options })
+  return createEventDecoder(codec, {
+    defaultSystemName: undefined,
+    mediaKinds: MEDIA_KINDS_DEFAULT,
+    ...options,
+  })
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value))
@@ -272,7 +283,7 @@ describe('hardening', () => {
     const depth = 100_000
     const text = `{"externalId":"d","url":"https://a.example/x","fileName":"d","occurredAt":0,"systemName":"s","metadata":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`
     // Then the decoder answers with a DLQ reason and does not throw
-    expect(failure(await decoder({ maxEntryBytes: 10_000_000 })(Buffer.from(text)))).toEqual({
+    expect(failure(await decoder()(Buffer.from(text)))).toEqual({
       reason: 'INVALID_EVENT',
       message: 'metadata: nested too deeply',
     })
@@ -369,22 +380,12 @@ describe('systemName', () => {
 })
 
 describe('entry size', () => {
-  it('an entry larger than maxEntryBytes -> INVALID_EVENT with both sizes', async () => {
-    // Given an event whose entry is exactly `size` bytes
-    const size = fileEntryBytes(validEvent)
-    // When the limit is one byte less
-    const f = failure(await decoder({ maxEntryBytes: size - 1 })(json(validEvent)))
-    // Then it is rejected
-    expect(f.reason).toBe('INVALID_EVENT')
-    expect(f.message).toContain(`${size} bytes`)
-    expect(f.message).toContain(`${size - 1}`)
-  })
-
-  it('an entry of exactly maxEntryBytes is accepted, and the result carries its size', async () => {
-    const size = fileEntryBytes(validEvent)
-    const result = await decoder({ maxEntryBytes: size })(json(validEvent))
+  it('carries the size of the entry; a large one is a valid event (the batcher fails it, not the DLQ)', async () => {
+    const big = { ...validEvent, metadata: { text: 'x'.repeat(600_000) } }
+    const result = await decoder()(json(big))
     expect(result.ok).toBe(true)
-    expect(result.ok && result.bytes).toBe(size)
+    expect(result.ok && result.bytes).toBe(fileEntryBytes(big))
+    expect(result.ok && result.bytes).toBeGreaterThan(600_000)
   })
 })
 

@@ -42,7 +42,10 @@ async function decodeWith(occurredAt: object, value: Buffer): Promise<DecodeResu
     encode: async () => Buffer.alloc(0),
     decode: createWireFormatReader({ fetchSchema: async () => reader }),
   }
-  return createEventDecoder(codec, { defaultSystemName: undefined, maxEntryBytes: 100_000 })(value)
+  return createEventDecoder(codec, {
+    defaultSystemName: undefined,
+    mediaKinds: { kindsByMediaType: {}, detectFromFile: false },
+  })(value)
 }
 
 const MS = Date.UTC(2026, 2, 1, 12, 30, 15, 123)

@@ -11,8 +11,8 @@ import {
   WEBHOOK_BODY_LIMIT_BYTES,
   WEBHOOK_PATH,
 } from '../../../src/http/http-app.ts'
-import { type HttpServer, listen } from '../../../src/http/http-server.ts'
-import { signBatchId } from '../../../src/import/webhook-signature.ts'
+import { type HttpServer, KEEP_ALIVE_TIMEOUT_MS, listen } from '../../../src/http/http-server.ts'
+import { signBatchId, signedWebhookUrl } from '../../../src/import/webhook-signature.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import { silentLogger } from '../../support/log-lines.ts'
@@ -26,7 +26,7 @@ afterEach(async () => {
 })
 
 async function webhookServer(
-  known: (jobId: string) => boolean = (id) => id === 'job1',
+  known: (jobId: string | undefined, notice: { batchId: string }) => boolean = (id) => id === 'job1',
   options: { secret?: string | undefined; logLines?: string[] } = { secret: SECRET },
 ) {
   const metrics = createMetrics()
@@ -85,6 +85,99 @@ const WEBHOOK_BODY = {
   context: { source: 'file-import-bridge', batchId: 'b-1', signature: signBatchId(SECRET, 'b-1') },
 }
 
+/** The webhook URL the bridge hands Livingdocs for batch `batchId` (see signedWebhookUrl). */
+const batchUrl = (base: string, batchId: string, secret = SECRET) =>
+  signedWebhookUrl(base + WEBHOOK_PATH, batchId, secret)
+
+describe("webhook app: a batch's own signed URL", () => {
+  it.each([
+    [
+      'the documented JSON body',
+      JSON.stringify({ id: 'job1', state: 'success', overview: {} }),
+      'application/json',
+      'job1',
+    ],
+    [
+      'JSON without context',
+      JSON.stringify({ id: 'job1', state: 'success' }),
+      'application/json; charset=utf-8',
+      'job1',
+    ],
+    [
+      'JSON of another shape',
+      JSON.stringify({ jobs: [{ id: 'x' }], ok: true }),
+      'application/json',
+      undefined,
+    ],
+    ['form-encoded text', 'id=job1&state=success', 'application/x-www-form-urlencoded', undefined],
+    ['binary', '\u0000\u00ff\u0001', 'application/octet-stream', undefined],
+    ['an empty body', '', 'text/plain', undefined],
+  ])(
+    'accepts %s and hands on the batch (and the job id the body named)',
+    async (_name, body, contentType, jobId) => {
+      // Given a webhook app that knows every job
+      const { base, onJobWebhook, metrics } = await webhookServer(() => true)
+
+      // When Livingdocs posts to the URL the bridge handed it for batch b-7
+      const res = await post(batchUrl(base, 'b-7'), body, contentType)
+
+      // Then it is accepted for b-7, whatever the body
+      expect(res.status).toBe(202)
+      expect(onJobWebhook).toHaveBeenCalledWith(jobId, { batchId: 'b-7' })
+      expect(await webhookCount(metrics, 'accepted')).toBe(1)
+    },
+  )
+
+  it('accepts a body of 1 MB (a job reporting each of many files)', async () => {
+    const { base, onJobWebhook } = await webhookServer(() => true)
+    const files = Array.from({ length: 9000 }, (_, i) => ({
+      externalId: `legacy-${i}`,
+      state: 'imported',
+      mediaId: `m${i}`,
+    }))
+    const body = JSON.stringify({ id: 'job1', state: 'success', files, pad: 'x'.repeat(500_000) })
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1_000_000)
+    const res = await post(batchUrl(base, 'b-1'), body)
+    expect(res.status).toBe(202)
+    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
+  })
+
+  it.each([
+    ['no signature', (base: string) => `${base}${WEBHOOK_PATH}/b-1`],
+    ['an empty signature', (base: string) => `${base}${WEBHOOK_PATH}/b-1?sig=`],
+    [
+      "another batch's signature",
+      (base: string) => `${base}${WEBHOOK_PATH}/b-1?sig=${signBatchId(SECRET, 'b-2')}`,
+    ],
+    ['another secret', (base: string) => batchUrl(base, 'b-1', 'some-other-secret-0000')],
+    [
+      'a repeated sig parameter',
+      (base: string) => `${batchUrl(base, 'b-1')}&sig=${signBatchId(SECRET, 'b-1')}`,
+    ],
+  ])('refuses a webhook with %s: 401, counted unauthorized, not handed on', async (_name, url) => {
+    const { base, onJobWebhook, metrics } = await webhookServer(() => true)
+    const res = await post(url(base), JSON.stringify({ id: 'job1' }))
+    expect(res.status).toBe(401)
+    expect(onJobWebhook).not.toHaveBeenCalled()
+    expect(await webhookCount(metrics, 'unauthorized')).toBe(1)
+  })
+
+  it('refuses every signed URL when no secret is configured', async () => {
+    const { base, onJobWebhook } = await webhookServer(() => true, { secret: undefined })
+    const res = await post(batchUrl(base, 'b-1'), '{}')
+    expect(res.status).toBe(401)
+    expect(onJobWebhook).not.toHaveBeenCalled()
+  })
+
+  it('keeps idle connections open longer than a load balancer does (Keep-Alive: timeout=65)', async () => {
+    const { base } = await webhookServer(() => true)
+    const res = await post(batchUrl(base, 'b-1'), '{}')
+    expect(res.status).toBe(202)
+    expect(res.headers['keep-alive']).toBe(`timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}`)
+    expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(60_000)
+  })
+})
+
 describe('webhook app', () => {
   it('answers 202 for a known job and hands its id on', async () => {
     // Given a webhook app that knows job1
@@ -129,19 +222,18 @@ describe('webhook app', () => {
     expect(onJobWebhook).toHaveBeenCalledWith('42', { batchId: 'b-1' })
   })
 
-  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx'])(
-    'answers 415 for the content type %s, counted invalid and not handed on',
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', ''])(
+    'reads a JSON body whatever its content type (%j): the docs do not name one',
     async (contentType) => {
-      // Given a webhook app
-      const { base, onJobWebhook, metrics } = await webhookServer()
+      // Given a webhook app that knows job1
+      const { base, onJobWebhook } = await webhookServer()
 
-      // When a valid webhook body comes with another content type
+      // When a valid webhook body comes with another content type (or none)
       const res = await post(base + WEBHOOK_PATH, JSON.stringify(WEBHOOK_BODY), contentType)
 
-      // Then it is refused with 415
-      expect(res.status).toBe(415)
-      expect(onJobWebhook).not.toHaveBeenCalled()
-      expect(await webhookCount(metrics, 'invalid')).toBe(1)
+      // Then it is accepted and handed on
+      expect(res.status).toBe(202)
+      expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
     },
   )
 

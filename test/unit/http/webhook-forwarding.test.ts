@@ -19,7 +19,7 @@ afterEach(async () => {
 
 async function forwardingServer(forwarded: boolean) {
   const metrics = createMetrics()
-  const onJobWebhook = vi.fn((id: string) => id === 'mine')
+  const onJobWebhook = vi.fn((id: string | undefined) => id === 'mine')
   const forwardWebhook = vi.fn(async (_w: ForwardedWebhook) => forwarded)
   const app = createWebhookApp({ logger, metrics, webhookSecret: SECRET, onJobWebhook, forwardWebhook })
   const server = await listen(app, {

@@ -81,6 +81,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 }
 
 const request: ImportRequest = {
+  kind: 'file',
   systemName: 'archive',
   files: [
     {
@@ -151,7 +152,8 @@ describe('submit', () => {
     expect(r?.url).toBe(`/api/${API_VERSION}/import/files`)
     expect(r?.headers.authorization).toBe(`Bearer ${TOKEN}`)
     expect(r?.headers['content-type']).toMatch(/^application\/json/)
-    expect(JSON.parse(r?.body ?? '')).toEqual(request)
+    const { kind: _kind, ...body } = request
+    expect(JSON.parse(r?.body ?? '')).toEqual(body)
   })
 
   it('sends entries serialised by the decoder as they are, beside object entries', async () => {
@@ -168,10 +170,8 @@ describe('submit', () => {
     // When submitting
     await client().submit(mixed)
     // Then the body is the JSON of the all-object request: one files[] array, no entry as a nested string
-    expect(JSON.parse(server.received[0]?.body ?? '')).toEqual({
-      ...request,
-      files: [...request.files, second],
-    })
+    const { kind: _kind, ...body } = request
+    expect(JSON.parse(server.received[0]?.body ?? '')).toEqual({ ...body, files: [...request.files, second] })
   })
 
   it('keeps a path prefix of the base URL', async () => {
@@ -367,6 +367,90 @@ describe('status normalisation', () => {
     await statusFor({}, 404)
     const text = await metrics.registry.getSingleMetricAsString('bridge_api_requests_total')
     expect(text).toContain('bridge_api_requests_total{endpoint="status",status="404"} 1')
+  })
+})
+
+describe('images and videos imports ([I] [V] §7)', () => {
+  it.each([
+    ['image', 'images'],
+    ['video', 'videos'],
+  ] as const)('a %s batch goes to /import/%s with its entries under that key', async (kind, key) => {
+    server.script(json(200, { id: 'job-1' }))
+    await client().submit({ ...request, kind })
+    const [r] = server.received
+    expect(r?.url).toBe(`/api/${API_VERSION}/import/${key}`)
+    const body = JSON.parse(r?.body ?? '') as Record<string, unknown>
+    expect(body[key]).toEqual(request.files)
+    expect(body).not.toHaveProperty('files')
+    expect(body).not.toHaveProperty('kind')
+  })
+
+  it("reads an image job's status at /import/images/status and takes each mediaId from its nested image", async () => {
+    // Given the documented image status: mediaId inside image{}, per-file value success, a failed item
+    server.script(
+      json(200, {
+        finished: true,
+        state: 'success',
+        id: 'job-1',
+        images: [
+          {
+            state: 'success',
+            externalId: 'a',
+            systemName: 's',
+            image: { mediaId: 'm-a', width: 10, height: 5 },
+          },
+          {
+            state: 'skipped',
+            reason: 'already exists',
+            externalId: 'b',
+            systemName: 's',
+            image: { mediaId: 'm-b' },
+          },
+          { state: 'failed', reason: 'Could not upload image', externalId: 'c', systemName: 's' },
+        ],
+      }),
+    )
+    const status = await client().status('job-1', 'image')
+    expect(server.received[0]?.url).toBe(`/api/${API_VERSION}/import/images/status?id=job-1`)
+    expect(status).toEqual({
+      finished: true,
+      state: 'success',
+      files: [
+        { externalId: 'a', systemName: 's', state: 'imported', mediaId: 'm-a', reason: undefined },
+        { externalId: 'b', systemName: 's', state: 'skipped', mediaId: 'm-b', reason: 'already exists' },
+        {
+          externalId: 'c',
+          systemName: 's',
+          state: 'failed',
+          mediaId: undefined,
+          reason: 'Could not upload image',
+        },
+      ],
+    })
+  })
+
+  it("reads a video job's nested video{mediaId}", async () => {
+    server.script(
+      json(200, {
+        finished: true,
+        state: 'success',
+        id: 'job-1',
+        videos: [
+          {
+            state: 'imported',
+            externalId: 'v',
+            systemName: 's',
+            video: { mediaId: 'm-v', mimeType: 'video/mp4' },
+          },
+        ],
+      }),
+    )
+    const status = await client().status('job-1', 'video')
+    expect(server.received[0]?.url).toBe(`/api/${API_VERSION}/import/videos/status?id=job-1`)
+    expect(status).toMatchObject({
+      state: 'success',
+      files: [{ externalId: 'v', state: 'imported', mediaId: 'm-v' }],
+    })
   })
 })
 

@@ -61,6 +61,7 @@ function entry(jobId: string, files: Array<[string, number, number]>): JobLogEnt
     jobId,
     batchId: `batch-${jobId}`,
     systemName: 'archive',
+    kind: 'file',
     submittedAt: 1,
     files: files.map(([externalId, partition, offset]) => ({
       topic: 'in',
@@ -102,6 +103,7 @@ describe('JobLog writing', () => {
     const b: Batch = {
       id: 'b1',
       systemName: 'archive',
+      kind: 'file',
       files: [file('a', 0, 5), file('b', 2, 9)],
       bytes: 1224,
       reason: 'linger',
@@ -133,6 +135,7 @@ describe('JobLog writing', () => {
     const b: Batch = {
       id: 'b1',
       systemName: 'archive',
+      kind: 'file',
       files: [file('a', 0, 1)],
       bytes: 1124,
       reason: 'linger',

@@ -15,7 +15,7 @@ function setup(
 ) {
   const metrics = createMetrics()
   const sendSpy = vi.fn(send)
-  const notify = vi.fn((id: string, _batchId: string) => owned.includes(id))
+  const notify = vi.fn((id: string | null, _batchId: string) => id !== null && owned.includes(id))
   const notifications = new JobNotifications(
     { topic: 'notes', instanceId: 'replica-1', forwardTimeoutMs: 200 },
     { send: sendSpy, notify, metrics, logger },
@@ -115,6 +115,24 @@ describe('JobNotifications', () => {
     expect(notify).toHaveBeenCalledWith('job-b', 'b-b')
     expect(await count(metrics, 'received')).toBe(0)
     expect(send).not.toHaveBeenCalled()
+  })
+
+  it('forwards a webhook that named no job keyed by its batch, and hands the owner the batch', async () => {
+    // Given a notifications component whose send succeeds
+    const { notifications, send, notify } = setup()
+
+    // When a webhook of batch b-y without a job id is forwarded
+    expect(await notifications.forward({ jobId: null, batchId: 'b-y', state: null })).toBe(true)
+
+    // Then its record is keyed by the batch id and carries jobId null
+    const [, messages] = send.mock.calls[0] as [string, OutgoingMessage[]]
+    expect(messages[0]?.key).toBe('b-y')
+    const body = JSON.parse(String(messages[0]?.value)) as JobNotification
+    expect(body).toMatchObject({ jobId: null, batchId: 'b-y' })
+
+    // And read back by another replica, the tracker is asked about the batch without a job id
+    notifications.onRecord(record({ ...body, from: 'replica-2' }))
+    expect(notify).toHaveBeenCalledWith(null, 'b-y')
   })
 
   it('skips its own notifications when they are read back', () => {

@@ -15,7 +15,7 @@ import { pendingFile } from '../../support/pending-file.ts'
 
 function batchOf(...ids: string[]): Batch {
   const files = ids.map((id) => pendingFile(id))
-  return { id: 'b1', systemName: 'archive', files, bytes: batchBytes(files), reason: 'linger' }
+  return { id: 'b1', systemName: 'archive', kind: 'file', files, bytes: batchBytes(files), reason: 'linger' }
 }
 
 const item = (

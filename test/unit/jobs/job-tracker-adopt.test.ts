@@ -18,7 +18,14 @@ afterEach(() => {
 
 function batch(id: string, ids: string[]): Batch {
   const files = ids.map((e) => pendingFile(e))
-  return { id, systemName: 'archive', files, bytes: 1024 + files.length * 100, reason: 'adopted' }
+  return {
+    id,
+    systemName: 'archive',
+    kind: 'file',
+    files,
+    bytes: 1024 + files.length * 100,
+    reason: 'adopted',
+  }
 }
 
 function setup(status: (jobId: string) => Promise<JobStatus>) {
@@ -86,7 +93,7 @@ describe('JobTracker and the job log', () => {
     // When it is adopted, then its status is read at once, and it is followed
     expect(tracker.adopt('job-old', batch('b0', ['a']))).toBe(true)
     await vi.advanceTimersByTimeAsync(0)
-    expect(client.status).toHaveBeenCalledWith('job-old')
+    expect(client.status).toHaveBeenCalledWith('job-old', 'file')
     expect(tracker.tracks('job-old')).toBe(true)
     expect(tracker.adopt('job-old', batch('b0', ['a']))).toBe(false)
 

@@ -8,6 +8,7 @@ import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-s
 import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import type { Batch, FileOutcome, PendingFile, SettledJob } from '../../../src/pipeline/types.ts'
+import { metricValue } from '../../support/e2e-world.ts'
 import { type FakeImportClient, fakeImportClient, type SubmitCall } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
@@ -18,7 +19,14 @@ function file(externalId: string, systemName = 'archive'): PendingFile {
 
 function batch(id: string, externalIds: string[]): Batch {
   const files = externalIds.map((e) => file(e))
-  return { id, systemName: 'archive', files, bytes: 1024 + files.length * 100, reason: 'linger' }
+  return {
+    id,
+    systemName: 'archive',
+    kind: 'file',
+    files,
+    bytes: 1024 + files.length * 100,
+    reason: 'linger',
+  }
 }
 
 function imported(externalId: string, mediaId = `m-${externalId}`): FileOutcome {
@@ -98,11 +106,9 @@ const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)
 const outcomeStates = (job: SettledJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
 
+/** The value of metric `name`, summed over its labels. */
 async function counterValue(metrics: Metrics, name: string): Promise<number> {
-  const text = await metrics.registry.getSingleMetricAsString(name)
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  if (line === undefined) throw new Error(`no sample line for ${name} in:\n${text}`)
-  return Number(line.split(' ')[1])
+  return metricValue(await metrics.registry.getSingleMetricAsString(name), name)
 }
 
 /** Submits `b` and answers the submit with `jobId`. */
@@ -426,6 +432,42 @@ describe('JobTracker settling', () => {
 })
 
 describe('JobTracker webhooks', () => {
+  it("hands Livingdocs the batch's own signed webhook URL when a secret is set", () => {
+    // Given a tracker with a webhook base URL and a secret
+    const s = setup({ webhookSecret: 'tracker-secret-123456' })
+    // When a batch is submitted
+    s.tracker.enqueue(batch('b1.2', ['a']))
+    // Then its request's webhook is <base>/<batchId>?sig=<HMAC of the batch id>
+    expect(s.client.submits[0]?.request.webhook).toBe(
+      `https://bridge.example/webhooks/livingdocs/import-jobs/b1.2?sig=${signBatchId('tracker-secret-123456', 'b1.2')}`,
+    )
+  })
+
+  it("reads the batch's current job for a webhook that named no job", async () => {
+    // Given a job of batch b1
+    const s = setup()
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    // When a webhook authenticated for b1 comes without a job id
+    expect(s.tracker.notify(undefined, { batchId: 'b1' })).toBe(true)
+    // Then j1's status is read
+    expect(s.client.statuses.map((c) => c.jobId)).toEqual(['j1'])
+    // And an unknown batch is not ours
+    expect(s.tracker.notify(undefined, { batchId: 'b9' })).toBe(false)
+    expect(s.client.statuses).toHaveLength(1)
+  })
+
+  it('reads at once after the submit when a webhook of the batch (no job id) came before its answer', async () => {
+    // Given a submit in flight
+    const s = setup()
+    s.tracker.enqueue(batch('b1', ['a']))
+    // When the batch's webhook arrives before the job id is known
+    expect(s.tracker.notify(undefined, { batchId: 'b1' })).toBe(false)
+    s.client.submits[0]?.resolve('j1')
+    await flush()
+    // Then the new job's status is read at once
+    expect(s.client.statuses.map((c) => c.jobId)).toEqual(['j1'])
+  })
+
   it('reads the status of a known job at once on notify', async () => {
     // Given a job and a long poll interval
     const s = setup({ pollIntervalMs: 60_000 })
@@ -438,7 +480,7 @@ describe('JobTracker webhooks', () => {
     // Then notify says known and the status is read without waiting for the poller
     expect(known).toBe(true)
     expect(s.client.status).toHaveBeenCalledTimes(1)
-    expect(s.client.status).toHaveBeenCalledWith('j1')
+    expect(s.client.status).toHaveBeenCalledWith('j1', 'file')
     s.client.statuses[0]?.resolve(success(imported('a')))
     await flush()
     expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
@@ -573,7 +615,7 @@ describe('JobTracker webhooks', () => {
 
     // Then its status is read at once and settles the job
     expect(s.client.status).toHaveBeenCalledTimes(1)
-    expect(s.client.status).toHaveBeenCalledWith('j1')
+    expect(s.client.status).toHaveBeenCalledWith('j1', 'file')
     s.client.statuses[0]?.resolve(success(imported('a')))
     await flush()
     expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
@@ -609,7 +651,7 @@ describe('JobTracker polling', () => {
     await vi.advanceTimersByTimeAsync(1)
     // Then the job is read
     expect(s.client.status).toHaveBeenCalledTimes(1)
-    expect(s.client.status).toHaveBeenLastCalledWith('j1')
+    expect(s.client.status).toHaveBeenLastCalledWith('j1', 'file')
     s.client.statuses[0]?.resolve(STARTED)
     await flush()
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { parseCliArgs } from '../../support/livingdocs-emulator/cli.ts'
 import { apiClient, fileEntry, startFileServer, waitFor } from './helpers.ts'
+import { pdf } from './samples.ts'
 
 const cliPath = fileURLToPath(new URL('../../support/livingdocs-emulator/cli.ts', import.meta.url))
 
@@ -50,6 +51,53 @@ describe('parseCliArgs', () => {
         quota: { filesPerDay: 100 },
       },
     })
+  })
+
+  it('maps the options and variants of a real server and their switches', () => {
+    const parsed = parseCliArgs([
+      '--api-versions',
+      '2026-07, 2026-09',
+      '--too-old-versions',
+      '404',
+      '--body-limit',
+      '3145728',
+      '--allowed-mime-types',
+      'application/pdf,image/*',
+      '--max-file-size',
+      '1000',
+      '--media-types',
+      '[{"handle":"file","type":"mediaFile"}]',
+      '--variant',
+      'reimport=update',
+      '--variant',
+      'media-type-required=always',
+      '--variant',
+      'undetected-mime=octet-stream',
+      '--variant',
+      'webhook-context=omit',
+      '--variant',
+      'webhook-content-type=none',
+    ])
+    if (parsed.help) throw new Error('unexpected help')
+    expect(parsed.options).toMatchObject({
+      apiVersions: ['2026-07', '2026-09'],
+      tooOldVersions: 404,
+      bodyLimitBytes: 3145728,
+      allowedMimeTypes: ['application/pdf', 'image/*'],
+      maxFileSize: 1000,
+      mediaTypes: [{ handle: 'file', type: 'mediaFile' }],
+      variants: {
+        reimport: 'update',
+        mediaTypeRequired: 'always',
+        undetectedMimeType: 'octet-stream',
+        webhookContext: 'omit',
+        webhookContentType: null,
+      },
+    })
+    const typed = parseCliArgs(['--variant', 'webhook-content-type=text/plain'])
+    if (typed.help) throw new Error('unexpected help')
+    expect(typed.options.variants).toEqual({ webhookContentType: 'text/plain' })
+    expect(() => parseCliArgs(['--too-old-versions', '500'])).toThrow(/410 or 404/)
   })
 
   it('maps the switches of other answers (issue 12)', () => {
@@ -114,9 +162,11 @@ describe('cli process', () => {
       what: 'cli start',
     })
     expect(out).toContain('token: secret (scopes: public-api:write)')
-    const api = apiClient({ url, token: 'secret', apiVersion: '2026-11' } as Parameters<typeof apiClient>[0])
+    expect(out).toContain(`import: POST ${url}/api/2026-07/import/images`)
+    expect(out).toContain(`status: GET ${url}/api/2026-07/import/videos/status?id=<jobId>`)
+    const api = apiClient({ url, token: 'secret', apiVersion: '2026-07' })
     const done = await api.waitFinished(
-      await api.start({ systemName: 'arc', files: [fileEntry('c', files.put('c.pdf', 'c'))] }),
+      await api.start({ systemName: 'arc', files: [fileEntry('c', files.put('c.pdf', pdf('c')))] }),
     )
     expect((done.files as Record<string, unknown>[])[0]).toMatchObject({ status: 'imported' })
     expect((await api.post({ systemName: 'arc', files: [] }, { token: 'wrong' })).status).toBe(401)

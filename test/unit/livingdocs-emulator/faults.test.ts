@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } 
 import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { startLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { apiClient, fileEntry, startFileServer, startWebhookReceiver, waitFor } from './helpers.ts'
+import { pdf } from './samples.ts'
 
 let files: Awaited<ReturnType<typeof startFileServer>>
 let hooks: Awaited<ReturnType<typeof startWebhookReceiver>>
@@ -14,7 +15,7 @@ let url: string
 beforeAll(async () => {
   files = await startFileServer()
   hooks = await startWebhookReceiver()
-  url = files.put('f.pdf', 'fault')
+  url = files.put('f.pdf', pdf('fault'))
   emu = await startLivingdocsEmulator()
   api = apiClient(emu)
 })
@@ -64,6 +65,49 @@ describe('rateLimit429', () => {
     expect(res.body.error_details).toEqual({ message: 'slow down' })
     local.setFaults({ rateLimit429: { probability: 0.2 } })
     expect((await localApi.status('x')).status).toBe(200)
+  })
+})
+
+describe('faults on the image and video imports', () => {
+  it('kinds limits a request fault to some imports', async () => {
+    emu.setFaults({ serverError5xx: { count: 1, kinds: ['image'] } })
+    expect((await api.status('x')).status).toBe(200)
+    expect((await apiClient(emu, emu.apiVersion, 'images').status('x')).status).toBe(503)
+    expect(emu.getFaults().serverError5xx?.count).toBe(0)
+  })
+
+  it('fileFailureRate and failJobs apply to every import, with its own phrase', async () => {
+    emu.setFaults({ fileFailureRate: 1 })
+    const videos = apiClient(emu, emu.apiVersion, 'videos')
+    const done = await videos.waitFinished(
+      await videos.start({ systemName: 'arc', videos: [fileEntry('v', url)] }),
+    )
+    expect(done.videos).toEqual([
+      {
+        state: 'failed',
+        reason: 'Could not upload video: emulated failure',
+        systemName: 'arc',
+        externalId: 'v',
+      },
+    ])
+    emu.setFaults({ fileFailureRate: 0, failJobs: true })
+    const images = apiClient(emu, emu.apiVersion, 'images')
+    const id = await images.start({
+      systemName: 'arc',
+      images: [fileEntry('i', url, { mediaType: 'image' })],
+    })
+    expect(await images.waitFinished(id)).toEqual({ finished: true, state: 'failed', id })
+  })
+
+  it('rejectFiles names the offending entry under the batch key', async () => {
+    emu.setFaults({ rejectFiles: { externalIds: ['bad'] } })
+    const images = apiClient(emu, emu.apiVersion, 'images')
+    const res = await images.post({
+      systemName: 'arc',
+      images: [fileEntry('ok', url, { mediaType: 'image' }), fileEntry('bad', url, { mediaType: 'image' })],
+    })
+    expect(res.status).toBe(422)
+    expect(res.body.error_details).toEqual({ 'images.1.id': 'Rejected by an emulated validation rule' })
   })
 })
 
@@ -168,12 +212,23 @@ describe('quota', () => {
     const over = await api.post(batch(2))
     expect(over.status).toBe(429)
     expect(over.body).toMatchObject({ status: 429, error: 'Usage Limit Exceeded' })
+    // the docs' example message, line breaks and indentation included [F][OA] §5
     expect((over.body.error_details as { message: string }).message).toBe(
-      'Your plan allows 3 file uploads per day. You have made 2 uploads in the last 24 hours and tried to upload 2 more.',
+      'Your plan does not allow you to upload more than 3 per day.\n      You already uploaded 2 in the last 24 hours and are trying to upload 2 more.\n      Please try again later.',
     )
     expect((await api.post(batch(1))).status).toBe(200)
     expect((await api.post(batch(1))).status).toBe(429)
     expect(emu.stats().jobsCreated).toBe(2)
+  })
+
+  it('counts the entries of all three imports against one quota', async () => {
+    emu.setFaults({ quota: { filesPerDay: 2 } })
+    expect((await api.post(batch(1))).status).toBe(200)
+    const videos = apiClient(emu, emu.apiVersion, 'videos')
+    expect((await videos.post({ systemName: 'arc', videos: [fileEntry('v', url)] })).status).toBe(200)
+    const third = await videos.post({ systemName: 'arc', videos: [fileEntry('w', url)] })
+    expect(third.status).toBe(429)
+    expect(emu.stats().requests['POST /import/videos']).toEqual({ 200: 1, 429: 1 })
   })
 })
 

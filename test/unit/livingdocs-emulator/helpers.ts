@@ -5,27 +5,30 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 
-/** A node:http file server on 127.0.0.1: `/files/<name>` serves `contents[name]`, `/slow` never answers, else 404. */
+/**
+ * A node:http file server on 127.0.0.1: `/files/<name>` serves what `put` stored (with its content type,
+ * none when `null`), `/slow` never answers, else 404.
+ */
 export const startFileServer = async () => {
-  const contents = new Map<string, string>()
+  const contents = new Map<string, { body: string | Uint8Array; contentType: string | null }>()
   const server = createServer((req, res) => {
     const path = req.url ?? '/'
     if (path === '/slow') return // never answers: download timeout
     const name = path.startsWith('/files/') ? decodeURIComponent(path.slice('/files/'.length)) : undefined
-    const body = name === undefined ? undefined : contents.get(name)
-    if (body === undefined) {
+    const file = name === undefined ? undefined : contents.get(name)
+    if (file === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
       return
     }
-    res.writeHead(200, { 'content-type': 'application/pdf' }).end(body)
+    res.writeHead(200, file.contentType === null ? {} : { 'content-type': file.contentType }).end(file.body)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     base,
-    /** Sets the bytes served at `/files/<name>` and returns its URL. */
-    put: (name: string, body: string) => {
-      contents.set(name, body)
+    /** Sets the bytes served at `/files/<name>` and their content type (default `application/pdf`); returns the URL. */
+    put: (name: string, body: string | Uint8Array, contentType: string | null = 'application/pdf') => {
+      contents.set(name, { body, contentType })
       return `${base}/files/${encodeURIComponent(name)}`
     },
     urlOf: (name: string) => `${base}/files/${encodeURIComponent(name)}`,
@@ -36,15 +39,19 @@ export const startFileServer = async () => {
   }
 }
 
-/** A webhook receiver on 127.0.0.1 that records JSON bodies and headers and answers `status` (default 204). */
+/**
+ * A webhook receiver on 127.0.0.1 that records each body (parsed as JSON whatever the content type, and as
+ * text) and the headers, and answers `status` (default 204).
+ */
 export const startWebhookReceiver = async () => {
-  const received: { body: unknown; headers: Record<string, unknown> }[] = []
+  const received: { body: unknown; text: string; headers: Record<string, unknown> }[] = []
   const state = { status: 204 }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      received.push({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')), headers: { ...req.headers } })
+      const text = Buffer.concat(chunks).toString('utf8')
+      received.push({ body: JSON.parse(text), text, headers: { ...req.headers } })
       res.writeHead(state.status).end()
     })
   })
@@ -76,9 +83,13 @@ export const waitFor = async <T>(
 
 export type ApiAnswer = { status: number; headers: Record<string, unknown>; body: Record<string, unknown> }
 
-/** A small client of the emulator's two endpoints. */
-export const apiClient = (emu: RunningLivingdocsEmulator, version = emu.apiVersion) => {
-  const base = `${emu.url}/api/${version}/import/files`
+/** A small client of one import's two endpoints (`files`, `images` or `videos`). */
+export const apiClient = (
+  emu: Pick<RunningLivingdocsEmulator, 'url' | 'token' | 'apiVersion'>,
+  version = emu.apiVersion,
+  kind: 'files' | 'images' | 'videos' = 'files',
+) => {
+  const base = `${emu.url}/api/${version}/import/${kind}`
   const call = async (
     method: 'GET' | 'POST',
     url: string,
@@ -106,7 +117,7 @@ export const apiClient = (emu: RunningLivingdocsEmulator, version = emu.apiVersi
       if (res.status !== 200) throw new Error(`POST answered ${res.status}: ${JSON.stringify(res.body)}`)
       return res.body.id as string
     },
-    /** Polls the status until `finished: true` and returns the body. */
+    /** Polls the status until `finished: true` and returns the body. Polling: the job runs in the emulator. */
     waitFinished: (id: string, timeoutMs = 5000) =>
       waitFor(
         async () => {
@@ -119,7 +130,7 @@ export const apiClient = (emu: RunningLivingdocsEmulator, version = emu.apiVersi
   return client
 }
 
-/** A file entry with defaults. */
+/** A batch entry with defaults (`mediaType` left out, as the files page's curl example does). */
 export const fileEntry = (id: string, url: string, extra: Record<string, unknown> = {}) => ({
   id,
   url,

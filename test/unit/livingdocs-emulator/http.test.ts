@@ -1,5 +1,6 @@
-// Auth, versions and request validation of the emulator ([F] §1, §3, §4, §5, §6).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// Auth, request validation and the body limit of the emulator ([F] §1, [I][V] §7, §3, §5, §6, §10).
+// Versions: versions.test.ts.
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { startLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { apiClient, fileEntry } from './helpers.ts'
@@ -11,7 +12,6 @@ const valid = { systemName: 'archive', files: [fileEntry('a', 'http://127.0.0.1:
 beforeAll(async () => {
   emu = await startLivingdocsEmulator({
     tokens: { writer: ['public-api:write'], reader: ['public-api:read'] },
-    removedVersions: ['2025-05'],
     maxFilesPerRequest: 3,
     bodyLimitBytes: 64 * 1024,
   })
@@ -51,41 +51,6 @@ describe('authentication [GS] §3, §6', () => {
 
   it('reports the first configured token', () => {
     expect(emu.token).toBe('writer')
-  })
-})
-
-describe('versions [VER] §4', () => {
-  it.each(['v1', 'beta', '2025-03', '2026-11'])('accepts %s', async (version) => {
-    const res = await apiClient(emu, version).post(valid)
-    expect(res.status).toBe(200)
-    expect(res.body.id).toMatch(/^[a-z0-9]{5,10}$/)
-  })
-
-  it.each(['2024-01', '2025-05'])('answers 410 Gone for the removed version %s', async (version) => {
-    const res = await apiClient(emu, version).post(valid)
-    expect(res.status).toBe(410)
-    expect(res.body).toMatchObject({ status: 410, error: 'Gone' })
-    expect((res.body.error_details as { message: string }).message).toContain(version)
-  })
-
-  it('answers the documented 404 body for an unknown version or path', async () => {
-    const unknownVersion = await apiClient(emu, '2099-01').post(valid)
-    expect(unknownVersion.status).toBe(404)
-    expect(unknownVersion.body).toEqual({
-      status: 404,
-      error: 'Not Found',
-      error_details: { url: '/api/2099-01/import/files' },
-    })
-    const unknownPath = await api.get(`${emu.url}/api/${emu.apiVersion}/foo?x=1`)
-    expect(unknownPath.body).toEqual({
-      status: 404,
-      error: 'Not Found',
-      error_details: { url: `/api/${emu.apiVersion}/foo` },
-    })
-  })
-
-  it('reports the newest accepted version by default', () => {
-    expect(emu.apiVersion).toBe('2026-11')
   })
 })
 
@@ -163,7 +128,7 @@ describe('POST validation [F] §1.1, §6', () => {
     expect(Object.keys(await badRequest([1, 2]))).toEqual(['body'])
   })
 
-  it('answers 413 for a body over the limit', async () => {
+  it('answers 413 for a body over the option bodyLimitBytes (64 KiB here)', async () => {
     const res = await api.post({ ...valid, padding: 'x'.repeat(70 * 1024) })
     expect(res.status).toBe(413)
     expect(res.body).toMatchObject({ status: 413, error: 'Payload Too Large' })
@@ -180,6 +145,66 @@ describe('POST validation [F] §1.1, §6', () => {
   })
 })
 
+describe('images and videos POST validation [I][V] §7', () => {
+  it('reads the batch under images, and requires mediaType there as the OpenAPI does', async () => {
+    const images = apiClient(emu, emu.apiVersion, 'images')
+    const res = await images.post({ systemName: 'a', images: [fileEntry('i', 'http://x/i.png')] })
+    expect(res.status).toBe(400)
+    expect(res.body.error_details).toEqual({ 'images.0.mediaType': 'Missing required property: mediaType' })
+    const withType = { systemName: 'a', images: [fileEntry('i', 'http://x/i.png', { mediaType: 'image' })] }
+    expect((await images.post(withType)).status).toBe(200)
+    // a files key on the image import is an unknown key: the images array is missing
+    const wrongKey = await images.post({ systemName: 'a', files: withType.images })
+    expect(wrongKey.body.error_details).toEqual({ images: 'Missing required property: images' })
+  })
+
+  it('refuses a data URL for an image [I]', async () => {
+    const images = apiClient(emu, emu.apiVersion, 'images')
+    const dataUrl = 'data:image/png;base64,iVBORw0KGgo='
+    const res = await images.post({
+      systemName: 'a',
+      images: [fileEntry('i', dataUrl, { mediaType: 'image' })],
+    })
+    expect(res.status).toBe(400)
+    expect(res.body.error_details).toEqual({ 'images.0.url': 'Must be an http or https uri' })
+  })
+
+  it('takes videos without mediaType [V] and limits every batch to maxFilesPerRequest', async () => {
+    const videos = apiClient(emu, emu.apiVersion, 'videos')
+    expect((await videos.post({ systemName: 'a', videos: [fileEntry('v', 'http://x/v.mp4')] })).status).toBe(
+      200,
+    )
+    const four = ['a', 'b', 'c', 'd'].map((id) => fileEntry(id, 'http://x/v.mp4'))
+    const res = await videos.post({ systemName: 'a', videos: four })
+    expect(res.body.error_details).toEqual({ videos: 'Must contain at most 3 items' })
+  })
+})
+
+describe('the default body limit: 500 kB = 512,000 bytes (§10)', () => {
+  /** A valid files POST body of exactly `bytes` bytes (an unknown key pads it; unknown keys are ignored). */
+  const bodyOf = (bytes: number) => {
+    const empty = JSON.stringify({ ...valid, padding: '' })
+    const text = JSON.stringify({ ...valid, padding: 'x'.repeat(bytes - Buffer.byteLength(empty)) })
+    expect(Buffer.byteLength(text)).toBe(bytes)
+    return text
+  }
+
+  it('accepts 512,000 bytes and answers 413 with the generic error body for 512,001', async () => {
+    const local = await startLivingdocsEmulator()
+    onTestFinished(() => local.close())
+    const client = apiClient(local)
+    expect((await client.post(bodyOf(512_000))).status).toBe(200)
+    const over = await client.post(bodyOf(512_001))
+    expect(over.status).toBe(413)
+    expect(over.body).toEqual({
+      status: 413,
+      error: 'Payload Too Large',
+      error_details: { message: 'Request body is too large' },
+    })
+    expect(local.stats().requests['POST /import/files']).toEqual({ 200: 1, 413: 1 })
+  })
+})
+
 describe('counters', () => {
   it('counts requests per endpoint and status', async () => {
     const before = emu.stats()
@@ -191,5 +216,13 @@ describe('counters', () => {
     expect(count(after, 'GET /import/files/status', 200)).toBe(
       count(before, 'GET /import/files/status', 200) + 1,
     )
+  })
+
+  it('labels the image and video endpoints on their own', async () => {
+    await apiClient(emu, emu.apiVersion, 'images').status('nope')
+    await apiClient(emu, emu.apiVersion, 'videos').post({}, { token: null })
+    const stats = emu.stats()
+    expect(stats.requests['GET /import/images/status']?.[200]).toBe(1)
+    expect(stats.requests['POST /import/videos']?.[401]).toBe(1)
   })
 })

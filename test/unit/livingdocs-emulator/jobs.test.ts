@@ -1,8 +1,10 @@
-// Job lifecycle, per-file processing, the media library and the webhook ([F] §1.1, §1.2, §2, [MT] §7).
+// Job lifecycle, per-file processing and the webhook ([F] §1.1, §1.2, §2). Re-imports: reimport.test.ts;
+// mediaTypes and metadata: media-types.test.ts; MIME types and restrictions: sniffing.test.ts.
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { startLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { apiClient, fileEntry, startFileServer, startWebhookReceiver, waitFor } from './helpers.ts'
+import { pdf } from './samples.ts'
 
 let files: Awaited<ReturnType<typeof startFileServer>>
 let hooks: Awaited<ReturnType<typeof startWebhookReceiver>>
@@ -12,14 +14,7 @@ let api: ReturnType<typeof apiClient>
 beforeAll(async () => {
   files = await startFileServer()
   hooks = await startWebhookReceiver()
-  emu = await startLivingdocsEmulator({
-    downloadTimeoutMs: 300,
-    mediaTypes: {
-      file: { type: 'mediaFile', metadata: { title: { required: true, maxLength: 20 } } },
-      report: { type: 'mediaFile', metadata: { year: { type: 'number' } }, strict: true },
-      image: { type: 'mediaImage' },
-    },
-  })
+  emu = await startLivingdocsEmulator({ downloadTimeoutMs: 300 })
   api = apiClient(emu)
 })
 afterEach(async () => {
@@ -37,7 +32,7 @@ describe('job lifecycle [F] §1.2', () => {
     const emu = await startLivingdocsEmulator({ jobDurationMs: 150 })
     onTestFinished(() => emu.close())
     const api = apiClient(emu)
-    const good = files.put('good.pdf', 'PDF-1')
+    const good = files.put('good.pdf', pdf('good'))
     const id = await api.start({
       systemName: 'archive',
       files: [fileEntry('f1', good), fileEntry('f2', files.urlOf('missing.pdf'))],
@@ -71,7 +66,8 @@ describe('job lifecycle [F] §1.2', () => {
     expect(media).toMatchObject({
       id: f1?.mediaId,
       version: 1,
-      size: 5,
+      kind: 'file',
+      size: pdf('good').length,
       mimeType: 'application/pdf',
       fileName: 'File f1',
     })
@@ -90,101 +86,6 @@ describe('job lifecycle [F] §1.2', () => {
     expect(slow).toMatchObject({ state: 'failed', reason: 'Could not upload file: timeout after 300 ms' })
     expect(down?.state).toBe('failed')
     expect(down?.reason).toMatch(/^Could not upload file: /)
-  })
-})
-
-describe('re-imports [F] §1.1, §9', () => {
-  it('skips the same content with the existing mediaId, updates changed content under the same mediaId', async () => {
-    const url = files.put('re.pdf', 'v1')
-    const first = await api.waitFinished(await api.start({ systemName: 'arc', files: [fileEntry('r', url)] }))
-    const mediaId = (first.files as { mediaId: string }[])[0]?.mediaId
-    expect(mediaId).toBeTruthy()
-
-    const again = await api.waitFinished(await api.start({ systemName: 'arc', files: [fileEntry('r', url)] }))
-    expect(again.files).toEqual([
-      { state: 'skipped', reason: 'already exists', systemName: 'arc', externalId: 'r', mediaId },
-    ])
-
-    files.put('re.pdf', 'v2 changed')
-    const changed = await api.waitFinished(
-      await api.start({ systemName: 'arc', files: [fileEntry('r', url)] }),
-    )
-    expect(changed.files).toEqual([{ state: 'imported', mediaId, systemName: 'arc', externalId: 'r' }])
-    expect(emu.getMedia('arc', 'r')).toMatchObject({ id: mediaId, version: 2, size: 10 })
-  })
-
-  it('keys the media library by systemName and externalId', async () => {
-    const url = files.put('shared.pdf', 'same bytes')
-    const a = await api.waitFinished(await api.start({ systemName: 'one', files: [fileEntry('x', url)] }))
-    const b = await api.waitFinished(await api.start({ systemName: 'two', files: [fileEntry('x', url)] }))
-    const idA = (a.files as { state: string; mediaId: string }[])[0]
-    const idB = (b.files as { state: string; mediaId: string }[])[0]
-    expect(idA?.state).toBe('imported')
-    expect(idB?.state).toBe('imported')
-    expect(idA?.mediaId).not.toBe(idB?.mediaId)
-  })
-
-  it('processes duplicate ids within one batch in order: the second sees the first', async () => {
-    const url = files.put('dup.pdf', 'dup')
-    const other = files.put('dup2.pdf', 'other bytes')
-    const done = await api.waitFinished(
-      await api.start({
-        systemName: 'arc',
-        files: [fileEntry('d', url), fileEntry('d', url), fileEntry('d', other)],
-      }),
-    )
-    const [one, two, three] = done.files as { state: string; mediaId: string }[]
-    expect(one?.state).toBe('imported')
-    expect(two).toMatchObject({ state: 'skipped', reason: 'already exists', mediaId: one?.mediaId })
-    expect(three).toMatchObject({ state: 'imported', mediaId: one?.mediaId })
-  })
-})
-
-describe('metadata rules and mediaTypes [MT] §7', () => {
-  it('fails files that break a rule, use an unknown or non-file mediaType; defaults mediaType to file', async () => {
-    const url = files.put('meta.pdf', 'meta')
-    const done = await api.waitFinished(
-      await api.start({
-        systemName: 'arc',
-        files: [
-          fileEntry('ok', url),
-          fileEntry('missing-title', url, { metadata: {} }),
-          fileEntry('long-title', url, { metadata: { title: 'x'.repeat(21) } }),
-          fileEntry('unknown-type', url, { mediaType: 'podcast' }),
-          fileEntry('image-type', url, { mediaType: 'image' }),
-          fileEntry('strict', url, { mediaType: 'report', metadata: { year: 2024, extra: 1 } }),
-          fileEntry('wrong-type', url, { mediaType: 'report', metadata: { year: '2024' } }),
-        ],
-      }),
-    )
-    const byId = Object.fromEntries((done.files as { externalId: string }[]).map((f) => [f.externalId, f]))
-    expect(byId.ok).toMatchObject({ state: 'imported' })
-    expect(byId['missing-title']).toMatchObject({
-      state: 'failed',
-      reason: 'Invalid metadata: title: is required',
-    })
-    expect(byId['long-title']).toMatchObject({
-      state: 'failed',
-      reason: 'Invalid metadata: title: must be at most 20 characters',
-    })
-    expect(byId['unknown-type']).toMatchObject({
-      state: 'failed',
-      reason: 'Invalid mediaType: "podcast" is not configured',
-    })
-    expect(byId['image-type']).toMatchObject({
-      state: 'failed',
-      reason: 'Invalid mediaType: "image" is not a mediaFile',
-    })
-    expect(byId.strict).toMatchObject({
-      state: 'failed',
-      reason: 'Invalid metadata: extra: is not declared for this mediaType',
-    })
-    expect(byId['wrong-type']).toMatchObject({
-      state: 'failed',
-      reason: 'Invalid metadata: year: must be of type number',
-    })
-    expect(emu.getMedia('arc', 'ok')?.mediaType).toBe('file')
-    expect(emu.getMedia('arc', 'missing-title')).toBeUndefined()
   })
 })
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { RunningLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { createLivingdocsEmulator, startLivingdocsEmulator } from '../../support/livingdocs-emulator/index.ts'
 import { apiClient, fileEntry, startFileServer } from './helpers.ts'
+import { pdf } from './samples.ts'
 
 let files: Awaited<ReturnType<typeof startFileServer>>
 let emu: RunningLivingdocsEmulator
@@ -13,7 +14,7 @@ beforeAll(async () => {
   files = await startFileServer()
   emu = await startLivingdocsEmulator()
   api = apiClient(emu)
-  const url = files.put('v.pdf', 'variant')
+  const url = files.put('v.pdf', pdf('variant'))
   await api.waitFinished(await api.start({ systemName: 'arc', files: [fileEntry('first', url)] }))
   // one imported, one skipped, one failed
   jobId = await api.start({
@@ -35,6 +36,11 @@ describe('per-file value and key', () => {
       perFileSuccessValue: 'imported',
       perFileStateKey: 'state',
       unknownJob: 'lost',
+      reimport: 'skip',
+      mediaTypeRequired: 'openapi',
+      undetectedMimeType: 'content-type',
+      webhookContext: 'echo',
+      webhookContentType: 'application/json; charset=utf-8',
     })
     const [created, skipped, failed] = await filesOf()
     expect(created?.state).toBe('imported')
@@ -68,7 +74,7 @@ describe('per-file value and key', () => {
     onTestFinished(() => local.close())
     const localApi = apiClient(local)
     const done = await localApi.waitFinished(
-      await localApi.start({ systemName: 'arc', files: [fileEntry('c', files.put('c.pdf', 'c'))] }),
+      await localApi.start({ systemName: 'arc', files: [fileEntry('c', files.put('c.pdf', pdf('c')))] }),
     )
     expect((done.files as Record<string, unknown>[])[0]).toMatchObject({ status: 'success' })
   })
@@ -79,6 +85,21 @@ describe('per-file value and key', () => {
     expect(() => createLivingdocsEmulator({ variants: { unknownJob: 'gone' as '404' } })).toThrow(
       /unknownJob/,
     )
+  })
+})
+
+describe('mediaTypeRequired [F][I][V]', () => {
+  it("'openapi' lets files omit mediaType (default file); 'always' requires it as the prose does", async () => {
+    const entry = fileEntry('m', files.urlOf('v.pdf'))
+    expect((await api.post({ systemName: 'arc', files: [entry] })).status).toBe(200)
+    emu.setVariants({ mediaTypeRequired: 'always' })
+    onTestFinished(() => emu.setVariants({ mediaTypeRequired: 'openapi' }))
+    const res = await api.post({ systemName: 'arc', files: [entry] })
+    expect(res.status).toBe(400)
+    expect(res.body.error_details).toEqual({ 'files.0.mediaType': 'Missing required property: mediaType' })
+    const videos = apiClient(emu, emu.apiVersion, 'videos')
+    const video = await videos.post({ systemName: 'arc', videos: [entry] })
+    expect(video.body.error_details).toEqual({ 'videos.0.mediaType': 'Missing required property: mediaType' })
   })
 })
 

@@ -1,13 +1,15 @@
 // One event through a mapping, as the bridge's mapped decoder runs it: the filter, every target field,
 // the record's variables, MAPPING_FAILED naming the field, then the validation of an unmapped event.
+
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
 import { EVALUATION_TIMEOUT_MS, loadMappingOrThrow } from '../../../src/mapping/compile.ts'
 import { createMappedDecoder } from '../../../src/mapping/mapped-decoder.ts'
 import type { ConsumedRecord } from '../../../src/pipeline/types.ts'
 import { tempFile } from '../../support/mapping-example.ts'
 import { recordOf, unusedCodec } from './helpers.ts'
 
-const OPTIONS = { defaultSystemName: 'fallback', maxEntryBytes: 10_000 }
+const OPTIONS = { defaultSystemName: 'fallback', mediaKinds: DEFAULT_MEDIA_KINDS }
 
 /** A decoder with the mapping `yaml`. */
 function decoderOf(yaml: string) {
@@ -46,6 +48,7 @@ occurredAt: $fromMillis(at)
         url: 'https://f.example/a%20b.pdf',
         fileName: 'HI',
         mediaType: 'document',
+        kind: 'file',
         metadata: { tags: ['t'], n: 1 },
         systemName: 'archive',
         occurredAt: 1_600_000_000_123,
@@ -73,6 +76,19 @@ occurredAt: $fromMillis(at)
     }
     expect(await withExpressions(recordOf(event))).toMatchObject({ ok: true, event: expected })
     expect(await without(recordOf(event))).toMatchObject({ ok: true, event: expected })
+  })
+
+  it('routes by a mapped mimeType as an unmapped event does: image/jpeg goes to the image import', async () => {
+    const decode = decoderOf(`${FLAT}mimeType: type\n`)
+    const event = { id: '1', link: 'https://f.example/1', title: 'One' }
+    expect(await decode(recordOf({ ...event, type: 'image/jpeg' }))).toMatchObject({
+      ok: true,
+      event: { kind: 'image' },
+    })
+    expect(await decode(recordOf({ ...event, type: 'application/pdf' }))).toMatchObject({
+      ok: true,
+      event: { kind: 'file' },
+    })
   })
 
   it('filters: true imports, false skips as rejected, no value skips as no_value, anything else fails', async () => {
@@ -173,7 +189,7 @@ occurredAt: $fromMillis(at)
     })
     const noDefault = createMappedDecoder(
       unusedCodec,
-      { defaultSystemName: undefined, maxEntryBytes: 10_000 },
+      { defaultSystemName: undefined, mediaKinds: DEFAULT_MEDIA_KINDS },
       loadMappingOrThrow(tempFile('m.yaml', FLAT)),
     )
     expect(await noDefault(recordOf({ id: 'a', link: 'https://f.example/1', title: 'One' }))).toMatchObject({

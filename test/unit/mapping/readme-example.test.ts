@@ -1,6 +1,8 @@
 // The README's mapping example, run as the dry run runs it: the README shows exactly what it prints.
+
 import { describe, expect, it } from 'vitest'
 import { exportRecords, formatReport, reportOf, Tally } from '../../../scripts/map-report.ts'
+import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
 import { loadMappingOrThrow } from '../../../src/mapping/compile.ts'
 import { createMappedDecoder } from '../../../src/mapping/mapped-decoder.ts'
 import { readmeMappingExample, tempFile } from '../../support/mapping-example.ts'
@@ -10,7 +12,7 @@ import { unusedCodec } from './helpers.ts'
 function example() {
   const shown = readmeMappingExample()
   const mapping = loadMappingOrThrow(tempFile('dam-mapping.yaml', shown.mapping))
-  const options = { defaultSystemName: undefined, maxEntryBytes: 999_000 }
+  const options = { defaultSystemName: undefined, mediaKinds: DEFAULT_MEDIA_KINDS }
   return { ...shown, decode: createMappedDecoder(unusedCodec, options, mapping) }
 }
 

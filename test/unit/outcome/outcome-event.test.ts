@@ -9,6 +9,7 @@ const event = {
   url: 'https://files.example/9.pdf',
   fileName: '9.pdf',
   mediaType: 'file',
+  kind: 'file' as const,
   metadata: {},
   systemName: 'archive',
   occurredAt: 1_700_000_000_123,
@@ -45,6 +46,7 @@ describe('buildResultEvent', () => {
       sourceOffset: 4711,
       eventTime: 1_700_000_000_123,
       completedAt: COMPLETED,
+      kind: 'FILE',
     })
   })
 

@@ -20,6 +20,7 @@ function file(offset: string, externalId: string): PendingFile {
     url: 'https://example.com/a.pdf',
     fileName: 'A',
     mediaType: 'file',
+    kind: 'file' as const,
     metadata: {},
     systemName: 'archive',
     occurredAt: 1,
@@ -93,7 +94,7 @@ describe('OutcomePublisher', () => {
     // When a job with two files settles
     publisher.publishJob({
       jobId: 'job1',
-      batch: { id: 'b1', systemName: 'archive', files: [], bytes: 0, reason: 'linger' },
+      batch: { id: 'b1', systemName: 'archive', kind: 'file', files: [], bytes: 0, reason: 'linger' },
       outcomes: [
         {
           file: file('4', 'a'),
@@ -140,7 +141,7 @@ describe('OutcomePublisher', () => {
     const { publisher, settled, metrics } = publisherWith(producer)
     publisher.publishJob({
       jobId: 'job2',
-      batch: { id: 'b2', systemName: 'archive', files: [], bytes: 0, reason: 'linger' },
+      batch: { id: 'b2', systemName: 'archive', kind: 'file', files: [], bytes: 0, reason: 'linger' },
       outcomes: [{ file: file('9', 'c'), outcome: { state: 'failed', reason: 'import job failed' } }],
     })
     await until(() => sends.length === 1)
