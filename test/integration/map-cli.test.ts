@@ -91,6 +91,7 @@ describe('npm run map (dry run)', () => {
       {
         at: `${topic}:0@0`,
         outcome: 'import',
+        kind: 'image',
         systemName: 'dam',
         occurredAt: '2026-11-30T08:15:00.000Z',
         entry: expect.objectContaining({ id: 'A-00077', mediaType: 'image' }),

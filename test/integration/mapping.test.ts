@@ -265,9 +265,10 @@ occurredAt: header.at
       header: { type: 'CREATED', at: Date.parse(`2026-0${i + 1}-15T12:00:00.123Z`) },
       assetId: base + i,
       title: i === 1 ? null : `Poster ${i}`,
+      // PDFs (the world's files 6 to 9): this case is about reading Avro, not the image import.
       files: [
-        { role: 'preview', location: url(i + 1) },
-        { role: 'master', location: url(i) },
+        { role: 'preview', location: url(6 + ((i + 1) % 4)) },
+        { role: 'master', location: url(6 + i) },
       ],
       rights: i === 0 ? { 'legacy.dam.v2.Licensed': { licensor: 'Example Press' } } : null,
       ...over,
@@ -279,7 +280,7 @@ occurredAt: header.at
         { value: await avro(event(0)), expect: { id: `asset-${base}` } },
         { value: await avro(event(1)), expect: { id: `asset-${base + 1}` } },
         {
-          value: await avro(event(2, { files: [{ role: 'preview', location: url(3) }] })),
+          value: await avro(event(2, { files: [{ role: 'preview', location: url(9) }] })),
           expect: { dlqField: 'url' },
         },
         {
@@ -299,7 +300,7 @@ occurredAt: header.at
     ])
     // The master file of the array; the union of two records given bare; a null title's fallback name
     expect(emulator.getMedia('dam-v2', `asset-${base}`)).toMatchObject({
-      url: url(0),
+      url: url(6),
       fileName: 'Poster 0',
       metadata: { rights: { licensor: 'Example Press' }, source: expect.stringMatching(/^map-avro-/) },
     })
