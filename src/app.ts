@@ -16,6 +16,7 @@ import { createIdempotentProducer } from './kafka/producer.ts'
 import { checkTopics, requiredTopics } from './kafka/topics.ts'
 import { Lifecycle } from './lifecycle.ts'
 import type { Logger } from './logging.ts'
+import { createMappedDecoder } from './mapping/mapped-decoder.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { OutcomePublisher } from './outcome/outcome-publisher.ts'
 import { createIntake } from './pipeline/intake.ts'
@@ -102,9 +103,12 @@ export async function startBridge(
       onAssignment: (a) => intake.onAssignment(a),
     },
   })
+  // With a mapping (MAPPING_FILE) its decoder reads, maps and validates; without, the plain one alone.
   const decodeEvent = createEventDecoder(codec, config.decoder)
   const decode = withTransientRetry(
-    (record: Pick<ConsumedRecord, 'value' | 'headers'>) => decodeEvent(record.value, record.headers),
+    config.mapping === undefined
+      ? (record: ConsumedRecord) => decodeEvent(record.value, record.headers)
+      : createMappedDecoder(codec, config.decoder, config.mapping),
     config.registry.retry,
     (err, retryDelayMs) => {
       metrics.decodeRetries.inc()
@@ -256,6 +260,7 @@ export async function startBridge(
     {
       input: config.topics.input,
       groupId: config.consumer.groupId,
+      mappingFields: config.mapping === undefined ? undefined : Object.keys(config.mapping.expressions),
       httpPort: servers[0]?.port,
       metricsPort: servers[1]?.port,
     },

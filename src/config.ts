@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { BatcherOptions } from './batcher/batcher.ts'
 import { BridgeError } from './errors.ts'
 import type { EventDecoderOptions } from './events/decode.ts'
+import type { MediaKindOptions } from './events/media-kind.ts'
 import type { TransientRetryOptions } from './events/transient-retry.ts'
 import { WEBHOOK_PATH } from './http/routes.ts'
 import type { ImportClientOptions } from './import/import-client.ts'
@@ -9,6 +10,8 @@ import { JOB_VISIBILITY_GRACE_MS, type JobTrackerOptions, MAX_RESUBMITS } from '
 import { HOLD_RECHECK_MS, MAX_HOLD_MS, RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
 import type { GroupConsumerOptions } from './kafka/consumer.ts'
 import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
+import { loadMapping } from './mapping/compile.ts'
+import type { Mapping } from './mapping/mapping.ts'
 import type { BackpressureOptions } from './pipeline/backpressure.ts'
 import type { MediaKind } from './pipeline/types.ts'
 import { ADOPTION_TIMEOUT_MS } from './replicas/adoptions.ts'
@@ -138,6 +141,8 @@ const schema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: int(6000, 1_800_000).default(30_000),
   KAFKA_FETCH_MAX_BYTES: int(1024, 1_073_741_824).default(10_485_760),
   KAFKA_FETCH_MAX_BYTES_PER_PARTITION: int(1024, 1_073_741_824).default(1_048_576),
+  // A mapping from the legacy event to the input event (src/mapping/); read and compiled below.
+  MAPPING_FILE: z.string().min(1).optional(),
 })
 
 type Env = z.infer<typeof schema>
@@ -157,6 +162,8 @@ export interface Config {
   registry: { url: string; retry: TransientRetryOptions }
   /** The decoder of input records (`DEFAULT_SYSTEM_NAME`; the largest entry follows from `BATCH_MAX_BYTES`). */
   decoder: EventDecoderOptions
+  /** The compiled mapping of legacy events (`MAPPING_FILE`); undefined without one. */
+  mapping: Mapping | undefined
   /** The import API client (`LIVINGDOCS_*`, `API_*`). */
   importClient: ImportClientOptions
   /** Batching (`BATCH_*`). */
@@ -181,11 +188,32 @@ export interface Config {
 }
 
 /**
- * Reads and validates the settings from `env` (the process environment in production).
+ * The media routing settings alone (`MEDIA_TYPE_KINDS`, `MEDIA_KIND_DETECTION`) with the bridge's rules
+ * and defaults, for tools that route as the bridge does without its other settings (`npm run map`).
+ * @param env environment variables (empty strings count as unset)
+ * @returns which import each handle's files go to, and whether files with `file` are detected
+ * @throws BridgeError `CONFIG_INVALID` naming the wrong variable
+ */
+export function loadMediaKinds(env: Record<string, string | undefined>): MediaKindOptions {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = schema.pick({ MEDIA_TYPE_KINDS: true, MEDIA_KIND_DETECTION: true }).safeParse(cleaned)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
+    throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      context: { problems },
+    })
+  }
+  return { kindsByMediaType: parsed.data.MEDIA_TYPE_KINDS, detectFromFile: parsed.data.MEDIA_KIND_DETECTION }
+}
+
+/**
+ * Reads and validates the settings from `env` (the process environment in production), and the files
+ * they name: the secrets' files and `MAPPING_FILE` (read and compiled: src/mapping/compile.ts).
  *
  * @param env environment variables, e.g. `process.env`
  * @returns a deep-frozen {@link Config}
- * @throws BridgeError `CONFIG_INVALID` listing every wrong or missing variable by name, one per line
+ * @throws BridgeError `CONFIG_INVALID` listing every wrong or missing variable by name, one per line (a
+ *   mapping's problems each as `MAPPING_FILE: <path>: <field>: …`)
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as in most twelve-factor tooling.
@@ -209,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems,
   )
   const webhookSecret = readWebhookSecret(cleaned, problems)
+  const mapping = cleaned.MAPPING_FILE === undefined ? undefined : loadMapping(cleaned.MAPPING_FILE, problems)
   if (!parsed.success || problems.length > 0 || accessToken === undefined) {
     throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
       context: { problems },
@@ -247,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       defaultSystemName: e.DEFAULT_SYSTEM_NAME,
       mediaKinds: { kindsByMediaType: e.MEDIA_TYPE_KINDS, detectFromFile: e.MEDIA_KIND_DETECTION },
     },
+    mapping,
     importClient: {
       baseUrl: e.LIVINGDOCS_BASE_URL.replace(/\/+$/, ''),
       apiVersion: e.LIVINGDOCS_API_VERSION,

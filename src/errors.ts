@@ -11,6 +11,7 @@ export const DLQ_REASONS = [
   'INVALID_JSON',
   'INVALID_EVENT',
   'MISSING_SYSTEM_NAME',
+  'MAPPING_FAILED',
 ] as const
 
 export type DlqReason = (typeof DLQ_REASONS)[number]

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { ANSWER_CLASSES, DLQ_REASONS } from './errors.ts'
-import { MEDIA_KINDS } from './pipeline/types.ts'
+import { FILTER_REASONS, MEDIA_KINDS } from './pipeline/types.ts'
 
 /** Outcome states of a file, as published on the result topic. */
 export const FILE_STATES = ['SUCCESS', 'SKIPPED', 'FAILED'] as const
@@ -30,6 +30,12 @@ export function createMetrics() {
   const eventsInvalid = new Counter({
     name: 'bridge_events_invalid_total',
     help: 'Records that could not be decoded or validated, sent to the DLQ, by reason code.',
+    labelNames: ['reason'] as const,
+    registers,
+  })
+  const eventsFiltered = new Counter({
+    name: 'bridge_events_filtered_total',
+    help: "Records the mapping's filter skipped (committed without a result or DLQ record), by reason.",
     labelNames: ['reason'] as const,
     registers,
   })
@@ -213,6 +219,7 @@ export function createMetrics() {
   })
 
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
+  for (const reason of FILTER_REASONS) eventsFiltered.inc({ reason }, 0)
   for (const kind of ['result', 'dlq']) publishFailures.inc({ kind }, 0)
   for (const direction of ['forwarded', 'received']) jobNotifications.inc({ direction }, 0)
   // A webhook for a job another replica may own, forwarded on the job notifications topic.
@@ -229,6 +236,7 @@ export function createMetrics() {
     registry,
     eventsConsumed,
     eventsInvalid,
+    eventsFiltered,
     dlqRecords,
     batchesSubmitted,
     reimportsSkipped,

@@ -23,7 +23,10 @@ const IMAGE_NODE_FLAGS = projectImageNodeFlags()
 const usage = `usage: npm run bench -- [options]
 
   --events N              events of the baseline and instant runs (default 200000)
-  --modes LIST            baseline,instant,slow (default all three; instant includes instant-node-options)
+  --modes LIST            baseline,instant,slow,mapping (default baseline,instant,slow; instant includes
+                          instant-node-options; mapping: the instant run once more with the README's example
+                          mapping (MAPPING_FILE) over as many events of the legacy DAM shape it maps, its
+                          row instant-mapping: compare its cpu s/10k with instant's)
   --partitions N          partitions of the bench topics (default 3)
   --batch-max-files N     BATCH_MAX_FILES of the bridge (default 100)
   --instant-jobs N        MAX_JOBS_IN_FLIGHT of the instant and backlog runs (default 10)
@@ -90,7 +93,7 @@ const int = (name: string, v: string, min = 0): number => {
 }
 const modes = values.modes.split(',').map((m) => m.trim())
 for (const m of modes) {
-  if (m !== 'baseline' && m !== 'instant' && m !== 'slow') {
+  if (m !== 'baseline' && m !== 'instant' && m !== 'slow' && m !== 'mapping') {
     process.stderr.write(`bench: unknown mode "${m}"\n${usage}\n`)
     process.exit(2)
   }
@@ -99,7 +102,7 @@ for (const m of modes) {
 try {
   const { report, path } = await runBench({
     events: int('events', values.events, 1),
-    modes: modes as Array<'baseline' | 'instant' | 'slow'>,
+    modes: modes as Array<'baseline' | 'instant' | 'slow' | 'mapping'>,
     partitions: int('partitions', values.partitions, 1),
     batchMaxFiles: int('batch-max-files', values['batch-max-files'], 1),
     instantJobs: int('instant-jobs', values['instant-jobs'], 1),

@@ -7,6 +7,7 @@ import { Partitioners } from 'kafkajs'
 import { createSchemaCodec, readSchema } from '../../src/events/registry.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
+import { DAM_SCHEMA } from '../../test/support/mapping-example.ts'
 
 /** systemName of every benchmark event. */
 export const BENCH_SYSTEM_NAME = 'legacy-archive'
@@ -55,6 +56,32 @@ export function benchEvent(runId: string, i: number) {
   }
 }
 
+/** Event `i` of a run in the legacy DAM shape (`DAM_SCHEMA`, the README's mapping example): every third one a PDF. Deterministic. */
+export function damEvent(runId: string, i: number) {
+  const w = (k: number) => WORDS[(i * 7 + k * 3) % WORDS.length] as string
+  const id = `${runId}-${i}`
+  const base = `https://dam.legacy-archive.example.com/r/${id}`
+  return {
+    eventType: 'ASSET_CREATED',
+    occurredAt: 946_684_800_000 + i * 1000,
+    asset: {
+      id,
+      title: `${w(0)} ${w(1)} ${w(2)} no. ${i}`,
+      mime: i % 3 === 0 ? 'application/pdf' : 'image/jpeg',
+      renditions: [
+        { kind: 'thumbnail', href: `${base}/thumb.jpg` },
+        { kind: 'original', href: `${base}/orig.${i % 3 === 0 ? 'pdf' : 'jpg'}` },
+      ],
+      credit: { photographer: `${w(3)} ${w(4)}`, agency: `${w(5)} press agency` },
+      tags: [w(6), w(7), w(8)],
+      caption:
+        i % 5 === 0
+          ? null
+          : `The ${w(9)} ${w(10)} of the ${w(11)} department, digitised from box ${i % 977}.`,
+    },
+  }
+}
+
 /**
  * Creates `topic` (if missing) and produces `count` benchmark events to it, keyed by externalId.
  * Values are encoded through the registry; sends carry `chunk` records each, several in flight.
@@ -68,6 +95,8 @@ export async function produceBenchEvents(
     count: number
     runId: string
     schemaRegistryUrl: string
+    /** `file-created` (default): the bridge's own schema; `dam`: the legacy DAM shape ({@link damEvent}). */
+    shape?: 'file-created' | 'dam'
     chunk?: number
     onProgress?: (done: number) => void
   },
@@ -75,7 +104,11 @@ export async function produceBenchEvents(
   const started = Date.now()
   await ensureTopics(kafka, [{ topic: options.topic, numPartitions: options.partitions }])
   const codec = createSchemaCodec({ url: options.schemaRegistryUrl })
-  const schemaId = await codec.register(`${options.topic}-value`, await readSchema('fileCreated'))
+  const dam = options.shape === 'dam'
+  const schemaId = await codec.register(
+    `${options.topic}-value`,
+    dam ? DAM_SCHEMA : await readSchema('fileCreated'),
+  )
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
@@ -89,10 +122,10 @@ export async function produceBenchEvents(
       const end = Math.min(options.count, start + chunk)
       const messages: Array<{ key: string; value: Buffer }> = []
       for (let i = start; i < end; i++) {
-        const event = benchEvent(options.runId, i)
+        const event = dam ? damEvent(options.runId, i) : benchEvent(options.runId, i)
         const value = await codec.encode(schemaId, event)
         bytes += value.length
-        messages.push({ key: event.externalId, value })
+        messages.push({ key: 'externalId' in event ? event.externalId : event.asset.id, value })
       }
       const send = producer.send({ topic: options.topic, acks: 1, messages })
       inFlight.add(send)

@@ -2,7 +2,7 @@
  * The Livingdocs emulator as a process of its own for the benchmark, so its CPU is not the bridge's.
  * File downloads are skipped (option `skipDownloads`): the bench measures the bridge, not a file server.
  *
- *   node scripts/bench/emulator.ts --token T [--job-duration-ms 2000] [--rate-limit-rps 10]
+ *   node scripts/bench/emulator.ts --token T [--job-duration-ms 2000] [--rate-limit-rps 10] [--media-types JSON]
  *
  * Prints `{"event":"listening","url","apiVersion"}`; on SIGUSR2 prints `{"event":"stats",...}` (request
  * counts so far); on SIGTERM prints the stats once more and exits.
@@ -15,6 +15,8 @@ const { values } = parseArgs({
     token: { type: 'string', default: 'bench-token' },
     'job-duration-ms': { type: 'string', default: '0' },
     'rate-limit-rps': { type: 'string' },
+    // The project config's mediaTypes, e.g. '{"file":{},"image":{}}' (default: `file` only).
+    'media-types': { type: 'string' },
   },
 })
 const emit = (obj: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(obj)}\n`)
@@ -28,6 +30,7 @@ const emulator = await startLivingdocsEmulator({
   // default project config's li-text properties take, and the bench measures the bridge, not validation.
   mediaTypes: [{ handle: 'file', type: 'mediaFile', metadata: [] }],
   ...(values['rate-limit-rps'] === undefined ? {} : { rateLimitPerSecond: Number(values['rate-limit-rps']) }),
+  ...(values['media-types'] === undefined ? {} : { mediaTypes: JSON.parse(values['media-types']) }),
 })
 const stats = () => {
   const s = emulator.stats()

@@ -6,7 +6,9 @@
  *   2. the bridge (`node src/main.ts`) against the emulator with instant jobs (webhooks on);
  *   3. the bridge against the emulator with slow jobs (webhooks on, a server-side rate limit), once per
  *      MAX_JOBS_IN_FLIGHT step, on a smaller input topic;
- *   4. optionally the bridge against a large backlog, for its peak RSS (backpressure).
+ *   4. optionally the bridge against a large backlog, for its peak RSS (backpressure);
+ *   5. optionally (mode `mapping`) the instant run once more with the README's example mapping
+ *      (MAPPING_FILE) over as many events of the legacy DAM shape it maps (data.ts `damEvent`).
  * Peak RSS and CPU seconds are read from /proc for the measured process only.
  */
 import { spawnSync } from 'node:child_process'
@@ -18,6 +20,7 @@ import { createKafka, type Kafka } from '../../src/kafka/client.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
 import { createLogger } from '../../src/logging.ts'
 import { freePort } from '../../test/support/free-port.ts'
+import { readmeMappingExample } from '../../test/support/mapping-example.ts'
 import { BENCH_SYSTEM_NAME, produceBenchEvents } from './data.ts'
 import { type Child, cpuSeconds, jsonLine, peakRssBytes, spawnNode } from './proc.ts'
 import { histogramPercentiles, parseMetrics, sumOf } from './stats.ts'
@@ -29,8 +32,8 @@ export interface BenchOptions {
   /** Events of the baseline and instant runs. */
   events: number
   partitions: number
-  /** Modes to run, a subset of baseline, instant, slow. */
-  modes: Array<'baseline' | 'instant' | 'slow'>
+  /** Modes to run, a subset of baseline, instant, slow, mapping. */
+  modes: Array<'baseline' | 'instant' | 'slow' | 'mapping'>
   /** MAX_JOBS_IN_FLIGHT of each slow-mode step. */
   slowSteps: number[]
   /** Events per slow step = this × MAX_JOBS_IN_FLIGHT (at least 2 batches). */
@@ -118,6 +121,8 @@ export interface BenchReport {
   instant?: RunFigures
   /** The same with the bench's `bridgeNodeOptions` (by default the Helm chart's heap flags), when set. */
   instantNodeOptions?: RunFigures
+  /** The instant run (V8 default heap) with the README's example mapping over legacy DAM events. */
+  instantMapping?: RunFigures
   slow?: RunFigures[]
   backlog?: RunFigures & { drained: boolean }
   /** The backlog run again with V8's default heap sizing (no NODE_OPTIONS), when the bridge had some. */
@@ -233,6 +238,12 @@ async function run(
       if (report.instantNodeOptions !== undefined)
         report.instantNodeOptions.ratioToBaseline = report.instantNodeOptions.eventsPerSecond / base
     }
+  }
+  if (options.modes.includes('mapping')) {
+    report.instantMapping = await runMapping(ctx)
+    if (report.baseline !== undefined)
+      report.instantMapping.ratioToBaseline =
+        report.instantMapping.eventsPerSecond / report.baseline.eventsPerSecond
   }
   if (options.modes.includes('slow')) report.slow = await runSlowSweep(ctx)
   if (options.backlogEvents > 0) {
@@ -655,6 +666,41 @@ function diffRequests(
   return out
 }
 
+/**
+ * The instant run again (same settings, V8's default heap sizing) with `MAPPING_FILE` set to the
+ * README's example mapping, over `events` Avro events of the legacy DAM shape it maps; the emulator
+ * knows the mediaTypes `file` and `image` it gives. Every event passes the filter, so each gets a result.
+ */
+async function runMapping(ctx: Ctx): Promise<RunFigures> {
+  const o = ctx.options
+  const input = `${ctx.runId}.dam-input`
+  o.log(`bench: mapping: producing ${o.events} legacy DAM events to ${input}`)
+  await produceBenchEvents(ctx.kafka, {
+    topic: input,
+    partitions: o.partitions,
+    count: o.events,
+    runId: `${ctx.runId}-dam`,
+    schemaRegistryUrl: ctx.kafkaEnv.registryUrl,
+    shape: 'dam',
+  })
+  const mappingFile = `${ctx.logDir}/${ctx.runId}-mapping.yaml`
+  await writeFile(mappingFile, `${readmeMappingExample().mapping}\n`)
+  const emulator = await startEmulator(ctx, 'emulator-mapping', ['--media-types', '{"file":{},"image":{}}'])
+  try {
+    const { drained: _d, ...figures } = await runBridge(ctx, {
+      mode: 'instant-mapping',
+      input,
+      events: o.events,
+      emulator,
+      env: { MAX_JOBS_IN_FLIGHT: String(o.instantJobs), MAPPING_FILE: mappingFile },
+      nodeOptions: '',
+    })
+    return figures
+  } finally {
+    await emulator.child.stop()
+  }
+}
+
 async function runSlowSweep(ctx: Ctx): Promise<RunFigures[]> {
   const o = ctx.options
   const perStep = o.slowSteps.map((jobs) => Math.max(2 * o.batchMaxFiles, jobs * o.slowEventsPerJob))
@@ -792,6 +838,12 @@ function summary(r: BenchReport): string {
     ...(r.instantNodeOptions?.ratioToBaseline === undefined
       ? []
       : [`ratioWithNodeOptions=${r.instantNodeOptions.ratioToBaseline.toFixed(2)}`]),
+    ...(r.instantMapping === undefined
+      ? []
+      : [
+          `cpuPer10k=${r.instant?.cpuSecondsPer10kEvents.toFixed(2) ?? 'n/a'}`,
+          `cpuPer10kWithMapping=${r.instantMapping.cpuSecondsPer10kEvents.toFixed(2)}`,
+        ]),
     `targets=${r.targets.filter((t) => t.pass === true).length}/${r.targets.filter((t) => t.pass !== null).length} passed`,
   ].join(' ')
 }
@@ -802,6 +854,7 @@ export function formatTable(r: BenchReport): string {
     ...(r.baseline ? [r.baseline] : []),
     ...(r.instant ? [r.instant] : []),
     ...(r.instantNodeOptions ? [r.instantNodeOptions] : []),
+    ...(r.instantMapping ? [r.instantMapping] : []),
     ...(r.slow ?? []),
     ...(r.backlog ? [r.backlog] : []),
     ...(r.backlogV8Defaults ? [r.backlogV8Defaults] : []),

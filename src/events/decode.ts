@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
-import type { DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
+import type { DecodeFailure, DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
+import { apicurioHint } from './apicurio-hint.ts'
 import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
 import type { SchemaCodec } from './registry.ts'
 import { toRequestUrl } from './url.ts'
@@ -106,59 +107,99 @@ export interface EventDecoderOptions {
 }
 
 /**
- * Creates the decoder of input record values. Accepted formats: the Confluent wire format (magic byte
- * 0 + schema id + Avro body) and plain JSON objects (first non-blank byte `{`).
- *
- * The record's headers only serve the DLQ message: a value Apicurio's serializer wrote with the schema
- * id in headers (`apicurio.value.globalId`/`contentId`, see {@link apicurioHint}) says so and names the
- * serializer setting that writes the Confluent framing instead.
- *
+ * Creates the decoder of input record values ({@link createRecordReader}, then
+ * {@link createEventValidator}): the Confluent wire format (magic byte 0 + schema id + Avro body) and
+ * plain JSON objects (first non-blank byte `{`).
  * @returns `decode(value, headers?)`, which resolves to `{ok:true,event}` or `{ok:false,failure}` for a
  *   permanent problem (a DLQ case), and rejects only with a retryable BridgeError
  *   (`SCHEMA_REGISTRY_UNAVAILABLE`), which must not send the record to the DLQ
  */
 export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOptions) {
+  const read = createRecordReader(codec)
+  const validate = createEventValidator(options)
   return async function decode(
     value: Buffer | null,
     headers: readonly RecordHeader[] = [],
   ): Promise<DecodeResult> {
-    if (value === null) return fail('EMPTY_VALUE', 'record value is null (a tombstone)')
-    if (value.length === 0) return fail('EMPTY_VALUE', 'record value is empty (0 bytes)')
-    let raw: unknown
+    let raw = read(value, headers)
+    if (raw instanceof Promise) {
+      try {
+        raw = await raw
+      } catch (err) {
+        raw = avroReadFailure(err, headers)
+      }
+    }
+    return raw instanceof ReadFailure ? raw : validate(raw)
+  }
+}
+
+/**
+ * A value that cannot be read (a DLQ case), returned in place of the decoded value: a class of its own,
+ * so that no decoded value (JSON object, avsc record) can pass for one and none needs a wrapper.
+ */
+export class ReadFailure {
+  readonly ok = false
+  readonly failure: DecodeFailure
+  constructor(failure: DecodeFailure) {
+    this.failure = failure
+  }
+}
+
+/**
+ * Creates the reader of record values (the decoder's first half): the value as written, not validated;
+ * for Avro what avsc decodes with the writer schema (logical types: src/events/logical-types.ts), for
+ * JSON what JSON.parse gives. The headers only serve the DLQ message: a value Apicurio's serializer
+ * wrote with the schema id in headers says so ({@link apicurioHint}).
+ *
+ * @returns `read(value, headers)`: the decoded value or a {@link ReadFailure} (a DLQ case); for Avro a
+ *   promise of the codec's decode (no promise more per record than the codec's own), whose rejection the
+ *   caller turns into a failure with {@link avroReadFailure}
+ */
+export function createRecordReader(codec: SchemaCodec) {
+  return function read(value: Buffer | null, headers: readonly RecordHeader[]): unknown {
+    if (value === null) return readFailure('EMPTY_VALUE', 'record value is null (a tombstone)')
+    if (value.length === 0) return readFailure('EMPTY_VALUE', 'record value is empty (0 bytes)')
     if (value[0] === 0) {
       if (value.length < 5)
-        return fail('UNDECODABLE_AVRO', `wire format needs at least 5 bytes, got ${value.length}`)
-      try {
-        raw = await codec.decode(value)
-      } catch (err) {
-        if (isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNSUPPORTED_SCHEMA', 'UNDECODABLE_AVRO')) {
-          const hint = apicurioHint(headers)
-          return fail(err.code as DlqReason, hint === undefined ? err.message : `${err.message}; ${hint}`)
-        }
-        throw err
-      }
-    } else if (startsLikeJson(value)) {
+        return readFailure('UNDECODABLE_AVRO', `wire format needs at least 5 bytes, got ${value.length}`)
+      return codec.decode(value)
+    }
+    if (startsLikeJson(value)) {
       let text: string
       try {
         // Strict: invalid UTF-8 is an error, not silently replaced by U+FFFD (RFC 8259 §8.1). A
         // leading byte order mark is dropped, which §8.1 allows.
         text = utf8.decode(value)
       } catch {
-        return fail('INVALID_JSON', 'value is not valid UTF-8')
+        return readFailure('INVALID_JSON', 'value is not valid UTF-8')
       }
+      let raw: unknown
       try {
         raw = JSON.parse(text)
       } catch (err) {
-        return fail('INVALID_JSON', `value is not valid JSON: ${(err as Error).message}`)
+        return readFailure('INVALID_JSON', `value is not valid JSON: ${(err as Error).message}`)
       }
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-        return fail('INVALID_JSON', 'JSON value is not an object')
+        return readFailure('INVALID_JSON', 'JSON value is not an object')
       }
-    } else {
-      const start = `first byte 0x${value[0]?.toString(16).padStart(2, '0')} is neither the Confluent magic byte 0 nor a JSON object`
-      const hint = apicurioHint(headers)
-      return fail('UNKNOWN_WIRE_FORMAT', hint === undefined ? start : `${start}: ${hint}`)
+      return raw
     }
+    const start = `first byte 0x${value[0]?.toString(16).padStart(2, '0')} is neither the Confluent magic byte 0 nor a JSON object`
+    const hint = apicurioHint(headers)
+    return readFailure('UNKNOWN_WIRE_FORMAT', hint === undefined ? start : `${start}: ${hint}`)
+  }
+}
+
+/**
+ * Creates the validator of events (the decoder's second half): the input schema's fields, as read or
+ * as a mapping made them (src/mapping/), checked and completed into a {@link FileCreatedEvent} with its
+ * `files[]` entry serialised once.
+ *
+ * @returns `validate(raw)`: `{ok:true,event,bytes,entryJson}`, or `{ok:false,failure}` with
+ *   `INVALID_EVENT` (naming each wrong field) or `MISSING_SYSTEM_NAME`
+ */
+export function createEventValidator(options: EventDecoderOptions) {
+  return function validate(raw: unknown): DecodeResult {
     const parsed = eventSchema.safeParse(raw)
     if (!parsed.success) {
       const detail = parsed.error.issues
@@ -222,35 +263,6 @@ export function fileEntryBytes(event: FileCreatedEvent): number {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** Headers in which Apicurio's Kafka serializers put the value's schema id (8-byte big-endian long). */
-const APICURIO_ID_HEADER = /^apicurio\.(?:value\.|registry\.)(?:globalId|contentId)$/
-
-/**
- * The DLQ hint for a value Apicurio's serializer wrote with `apicurio.registry.headers.enabled=true`:
- * the schema id is in a header and the value is the bare Avro body, which no Confluent-compatible
- * consumer can read. With `apicurio.registry.headers.enabled=false` the serializer writes the Confluent
- * framing (magic byte 0, then the id in 4 bytes) when its id handler writes 4-byte ids: Apicurio 3
- * serdes do by default (`apicurio.registry.id-handler=io.apicurio.registry.serde.Default4ByteIdHandler`,
- * `apicurio.registry.use-id=contentId`); Apicurio 2 serdes need `apicurio.registry.as-confluent=true`
- * (Apicurio Registry documentation, "Kafka client serializer/deserializer configuration";
- * `KafkaSerdeHeaders` for the header names).
- * @returns the hint, or undefined when the record has no such header
- */
-function apicurioHint(headers: readonly RecordHeader[]): string | undefined {
-  if (headers.length === 0) return undefined
-  const found = headers.find(([name]) => APICURIO_ID_HEADER.test(name))
-  if (found === undefined) return undefined
-  const [name, raw] = found
-  const id = raw?.length === 8 ? ` ${raw.readBigInt64BE()}` : ''
-  return (
-    `the schema id is in the record header ${name}${id}, not in the value: Apicurio's serializer ` +
-    'wrote it with apicurio.registry.headers.enabled=true. Set apicurio.registry.headers.enabled=false ' +
-    'on the producer to write the Confluent framing (magic byte 0 and a 4-byte schema id): the default ' +
-    'of Apicurio 3 serdes (apicurio.registry.id-handler=io.apicurio.registry.serde.Default4ByteIdHandler, ' +
-    'apicurio.registry.use-id=contentId); Apicurio 2 serdes also need apicurio.registry.as-confluent=true'
-  )
-}
-
 function startsLikeJson(value: Buffer): boolean {
   const start = value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf ? 3 : 0 // UTF-8 BOM
   for (const byte of value.subarray(start)) {
@@ -262,4 +274,18 @@ function startsLikeJson(value: Buffer): boolean {
 
 function fail(reason: DlqReason, message: string): DecodeResult {
   return { ok: false, failure: { reason, message } }
+}
+
+/**
+ * The failure of an Avro value whose decode rejected with `err` (permanent codes, with the Apicurio
+ * hint of `headers`). @throws err otherwise: a retryable one must not reach the DLQ
+ */
+export function avroReadFailure(err: unknown, headers: readonly RecordHeader[]): ReadFailure {
+  if (!isBridgeError(err, 'UNKNOWN_SCHEMA_ID', 'UNSUPPORTED_SCHEMA', 'UNDECODABLE_AVRO')) throw err
+  const hint = apicurioHint(headers)
+  return readFailure(err.code as DlqReason, hint === undefined ? err.message : `${err.message}; ${hint}`)
+}
+
+function readFailure(reason: DlqReason, message: string): ReadFailure {
+  return new ReadFailure({ reason, message })
 }

@@ -15,6 +15,12 @@ export interface MediaKindOptions {
   detectFromFile: boolean
 }
 
+/** The defaults of `MEDIA_TYPE_KINDS` and `MEDIA_KIND_DETECTION`. */
+export const DEFAULT_MEDIA_KINDS: MediaKindOptions = Object.freeze({
+  kindsByMediaType: Object.freeze({ image: 'image', video: 'video' }),
+  detectFromFile: true,
+})
+
 /** The handle a file detected as an image or a video gets: the one every project with them has ([MT] §7). */
 const KIND_HANDLES: Readonly<Record<MediaKind, string>> = { file: 'file', image: 'image', video: 'video' }
 

@@ -15,6 +15,8 @@ export const DLQ_HEADERS = {
   offset: 'dlq.source.offset',
   timestamp: 'dlq.source.timestamp',
   failedAt: 'dlq.failed.at',
+  /** `MAPPING_FAILED` only: the mapping's field whose expression failed (src/mapping/). */
+  mappingField: 'dlq.mapping.field',
   /** What was left out: `value`, or `value,key,headers`. */
   omitted: 'dlq.omitted',
   /** Why: the broker's answer to the full copy. */
@@ -52,6 +54,7 @@ export function dlqCopy(
     text(DLQ_HEADERS.timestamp, String(record.timestamp)),
     text(DLQ_HEADERS.failedAt, failedAt),
   )
+  if (failure.field !== undefined) headers.push(text(DLQ_HEADERS.mappingField, failure.field))
   if (level >= 1) {
     const why = (refusal as Error | undefined)?.message ?? 'too large'
     headers.push(

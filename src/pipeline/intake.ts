@@ -8,6 +8,7 @@ import type {
   ConsumedRecord,
   DecodeFailure,
   DecodeResult,
+  Filtered,
   PendingFile,
   RecordHeader,
   RecordPosition,
@@ -42,14 +43,15 @@ export interface FetchControl {
 /**
  * The pipeline's entry and exit accounting. Every record the consumer hands over is, in this order:
  * skipped if this process already has it in hand (a redelivery after a rebalance); decoded, waiting in
- * place while the schema registry cannot be reached; tracked by its offset; then either sent to the DLQ
- * or admitted as a {@link PendingFile} to the key sequencer, which releases one file per
+ * place while the schema registry cannot be reached; tracked by its offset; then either sent to the DLQ,
+ * settled at once when a mapping's filter skipped it (it gets neither a result nor a DLQ record), or
+ * admitted as a {@link PendingFile} to the key sequencer, which releases one file per
  * `systemName` + `externalId` at a time. Each tracked record leaves exactly once: {@link settle} when its
- * result event or DLQ record is acknowledged, or dropped by {@link onAssignment} when its partition is
- * revoked (the new owner consumes it again). The files in flight are counted here alone, and the
- * backpressure gate pauses and resumes fetching on that count.
+ * result event or DLQ record is acknowledged (or at once when filtered), or dropped by
+ * {@link onAssignment} when its partition is revoked (the new owner consumes it again). The files in
+ * flight are counted here alone, and the backpressure gate pauses and resumes fetching on that count.
  *
- * @param deps.decode decodes a record's value (its headers only feed the DLQ message), waiting out
+ * @param deps.decode decodes a record (and maps it, with a mapping: src/mapping/), waiting out
  *   transient failures (`withTransientRetry`)
  * @param deps.release takes a file the key sequencer released (on to the batcher)
  * @param deps.dropHeld gives back files of revoked partitions that later stages hold
@@ -60,9 +62,9 @@ export function createIntake(
   options: BackpressureOptions,
   deps: {
     decode: (
-      record: Pick<ConsumedRecord, 'value' | 'headers'>,
+      record: ConsumedRecord,
       control: { heartbeat(): Promise<void>; shouldContinue(): boolean },
-    ) => Promise<DecodeResult>
+    ) => Promise<DecodeResult | Filtered>
     offsets: OffsetTracker
     release: (file: PendingFile) => void
     dropHeld: DropHeld
@@ -123,7 +125,12 @@ export function createIntake(
       offsets.track(position)
       deps.observe(position)
       if (result.ok) sequencer.admit(pendingFile(record, position, result))
-      else deps.deadLetter(record, result.failure)
+      else if ('failure' in result) deps.deadLetter(record, result.failure)
+      else {
+        // No result event or DLQ record will ever settle it, and its partition commits nothing past it.
+        offsets.settle(position)
+        metrics.eventsFiltered.inc({ reason: result.filtered })
+      }
       applyGate()
       return true
     },

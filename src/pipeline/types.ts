@@ -70,7 +70,16 @@ export interface FileCreatedEvent {
 export interface DecodeFailure {
   reason: DlqReason
   message: string
+  /** `MAPPING_FAILED`: the mapping's field whose expression failed (`url`, `filter`, …). */
+  field?: string
 }
+
+/**
+ * Why the mapping's filter skipped a record (src/mapping/): it gave `false`, or no value at all (what it
+ * tests is not in the event). The `reason` label of `bridge_events_filtered_total`.
+ */
+export const FILTER_REASONS = ['rejected', 'no_value'] as const
+export type FilterReason = (typeof FILTER_REASONS)[number]
 
 /**
  * What the decoder makes of a record value: a valid event with `entryJson`, its `files[]` entry
@@ -80,6 +89,12 @@ export interface DecodeFailure {
 export type DecodeResult =
   | { ok: true; event: FileCreatedEvent; bytes: number; entryJson: string }
   | { ok: false; failure: DecodeFailure }
+
+/** A record the mapping's filter skipped: no result event, no DLQ record; settled at once. */
+export interface Filtered {
+  ok: false
+  filtered: FilterReason
+}
 
 /** One consumed, valid file-created event waiting for its import job. */
 export interface PendingFile {

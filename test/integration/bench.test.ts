@@ -31,7 +31,7 @@ function expectSaneRun(run: RunFigures | undefined, events: number) {
 }
 
 describe('npm run bench (tiny N)', () => {
-  it('runs the baseline, instant, slow and backlog modes and writes a complete JSON report', async () => {
+  it('runs the baseline, instant, mapping, slow and backlog modes and writes a complete JSON report', async () => {
     const outDir = await mkdtemp(join(tmpdir(), 'bench-test-'))
     dirs.push(outDir)
     const lines: string[] = []
@@ -39,7 +39,7 @@ describe('npm run bench (tiny N)', () => {
       kafka: { brokers: kafka.brokers.join(','), registryUrl: kafka.schemaRegistryUrl },
       events: 2000,
       partitions: 3,
-      modes: ['baseline', 'instant', 'slow'],
+      modes: ['baseline', 'instant', 'slow', 'mapping'],
       slowSteps: [1, 2],
       slowEventsPerJob: 100,
       slowJobMs: 500,
@@ -83,6 +83,17 @@ describe('npm run bench (tiny N)', () => {
       6,
     )
 
+    // The instant run once more with the README's mapping over legacy DAM events: every one mapped,
+    // filtered in and imported (a mapping failure would leave it without a result)
+    expectSaneRun(report.instantMapping, 2000)
+    expect(report.instantMapping?.mode).toBe('instant-mapping')
+    // Its JPEGs go to the image import and its PDFs to the file import (the mapped mimeType): every
+    // file in some batch of at most 50 (the bench's BATCH_MAX_FILES)
+    const posts = (path: string) => report.instantMapping?.apiRequests?.[`POST ${path}`]?.['200'] ?? 0
+    expect(posts('/import/images')).toBeGreaterThan(0)
+    expect(posts('/import/files')).toBeGreaterThan(0)
+    expect(posts('/import/images') + posts('/import/files')).toBeGreaterThanOrEqual(2000 / 50)
+
     // One slow step per MAX_JOBS_IN_FLIGHT, each with every one of its events resulted.
     expect(report.slow?.map((s) => s.maxJobsInFlight)).toEqual([1, 2])
     // Events per step: MAX_JOBS_IN_FLIGHT x 100, at least two batches of 50.
@@ -100,6 +111,8 @@ describe('npm run bench (tiny N)', () => {
     for (const t of json.targets) expect(typeof t.pass === 'boolean').toBe(true)
     expect(json.summary).toMatch(/^bench: ratio=\d+\.\d\d batchFill=\d+\.\d% peakRss=\d+MB/)
     expect(json.summary).toMatch(/ ratioWithNodeOptions=\d+\.\d\d/)
+    expect(json.summary).toMatch(/ cpuPer10k=\d+\.\d\d cpuPer10kWithMapping=\d+\.\d\d/)
+    expect(formatTable(json)).toMatch(/\ninstant-mapping +2000 +2000 /)
     // A slow step's row counts its own events only, though its bridge read on in the shared input.
     const slowRow = formatTable(json)
       .split('\n')

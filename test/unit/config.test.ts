@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Batcher } from '../../src/batcher/batcher.ts'
-import { loadConfig } from '../../src/config.ts'
+import { loadConfig, loadMediaKinds } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
 import { ENVELOPE_BYTES } from '../../src/pipeline/types.ts'
 
@@ -493,5 +493,30 @@ describe('backpressure and consumer settings', () => {
   ])('%s=%s is rejected by name', (name, value) => {
     const err = configError({ ...minimal, [name]: value })
     expect(err.context.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))])
+  })
+})
+
+describe('media routing alone (npm run map)', () => {
+  it('reads MEDIA_TYPE_KINDS and MEDIA_KIND_DETECTION as the bridge does, with its defaults', () => {
+    expect(loadMediaKinds({})).toEqual({
+      kindsByMediaType: { image: 'image', video: 'video' },
+      detectFromFile: true,
+    })
+    expect(loadMediaKinds({ MEDIA_TYPE_KINDS: 'photo:image', MEDIA_KIND_DETECTION: 'false' })).toEqual({
+      kindsByMediaType: { photo: 'image' },
+      detectFromFile: false,
+    })
+    expect(loadMediaKinds({ MEDIA_TYPE_KINDS: 'image:image', KAFKA_BROKERS: '' })).toEqual(
+      loadConfig({ ...minimal, MEDIA_TYPE_KINDS: 'image:image' }).decoder.mediaKinds,
+    )
+  })
+
+  it('names the wrong setting', () => {
+    expect(() => loadMediaKinds({ MEDIA_TYPE_KINDS: 'photo:picture' })).toThrow(
+      /MEDIA_TYPE_KINDS: each entry/,
+    )
+    expect(() => loadMediaKinds({ MEDIA_KIND_DETECTION: 'yes' })).toThrow(
+      /MEDIA_KIND_DETECTION: must be true or false/,
+    )
   })
 })

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { tempFile } from '../support/mapping-example.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
@@ -41,6 +42,30 @@ describe('main', () => {
     expect(run.stderr).toMatch(/LIVINGDOCS_ACCESS_TOKEN: is required/)
     // And no stack trace
     expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('exits 78 for a mapping file with a syntax error, naming the field and the place', {
+    timeout: 30_000,
+  }, async () => {
+    // Given an otherwise valid configuration whose MAPPING_FILE has a broken url expression
+    const mappingFile = tempFile(
+      'mapping.yaml',
+      'externalId: id\nfileName: t\nurl: links[kind = "original"\n',
+    )
+    // When the bridge starts
+    const run = await runMain({
+      KAFKA_BROKERS: '127.0.0.1:1',
+      SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
+      LIVINGDOCS_BASE_URL: 'https://x.example',
+      LIVINGDOCS_ACCESS_TOKEN: 'token',
+      MAPPING_FILE: mappingFile,
+    })
+    // Then it exits with EX_CONFIG before connecting anywhere, naming the setting, field and place
+    expect(run.code).toBe(78)
+    expect(run.stderr).toContain(
+      `MAPPING_FILE: ${mappingFile}: url: syntax error at line 1, column 23 of its expression: Expected "]" before end of expression (JSONata S0203)`,
+    )
+    expect(run.stdout).toBe('')
   })
 
   it('never prints the access token when the configuration is invalid', { timeout: 30_000 }, async () => {

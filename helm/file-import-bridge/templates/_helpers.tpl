@@ -77,3 +77,15 @@ or extraEnv, or when there is no memory limit (the image's own NODE_OPTIONS, the
 {{- end -}}
 {{- end -}}
 {{- end }}
+
+{{/* The ConfigMap holding the mapping file: the chart's own (mapping.content) or mapping.existingConfigMap; empty without a mapping. */}}
+{{- define "fib.mappingConfigMap" -}}
+{{- if and .Values.mapping.content .Values.mapping.existingConfigMap }}
+{{- fail "mapping.content and mapping.existingConfigMap exclude each other: give the mapping one way" }}
+{{- end }}
+{{- if .Values.mapping.content }}
+{{- printf "%s-mapping" (include "fib.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- .Values.mapping.existingConfigMap }}
+{{- end }}
+{{- end }}

@@ -8,6 +8,7 @@ import { createIntake } from '../../../src/pipeline/intake.ts'
 import type {
   ConsumedRecord,
   DecodeResult,
+  Filtered,
   PendingFile,
   RecordPosition,
 } from '../../../src/pipeline/types.ts'
@@ -16,7 +17,7 @@ import { pendingFile } from '../../support/pending-file.ts'
 
 const control = { heartbeat: async () => undefined, isRunning: () => true }
 
-/** A record whose value is the externalId, or `bad` for one the decoder refuses. */
+/** A record whose value is the externalId, `bad` for one the decoder refuses, `skip` for one it filters. */
 function record(
   partition: number,
   offset: number,
@@ -40,17 +41,20 @@ function setup(options: { maxFilesInFlight?: number; held?: PendingFile[] } = {}
   const dlq: Array<[ConsumedRecord, string]> = []
   const observed: RecordPosition[] = []
   const fetch = { pause: vi.fn(), resume: vi.fn() }
-  const decode = vi.fn(async ({ value }: { value: Buffer | null }): Promise<DecodeResult> => {
+  const decode = vi.fn(async ({ value }: { value: Buffer | null }): Promise<DecodeResult | Filtered> => {
     const id = String(value)
     if (id === 'bad') return { ok: false, failure: { reason: 'INVALID_JSON', message: 'not JSON' } }
+    if (id === 'skip') return { ok: false, filtered: 'rejected' }
     const { event, entryJson, bytes } = pendingFile(id)
     return { ok: true, event, entryJson, bytes }
   })
+  const offsets = new OffsetTracker()
+  const metrics = createMetrics()
   const intake = createIntake(
     { maxFilesInFlight: options.maxFilesInFlight ?? 100, resumeRatio: 0.5 },
     {
       decode,
-      offsets: new OffsetTracker(),
+      offsets,
       fetch,
       release: (file) => released.push(file),
       dropHeld: (isOwned) => {
@@ -59,11 +63,11 @@ function setup(options: { maxFilesInFlight?: number; held?: PendingFile[] } = {}
       },
       deadLetter: (r, failure) => dlq.push([r, failure.reason]),
       observe: (p) => observed.push(p),
-      metrics: createMetrics(),
+      metrics,
       logger: silentLogger,
     },
   )
-  return { intake, released, dlq, observed, fetch, decode }
+  return { intake, released, dlq, observed, fetch, decode, offsets, metrics }
 }
 
 describe('intake', () => {
@@ -92,6 +96,27 @@ describe('intake', () => {
     ] as const
     await s.intake.onRecord({ ...r, headers }, control)
     expect(s.released[0]?.headers).toEqual([headers[0], headers[2]])
+  })
+
+  it('settles a record the mapping filtered at once, so that its partition commits past it', async () => {
+    // Given a file in flight, then two records the filter skips, then another file
+    const s = setup()
+    await s.intake.onRecord(record(0, 0, 'a'), control)
+    await s.intake.onRecord(record(0, 1, 'skip'), control)
+    await s.intake.onRecord(record(0, 2, 'skip'), control)
+    await s.intake.onRecord(record(0, 3, 'b'), control)
+    // Then they are neither released nor dead-lettered, and only the two files are in flight
+    expect(s.released.map((f) => f.position.offset)).toEqual(['0', '3'])
+    expect(s.dlq).toEqual([])
+    expect(s.observed.map((p) => p.offset)).toEqual(['0', '1', '2', '3'])
+    expect(s.intake.inFlight).toBe(2)
+    expect((await s.metrics.eventsFiltered.get()).values).toContainEqual(
+      expect.objectContaining({ labels: { reason: 'rejected' }, value: 2 }),
+    )
+    // When the first file settles, the commit moves past the filtered records up to the next file
+    const [first] = s.released as [PendingFile]
+    s.intake.settle([first.position], [first])
+    expect(s.offsets.committable()).toEqual([{ topic: 'in', partition: 0, offset: '3' }])
   })
 
   it('skips a redelivered record it already has in hand, without decoding it again', async () => {
