@@ -175,7 +175,8 @@ export function createIntake(
 export type Intake = ReturnType<typeof createIntake>
 
 /**
- * The pending file of a decoded record, carrying its trace headers (src/tracing.ts) as they came: every
+ * The pending file of a decoded record: the few fields of its event that later stages read (the rest is
+ * in its entry's JSON), and its trace headers (src/tracing.ts) as they came: every
  * `traceparent` and `tracestate` pair in order, the same tuples (no copy of the bytes), up to
  * {@link MAX_CARRIED_BYTES}.
  */
@@ -194,8 +195,9 @@ function pendingFile(
     })
     if (carried.length > 0) headers = carried
   }
+  const { externalId, systemName, kind, occurredAt } = decoded.event
   return {
-    event: decoded.event,
+    event: { externalId, systemName, kind, occurredAt },
     position,
     consumedAt: Date.now(),
     bytes: decoded.bytes,

@@ -83,6 +83,23 @@ describe('intake', () => {
     expect(s.intake.inFlight).toBe(2)
   })
 
+  it('keeps of the event only what later stages read; URL, name and metadata live on in the entry JSON', async () => {
+    const s = setup()
+    await s.intake.onRecord(record(0, 0, 'a'), control)
+    const [file] = s.released
+    expect(file?.event).toEqual({
+      externalId: 'a',
+      systemName: 'archive',
+      kind: 'file',
+      occurredAt: 1_700_000_000_000,
+    })
+    expect(JSON.parse(file?.entryJson ?? '')).toMatchObject({
+      id: 'a',
+      url: 'https://files.example/a',
+      metadata: {},
+    })
+  })
+
   it('carries trace headers as they came (order, repeats), up to 4 KiB of values', async () => {
     const s = setup()
     const big = 'b'.repeat(4095)
