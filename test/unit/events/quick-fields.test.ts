@@ -52,7 +52,8 @@ const raw = fc.record(
     occurredAt: field(occurredAt),
     extra: fc.string(),
   },
-  { requiredKeys: [] },
+  // The required fields always there (as undefined or null among other values, too), the others optional
+  { requiredKeys: ['externalId', 'url', 'fileName', 'occurredAt'] },
 )
 
 describe('quickFields', () => {
@@ -67,7 +68,7 @@ describe('quickFields', () => {
       }),
       { numRuns: 20_000 },
     )
-    // and the property saw accepted events, not only refusals
+    // and the property saw accepted events, not only refusals (about 250 of the 20,000 are valid)
     expect(accepted).toBeGreaterThan(100)
   })
 
