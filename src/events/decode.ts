@@ -3,7 +3,7 @@ import { type DlqReason, isBridgeError } from '../errors.ts'
 import type { DecodeFailure, DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
 import { apicurioHint } from './apicurio-hint.ts'
 import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
-import type { SchemaCodec } from './registry.ts'
+import { type SchemaCodec, UNKNOWN_WRITER } from './registry.ts'
 import { toRequestUrl } from './url.ts'
 
 const isJsonObject = (v: unknown): v is Record<string, unknown> =>
@@ -172,26 +172,27 @@ export interface EventDecoderOptions {
  * Creates the decoder of input record values ({@link createRecordReader}, then
  * {@link createEventValidator}): the Confluent wire format (magic byte 0 + schema id + Avro body) and
  * plain JSON objects (first non-blank byte `{`).
- * @returns `decode(value, headers?)`, which resolves to `{ok:true,event}` or `{ok:false,failure}` for a
- *   permanent problem (a DLQ case), and rejects only with a retryable BridgeError
- *   (`SCHEMA_REGISTRY_UNAVAILABLE`), which must not send the record to the DLQ
+ * @returns `decode(value, headers?)`, which gives `{ok:true,event}` or `{ok:false,failure}` for a
+ *   permanent problem (a DLQ case) at once when it needs no registry lookup (JSON, or an Avro schema id
+ *   already known: no promise per record), else a promise of it; a problem that is not the record's
+ *   own (a retryable BridgeError, `SCHEMA_REGISTRY_UNAVAILABLE`, which must not send the record to the
+ *   DLQ, or any unexpected error) is always a rejected promise, never thrown
  */
 export function createEventDecoder(codec: SchemaCodec, options: EventDecoderOptions) {
   const read = createRecordReader(codec)
   const validate = createEventValidator(options)
-  return async function decode(
+  const settle = (raw: unknown) => (raw instanceof ReadFailure ? raw : validate(raw))
+  return function decode(
     value: Buffer | null,
     headers: readonly RecordHeader[] = [],
-  ): Promise<DecodeResult> {
-    let raw = read(value, headers)
-    if (raw instanceof Promise) {
-      try {
-        raw = await raw
-      } catch (err) {
-        raw = avroReadFailure(err, headers)
-      }
+  ): DecodeResult | Promise<DecodeResult> {
+    try {
+      const raw = read(value, headers)
+      if (raw instanceof Promise) return raw.then(settle, (err) => settle(avroReadFailure(err, headers)))
+      return settle(raw)
+    } catch (err) {
+      return Promise.reject(err)
     }
-    return raw instanceof ReadFailure ? raw : validate(raw)
   }
 }
 
@@ -213,9 +214,9 @@ export class ReadFailure {
  * JSON what JSON.parse gives. The headers only serve the DLQ message: a value Apicurio's serializer
  * wrote with the schema id in headers says so ({@link apicurioHint}).
  *
- * @returns `read(value, headers)`: the decoded value or a {@link ReadFailure} (a DLQ case); for Avro a
- *   promise of the codec's decode (no promise more per record than the codec's own), whose rejection the
- *   caller turns into a failure with {@link avroReadFailure}
+ * @returns `read(value, headers)`: the decoded value or a {@link ReadFailure} (a DLQ case); for Avro
+ *   whose writer schema is not known yet a promise of the codec's decode, whose rejection the caller
+ *   turns into a failure with {@link avroReadFailure}
  */
 export function createRecordReader(codec: SchemaCodec) {
   return function read(value: Buffer | null, headers: readonly RecordHeader[]): unknown {
@@ -224,6 +225,15 @@ export function createRecordReader(codec: SchemaCodec) {
     if (value[0] === 0) {
       if (value.length < 5)
         return readFailure('UNDECODABLE_AVRO', `wire format needs at least 5 bytes, got ${value.length}`)
+      if (codec.decodeKnown !== undefined) {
+        let known: unknown
+        try {
+          known = codec.decodeKnown(value)
+        } catch (err) {
+          return avroReadFailure(err, headers)
+        }
+        if (known !== UNKNOWN_WRITER) return known
+      }
       return codec.decode(value)
     }
     if (startsLikeJson(value)) {

@@ -277,7 +277,7 @@ describe('event decoder properties', () => {
           validAvroRecord.map((r) => wire(SCHEMA_ID, r)),
         ),
         async (bytes) => {
-          const outcome = await down(bytes).then(
+          const outcome = await Promise.resolve(down(bytes)).then(
             (result) => ({ result }),
             (error: unknown) => ({ error }),
           )
