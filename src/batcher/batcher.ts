@@ -6,6 +6,15 @@ import {
   type RecordPosition,
 } from '../pipeline/types.ts'
 
+/** A batch still taking files. */
+interface OpenBatch {
+  kind: MediaKind
+  systemName: string
+  files: PendingFile[]
+  bytes: number
+  timer: NodeJS.Timeout | null
+}
+
 /** Options of the {@link Batcher}. */
 export interface BatcherOptions {
   /** Most files per request. */
@@ -31,11 +40,8 @@ export class Batcher {
   readonly #options: BatcherOptions
   readonly #onBatch: (batch: Batch) => void
   readonly #onOversized: ((file: PendingFile, reason: string) => void) | undefined
-  /** Open batches by kind and systemName (`<kind>\u0000<systemName>`). */
-  readonly #open = new Map<
-    string,
-    { kind: MediaKind; systemName: string; files: PendingFile[]; bytes: number; timer: NodeJS.Timeout | null }
-  >()
+  /** Open batches by systemName, then kind: two lookups of strings each file holds, no key built per file. */
+  readonly #open = new Map<string, Map<MediaKind, OpenBatch>>()
   #sequence = 0
   #buffered = 0
 
@@ -73,26 +79,32 @@ export class Batcher {
       return
     }
     const { kind, systemName } = file.event
-    const key = `${kind}\u0000${systemName}`
-    let group = this.#open.get(key)
+    let bySystem = this.#open.get(systemName)
+    if (bySystem === undefined) {
+      bySystem = new Map()
+      this.#open.set(systemName, bySystem)
+    }
+    let group = bySystem.get(kind)
     if (group !== undefined && group.bytes + file.bytes > maxBytes) {
-      this.#close(key, 'max-bytes')
+      this.#close(group, 'max-bytes')
       group = undefined
     }
     if (group === undefined) {
-      group = { kind, systemName, files: [], bytes: ENVELOPE_BYTES, timer: null }
-      this.#open.set(key, group)
-      group.timer = setTimeout(() => this.#close(key, 'linger'), lingerMs)
+      const opened: OpenBatch = { kind, systemName, files: [], bytes: ENVELOPE_BYTES, timer: null }
+      bySystem.set(kind, opened)
+      opened.timer = setTimeout(() => this.#close(opened, 'linger'), lingerMs)
+      group = opened
     }
     group.files.push(file)
     group.bytes += file.bytes
     this.#buffered++
-    if (group.files.length >= maxFiles) this.#close(key, 'max-files')
+    if (group.files.length >= maxFiles) this.#close(group, 'max-files')
   }
 
   /** Closes every open batch now (shutdown, or tests). */
   drain(): void {
-    for (const key of [...this.#open.keys()]) this.#close(key, 'drain')
+    for (const bySystem of [...this.#open.values()])
+      for (const group of [...bySystem.values()]) this.#close(group, 'drain')
   }
 
   /**
@@ -102,25 +114,28 @@ export class Batcher {
    */
   dropPartitions(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
     const dropped: PendingFile[] = []
-    for (const [key, group] of this.#open) {
-      const kept: PendingFile[] = []
-      for (const f of group.files) (isOwned(f.position) ? kept : dropped).push(f)
-      if (kept.length === 0) {
-        if (group.timer !== null) clearTimeout(group.timer)
-        this.#open.delete(key)
-      } else {
-        group.files = kept
-        group.bytes = ENVELOPE_BYTES + kept.reduce((sum, f) => sum + f.bytes, 0)
+    for (const bySystem of this.#open.values()) {
+      for (const [kind, group] of bySystem) {
+        const kept: PendingFile[] = []
+        for (const f of group.files) (isOwned(f.position) ? kept : dropped).push(f)
+        if (kept.length === 0) {
+          if (group.timer !== null) clearTimeout(group.timer)
+          bySystem.delete(kind)
+        } else {
+          group.files = kept
+          group.bytes = ENVELOPE_BYTES + kept.reduce((sum, f) => sum + f.bytes, 0)
+        }
       }
     }
     this.#buffered -= dropped.length
     return dropped
   }
 
-  #close(key: string, reason: Batch['reason']): void {
-    const group = this.#open.get(key)
-    if (group === undefined) return
-    this.#open.delete(key)
+  /** Closes `group` if it is still open (a linger timer may fire for a batch closed since). */
+  #close(group: OpenBatch, reason: Batch['reason']): void {
+    const bySystem = this.#open.get(group.systemName)
+    if (bySystem?.get(group.kind) !== group) return
+    bySystem.delete(group.kind)
     if (group.timer !== null) clearTimeout(group.timer)
     this.#buffered -= group.files.length
     this.#sequence++

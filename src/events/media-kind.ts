@@ -81,14 +81,16 @@ function kindOfMimeType(mimeType: string | null | undefined): MediaKind | undefi
   return 'file'
 }
 
-/** The kind the extension of a URL's path names, or undefined when it has none or an unknown one. */
+/** Scheme and authority, then the path, of a URL as `toRequestUrl` (src/events/url.ts) gives it. */
+const URL_PATH = /^[a-z]+:\/\/[^/?#]*([^?#]*)/
+
+/**
+ * The kind the extension of a URL's path names, or undefined when it has none or an unknown one. `url`
+ * is the request URL (src/events/url.ts), read as it is: its last path segment is the WHATWG parser's
+ * except after a dot segment (`/a.jpg/..`), which has no extension either way.
+ */
 function kindOfExtension(url: string): MediaKind | undefined {
-  let path: string
-  try {
-    path = new URL(url).pathname
-  } catch {
-    return undefined
-  }
+  const path = URL_PATH.exec(url)?.[1] ?? ''
   const name = path.slice(path.lastIndexOf('/') + 1)
   const dot = name.lastIndexOf('.')
   if (dot <= 0) return undefined

@@ -35,7 +35,17 @@ export interface SchemaCodec {
    *   `SCHEMA_REGISTRY_UNAVAILABLE` (retryable) when the registry cannot be reached or fails
    */
   decode(buffer: Buffer): Promise<unknown>
+  /**
+   * Decodes a wire-format buffer at once, without a promise, when the writer schema of its id is already
+   * known (the common case: a topic's records share a few ids). Optional (test doubles may lack it).
+   * @returns {@link UNKNOWN_WRITER} when the id's schema was not fetched yet: then call {@link decode}
+   * @throws BridgeError `UNDECODABLE_AVRO` when the body does not match the writer schema
+   */
+  decodeKnown?(buffer: Buffer): unknown
 }
+
+/** What {@link SchemaCodec.decodeKnown} returns for a schema id not fetched yet. */
+export const UNKNOWN_WRITER: unique symbol = Symbol('unknown writer schema')
 
 /**
  * Creates a {@link SchemaCodec} for the registry at `url` (e.g. `http://host:8081/apis/ccompat/v7`).
@@ -47,6 +57,7 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
     { host: options.url, retry: { retries: options.retries ?? 3, maxRetryTimeInSecs: 5 } },
     { [SchemaType.AVRO]: { logicalTypes: instantLogicalTypes() } },
   )
+  const reader = createWireFormatReader({ fetchSchema: (id) => registry.getSchema(id) })
   return {
     async register(subject, schema) {
       const { id } = await registry.register(
@@ -56,7 +67,8 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
       return id
     },
     encode: createWireFormatWriter({ fetchSchema: (id) => registry.getSchema(id) }),
-    decode: createWireFormatReader({ fetchSchema: (id) => registry.getSchema(id) }),
+    decode: reader,
+    decodeKnown: reader.decodeKnown,
   }
 }
 
@@ -143,10 +155,13 @@ interface AvroReader {
  *   `UNSUPPORTED_SCHEMA`, permanent.
  * - the body does not match the writer schema (truncated, trailing bytes, corrupt): `UNDECODABLE_AVRO`.
  *
- * @returns `decode(buffer)`; `buffer` must be at least 5 bytes with byte 0 = 0 (callers check)
+ * @returns `decode(buffer)`, with `decode.decodeKnown(buffer)` for the ids already fetched (see
+ *   {@link SchemaCodec.decodeKnown}); `buffer` must be at least 5 bytes with byte 0 = 0 (callers check)
  * @throws BridgeError with one of the codes above
  */
-export function createWireFormatReader(source: WriterSchemaSource): (buffer: Buffer) => Promise<unknown> {
+export function createWireFormatReader(
+  source: WriterSchemaSource,
+): ((buffer: Buffer) => Promise<unknown>) & { decodeKnown(buffer: Buffer): unknown } {
   const readers = new Map<number, AvroReader>()
 
   async function load(id: number): Promise<AvroReader> {
@@ -178,9 +193,7 @@ export function createWireFormatReader(source: WriterSchemaSource): (buffer: Buf
     return schema
   }
 
-  return async function decode(buffer: Buffer): Promise<unknown> {
-    const id = buffer.readUInt32BE(1)
-    const reader = readers.get(id) ?? (await load(id))
+  function read(reader: AvroReader, id: number, buffer: Buffer): unknown {
     try {
       // avsc checks the whole body is used: a truncated body and trailing bytes both throw.
       return reader.fromBuffer(buffer.subarray(5))
@@ -192,6 +205,18 @@ export function createWireFormatReader(source: WriterSchemaSource): (buffer: Buf
       )
     }
   }
+
+  async function decode(buffer: Buffer): Promise<unknown> {
+    const id = buffer.readUInt32BE(1)
+    return read(readers.get(id) ?? (await load(id)), id, buffer)
+  }
+  return Object.assign(decode, {
+    decodeKnown(buffer: Buffer): unknown {
+      const id = buffer.readUInt32BE(1)
+      const reader = readers.get(id)
+      return reader === undefined ? UNKNOWN_WRITER : read(reader, id, buffer)
+    },
+  })
 }
 
 function isAvroReader(schema: unknown): schema is AvroReader {

@@ -26,25 +26,24 @@ export interface RetryControl {
  * random factor in [1, 2) (p-retry's `randomize`, see `pRetryBackoff` in src/backoff.ts), without a
  * limit on attempts: the record keeps its place in the partition until the registry answers.
  *
+ * @param decode gives its result at once or as a promise (the event decoder does so without a registry
+ *   lookup); a result given at once passes through at once, so the common case costs no promise here
  * @param onRetry called before each wait with the error and the wait in ms (logs, metrics)
- * @returns `decodeOrWait(input, control)`: what `decode` resolved to; rejects with the last transient
- *   error once `control.shouldContinue()` is false, and at once with any non-retryable error
+ * @returns `decodeOrWait(input, control)`: what `decode` gave (at once when it gave it at once); a
+ *   promise that rejects with the last transient error once `control.shouldContinue()` is false, and at
+ *   once with any non-retryable error (a decode that throws is a rejected promise, never a throw)
  */
 export function withTransientRetry<I, R>(
-  decode: (input: I) => Promise<R>,
+  decode: (input: I) => R | Promise<R>,
   options: TransientRetryOptions,
   onRetry: (error: unknown, delayMs: number) => void,
-): (input: I, control: RetryControl) => Promise<R> {
-  return async function decodeOrWait(input, control) {
-    try {
-      return await decode(input)
-    } catch (err) {
-      if (!isTransient(err) || !control.shouldContinue()) throw err
-      onRetry(err, options.minDelayMs)
-      await control.heartbeat().catch(() => undefined)
-      await new Promise((resolve) => setTimeout(resolve, options.minDelayMs))
-    }
-    return pRetry(() => decode(input), {
+): (input: I, control: RetryControl) => R | Promise<R> {
+  async function afterFailure(input: I, control: RetryControl, err: unknown): Promise<R> {
+    if (!isTransient(err) || !control.shouldContinue()) throw err
+    onRetry(err, options.minDelayMs)
+    await control.heartbeat().catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, options.minDelayMs))
+    return pRetry(async () => decode(input), {
       ...pRetryBackoff({ minMs: options.minDelayMs, maxMs: options.maxDelayMs }),
       shouldRetry: ({ error }) => isTransient(error) && control.shouldContinue(),
       onFailedAttempt: async ({ error, retryDelay }) => {
@@ -53,6 +52,15 @@ export function withTransientRetry<I, R>(
         await control.heartbeat().catch(() => undefined)
       },
     })
+  }
+  return function decodeOrWait(input, control) {
+    let first: R | Promise<R>
+    try {
+      first = decode(input)
+    } catch (err) {
+      return afterFailure(input, control, err)
+    }
+    return first instanceof Promise ? first.catch((err) => afterFailure(input, control, err)) : first
   }
 }
 

@@ -21,7 +21,10 @@ export const JOB_VISIBILITY_GRACE_MS = 60_000
 
 /** Options of the {@link JobTracker}. Durations in ms. */
 export interface JobTrackerOptions extends SubmitQueueOptions {
-  /** How often unfinished jobs are polled (the status endpoint is the truth; webhooks are a hint). */
+  /**
+   * How long an unfinished job may go without a status read before it is polled (the status endpoint is
+   * the truth; webhooks are a hint).
+   */
   pollIntervalMs: number
   /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
   maxResubmits: number
@@ -43,6 +46,8 @@ interface TrackedJob {
   resubmits: number
   /** A status read is in flight. */
   checking: boolean
+  /** When its last status read started, or its submit was answered, epoch ms (the poller's clock). */
+  askedAt: number
   /** A webhook arrived while a status read was in flight: read again when it returns unfinished. */
   recheck: boolean
   /** Running time counted toward `jobTimeoutMs`, ms. */
@@ -110,6 +115,7 @@ export class JobTracker {
       { intervalMs: options.pollIntervalMs },
       {
         jobs: () => this.#jobs.values(),
+        askedAt: (job) => job.askedAt,
         read: (job) => void this.#check(job),
         heldUntil: () => this.#gate.heldUntil('status'),
         isRefused: () => this.#gate.isRefused('status'),
@@ -271,6 +277,7 @@ export class JobTracker {
       submittedAt,
       resubmits,
       checking: false,
+      askedAt: Date.now(),
       recheck: false,
       countedMs: 0,
       lastGoodAt: submittedAt,
@@ -287,6 +294,7 @@ export class JobTracker {
   async #check(job: TrackedJob): Promise<void> {
     if (job.checking || this.#closed) return
     job.checking = true
+    job.askedAt = Date.now()
     let status: JobStatus
     try {
       status = await this.#client.status(job.id, job.batch.kind)

@@ -160,12 +160,13 @@ export class SubmitQueue {
   async #submit(queued: QueuedBatch): Promise<void> {
     const { batch } = queued
     const { request, headers, trace } = buildImportRequest(batch, this.#options)
-    const log = this.#logger.child({
+    // One child logger per job, made once the outcome is known (a child costs about as much as a line).
+    const bindings = {
       batchId: batch.id,
       systemName: batch.systemName,
       files: batch.files.length,
       ...(trace.traceId === undefined ? {} : { traceId: trace.traceId }),
-    })
+    }
     this.#submitting++
     const submittedAt = Date.now()
     try {
@@ -178,7 +179,7 @@ export class SubmitQueue {
       this.#metrics.batchesSubmitted.inc({ kind: batch.kind })
       this.#metrics.batchFiles.observe(batch.files.length)
       this.#metrics.batchBytes.observe(batch.bytes)
-      const logger = log.child({ jobId })
+      const logger = this.#logger.child({ ...bindings, jobId })
       logger.info(
         {
           bytes: batch.bytes,
@@ -189,7 +190,7 @@ export class SubmitQueue {
       )
       this.#deps.accepted({ jobId, batch, submittedAt, resubmits: queued.resubmits, logger })
     } catch (err) {
-      this.#onFailure(queued, err, log)
+      this.#onFailure(queued, err, this.#logger.child(bindings))
     } finally {
       this.#submitting--
       this.#deps.settledSubmit()

@@ -28,7 +28,7 @@ export interface RecordHandler {
   onRecord(
     record: ConsumedRecord,
     control: { heartbeat(): Promise<void>; isRunning(): boolean },
-  ): Promise<boolean>
+  ): boolean | Promise<boolean>
   /** Called after each join of the consumer group with the partitions now owned (a rebalance). */
   onAssignment(assignment: Assignment): void
 }
@@ -159,7 +159,9 @@ export function createGroupConsumer(
         // fetched again from the last resolved offset on resume, or by the next owner. A fetch response
         // already in hand is not pushed into the pipeline, so files in flight stay at the limit.
         if (!isRunning() || isStale() || paused) break
-        const taken = await deps.handler.onRecord(
+        // At once for most records (no promise per record); a promise when the record waits (a registry
+        // lookup, a mapping).
+        let taken = deps.handler.onRecord(
           {
             topic: batch.topic,
             partition: batch.partition,
@@ -171,6 +173,7 @@ export function createGroupConsumer(
           },
           control,
         )
+        if (typeof taken !== 'boolean') taken = await taken
         if (!taken) break
         lastTaken = message.offset
         // Let I/O in between (API responses, webhooks, produce acks): a fetch response holds thousands of

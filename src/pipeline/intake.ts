@@ -64,7 +64,7 @@ export function createIntake(
     decode: (
       record: ConsumedRecord,
       control: { heartbeat(): Promise<void>; shouldContinue(): boolean },
-    ) => Promise<DecodeResult | Filtered>
+    ) => DecodeResult | Filtered | Promise<DecodeResult | Filtered>
     offsets: OffsetTracker
     release: (file: PendingFile) => void
     dropHeld: DropHeld
@@ -80,6 +80,17 @@ export function createIntake(
   const gate = new BackpressureGate(options)
   let stopping = false
   let owned = Assignment.NONE
+  // The decode's control for the consumer's control object of the current fetch: made once per fetch
+  // batch (the consumer hands the same object for each of its records), not once per record.
+  let lastControl: { heartbeat(): Promise<void>; isRunning(): boolean } | undefined
+  let decodeControl = { heartbeat: (): Promise<void> => Promise.resolve(), shouldContinue: () => false }
+  const decodeControlOf = (control: { heartbeat(): Promise<void>; isRunning(): boolean }) => {
+    if (control !== lastControl) {
+      lastControl = control
+      decodeControl = { heartbeat: control.heartbeat, shouldContinue: () => control.isRunning() && !stopping }
+    }
+    return decodeControl
+  }
 
   function applyGate(): void {
     metrics.filesInFlight.set(offsets.inFlight)
@@ -95,6 +106,21 @@ export function createIntake(
     }
   }
 
+  /** A decoded record: tracked by its offset, then admitted, dead-lettered or (filtered) settled. */
+  function take(record: ConsumedRecord, position: RecordPosition, result: DecodeResult | Filtered): boolean {
+    offsets.track(position)
+    deps.observe(position)
+    if (result.ok) sequencer.admit(pendingFile(record, position, result))
+    else if ('failure' in result) deps.deadLetter(record, result.failure)
+    else {
+      // No result event or DLQ record will ever settle it, and its partition commits nothing past it.
+      offsets.settle(position)
+      metrics.eventsFiltered.inc({ reason: result.filtered })
+    }
+    applyGate()
+    return true
+  }
+
   return {
     /** Files in flight: tracked records not yet settled. */
     get inFlight(): number {
@@ -107,32 +133,21 @@ export function createIntake(
     },
 
     /**
-     * Takes one record from the consumer (see `RecordHandler.onRecord`).
+     * Takes one record from the consumer (see `RecordHandler.onRecord`): at once when the decode is
+     * (JSON, or Avro of a known schema id), else once the decode's promise settles.
      * @returns false once stopping: the record stays unresolved and is fetched again by the next owner
      */
-    async onRecord(
+    onRecord(
       record: ConsumedRecord,
       control: { heartbeat(): Promise<void>; isRunning(): boolean },
-    ): Promise<boolean> {
+    ): boolean | Promise<boolean> {
       if (stopping) return false
       metrics.eventsConsumed.inc()
       const position = { topic: record.topic, partition: record.partition, offset: record.offset }
       if (offsets.isRedelivery(position)) return true
-      const result = await deps.decode(record, {
-        heartbeat: control.heartbeat,
-        shouldContinue: () => control.isRunning() && !stopping,
-      })
-      offsets.track(position)
-      deps.observe(position)
-      if (result.ok) sequencer.admit(pendingFile(record, position, result))
-      else if ('failure' in result) deps.deadLetter(record, result.failure)
-      else {
-        // No result event or DLQ record will ever settle it, and its partition commits nothing past it.
-        offsets.settle(position)
-        metrics.eventsFiltered.inc({ reason: result.filtered })
-      }
-      applyGate()
-      return true
+      const result = deps.decode(record, decodeControlOf(control))
+      if (result instanceof Promise) return result.then((r) => take(record, position, r))
+      return take(record, position, result)
     },
 
     /**
@@ -175,7 +190,8 @@ export function createIntake(
 export type Intake = ReturnType<typeof createIntake>
 
 /**
- * The pending file of a decoded record, carrying its trace headers (src/tracing.ts) as they came: every
+ * The pending file of a decoded record: the few fields of its event that later stages read (the rest is
+ * in its entry's JSON), and its trace headers (src/tracing.ts) as they came: every
  * `traceparent` and `tracestate` pair in order, the same tuples (no copy of the bytes), up to
  * {@link MAX_CARRIED_BYTES}.
  */
@@ -194,8 +210,9 @@ function pendingFile(
     })
     if (carried.length > 0) headers = carried
   }
+  const { externalId, systemName, kind, occurredAt } = decoded.event
   return {
-    event: decoded.event,
+    event: { externalId, systemName, kind, occurredAt },
     position,
     consumedAt: Date.now(),
     bytes: decoded.bytes,

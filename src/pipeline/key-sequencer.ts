@@ -8,8 +8,13 @@ import type { PendingFile, RecordPosition } from './types.ts'
  * pair thus come out in the order they were consumed.
  */
 export class KeySequencer {
-  readonly #inFlight = new Set<string>()
-  readonly #waiting = new Map<string, PendingFile[]>()
+  /**
+   * `externalId`s in flight, by `systemName`: two lookups of strings each file already has, rather than
+   * one of a key concatenated per call (a new string to flatten and hash, twice per file).
+   */
+  readonly #inFlight = new Map<string, Set<string>>()
+  /** Parked files by `systemName`, then `externalId`, in consumption order. */
+  readonly #waiting = new Map<string, Map<string, PendingFile[]>>()
   readonly #release: (file: PendingFile) => void
   #parked = 0
 
@@ -25,26 +30,40 @@ export class KeySequencer {
 
   /** Passes `file` on now, or parks it behind an earlier file of its pair. */
   admit(file: PendingFile): void {
-    const k = keyOf(file)
-    if (this.#inFlight.has(k)) {
-      const list = this.#waiting.get(k)
-      if (list === undefined) this.#waiting.set(k, [file])
+    const { systemName, externalId } = file.event
+    let ids = this.#inFlight.get(systemName)
+    if (ids === undefined) {
+      ids = new Set()
+      this.#inFlight.set(systemName, ids)
+    } else if (ids.has(externalId)) {
+      let bySystem = this.#waiting.get(systemName)
+      if (bySystem === undefined) {
+        bySystem = new Map()
+        this.#waiting.set(systemName, bySystem)
+      }
+      const list = bySystem.get(externalId)
+      if (list === undefined) bySystem.set(externalId, [file])
       else list.push(file)
       this.#parked++
       return
     }
-    this.#inFlight.add(k)
+    ids.add(externalId)
     this.#release(file)
   }
 
   /** Marks `file` done (result published, or dropped); the next file of its pair, if any, goes on. */
   done(file: PendingFile): void {
-    const k = keyOf(file)
-    const list = this.#waiting.get(k)
+    const { systemName, externalId } = file.event
+    const bySystem = this.#waiting.get(systemName)
+    const list = bySystem?.get(externalId)
     const next = list?.shift()
-    if (list !== undefined && list.length === 0) this.#waiting.delete(k)
+    if (list !== undefined && list.length === 0) {
+      bySystem?.delete(externalId)
+      if (bySystem?.size === 0) this.#waiting.delete(systemName)
+    }
     if (next === undefined) {
-      this.#inFlight.delete(k)
+      // Emptied sets stay: a bridge sees few systemNames, and each keeps coming.
+      this.#inFlight.get(systemName)?.delete(externalId)
       return
     }
     this.#parked--
@@ -57,17 +76,16 @@ export class KeySequencer {
    */
   dropPartitions(isOwned: (position: RecordPosition) => boolean): number {
     let dropped = 0
-    for (const [k, list] of this.#waiting) {
-      const kept = list.filter((f) => isOwned(f.position))
-      dropped += list.length - kept.length
-      if (kept.length === 0) this.#waiting.delete(k)
-      else this.#waiting.set(k, kept)
+    for (const [systemName, bySystem] of this.#waiting) {
+      for (const [externalId, list] of bySystem) {
+        const kept = list.filter((f) => isOwned(f.position))
+        dropped += list.length - kept.length
+        if (kept.length === 0) bySystem.delete(externalId)
+        else bySystem.set(externalId, kept)
+      }
+      if (bySystem.size === 0) this.#waiting.delete(systemName)
     }
     this.#parked -= dropped
     return dropped
   }
-}
-
-function keyOf(file: PendingFile): string {
-  return `${file.event.systemName}\u0000${file.event.externalId}`
 }

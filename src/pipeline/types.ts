@@ -96,9 +96,17 @@ export interface Filtered {
   filtered: FilterReason
 }
 
+/**
+ * What a pending file keeps of its event: what the key sequencer, the batcher and the result event read.
+ * URL, file name, mediaType and metadata live on only in its `entryJson`: a file waits for its job for
+ * a while, and the parsed metadata it no longer held was most of what each one kept alive (measured:
+ * about 8% of the bridge's CPU in the instant bench went to collecting it, see the README's Benchmark).
+ */
+export type PendingEvent = Pick<FileCreatedEvent, 'externalId' | 'systemName' | 'kind' | 'occurredAt'>
+
 /** One consumed, valid file-created event waiting for its import job. */
 export interface PendingFile {
-  event: FileCreatedEvent
+  event: PendingEvent
   position: RecordPosition
   /** When the bridge consumed the record, epoch ms. */
   consumedAt: number

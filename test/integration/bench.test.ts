@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { projectImageNodeFlags } from '../../scripts/bench/image.ts'
-import { type BenchReport, formatTable, type RunFigures, runBench } from '../../scripts/bench/run.ts'
+import {
+  type BenchReport,
+  formatTable,
+  type RunFigures,
+  runBench,
+  slowCapacity,
+} from '../../scripts/bench/run.ts'
 
 const kafka = inject('kafka')
 const dirs: string[] = []
@@ -74,6 +80,11 @@ describe('npm run bench (tiny N)', () => {
       instant.eventsPerSecond / (report.baseline as RunFigures).eventsPerSecond,
       6,
     )
+    // The CPU target's figure: the two runs' CPU per event, divided
+    expect(instant.cpuRatioToBaseline).toBeCloseTo(
+      instant.cpuSecondsPer10kEvents / (report.baseline as RunFigures).cpuSecondsPer10kEvents,
+      6,
+    )
 
     // The instant run again with the bridge's NODE_OPTIONS, judged against the same baseline.
     expectSaneRun(report.instantNodeOptions, 2000)
@@ -99,6 +110,15 @@ describe('npm run bench (tiny N)', () => {
     // Events per step: MAX_JOBS_IN_FLIGHT x 100, at least two batches of 50.
     expectSaneRun(report.slow?.[0], 100)
     expectSaneRun(report.slow?.[1], 200)
+    // Each step's utilisation against what its jobs allow: 500 ms jobs of (about) 50 files, 20 req/s
+    for (const step of report.slow ?? []) {
+      expect(step.capacityFilesPerSecond).toBeCloseTo(
+        slowCapacity(step.maxJobsInFlight as number, step.filesPerBatch as number, 500, [20]),
+        6,
+      )
+      expect(step.utilisation).toBeCloseTo(step.eventsPerSecond / (step.capacityFilesPerSecond as number), 6)
+      expect(step.utilisation).toBeGreaterThan(0)
+    }
 
     // The backlog run drained 1500 events with at most 500 in flight.
     expect(report.backlog?.drained).toBe(true)
@@ -109,7 +129,10 @@ describe('npm run bench (tiny N)', () => {
     expect(json.instant?.eventsPerSecond).toBe(instant.eventsPerSecond)
     expect(json.targets.map((t) => t.name)).toHaveLength(4)
     for (const t of json.targets) expect(typeof t.pass === 'boolean').toBe(true)
-    expect(json.summary).toMatch(/^bench: ratio=\d+\.\d\d batchFill=\d+\.\d% peakRss=\d+MB/)
+    expect(json.summary).toMatch(
+      /^bench: cpuRatio=\d+\.\d\d cpuRatioWithNodeOptions=\d+\.\d\d slowUtilisation=\d+\.\d%\(lowest step\) ratio=\d+\.\d\d batchFill=\d+\.\d% peakRss=\d+MB/,
+    )
+    expect(json.targets[0]?.value).toBe(instant.cpuRatioToBaseline?.toFixed(2))
     expect(json.summary).toMatch(/ ratioWithNodeOptions=\d+\.\d\d/)
     expect(json.summary).toMatch(/ cpuPer10k=\d+\.\d\d cpuPer10kWithMapping=\d+\.\d\d/)
     expect(formatTable(json)).toMatch(/\ninstant-mapping +2000 +2000 /)

@@ -1,11 +1,12 @@
 import { fileEntryJson } from '../../src/events/decode.ts'
-import type { PendingFile } from '../../src/pipeline/types.ts'
+import type { FileCreatedEvent, PendingFile } from '../../src/pipeline/types.ts'
 
 let nextOffset = 0
 
 /**
- * A consumed, valid file for unit tests of the pure stages. Offsets count up per process, so files made
- * one after the other keep partition order.
+ * A consumed, valid file for unit tests of the pure stages, with its whole event (as the decoder gives
+ * it; the bridge keeps only a `PendingEvent` of it). Offsets count up per process, so files made one
+ * after the other keep partition order.
  */
 export function pendingFile(
   externalId: string,
@@ -16,8 +17,8 @@ export function pendingFile(
     topic?: string
     metadata?: Record<string, unknown>
   } = {},
-): PendingFile {
-  const event = {
+): PendingFile & { event: FileCreatedEvent } {
+  const event: FileCreatedEvent = {
     externalId,
     url: `https://files.example/${externalId}`,
     fileName: `${externalId}.pdf`,

@@ -7,7 +7,7 @@ import {
   fileEntryBytes,
   toFileEntry,
 } from '../../../src/events/decode.ts'
-import type { SchemaCodec } from '../../../src/events/registry.ts'
+import { type SchemaCodec, UNKNOWN_WRITER } from '../../../src/events/registry.ts'
 import type { DecodeResult, FileCreatedEvent } from '../../../src/pipeline/types.ts'
 
 /** A SchemaCodec whose decode() resolves to `result` or throws it when it is an Error. */
@@ -132,6 +132,34 @@ describe('Confluent wire format', () => {
   it('undecodable Avro body -> UNDECODABLE_AVRO', async () => {
     const codec = fakeCodec(new BridgeError('UNDECODABLE_AVRO', 'Avro body does not match schema id 7'))
     expect(failure(await decoder({}, codec)(WIRE)).reason).toBe('UNDECODABLE_AVRO')
+  })
+
+  it('gives the result at once (no promise) for JSON and for Avro of a known schema id, else a promise', async () => {
+    const codec = {
+      ...fakeCodec(validEvent),
+      decodeKnown: (buffer: Buffer) => (buffer[4] === 7 ? validEvent : UNKNOWN_WRITER),
+    }
+    const decode = decoder({}, codec)
+    expect(decode(Buffer.from(JSON.stringify(validEvent)))).toMatchObject({ ok: true })
+    expect(decode(WIRE)).toMatchObject({ ok: true })
+    const unknownId = Buffer.from([0, 0, 0, 0, 8, 1])
+    const later = decode(unknownId)
+    expect(later).toBeInstanceOf(Promise)
+    expect(await later).toMatchObject({ ok: true })
+    expect(codec.calls).toEqual([unknownId])
+  })
+
+  it('a known id whose body does not match -> UNDECODABLE_AVRO at once', () => {
+    const codec = {
+      ...fakeCodec(validEvent),
+      decodeKnown: () => {
+        throw new BridgeError('UNDECODABLE_AVRO', 'Avro body does not match schema id 7: truncated')
+      },
+    }
+    expect(decoder({}, codec)(WIRE)).toEqual({
+      ok: false,
+      failure: { reason: 'UNDECODABLE_AVRO', message: 'Avro body does not match schema id 7: truncated' },
+    })
   })
 
   it('registry unavailable -> the promise rejects with the retryable error (not a DLQ result)', async () => {

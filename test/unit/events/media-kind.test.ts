@@ -1,6 +1,8 @@
 // resolveMediaKind: which Livingdocs import a file goes to, by mediaType handle, MIME type and URL extension.
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type MediaKindOptions, resolveMediaKind } from '../../../src/events/media-kind.ts'
+import { toRequestUrl } from '../../../src/events/url.ts'
 
 const DEFAULTS: MediaKindOptions = {
   kindsByMediaType: { image: 'image', video: 'video' },
@@ -55,5 +57,40 @@ describe('resolveMediaKind', () => {
       kind: 'file',
       mediaType: 'file',
     })
+  })
+})
+
+describe('the extension of a request URL', () => {
+  const kindOf = (url: string) => resolveMediaKind({ mediaType: 'file', url }, DEFAULTS).kind
+  const segment = fc.oneof(
+    fc.constantFrom(
+      'a.jpg',
+      'b.PNG',
+      'c.mp4',
+      '.',
+      '..',
+      '%2e%2E',
+      '.%2e',
+      'x.jpg;v=1',
+      'd',
+      '.png',
+      'e.pdf',
+    ),
+    fc.stringMatching(/^[a-z.%2E]{0,6}$/),
+  )
+  const url = fc
+    .tuple(fc.array(segment, { maxLength: 4 }), fc.constantFrom('', '?q=a.jpg', '#f.png', '/'))
+    .map(([segments, tail]) => `https://h.example/${segments.join('/')}${tail}`)
+
+  it('is what the WHATWG pathname says, dot segments included', () => {
+    fc.assert(
+      fc.property(url, (typed) => {
+        const request = toRequestUrl(typed)
+        if (!request.ok) return
+        // The same URL by its WHATWG pathname alone (dot segments resolved, no query or fragment)
+        expect(kindOf(request.url)).toBe(kindOf(`https://h.example${new URL(request.url).pathname}`))
+      }),
+      { numRuns: 2000 },
+    )
   })
 })

@@ -30,6 +30,33 @@ describe('withTransientRetry', () => {
     vi.useRealTimers()
   })
 
+  it('passes a result given at once through at once (no promise), and retries a transient throw', async () => {
+    const onRetry = vi.fn()
+    const sync = withTransientRetry(
+      (input: string) => `event ${input}`,
+      { minDelayMs: 100, maxDelayMs: 1000 },
+      onRetry,
+    )
+    expect(sync('r', control())).toBe('event r')
+    let thrown = false
+    const throwsOnce = withTransientRetry(
+      (input: string) => {
+        if (!thrown) {
+          thrown = true
+          throw transient()
+        }
+        return `event ${input}`
+      },
+      { minDelayMs: 100, maxDelayMs: 1000 },
+      onRetry,
+    )
+    const pending = throwsOnce('r', control())
+    expect(pending).toBeInstanceOf(Promise)
+    await vi.runAllTimersAsync()
+    expect(await pending).toBe('event r')
+    expect(onRetry).toHaveBeenCalledTimes(1)
+  })
+
   it('calls decode once when it succeeds: no wait, no retry callback', async () => {
     const { decode, calls } = flaky([])
     const onRetry = vi.fn()
@@ -80,7 +107,7 @@ describe('withTransientRetry', () => {
       'r',
       control(() => running),
     )
-    const settled = pending.then(
+    const settled = Promise.resolve(pending).then(
       () => 'resolved',
       (e: unknown) => e,
     )

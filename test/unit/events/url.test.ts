@@ -2,7 +2,7 @@
 // byte that is already valid kept (the issue's inputs, then properties over any text).
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { toRequestUrl } from '../../../src/events/url.ts'
+import { parseRequestUrl, toRequestUrl } from '../../../src/events/url.ts'
 
 /** RFC 3986 URI characters after the authority: pchar, "/", "?", one "#", and escapes. */
 const VALID_REST =
@@ -108,5 +108,48 @@ describe('properties over any text after the host', () => {
       ),
       { numRuns: 500 },
     )
+  })
+})
+
+describe('the fast path for plain URLs', () => {
+  // Hosts near the fast path's edges: IPv4 forms, A-labels, upper case, ports, userinfo, trailing dots.
+  const label = fc.oneof(
+    fc.stringMatching(/^[a-z0-9-]{1,8}$/),
+    fc.constantFrom('xn--bcher-kva', 'xn--a', 'XN--a', 'Example', '0x7f', '127', '1', 'a'),
+  )
+  const host = fc
+    .array(label, { minLength: 1, maxLength: 4 })
+    .chain((labels) =>
+      fc.constantFrom(
+        labels.join('.'),
+        `${labels.join('.')}.`,
+        `${labels.join('.')}:80`,
+        `${labels.join('.')}:443`,
+        `u:p@${labels.join('.')}`,
+      ),
+    )
+  const char = fc.oneof(
+    fc.constantFrom(...' %+#?&=/\\[]"<>{}|^`\'@:!$()*,;~.-_'),
+    fc.stringMatching(/^[A-Za-z0-9]$/),
+    fc.constantFrom('%2', '%zz', '%41', '%C3%A4', 'ä'),
+  )
+  const after = fc.array(char, { maxLength: 20 }).map((cs) => cs.join(''))
+  const input = fc
+    .tuple(fc.constantFrom('http', 'https', 'HTTPS'), host, fc.constantFrom('', '/', '?'), after)
+    .map(([scheme, h, start, tail]) => `${scheme}://${h}${start}${start === '' ? '' : tail}`)
+
+  it('gives what parsing gives, for every input', () => {
+    fc.assert(
+      fc.property(input, (text) => {
+        expect(toRequestUrl(text)).toEqual(parseRequestUrl(text))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('keeps a plain URL as it is', () => {
+    const plain = 'https://files.legacy.example/a/b-1_c.pdf?sig=a%2Bb&x=1'
+    expect(parseRequestUrl(plain)).toEqual({ ok: true, url: plain })
+    expect(toRequestUrl(plain)).toEqual({ ok: true, url: plain })
   })
 })

@@ -3,7 +3,11 @@
 import avsc from 'avsc'
 import { describe, expect, it } from 'vitest'
 import { BridgeError } from '../../../src/errors.ts'
-import { createWireFormatReader, createWireFormatWriter } from '../../../src/events/registry.ts'
+import {
+  createWireFormatReader,
+  createWireFormatWriter,
+  UNKNOWN_WRITER,
+} from '../../../src/events/registry.ts'
 import { fileCreatedType, validRecord, wire } from './avro-fixtures.ts'
 
 /** A schema source answering from `schemas` (id -> avsc Type or an error to reject with). */
@@ -41,6 +45,21 @@ describe('createWireFormatReader', () => {
     // Then both decode, and the registry was asked once
     expect(first).toEqual(validRecord)
     expect(second).toMatchObject({ externalId: 'other' })
+    expect(src.calls).toEqual([7])
+  })
+
+  it('decodes at once, without a promise, once the id is known (decodeKnown)', async () => {
+    const src = source({ 7: fileCreatedType })
+    const decode = createWireFormatReader(src)
+    // Before the id was fetched: unknown, and the registry is not asked
+    expect(decode.decodeKnown(wire(7, validRecord))).toBe(UNKNOWN_WRITER)
+    expect(src.calls).toEqual([])
+    await decode(wire(7, validRecord))
+    // After: the value itself, and a body that does not match throws UNDECODABLE_AVRO
+    expect(decode.decodeKnown(wire(7, validRecord))).toEqual(validRecord)
+    expect(() => decode.decodeKnown(Buffer.concat([wire(7, validRecord), Buffer.from([1])]))).toThrow(
+      expect.objectContaining({ code: 'UNDECODABLE_AVRO' }),
+    )
     expect(src.calls).toEqual([7])
   })
 

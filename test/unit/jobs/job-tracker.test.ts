@@ -667,6 +667,31 @@ describe('JobTracker polling', () => {
     expect(s.client.status).toHaveBeenCalledTimes(2)
   })
 
+  it('polls a job only once pollIntervalMs passed since its status was last read, so a webhook puts off its poll', async () => {
+    // Given two jobs submitted together, polled after a second without a read
+    const s = setup({ pollIntervalMs: 1000 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    await submitAs(s, batch('b2', ['b']), 'j2')
+
+    // When j1's webhook comes at 600 ms and its read says it still runs
+    await vi.advanceTimersByTimeAsync(600)
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(STARTED)
+    await flush()
+
+    // Then the poll at 1 s reads j2 alone
+    await vi.advanceTimersByTimeAsync(400)
+    expect(s.client.statuses.map((c) => c.jobId)).toEqual(['j1', 'j2'])
+    s.client.statuses[1]?.resolve(STARTED)
+    await flush()
+
+    // And j1 a second after its read (the poller looks every 200 ms), not before
+    await vi.advanceTimersByTimeAsync(599)
+    expect(s.client.statuses).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(s.client.statuses.map((c) => c.jobId)).toEqual(['j1', 'j2', 'j1'])
+  })
+
   it('polls every unfinished job', async () => {
     // Given two jobs
     const s = setup({ pollIntervalMs: 1000 })

@@ -36,18 +36,22 @@ function record(
   }
 }
 
-function setup(options: { maxFilesInFlight?: number; held?: PendingFile[] } = {}) {
+function setup(options: { maxFilesInFlight?: number; held?: PendingFile[]; syncDecode?: boolean } = {}) {
   const released: PendingFile[] = []
   const dlq: Array<[ConsumedRecord, string]> = []
   const observed: RecordPosition[] = []
   const fetch = { pause: vi.fn(), resume: vi.fn() }
-  const decode = vi.fn(async ({ value }: { value: Buffer | null }): Promise<DecodeResult | Filtered> => {
+  const decodeNow = ({ value }: { value: Buffer | null }): DecodeResult | Filtered => {
     const id = String(value)
     if (id === 'bad') return { ok: false, failure: { reason: 'INVALID_JSON', message: 'not JSON' } }
     if (id === 'skip') return { ok: false, filtered: 'rejected' }
     const { event, entryJson, bytes } = pendingFile(id)
     return { ok: true, event, entryJson, bytes }
-  })
+  }
+  // As the decoder: at once (JSON, a known schema id), or a promise (a registry lookup)
+  const decode = vi.fn((r: { value: Buffer | null }) =>
+    options.syncDecode === true ? decodeNow(r) : Promise.resolve(decodeNow(r)),
+  )
   const offsets = new OffsetTracker()
   const metrics = createMetrics()
   const intake = createIntake(
@@ -81,6 +85,31 @@ describe('intake', () => {
     expect(s.dlq.map(([r, reason]) => [r.offset, reason])).toEqual([['1', 'INVALID_JSON']])
     expect(s.observed.map((p) => p.offset)).toEqual(['0', '1'])
     expect(s.intake.inFlight).toBe(2)
+  })
+
+  it('keeps of the event only what later stages read; URL, name and metadata live on in the entry JSON', async () => {
+    const s = setup()
+    await s.intake.onRecord(record(0, 0, 'a'), control)
+    const [file] = s.released
+    expect(file?.event).toEqual({
+      externalId: 'a',
+      systemName: 'archive',
+      kind: 'file',
+      occurredAt: 1_700_000_000_000,
+    })
+    expect(JSON.parse(file?.entryJson ?? '')).toMatchObject({
+      id: 'a',
+      url: 'https://files.example/a',
+      metadata: {},
+    })
+  })
+
+  it('takes a record at once, without a promise, when the decode gives its result at once', () => {
+    const s = setup({ syncDecode: true })
+    expect(s.intake.onRecord(record(0, 0, 'a'), control)).toBe(true)
+    expect(s.intake.onRecord(record(0, 1, 'bad'), control)).toBe(true)
+    expect(s.released.map((f) => f.event.externalId)).toEqual(['a'])
+    expect(s.dlq.map(([r]) => r.offset)).toEqual(['1'])
   })
 
   it('carries trace headers as they came (order, repeats), up to 4 KiB of values', async () => {
