@@ -88,7 +88,9 @@ export function createImportClient(
     ),
   )
   // Client-side rate limit: each request (a submit or a status read, with its retries) takes one start
-  // in a sliding one-second window; retries then wait for their backoff, not for the window.
+  // in a sliding one-second window; retries then wait for their backoff, not for the window. Submits
+  // waiting for the window go before status reads: a submit gives Livingdocs its next job, a read only
+  // publishes results (see the job tracker's webhook handling).
   const rate = options.rateLimitPerSecond ?? 0
   const limiter = rate > 0 ? new PQueue({ intervalCap: rate, interval: 1000, strict: true }) : undefined
   const token = accessTokenSource(options.accessToken, options.accessTokenFile)
@@ -107,7 +109,7 @@ export function createImportClient(
     files?: number,
     kind?: MediaKind,
   ): Promise<{ reading: AnswerReading; status: number; retryAfterMs: number | undefined }> {
-    if (limiter !== undefined) await limiter.add(() => undefined)
+    if (limiter !== undefined) await limiter.add(() => undefined, { priority: endpoint === 'submit' ? 1 : 0 })
     const stop = deps.metrics.apiRequestDuration.startTimer({ endpoint })
     try {
       let answer = await send(endpoint, method, path, body, extraHeaders)

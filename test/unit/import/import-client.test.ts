@@ -670,6 +670,20 @@ describe('rate limit', () => {
     expect((at[4] ?? 0) - (at[2] ?? 0)).toBeGreaterThanOrEqual(950)
   })
 
+  it('starts a submit waiting for the window before status reads that waited longer', async () => {
+    // Given a limit of 1 request per second, one status read started and two more waiting
+    server.script((r, res) =>
+      json(200, r.method === 'POST' ? { id: 'J-1' } : { finished: true, state: 'failed' })(r, res),
+    )
+    const c = client({ rateLimitPerSecond: 1 })
+    const reads = ['a', 'b', 'c'].map((id) => c.status(id))
+    // When a submit is asked for after them
+    const submit = c.submit(request)
+    await Promise.all([...reads, submit])
+    // Then it is the second request: a submit gives Livingdocs its next job, a read only reports one
+    expect(server.received.map((r) => r.method)).toEqual(['GET', 'POST', 'GET', 'GET'])
+  })
+
   it('does not limit without rateLimitPerSecond', async () => {
     server.script(json(200, { finished: true, state: 'failed' }))
     const c = client()

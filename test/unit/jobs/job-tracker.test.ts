@@ -230,6 +230,57 @@ describe('JobTracker submitting', () => {
     expect(s.settled.map((j) => j.jobId)).toEqual(['j2', 'j1'])
   })
 
+  it("frees a job's slot on its webhook, submitting the next batch before the job's status is read", async () => {
+    // Given one job slot, a job running in it and a batch waiting
+    const s = setup({ maxJobsInFlight: 1 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.enqueue(batch('b2', ['b']))
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1'])
+
+    // When the job's webhook says it is done
+    expect(s.tracker.notify('j1')).toBe(true)
+
+    // Then the waiting batch is submitted before the status read starts, and j1 holds no slot
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    expect(s.client.submit.mock.invocationCallOrder[1]).toBeLessThan(
+      s.client.status.mock.invocationCallOrder[0] as number,
+    )
+    s.client.submits[1]?.resolve('j2')
+    await flush()
+    expect(s.tracker.jobsInFlight).toBe(1)
+    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(1)
+
+    // And j1 still settles from its status read
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    await flush()
+    expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
+    expect(s.tracker.jobsInFlight).toBe(1)
+  })
+
+  it('takes the slot back when the status read after a webhook still sees the job running', async () => {
+    // Given one job slot, a job whose webhook came, the batch that took its slot, and one more waiting
+    const s = setup({ maxJobsInFlight: 1 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    s.tracker.enqueue(batch('b2', ['b']))
+    s.tracker.notify('j1')
+    s.client.submits[1]?.resolve('j2')
+    await flush()
+    s.tracker.enqueue(batch('b3', ['c']))
+
+    // When j1's read says it is still running
+    s.client.statuses[0]?.resolve(STARTED)
+    await flush()
+
+    // Then j1 and j2 both hold slots again: b3 waits until one of them is done
+    expect(s.tracker.jobsInFlight).toBe(2)
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
+    s.tracker.notify('j2')
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
+    s.tracker.notify('j1')
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b3'])
+  })
+
   it('counts submitted batches and jobs in flight in the metrics', async () => {
     // Given a tracker and its metrics
     const s = setup()
