@@ -32,7 +32,7 @@ const usage = `usage: npm run bench -- [options]
   --instant-jobs N        MAX_JOBS_IN_FLIGHT of the instant and backlog runs (default 10)
   --max-files-in-flight N MAX_FILES_IN_FLIGHT of every bridge run (default 10000)
   --slow-steps LIST       MAX_JOBS_IN_FLIGHT per slow step (default 1,2,4,8,16)
-  --slow-events-per-job N events per slow step = N x MAX_JOBS_IN_FLIGHT (default 600)
+  --slow-events-per-job N events per slow step = N x MAX_JOBS_IN_FLIGHT (default 1200: 12 rounds of jobs)
   --slow-job-ms MS        how long each slow job runs in the emulator (default 2000)
   --client-rps N          the bridge's API_RATE_LIMIT_PER_SECOND in the slow mode (default 10; 0 = none)
   --rate-limit-rps N      the emulator's rate limit in the slow mode, 429 over it (default 0 = none)
@@ -63,7 +63,7 @@ const { values } = parseArgs({
     'instant-jobs': { type: 'string', default: '10' },
     'max-files-in-flight': { type: 'string', default: '10000' },
     'slow-steps': { type: 'string', default: '1,2,4,8,16' },
-    'slow-events-per-job': { type: 'string', default: '600' },
+    'slow-events-per-job': { type: 'string', default: '1200' },
     'slow-job-ms': { type: 'string', default: '2000' },
     'rate-limit-rps': { type: 'string', default: '0' },
     'client-rps': { type: 'string', default: '10' },
