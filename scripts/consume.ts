@@ -13,6 +13,7 @@ import { createSchemaCodec } from '../src/events/registry.ts'
 import { createKafka } from '../src/kafka/client.ts'
 import { createLogger } from '../src/logging.ts'
 import { startTopicReader } from '../test/support/result-reader.ts'
+import { readCommandLine } from './cli.ts'
 
 const usage = `usage: npm run consume -- [topic] [options]
 
@@ -28,18 +29,9 @@ options:
   -h, --help         this help`
 
 async function main(): Promise<number> {
-  let args: ReturnType<typeof parse>
-  try {
-    args = parse()
-  } catch (err) {
-    process.stderr.write(`consume: ${(err as Error).message}\n${usage}\n`)
-    return 2
-  }
-  const { values, positionals } = args
-  if (values.help) {
-    process.stdout.write(`${usage}\n`)
-    return 0
-  }
+  const parsed = readCommandLine('consume', usage, parse)
+  if (typeof parsed === 'number') return parsed
+  const { values, positionals } = parsed
   const brokers = values.brokers ?? process.env.KAFKA_BROKERS
   const registry = values.registry ?? process.env.SCHEMA_REGISTRY_URL
   const idleMs = Number(values['idle-ms'])

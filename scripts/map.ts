@@ -24,6 +24,7 @@ import { loadMappingOrThrow } from '../src/mapping/compile.ts'
 import { createMappedDecoder } from '../src/mapping/mapped-decoder.ts'
 import type { Mapping } from '../src/mapping/mapping.ts'
 import type { ConsumedRecord } from '../src/pipeline/types.ts'
+import { readCommandLine } from './cli.ts'
 import { exportRecords, formatReport, reportOf, Tally } from './map-report.ts'
 
 const usage = `usage: npm run map -- --mapping <file> (<export.ndjson> | --topic <topic>) [options]
@@ -50,18 +51,9 @@ exit codes: 0 nothing would go to the DLQ, 1 something would (or reading failed)
 mapping or setting`
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parse>
-  try {
-    parsed = parse()
-  } catch (err) {
-    process.stderr.write(`map: ${(err as Error).message}\n${usage}\n`)
-    return 2
-  }
+  const parsed = readCommandLine('map', usage, parse)
+  if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
-  if (values.help) {
-    process.stdout.write(`${usage}\n`)
-    return 0
-  }
   const file = positionals[0]
   const count = Number(values.count)
   const idleMs = Number(values['idle-ms'])

@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { readCommandLine } from './cli.ts'
 import { parseExport, produceExport } from './produce-export.ts'
 
 const usage = `usage: npm run produce -- <export.ndjson> [options]
@@ -32,18 +33,9 @@ options:
 exit codes: 0 produced, 1 an invalid line or a failed send, 2 usage error`
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parse>
-  try {
-    parsed = parse()
-  } catch (err) {
-    process.stderr.write(`produce: ${(err as Error).message}\n${usage}\n`)
-    return 2
-  }
+  const parsed = readCommandLine('produce', usage, parse)
+  if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
-  if (values.help) {
-    process.stdout.write(`${usage}\n`)
-    return 0
-  }
   const file = positionals[0]
   const brokers = values.brokers ?? process.env.KAFKA_BROKERS
   const registry = values.registry ?? process.env.SCHEMA_REGISTRY_URL
