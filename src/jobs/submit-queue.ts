@@ -172,10 +172,8 @@ export class SubmitQueue {
     try {
       const jobId = await this.#client.submit(request, { headers })
       this.#gate.accepted('submit')
-      if (this.#quotaStreak > 0) {
-        this.#quotaStreak = 0
-        this.#gate.quota(false)
-      }
+      this.#quotaStreak = 0
+      this.#gate.quota(false)
       this.#metrics.batchesSubmitted.inc({ kind: batch.kind })
       this.#metrics.batchFiles.observe(batch.files.length)
       this.#metrics.batchBytes.observe(batch.bytes)
@@ -199,9 +197,11 @@ export class SubmitQueue {
 
   #onFailure(queued: QueuedBatch, err: unknown, log: Logger): void {
     const quota = isApiError(err) && err.answerClass === 'quota'
-    this.#quotaStreak = quota ? this.#quotaStreak + 1 : 0
-    const decision = decideSubmitFailure(err, queued.batch, this.#options, this.#quotaStreak)
     const message = (err as Error).message
+    // The gate's quota state is the streak's: any other answer ends the backoff.
+    this.#quotaStreak = quota ? this.#quotaStreak + 1 : 0
+    this.#gate.quota(quota, quota ? { err: message, backoffCeilingMs: this.#options.maxHoldMs } : {})
+    const decision = decideSubmitFailure(err, queued.batch, this.#options, this.#quotaStreak)
     switch (decision.action) {
       case 'hold':
         // The gate logs the refusal once, naming the settings to check.
@@ -221,7 +221,6 @@ export class SubmitQueue {
         this.#deps.rejected(queued.batch, decision.reason)
         return
       case 'quota':
-        this.#gate.quota(true, { err: message, backoffCeilingMs: this.#options.maxHoldMs })
         log.debug({ err: message, retryInMs: decision.retryInMs, streak: this.#quotaStreak }, 'quota backoff')
         this.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return

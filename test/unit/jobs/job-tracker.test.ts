@@ -1334,6 +1334,28 @@ describe('JobTracker and the classes of the API’s answers', () => {
     expect(s.settled).toHaveLength(0)
   })
 
+  it('ends the quota hold when a submit fails otherwise after a quota answer, and then succeeds', async () => {
+    // Given a submit that hit the usage limit
+    const s = setup({ maxHoldMs: 2000, resubmitDelayMs: 100 })
+    s.tracker.enqueue(batch('b1', ['a']))
+    s.client.submits[0]?.reject(apiError('quota', 'submit answered HTTP 429: Usage Limit Exceeded'))
+    await flush()
+    expect(await holdOf(s, 'quota')).toBe(1)
+
+    // When its next try fails for another reason, and the one after is accepted
+    await vi.advanceTimersByTimeAsync(2000)
+    s.client.submits[1]?.reject(apiError('retry', 'submit answered HTTP 503'))
+    await flush()
+    expect(await holdOf(s, 'quota')).toBe(0)
+    await vi.advanceTimersByTimeAsync(100)
+    s.client.submits[2]?.resolve('j1')
+    await flush()
+
+    // Then the quota gauge stays 0 and the batch is a job
+    expect(await holdOf(s, 'quota')).toBe(0)
+    expect(s.tracker.tracks('j1')).toBe(true)
+  })
+
   it('a 404 for a job younger than the grace window is not visible yet: read again, no resubmit', async () => {
     // Given a 10 s grace window
     const s = setup({ jobVisibilityGraceMs: 10_000, pollIntervalMs: 1000 })
