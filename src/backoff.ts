@@ -12,12 +12,14 @@
  *
  * Fixed waits of the job tracker (a resubmit after a failed submit, the re-check of a refused token)
  * are settings or named constants in `src/jobs/`, not formulas; the quota backoff of a submit uses (1).
- * No wait is longer than `API_MAX_HOLD_MS`, and no timer longer than {@link MAX_TIMER_DELAY_MS}.
+ * `API_MAX_HOLD_MS` bounds a `Retry-After` and the quota backoff; a timer armed with a wait the API
+ * chose goes through {@link timerDelayMs}, so none is longer than {@link MAX_TIMER_DELAY_MS}.
  */
 
 /**
  * The longest delay a Node.js timer takes, ms (2^31 − 1, about 24.8 days): a longer one fires after 1
- * ms with a `TimeoutOverflowWarning`. Every timer of the bridge is armed through {@link timerDelayMs}.
+ * ms with a `TimeoutOverflowWarning`. Timers armed with a wait the API chose (the submit queue's) go
+ * through {@link timerDelayMs}.
  */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1
 

@@ -160,7 +160,7 @@ export interface Config {
   topics: { input: string; result: string; dlq: string; createMissing: boolean; createdPartitions: number }
   /** The schema registry (`SCHEMA_REGISTRY_URL`) and the backoff of decoding while it cannot be reached. */
   registry: { url: string; retry: TransientRetryOptions }
-  /** The decoder of input records (`DEFAULT_SYSTEM_NAME`; the largest entry follows from `BATCH_MAX_BYTES`). */
+  /** The decoder of input records (`DEFAULT_SYSTEM_NAME`, `MEDIA_TYPE_KINDS`, `MEDIA_KIND_DETECTION`). */
   decoder: EventDecoderOptions
   /** The compiled mapping of legacy events (`MAPPING_FILE`); undefined without one. */
   mapping: Mapping | undefined
@@ -195,15 +195,33 @@ export interface Config {
  * @throws BridgeError `CONFIG_INVALID` naming the wrong variable
  */
 export function loadMediaKinds(env: Record<string, string | undefined>): MediaKindOptions {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
-  const parsed = schema.pick({ MEDIA_TYPE_KINDS: true, MEDIA_KIND_DETECTION: true }).safeParse(cleaned)
+  const parsed = schema.pick({ MEDIA_TYPE_KINDS: true, MEDIA_KIND_DETECTION: true }).safeParse(setOnly(env))
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
-    throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
-      context: { problems },
-    })
+    throw configInvalid(parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`))
   }
-  return { kindsByMediaType: parsed.data.MEDIA_TYPE_KINDS, detectFromFile: parsed.data.MEDIA_KIND_DETECTION }
+  return mediaKindsOf(parsed.data)
+}
+
+/** The variables of `env` that are set: empty strings count as unset, as in most twelve-factor tooling. */
+function setOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+  )
+}
+
+/** The `CONFIG_INVALID` error listing `problems`, one per line. */
+function configInvalid(problems: string[]): BridgeError {
+  return new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+    context: { problems },
+  })
+}
+
+/** The media routing of the validated settings. */
+function mediaKindsOf(e: {
+  MEDIA_TYPE_KINDS: MediaKindOptions['kindsByMediaType']
+  MEDIA_KIND_DETECTION: boolean
+}) {
+  return { kindsByMediaType: e.MEDIA_TYPE_KINDS, detectFromFile: e.MEDIA_KIND_DETECTION }
 }
 
 /**
@@ -216,8 +234,7 @@ export function loadMediaKinds(env: Record<string, string | undefined>): MediaKi
  *   mapping's problems each as `MAPPING_FILE: <path>: <field>: …`)
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  // Empty strings count as unset, as in most twelve-factor tooling.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const cleaned = setOnly(env)
   const parsed = schema.safeParse(cleaned)
   const problems: string[] = []
   if (!parsed.success) {
@@ -238,11 +255,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   )
   const webhookSecret = readWebhookSecret(cleaned, problems)
   const mapping = cleaned.MAPPING_FILE === undefined ? undefined : loadMapping(cleaned.MAPPING_FILE, problems)
-  if (!parsed.success || problems.length > 0 || accessToken === undefined) {
-    throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
-      context: { problems },
-    })
-  }
+  if (!parsed.success || problems.length > 0 || accessToken === undefined) throw configInvalid(problems)
   const e = parsed.data
   const webhookUrl =
     e.WEBHOOK_PUBLIC_URL === undefined
@@ -274,7 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     decoder: {
       defaultSystemName: e.DEFAULT_SYSTEM_NAME,
-      mediaKinds: { kindsByMediaType: e.MEDIA_TYPE_KINDS, detectFromFile: e.MEDIA_KIND_DETECTION },
+      mediaKinds: mediaKindsOf(e),
     },
     mapping,
     importClient: {

@@ -37,7 +37,7 @@ export function readAccessToken(
   return undefined
 }
 
-/** Least time between two reads of the token file after 401 answers, ms: a burst of 401s reads it once. */
+/** Least time between two reads of the token file after 401/403 answers, ms: a burst of them reads it once. */
 export const TOKEN_REREAD_INTERVAL_MS = 5_000
 
 /** The access token the import client sends, re-read from its file when the API refuses it. */
@@ -45,7 +45,7 @@ export interface AccessToken {
   /** The token to send now. */
   readonly value: string
   /**
-   * Reads the token file again (after a 401): at most once every `minIntervalMs`, and never when the
+   * Reads the token file again (after a 401 or 403): at most once every `minIntervalMs`, and never when the
    * token was given as a value. An unreadable or empty file keeps the current token.
    * @returns true when the file now holds another token, which {@link value} returns from now on
    */

@@ -312,15 +312,22 @@ export function createEventValidator(options: EventDecoderOptions) {
   }
 }
 
+/**
+ * Whether `event`'s entry carries its mediaType. The video import lists no mediaType among its entry keys
+ * ([V] §7): the default handle is left out (the server's default), another one is sent so that it can
+ * choose among mediaVideo types.
+ */
+function sendsMediaType(event: FileCreatedEvent): boolean {
+  return !(event.kind === 'video' && event.mediaType === 'video')
+}
+
 /** The `files[]` entry of an import request for `event` ([F] §1.1: url, id, fileName, metadata, mediaType). */
 export function toFileEntry(event: FileCreatedEvent) {
   return {
     id: event.externalId,
     url: event.url,
     fileName: event.fileName,
-    // The video import lists no mediaType among its entry keys ([V] §7): the default handle is left
-    // out (the server's default), another one is sent so that it can choose among mediaVideo types.
-    ...(event.kind === 'video' && event.mediaType === 'video' ? {} : { mediaType: event.mediaType }),
+    ...(sendsMediaType(event) ? { mediaType: event.mediaType } : {}),
     metadata: event.metadata,
   }
 }
@@ -333,10 +340,7 @@ export function toFileEntry(event: FileCreatedEvent) {
  * @throws RangeError when the metadata is nested too deeply for JSON.stringify's recursion
  */
 export function fileEntryJson(event: FileCreatedEvent, metadataText?: string): string {
-  const mediaType =
-    event.kind === 'video' && event.mediaType === 'video'
-      ? ''
-      : `,"mediaType":${JSON.stringify(event.mediaType)}`
+  const mediaType = sendsMediaType(event) ? `,"mediaType":${JSON.stringify(event.mediaType)}` : ''
   return `{"id":${JSON.stringify(event.externalId)},"url":${JSON.stringify(event.url)},"fileName":${JSON.stringify(event.fileName)}${mediaType},"metadata":${metadataText ?? JSON.stringify(event.metadata)}}`
 }
 

@@ -89,6 +89,18 @@ const statusBody = z.looseObject({
 })
 
 /**
+ * A submit's 429 without `Retry-After` is the plan's usage limit ([F] §5): the submit queue backs off
+ * for minutes (class `quota`), and the client does not retry it within seconds (`retry-policy.ts`).
+ */
+export function isQuotaAnswer(
+  status: number,
+  retryAfterMs: number | undefined,
+  endpoint: ApiEndpoint,
+): boolean {
+  return status === 429 && retryAfterMs === undefined && endpoint === 'submit'
+}
+
+/**
  * Classifies one final answer of the import API, for both endpoints, and reads what the bridge needs
  * of it (pure). The one rule behind every answer ([GS] §6, [VER] §4, [F] §1, §5; RFC 9110 §15):
  *
@@ -131,9 +143,9 @@ export function classifyAnswer(answer: RawAnswer): AnswerReading {
     }
   }
   const phrase = STATUS_CODES[status]
-  const unexpected = (setting = CHECK_LOCATION) =>
+  const unexpected = () =>
     fail('configuration', 'API_UNEXPECTED_ANSWER', {
-      setting,
+      setting: CHECK_LOCATION,
       ...(apiText(body) === undefined && phrase !== undefined ? { detail: phrase } : {}),
     })
 
@@ -180,7 +192,7 @@ export function classifyAnswer(answer: RawAnswer): AnswerReading {
   if (status === 405 || status === 406 || status === 415) return unexpected()
   if (status === 408 || status === 425) return fail('retry', 'API_NETWORK_ERROR')
   if (status === 429) {
-    if (answer.retryAfterMs === undefined && endpoint === 'submit') return fail('quota', 'API_QUOTA_EXCEEDED')
+    if (isQuotaAnswer(status, answer.retryAfterMs, endpoint)) return fail('quota', 'API_QUOTA_EXCEEDED')
     return fail('retry', 'API_RATE_LIMITED')
   }
   if (status >= 400 && status < 500) {

@@ -1,5 +1,6 @@
 import type { Dispatcher, RetryHandler } from 'undici'
 import { equalJitterMs } from '../backoff.ts'
+import { isQuotaAnswer } from './api-answer.ts'
 
 /** Statuses retried by the client: 429 (rate limited) and the transient 5xx ([GS] §6, [F] §5). */
 export const RETRY_STATUS_CODES = [429, 500, 502, 503, 504]
@@ -102,7 +103,11 @@ export function createRetryOptions(options: RetryPolicyOptions): RetryHandler.Re
     if (retryAfterMs !== undefined && retryAfterMs > options.maxBackoffMs) return give()
     // A submit's 429 without Retry-After is the plan's usage limit ([F] §5): asking again within seconds
     // only spends requests; the submit queue backs off for minutes instead (`quota` in api-answer.ts).
-    if (statusCode === 429 && retryAfterMs === undefined && method === 'POST') return give()
+    if (
+      statusCode !== undefined &&
+      isQuotaAnswer(statusCode, retryAfterMs, method === 'POST' ? 'submit' : 'status')
+    )
+      return give()
     const delayMs =
       retryAfterMs === undefined
         ? equalJitterMs(

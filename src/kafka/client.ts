@@ -25,13 +25,12 @@ prepareKafkajs()
 /**
  * The one kafkajs instance of the process. kafkajs types stay inside src/kafka/, so a move to another
  * client touches this folder only. kafkajs logs are forwarded to pino under `component: "kafkajs"`.
- * Calls {@link prepareKafkajs} first.
+ * (kafkajs is prepared when this module is imported, {@link prepareKafkajs}.)
  */
 export function createKafka(
   options: { brokers: string[]; clientId: string },
   deps: { logger: Logger },
 ): Kafka {
-  prepareKafkajs()
   const log = deps.logger.child({ component: 'kafkajs' })
   return new Kafka({
     clientId: options.clientId,

@@ -127,17 +127,16 @@ export class OutcomePublisher {
       const now = Date.now()
       // One labelled increment per state, not per file (prom-client hashes the labels on each call).
       const byState = { SUCCESS: 0, SKIPPED: 0, FAILED: 0 }
+      let reimports = 0
       for (const { file, result } of results) {
         byState[result.state]++
+        if (result.state === 'SKIPPED' && result.reason === ALREADY_EXISTS) reimports++
         this.#metrics.eventToResult.observe((now - file.consumedAt) / 1000)
       }
       const kind = job.batch.kind
       for (const [state, count] of Object.entries(byState))
         if (count > 0) this.#metrics.files.inc({ state, kind }, count)
-      const reimports = results.filter(
-        (r) => r.result.state === 'SKIPPED' && r.result.reason === ALREADY_EXISTS,
-      )
-      if (reimports.length > 0) this.#metrics.reimportsSkipped.inc({ kind }, reimports.length)
+      if (reimports > 0) this.#metrics.reimportsSkipped.inc({ kind }, reimports)
       this.#onSettled(
         results.map((r) => r.file.position),
         results.map((r) => r.file),
