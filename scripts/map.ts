@@ -70,14 +70,9 @@ async function main(): Promise<number> {
     return 2
   }
   let mapping: Mapping
-  try {
-    mapping = loadMappingOrThrow(values.mapping)
-  } catch (err) {
-    process.stderr.write(`map: ${(err as Error).message}\n`)
-    return 78
-  }
   let mediaKinds: MediaKindOptions
   try {
+    mapping = loadMappingOrThrow(values.mapping)
     mediaKinds = loadMediaKinds(process.env)
   } catch (err) {
     process.stderr.write(`map: ${(err as Error).message}\n`)

@@ -8,15 +8,16 @@
  * Exit code 0 when every run completed (targets are reported, not enforced), 1 when a run failed.
  */
 import { parseArgs } from 'node:util'
-import { projectImageNodeFlags } from './image.ts'
-import { formatTable, runBench } from './run.ts'
+import { projectImageNodeFlags, projectImageNodeOptions } from './image.ts'
+import { BENCH_MODES, type BenchMode, formatTable, runBench } from './run.ts'
 
 /**
  * NODE_OPTIONS the Helm chart gives the bridge at its default memory limit of 512Mi (the helper
  * fib.nodeOptions in helm/file-import-bridge/templates/_helpers.tpl: old space at half the limit,
- * semi-spaces at 1/32 of it, at most 16 MB).
+ * semi-spaces at 1/32 of it, at most 16 MB), read from the Dockerfile's NODE_OPTIONS, which
+ * scripts/check-deploy keeps equal to the chart's.
  */
-const CHART_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16'
+const CHART_NODE_OPTIONS = projectImageNodeOptions()
 /** The node flags of the image's CMD (Dockerfile), e.g. --heap-growing-percent=100. */
 const IMAGE_NODE_FLAGS = projectImageNodeFlags()
 
@@ -93,7 +94,7 @@ const int = (name: string, v: string, min = 0): number => {
 }
 const modes = values.modes.split(',').map((m) => m.trim())
 for (const m of modes) {
-  if (m !== 'baseline' && m !== 'instant' && m !== 'slow' && m !== 'mapping') {
+  if (!(BENCH_MODES as readonly string[]).includes(m)) {
     process.stderr.write(`bench: unknown mode "${m}"\n${usage}\n`)
     process.exit(2)
   }
@@ -102,7 +103,7 @@ for (const m of modes) {
 try {
   const { report, path } = await runBench({
     events: int('events', values.events, 1),
-    modes: modes as Array<'baseline' | 'instant' | 'slow' | 'mapping'>,
+    modes: modes as BenchMode[],
     partitions: int('partitions', values.partitions, 1),
     batchMaxFiles: int('batch-max-files', values['batch-max-files'], 1),
     instantJobs: int('instant-jobs', values['instant-jobs'], 1),

@@ -24,7 +24,19 @@ export function imageNodeFlags(dockerfile: string): string[] {
 
 /** {@link imageNodeFlags} of the project's Dockerfile. @throws as imageNodeFlags, or when it cannot be read */
 export function projectImageNodeFlags(): string[] {
-  return imageNodeFlags(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))
+  return imageNodeFlags(projectDockerfile())
+}
+
+/**
+ * {@link imageNodeOptions} of the project's Dockerfile: what the chart sets at its default memory limit
+ * too (scripts/check-deploy checks that they agree). @throws when the Dockerfile cannot be read
+ */
+export function projectImageNodeOptions(): string {
+  return imageNodeOptions(projectDockerfile())
+}
+
+function projectDockerfile(): string {
+  return readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')
 }
 
 /**

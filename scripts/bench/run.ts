@@ -27,13 +27,17 @@ import { histogramPercentiles, parseMetrics, sumOf } from './stats.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
+/** The bench's modes (`--modes`). */
+export const BENCH_MODES = ['baseline', 'instant', 'slow', 'mapping'] as const
+export type BenchMode = (typeof BENCH_MODES)[number]
+
 /** Options of {@link runBench}. Durations in ms. */
 export interface BenchOptions {
   /** Events of the baseline and instant runs. */
   events: number
   partitions: number
   /** Modes to run, a subset of baseline, instant, slow, mapping. */
-  modes: Array<'baseline' | 'instant' | 'slow' | 'mapping'>
+  modes: BenchMode[]
   /** MAX_JOBS_IN_FLIGHT of each slow-mode step. */
   slowSteps: number[]
   /** Events per slow step = this × MAX_JOBS_IN_FLIGHT (at least 2 batches). */

@@ -1,0 +1,27 @@
+/**
+ * The value of `series` in a Prometheus text exposition: `name` or `name{label="value",…}`, summed over
+ * every series of that name whose labels include the given ones (so `bridge_files_total{state="FAILED"}`
+ * counts every kind). 0 when none is there.
+ */
+export function metricValue(text: string, series: string): number {
+  const wanted = parseSeries(series)
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue
+    const space = line.lastIndexOf(' ')
+    const found = parseSeries(line.slice(0, space))
+    if (found.name !== wanted.name) continue
+    if (Object.entries(wanted.labels).every(([k, v]) => found.labels[k] === v))
+      sum += Number(line.slice(space + 1))
+  }
+  return sum
+}
+
+function parseSeries(series: string): { name: string; labels: Record<string, string> } {
+  const brace = series.indexOf('{')
+  if (brace < 0) return { name: series, labels: {} }
+  const labels: Record<string, string> = {}
+  for (const m of series.slice(brace).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+    labels[m[1] as string] = m[2] as string
+  return { name: series.slice(0, brace), labels }
+}
