@@ -137,10 +137,34 @@ export function matchOutcomes(
   return { outcomes, counts, unexpected: [...byId.values()].flat(), missing }
 }
 
+/** Holding a request the API refused: re-check after `retryInMs`. */
+export type Hold = { action: 'hold'; retryInMs: number } & Refusal
+
+/**
+ * The hold for `err` when it says the API refuses our credentials or configuration (a submit or a status
+ * read alike), re-checked after `policy.holdRecheckMs` (`API_HOLD_RECHECK_MS`); undefined otherwise.
+ */
+export function holdFor(err: unknown, policy: { holdRecheckMs: number }): Hold | undefined {
+  if (!isApiError(err) || (err.answerClass !== 'credentials' && err.answerClass !== 'configuration')) return
+  return {
+    action: 'hold',
+    cause: err.answerClass,
+    problem: err.message,
+    setting: err.setting,
+    retryInMs: policy.holdRecheckMs,
+  }
+}
+
+/** The `Retry-After` of `err`, ms, bounded by `policy.maxHoldMs` (`API_MAX_HOLD_MS`); undefined without one. */
+export function boundedRetryAfterMs(err: unknown, policy: { maxHoldMs: number }): number | undefined {
+  const retryAfterMs = isApiError(err) ? err.retryAfterMs : undefined
+  return retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, policy.maxHoldMs)
+}
+
 /** What to do after a status read failed (see {@link decideStatusFailure}). */
 export type StatusFailureAction =
   /** The API refuses our credentials or configuration: hold every request, re-check later. */
-  | ({ action: 'hold'; retryInMs: number } & Refusal)
+  | Hold
   /** Read again at the next poll (after `holdAllMs`, the bounded `Retry-After`, if the API asked). */
   | { action: 'retry'; holdAllMs: number | undefined }
 
@@ -154,18 +178,5 @@ export function decideStatusFailure(
   err: unknown,
   policy: { holdRecheckMs: number; maxHoldMs: number },
 ): StatusFailureAction {
-  if (isApiError(err) && (err.answerClass === 'credentials' || err.answerClass === 'configuration')) {
-    return {
-      action: 'hold',
-      cause: err.answerClass,
-      problem: err.message,
-      setting: err.setting,
-      retryInMs: policy.holdRecheckMs,
-    }
-  }
-  const retryAfterMs = isApiError(err) ? err.retryAfterMs : undefined
-  return {
-    action: 'retry',
-    holdAllMs: retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, policy.maxHoldMs),
-  }
+  return holdFor(err, policy) ?? { action: 'retry', holdAllMs: boundedRetryAfterMs(err, policy) }
 }

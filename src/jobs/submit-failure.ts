@@ -2,7 +2,7 @@ import { equalJitterMs } from '../backoff.ts'
 import { type AnswerClass, isApiError } from '../errors.ts'
 import type { ApiHoldCause } from '../metrics.ts'
 import { type Batch, batchBytes } from '../pipeline/types.ts'
-import { REJECTED_REASON_PREFIX } from './job-results.ts'
+import { boundedRetryAfterMs, type Hold, holdFor, REJECTED_REASON_PREFIX } from './job-results.ts'
 
 /**
  * Wait before a batch is submitted again after its submit failed for a transient reason (network,
@@ -35,7 +35,7 @@ export interface Refusal {
 /** What to do with a batch whose submit failed (one verdict per answer class, {@link decideSubmitFailure}). */
 export type SubmitFailureAction =
   /** The API refuses our credentials or configuration: keep the batch, stop requests, be not ready. */
-  | ({ action: 'hold'; retryInMs: number } & Refusal)
+  | Hold
   /** The API rejects the batch's data: submit its halves to find the offending file. */
   | { action: 'split'; parts: [Batch, Batch] }
   /** The API rejects this single file's data: it gets FAILED with the API's message. */
@@ -83,16 +83,9 @@ export function decideSubmitFailure(
   quotaStreak = 1,
   random: () => number = Math.random,
 ): SubmitFailureAction {
+  const hold = holdFor(err, policy)
+  if (hold !== undefined) return hold
   const cls: AnswerClass = isApiError(err) ? err.answerClass : 'retry'
-  if (isApiError(err) && (cls === 'credentials' || cls === 'configuration')) {
-    return {
-      action: 'hold',
-      cause: cls,
-      problem: err.message,
-      setting: err.setting,
-      retryInMs: policy.holdRecheckMs,
-    }
-  }
   if (isApiError(err) && (cls === 'batch-data' || cls === 'file-data')) {
     if (batch.files.length === 1) return { action: 'fail', reason: `${REJECTED_REASON_PREFIX}${err.message}` }
     return { action: 'split', parts: splitBatch(batch) }
@@ -101,8 +94,7 @@ export function decideSubmitFailure(
     const bounds = { minMs: Math.min(QUOTA_FIRST_BACKOFF_MS, policy.maxHoldMs), maxMs: policy.maxHoldMs }
     return { action: 'quota', retryInMs: equalJitterMs(Math.max(1, quotaStreak), bounds, random) }
   }
-  const retryAfterMs = isApiError(err) ? err.retryAfterMs : undefined
-  const holdAllMs = retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, policy.maxHoldMs)
+  const holdAllMs = boundedRetryAfterMs(err, policy)
   return { action: 'retry', retryInMs: Math.max(policy.resubmitDelayMs, holdAllMs ?? 0), holdAllMs }
 }
 
