@@ -131,7 +131,11 @@ describe('every answer of the import API, classified', () => {
 
     // Then it holds, naming LIVINGDOCS_BASE_URL and LIVINGDOCS_API_VERSION, and re-checks with one request
     await expectHeld(wrong, scenario, 'configuration', CHECK_LOCATION)
-    await new Promise((r) => setTimeout(r, 2500))
+    await waitUntil(
+      () => answered(emulator, 'POST /import/files', 404) >= 2,
+      30_000,
+      'a re-check of the hold',
+    )
     expect((await readiness(wrong)).problems).toContain(
       'submit answered HTTP 404: Not Found; url: /api/2026-09/',
     )
@@ -483,7 +487,9 @@ describe('every answer of the import API, classified', () => {
     )
     expect(bridge.logs.text()).not.toContain('value-9f3e')
     expect(await metric(bridge, 'bridge_api_answers_total{endpoint="status",class="unreadable"}')).toBe(3)
-    const out = await reportFaultRun(world, 'unreadable-status', scenario, records.length, { unreadable: 3 })
+    const out = await reportFaultRun(world, 'unreadable-status', scenario, records.length, {
+      unreadable: await metric(bridge, 'bridge_api_answers_total{endpoint="status",class="unreadable"}'),
+    })
     expect(out).toMatchObject({ results: records.length, failedForUs: 0, SUCCESS: records.length })
   })
 
@@ -520,7 +526,7 @@ describe('every answer of the import API, classified', () => {
     // When the export is produced (one job of 12 files)
     await produceRecords(world, scenario.topics.input, records)
     await scenario.results.waitFor((r) => r.length >= records.length, 60_000, 'a result per record')
-    await new Promise((r) => setTimeout(r, 1000))
+    await waitCommittedAtLogEnd(world, scenario, 30_000)
 
     // Then two files a job are FAILED "no result", counted as the bridge's own FAILED (failedForUs), the
     // stranger's result is counted and not published

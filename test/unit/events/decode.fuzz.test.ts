@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DLQ_REASONS, isBridgeError } from '../../../src/errors.ts'
 import { createEventDecoder, toFileEntry } from '../../../src/events/decode.ts'
+import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
 import { createWireFormatReader, type SchemaCodec } from '../../../src/events/registry.ts'
 import type { DecodeResult } from '../../../src/pipeline/types.ts'
 import { fileCreatedType, wire } from './avro-fixtures.ts'
@@ -25,15 +26,9 @@ const knownRegistry = codecWith(async (id) => {
   throw Object.assign(new Error(`Schema ${id} not found.`), { status: 404 })
 })
 
-/** The media kinds of the default configuration. */
-const MEDIA_KINDS_DEFAULT = {
-  kindsByMediaType: { image: 'image', video: 'video' },
-  detectFromFile: true,
-} as const
-
 const decodeKnown = createEventDecoder(knownRegistry, {
   defaultSystemName: undefined,
-  mediaKinds: MEDIA_KINDS_DEFAULT,
+  mediaKinds: DEFAULT_MEDIA_KINDS,
 })
 
 /**
@@ -268,7 +263,7 @@ describe('event decoder properties', () => {
       codecWith(async () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { status: 400 })
       }),
-      { defaultSystemName: 'dflt', mediaKinds: MEDIA_KINDS_DEFAULT },
+      { defaultSystemName: 'dflt', mediaKinds: DEFAULT_MEDIA_KINDS },
     )
     await fc.assert(
       fc.asyncProperty(

@@ -7,6 +7,7 @@ import {
   fileEntryBytes,
   toFileEntry,
 } from '../../../src/events/decode.ts'
+import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
 import { type SchemaCodec, UNKNOWN_WRITER } from '../../../src/events/registry.ts'
 import type { DecodeResult, FileCreatedEvent } from '../../../src/pipeline/types.ts'
 
@@ -42,16 +43,10 @@ const validEvent = {
   occurredAt: 1_700_000_000_000,
 }
 
-/** The media kinds of the default configuration (MEDIA_TYPE_KINDS, MEDIA_KIND_DETECTION). */
-const MEDIA_KINDS_DEFAULT = {
-  kindsByMediaType: { image: 'image', video: 'video' },
-  detectFromFile: true,
-} as const
-
 function decoder(options: Partial<EventDecoderOptions> = {}, codec: SchemaCodec = fakeCodec(validEvent)) {
   return createEventDecoder(codec, {
     defaultSystemName: undefined,
-    mediaKinds: MEDIA_KINDS_DEFAULT,
+    mediaKinds: DEFAULT_MEDIA_KINDS,
     ...options,
   })
 }

@@ -868,6 +868,7 @@ describe('JobTracker job timeout', () => {
       )
       await flush()
     }
+    expect(s.client.statuses).toHaveLength(11)
 
     // Then nothing timed out, 11 s after the submit
     expect(s.settled).toHaveLength(0)
@@ -1405,6 +1406,7 @@ describe('JobTracker and the classes of the API’s answers', () => {
       )
       await flush()
     }
+    expect(s.client.statuses).toHaveLength(5)
     expect(s.settled).toHaveLength(0)
     await vi.advanceTimersByTimeAsync(1000)
     s.client.statuses[5]?.resolve(success(imported('a')))

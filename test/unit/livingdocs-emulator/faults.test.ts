@@ -315,8 +315,7 @@ describe('answers other than the documented ones (issue 12)', () => {
     emu.setVariants({ unknownJob: '404' })
     const id = await api.start(batch())
     expect((await api.status(id)).status).toBe(404)
-    await new Promise((r) => setTimeout(r, 350))
-    expect((await api.status(id)).status).toBe(200)
+    await waitFor(async () => (await api.status(id)).status === 200, { what: 'the job known' })
   })
 
   it('lostJobs: the next jobs run and import, but their status is never known', async () => {

@@ -206,12 +206,14 @@ describe('the default body limit: 500 kB = 512,000 bytes (§10)', () => {
 })
 
 describe('counters', () => {
+  const count = (s: ReturnType<typeof emu.stats>, label: string, status: number) =>
+    s.requests[label]?.[status] ?? 0
+
   it('counts requests per endpoint and status', async () => {
     const before = emu.stats()
     await api.post(valid, { token: null })
     await api.status('nope')
     const after = emu.stats()
-    const count = (s: typeof before, label: string, status: number) => s.requests[label]?.[status] ?? 0
     expect(count(after, 'POST /import/files', 401)).toBe(count(before, 'POST /import/files', 401) + 1)
     expect(count(after, 'GET /import/files/status', 200)).toBe(
       count(before, 'GET /import/files/status', 200) + 1,
@@ -219,10 +221,13 @@ describe('counters', () => {
   })
 
   it('labels the image and video endpoints on their own', async () => {
+    const before = emu.stats()
     await apiClient(emu, emu.apiVersion, 'images').status('nope')
     await apiClient(emu, emu.apiVersion, 'videos').post({}, { token: null })
-    const stats = emu.stats()
-    expect(stats.requests['GET /import/images/status']?.[200]).toBe(1)
-    expect(stats.requests['POST /import/videos']?.[401]).toBe(1)
+    const after = emu.stats()
+    expect(count(after, 'GET /import/images/status', 200)).toBe(
+      count(before, 'GET /import/images/status', 200) + 1,
+    )
+    expect(count(after, 'POST /import/videos', 401)).toBe(count(before, 'POST /import/videos', 401) + 1)
   })
 })

@@ -144,7 +144,7 @@ describe('video import [V]', () => {
   })
 
   it('refuses a PNG, and skips a repeated pair with the existing video{…}', async () => {
-    const url = files.put('v.mp4', mp4('one'), 'video/mp4')
+    const url = files.put('v.mp4', mp4(1), 'video/mp4')
     const first = (await finished(videos, 'videos', [fileEntry('v', url)])).items.v as Item
     const { items } = await finished(videos, 'videos', [
       fileEntry('v', url),
