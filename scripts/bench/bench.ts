@@ -50,7 +50,8 @@ const usage = `usage: npm run bench -- [options]
   --baseline-partitioner kafkajs|bridge
                           partitioner of the baseline's producer (default kafkajs: bare kafkajs; bridge:
                           the bridge's, the same partitions with a faster hash)
-  --cpu-prof DIR          write V8 CPU profiles of the instant-mode bridge and its emulator into DIR
+  --cpu-prof DIR          write V8 CPU profiles of the instant-mode bridge into DIR, of its emulator
+                          into DIR/emulator and of the baseline into DIR/baseline
   --out DIR               where the JSON report and logs go (default bench-results)
   --run-timeout-ms MS     longest one run may take (default 600000)
   -h, --help`

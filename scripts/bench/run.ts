@@ -66,7 +66,7 @@ export interface BenchOptions {
    * Dockerfile's CMD: see image.ts); the runs with V8's default heap sizing get none.
    */
   bridgeNodeFlags?: string[]
-  /** Directory for `--cpu-prof` of the instant-mode bridge, or undefined for no profile. */
+  /** Directory for `--cpu-prof` of the instant-mode bridge (its emulator and the baseline in subdirectories), or undefined for no profile. */
   cpuProfDir: string | undefined
   /** Partitioner of the baseline's producer: kafkajs' own (bare kafkajs) or the bridge's. */
   baselinePartitioner: 'kafkajs' | 'bridge'
@@ -471,9 +471,14 @@ async function runBaseline(ctx: Ctx, input: string, events: number): Promise<Run
   const resultTopic = `${ctx.runId}.results-baseline`
   await ensureTopics(ctx.kafka, [{ topic: resultTopic, numPartitions: ctx.options.partitions }])
   ctx.options.log('bench: baseline (bare kafkajs consumer, Avro in and out)')
+  const profile =
+    ctx.options.cpuProfDir === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${ctx.options.cpuProfDir}/baseline`]
   const child = spawnNode(
     'baseline',
     [
+      ...profile,
       'scripts/bench/baseline.ts',
       '--brokers',
       ctx.kafkaEnv.brokers,

@@ -83,6 +83,8 @@ export function createWebhookApp(deps: {
 }): Express {
   const app = express()
   app.disable('x-powered-by')
+  // No ETag: nobody caches the answer to a webhook POST, and hashing each answer body costs CPU per job.
+  app.set('etag', false)
   // Exact paths only, so that the webhook routes and the invalid-body counter below agree. (Set before
   // the first app.use: Express creates its router with the settings of that moment.)
   app.set('strict routing', true)

@@ -104,7 +104,7 @@ export function createImportClient(
     endpoint: ApiEndpoint,
     method: 'GET' | 'POST',
     path: string,
-    body?: string,
+    body?: Buffer,
     extraHeaders?: Record<string, string>,
     files?: number,
     kind?: MediaKind,
@@ -133,7 +133,7 @@ export function createImportClient(
     endpoint: ApiEndpoint,
     method: 'GET' | 'POST',
     path: string,
-    body: string | undefined,
+    body: Buffer | undefined,
     extraHeaders: Record<string, string> | undefined,
   ): Promise<{
     status: number

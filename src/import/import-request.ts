@@ -81,12 +81,24 @@ function webhookOf(webhookUrl: string, batchId: string, secret: string | undefin
 }
 
 /**
- * The JSON body of `request`: the envelope by JSON.stringify with `files` last, the entries spliced in
- * (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is serialised twice.
+ * The JSON body of `request` as UTF-8 bytes: the envelope by JSON.stringify with `files` last, the
+ * entries spliced in (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is
+ * serialised twice. Each entry is written straight into one buffer of the body's size: no joined string
+ * of the whole body (about 55 kB for 100 files) for the HTTP client to encode once more.
  */
-export function importRequestBody(request: ImportRequest): string {
+export function importRequestBody(request: ImportRequest): Buffer {
   const { kind, files, ...envelope } = request
-  const head = JSON.stringify({ ...envelope, [IMPORT_KINDS[kind].itemsKey]: [] }) // ends with `"<key>":[]}`
+  const head = JSON.stringify({ ...envelope, [IMPORT_KINDS[kind].itemsKey]: [] }).slice(0, -2) // without `]}`
   const entries = files.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))
-  return `${head.slice(0, -2)}${entries.join(',')}]}`
+  let size = Buffer.byteLength(head) + Math.max(0, entries.length - 1) + 2
+  for (const e of entries) size += Buffer.byteLength(e)
+  const body = Buffer.allocUnsafe(size)
+  let at = body.write(head, 0)
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) body[at++] = 0x2c // ,
+    at += body.write(entries[i] as string, at)
+  }
+  body[at++] = 0x5d // ]
+  body[at++] = 0x7d // }
+  return body
 }

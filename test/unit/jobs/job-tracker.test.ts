@@ -142,7 +142,7 @@ describe('JobTracker submitting', () => {
     // Then one request carries the batch's systemName, file entries, webhook and context
     expect(s.client.submit).toHaveBeenCalledTimes(1)
     const sent = s.client.submits[0]?.request
-    expect(sent === undefined ? undefined : JSON.parse(importRequestBody(sent))).toEqual({
+    expect(sent === undefined ? undefined : JSON.parse(importRequestBody(sent).toString('utf8'))).toEqual({
       systemName: 'archive',
       files: [
         {
