@@ -24,6 +24,9 @@ const IMAGE_NODE_FLAGS = projectImageNodeFlags()
 const usage = `usage: npm run bench -- [options]
 
   --events N              events of the baseline and instant runs (default 200000)
+  --rounds N              rounds of the baseline and instant runs, alternating, each instant run with an
+                          emulator of its own; cpuRatio is the median round's (default 3: one run's
+                          ratio moves by about 10% from run to run)
   --modes LIST            baseline,instant,slow,mapping (default baseline,instant,slow; instant includes
                           instant-node-options; mapping: the instant run once more with the README's example
                           mapping (MAPPING_FILE) over as many events of the legacy DAM shape it maps, its
@@ -59,6 +62,7 @@ const usage = `usage: npm run bench -- [options]
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '3' },
     modes: { type: 'string', default: 'baseline,instant,slow' },
     partitions: { type: 'string', default: '3' },
     'batch-max-files': { type: 'string', default: '100' },
@@ -104,6 +108,7 @@ for (const m of modes) {
 try {
   const { report, path } = await runBench({
     events: int('events', values.events, 1),
+    rounds: int('rounds', values.rounds, 1),
     modes: modes as BenchMode[],
     partitions: int('partitions', values.partitions, 1),
     batchMaxFiles: int('batch-max-files', values['batch-max-files'], 1),
