@@ -31,7 +31,7 @@ export function reportOf(at: string, result: DecodeResult | Filtered): EventRepo
       kind: result.event.kind,
       systemName: result.event.systemName,
       occurredAt: new Date(result.event.occurredAt).toISOString(),
-      entry: JSON.parse(result.entryJson) as Record<string, unknown>,
+      entry: JSON.parse(result.entry.toString('utf8')) as Record<string, unknown>,
     }
   }
   if ('filtered' in result) return { at, outcome: 'filtered', reason: result.filtered }

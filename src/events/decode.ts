@@ -267,7 +267,8 @@ export function createRecordReader(codec: SchemaCodec) {
  * as a mapping made them (src/mapping/), checked and completed into a {@link FileCreatedEvent} with its
  * `files[]` entry serialised once.
  *
- * @returns `validate(raw)`: `{ok:true,event,bytes,entryJson}`, or `{ok:false,failure}` with
+ * @returns `validate(raw)`: `{ok:true,event,bytes,entry}` (entry: the `files[]` entry as UTF-8 JSON), or
+ *   `{ok:false,failure}` with
  *   `INVALID_EVENT` (naming each wrong field) or `MISSING_SYSTEM_NAME`
  */
 export function createEventValidator(options: EventDecoderOptions) {
@@ -308,7 +309,8 @@ export function createEventValidator(options: EventDecoderOptions) {
     }
     // An entry too large for any request is a valid event all the same: it gets a FAILED result naming
     // the limit (the batcher), not a DLQ record.
-    return { ok: true, event, bytes: Buffer.byteLength(entryJson) + 1, entryJson }
+    const entry = Buffer.from(entryJson, 'utf8')
+    return { ok: true, event, bytes: entry.length + 1, entry }
   }
 }
 

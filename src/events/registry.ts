@@ -28,6 +28,13 @@ export interface SchemaCodec {
   /** Encodes `value` with schema `id`. @throws Error when the value does not match the schema */
   encode(id: number, value: unknown): Promise<Buffer>
   /**
+   * Encodes `value` at once, without a promise, when the schema of `id` is already known (after the
+   * first {@link encode} with it). Optional (test doubles may lack it).
+   * @returns {@link UNKNOWN_WRITER} when the id's schema was not fetched yet: then call {@link encode}
+   * @throws Error when the value does not match the schema
+   */
+  encodeKnown?(id: number, value: unknown): Buffer | typeof UNKNOWN_WRITER
+  /**
    * Decodes a wire-format buffer.
    * @throws BridgeError `UNKNOWN_SCHEMA_ID` (permanent) when the registry does not know the id,
    *   `UNSUPPORTED_SCHEMA` (permanent) when the id names a schema that is not usable Avro,
@@ -58,6 +65,7 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
     { [SchemaType.AVRO]: { logicalTypes: instantLogicalTypes() } },
   )
   const reader = createWireFormatReader({ fetchSchema: (id) => registry.getSchema(id) })
+  const writer = createWireFormatWriter({ fetchSchema: (id) => registry.getSchema(id) })
   return {
     async register(subject, schema) {
       const { id } = await registry.register(
@@ -66,7 +74,8 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
       )
       return id
     },
-    encode: createWireFormatWriter({ fetchSchema: (id) => registry.getSchema(id) }),
+    encode: writer,
+    encodeKnown: writer.encodeKnown,
     decode: reader,
     decodeKnown: reader.decodeKnown,
   }
@@ -74,53 +83,69 @@ export function createSchemaCodec(options: { url: string; retries?: number }): S
 
 /** The part of an avsc Type the writer needs. */
 interface AvroWriter {
-  toBuffer(value: unknown): Buffer
+  /** avsc: writes at `pos`; @returns the position after, or minus the bytes missing when `buf` is too small */
+  encode(value: unknown, buf: Buffer, pos: number): number
   isValid(value: unknown, options: { errorHook: (path: string[]) => void }): boolean
 }
 
+/** Size of the writer's scratch buffer at first, bytes; it grows to the largest value written. */
+const SCRATCH_BYTES = 64 * 1024
+
 /**
  * Encodes values in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body by
- * avsc) with the schema of an id, fetched once per id and kept. Per value: avsc's `toBuffer` and one
- * buffer for header plus body (the registry library's own encode makes three buffers and a promise
- * chain per value).
+ * avsc) with the schema of an id, fetched once per id and kept. Per value: header and body written into
+ * one scratch buffer, then copied into a buffer of their size (the registry library's own encode makes
+ * three buffers and a promise chain per value; avsc's `toBuffer` a zero-filled one and a copy).
  *
- * @returns `encode(id, value)`
+ * @returns `encode(id, value)`, and `encode.encodeKnown(id, value)` (see {@link SchemaCodec.encodeKnown})
  * @throws Error naming the invalid field paths when `value` does not match the schema; the fetch's
  *   error when the registry cannot give the schema
  */
-export function createWireFormatWriter(
-  source: WriterSchemaSource,
-): (id: number, value: unknown) => Promise<Buffer> {
+export function createWireFormatWriter(source: WriterSchemaSource): {
+  (id: number, value: unknown): Promise<Buffer>
+  encodeKnown(id: number, value: unknown): Buffer | typeof UNKNOWN_WRITER
+} {
   const writers = new Map<number, AvroWriter>()
+  let scratch = Buffer.allocUnsafe(SCRATCH_BYTES)
   async function load(id: number): Promise<AvroWriter> {
     const schema = (await source.fetchSchema(id)) as Partial<AvroWriter> | null
-    if (typeof schema?.toBuffer !== 'function' || typeof schema.isValid !== 'function') {
+    if (typeof schema?.encode !== 'function' || typeof schema.isValid !== 'function') {
       throw new BridgeError('UNSUPPORTED_SCHEMA', `schema id ${id} is not an Avro schema`)
     }
     writers.set(id, schema as AvroWriter)
     return schema as AvroWriter
   }
-  return async function encode(id: number, value: unknown): Promise<Buffer> {
-    const writer = writers.get(id) ?? (await load(id))
-    let body: Buffer
+  function write(writer: AvroWriter, id: number, value: unknown): Buffer {
+    let end: number
     try {
-      body = writer.toBuffer(value)
+      end = writer.encode(value, scratch, 5)
+      if (end < 0) {
+        scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end))
+        end = writer.encode(value, scratch, 5)
+      }
     } catch (err) {
       const paths: string[] = []
       writer.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })
       throw new Error(
         `value does not match schema id ${id} (${paths.join(', ') || 'no path'}): ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       )
     }
-    const out = Buffer.allocUnsafe(5 + body.length)
-    out[0] = 0
-    out.writeUInt32BE(id, 1)
-    body.copy(out, 5)
+    scratch[0] = 0
+    scratch.writeUInt32BE(id, 1)
+    const out = Buffer.allocUnsafe(end)
+    scratch.copy(out, 0, 0, end)
     return out
   }
+  async function encode(id: number, value: unknown): Promise<Buffer> {
+    return write(writers.get(id) ?? (await load(id)), id, value)
+  }
+  return Object.assign(encode, {
+    encodeKnown(id: number, value: unknown): Buffer | typeof UNKNOWN_WRITER {
+      const writer = writers.get(id)
+      return writer === undefined ? UNKNOWN_WRITER : write(writer, id, value)
+    },
+  })
 }
 
 /** Where {@link createWireFormatReader} gets the writer schema of an id. */

@@ -15,13 +15,13 @@ export interface FileEntry {
 /**
  * An import request: the body of `POST /api/{version}/import/files`, `/images` or `/videos` ([F] [I] [V]
  * §1.1, §7) with its entries under `files`, `images` or `videos` as `kind` says (`kind` itself is not
- * sent). An entry that is a string is already serialised as JSON (the decoder's `entryJson`) and goes
- * into the body as is.
+ * sent). An entry that is a Buffer (the decoder's `entry`, UTF-8) or a string is already serialised as
+ * JSON and goes into the body as is.
  */
 export interface ImportRequest {
   kind: MediaKind
   systemName: string
-  files: Array<FileEntry | string>
+  files: Array<FileEntry | string | Buffer>
   webhook?: string
   /** Echoed in the webhook body; at most 8192 bytes ([F] §5). */
   context?: Record<string, unknown>
@@ -57,46 +57,48 @@ export interface BuiltImportRequest {
  */
 export function buildImportRequest(batch: Batch, options: ImportRequestOptions): BuiltImportRequest {
   const trace = batchTrace(batch.files)
+  // One HMAC per request, for both the URL and the context.
+  const secret = options.webhookSecret
+  const signature = secret === undefined ? undefined : signBatchId(secret, batch.id)
   const request: ImportRequest = {
     kind: batch.kind,
     systemName: batch.systemName,
-    files: batch.files.map((f) => f.entryJson),
+    files: batch.files.map((f) => f.entry),
     ...(options.webhookUrl === undefined
       ? {}
-      : { webhook: webhookOf(options.webhookUrl, batch.id, options.webhookSecret) }),
+      : {
+          webhook:
+            secret === undefined
+              ? options.webhookUrl
+              : signedWebhookUrl(options.webhookUrl, batch.id, secret, signature),
+        }),
     context: {
       source: 'file-import-bridge',
       batchId: batch.id,
-      ...(options.webhookSecret === undefined
-        ? {}
-        : { signature: signBatchId(options.webhookSecret, batch.id) }),
+      ...(signature === undefined ? {} : { signature }),
     },
   }
   return { request, headers: trace.headers, trace }
 }
 
-/** The webhook URL of a batch: signed when there is a secret (see {@link signedWebhookUrl}). */
-function webhookOf(webhookUrl: string, batchId: string, secret: string | undefined): string {
-  return secret === undefined ? webhookUrl : signedWebhookUrl(webhookUrl, batchId, secret)
-}
-
 /**
  * The JSON body of `request` as UTF-8 bytes: the envelope by JSON.stringify with `files` last, the
  * entries spliced in (a string entry is valid JSON already, see {@link ImportRequest}), so no entry is
- * serialised twice. Each entry is written straight into one buffer of the body's size: no joined string
+ * serialised twice. Each entry is copied straight into one buffer of the body's size: no joined string
  * of the whole body (about 55 kB for 100 files) for the HTTP client to encode once more.
  */
 export function importRequestBody(request: ImportRequest): Buffer {
   const { kind, files, ...envelope } = request
   const head = JSON.stringify({ ...envelope, [IMPORT_KINDS[kind].itemsKey]: [] }).slice(0, -2) // without `]}`
-  const entries = files.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))
+  const entries = files.map((f) => (Buffer.isBuffer(f) || typeof f === 'string' ? f : JSON.stringify(f)))
   let size = Buffer.byteLength(head) + Math.max(0, entries.length - 1) + 2
-  for (const e of entries) size += Buffer.byteLength(e)
+  for (const e of entries) size += typeof e === 'string' ? Buffer.byteLength(e) : e.length
   const body = Buffer.allocUnsafe(size)
   let at = body.write(head, 0)
   for (let i = 0; i < entries.length; i++) {
     if (i > 0) body[at++] = 0x2c // ,
-    at += body.write(entries[i] as string, at)
+    const e = entries[i] as string | Buffer
+    at += typeof e === 'string' ? body.write(e, at) : e.copy(body, at)
   }
   body[at++] = 0x5d // ]
   body[at++] = 0x7d // }

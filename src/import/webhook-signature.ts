@@ -38,7 +38,13 @@ export function verifyBatchSignature(secret: string, batchId: string, signature:
  * percent-encoded all the same.
  *
  * @param webhookUrl the bridge's webhook base, `<WEBHOOK_PUBLIC_URL>/webhooks/livingdocs/import-jobs`
+ * @param signature `signBatchId(secret, batchId)` when the caller has it already (one HMAC per request)
  */
-export function signedWebhookUrl(webhookUrl: string, batchId: string, secret: string): string {
-  return `${webhookUrl}/${encodeURIComponent(batchId)}?sig=${signBatchId(secret, batchId)}`
+export function signedWebhookUrl(
+  webhookUrl: string,
+  batchId: string,
+  secret: string,
+  signature: string = signBatchId(secret, batchId),
+): string {
+  return `${webhookUrl}/${encodeURIComponent(batchId)}?sig=${signature}`
 }

@@ -153,12 +153,15 @@ export function createGroupConsumer(
     // Resolved once, for the last record taken: kafkajs' resolveOffset does 64-bit arithmetic with Long
     // objects per call, and only the last resolved offset counts (the next fetch starts after it).
     let lastTaken: string | undefined
+    // Whether the consumer still runs and the batch is still this member's: asked again after each await
+    // only (kafkajs' isStale builds a key string per call; between awaits nothing else runs to change it).
+    let current = isRunning() && !isStale()
     try {
       for (const message of batch.messages) {
         // Paused (backpressure, shutdown) or no longer this member's: leave the rest unresolved; it is
         // fetched again from the last resolved offset on resume, or by the next owner. A fetch response
         // already in hand is not pushed into the pipeline, so files in flight stay at the limit.
-        if (!isRunning() || isStale() || paused) break
+        if (!current || paused) break
         // At once for most records (no promise per record); a promise when the record waits (a registry
         // lookup, a mapping).
         let taken = deps.handler.onRecord(
@@ -173,7 +176,10 @@ export function createGroupConsumer(
           },
           control,
         )
-        if (typeof taken !== 'boolean') taken = await taken
+        if (typeof taken !== 'boolean') {
+          taken = await taken
+          current = isRunning() && !isStale()
+        }
         if (!taken) break
         lastTaken = message.offset
         // Let I/O in between (API responses, webhooks, produce acks): a fetch response holds thousands of
@@ -181,6 +187,7 @@ export function createGroupConsumer(
         if (++sinceYield >= YIELD_EVERY_RECORDS) {
           sinceYield = 0
           await setImmediate()
+          current = isRunning() && !isStale()
         }
       }
     } finally {

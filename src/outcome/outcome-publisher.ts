@@ -1,6 +1,6 @@
 import pRetry from 'p-retry'
 import { PUBLISH_BACKOFF, pRetryBackoff } from '../backoff.ts'
-import type { SchemaCodec } from '../events/registry.ts'
+import { type SchemaCodec, UNKNOWN_WRITER } from '../events/registry.ts'
 import { isRecordTooLarge, isUnrecoverable } from '../kafka/kafka-errors.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
@@ -112,11 +112,14 @@ export class OutcomePublisher {
       result: buildResultEvent(file, outcome, job.jobId, completedAt),
     }))
     return this.#track(async () => {
+      const id = this.#options.resultSchemaId
       const messages: OutgoingMessage[] = []
       for (const { file, result } of results) {
+        // At once when the schema is known (from the first job on): no promise per result.
+        const known = this.#codec.encodeKnown?.(id, result) ?? UNKNOWN_WRITER
         messages.push({
           key: resultKey(result),
-          value: await this.#codec.encode(this.#options.resultSchemaId, result),
+          value: known === UNKNOWN_WRITER ? await this.#codec.encode(id, result) : known,
           headers: file.headers,
         })
       }

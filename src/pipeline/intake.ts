@@ -216,7 +216,7 @@ function pendingFile(
     position,
     consumedAt: Date.now(),
     bytes: decoded.bytes,
-    entryJson: decoded.entryJson,
+    entry: decoded.entry,
     headers,
   }
 }

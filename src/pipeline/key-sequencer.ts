@@ -35,7 +35,11 @@ export class KeySequencer {
     if (ids === undefined) {
       ids = new Set()
       this.#inFlight.set(systemName, ids)
-    } else if (ids.has(externalId)) {
+    }
+    // One lookup: the set grows unless the id is in flight already.
+    const size = ids.size
+    ids.add(externalId)
+    if (ids.size === size) {
       let bySystem = this.#waiting.get(systemName)
       if (bySystem === undefined) {
         bySystem = new Map()
@@ -47,7 +51,6 @@ export class KeySequencer {
       this.#parked++
       return
     }
-    ids.add(externalId)
     this.#release(file)
   }
 

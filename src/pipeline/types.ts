@@ -82,12 +82,12 @@ export const FILTER_REASONS = ['rejected', 'no_value'] as const
 export type FilterReason = (typeof FILTER_REASONS)[number]
 
 /**
- * What the decoder makes of a record value: a valid event with `entryJson`, its `files[]` entry
- * serialised once (`fileEntryJson` in src/events/decode.ts) and sent as is in the import request, and
- * `bytes`, its UTF-8 size plus a separator; or the reason it cannot be used.
+ * What the decoder makes of a record value: a valid event with `entry`, its `files[]` entry serialised
+ * once (`fileEntryJson` in src/events/decode.ts) as UTF-8 JSON and sent as is in the import request, and
+ * `bytes`, its size plus a separator; or the reason it cannot be used.
  */
 export type DecodeResult =
-  | { ok: true; event: FileCreatedEvent; bytes: number; entryJson: string }
+  | { ok: true; event: FileCreatedEvent; bytes: number; entry: Buffer }
   | { ok: false; failure: DecodeFailure }
 
 /** A record the mapping's filter skipped: no result event, no DLQ record; settled at once. */
@@ -98,7 +98,7 @@ export interface Filtered {
 
 /**
  * What a pending file keeps of its event: what the key sequencer, the batcher and the result event read.
- * URL, file name, mediaType and metadata live on only in its `entryJson`: a file waits for its job for
+ * URL, file name, mediaType and metadata live on only in its `entry`: a file waits for its job for
  * a while, and the parsed metadata it no longer held was most of what each one kept alive (measured:
  * about 8% of the bridge's CPU in the instant bench went to collecting it, see the README's Benchmark).
  */
@@ -112,8 +112,13 @@ export interface PendingFile {
   consumedAt: number
   /** JSON size of its `files[]` entry plus a separator, bytes. */
   bytes: number
-  /** Its `files[]` entry as JSON, serialised once by the decoder and sent as is. */
-  entryJson: string
+  /**
+   * Its `files[]` entry as UTF-8 JSON, serialised once by the decoder and sent as is. Bytes, not a
+   * string: a file waits for its job long enough to be moved to V8's old generation, and a Buffer's
+   * bytes lie outside the heap the garbage collector copies and marks (a string of the ~550 bytes was
+   * most of what a file kept on the heap).
+   */
+  entry: Buffer
   /** Record headers carried to the result event (the trace context), as they came: in order, bytes. */
   headers?: readonly RecordHeader[]
 }

@@ -31,7 +31,7 @@ export function pendingFile(
   return {
     event,
     // As the decoder does: the files[] entry serialised once (src/events/decode.ts).
-    entryJson: fileEntryJson(event),
+    entry: Buffer.from(fileEntryJson(event)),
     position: { topic: opts.topic ?? 'in', partition: opts.partition ?? 0, offset: String(nextOffset++) },
     consumedAt: Date.now(),
     bytes: opts.bytes ?? 100,

@@ -39,7 +39,8 @@ const decodeKnown = createEventDecoder(knownRegistry, {
 async function expectContract(input: Buffer | null): Promise<DecodeResult> {
   const result = await decodeKnown(input)
   if (result.ok) {
-    const { event, bytes, entryJson } = result
+    const { event, bytes, entry } = result
+    const entryJson = entry.toString('utf8')
     for (const id of [event.externalId, event.systemName, event.mediaType]) {
       expect(id.length).toBeGreaterThan(0)
       expect(hasControlCharacter(id)).toBe(false)

@@ -453,7 +453,7 @@ describe('the issue’s inputs from other producers', () => {
     )
     expect(event(idn).url).toBe('https://xn--bcher-kva.example.test/stra%C3%9Fe/%C3%9Cbersicht.pdf')
     if (!idn.ok) return
-    expect(JSON.parse(idn.entryJson).url).toBe(event(idn).url)
+    expect(JSON.parse(idn.entry.toString()).url).toBe(event(idn).url)
   })
 
   it('a value written by Apicurio with the schema id in headers: the DLQ message says so and names the setting', async () => {

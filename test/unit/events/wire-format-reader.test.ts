@@ -149,4 +149,20 @@ describe('createWireFormatWriter', () => {
     const encode = createWireFormatWriter(source({ 7: fileCreatedType }))
     await expect(encode(7, { ...validRecord, occurredAt: 'yesterday' })).rejects.toThrow(/occurredAt/)
   })
+
+  it('encodes at once once the id is known, the same bytes, whatever size the values come in', async () => {
+    const encode = createWireFormatWriter(source({ 7: fileCreatedType }))
+    // Given an id not fetched yet: no value can be encoded at once
+    expect(encode.encodeKnown(7, validRecord)).toBe(UNKNOWN_WRITER)
+    await encode(7, validRecord)
+    // Then a value far larger than the writer's 64 KiB scratch buffer, and a short one after it
+    const large = { ...validRecord, fileName: 'x'.repeat(200_000) }
+    const short = { ...validRecord, externalId: 'e' }
+    for (const value of [large, short, validRecord]) {
+      const bytes = encode.encodeKnown(7, value) as Buffer
+      expect(Buffer.isBuffer(bytes)).toBe(true)
+      expect(bytes.equals(wire(7, value))).toBe(true)
+    }
+    expect(() => encode.encodeKnown(7, { ...validRecord, occurredAt: 'yesterday' })).toThrow(/occurredAt/)
+  })
 })

@@ -13,6 +13,8 @@ describe('importRequestBody', () => {
       files: [
         entry('a', 'Bücher.pdf'),
         entry('b', 'emoji 😀.png'),
+        // the decoder's form: the entry's UTF-8 bytes
+        Buffer.from(entry('d', 'Ärger.pdf')),
         {
           id: 'c',
           url: 'https://files.example/c',
@@ -29,7 +31,9 @@ describe('importRequestBody', () => {
       systemName: request.systemName,
       webhook: request.webhook,
       context: request.context,
-      files: request.files.map((f) => (typeof f === 'string' ? JSON.parse(f) : f)),
+      files: request.files.map((f) =>
+        typeof f === 'string' || Buffer.isBuffer(f) ? JSON.parse(f.toString()) : f,
+      ),
     })
     // The whole buffer is the body: no byte left over from its allocation.
     expect(body.toString('utf8')).toBe(expected)

@@ -100,8 +100,9 @@ function apiError(
 const flush = () => vi.advanceTimersByTimeAsync(0)
 
 const batchIdOf = (call: SubmitCall | undefined) => call?.request.context?.batchId
-/** The id of a files[] entry, whether the decoder serialised it already (a JSON string) or not. */
-const entryId = (f: FileEntry | string) => (typeof f === 'string' ? (JSON.parse(f) as FileEntry).id : f.id)
+/** The id of a files[] entry, whether the decoder serialised it already (JSON bytes or text) or not. */
+const entryId = (f: FileEntry | string | Buffer) =>
+  typeof f === 'string' || Buffer.isBuffer(f) ? (JSON.parse(f.toString()) as FileEntry).id : f.id
 const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)
 const outcomeStates = (job: SettledJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])

@@ -54,8 +54,9 @@ occurredAt: $fromMillis(at)
         occurredAt: 1_600_000_000_123,
       },
       bytes: expect.any(Number),
-      entryJson:
+      entry: Buffer.from(
         '{"id":"x-7","url":"https://f.example/a%20b.pdf","fileName":"HI","mediaType":"document","metadata":{"tags":["t"],"n":1}}',
+      ),
     })
   })
 

@@ -16,7 +16,7 @@ const event = {
 }
 const file: PendingFile = {
   event,
-  entryJson: fileEntryJson(event),
+  entry: Buffer.from(fileEntryJson(event)),
   position: { topic: 'legacy.file-created', partition: 3, offset: '4711' },
   consumedAt: 1_700_000_001_000,
   bytes: 120,

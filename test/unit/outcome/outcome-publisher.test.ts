@@ -27,7 +27,7 @@ function file(offset: string, externalId: string): PendingFile {
   }
   return {
     event,
-    entryJson: fileEntryJson(event),
+    entry: Buffer.from(fileEntryJson(event)),
     position: { topic: 'in', partition: 0, offset },
     consumedAt: Date.now(),
     bytes: 10,

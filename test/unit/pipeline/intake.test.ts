@@ -45,8 +45,8 @@ function setup(options: { maxFilesInFlight?: number; held?: PendingFile[]; syncD
     const id = String(value)
     if (id === 'bad') return { ok: false, failure: { reason: 'INVALID_JSON', message: 'not JSON' } }
     if (id === 'skip') return { ok: false, filtered: 'rejected' }
-    const { event, entryJson, bytes } = pendingFile(id)
-    return { ok: true, event, entryJson, bytes }
+    const { event, entry, bytes } = pendingFile(id)
+    return { ok: true, event, entry, bytes }
   }
   // As the decoder: at once (JSON, a known schema id), or a promise (a registry lookup)
   const decode = vi.fn((r: { value: Buffer | null }) =>
@@ -97,7 +97,7 @@ describe('intake', () => {
       kind: 'file',
       occurredAt: 1_700_000_000_000,
     })
-    expect(JSON.parse(file?.entryJson ?? '')).toMatchObject({
+    expect(JSON.parse(file?.entry.toString() ?? '')).toMatchObject({
       id: 'a',
       url: 'https://files.example/a',
       metadata: {},
