@@ -89,7 +89,7 @@ export async function startBridge(
     `${config.topics.result}-value`,
     await readSchema('fileImportResult'),
   )
-  const producer = createIdempotentProducer(kafka)
+  const producer = createIdempotentProducer(kafka, { lingerMs: config.producerLingerMs })
   const client = createImportClient(config.importClient, { metrics, logger })
   const offsets = new OffsetTracker()
 

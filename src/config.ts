@@ -104,6 +104,7 @@ const schema = z.object({
   API_MAX_RETRIES: int(0, 100).default(5),
   COMMIT_INTERVAL_MS: int(0, 600_000).default(1000),
   PUBLISH_STALL_MS: int(1000, 3_600_000).default(60_000),
+  PRODUCER_LINGER_MS: int(0, 1000).default(5),
   WEBHOOK_PUBLIC_URL: httpUrl.optional(),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: int(0, 65535).default(8080),
@@ -176,6 +177,11 @@ export interface Config {
   commit: { intervalMs: number }
   /** A result or DLQ send failing this long makes the bridge not ready (`PUBLISH_STALL_MS`). */
   publishStallMs: number
+  /**
+   * How long a result or DLQ send waits for others to join its produce request, ms
+   * (`PRODUCER_LINGER_MS`, default 5: Kafka 4.0's `linger.ms`, KIP-1030).
+   */
+  producerLingerMs: number
   /** The consumer lag gauge (`LAG_INTERVAL_MS`; 0 = off). */
   lag: LagMonitorOptions
   /** Several replicas: webhook forwarding (`JOB_NOTIFICATIONS_*`) and the job log (`JOB_LOG_*`). */
@@ -319,6 +325,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     commit: { intervalMs: e.COMMIT_INTERVAL_MS },
     publishStallMs: e.PUBLISH_STALL_MS,
+    producerLingerMs: e.PRODUCER_LINGER_MS,
     lag: { groupId: e.KAFKA_GROUP_ID, topic: e.INPUT_TOPIC, intervalMs: e.LAG_INTERVAL_MS },
     replicas: {
       groupId: e.KAFKA_GROUP_ID,

@@ -87,6 +87,7 @@ describe('valid configuration', () => {
       },
       commit: { intervalMs: 1000 },
       publishStallMs: 60000,
+      producerLingerMs: 5,
       lag: { groupId: 'file-import-bridge', topic: 'legacy.file-created', intervalMs: 15_000 },
       replicas: {
         groupId: 'file-import-bridge',
@@ -461,6 +462,15 @@ describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
     })
     expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MIN_MS:')
     expect(err.message).toContain('SCHEMA_REGISTRY_RETRY_MAX_MS:')
+  })
+})
+
+describe('PRODUCER_LINGER_MS', () => {
+  it('reads 0 (no linger) up to 1000 ms, and names the setting outside that range', () => {
+    expect(loadConfig({ ...minimal, PRODUCER_LINGER_MS: '0' }).producerLingerMs).toBe(0)
+    expect(loadConfig({ ...minimal, PRODUCER_LINGER_MS: '1000' }).producerLingerMs).toBe(1000)
+    expect(configError({ ...minimal, PRODUCER_LINGER_MS: '1001' }).message).toContain('PRODUCER_LINGER_MS:')
+    expect(configError({ ...minimal, PRODUCER_LINGER_MS: '-1' }).message).toContain('PRODUCER_LINGER_MS:')
   })
 })
 

@@ -29,6 +29,60 @@ const sizes = (batch: Batch) =>
 const message = (bytes: number): OutgoingMessage => ({ key: null, value: Buffer.alloc(bytes) })
 const tick = () => new Promise((r) => setImmediate(r))
 
+describe('createIdempotentProducer: linger (PRODUCER_LINGER_MS)', () => {
+  it('holds a send for lingerMs so that sends made meanwhile join its request', async () => {
+    vi.useFakeTimers()
+    try {
+      const { kafka, calls } = fakeKafka()
+      const producer = createIdempotentProducer(kafka, { lingerMs: 5 })
+      // Given a send with no request in flight: nothing goes out before the linger ends
+      const sends = [producer.send('t', [message(10)])]
+      await vi.advanceTimersByTimeAsync(4)
+      sends.push(producer.send('dlq', [message(20)]))
+      expect(calls).toHaveLength(0)
+      // Then both go in one request once it ends
+      await vi.advanceTimersByTimeAsync(1)
+      expect(calls).toHaveLength(1)
+      expect(sizes(calls[0]?.batch as Batch)).toEqual([10, 20])
+      calls[0]?.resolve()
+      await Promise.all(sends)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('sends at once when the waiting sends reach MAX_JOINED_REQUEST_BYTES, and lingers not at all with 0', async () => {
+    vi.useFakeTimers()
+    try {
+      const { kafka, calls } = fakeKafka()
+      const producer = createIdempotentProducer(kafka, { lingerMs: 1000 })
+      const half = Math.ceil(MAX_JOINED_REQUEST_BYTES / 2)
+      const sends = [producer.send('t', [message(half)])]
+      await vi.advanceTimersByTimeAsync(0)
+      expect(calls).toHaveLength(0)
+      sends.push(producer.send('t', [message(half)]))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(calls).toHaveLength(1)
+      calls[0]?.resolve()
+      await vi.advanceTimersByTimeAsync(0)
+      // (the second did not fit the first request: it went next, not after another linger)
+      expect(calls).toHaveLength(2)
+      calls[1]?.resolve()
+      await Promise.all(sends)
+
+      const none = fakeKafka()
+      const immediate = createIdempotentProducer(none.kafka, { lingerMs: 0 })
+      const sent = immediate.send('t', [message(1)])
+      await vi.advanceTimersByTimeAsync(0)
+      expect(none.calls).toHaveLength(1)
+      none.calls[0]?.resolve()
+      await sent
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
 describe('createIdempotentProducer', () => {
   it('joins sends made during a request into the next one, up to MAX_JOINED_REQUEST_BYTES', async () => {
     const { kafka, calls } = fakeKafka()
