@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { BridgeError } from '../errors.ts'
 import { instantLogicalTypes } from './logical-types.ts'
@@ -54,14 +55,42 @@ export interface SchemaCodec {
 /** What {@link SchemaCodec.decodeKnown} returns for a schema id not fetched yet. */
 export const UNKNOWN_WRITER: unique symbol = Symbol('unknown writer schema')
 
+// The CommonJS build, as the registry client loads it (its types and ours come from different builds).
+const { TimeoutMiddleware } = createRequire(import.meta.url)('mappersmith/middleware/timeout') as {
+  TimeoutMiddleware: (timeoutMs: number) => never
+}
+
+/** Longest one registry request may take before it counts as failed and is asked again, ms. */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000
+
 /**
  * Creates a {@link SchemaCodec} for the registry at `url` (e.g. `http://host:8081/apis/ccompat/v7`).
  * Writer schemas are parsed with the instant logical types of src/events/logical-types.ts, so that a
  * timestamp in micro- or nanoseconds is read as epoch ms.
+ *
+ * Each request gets `requestTimeoutMs` (default {@link REGISTRY_REQUEST_TIMEOUT_MS}); a request that
+ * timed out, failed with 5xx or could not connect is retried `retries` times (default 3, backoff up to
+ * 5 s) by the registry client, then fails as the registry being unavailable (retryable for decoding,
+ * see {@link createWireFormatReader}). Without the timeout a request the registry accepted but never
+ * answered waited for ever (seen once in CI: a subject registration right after a registry restart).
  */
-export function createSchemaCodec(options: { url: string; retries?: number }): SchemaCodec {
+export function createSchemaCodec(options: {
+  url: string
+  retries?: number
+  requestTimeoutMs?: number
+}): SchemaCodec {
   const registry = new SchemaRegistry(
-    { host: options.url, retry: { retries: options.retries ?? 3, maxRetryTimeInSecs: 5 } },
+    {
+      host: options.url,
+      retry: {
+        retries: options.retries ?? 3,
+        maxRetryTimeInSecs: 5,
+        // mappersmith's retry middleware: 5xx as by default, and a timed-out attempt too.
+        validateRetry: (response: { responseStatus: number; error(): unknown }) =>
+          response.responseStatus >= 500 || (response.error() as Error | undefined)?.name === 'TimeoutError',
+      } as { retries: number; maxRetryTimeInSecs: number },
+      middlewares: [TimeoutMiddleware(options.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS)],
+    },
     { [SchemaType.AVRO]: { logicalTypes: instantLogicalTypes() } },
   )
   const reader = createWireFormatReader({ fetchSchema: (id) => registry.getSchema(id) })
