@@ -272,6 +272,7 @@ async function run(
     name: string,
     run: Omit<BridgeRun, 'emulator' | 'input' | 'events' | 'env'>,
   ) => {
+    options.log(`bench: ${name} (the bridge against an emulator of instant jobs)`)
     // A fresh emulator per run: each imports the input anew (a second run against the same emulator
     // would get every file back SKIPPED as a re-import, §10, a different workload).
     const emulator = await startEmulator(
@@ -596,7 +597,7 @@ async function runBaseline(
 ): Promise<RunFigures> {
   const resultTopic = `${ctx.runId}.results-baseline${suffix}`
   await ensureTopics(ctx.kafka, [{ topic: resultTopic, numPartitions: ctx.options.partitions }])
-  ctx.options.log('bench: baseline (bare kafkajs consumer, Avro in and out)')
+  ctx.options.log(`bench: baseline${suffix} (bare kafkajs consumer, Avro in and out)`)
   const profileFlags =
     ctx.options.cpuProfDir === undefined || !profile
       ? []
