@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import type { Kafka as KafkaJs } from 'kafkajs'
+import type { Admin, Kafka as KafkaJs } from 'kafkajs'
 import { createKafka, type Kafka } from '../../src/kafka/client.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
 import { createLogger } from '../../src/logging.ts'
@@ -267,10 +267,11 @@ async function run(
   }
   const rounds =
     options.modes.includes('baseline') && options.modes.includes('instant') ? (options.rounds ?? 1) : 1
+  /** One instant-mode bridge run with an emulator of its own; `profile`: the first round's (--cpu-prof). */
   const instantRun = async (
-    round: number,
     name: string,
-    run: Omit<BridgeRun, 'emulator' | 'input' | 'events' | 'env'>,
+    run: Omit<BridgeRun, 'emulator' | 'input' | 'events' | 'env' | 'cpuProf'>,
+    profile = false,
   ) => {
     options.log(`bench: ${name} (the bridge against an emulator of instant jobs)`)
     // A fresh emulator per run: each imports the input anew (a second run against the same emulator
@@ -279,13 +280,14 @@ async function run(
       ctx,
       `emulator-${name}`,
       [],
-      options.cpuProfDir === undefined || round > 1
+      options.cpuProfDir === undefined || !profile
         ? []
         : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}/emulator`],
     )
     try {
       return await runBridge(ctx, {
         ...run,
+        cpuProf: profile ? options.cpuProfDir : undefined,
         input,
         events: options.events,
         emulator,
@@ -304,11 +306,7 @@ async function run(
     // Like for like: the baseline runs with V8's default heap sizing, so the run the ratio target
     // judges does too; the chart's heap flags get a run of their own on the same input (below).
     const instant = options.modes.includes('instant')
-      ? await instantRun(round, `instant${suffix}`, {
-          mode: `instant${suffix}`,
-          cpuProf: round === 1 ? options.cpuProfDir : undefined,
-          nodeOptions: '',
-        })
+      ? await instantRun(`instant${suffix}`, { mode: `instant${suffix}`, nodeOptions: '' }, round === 1)
       : undefined
     if (baseline !== undefined && instant !== undefined) compareToBaseline(instant, baseline)
     runs.push({ ...(baseline ? { baseline } : {}), ...(instant ? { instant } : {}) })
@@ -327,9 +325,7 @@ async function run(
     }
   }
   if (options.modes.includes('instant') && options.bridgeNodeOptions) {
-    report.instantNodeOptions = await instantRun(rounds + 1, 'instant-node-options', {
-      mode: 'instant-node-options',
-    })
+    report.instantNodeOptions = await instantRun('instant-node-options', { mode: 'instant-node-options' })
     if (report.baseline !== undefined) compareToBaseline(report.instantNodeOptions, report.baseline)
   }
   if (options.modes.includes('mapping')) {
@@ -396,8 +392,7 @@ function sampleProgress(ctx: Ctx, topic: string, pid: number, cpuAtJoin: number)
     try {
       while (!stopped) {
         try {
-          const offsets = await admin.fetchTopicOffsets(topic)
-          const results = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0)
+          const results = await recordsOn(admin, topic)
           samples.push({ atMs: Date.now(), results, cpuSeconds: cpuSeconds(pid) - cpuAtJoin })
         } catch {
           // the topic is not there yet, or the process is gone: no sample
@@ -474,13 +469,18 @@ async function startEmulator(
   }
 }
 
-/** Result records of a topic: count (from offsets, cheap) and, when `read`, keys and timestamps. */
+/** Records on `topic` from its offsets (cheap) over a connected admin. @throws kafkajs' error */
+async function recordsOn(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic)
+  return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0)
+}
+
+/** Result records of a topic: count (from offsets, cheap); 0 while the topic is not there. */
 async function resultCount(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin()
   await admin.connect()
   try {
-    const offsets = await admin.fetchTopicOffsets(topic)
-    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0)
+    return await recordsOn(admin, topic)
   } catch {
     return 0
   } finally {

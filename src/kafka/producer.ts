@@ -81,7 +81,6 @@ export function createIdempotentProducer(
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
   })
   let waiting: Waiting[] = []
-  let waitingBytes = 0
   let sending = false
   let lingering: NodeJS.Timeout | undefined
 
@@ -103,7 +102,6 @@ export function createIdempotentProducer(
       }
       const group = waiting.slice(0, taken)
       waiting = waiting.slice(taken)
-      for (const w of group) waitingBytes -= w.bytes
       const byTopic = new Map<string, Message[]>()
       for (const w of group) {
         const list = byTopic.get(w.topic) ?? []
@@ -119,7 +117,6 @@ export function createIdempotentProducer(
           // Which send is too large? Each goes again alone, so only that one fails with this error.
           for (const w of group) w.alone = true
           waiting = [...group, ...waiting]
-          for (const w of group) waitingBytes += w.bytes
         } else for (const w of group) w.reject(err)
       }
     }
@@ -137,9 +134,10 @@ export function createIdempotentProducer(
     }
     return new Promise<void>((resolve, reject) => {
       waiting.push({ topic, messages, bytes, resolve, reject })
-      waitingBytes += bytes
       if (sending) return
-      if (lingerMs <= 0 || waitingBytes >= MAX_JOINED_REQUEST_BYTES) void flush()
+      // Only sends made since the last request linger: a few at most.
+      if (lingerMs <= 0 || waiting.reduce((sum, w) => sum + w.bytes, 0) >= MAX_JOINED_REQUEST_BYTES)
+        void flush()
       else if (lingering === undefined) lingering = setTimeout(() => void flush(), lingerMs)
     })
   }
