@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-/** The README's mapping example (section "Mapping legacy events"), as the README shows it. */
+/** The mapping example of docs/mapping.md ("Mapping legacy events"), as that page shows it. */
 export interface MappingExample {
   /** The legacy event, one JSON line. */
   input: string
@@ -14,15 +14,15 @@ export interface MappingExample {
 
 /**
  * Reads the three code blocks that follow the `<!-- mapping-example:input|mapping|output -->` markers
- * of the README, so that tests run exactly what the README shows.
+ * of docs/mapping.md, so that tests run exactly what the documentation shows.
  */
 export function readmeMappingExample(): MappingExample {
-  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8')
+  const page = readFileSync(resolve(import.meta.dirname, '../../docs/mapping.md'), 'utf8')
   const block = (name: string) => {
     const match = new RegExp(`<!-- mapping-example:${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``).exec(
-      readme,
+      page,
     )
-    if (match?.[1] === undefined) throw new Error(`README has no mapping-example:${name} block`)
+    if (match?.[1] === undefined) throw new Error(`docs/mapping.md has no mapping-example:${name} block`)
     return match[1]
   }
   return { input: block('input'), mapping: block('mapping'), output: block('output') }
@@ -36,7 +36,7 @@ export function tempFile(name: string, text: string): string {
 }
 
 /**
- * An Avro writer schema of the README example's legacy event (its `occurredAt` as `timestamp-millis`):
+ * An Avro writer schema of the mapping example's legacy event (docs/mapping.md) (its `occurredAt` as `timestamp-millis`):
  * a nested record, arrays and a union. The dry run's test and the bench's `mapping` mode produce it.
  */
 export const DAM_SCHEMA = {
