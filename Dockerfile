@@ -29,7 +29,7 @@ ENV NODE_ENV=production
 # V8 heap flags for a run without the chart (`docker run`): what the Helm chart derives for its default
 # memory limit of 512Mi (old space at half the limit, semi-spaces at 1/32 of it, at most 16 MB). With
 # the --heap-growing-percent=100 of the CMD below the bench's 1M backlog peaked at 256 MB RSS, 436 MB
-# with V8's default sizing and neither flag (README, "Benchmark"). The chart sets NODE_OPTIONS from the
+# with V8's default sizing and neither flag (docs/benchmark.md). The chart sets NODE_OPTIONS from the
 # pod's memory limit, which replaces these; set NODE_OPTIONS yourself for another limit.
 ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16"
 WORKDIR /app
@@ -49,5 +49,5 @@ STOPSIGNAL SIGTERM
 # (like Go's GOGC=100). Under a heap cap such as the chart's --max-old-space-size=256, V8's own
 # factor for small heaps is about 1.4: a full GC every ~100 ms and 1.4-1.8x the CPU per event in the
 # benchmark. A V8 flag, so not allowed in NODE_OPTIONS; test/unit/bench/image.test.ts checks that this
-# Node.js accepts it (README, "Benchmark").
+# Node.js accepts it (docs/benchmark.md).
 CMD ["node", "--heap-growing-percent=100", "--enable-source-maps", "--disable-warning=TimeoutNegativeWarning", "dist/main.js"]

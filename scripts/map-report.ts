@@ -1,7 +1,7 @@
 /**
  * What the dry run (`npm run map`, scripts/map.ts) prints: per event the import entry it becomes, or why
  * it would be filtered or dead-lettered, and a summary line. Kept apart from the CLI so that tests
- * check the README's example against exactly this output.
+ * check the example of docs/mapping.md against exactly this output.
  */
 import { basename } from 'node:path'
 import type { ConsumedRecord, DecodeResult, Filtered, MediaKind } from '../src/pipeline/types.ts'
@@ -11,7 +11,7 @@ export type EventReport =
   | {
       at: string
       outcome: 'import'
-      /** The import the entry goes to (README, "Images, videos and files"). */
+      /** The import the entry goes to (docs/import-api.md, "Images, videos and files"). */
       kind: MediaKind
       systemName: string
       /** ISO 8601 (the result event's `eventTime`, as the bridge reads `occurredAt`). */

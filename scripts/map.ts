@@ -1,5 +1,5 @@
 /**
- * Dry run of a mapping (README, "Mapping legacy events"): prints for each legacy event the import entry
+ * Dry run of a mapping (docs/mapping.md): prints for each legacy event the import entry
  * the bridge would send, or why it would be filtered or dead-lettered, with the same code as the bridge
  * (src/mapping/mapped-decoder.ts), and sends nothing.
  *

@@ -168,7 +168,7 @@ export async function startBridge(
       onFatal: (err) => onFatal('outcome publisher', err),
     },
   )
-  // Several replicas (README, "Several replicas"): null when both features are off.
+  // Several replicas (docs/replicas.md): null when both features are off.
   const replicas = createReplicas(config.replicas, {
     kafka,
     send: (topic, messages) => producer.send(topic, messages),

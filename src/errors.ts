@@ -78,9 +78,9 @@ export function isBridgeError(err: unknown, ...codes: ErrorCode[]): err is Bridg
 export type ApiEndpoint = 'submit' | 'status'
 
 /**
- * The classes every answer of the import API falls in, each with one behaviour (README, "Every answer
- * of the import API"; `classifyAnswer` in src/import/api-answer.ts decides). Used as the `class` label
- * of `bridge_api_answers_total`.
+ * The classes every answer of the import API falls in, each with one behaviour (docs/import-api.md,
+ * "Every answer of the import API"; `classifyAnswer` in src/import/api-answer.ts decides). Used as the
+ * `class` label of `bridge_api_answers_total`.
  */
 export const ANSWER_CLASSES = [
   /** A job id (submit) or a readable job status (status read). */

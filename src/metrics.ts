@@ -177,7 +177,7 @@ export function createMetrics() {
     registers,
   })
 
-  // Every answer of the import API classified (issue 12): one class, one behaviour (README table).
+  // Every answer of the import API classified (issue 12): one class, one behaviour (docs/import-api.md).
   const apiAnswers = new Counter({
     name: 'bridge_api_answers_total',
     help: 'Final answers of the import API by endpoint and class (accepted, retry, quota, credentials, configuration, job-unknown, unreadable, batch-data, file-data).',

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: throughput, latency and memory of the bridge against a bare kafkajs baseline, on the
- * local stack (or KAFKA_BROKERS / SCHEMA_REGISTRY_URL). See the README section "Benchmark" and run.ts.
+ * local stack (or KAFKA_BROKERS / SCHEMA_REGISTRY_URL). See docs/benchmark.md and run.ts.
  *
  *   npm run bench -- [--events 200000] [--slow-steps 1,2,4,8,16] [--backlog-events 1000000] ...
  *
@@ -28,9 +28,9 @@ const usage = `usage: npm run bench -- [options]
                           emulator of its own; cpuRatio is the median round's (default 3: one run's
                           ratio moves by about 10% from run to run)
   --modes LIST            baseline,instant,slow,mapping (default baseline,instant,slow; instant includes
-                          instant-node-options; mapping: the instant run once more with the README's example
-                          mapping (MAPPING_FILE) over as many events of the legacy DAM shape it maps, its
-                          row instant-mapping: compare its cpu s/10k with instant's)
+                          instant-node-options; mapping: the instant run once more with the example
+                          mapping of docs/mapping.md (MAPPING_FILE) over as many events of the legacy DAM
+                          shape it maps, its row instant-mapping: compare its cpu s/10k with instant's)
   --partitions N          partitions of the bench topics (default 3)
   --batch-max-files N     BATCH_MAX_FILES of the bridge (default 100)
   --instant-jobs N        MAX_JOBS_IN_FLIGHT of the instant and backlog runs (default 10)

@@ -56,7 +56,7 @@ export function benchEvent(runId: string, i: number) {
   }
 }
 
-/** Event `i` of a run in the legacy DAM shape (`DAM_SCHEMA`, the README's mapping example): every third one a PDF. Deterministic. */
+/** Event `i` of a run in the legacy DAM shape (`DAM_SCHEMA`, the mapping example of docs/mapping.md): every third one a PDF. Deterministic. */
 export function damEvent(runId: string, i: number) {
   const w = (k: number) => WORDS[(i * 7 + k * 3) % WORDS.length] as string
   const id = `${runId}-${i}`

@@ -7,7 +7,7 @@
  *   3. the bridge against the emulator with slow jobs (webhooks on, a server-side rate limit), once per
  *      MAX_JOBS_IN_FLIGHT step, on a smaller input topic;
  *   4. optionally the bridge against a large backlog, for its peak RSS (backpressure);
- *   5. optionally (mode `mapping`) the instant run once more with the README's example mapping
+ *   5. optionally (mode `mapping`) the instant run once more with the example mapping of docs/mapping.md
  *      (MAPPING_FILE) over as many events of the legacy DAM shape it maps (data.ts `damEvent`).
  * Peak RSS and CPU seconds are read from /proc for the measured process only.
  */
@@ -182,7 +182,7 @@ export interface BenchReport {
   rounds?: { runs: Array<{ baseline: RunFigures; instant: RunFigures; cpuRatio: number }>; median: number }
   /** The same with the bench's `bridgeNodeOptions` (by default the Helm chart's heap flags), when set. */
   instantNodeOptions?: RunFigures
-  /** The instant run (V8 default heap) with the README's example mapping over legacy DAM events. */
+  /** The instant run (V8 default heap) with the example mapping of docs/mapping.md over legacy DAM events. */
   instantMapping?: RunFigures
   slow?: RunFigures[]
   backlog?: RunFigures & { drained: boolean }
@@ -855,7 +855,7 @@ function diffRequests(
 
 /**
  * The instant run again (same settings, V8's default heap sizing) with `MAPPING_FILE` set to the
- * README's example mapping, over `events` Avro events of the legacy DAM shape it maps; the emulator
+ * example mapping of docs/mapping.md, over `events` Avro events of the legacy DAM shape it maps; the emulator
  * knows the mediaTypes `file` and `image` it gives. Every event passes the filter, so each gets a result.
  */
 async function runMapping(ctx: Ctx): Promise<RunFigures> {
@@ -968,7 +968,7 @@ async function runBacklog(ctx: Ctx): Promise<Array<RunFigures & { drained: boole
 
 const MB = 1024 * 1024
 
-/** The issue-17 targets (README, "Benchmark"): CPU ratio, batch fill, peak RSS, slow utilisation. */
+/** The issue-17 targets (docs/benchmark.md): CPU ratio, batch fill, peak RSS, slow utilisation. */
 export const TARGETS = { cpuRatio: 2.0, batchFill: 0.95, peakRssBytes: 300 * 1024 * 1024, utilisation: 0.95 }
 
 function targets(r: BenchReport): BenchReport['targets'] {

@@ -125,7 +125,7 @@ export function schemaFields(raw: unknown): EventFields | undefined {
  * valid gives undefined, and the schema then decides and names every problem; so this only has to
  * accept nothing the schema refuses and give what it gives (property-tested in decode.test.ts).
  * Measured: zod's parse was ~11% of the bridge's CPU in the instant bench (with the URL and metadata
- * rules it runs), the fast path ~4%; see the README's Benchmark.
+ * rules it runs), the fast path ~4%; see docs/benchmark.md.
  */
 export function quickFields(raw: unknown): EventFields | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined

@@ -228,7 +228,7 @@ export class JobTracker {
    * together, their submits take the window's starts that are left before the reads do (status reads
    * waiting for the window queue behind submits, `import-client.ts`), so Livingdocs gets its next jobs
    * sooner; the reads, which only publish results, wait instead. Measured with the bench's slow mode
-   * (README, Benchmark).
+   * (docs/benchmark.md).
    */
   #webhookSaidDone(job: TrackedJob): void {
     if (job.doneByWebhook) return

@@ -13,7 +13,7 @@ import { decodedHeaders } from './record-format.ts'
  * fetch responses, the files in flight sat at MAX_FILES_IN_FLIGHT and p50 event-to-result latency was
  * ~300 ms; every 64 records: ~50 ms and up to 10% more events/s (16 and 32: as 64; 256, 512: no gain).
  * With the Helm chart's heap flags (old space capped) ~8% fewer events/s when CPU-bound; kept for the
- * latency (README, "Benchmark").
+ * latency (docs/benchmark.md).
  */
 const YIELD_EVERY_RECORDS = 64
 

@@ -1,7 +1,7 @@
 import type { ConsumedRecord, RecordHeader } from '../pipeline/types.ts'
 
 /**
- * The record's own facts as JSONata variables (README, "Mapping legacy events"), beside the event
+ * The record's own facts as JSONata variables (docs/mapping.md), beside the event
  * itself (`$` or plain paths):
  *
  * | variable | value |

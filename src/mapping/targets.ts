@@ -1,5 +1,5 @@
 /**
- * The fields a mapping file may give (README, "Mapping legacy events"): one JSONata expression per field
+ * The fields a mapping file may give (docs/mapping.md): one JSONata expression per field
  * of the bridge's input event, plus `filter`. Each target says what its expression must give:
  *
  * - `required`: an expression that gives no value (or null) for an event is that event's fault

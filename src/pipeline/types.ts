@@ -66,7 +66,7 @@ export interface FileCreatedEvent {
   occurredAt: number
 }
 
-/** Why a record cannot be used: a DLQ reason code (README, "DLQ reasons") and a human-readable message. */
+/** Why a record cannot be used: a DLQ reason code (README, "Error codes") and a human-readable message. */
 export interface DecodeFailure {
   reason: DlqReason
   message: string
@@ -100,7 +100,7 @@ export interface Filtered {
  * What a pending file keeps of its event: what the key sequencer, the batcher and the result event read.
  * URL, file name, mediaType and metadata live on only in its `entry`: a file waits for its job for
  * a while, and the parsed metadata it no longer held was most of what each one kept alive (measured:
- * about 8% of the bridge's CPU in the instant bench went to collecting it, see the README's Benchmark).
+ * about 8% of the bridge's CPU in the instant bench went to collecting it, see docs/benchmark.md).
  */
 export type PendingEvent = Pick<FileCreatedEvent, 'externalId' | 'systemName' | 'kind' | 'occurredAt'>
 

@@ -29,7 +29,7 @@ export interface ReplicasOptions {
 }
 
 /**
- * What several replicas of the bridge add to the pipeline (README, "Several replicas"), as the hooks
+ * What several replicas of the bridge add to the pipeline (docs/replicas.md), as the hooks
  * the pipeline calls. With one replica there is no such object and the pipeline calls none of them.
  */
 export interface Replicas {

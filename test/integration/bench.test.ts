@@ -114,7 +114,7 @@ describe('npm run bench (tiny N)', () => {
       6,
     )
 
-    // The instant run once more with the README's mapping over legacy DAM events: every one mapped,
+    // The instant run once more with the mapping of docs/mapping.md over legacy DAM events: every one mapped,
     // filtered in and imported (a mapping failure would leave it without a result)
     expectSaneRun(report.instantMapping, 2000)
     expect(report.instantMapping?.mode).toBe('instant-mapping')

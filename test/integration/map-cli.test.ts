@@ -38,7 +38,7 @@ describe('npm run map (dry run)', () => {
     )
   }
 
-  it('prints the README example from an export file and exits 0; exits 78 naming a broken field', () => {
+  it('prints the example of docs/mapping.md from an export file and exits 0; exits 78 naming a broken field', () => {
     const mapping = tempFile('dam-mapping.yaml', example.mapping)
     const ok = map('--mapping', mapping, tempFile('dam.ndjson', `${example.input}\n`))
     expect(ok.status).toBe(0)

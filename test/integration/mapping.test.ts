@@ -1,5 +1,5 @@
 // Legacy event shapes through a mapping (MAPPING_FILE), end to end on the real broker, registry and
-// emulator: the README's DAM example (JSON), a flat CSV-export-like JSON, and an Avro schema with a
+// emulator: the DAM example of docs/mapping.md (JSON), a flat CSV-export-like JSON, and an Avro schema with a
 // nested record, an array, unions and timestamp-micros registered through the registry. Each gives
 // SUCCESS results carrying the legacy id, commits filtered events without a result (the last record of
 // the partition is a filtered one), and sends a failing expression to the DLQ naming its field.
@@ -122,7 +122,7 @@ describe('legacy event shapes through a mapping', () => {
     return { results, dlq }
   }
 
-  it("imports the README's DAM events, filters the other event types, dead-letters one without an original", async () => {
+  it('imports the DAM events of docs/mapping.md, filters the other event types, dead-letters one without an original', async () => {
     const example = readmeMappingExample()
     const template = JSON.parse(example.input)
     const asset = (i: number, id: string) => ({

@@ -1,4 +1,4 @@
-// The README's mapping example, run as the dry run runs it: the README shows exactly what it prints.
+// The mapping example of docs/mapping.md, run as the dry run runs it: the page shows exactly what it prints.
 
 import { describe, expect, it } from 'vitest'
 import { exportRecords, formatReport, reportOf, Tally } from '../../../scripts/map-report.ts'
@@ -8,7 +8,7 @@ import { createMappedDecoder } from '../../../src/mapping/mapped-decoder.ts'
 import { readmeMappingExample, tempFile } from '../../support/mapping-example.ts'
 import { unusedCodec } from './helpers.ts'
 
-/** The README's example, and the bridge's decoder with its mapping. */
+/** The example of docs/mapping.md, and the bridge's decoder with its mapping. */
 function example() {
   const shown = readmeMappingExample()
   const mapping = loadMappingOrThrow(tempFile('dam-mapping.yaml', shown.mapping))
@@ -16,9 +16,9 @@ function example() {
   return { ...shown, decode: createMappedDecoder(unusedCodec, options, mapping) }
 }
 
-describe('README mapping example', () => {
-  it('turns the example event into the entry the README shows', async () => {
-    // Given the README's event, its mapping and the output it shows
+describe('the mapping example of docs/mapping.md', () => {
+  it('turns the example event into the entry the page shows', async () => {
+    // Given the page's event, its mapping and the output it shows
     const { input, output, decode } = example()
 
     // When the dry run's steps run on the event as the file dam.ndjson
@@ -31,7 +31,7 @@ describe('README mapping example', () => {
     }
     printed.push(tally.summary())
 
-    // Then it prints exactly the README's output
+    // Then it prints exactly the page's output
     expect(printed.join('\n')).toBe(output)
   })
 
