@@ -23,7 +23,7 @@ import { createLogger } from '../src/logging.ts'
 import { loadMappingOrThrow } from '../src/mapping/compile.ts'
 import { createMappedDecoder } from '../src/mapping/mapped-decoder.ts'
 import type { Mapping } from '../src/mapping/mapping.ts'
-import type { ConsumedRecord } from '../src/pipeline/types.ts'
+import type { ConsumedRecord } from '../src/model/records.ts'
 import { readCommandLine } from './cli.ts'
 import { exportRecords, formatReport, reportOf, Tally } from './map-report.ts'
 

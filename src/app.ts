@@ -18,9 +18,9 @@ import { Lifecycle } from './lifecycle.ts'
 import type { Logger } from './logging.ts'
 import { createMappedDecoder } from './mapping/mapped-decoder.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
+import type { ConsumedRecord } from './model/records.ts'
 import { OutcomePublisher } from './outcome/outcome-publisher.ts'
 import { createIntake } from './pipeline/intake.ts'
-import type { ConsumedRecord } from './pipeline/types.ts'
 import { createReplicas } from './replicas/replicas.ts'
 
 /** A running bridge. */

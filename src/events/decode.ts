@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
-import type { DecodeFailure, DecodeResult, FileCreatedEvent, RecordHeader } from '../pipeline/types.ts'
+import type { DecodeFailure, DecodeResult, FileCreatedEvent } from '../model/files.ts'
+import type { RecordHeader } from '../model/records.ts'
 import { apicurioHint } from './apicurio-hint.ts'
 import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
 import { type SchemaCodec, UNKNOWN_WRITER } from './registry.ts'

@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http'
 import { z } from 'zod'
 import type { AnswerClass, ApiEndpoint, ErrorCode } from '../errors.ts'
-import type { FileOutcome, MediaKind } from '../pipeline/types.ts'
+import type { MediaKind } from '../model/files.ts'
+import type { FileOutcome } from '../model/outcomes.ts'
 import { asFileStatus, IMPORT_KINDS } from './import-kinds.ts'
 
 /**

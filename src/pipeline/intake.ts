@@ -1,18 +1,11 @@
-import { Assignment } from '../kafka/assignment.ts'
 import type { OffsetTracker } from '../kafka/offset-tracker.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { Assignment } from '../model/assignment.ts'
+import type { DecodeFailure, DecodeResult, Filtered, PendingFile } from '../model/files.ts'
+import type { ConsumedRecord, RecordHeader, RecordPosition } from '../model/records.ts'
 import { BackpressureGate, type BackpressureOptions } from './backpressure.ts'
 import { KeySequencer } from './key-sequencer.ts'
-import type {
-  ConsumedRecord,
-  DecodeFailure,
-  DecodeResult,
-  Filtered,
-  PendingFile,
-  RecordHeader,
-  RecordPosition,
-} from './types.ts'
 
 /** Headers carried from the input record to its result event (W3C trace context). */
 const CARRIED_HEADERS = new Set(['traceparent', 'tracestate'])

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import { type Batch, batchBytes, type PendingFile, type RecordPosition } from '../pipeline/types.ts'
+import { type Batch, batchBytes, type PendingFile } from '../model/files.ts'
+import type { RecordPosition } from '../model/records.ts'
 import type { JobLogEntry } from './job-log-entry.ts'
 
 /**

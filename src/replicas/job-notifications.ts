@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { ConsumedRecord } from '../pipeline/types.ts'
+import type { ConsumedRecord } from '../model/records.ts'
 import { raceTimeout } from '../timeouts.ts'
 
 /** How long forwarding a webhook waits for the broker's acknowledgement before the webhook gets a 503, ms. */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Batcher } from '../../src/batcher/batcher.ts'
 import { loadConfig, loadMediaKinds } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
-import { ENVELOPE_BYTES } from '../../src/pipeline/types.ts'
+import { ENVELOPE_BYTES } from '../../src/model/files.ts'
 
 const TOKEN = 'sekret-token-4f9c1e'
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { createEventDecoder } from '../../../src/events/decode.ts'
 import { instantLogicalTypes } from '../../../src/events/logical-types.ts'
 import { createWireFormatReader, type SchemaCodec } from '../../../src/events/registry.ts'
-import type { DecodeResult } from '../../../src/pipeline/types.ts'
+import type { DecodeResult } from '../../../src/model/files.ts'
 import { validRecord, writerSchemaWith } from './avro-fixtures.ts'
 
 const writerSchema = writerSchemaWith

@@ -4,7 +4,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { quickStatus, schemaStatus } from '../../../src/import/api-answer.ts'
-import type { MediaKind } from '../../../src/pipeline/types.ts'
+import type { MediaKind } from '../../../src/model/files.ts'
 
 const KINDS: MediaKind[] = ['file', 'image', 'video']
 /** Values of the wrong type for every field, among the right ones. */

@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
-import type { ConsumedRecord } from '../../../src/pipeline/types.ts'
+import type { ConsumedRecord } from '../../../src/model/records.ts'
 import { type JobNotification, JobNotifications } from '../../../src/replicas/job-notifications.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 
