@@ -1,7 +1,6 @@
 import { Batcher } from './batcher/batcher.ts'
 import type { Config } from './config.ts'
 import { createEventDecoder } from './events/decode.ts'
-import { createSchemaCodec, readSchema, type SchemaCodec } from './events/registry.ts'
 import { withTransientRetry } from './events/transient-retry.ts'
 import { createOpsApp, createWebhookApp } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
@@ -21,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics.ts'
 import type { ConsumedRecord } from './model/records.ts'
 import { OutcomePublisher } from './outcome/outcome-publisher.ts'
 import { createIntake } from './pipeline/intake.ts'
+import { createSchemaCodec, readSchema, type SchemaCodec } from './registry/registry.ts'
 import { createReplicas } from './replicas/replicas.ts'
 
 /** A running bridge. */

@@ -2,9 +2,9 @@ import { z } from 'zod'
 import { type DlqReason, isBridgeError } from '../errors.ts'
 import type { DecodeFailure, DecodeResult, FileCreatedEvent } from '../model/files.ts'
 import type { RecordHeader } from '../model/records.ts'
+import { type SchemaCodec, UNKNOWN_WRITER } from '../registry/registry.ts'
 import { apicurioHint } from './apicurio-hint.ts'
 import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
-import { type SchemaCodec, UNKNOWN_WRITER } from './registry.ts'
 import { toRequestUrl } from './url.ts'
 
 const isJsonObject = (v: unknown): v is Record<string, unknown> =>
@@ -211,7 +211,7 @@ export class ReadFailure {
 
 /**
  * Creates the reader of record values (the decoder's first half): the value as written, not validated;
- * for Avro what avsc decodes with the writer schema (logical types: src/events/logical-types.ts), for
+ * for Avro what avsc decodes with the writer schema (logical types: src/registry/logical-types.ts), for
  * JSON what JSON.parse gives. The headers only serve the DLQ message: a value Apicurio's serializer
  * wrote with the schema id in headers says so ({@link apicurioHint}).
  *

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { DLQ_REASONS, isBridgeError } from '../../../src/errors.ts'
 import { createEventDecoder, toFileEntry } from '../../../src/events/decode.ts'
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
-import { createWireFormatReader, type SchemaCodec } from '../../../src/events/registry.ts'
 import type { DecodeResult } from '../../../src/model/files.ts'
+import { createWireFormatReader, type SchemaCodec } from '../../../src/registry/registry.ts'
 import { fileCreatedType, wire } from './avro-fixtures.ts'
 
 const SCHEMA_ID = 1

@@ -8,8 +8,8 @@ import {
   toFileEntry,
 } from '../../../src/events/decode.ts'
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
-import { type SchemaCodec, UNKNOWN_WRITER } from '../../../src/events/registry.ts'
 import type { DecodeResult, FileCreatedEvent } from '../../../src/model/files.ts'
+import { type SchemaCodec, UNKNOWN_WRITER } from '../../../src/registry/registry.ts'
 
 /** A SchemaCodec whose decode() resolves to `result` or throws it when it is an Error. */
 function fakeCodec(result: unknown): SchemaCodec & { calls: Buffer[] } {

@@ -65,7 +65,7 @@ export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000
 
 /**
  * Creates a {@link SchemaCodec} for the registry at `url` (e.g. `http://host:8081/apis/ccompat/v7`).
- * Writer schemas are parsed with the instant logical types of src/events/logical-types.ts, so that a
+ * Writer schemas are parsed with the instant logical types of src/registry/logical-types.ts, so that a
  * timestamp in micro- or nanoseconds is read as epoch ms.
  *
  * Each request gets `requestTimeoutMs` (default {@link REGISTRY_REQUEST_TIMEOUT_MS}); a request that
