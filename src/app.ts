@@ -5,6 +5,7 @@ import { withTransientRetry } from './events/transient-retry.ts'
 import { createOpsApp, createWebhookApp } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
+import { verifyBatchSignature } from './import/webhook-signature.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
 import { createKafka, type Kafka } from './kafka/client.ts'
 import { createCommitter } from './kafka/committer.ts'
@@ -190,6 +191,7 @@ export async function startBridge(
     logger,
     metrics,
     webhookSecret: config.http.webhookSecret,
+    verifySignature: verifyBatchSignature,
     onJobWebhook: (jobId, notice) => jobs.notify(jobId, notice),
     ...(replicas?.forwardWebhook === undefined ? {} : { forwardWebhook: replicas.forwardWebhook }),
   })
