@@ -14,9 +14,7 @@ import type { Mapping } from './mapping/mapping.ts'
 import type { MediaKind } from './model/files.ts'
 import { WEBHOOK_PATH } from './model/webhook.ts'
 import type { BackpressureOptions } from './pipeline/backpressure.ts'
-import { ADOPTION_TIMEOUT_MS } from './replicas/adoptions.ts'
-import { FORWARD_TIMEOUT_MS } from './replicas/job-notifications.ts'
-import { JOB_LOG_CATCH_UP_TIMEOUT_MS, type ReplicasOptions } from './replicas/replicas.ts'
+import type { ReplicasOptions } from './replicas/replicas.ts'
 import { readAccessToken, readWebhookSecret } from './secrets.ts'
 
 const csv = z
@@ -333,14 +331,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         // Forwarding exists for webhooks: without WEBHOOK_PUBLIC_URL there are none to forward.
         enabled: e.JOB_NOTIFICATIONS_ENABLED && webhookUrl !== undefined,
         topic: e.JOB_NOTIFICATIONS_TOPIC,
-        forwardTimeoutMs: FORWARD_TIMEOUT_MS,
       },
-      jobLog: {
-        enabled: e.JOB_LOG_ENABLED,
-        topic: e.JOB_LOG_TOPIC,
-        adoptionTimeoutMs: ADOPTION_TIMEOUT_MS,
-        catchUpTimeoutMs: JOB_LOG_CATCH_UP_TIMEOUT_MS,
-      },
+      jobLog: { enabled: e.JOB_LOG_ENABLED, topic: e.JOB_LOG_TOPIC },
     },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT, metricsPort: e.METRICS_PORT, webhookSecret },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -56,7 +56,7 @@ export class Adoptions {
    * @param deps.stale called for a logged job whose files all lie below the committed offset
    */
   constructor(
-    options: { adoptionTimeoutMs: number },
+    options: { adoptionTimeoutMs?: number },
     deps: {
       tracker: AdoptingTracker
       release: (file: PendingFile) => void
@@ -66,7 +66,7 @@ export class Adoptions {
       logger: Logger
     },
   ) {
-    this.#timeoutMs = options.adoptionTimeoutMs
+    this.#timeoutMs = options.adoptionTimeoutMs ?? ADOPTION_TIMEOUT_MS
     this.#tracker = deps.tracker
     this.#release = deps.release
     this.#adopted = deps.adopted

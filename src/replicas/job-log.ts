@@ -18,9 +18,9 @@ export interface JobLogOptions {
   topic: string
   /**
    * How long an adoption waits for the job's files to be consumed again; afterwards the files it
-   * holds go the normal way (a new import job). `ADOPTION_TIMEOUT_MS` in production.
+   * holds go the normal way (a new import job); default `ADOPTION_TIMEOUT_MS`.
    */
-  adoptionTimeoutMs: number
+  adoptionTimeoutMs?: number
 }
 
 /**

@@ -91,17 +91,8 @@ describe('valid configuration', () => {
       lag: { groupId: 'file-import-bridge', topic: 'legacy.file-created', intervalMs: 15_000 },
       replicas: {
         groupId: 'file-import-bridge',
-        jobNotifications: {
-          enabled: false,
-          topic: 'file-import-bridge.job-notifications',
-          forwardTimeoutMs: 5000,
-        },
-        jobLog: {
-          enabled: false,
-          topic: 'file-import-bridge.job-log',
-          adoptionTimeoutMs: 60_000,
-          catchUpTimeoutMs: 30_000,
-        },
+        jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
+        jobLog: { enabled: false, topic: 'file-import-bridge.job-log' },
       },
       http: { host: '0.0.0.0', port: 8080, metricsPort: 9464, webhookSecret: undefined },
       shutdownGraceMs: 30_000,
@@ -395,7 +386,6 @@ describe('job notifications (several replicas)', () => {
     expect(loadConfig(webhooks).replicas.jobNotifications).toEqual({
       enabled: true,
       topic: 'file-import-bridge.job-notifications',
-      forwardTimeoutMs: 5000,
     })
   })
 
