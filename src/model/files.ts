@@ -48,8 +48,8 @@ export type FilterReason = (typeof FILTER_REASONS)[number]
 
 /**
  * What the decoder makes of a record value: a valid event with `entry`, its `files[]` entry serialised
- * once (`fileEntryJson` in src/events/decode.ts) as UTF-8 JSON and sent as is in the import request, and
- * `bytes`, its size plus a separator; or the reason it cannot be used.
+ * once (`fileEntryJson` in src/import/file-entry.ts) as UTF-8 JSON and sent as is in the import
+ * request, and `bytes`, its size plus a separator; or the reason it cannot be used.
  */
 export type DecodeResult =
   | { ok: true; event: FileCreatedEvent; bytes: number; entry: Buffer }

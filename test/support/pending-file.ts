@@ -1,4 +1,4 @@
-import { fileEntryJson } from '../../src/events/decode.ts'
+import { fileEntryJson } from '../../src/import/file-entry.ts'
 import type { FileCreatedEvent, PendingFile } from '../../src/model/files.ts'
 
 let nextOffset = 0

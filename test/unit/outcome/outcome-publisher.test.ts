@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { fileEntryJson } from '../../../src/events/decode.ts'
+import { fileEntryJson } from '../../../src/import/file-entry.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../../../src/kafka/producer.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import type { PendingFile } from '../../../src/model/files.ts'
