@@ -3,7 +3,7 @@
 // every import kind, so that they skip zod.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { quickStatus, schemaStatus } from '../../../src/import/api-answer.ts'
+import { quickStatus, schemaStatus } from '../../../src/import/job-status.ts'
 import type { MediaKind } from '../../../src/model/files.ts'
 
 const KINDS: MediaKind[] = ['file', 'image', 'video']
