@@ -1,3 +1,10 @@
+/**
+ * The schema registry, as the bridge's adapter to it: the project's Avro schemas, and the codec of the
+ * Confluent wire format that registers them and reads and writes values with the schema of an id. The
+ * decoder (src/events/, src/mapping/) reads input records with it; the outcome publisher writes result
+ * events with it.
+ */
+
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
