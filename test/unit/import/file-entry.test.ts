@@ -1,24 +1,17 @@
 // The files[] entry of an import request: its shape, its JSON, and its size in bytes.
 import { describe, expect, it } from 'vitest'
 import { fileEntryBytes, toFileEntry } from '../../../src/import/file-entry.ts'
+import { pendingFile } from '../../support/pending-file.ts'
 
-const validEvent = {
-  externalId: 'ext-1',
-  url: 'https://files.example/a.pdf',
-  fileName: 'a.pdf',
-  mediaType: 'report',
-  kind: 'file' as const,
-  metadata: { title: 'A' },
-  systemName: 'archive',
-  occurredAt: 1_700_000_000_000,
-}
+/** A valid event whose mediaType is a handle of its own (so its entry names it). */
+const validEvent = { ...pendingFile('ext-1', { metadata: { title: 'A' } }).event, mediaType: 'report' }
 
 describe('toFileEntry and fileEntryBytes', () => {
   it('maps an event to the files[] entry shape', () => {
     expect(toFileEntry(validEvent)).toEqual({
       id: 'ext-1',
-      url: 'https://files.example/a.pdf',
-      fileName: 'a.pdf',
+      url: 'https://files.example/ext-1',
+      fileName: 'ext-1.pdf',
       mediaType: 'report',
       metadata: { title: 'A' },
     })
