@@ -9,9 +9,9 @@
  * arrived for --idle-ms. Brokers and registry come from KAFKA_BROKERS and SCHEMA_REGISTRY_URL.
  */
 import { parseArgs } from 'node:util'
-import { createSchemaCodec } from '../src/events/registry.ts'
 import { createKafka } from '../src/kafka/client.ts'
 import { createLogger } from '../src/logging.ts'
+import { createSchemaCodec } from '../src/registry/registry.ts'
 import { startTopicReader } from '../test/support/result-reader.ts'
 import { readCommandLine } from './cli.ts'
 

@@ -18,11 +18,12 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startBridge } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { createSchemaCodec } from '../src/events/registry.ts'
 import { createKafka } from '../src/kafka/client.ts'
 import { createIdempotentProducer } from '../src/kafka/producer.ts'
 import { ensureTopics } from '../src/kafka/topics.ts'
 import { createLogger } from '../src/logging.ts'
+import { loadMapping } from '../src/mapping/compile.ts'
+import { createSchemaCodec } from '../src/registry/registry.ts'
 import { startFileServer } from '../test/support/file-server.ts'
 import { freePort } from '../test/support/free-port.ts'
 import { startLivingdocsEmulator } from '../test/support/livingdocs-emulator/index.ts'
@@ -135,28 +136,31 @@ async function run(
   // 3. The bridge, configured as an operator would, through its environment variables.
   const httpPort = await freePort()
   const metricsPort = await freePort()
-  const config = loadConfig({
-    KAFKA_BROKERS: brokers,
-    SCHEMA_REGISTRY_URL: registryUrl,
-    KAFKA_GROUP_ID: `demo-${runId}`,
-    INPUT_TOPIC: topics.input,
-    RESULT_TOPIC: topics.result,
-    DLQ_TOPIC: topics.dlq,
-    JOB_NOTIFICATIONS_TOPIC: topics.notifications,
-    LIVINGDOCS_BASE_URL: emulator.url,
-    LIVINGDOCS_API_VERSION: emulator.apiVersion,
-    LIVINGDOCS_ACCESS_TOKEN: 'demo-token',
-    WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
-    // A fresh random HMAC key per run: it signs each request's context and authenticates the webhooks.
-    WEBHOOK_SECRET: randomBytes(32).toString('hex'),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    METRICS_PORT: String(metricsPort),
-    BATCH_MAX_FILES: '50',
-    BATCH_LINGER_MS: '500',
-    STATUS_POLL_INTERVAL_MS: '2000',
-    LOG_LEVEL: 'info',
-  })
+  const config = loadConfig(
+    {
+      KAFKA_BROKERS: brokers,
+      SCHEMA_REGISTRY_URL: registryUrl,
+      KAFKA_GROUP_ID: `demo-${runId}`,
+      INPUT_TOPIC: topics.input,
+      RESULT_TOPIC: topics.result,
+      DLQ_TOPIC: topics.dlq,
+      JOB_NOTIFICATIONS_TOPIC: topics.notifications,
+      LIVINGDOCS_BASE_URL: emulator.url,
+      LIVINGDOCS_API_VERSION: emulator.apiVersion,
+      LIVINGDOCS_ACCESS_TOKEN: 'demo-token',
+      WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+      // A fresh random HMAC key per run: it signs each request's context and authenticates the webhooks.
+      WEBHOOK_SECRET: randomBytes(32).toString('hex'),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      METRICS_PORT: String(metricsPort),
+      BATCH_MAX_FILES: '50',
+      BATCH_LINGER_MS: '500',
+      STATUS_POLL_INTERVAL_MS: '2000',
+      LOG_LEVEL: 'info',
+    },
+    { loadMapping },
+  )
   await mkdir(`${root}.cache`, { recursive: true })
   const logPath = `${root}.cache/demo-bridge.log`
   const { createWriteStream } = await import('node:fs')

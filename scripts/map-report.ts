@@ -4,7 +4,8 @@
  * check the example of docs/mapping.md against exactly this output.
  */
 import { basename } from 'node:path'
-import type { ConsumedRecord, DecodeResult, Filtered, MediaKind } from '../src/pipeline/types.ts'
+import type { DecodeResult, Filtered, MediaKind } from '../src/model/files.ts'
+import type { ConsumedRecord } from '../src/model/records.ts'
 
 /** One event's report, printed as indented JSON. */
 export type EventReport =

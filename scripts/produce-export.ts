@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { createSchemaCodec, readSchema } from '../src/events/registry.ts'
 import { createKafka } from '../src/kafka/client.ts'
 import { createIdempotentProducer } from '../src/kafka/producer.ts'
 import { ensureTopics, findMissingTopics } from '../src/kafka/topics.ts'
 import { createLogger } from '../src/logging.ts'
+import { createSchemaCodec, readSchema } from '../src/registry/registry.ts'
 
 /** One line of a legacy export: the fields of a file-created event (metadata as an object). */
 export const exportRecordSchema = z.object({

@@ -1,11 +1,11 @@
 import { Batcher } from './batcher/batcher.ts'
 import type { Config } from './config.ts'
 import { createEventDecoder } from './events/decode.ts'
-import { createSchemaCodec, readSchema, type SchemaCodec } from './events/registry.ts'
 import { withTransientRetry } from './events/transient-retry.ts'
 import { createOpsApp, createWebhookApp } from './http/http-app.ts'
 import { type HttpServer, listen } from './http/http-server.ts'
 import { createImportClient } from './import/import-client.ts'
+import { verifyBatchSignature } from './import/webhook-signature.ts'
 import { JobTracker } from './jobs/job-tracker.ts'
 import { createKafka, type Kafka } from './kafka/client.ts'
 import { createCommitter } from './kafka/committer.ts'
@@ -18,9 +18,10 @@ import { Lifecycle } from './lifecycle.ts'
 import type { Logger } from './logging.ts'
 import { createMappedDecoder } from './mapping/mapped-decoder.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
+import type { ConsumedRecord } from './model/records.ts'
 import { OutcomePublisher } from './outcome/outcome-publisher.ts'
 import { createIntake } from './pipeline/intake.ts'
-import type { ConsumedRecord } from './pipeline/types.ts'
+import { createSchemaCodec, readSchema, type SchemaCodec } from './registry/registry.ts'
 import { createReplicas } from './replicas/replicas.ts'
 
 /** A running bridge. */
@@ -190,6 +191,7 @@ export async function startBridge(
     logger,
     metrics,
     webhookSecret: config.http.webhookSecret,
+    verifySignature: verifyBatchSignature,
     onJobWebhook: (jobId, notice) => jobs.notify(jobId, notice),
     ...(replicas?.forwardWebhook === undefined ? {} : { forwardWebhook: replicas.forwardWebhook }),
   })

@@ -2,6 +2,7 @@ import { startBridge } from './app.ts'
 import { loadConfig } from './config.ts'
 import { isBridgeError } from './errors.ts'
 import { createLogger } from './logging.ts'
+import { loadMapping } from './mapping/compile.ts'
 
 /** Exit code after a component stopped for good (EX_SOFTWARE, sysexits.h): Kubernetes restarts the pod. */
 const EXIT_COMPONENT_CRASHED = 70
@@ -24,7 +25,7 @@ const EXIT_COMPONENT_CRASHED = 70
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
   try {
-    config = loadConfig(process.env)
+    config = loadConfig(process.env, { loadMapping })
   } catch (err) {
     process.stderr.write(`file-import-bridge: ${(err as Error).message}\n`)
     process.exitCode = 78

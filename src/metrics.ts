@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { ANSWER_CLASSES, DLQ_REASONS } from './errors.ts'
-import { FILTER_REASONS, MEDIA_KINDS } from './pipeline/types.ts'
+import { FILTER_REASONS, MEDIA_KINDS } from './model/files.ts'
 
 /** Outcome states of a file, as published on the result topic. */
 export const FILE_STATES = ['SUCCESS', 'SKIPPED', 'FAILED'] as const

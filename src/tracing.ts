@@ -10,7 +10,7 @@
  * submitted batch lists every file's `traceparent`, so each file can be followed.
  */
 
-import { headerText, type RecordHeader } from './pipeline/types.ts'
+import { headerText, type RecordHeader } from './model/records.ts'
 
 /** A parsed `traceparent` header (§3.2). Hex fields are lowercase. */
 export interface TraceParent {

@@ -14,11 +14,11 @@
  */
 import { parseArgs } from 'node:util'
 import { Partitioners } from 'kafkajs'
-import { createSchemaCodec, readSchema } from '../../src/events/registry.ts'
 import { createKafka } from '../../src/kafka/client.ts'
 import { createIdempotentProducer } from '../../src/kafka/producer.ts'
 import { createLogger } from '../../src/logging.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
+import { createSchemaCodec, readSchema } from '../../src/registry/registry.ts'
 import { percentiles } from './stats.ts'
 
 const { values } = parseArgs({

@@ -4,9 +4,9 @@
  * subject `<topic>-value`) and produced in large batches.
  */
 import { Partitioners } from 'kafkajs'
-import { createSchemaCodec, readSchema } from '../../src/events/registry.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
+import { createSchemaCodec, readSchema } from '../../src/registry/registry.ts'
 import { DAM_SCHEMA } from '../../test/support/mapping-example.ts'
 
 /** systemName of every benchmark event. */

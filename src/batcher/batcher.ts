@@ -1,10 +1,5 @@
-import {
-  type Batch,
-  ENVELOPE_BYTES,
-  type MediaKind,
-  type PendingFile,
-  type RecordPosition,
-} from '../pipeline/types.ts'
+import { type Batch, ENVELOPE_BYTES, type MediaKind, type PendingFile } from '../model/files.ts'
+import type { RecordPosition } from '../model/records.ts'
 
 /** A batch still taking files. */
 interface OpenBatch {

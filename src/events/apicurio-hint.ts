@@ -1,4 +1,4 @@
-import type { RecordHeader } from '../pipeline/types.ts'
+import type { RecordHeader } from '../model/records.ts'
 
 /** Headers in which Apicurio's Kafka serializers put the value's schema id (8-byte big-endian long). */
 const APICURIO_ID_HEADER = /^apicurio\.(?:value\.|registry\.)(?:globalId|contentId)$/

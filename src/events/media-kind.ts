@@ -1,4 +1,4 @@
-import type { MediaKind } from '../pipeline/types.ts'
+import type { MediaKind } from '../model/files.ts'
 
 /** Options of {@link resolveMediaKind}: the `MEDIA_TYPE_KINDS` and `MEDIA_KIND_DETECTION` settings. */
 export interface MediaKindOptions {

@@ -2,13 +2,9 @@ import { STATUS_CODES } from 'node:http'
 import express, { type ErrorRequestHandler, type Express, type Response } from 'express'
 import helmet from 'helmet'
 import { z } from 'zod'
-import { verifyBatchSignature } from '../import/webhook-signature.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-
-import { WEBHOOK_PATH } from './routes.ts'
-
-export { WEBHOOK_PATH }
+import { WEBHOOK_PATH } from '../model/webhook.ts'
 
 /**
  * Largest accepted webhook body in bytes. The documented body is small ([F] §2: id, state, overview,
@@ -51,8 +47,8 @@ interface AuthenticWebhook {
  * The public app: receives import job webhooks ([F] §2) and hands each authenticated one to
  * `onJobWebhook`, which reads the job's status (the truth) and returns whether the job is known.
  *
- * Two ways in, both authenticated with hex HMAC-SHA256(`webhookSecret`, batchId) compared in constant
- * time:
+ * Two ways in, both authenticated by `verifySignature` (hex HMAC-SHA256(`webhookSecret`, batchId)
+ * compared in constant time, `verifyBatchSignature` of src/import/webhook-signature.ts):
  * - `POST <WEBHOOK_PATH>/<batchId>?sig=<signature>`: the URL each import request hands Livingdocs
  *   (`signedWebhookUrl`). Any body, any content type, or none: it only tells which batch's job to read.
  * - `POST <WEBHOOK_PATH>` with a JSON body whose `context` (echoed by Livingdocs, [F] §2) carries
@@ -69,6 +65,8 @@ export function createWebhookApp(deps: {
   logger: Logger
   metrics: Metrics
   webhookSecret: string | undefined
+  /** True when `signature` is the one of `batchId` under `secret` (the check of what `signBatchId` made). */
+  verifySignature: (secret: string, batchId: string, signature: string) => boolean
   /**
    * Reads the job's status if it is this replica's: the job `jobId` when the body named one, else the
    * current job of `notice.batchId`. @returns whether the job is known
@@ -132,7 +130,7 @@ export function createWebhookApp(deps: {
       deps.webhookSecret === undefined ||
       typeof sig !== 'string' ||
       batchId.length > 200 ||
-      !verifyBatchSignature(deps.webhookSecret, batchId, sig)
+      !deps.verifySignature(deps.webhookSecret, batchId, sig)
     ) {
       unauthorized(res, jobId)
       return
@@ -152,7 +150,7 @@ export function createWebhookApp(deps: {
     if (
       deps.webhookSecret === undefined ||
       !auth.success ||
-      !verifyBatchSignature(deps.webhookSecret, auth.data.context.batchId, auth.data.context.signature)
+      !deps.verifySignature(deps.webhookSecret, auth.data.context.batchId, auth.data.context.signature)
     ) {
       unauthorized(res, jobId)
       return

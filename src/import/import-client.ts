@@ -3,15 +3,16 @@ import { interceptors, Pool } from 'undici'
 import { type ApiEndpoint, ApiError } from '../errors.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { MediaKind } from '../pipeline/types.ts'
+import type { MediaKind } from '../model/files.ts'
 import { accessTokenSource } from '../secrets.ts'
-import { type AnswerReading, classifyAnswer, type JobStatus } from './api-answer.ts'
+import { type AnswerReading, classifyAnswer } from './api-answer.ts'
 import { countAttempts } from './count-attempts.ts'
 import { IMPORT_KINDS } from './import-kinds.ts'
 import { type ImportRequest, importRequestBody } from './import-request.ts'
+import type { JobStatus } from './job-status.ts'
 import { createRetryOptions, parseRetryAfter } from './retry-policy.ts'
 
-export type { JobStatus } from './api-answer.ts'
+export type { JobStatus } from './job-status.ts'
 
 /** Options of {@link createImportClient}. */
 export interface ImportClientOptions {

@@ -1,4 +1,4 @@
-import type { MediaKind } from '../pipeline/types.ts'
+import type { MediaKind } from '../model/files.ts'
 
 /**
  * How each Livingdocs import differs on the wire ([F] [I] [V] §7): its path under `/api/{version}/import/`

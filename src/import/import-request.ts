@@ -1,4 +1,4 @@
-import type { Batch, MediaKind } from '../pipeline/types.ts'
+import type { Batch, MediaKind } from '../model/files.ts'
 import { type BatchTrace, batchTrace } from '../tracing.ts'
 import { IMPORT_KINDS } from './import-kinds.ts'
 import { signBatchId, signedWebhookUrl } from './webhook-signature.ts'

@@ -1,6 +1,7 @@
 import { isApiError } from '../errors.ts'
 import type { JobStatus } from '../import/import-client.ts'
-import type { Batch, FileOutcome, SettledJob } from '../pipeline/types.ts'
+import type { Batch } from '../model/files.ts'
+import type { FileOutcome, SettledJob } from '../model/outcomes.ts'
 import type { Refusal } from './submit-failure.ts'
 
 /** Reason of the files of a job that failed as a whole ([F] §1.2: `state: "failed"`, no files). */

@@ -1,7 +1,7 @@
 import { equalJitterMs } from '../backoff.ts'
 import { type AnswerClass, isApiError } from '../errors.ts'
 import type { ApiHoldCause } from '../metrics.ts'
-import { type Batch, batchBytes } from '../pipeline/types.ts'
+import { type Batch, batchBytes } from '../model/files.ts'
 import { boundedRetryAfterMs, type Hold, holdFor, REJECTED_REASON_PREFIX } from './job-results.ts'
 
 /**

@@ -4,7 +4,7 @@ import type { ImportClient } from '../import/import-client.ts'
 import { buildImportRequest, type ImportRequestOptions } from '../import/import-request.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Batch } from '../pipeline/types.ts'
+import type { Batch } from '../model/files.ts'
 import type { ApiGate } from './api-gate.ts'
 import { decideSubmitFailure, type SubmitFailurePolicy } from './submit-failure.ts'
 

@@ -1,6 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
-import type { ConsumedRecord } from '../pipeline/types.ts'
+import type { ConsumedRecord } from '../model/records.ts'
 import { raceTimeout } from '../timeouts.ts'
 import { RESTART_ONLY_AFTER_HICCUPS, watchCrashes } from './consumer.ts'
 import { decodedHeaders } from './record-format.ts'

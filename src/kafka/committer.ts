@@ -1,6 +1,7 @@
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { CommittableOffset, OffsetTracker } from './offset-tracker.ts'
+import type { CommittableOffset } from '../model/records.ts'
+import type { OffsetTracker } from './offset-tracker.ts'
 
 /** Shortest commit interval, ms: a 0 setting still leaves the event loop room between commits. */
 const MIN_COMMIT_INTERVAL_MS = 50

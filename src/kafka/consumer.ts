@@ -1,10 +1,9 @@
 import { setImmediate } from 'node:timers/promises'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
-import type { ConsumedRecord } from '../pipeline/types.ts'
-import { Assignment } from './assignment.ts'
+import { Assignment } from '../model/assignment.ts'
+import type { CommittableOffset, ConsumedRecord } from '../model/records.ts'
 import { isBrokerHiccup } from './kafka-errors.ts'
-import type { CommittableOffset } from './offset-tracker.ts'
 import { decodedHeaders } from './record-format.ts'
 
 /**

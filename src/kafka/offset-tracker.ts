@@ -1,5 +1,5 @@
-import type { RecordPosition } from '../pipeline/types.ts'
-import { type Assignment, partitionKey } from './assignment.ts'
+import { type Assignment, partitionKey } from '../model/assignment.ts'
+import type { CommittableOffset, RecordPosition } from '../model/records.ts'
 
 interface PartitionState {
   topic: string
@@ -27,13 +27,6 @@ interface PartitionState {
 export function compareOffsets(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length
   return a < b ? -1 : a > b ? 1 : 0
-}
-
-/** An offset to commit for one partition: the next offset to read, as Kafka expects (last done + 1). */
-export interface CommittableOffset {
-  topic: string
-  partition: number
-  offset: string
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ICustomPartitioner, Kafka, Message, Producer, TopicMessages } from 'kafkajs'
-import type { RecordHeader } from '../pipeline/types.ts'
+import type { RecordHeader } from '../model/records.ts'
 import { isRecordTooLarge } from './kafka-errors.ts'
 import { JavaCompatiblePartitioner } from './partitioner.ts'
 

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { RecordHeader } from '../pipeline/types.ts'
+import type { RecordHeader } from '../model/records.ts'
 
 /**
  * Record headers as Kafka defines them, kept through kafkajs: an ordered list of (name, value) pairs in

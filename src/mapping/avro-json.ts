@@ -4,7 +4,7 @@ import avsc from 'avsc'
  * What a mapping's expressions see of an Avro value: plain JSON as the writer schema describes it, the
  * way a user reads the schema (docs/mapping.md). avsc decodes most of it so already:
  * records as objects of their fields, maps as objects, arrays, enums as their symbol, `null`, numbers,
- * strings, and the logical types of src/events/logical-types.ts (timestamps and dates as epoch ms). Two
+ * strings, and the logical types of src/registry/logical-types.ts (timestamps and dates as epoch ms). Two
  * things are not JSON and are converted here:
  *
  * - a union avsc cannot decode to the bare value (an ambiguous one, e.g. two records or `int` and

@@ -1,4 +1,4 @@
-import type { ConsumedRecord, RecordHeader } from '../pipeline/types.ts'
+import type { ConsumedRecord, RecordHeader } from '../model/records.ts'
 
 /**
  * The record's own facts as JSONata variables (docs/mapping.md), beside the event

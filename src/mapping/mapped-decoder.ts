@@ -5,8 +5,9 @@ import {
   type EventDecoderOptions,
   ReadFailure,
 } from '../events/decode.ts'
-import type { SchemaCodec } from '../events/registry.ts'
-import type { ConsumedRecord, DecodeResult, Filtered } from '../pipeline/types.ts'
+import type { DecodeResult, Filtered } from '../model/files.ts'
+import type { ConsumedRecord } from '../model/records.ts'
+import type { SchemaCodec } from '../registry/registry.ts'
 import type { Mapping } from './mapping.ts'
 
 /**

@@ -1,5 +1,6 @@
 import type jsonata from 'jsonata'
-import type { ConsumedRecord, DecodeFailure, Filtered } from '../pipeline/types.ts'
+import type { DecodeFailure, Filtered } from '../model/files.ts'
+import type { ConsumedRecord } from '../model/records.ts'
 import { toPlainJson } from './avro-json.ts'
 import { bindingsFor } from './bindings.ts'
 import type { MappingExpressions } from './mapping-file.ts'

@@ -7,7 +7,7 @@
  *   the event's default (`mediaType` `file`, `metadata` `{}`, `systemName` `DEFAULT_SYSTEM_NAME`,
  *   `occurredAt` the record's timestamp).
  * - `type`: the JSON type of its value; the rules of the value itself (URL, lengths, dates) are the
- *   event validation's (src/events/decode.ts), as for an unmapped event.
+ *   event validation's (src/events/event-fields.ts), as for an unmapped event.
  */
 export const TARGETS = {
   externalId: { required: true, type: 'string' },

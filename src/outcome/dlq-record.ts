@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { OutgoingMessage } from '../kafka/producer.ts'
-import type { ConsumedRecord, DecodeFailure, RecordHeader } from '../pipeline/types.ts'
+import type { DecodeFailure } from '../model/files.ts'
+import type { ConsumedRecord, RecordHeader } from '../model/records.ts'
 
 /**
  * DLQ header names; values are UTF-8 strings, added after the original headers. The original key,

@@ -1,4 +1,5 @@
-import type { BridgeFailure, FileOutcome, PendingFile } from '../pipeline/types.ts'
+import type { PendingFile } from '../model/files.ts'
+import type { BridgeFailure, FileOutcome } from '../model/outcomes.ts'
 
 /** The result event published per file (schemas/file-import-result.avsc). Times are epoch ms. */
 export interface FileImportResult {

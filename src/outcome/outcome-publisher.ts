@@ -1,17 +1,13 @@
 import pRetry from 'p-retry'
 import { PUBLISH_BACKOFF, pRetryBackoff } from '../backoff.ts'
-import { type SchemaCodec, UNKNOWN_WRITER } from '../events/registry.ts'
 import { isRecordTooLarge, isUnrecoverable } from '../kafka/kafka-errors.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type {
-  ConsumedRecord,
-  DecodeFailure,
-  PendingFile,
-  RecordPosition,
-  SettledJob,
-} from '../pipeline/types.ts'
+import type { DecodeFailure, PendingFile } from '../model/files.ts'
+import type { SettledJob } from '../model/outcomes.ts'
+import type { ConsumedRecord, RecordPosition } from '../model/records.ts'
+import { type SchemaCodec, UNKNOWN_WRITER } from '../registry/registry.ts'
 import { drainInFlight } from '../timeouts.ts'
 import { DLQ_HEADERS, dlqCopy } from './dlq-record.ts'
 import { ALREADY_EXISTS, buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'

@@ -1,18 +1,10 @@
-import { Assignment } from '../kafka/assignment.ts'
-import type { OffsetTracker } from '../kafka/offset-tracker.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { Assignment } from '../model/assignment.ts'
+import type { DecodeFailure, DecodeResult, Filtered, PendingFile } from '../model/files.ts'
+import type { ConsumedRecord, RecordHeader, RecordPosition } from '../model/records.ts'
 import { BackpressureGate, type BackpressureOptions } from './backpressure.ts'
 import { KeySequencer } from './key-sequencer.ts'
-import type {
-  ConsumedRecord,
-  DecodeFailure,
-  DecodeResult,
-  Filtered,
-  PendingFile,
-  RecordHeader,
-  RecordPosition,
-} from './types.ts'
 
 /** Headers carried from the input record to its result event (W3C trace context). */
 const CARRIED_HEADERS = new Set(['traceparent', 'tracestate'])
@@ -34,6 +26,23 @@ export type DropHeld = (
   isNew: (position: RecordPosition) => boolean,
 ) => PendingFile[]
 
+/**
+ * What the intake needs of the offset tracker (`OffsetTracker`, src/kafka/offset-tracker.ts): the
+ * records in hand by their positions, and the count of those not settled yet.
+ */
+export interface TrackedOffsets {
+  /** Tracked records not settled yet, over all partitions. */
+  readonly inFlight: number
+  /** True when `position` is at or below the last one tracked for its partition (already in hand). */
+  isRedelivery(position: RecordPosition): boolean
+  /** Starts tracking a consumed record (positions ascending per partition). */
+  track(position: RecordPosition): void
+  /** Marks a tracked record done (its result event or DLQ record acknowledged); unknown ones are ignored. */
+  settle(position: RecordPosition): void
+  /** Forgets the partitions not in `owned` (after a rebalance): their records no longer count. */
+  retainOnly(owned: Assignment): void
+}
+
 /** The consumer's fetch switch. */
 export interface FetchControl {
   pause(): void
@@ -53,6 +62,7 @@ export interface FetchControl {
  *
  * @param deps.decode decodes a record (and maps it, with a mapping: src/mapping/), waiting out
  *   transient failures (`withTransientRetry`)
+ * @param deps.offsets tracks each record's offset until it is settled (the offset tracker)
  * @param deps.release takes a file the key sequencer released (on to the batcher)
  * @param deps.dropHeld gives back files of revoked partitions that later stages hold
  * @param deps.deadLetter publishes a DLQ record; settles through {@link settle} once acknowledged
@@ -65,7 +75,7 @@ export function createIntake(
       record: ConsumedRecord,
       control: { heartbeat(): Promise<void>; shouldContinue(): boolean },
     ) => DecodeResult | Filtered | Promise<DecodeResult | Filtered>
-    offsets: OffsetTracker
+    offsets: TrackedOffsets
     release: (file: PendingFile) => void
     dropHeld: DropHeld
     deadLetter: (record: ConsumedRecord, failure: DecodeFailure) => void

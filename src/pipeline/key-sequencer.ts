@@ -1,4 +1,5 @@
-import type { PendingFile, RecordPosition } from './types.ts'
+import type { PendingFile } from '../model/files.ts'
+import type { RecordPosition } from '../model/records.ts'
 
 /**
  * One file per `systemName` + `externalId` in flight at a time. Livingdocs matches imports on that pair

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import { type Batch, batchBytes, type PendingFile, type RecordPosition } from '../pipeline/types.ts'
+import { type Batch, batchBytes, type PendingFile } from '../model/files.ts'
+import type { RecordPosition } from '../model/records.ts'
 import type { JobLogEntry } from './job-log-entry.ts'
 
 /**
@@ -55,7 +56,7 @@ export class Adoptions {
    * @param deps.stale called for a logged job whose files all lie below the committed offset
    */
   constructor(
-    options: { adoptionTimeoutMs: number },
+    options: { adoptionTimeoutMs?: number },
     deps: {
       tracker: AdoptingTracker
       release: (file: PendingFile) => void
@@ -65,7 +66,7 @@ export class Adoptions {
       logger: Logger
     },
   ) {
-    this.#timeoutMs = options.adoptionTimeoutMs
+    this.#timeoutMs = options.adoptionTimeoutMs ?? ADOPTION_TIMEOUT_MS
     this.#tracker = deps.tracker
     this.#release = deps.release
     this.#adopted = deps.adopted

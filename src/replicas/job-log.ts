@@ -1,7 +1,8 @@
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Batch, ConsumedRecord, PendingFile, RecordPosition } from '../pipeline/types.ts'
+import type { Batch, PendingFile } from '../model/files.ts'
+import type { ConsumedRecord, RecordPosition } from '../model/records.ts'
 import { drainInFlight } from '../timeouts.ts'
 import { type AdoptingTracker, Adoptions } from './adoptions.ts'
 import { type JobLogEntry, jobLogEntrySchema } from './job-log-entry.ts'
@@ -17,9 +18,9 @@ export interface JobLogOptions {
   topic: string
   /**
    * How long an adoption waits for the job's files to be consumed again; afterwards the files it
-   * holds go the normal way (a new import job). `ADOPTION_TIMEOUT_MS` in production.
+   * holds go the normal way (a new import job); default `ADOPTION_TIMEOUT_MS`.
    */
-  adoptionTimeoutMs: number
+  adoptionTimeoutMs?: number
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { ConsumedRecord } from '../pipeline/types.ts'
+import type { ConsumedRecord } from '../model/records.ts'
 import { raceTimeout } from '../timeouts.ts'
 
 /** How long forwarding a webhook waits for the broker's acknowledgement before the webhook gets a 503, ms. */
@@ -33,8 +33,11 @@ export interface JobNotificationsOptions {
   topic: string
   /** This process's id, unique among the replicas; its own notifications are skipped when read back. */
   instanceId: string
-  /** How long a forwarding waits for the broker's acknowledgement before the webhook gets a 503. */
-  forwardTimeoutMs: number
+  /**
+   * How long a forwarding waits for the broker's acknowledgement before the webhook gets a 503;
+   * default {@link FORWARD_TIMEOUT_MS}.
+   */
+  forwardTimeoutMs?: number
 }
 
 /**
@@ -48,6 +51,7 @@ export interface JobNotificationsOptions {
  */
 export class JobNotifications {
   readonly #options: JobNotificationsOptions
+  readonly #forwardTimeoutMs: number
   readonly #send: (topic: string, messages: OutgoingMessage[]) => Promise<void>
   readonly #notify: (jobId: string | null, batchId: string) => boolean
   readonly #metrics: Metrics
@@ -68,6 +72,7 @@ export class JobNotifications {
     },
   ) {
     this.#options = options
+    this.#forwardTimeoutMs = options.forwardTimeoutMs ?? FORWARD_TIMEOUT_MS
     this.#send = deps.send
     this.#notify = deps.notify
     this.#metrics = deps.metrics
@@ -96,7 +101,7 @@ export class JobNotifications {
         return 'failed' as const
       },
     )
-    const outcome = await raceTimeout(sent, this.#options.forwardTimeoutMs, 'timeout' as const)
+    const outcome = await raceTimeout(sent, this.#forwardTimeoutMs, 'timeout' as const)
     if (outcome === 'sent') {
       this.#metrics.jobNotifications.inc({ direction: 'forwarded' })
       this.#logger.debug({ jobId: webhook.jobId }, 'webhook forwarded to the job notifications topic')
@@ -105,7 +110,7 @@ export class JobNotifications {
     this.#metrics.jobNotificationForwardFailures.inc()
     if (outcome === 'timeout')
       this.#logger.warn(
-        { jobId: webhook.jobId, timeoutMs: this.#options.forwardTimeoutMs },
+        { jobId: webhook.jobId, timeoutMs: this.#forwardTimeoutMs },
         'job notification not acknowledged in time',
       )
     return false

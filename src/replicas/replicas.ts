@@ -4,7 +4,8 @@ import { createBroadcastConsumer } from '../kafka/broadcast-consumer.ts'
 import type { Kafka } from '../kafka/client.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Batch, PendingFile, RecordPosition } from '../pipeline/types.ts'
+import type { Batch, PendingFile } from '../model/files.ts'
+import type { RecordPosition } from '../model/records.ts'
 import type { AdoptingTracker } from './adoptions.ts'
 import { JobLog, type SendRecords } from './job-log.ts'
 import { JobNotifications } from './job-notifications.ts'
@@ -22,10 +23,16 @@ export const JOB_LOG_DRAIN_MIN_MS = 5_000
 export interface ReplicasOptions {
   /** The bridge's consumer group; each replica reads the internal topics in groups named after it. */
   groupId: string
-  /** Webhook forwarding (`JOB_NOTIFICATIONS_*`); on only with webhooks. Durations in ms. */
-  jobNotifications: { enabled: boolean; topic: string; forwardTimeoutMs: number }
-  /** Adoption of running jobs (`JOB_LOG_*`). Durations in ms. */
-  jobLog: { enabled: boolean; topic: string; adoptionTimeoutMs: number; catchUpTimeoutMs: number }
+  /**
+   * Webhook forwarding (`JOB_NOTIFICATIONS_*`); on only with webhooks. Durations in ms, default
+   * `FORWARD_TIMEOUT_MS`.
+   */
+  jobNotifications: { enabled: boolean; topic: string; forwardTimeoutMs?: number }
+  /**
+   * Adoption of running jobs (`JOB_LOG_*`). Durations in ms, defaults `ADOPTION_TIMEOUT_MS` and
+   * {@link JOB_LOG_CATCH_UP_TIMEOUT_MS}.
+   */
+  jobLog: { enabled: boolean; topic: string; adoptionTimeoutMs?: number; catchUpTimeoutMs?: number }
 }
 
 /**
@@ -158,7 +165,7 @@ export function createReplicas(
       if (jobLogReader !== null) {
         // The whole log is read before the first assignment, so that a restart adopts its running jobs.
         await jobLogReader.start()
-        await jobLogReader.waitCaughtUp(options.jobLog.catchUpTimeoutMs)
+        await jobLogReader.waitCaughtUp(options.jobLog.catchUpTimeoutMs ?? JOB_LOG_CATCH_UP_TIMEOUT_MS)
         logger.info({ jobs: jobLog?.size }, 'job log read')
       }
     },

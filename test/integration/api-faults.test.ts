@@ -3,8 +3,8 @@
 // duplicated, late, forged and malformed webhooks. Each test prints one `fault-run` line with its figures.
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { WEBHOOK_PATH } from '../../src/http/http-app.ts'
 import { signBatchId } from '../../src/import/webhook-signature.ts'
+import { WEBHOOK_PATH } from '../../src/model/webhook.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { TEST_WEBHOOK_SECRET } from '../support/bridge-harness.ts'
 import {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startBridge } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
+import { loadMapping } from '../../src/mapping/compile.ts'
 import {
   bridgeEnv,
   countStates,
@@ -188,7 +189,7 @@ describe('bridge and the import API variants', () => {
     const logger = silentLogger
 
     // When it starts, then start-up fails with CONFIG_INVALID naming only the missing topic and its setting
-    const failure = await startBridge(loadConfig(env), { logger }).catch((e: unknown) => e)
+    const failure = await startBridge(loadConfig(env, { loadMapping }), { logger }).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(BridgeError)
     expect((failure as BridgeError).code).toBe('CONFIG_INVALID')
     expect((failure as BridgeError).message).toContain(`RESULT_TOPIC=${topics.result}-missing`)
@@ -196,7 +197,7 @@ describe('bridge and the import API variants', () => {
 
     // When it starts with CREATE_MISSING_TOPICS, then it creates the topic with the asked partitions
     const bridge = await startBridge(
-      loadConfig({ ...env, CREATE_MISSING_TOPICS: 'true', CREATED_TOPIC_PARTITIONS: '2' }),
+      loadConfig({ ...env, CREATE_MISSING_TOPICS: 'true', CREATED_TOPIC_PARTITIONS: '2' }, { loadMapping }),
       { logger },
     )
     world.defer(() => bridge.stop())

@@ -261,7 +261,7 @@ occurredAt: header.at
 `
     const base = 7_000_000_000 + Number.parseInt(run, 16)
     const event = (i: number, over: Record<string, unknown> = {}) => ({
-      // Epoch ms: the registry client's writer (src/events/logical-types.ts) writes them as micros.
+      // Epoch ms: the registry client's writer (src/registry/logical-types.ts) writes them as micros.
       header: { type: 'CREATED', at: Date.parse(`2026-0${i + 1}-15T12:00:00.123Z`) },
       assetId: base + i,
       title: i === 1 ? null : `Poster ${i}`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { DLQ_REASONS, type DlqReason } from '../../src/errors.ts'
-import { readSchema } from '../../src/events/registry.ts'
+import { readSchema } from '../../src/registry/registry.ts'
 import {
   createE2eWorld,
   createScenario,

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import avsc from 'avsc'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { RecordHeader } from '../../src/pipeline/types.ts'
+import type { RecordHeader } from '../../src/model/records.ts'
 import {
   createE2eWorld,
   createScenario,

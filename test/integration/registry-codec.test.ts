@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, inject, it } from 'vitest'
 import { BridgeError } from '../../src/errors.ts'
-import { createSchemaCodec, readSchema } from '../../src/events/registry.ts'
+import { createSchemaCodec, readSchema } from '../../src/registry/registry.ts'
 import { freePort } from '../support/free-port.ts'
 
 /** The schema codec against the real registry: how each failure is classified (permanent or transient). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { readSchema } from '../../src/events/registry.ts'
+import { readSchema } from '../../src/registry/registry.ts'
 import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   createE2eWorld,

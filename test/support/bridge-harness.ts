@@ -3,6 +3,7 @@ import { type Bridge, startBridge } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import { createLogger } from '../../src/logging.ts'
+import { loadMapping } from '../../src/mapping/compile.ts'
 import { freePort } from './free-port.ts'
 import { LogLines } from './log-lines.ts'
 
@@ -61,7 +62,10 @@ export async function startTestBridge(
   env: Record<string, string>,
   deps: { kafka?: Kafka } = {},
 ): Promise<TestBridge> {
-  const config = loadConfig({ ...testBridgeDefaults(await freePort()), SHUTDOWN_GRACE_MS: '3000', ...env })
+  const config = loadConfig(
+    { ...testBridgeDefaults(await freePort()), SHUTDOWN_GRACE_MS: '3000', ...env },
+    { loadMapping },
+  )
   const logs = new LogLines()
   const bridge = await startBridge(config, {
     logger: createLogger({ level: config.logLevel, destination: logs.writable() }),

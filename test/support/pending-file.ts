@@ -1,5 +1,5 @@
-import { fileEntryJson } from '../../src/events/decode.ts'
-import type { FileCreatedEvent, PendingFile } from '../../src/pipeline/types.ts'
+import { fileEntryJson } from '../../src/import/file-entry.ts'
+import type { FileCreatedEvent, PendingFile } from '../../src/model/files.ts'
 
 let nextOffset = 0
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Kafka } from 'kafkajs'
-import type { SchemaCodec } from '../../src/events/registry.ts'
 import { decodedHeaders } from '../../src/kafka/record-format.ts'
+import type { RecordHeader } from '../../src/model/records.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
-import type { RecordHeader } from '../../src/pipeline/types.ts'
+import type { SchemaCodec } from '../../src/registry/registry.ts'
 
 /** A record read from a topic by {@link startTopicReader}. */
 export interface ReadRecord<T> {

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Batcher } from '../../src/batcher/batcher.ts'
 import { loadConfig, loadMediaKinds } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
-import { ENVELOPE_BYTES } from '../../src/pipeline/types.ts'
+import { loadMapping } from '../../src/mapping/compile.ts'
+import { ENVELOPE_BYTES } from '../../src/model/files.ts'
 
 const TOKEN = 'sekret-token-4f9c1e'
 
@@ -17,9 +18,12 @@ const minimal = {
   LIVINGDOCS_ACCESS_TOKEN: TOKEN,
 }
 
+/** {@link loadConfig} as src/main.ts calls it, with the mapping loader of src/mapping/compile.ts. */
+const load = (env: Record<string, string | undefined>) => loadConfig(env, { loadMapping })
+
 function configError(env: Record<string, string | undefined>): BridgeError {
   try {
-    loadConfig(env)
+    load(env)
   } catch (err) {
     expect(err).toBeInstanceOf(BridgeError)
     return err as BridgeError
@@ -39,7 +43,7 @@ describe('valid configuration', () => {
   it('a minimal environment gives the defaults', () => {
     // Given only the required variables
     // When loading
-    const config = loadConfig(minimal)
+    const config = load(minimal)
     // Then every default is applied
     expect(config).toEqual({
       kafka: { brokers: ['kafka-1:9092'], clientId: 'file-import-bridge' },
@@ -91,17 +95,8 @@ describe('valid configuration', () => {
       lag: { groupId: 'file-import-bridge', topic: 'legacy.file-created', intervalMs: 15_000 },
       replicas: {
         groupId: 'file-import-bridge',
-        jobNotifications: {
-          enabled: false,
-          topic: 'file-import-bridge.job-notifications',
-          forwardTimeoutMs: 5000,
-        },
-        jobLog: {
-          enabled: false,
-          topic: 'file-import-bridge.job-log',
-          adoptionTimeoutMs: 60_000,
-          catchUpTimeoutMs: 30_000,
-        },
+        jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
+        jobLog: { enabled: false, topic: 'file-import-bridge.job-log' },
       },
       http: { host: '0.0.0.0', port: 8080, metricsPort: 9464, webhookSecret: undefined },
       shutdownGraceMs: 30_000,
@@ -110,7 +105,7 @@ describe('valid configuration', () => {
   })
 
   it('parses lists and numbers and strips trailing slashes of the base URL', () => {
-    const config = loadConfig({
+    const config = load({
       ...minimal,
       KAFKA_BROKERS: 'a:9092, b:9093 ,c:1',
       LIVINGDOCS_BASE_URL: 'https://ld.example/prefix//',
@@ -130,7 +125,7 @@ describe('valid configuration', () => {
 
   it('treats an empty string as unset', () => {
     // Given optional variables set to ''
-    const config = loadConfig({
+    const config = load({
       ...minimal,
       BATCH_MAX_FILES: '',
       DEFAULT_SYSTEM_NAME: '',
@@ -148,7 +143,7 @@ describe('valid configuration', () => {
   })
 
   it('returns a deep-frozen object: assignment throws in strict mode', () => {
-    const config = loadConfig(minimal)
+    const config = load(minimal)
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.batcher)).toBe(true)
     expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
@@ -170,15 +165,15 @@ describe('access token', () => {
     const file = join(dir, 'token')
     writeFileSync(file, `  ${TOKEN}\n`)
     const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
-    expect(loadConfig({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).importClient.accessToken).toBe(TOKEN)
+    expect(load({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).importClient.accessToken).toBe(TOKEN)
   })
 
   it('hands the token file to the import client, which reads it again after a 401', () => {
     const file = join(dir, 'token')
     writeFileSync(file, TOKEN)
     const { LIVINGDOCS_ACCESS_TOKEN: _, ...env } = minimal
-    expect(loadConfig({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).importClient.accessTokenFile).toBe(file)
-    expect(loadConfig(minimal).importClient.accessTokenFile).toBeUndefined()
+    expect(load({ ...env, LIVINGDOCS_ACCESS_TOKEN_FILE: file }).importClient.accessTokenFile).toBe(file)
+    expect(load(minimal).importClient.accessTokenFile).toBeUndefined()
   })
 
   it('rejects both token settings at once', () => {
@@ -240,14 +235,14 @@ describe('webhook secret', () => {
   })
 
   it('is optional without WEBHOOK_PUBLIC_URL', () => {
-    expect(loadConfig(minimal).http.webhookSecret).toBeUndefined()
+    expect(load(minimal).http.webhookSecret).toBeUndefined()
   })
 
   it('is read from WEBHOOK_SECRET or, trimmed, from WEBHOOK_SECRET_FILE', () => {
-    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET: SECRET }).http.webhookSecret).toBe(SECRET)
+    expect(load({ ...withUrl, WEBHOOK_SECRET: SECRET }).http.webhookSecret).toBe(SECRET)
     const file = join(dir, 'webhook-secret')
     writeFileSync(file, `${SECRET}\n`)
-    expect(loadConfig({ ...withUrl, WEBHOOK_SECRET_FILE: file }).http.webhookSecret).toBe(SECRET)
+    expect(load({ ...withUrl, WEBHOOK_SECRET_FILE: file }).http.webhookSecret).toBe(SECRET)
   })
 
   it('rejects both settings at once, an unreadable or empty file, and a short secret, by name', () => {
@@ -307,7 +302,7 @@ describe('invalid configuration', () => {
     const value = String(ENVELOPE_BYTES)
     let config: ReturnType<typeof loadConfig> | undefined
     try {
-      config = loadConfig({ ...minimal, BATCH_MAX_BYTES: value })
+      config = load({ ...minimal, BATCH_MAX_BYTES: value })
     } catch (err) {
       expect((err as BridgeError).message).toContain('BATCH_MAX_BYTES')
       return
@@ -346,7 +341,7 @@ describe('invalid configuration', () => {
 
 describe('the import API’s holds', () => {
   it('reads API_MAX_HOLD_MS, API_HOLD_RECHECK_MS and JOB_VISIBILITY_GRACE_MS into the job tracker', () => {
-    const config = loadConfig({
+    const config = load({
       ...minimal,
       API_MAX_HOLD_MS: '120000',
       API_HOLD_RECHECK_MS: '1000',
@@ -356,7 +351,7 @@ describe('the import API’s holds', () => {
   })
 
   it('keeps API_MAX_HOLD_MS below the longest timer (2^31-1 ms): at most one day', () => {
-    expect(loadConfig({ ...minimal, API_MAX_HOLD_MS: '86400000' }).jobs.maxHoldMs).toBe(86_400_000)
+    expect(load({ ...minimal, API_MAX_HOLD_MS: '86400000' }).jobs.maxHoldMs).toBe(86_400_000)
     expect(configError({ ...minimal, API_MAX_HOLD_MS: '86400001' }).message).toContain('API_MAX_HOLD_MS')
   })
 })
@@ -370,13 +365,13 @@ describe('CREATE_MISSING_TOPICS', () => {
   }
 
   it('is off by default with 3 partitions, on with "true"', () => {
-    expect(loadConfig(env).topics.createMissing).toBe(false)
-    expect(loadConfig(env).topics.createdPartitions).toBe(3)
-    expect(loadConfig({ ...env, CREATE_MISSING_TOPICS: 'true' }).topics.createMissing).toBe(true)
+    expect(load(env).topics.createMissing).toBe(false)
+    expect(load(env).topics.createdPartitions).toBe(3)
+    expect(load({ ...env, CREATE_MISSING_TOPICS: 'true' }).topics.createMissing).toBe(true)
   })
 
   it('rejects a value other than true or false, naming the setting', () => {
-    expect(() => loadConfig({ ...env, CREATE_MISSING_TOPICS: 'yes' })).toThrow(
+    expect(() => load({ ...env, CREATE_MISSING_TOPICS: 'yes' })).toThrow(
       /CREATE_MISSING_TOPICS: must be true or false/,
     )
   })
@@ -392,24 +387,23 @@ describe('job notifications (several replicas)', () => {
   it('are on when webhooks are on, with the default topic', () => {
     // Given a public webhook URL and no other setting
     // When loading, then forwarding between replicas is on
-    expect(loadConfig(webhooks).replicas.jobNotifications).toEqual({
+    expect(load(webhooks).replicas.jobNotifications).toEqual({
       enabled: true,
       topic: 'file-import-bridge.job-notifications',
-      forwardTimeoutMs: 5000,
     })
   })
 
   it('are off without webhooks, and with JOB_NOTIFICATIONS_ENABLED=false', () => {
-    expect(loadConfig(minimal).replicas.jobNotifications.enabled).toBe(false)
-    expect(
-      loadConfig({ ...webhooks, JOB_NOTIFICATIONS_ENABLED: 'false' }).replicas.jobNotifications.enabled,
-    ).toBe(false)
+    expect(load(minimal).replicas.jobNotifications.enabled).toBe(false)
+    expect(load({ ...webhooks, JOB_NOTIFICATIONS_ENABLED: 'false' }).replicas.jobNotifications.enabled).toBe(
+      false,
+    )
   })
 
   it('take the topic from JOB_NOTIFICATIONS_TOPIC', () => {
-    expect(
-      loadConfig({ ...webhooks, JOB_NOTIFICATIONS_TOPIC: 'ops.notes' }).replicas.jobNotifications.topic,
-    ).toBe('ops.notes')
+    expect(load({ ...webhooks, JOB_NOTIFICATIONS_TOPIC: 'ops.notes' }).replicas.jobNotifications.topic).toBe(
+      'ops.notes',
+    )
   })
 
   it.each([
@@ -423,12 +417,12 @@ describe('job notifications (several replicas)', () => {
 
 describe('job log (adoption of running jobs)', () => {
   it('is off by default, on with JOB_LOG_ENABLED=true, on the topic JOB_LOG_TOPIC', () => {
-    expect(loadConfig(minimal).replicas.jobLog).toMatchObject({
+    expect(load(minimal).replicas.jobLog).toMatchObject({
       enabled: false,
       topic: 'file-import-bridge.job-log',
     })
     expect(
-      loadConfig({ ...minimal, JOB_LOG_ENABLED: 'true', JOB_LOG_TOPIC: 'ops.jobs' }).replicas.jobLog,
+      load({ ...minimal, JOB_LOG_ENABLED: 'true', JOB_LOG_TOPIC: 'ops.jobs' }).replicas.jobLog,
     ).toMatchObject({
       enabled: true,
       topic: 'ops.jobs',
@@ -446,7 +440,7 @@ describe('job log (adoption of running jobs)', () => {
 
 describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
   it('sets the decode backoff; a maximum below the minimum is raised to it', () => {
-    const config = loadConfig({
+    const config = load({
       ...minimal,
       SCHEMA_REGISTRY_RETRY_MIN_MS: '2000',
       SCHEMA_REGISTRY_RETRY_MAX_MS: '1000',
@@ -467,8 +461,8 @@ describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
 
 describe('PRODUCER_LINGER_MS', () => {
   it('reads 0 (no linger) up to 1000 ms, and names the setting outside that range', () => {
-    expect(loadConfig({ ...minimal, PRODUCER_LINGER_MS: '0' }).producerLingerMs).toBe(0)
-    expect(loadConfig({ ...minimal, PRODUCER_LINGER_MS: '1000' }).producerLingerMs).toBe(1000)
+    expect(load({ ...minimal, PRODUCER_LINGER_MS: '0' }).producerLingerMs).toBe(0)
+    expect(load({ ...minimal, PRODUCER_LINGER_MS: '1000' }).producerLingerMs).toBe(1000)
     expect(configError({ ...minimal, PRODUCER_LINGER_MS: '1001' }).message).toContain('PRODUCER_LINGER_MS:')
     expect(configError({ ...minimal, PRODUCER_LINGER_MS: '-1' }).message).toContain('PRODUCER_LINGER_MS:')
   })
@@ -476,7 +470,7 @@ describe('PRODUCER_LINGER_MS', () => {
 
 describe('backpressure and consumer settings', () => {
   it('reads FILES_IN_FLIGHT_RESUME_RATIO, the session timeout and the fetch sizes', () => {
-    const config = loadConfig({
+    const config = load({
       ...minimal,
       FILES_IN_FLIGHT_RESUME_RATIO: '0.8',
       KAFKA_SESSION_TIMEOUT_MS: '10000',
@@ -517,7 +511,7 @@ describe('media routing alone (npm run map)', () => {
       detectFromFile: false,
     })
     expect(loadMediaKinds({ MEDIA_TYPE_KINDS: 'image:image', KAFKA_BROKERS: '' })).toEqual(
-      loadConfig({ ...minimal, MEDIA_TYPE_KINDS: 'image:image' }).decoder.mediaKinds,
+      load({ ...minimal, MEDIA_TYPE_KINDS: 'image:image' }).decoder.mediaKinds,
     )
   })
 

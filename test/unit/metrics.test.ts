@@ -1,6 +1,7 @@
 // Histogram buckets that cover what they measure: an import job may run up to JOB_TIMEOUT_MS.
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.ts'
+import { loadMapping } from '../../src/mapping/compile.ts'
 import { createMetrics } from '../../src/metrics.ts'
 
 const BASE = {
@@ -11,7 +12,7 @@ const BASE = {
 }
 const accepts = (jobTimeoutMs: number) => {
   try {
-    loadConfig({ ...BASE, JOB_TIMEOUT_MS: String(jobTimeoutMs) })
+    loadConfig({ ...BASE, JOB_TIMEOUT_MS: String(jobTimeoutMs) }, { loadMapping })
     return true
   } catch {
     return false

@@ -1,7 +1,7 @@
 // The Batcher: batches per systemName, closed on maxFiles, maxBytes, lingerMs or drain().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Batcher, type BatcherOptions } from '../../../src/batcher/batcher.ts'
-import { type Batch, ENVELOPE_BYTES } from '../../../src/pipeline/types.ts'
+import { type Batch, ENVELOPE_BYTES } from '../../../src/model/files.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 const file = pendingFile

@@ -2,7 +2,7 @@
 // Confluent wire-format encoder (magic byte 0, 4-byte big-endian schema id, Avro body).
 import { readFileSync } from 'node:fs'
 import avsc from 'avsc'
-import { SCHEMA_FILES } from '../../../src/events/registry.ts'
+import { SCHEMA_FILES } from '../../../src/registry/registry.ts'
 
 /** schemas/file-created.avsc, parsed the way @kafkajs/confluent-schema-registry parses it. */
 export const fileCreatedType = avsc.Type.forSchema(JSON.parse(readFileSync(SCHEMA_FILES.fileCreated, 'utf8')))

@@ -3,10 +3,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DLQ_REASONS, isBridgeError } from '../../../src/errors.ts'
-import { createEventDecoder, toFileEntry } from '../../../src/events/decode.ts'
+import { createEventDecoder } from '../../../src/events/decode.ts'
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
-import { createWireFormatReader, type SchemaCodec } from '../../../src/events/registry.ts'
-import type { DecodeResult } from '../../../src/pipeline/types.ts'
+import { toFileEntry } from '../../../src/import/file-entry.ts'
+import type { DecodeResult } from '../../../src/model/files.ts'
+import { createWireFormatReader, type SchemaCodec } from '../../../src/registry/registry.ts'
 import { fileCreatedType, wire } from './avro-fixtures.ts'
 
 const SCHEMA_ID = 1

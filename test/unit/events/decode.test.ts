@@ -1,15 +1,11 @@
 // The input decoder: Confluent wire format or plain JSON, validated into a FileCreatedEvent or a DLQ reason.
 import { describe, expect, it } from 'vitest'
 import { BridgeError } from '../../../src/errors.ts'
-import {
-  createEventDecoder,
-  type EventDecoderOptions,
-  fileEntryBytes,
-  toFileEntry,
-} from '../../../src/events/decode.ts'
+import { createEventDecoder, type EventDecoderOptions } from '../../../src/events/decode.ts'
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
-import { type SchemaCodec, UNKNOWN_WRITER } from '../../../src/events/registry.ts'
-import type { DecodeResult, FileCreatedEvent } from '../../../src/pipeline/types.ts'
+import { fileEntryBytes } from '../../../src/import/file-entry.ts'
+import type { DecodeResult, FileCreatedEvent } from '../../../src/model/files.ts'
+import { type SchemaCodec, UNKNOWN_WRITER } from '../../../src/registry/registry.ts'
 
 /** A SchemaCodec whose decode() resolves to `result` or throws it when it is an Error. */
 function fakeCodec(result: unknown): SchemaCodec & { calls: Buffer[] } {
@@ -409,36 +405,6 @@ describe('entry size', () => {
     expect(result.ok).toBe(true)
     expect(result.ok && result.bytes).toBe(fileEntryBytes(big))
     expect(result.ok && result.bytes).toBeGreaterThan(600_000)
-  })
-})
-
-describe('toFileEntry and fileEntryBytes', () => {
-  it('maps an event to the files[] entry shape', () => {
-    expect(toFileEntry(validEvent)).toEqual({
-      id: 'ext-1',
-      url: 'https://files.example/a.pdf',
-      fileName: 'a.pdf',
-      mediaType: 'report',
-      metadata: { title: 'A' },
-    })
-    expect(Object.keys(toFileEntry(validEvent)).sort()).toEqual([
-      'fileName',
-      'id',
-      'mediaType',
-      'metadata',
-      'url',
-    ])
-  })
-
-  it('counts UTF-8 bytes of the JSON plus one separator, with multi-byte characters', () => {
-    // Given a name with 2-, 3- and 4-byte characters
-    const e = { ...validEvent, fileName: 'äöü-日本-😀.pdf', metadata: { title: 'Grüße' } }
-    const text = JSON.stringify(toFileEntry(e))
-    // Then the count is bytes, not UTF-16 code units
-    expect(fileEntryBytes(e)).toBe(Buffer.byteLength(text, 'utf8') + 1)
-    expect(fileEntryBytes(e)).toBeGreaterThan(text.length + 1)
-    // extra bytes over UTF-16 units: ä ö ü +1 each, 日 本 +2 each, 😀 (4 bytes, 2 units) +2, ü ß +1 each
-    expect(fileEntryBytes(e) - (text.length + 1)).toBe(3 + 4 + 2 + 2)
   })
 })
 

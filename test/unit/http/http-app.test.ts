@@ -5,16 +5,12 @@ import { connect, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import { request } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  createOpsApp,
-  createWebhookApp,
-  WEBHOOK_BODY_LIMIT_BYTES,
-  WEBHOOK_PATH,
-} from '../../../src/http/http-app.ts'
+import { createOpsApp, createWebhookApp, WEBHOOK_BODY_LIMIT_BYTES } from '../../../src/http/http-app.ts'
 import { type HttpServer, KEEP_ALIVE_TIMEOUT_MS, listen } from '../../../src/http/http-server.ts'
-import { signBatchId, signedWebhookUrl } from '../../../src/import/webhook-signature.ts'
+import { signBatchId, signedWebhookUrl, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import { WEBHOOK_PATH } from '../../../src/model/webhook.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 
 const logger = silentLogger
@@ -45,7 +41,13 @@ async function webhookServer(
           }),
         })
   const server = await listen(
-    createWebhookApp({ logger: appLogger, metrics, webhookSecret: options.secret, onJobWebhook }),
+    createWebhookApp({
+      logger: appLogger,
+      metrics,
+      webhookSecret: options.secret,
+      verifySignature: verifyBatchSignature,
+      onJobWebhook,
+    }),
     { host: '127.0.0.1', port: 0 },
   )
   servers.push(server)

@@ -2,10 +2,11 @@
 
 import { request } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createWebhookApp, type ForwardedWebhook, WEBHOOK_PATH } from '../../../src/http/http-app.ts'
+import { createWebhookApp, type ForwardedWebhook } from '../../../src/http/http-app.ts'
 import { type HttpServer, listen } from '../../../src/http/http-server.ts'
-import { signBatchId } from '../../../src/import/webhook-signature.ts'
+import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import { WEBHOOK_PATH } from '../../../src/model/webhook.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 
 const logger = silentLogger
@@ -21,7 +22,14 @@ async function forwardingServer(forwarded: boolean) {
   const metrics = createMetrics()
   const onJobWebhook = vi.fn((id: string | undefined) => id === 'mine')
   const forwardWebhook = vi.fn(async (_w: ForwardedWebhook) => forwarded)
-  const app = createWebhookApp({ logger, metrics, webhookSecret: SECRET, onJobWebhook, forwardWebhook })
+  const app = createWebhookApp({
+    logger,
+    metrics,
+    webhookSecret: SECRET,
+    verifySignature: verifyBatchSignature,
+    onJobWebhook,
+    forwardWebhook,
+  })
   const server = await listen(app, {
     host: '127.0.0.1',
     port: 0,

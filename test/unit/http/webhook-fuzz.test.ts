@@ -7,13 +7,15 @@ import { connect } from 'node:net'
 import fc from 'fast-check'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createWebhookApp, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATH } from '../../../src/http/http-app.ts'
+import { createWebhookApp, WEBHOOK_BODY_LIMIT_BYTES } from '../../../src/http/http-app.ts'
 import { type HttpServer, listen } from '../../../src/http/http-server.ts'
 import type { JobStatus } from '../../../src/import/import-client.ts'
-import { signBatchId } from '../../../src/import/webhook-signature.ts'
+import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
-import type { Batch, SettledJob } from '../../../src/pipeline/types.ts'
+import type { Batch } from '../../../src/model/files.ts'
+import type { SettledJob } from '../../../src/model/outcomes.ts'
+import { WEBHOOK_PATH } from '../../../src/model/webhook.ts'
 import { fakeImportClient } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
@@ -74,6 +76,7 @@ beforeAll(async () => {
     logger,
     metrics: createMetrics(),
     webhookSecret: SECRET,
+    verifySignature: verifyBatchSignature,
     onJobWebhook: (jobId, notice) => {
       handedOn.push({ jobId, ...notice })
       return tracker.notify(jobId, notice)

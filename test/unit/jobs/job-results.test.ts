@@ -10,7 +10,8 @@ import {
   matchOutcomes,
   NO_RESULT_REASON,
 } from '../../../src/jobs/job-results.ts'
-import { type Batch, batchBytes, type FileOutcome } from '../../../src/pipeline/types.ts'
+import { type Batch, batchBytes } from '../../../src/model/files.ts'
+import type { FileOutcome } from '../../../src/model/outcomes.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
 function batchOf(...ids: string[]): Batch {

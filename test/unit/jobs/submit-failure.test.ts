@@ -8,7 +8,7 @@ import {
   type SubmitFailurePolicy,
   splitBatch,
 } from '../../../src/jobs/submit-failure.ts'
-import { type Batch, batchBytes } from '../../../src/pipeline/types.ts'
+import { type Batch, batchBytes } from '../../../src/model/files.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
 const policy: SubmitFailurePolicy = { resubmitDelayMs: 5000, holdRecheckMs: 30_000, maxHoldMs: 900_000 }

@@ -2,9 +2,9 @@
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Assignment } from '../../../src/kafka/assignment.ts'
-import { type CommittableOffset, compareOffsets, OffsetTracker } from '../../../src/kafka/offset-tracker.ts'
-import type { RecordPosition } from '../../../src/pipeline/types.ts'
+import { compareOffsets, OffsetTracker } from '../../../src/kafka/offset-tracker.ts'
+import { Assignment } from '../../../src/model/assignment.ts'
+import type { CommittableOffset, RecordPosition } from '../../../src/model/records.ts'
 
 const pos = (offset: number | string | bigint, partition = 0, topic = 'in'): RecordPosition => ({
   topic,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { prepareKafkajs } from '../../../src/kafka/client.ts'
 import { lz4Codec, snappyCodec, zstdCodec } from '../../../src/kafka/codecs.ts'
 import { decodedHeaders } from '../../../src/kafka/record-format.ts'
-import type { RecordHeader } from '../../../src/pipeline/types.ts'
+import type { RecordHeader } from '../../../src/model/records.ts'
 
 prepareKafkajs()
 const require = createRequire(import.meta.url)

@@ -58,7 +58,7 @@ describe('Avro as a mapping sees it', () => {
       caption: 'Boats',
       renditions: [{ href: 'https://r.example/1', width: 800 }],
       labels: { a: 'b' },
-      // timestamp-micros and date as epoch ms (src/events/logical-types.ts)
+      // timestamp-micros and date as epoch ms (src/registry/logical-types.ts)
       created: 1_764_490_500_123,
       day: 1_764_460_800_000,
     })

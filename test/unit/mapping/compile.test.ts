@@ -98,7 +98,7 @@ describe('mapping file at start-up', () => {
     const path = tempFile('m.yaml', 'url: a.(\n')
     let error: unknown
     try {
-      loadConfig({ MAPPING_FILE: path, LIVINGDOCS_BASE_URL: 'https://x.example' })
+      loadConfig({ MAPPING_FILE: path, LIVINGDOCS_BASE_URL: 'https://x.example' }, { loadMapping })
     } catch (err) {
       error = err
     }
@@ -118,8 +118,11 @@ describe('mapping file at start-up', () => {
       LIVINGDOCS_BASE_URL: 'https://x.example',
       LIVINGDOCS_ACCESS_TOKEN: 't',
     }
-    expect(loadConfig(env).mapping).toBeUndefined()
-    const mapping = loadConfig({ ...env, MAPPING_FILE: tempFile('m.yaml', REQUIRED) }).mapping
+    expect(loadConfig(env, { loadMapping }).mapping).toBeUndefined()
+    const mapping = loadConfig(
+      { ...env, MAPPING_FILE: tempFile('m.yaml', REQUIRED) },
+      { loadMapping },
+    ).mapping
     expect(mapping?.expressions).toEqual({ externalId: 'id', url: 'link', fileName: 'title' })
   })
 })

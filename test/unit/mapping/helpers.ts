@@ -1,8 +1,8 @@
 import avsc from 'avsc'
-import { instantLogicalTypes } from '../../../src/events/logical-types.ts'
-import type { SchemaCodec } from '../../../src/events/registry.ts'
-import { createWireFormatReader } from '../../../src/events/registry.ts'
-import type { ConsumedRecord, RecordHeader } from '../../../src/pipeline/types.ts'
+import type { ConsumedRecord, RecordHeader } from '../../../src/model/records.ts'
+import { instantLogicalTypes } from '../../../src/registry/logical-types.ts'
+import type { SchemaCodec } from '../../../src/registry/registry.ts'
+import { createWireFormatReader } from '../../../src/registry/registry.ts'
 
 /** A codec for JSON-only tests: any Avro value fails the test. */
 export const unusedCodec: SchemaCodec = {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
 import { EVALUATION_TIMEOUT_MS, loadMappingOrThrow } from '../../../src/mapping/compile.ts'
 import { createMappedDecoder } from '../../../src/mapping/mapped-decoder.ts'
-import type { ConsumedRecord } from '../../../src/pipeline/types.ts'
+import type { ConsumedRecord } from '../../../src/model/records.ts'
 import { tempFile } from '../../support/mapping-example.ts'
 import { recordOf, unusedCodec } from './helpers.ts'
 

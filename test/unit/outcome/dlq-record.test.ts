@@ -1,7 +1,7 @@
 // The DLQ record of a MAPPING_FAILED event names the mapping's field in a header of its own.
 import { describe, expect, it } from 'vitest'
+import type { ConsumedRecord } from '../../../src/model/records.ts'
 import { DLQ_HEADERS, dlqCopy } from '../../../src/outcome/dlq-record.ts'
-import type { ConsumedRecord } from '../../../src/pipeline/types.ts'
 
 const record: ConsumedRecord = {
   topic: 'in',

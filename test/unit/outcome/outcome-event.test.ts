@@ -1,8 +1,9 @@
 // buildResultEvent / resultKey: one result event per file from its import outcome.
 import { describe, expect, it } from 'vitest'
-import { fileEntryJson } from '../../../src/events/decode.ts'
+import { fileEntryJson } from '../../../src/import/file-entry.ts'
+import type { PendingFile } from '../../../src/model/files.ts'
+import type { FileOutcome } from '../../../src/model/outcomes.ts'
 import { buildResultEvent, MAX_REASON_CHARS, resultKey } from '../../../src/outcome/outcome-event.ts'
-import type { FileOutcome, PendingFile } from '../../../src/pipeline/types.ts'
 
 const event = {
   externalId: 'ext-9',

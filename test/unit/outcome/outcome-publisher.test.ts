@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { fileEntryJson } from '../../../src/events/decode.ts'
-import type { SchemaCodec } from '../../../src/events/registry.ts'
+import { fileEntryJson } from '../../../src/import/file-entry.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../../../src/kafka/producer.ts'
 import { createMetrics } from '../../../src/metrics.ts'
+import type { PendingFile } from '../../../src/model/files.ts'
+import type { ConsumedRecord, RecordPosition } from '../../../src/model/records.ts'
 import { DLQ_HEADERS, OutcomePublisher } from '../../../src/outcome/outcome-publisher.ts'
-import type { ConsumedRecord, PendingFile, RecordPosition } from '../../../src/pipeline/types.ts'
+import type { SchemaCodec } from '../../../src/registry/registry.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 
 const codec: SchemaCodec = {

@@ -1,17 +1,12 @@
 // The intake: redelivery check, decode, track, DLQ or admit; one file per key; settle; drop on rebalance;
 // backpressure on the files in flight.
 import { describe, expect, it, vi } from 'vitest'
-import { Assignment } from '../../../src/kafka/assignment.ts'
 import { OffsetTracker } from '../../../src/kafka/offset-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
+import { Assignment } from '../../../src/model/assignment.ts'
+import type { DecodeResult, Filtered, PendingFile } from '../../../src/model/files.ts'
+import type { ConsumedRecord, RecordPosition } from '../../../src/model/records.ts'
 import { createIntake } from '../../../src/pipeline/intake.ts'
-import type {
-  ConsumedRecord,
-  DecodeResult,
-  Filtered,
-  PendingFile,
-  RecordPosition,
-} from '../../../src/pipeline/types.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 

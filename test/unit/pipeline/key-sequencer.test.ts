@@ -1,7 +1,7 @@
 // The KeySequencer: one file per systemName + externalId in flight, later ones parked in order.
 import { beforeEach, describe, expect, it } from 'vitest'
+import type { PendingFile } from '../../../src/model/files.ts'
 import { KeySequencer } from '../../../src/pipeline/key-sequencer.ts'
-import type { PendingFile } from '../../../src/pipeline/types.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 const file = pendingFile

@@ -2,7 +2,7 @@
 // schema accepts with the same fields; and it accepts the common events, so that they skip zod.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { quickFields, schemaFields } from '../../../src/events/decode.ts'
+import { quickFields, schemaFields } from '../../../src/events/event-fields.ts'
 
 /** Values near every rule's edges: types, lengths, control characters, URLs, metadata, instants. */
 const text = (max: number) =>

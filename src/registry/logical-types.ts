@@ -16,8 +16,8 @@ import avsc from 'avsc'
  *   read as UTC, the only reading that needs no guess.
  * - `date` (days since 1970-01-01): midnight UTC of that day.
  *
- * Values out of the range an event may hold are left to the decoder's validation (src/events/decode.ts:
- * RFC 3339 range), which names the field.
+ * Values out of the range an event may hold are left to the decoder's validation
+ * (src/events/event-fields.ts: RFC 3339 range), which names the field.
  *
  * Encoding (the registry library's `encode`, never used for these types by the bridge) takes epoch ms.
  *

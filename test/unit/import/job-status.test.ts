@@ -3,8 +3,8 @@
 // every import kind, so that they skip zod.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { quickStatus, schemaStatus } from '../../../src/import/api-answer.ts'
-import type { MediaKind } from '../../../src/pipeline/types.ts'
+import { quickStatus, schemaStatus } from '../../../src/import/job-status.ts'
+import type { MediaKind } from '../../../src/model/files.ts'
 
 const KINDS: MediaKind[] = ['file', 'image', 'video']
 /** Values of the wrong type for every field, among the right ones. */

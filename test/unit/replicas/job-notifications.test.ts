@@ -3,8 +3,12 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
-import type { ConsumedRecord } from '../../../src/pipeline/types.ts'
-import { type JobNotification, JobNotifications } from '../../../src/replicas/job-notifications.ts'
+import type { ConsumedRecord } from '../../../src/model/records.ts'
+import {
+  FORWARD_TIMEOUT_MS,
+  type JobNotification,
+  JobNotifications,
+} from '../../../src/replicas/job-notifications.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 
 const logger = silentLogger
@@ -86,6 +90,29 @@ describe('JobNotifications', () => {
     // Then the caller gets false (the webhook is answered 503) instead of hanging
     expect(ok).toBe(false)
     expect((await metrics.jobNotificationForwardFailures.get()).values[0]?.value).toBe(1)
+  })
+
+  it('waits FORWARD_TIMEOUT_MS for the acknowledgement when its options name no timeout', async () => {
+    // Given forwarding without forwardTimeoutMs, and a send that never completes
+    vi.useFakeTimers()
+    try {
+      const notifications = new JobNotifications(
+        { topic: 'notes', instanceId: 'replica-1' },
+        { send: () => new Promise(() => undefined), notify: () => false, metrics: createMetrics(), logger },
+      )
+      let ok: boolean | undefined
+      void notifications.forward({ jobId: 'job-x', batchId: 'b-x', state: null }).then((r) => {
+        ok = r
+      })
+
+      // When all but the last ms of its own default pass, it still waits; then it gives up
+      await vi.advanceTimersByTimeAsync(FORWARD_TIMEOUT_MS - 1)
+      expect(ok).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(1)
+      expect(ok).toBe(false)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('asks the tracker to read the status of its own job, and counts it received', async () => {

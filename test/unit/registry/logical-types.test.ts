@@ -4,10 +4,10 @@
 import avsc from 'avsc'
 import { describe, expect, it } from 'vitest'
 import { createEventDecoder } from '../../../src/events/decode.ts'
-import { instantLogicalTypes } from '../../../src/events/logical-types.ts'
-import { createWireFormatReader, type SchemaCodec } from '../../../src/events/registry.ts'
-import type { DecodeResult } from '../../../src/pipeline/types.ts'
-import { validRecord, writerSchemaWith } from './avro-fixtures.ts'
+import type { DecodeResult } from '../../../src/model/files.ts'
+import { instantLogicalTypes } from '../../../src/registry/logical-types.ts'
+import { createWireFormatReader, type SchemaCodec } from '../../../src/registry/registry.ts'
+import { validRecord, writerSchemaWith } from '../events/avro-fixtures.ts'
 
 const writerSchema = writerSchemaWith
 

@@ -3,7 +3,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
 import { createMetrics } from '../../../src/metrics.ts'
-import type { Batch, ConsumedRecord, PendingFile, RecordPosition } from '../../../src/pipeline/types.ts'
+import type { Batch, PendingFile } from '../../../src/model/files.ts'
+import type { ConsumedRecord, RecordPosition } from '../../../src/model/records.ts'
+import { ADOPTION_TIMEOUT_MS } from '../../../src/replicas/adoptions.ts'
 import { JobLog, type JobLogEntry } from '../../../src/replicas/job-log.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
@@ -38,7 +40,7 @@ function setup(options: { tracked?: string[]; adoptAnswer?: boolean; timeoutMs?:
   }
   const released: PendingFile[] = []
   const log = new JobLog(
-    { topic: 'job-log', adoptionTimeoutMs: options.timeoutMs ?? 60_000 },
+    { topic: 'job-log', adoptionTimeoutMs: options.timeoutMs },
     { send, tracker, release: (f) => released.push(f), metrics, logger },
   )
   return { log, writes, send, tracker, adopted, released, metrics }
@@ -275,6 +277,25 @@ describe('JobLog adoption', () => {
     // Then the held file goes the normal way and the job is not adopted
     expect(released).toEqual([fa])
     expect(adopted).toEqual([])
+  })
+
+  it('waits ADOPTION_TIMEOUT_MS for the rest when its options name no timeout', async () => {
+    // Given an adoption of a job log without adoptionTimeoutMs, holding one file and waiting for another
+    vi.useFakeTimers()
+    const { log, released } = setup()
+    logJobAndAssignPartition0(log, 'j1', [
+      ['a', 0, 1],
+      ['b', 0, 2],
+    ])
+    const fa = file('a', 0, 1)
+    consume(log, fa)
+    log.observe(pos(0, 2))
+
+    // When all but the last ms of its own default pass, it still holds the file; then it gives up
+    await vi.advanceTimersByTimeAsync(ADOPTION_TIMEOUT_MS - 1)
+    expect(released).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(released).toEqual([fa])
   })
 
   it('releases the files when the tracker refuses the adoption', () => {

@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BridgeError } from '../../../src/errors.ts'
-import { createSchemaCodec, readSchema } from '../../../src/events/registry.ts'
-import { validRecord, wire } from './avro-fixtures.ts'
+import { createSchemaCodec, readSchema } from '../../../src/registry/registry.ts'
+import { validRecord, wire } from '../events/avro-fixtures.ts'
 
 const servers: Array<ReturnType<typeof createServer>> = []
 afterEach(async () => {

@@ -1,4 +1,9 @@
 /**
+ * Which partitions of the consumer group this process owns: what a rebalance changes, and what the
+ * stages holding records of a partition ask before they keep or drop them.
+ */
+
+/**
  * The partitions this member of the consumer group owns, as the last group join assigned them. One
  * value with one key format, shared by the consumer (commits only for owned partitions), the intake
  * (drops files of revoked partitions), the offset tracker and the lag monitor.

@@ -1,3 +1,10 @@
+/**
+ * The schema registry, as the bridge's adapter to it: the project's Avro schemas, and the codec of the
+ * Confluent wire format that registers them and reads and writes values with the schema of an id. The
+ * decoder (src/events/, src/mapping/) reads input records with it; the outcome publisher writes result
+ * events with it.
+ */
+
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
@@ -65,7 +72,7 @@ export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000
 
 /**
  * Creates a {@link SchemaCodec} for the registry at `url` (e.g. `http://host:8081/apis/ccompat/v7`).
- * Writer schemas are parsed with the instant logical types of src/events/logical-types.ts, so that a
+ * Writer schemas are parsed with the instant logical types of src/registry/logical-types.ts, so that a
  * timestamp in micro- or nanoseconds is read as epoch ms.
  *
  * Each request gets `requestTimeoutMs` (default {@link REGISTRY_REQUEST_TIMEOUT_MS}); a request that

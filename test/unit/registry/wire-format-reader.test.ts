@@ -7,8 +7,8 @@ import {
   createWireFormatReader,
   createWireFormatWriter,
   UNKNOWN_WRITER,
-} from '../../../src/events/registry.ts'
-import { fileCreatedType, validRecord, wire } from './avro-fixtures.ts'
+} from '../../../src/registry/registry.ts'
+import { fileCreatedType, validRecord, wire } from '../events/avro-fixtures.ts'
 
 /** A schema source answering from `schemas` (id -> avsc Type or an error to reject with). */
 function source(schemas: Record<number, unknown>) {

@@ -1,46 +1,11 @@
+/**
+ * Files on their way through the bridge: what the decoder makes of a record (a valid event, the reason
+ * it cannot be used, or a filtered record), the pending file that waits for its import job, and the
+ * batch that becomes one import request. The data flow is drawn in records.ts.
+ */
+
 import type { DlqReason } from '../errors.ts'
-
-/**
- * The data-flow vocabulary of the pipeline: what one stage hands the next. Stages import these types
- * from here, never from each other, so a stage can be read (and replaced) on its own.
- *
- *   ConsumedRecord ──decode──► PendingFile ──batch──► Batch ──import job──► SettledJob ──► result events
- *        │                                                                        │
- *        └──────────── DecodeFailure ──► DLQ record                               └─► FileOutcome per file
- *
- * Every record taken from the input topic is tracked by its {@link RecordPosition} until its result
- * event or DLQ record is acknowledged (then its offset may be committed), or until its partition is
- * revoked (then the new owner consumes it again).
- */
-
-/**
- * A consumed record's place in its partition. `offset` is the canonical decimal string kafkajs gives
- * (Kafka offsets are int64, beyond a JS number's exact range).
- */
-export interface RecordPosition {
-  topic: string
-  partition: number
-  offset: string
-}
-
-/**
- * One record header as Kafka defines it (KIP-82): a UTF-8 name and a value of bytes or null. A record's
- * headers are an ordered list in which a name may repeat; the bridge keeps them so (src/kafka/record-format.ts).
- */
-export type RecordHeader = readonly [name: string, value: Buffer | null]
-
-/** A consumed record, free of Kafka client types. */
-export interface ConsumedRecord {
-  topic: string
-  partition: number
-  offset: string
-  key: Buffer | null
-  value: Buffer | null
-  /** Every header of the record, in order, repeats and null values kept. Shared: never mutated. */
-  headers: readonly RecordHeader[]
-  /** Broker or producer timestamp, epoch ms. */
-  timestamp: number
-}
+import type { RecordHeader, RecordPosition } from './records.ts'
 
 /**
  * Which Livingdocs import a file goes to ([F] §7): `file` → `/import/files`, `image` → `/import/images`,
@@ -83,8 +48,8 @@ export type FilterReason = (typeof FILTER_REASONS)[number]
 
 /**
  * What the decoder makes of a record value: a valid event with `entry`, its `files[]` entry serialised
- * once (`fileEntryJson` in src/events/decode.ts) as UTF-8 JSON and sent as is in the import request, and
- * `bytes`, its size plus a separator; or the reason it cannot be used.
+ * once (`fileEntryJson` in src/import/file-entry.ts) as UTF-8 JSON and sent as is in the import
+ * request, and `bytes`, its size plus a separator; or the reason it cannot be used.
  */
 export type DecodeResult =
   | { ok: true; event: FileCreatedEvent; bytes: number; entry: Buffer }
@@ -148,39 +113,4 @@ export function batchBytes(files: ReadonlyArray<Pick<PendingFile, 'bytes'>>): nu
   let bytes = ENVELOPE_BYTES
   for (const f of files) bytes += f.bytes
   return bytes
-}
-
-/** Per-file outcome of an import job, normalised over the documented variants ([F] §1.2, [GIT], [PR1209]). */
-export interface FileOutcome {
-  externalId: string
-  systemName: string | undefined
-  state: 'imported' | 'skipped' | 'failed'
-  mediaId: string | undefined
-  reason: string | undefined
-}
-
-/** An outcome the bridge decided itself (job failed, lost, timed out, or the file rejected). */
-export interface BridgeFailure {
-  state: 'failed'
-  reason: string
-  mediaId?: undefined
-}
-
-/** The outcome of every file of a settled job, in the batch's order. */
-export interface SettledJob {
-  /** The Livingdocs import job id, or null when the batch was rejected before a job existed. */
-  jobId: string | null
-  batch: Batch
-  outcomes: Array<{ file: PendingFile; outcome: FileOutcome | BridgeFailure }>
-}
-
-/**
- * The first value of header `name` as UTF-8 text (invalid bytes become U+FFFD); undefined when the record
- * has no such header or its value is null. For headers that are text by their own standard (W3C
- * `traceparent`); headers that are copied are copied as bytes.
- */
-export function headerText(headers: readonly RecordHeader[] | undefined, name: string): string | undefined {
-  if (headers === undefined) return undefined
-  for (const [n, value] of headers) if (n === name) return value?.toString('utf8')
-  return undefined
 }
