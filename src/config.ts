@@ -6,8 +6,7 @@ import type { MediaKindOptions } from './events/media-kind.ts'
 import type { TransientRetryOptions } from './events/transient-retry.ts'
 import { WEBHOOK_PATH } from './http/routes.ts'
 import type { ImportClientOptions } from './import/import-client.ts'
-import { JOB_VISIBILITY_GRACE_MS, type JobTrackerOptions, MAX_RESUBMITS } from './jobs/job-tracker.ts'
-import { HOLD_RECHECK_MS, MAX_HOLD_MS, RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
+import type { JobTrackerOptions } from './jobs/job-tracker.ts'
 import type { GroupConsumerOptions } from './kafka/consumer.ts'
 import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
 import { loadMapping } from './mapping/compile.ts'
@@ -130,9 +129,14 @@ const schema = z.object({
   API_RETRY_MAX_DELAY_MS: int(100, 3_600_000).default(30_000),
   JOB_TIMEOUT_MS: int(1000, 7 * 24 * 3_600_000).default(3_600_000),
   // Every answer of the import API classified (issue 12). Each bound stays far below a timer's 2^31-1 ms.
-  API_MAX_HOLD_MS: int(1000, 86_400_000).default(MAX_HOLD_MS),
-  API_HOLD_RECHECK_MS: int(100, 3_600_000).default(HOLD_RECHECK_MS),
-  JOB_VISIBILITY_GRACE_MS: int(0, 3_600_000).default(JOB_VISIBILITY_GRACE_MS),
+  // The longest wait before the API is asked again (a Retry-After, the quota backoff): 15 min.
+  API_MAX_HOLD_MS: int(1000, 86_400_000).default(900_000),
+  // While the API refuses our credentials or configuration, one request asks again this often, so a
+  // fixed token or setting is noticed without a restart.
+  API_HOLD_RECHECK_MS: int(100, 3_600_000).default(30_000),
+  // How long after its submit a job may be unknown to Livingdocs (404 or `state: "lost"`) without being
+  // lost: its status may not be readable at once (the webhook can even come first, [DPA] handler.js).
+  JOB_VISIBILITY_GRACE_MS: int(0, 3_600_000).default(60_000),
   FILES_IN_FLIGHT_RESUME_RATIO: z.coerce
     .number()
     .gt(0, 'must be above 0')
@@ -317,8 +321,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       jobTimeoutMs: e.JOB_TIMEOUT_MS,
       webhookUrl,
       webhookSecret,
-      resubmitDelayMs: RESUBMIT_DELAY_MS,
-      maxResubmits: MAX_RESUBMITS,
       holdRecheckMs: e.API_HOLD_RECHECK_MS,
       maxHoldMs: e.API_MAX_HOLD_MS,
       jobVisibilityGraceMs: e.JOB_VISIBILITY_GRACE_MS,

@@ -1,9 +1,7 @@
 // judgeStatus and matchOutcomes: what each job status means for the files of its batch, as a table.
 import { describe, expect, it } from 'vitest'
-import { type AnswerClass, ApiError } from '../../../src/errors.ts'
 import type { JobStatus } from '../../../src/import/import-client.ts'
 import {
-  decideStatusFailure,
   isFailureNotOfTheFile,
   type JobFacts,
   judgeStatus,
@@ -138,42 +136,6 @@ describe('judgeStatus', () => {
       ['a', 'skipped'],
       ['zz', 'imported'],
     ])
-  })
-})
-
-describe('decideStatusFailure', () => {
-  const err = (answerClass: AnswerClass, retryAfterMs?: number) =>
-    new ApiError('API_UNAUTHORIZED', `status answered (${answerClass})`, {
-      endpoint: 'status',
-      status: 401,
-      answerClass,
-      retryAfterMs,
-      setting: 'THE_SETTING',
-    })
-  const policy = { holdRecheckMs: 30_000, maxHoldMs: 900_000 }
-
-  it.each([
-    ['credentials', 'hold'],
-    ['configuration', 'hold'],
-    ['retry', 'retry'],
-    ['unreadable', 'retry'],
-  ] as const)('%s -> %s', (answerClass, action) => {
-    expect(decideStatusFailure(err(answerClass), policy).action).toBe(action)
-  })
-
-  it('a hold re-checks after holdRecheckMs and names the setting; a Retry-After is bounded by maxHoldMs', () => {
-    expect(decideStatusFailure(err('credentials'), policy)).toEqual({
-      action: 'hold',
-      cause: 'credentials',
-      problem: 'status answered (credentials)',
-      setting: 'THE_SETTING',
-      retryInMs: 30_000,
-    })
-    expect(decideStatusFailure(err('retry', 2_592_000_000), policy)).toEqual({
-      action: 'retry',
-      holdAllMs: 900_000,
-    })
-    expect(decideStatusFailure(new Error('bug'), policy)).toEqual({ action: 'retry', holdAllMs: undefined })
   })
 })
 
