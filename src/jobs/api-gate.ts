@@ -1,7 +1,7 @@
 import type { ApiEndpoint } from '../errors.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Hold, Refusal } from './api-hold.ts'
+import type { Hold, Refusal, StatusFailureAction } from './api-hold.ts'
 
 /**
  * What the import API told the bridge about all of its requests, shared by the submit queue and the
@@ -67,6 +67,16 @@ export class ApiGate {
       { endpoint, cause, setting, problem, recheckMs },
       `import API refused our ${cause}: ${check}${endpoint === 'submit' ? 'submits' : 'status reads'} wait until it is fixed`,
     )
+  }
+
+  /**
+   * Puts in force what a failed request of `endpoint` asks of the next ones (`holdFor`,
+   * `boundedRetryAfterMs`): a {@link Hold} refuses the endpoint ({@link refuse}); a `holdAllMs` (the
+   * bounded `Retry-After`) holds every request, polls and submits alike, until then ({@link holdAll}).
+   */
+  heed(endpoint: ApiEndpoint, failure: StatusFailureAction, nowMs = Date.now()): void {
+    if (failure.action === 'hold') this.refuse(endpoint, failure, nowMs)
+    else if (failure.holdAllMs !== undefined) this.holdAll(nowMs + failure.holdAllMs)
   }
 
   /** `endpoint` answered with a job id or a readable status: a refusal of it ends. */

@@ -1,5 +1,5 @@
 import type { JobStatus } from '../import/import-client.ts'
-import type { Batch, FileOutcome, SettledJob } from '../pipeline/types.ts'
+import type { Batch, FileOutcome, PendingFile, SettledJob } from '../pipeline/types.ts'
 
 /** Reason of the files of a job that failed as a whole ([F] §1.2: `state: "failed"`, no files). */
 export const JOB_FAILED_REASON = 'import job failed'
@@ -133,4 +133,29 @@ export function matchOutcomes(
     return { file, outcome }
   })
   return { outcomes, counts, unexpected: [...byId.values()].flat(), missing }
+}
+
+/** Job `jobId` (null: never a job) of `batch` settled with every file FAILED `reason`. */
+export function failedJob(jobId: string | null, batch: Batch, reason: string): SettledJob {
+  return {
+    jobId,
+    batch,
+    outcomes: batch.files.map((file) => ({ file, outcome: { state: 'failed', reason } })),
+  }
+}
+
+/**
+ * A file that can never be sent (its entry alone exceeds the request size) settled as FAILED `reason`,
+ * without an import job (`importJobId` null), in a batch of its own (`oversized`).
+ */
+export function unsentJob(file: PendingFile, reason: string): SettledJob {
+  const batch: Batch = {
+    id: `unsent-${file.position.partition}-${file.position.offset}`,
+    systemName: file.event.systemName,
+    kind: file.event.kind,
+    files: [file],
+    bytes: file.bytes,
+    reason: 'oversized',
+  }
+  return failedJob(null, batch, reason)
 }

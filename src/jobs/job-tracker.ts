@@ -2,40 +2,35 @@ import { isApiError } from '../errors.ts'
 import type { ImportClient, JobStatus } from '../import/import-client.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Batch, BridgeFailure, FileOutcome, PendingFile, SettledJob } from '../pipeline/types.ts'
+import type { Batch, PendingFile, SettledJob } from '../pipeline/types.ts'
+import { raceTimeout } from '../timeouts.ts'
 import { ApiGate } from './api-gate.ts'
 import { decideStatusFailure } from './api-hold.ts'
 import { EarlyWebhooks } from './early-webhooks.ts'
-import { TIMEOUT_REASON } from './job-results.ts'
+import { failedJob, TIMEOUT_REASON, unsentJob } from './job-results.ts'
 import { JobSlots, type JobSlotsOptions } from './job-slots.ts'
 import { createStatusPoller } from './status-poller.ts'
 import { type AcceptedJob, SubmitQueue, type SubmitQueueOptions } from './submit-queue.ts'
 import { type NextStep, type SettledVerdict, TrackedJob, type TrackedJobPolicy } from './tracked-job.ts'
 
-/** Default of `maxResubmits`: how often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
-export const MAX_RESUBMITS = 2
-
 /** Options of the {@link JobTracker}. Durations in ms. */
-export interface JobTrackerOptions extends SubmitQueueOptions, JobSlotsOptions {
+export interface JobTrackerOptions extends SubmitQueueOptions, JobSlotsOptions, TrackedJobPolicy {
   /**
    * How long an unfinished job may go without a status read before it is polled (the status endpoint is
    * the truth; webhooks are a hint).
    */
   pollIntervalMs: number
-  /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail ({@link MAX_RESUBMITS} by default). */
-  maxResubmits?: number | undefined
-  /**
-   * How long a job may run, ms (default: no limit), counted only between two status reads that both saw
-   * it running: the time the API refused us, failed, or answered unreadably does not count. A read that
-   * sees it running past this gives each file FAILED `timeout`.
-   */
-  jobTimeoutMs?: number | undefined
-  /**
-   * How long after its submit a job may be unknown to Livingdocs (404 or `state: "lost"`) without being
-   * lost (`JOB_VISIBILITY_GRACE_MS`). A job's status may not be readable at once (the webhook can even
-   * come first, [DPA] `handler.js`); the status is read again at the next poll.
-   */
-  jobVisibilityGraceMs: number
+}
+
+/** What the {@link JobTracker} works with. */
+export interface JobTrackerDeps {
+  client: ImportClient
+  logger: Logger
+  metrics: Metrics
+  /** Receives each settled job with one outcome per file. */
+  onSettled: (job: SettledJob) => void
+  /** Called when Livingdocs accepted a batch as import job `jobId` (e.g. to record it in the job log). */
+  onJobStarted?: (jobId: string, batch: Batch) => void
 }
 
 /** A job this process follows: its state and transitions, and its logger (batch and job id bound). */
@@ -45,20 +40,18 @@ interface Followed {
 }
 
 /**
- * Follows import jobs from submit to settle ([F] §1): batches wait in a {@link SubmitQueue} for one of
- * `maxJobsInFlight` slots; each becomes an import job (the request built by `buildImportRequest`); a
- * job's status is read when its webhook comes ({@link notify}) or at the next poll
- * (`createStatusPoller`), and judged by `judgeStatus`; a failed submit is judged by
- * `decideSubmitFailure`. Settled jobs go to `onSettled` with one outcome per file.
+ * Follows import jobs from submit to settle ([F] §1): batches wait in a {@link SubmitQueue} for a free
+ * `MAX_JOBS_IN_FLIGHT` slot ({@link JobSlots}); each becomes an import job (the request built by
+ * `buildImportRequest`; a failed submit is judged by `decideSubmitFailure`), followed as a
+ * {@link TrackedJob}. A job's status is read when its webhook comes ({@link notify}) or at the next poll
+ * (`createStatusPoller`); what a webhook or a read means next is the tracked job's to say, and the
+ * tracker keeps the jobs and runs that step (log, metrics, submit again, settle). Settled jobs go to
+ * `onSettled` with one outcome per file.
  */
 export class JobTracker {
   readonly #options: JobTrackerOptions
-  readonly #policy: TrackedJobPolicy
-  readonly #client: ImportClient
+  readonly #deps: JobTrackerDeps
   readonly #logger: Logger
-  readonly #metrics: Metrics
-  readonly #onSettled: (job: SettledJob) => void
-  readonly #onJobStarted: ((jobId: string, batch: Batch) => void) | undefined
   readonly #jobs = new Map<string, Followed>()
   /** The same jobs by batch id: a webhook on a batch's own URL names the batch, not always the job. */
   readonly #byBatch = new Map<string, Followed>()
@@ -67,38 +60,24 @@ export class JobTracker {
   readonly #gate: ApiGate
   readonly #poller: ReturnType<typeof createStatusPoller<Followed>>
   readonly #early = new EarlyWebhooks()
-  readonly #idleWaiters: Array<() => void> = []
+  /** Resolves when nothing is queued or in flight any more (made by the first `waitIdle` while busy). */
+  #idle: PromiseWithResolvers<boolean> | null = null
   #closed = false
 
-  constructor(
-    options: JobTrackerOptions,
-    deps: {
-      client: ImportClient
-      logger: Logger
-      metrics: Metrics
-      onSettled: (job: SettledJob) => void
-      /** Called when Livingdocs accepted a batch as import job `jobId` (e.g. to record it in the job log). */
-      onJobStarted?: (jobId: string, batch: Batch) => void
-    },
-  ) {
+  constructor(options: JobTrackerOptions, deps: JobTrackerDeps) {
     this.#options = options
-    this.#policy = {
-      maxResubmits: options.maxResubmits ?? MAX_RESUBMITS,
-      jobVisibilityGraceMs: options.jobVisibilityGraceMs,
-      jobTimeoutMs: options.jobTimeoutMs,
-    }
-    this.#client = deps.client
+    this.#deps = deps
     this.#logger = deps.logger.child({ component: 'job-tracker' })
-    this.#metrics = deps.metrics
-    this.#onSettled = deps.onSettled
-    this.#onJobStarted = deps.onJobStarted
     this.#gate = new ApiGate({ metrics: deps.metrics, logger: this.#logger })
     this.#slots = new JobSlots(options, { metrics: deps.metrics })
     this.#queue = new SubmitQueue(options, {
-      ...{ client: deps.client, metrics: deps.metrics, logger: this.#logger },
-      ...{ gate: this.#gate, slots: this.#slots },
+      client: deps.client,
+      metrics: deps.metrics,
+      logger: this.#logger,
+      gate: this.#gate,
+      slots: this.#slots,
       accepted: (job) => this.#accepted(job),
-      rejected: (batch, reason) => this.#settle(null, batch, () => ({ state: 'failed', reason })),
+      rejected: (batch, reason) => this.#deps.onSettled(failedJob(null, batch, reason)),
       submitEnded: () => this.#wakeIdleWaiters(),
     })
     this.#poller = createStatusPoller<Followed>(
@@ -130,10 +109,7 @@ export class JobTracker {
     return this.#slots.inFlight
   }
 
-  /**
-   * Why the import API refuses our credentials or configuration (submitting and polling wait), with
-   * the settings to check, or null.
-   */
+  /** Why the import API refuses our credentials or configuration, with the settings to check, or null. */
   get fatalProblem(): string | null {
     return this.#gate.problem
   }
@@ -143,24 +119,13 @@ export class JobTracker {
     this.#queue.push(batch)
   }
 
-  /**
-   * Settles a file that can never be sent (its entry alone exceeds the request size) as FAILED with
-   * `reason`, without an import job (`importJobId` null), in a batch of its own.
-   */
+  /** Settles a file that can never be sent (its entry alone exceeds the request size): see `unsentJob`. */
   refuse(file: PendingFile, reason: string): void {
-    const batch: Batch = {
-      id: `unsent-${file.position.partition}-${file.position.offset}`,
-      systemName: file.event.systemName,
-      kind: file.event.kind,
-      files: [file],
-      bytes: file.bytes,
-      reason: 'oversized',
-    }
     this.#logger.warn(
       { externalId: file.event.externalId, bytes: file.bytes },
       'file entry too large for any import request; FAILED',
     )
-    this.#settle(null, batch, () => ({ state: 'failed', reason }))
+    this.#deps.onSettled(unsentJob(file, reason))
   }
 
   /**
@@ -208,12 +173,8 @@ export class JobTracker {
    */
   adopt(jobId: string, batch: Batch): boolean {
     if (this.#closed || this.#jobs.has(jobId)) return false
-    const logger = this.#logger.child({
-      batchId: batch.id,
-      systemName: batch.systemName,
-      jobId,
-      adopted: true,
-    })
+    const bindings = { batchId: batch.id, systemName: batch.systemName, jobId, adopted: true }
+    const logger = this.#logger.child(bindings)
     const followed = this.#follow({ jobId, batch, submittedAt: Date.now(), resubmits: 0, logger })
     followed.logger.info({ files: batch.files.length }, 'import job adopted; following its status')
     void this.#read(followed)
@@ -223,17 +184,8 @@ export class JobTracker {
   /** Resolves once nothing is queued or in flight, or after `timeoutMs`. @returns true when idle */
   async waitIdle(timeoutMs: number): Promise<boolean> {
     if (this.#isIdle()) return true
-    return new Promise((resolve) => {
-      const waiter = () => {
-        clearTimeout(timer)
-        resolve(true)
-      }
-      const timer = setTimeout(() => {
-        this.#idleWaiters.splice(this.#idleWaiters.indexOf(waiter), 1)
-        resolve(this.#isIdle())
-      }, timeoutMs)
-      this.#idleWaiters.push(waiter)
-    })
+    this.#idle ??= Promise.withResolvers<boolean>()
+    return (await raceTimeout(this.#idle.promise, timeoutMs, false)) || this.#isIdle()
   }
 
   /** Stops polling and submitting; unsettled jobs are left (their offsets stay uncommitted). */
@@ -248,7 +200,9 @@ export class JobTracker {
   }
 
   #wakeIdleWaiters(): void {
-    if (this.#isIdle()) for (const w of this.#idleWaiters.splice(0)) w()
+    if (this.#idle === null || !this.#isIdle()) return
+    this.#idle.resolve(true)
+    this.#idle = null
   }
 
   /**
@@ -271,12 +225,12 @@ export class JobTracker {
   /** A submit succeeded: follow the job; read it at once if its webhook came before the answer. */
   #accepted(accepted: AcceptedJob): void {
     const followed = this.#follow(accepted)
-    this.#onJobStarted?.(accepted.jobId, accepted.batch)
+    this.#deps.onJobStarted?.(accepted.jobId, accepted.batch)
     if (this.#early.take(accepted.jobId, accepted.batch.id)) this.#webhookCame(followed)
   }
 
   #follow({ jobId, batch, submittedAt, resubmits, logger }: AcceptedJob): Followed {
-    const job = new TrackedJob({ id: jobId, batch, submittedAt, resubmits }, this.#policy, Date.now())
+    const job = new TrackedJob({ id: jobId, batch, submittedAt, resubmits }, this.#options, Date.now())
     const followed: Followed = { job, logger }
     this.#jobs.set(jobId, followed)
     this.#byBatch.set(batch.id, followed)
@@ -295,7 +249,7 @@ export class JobTracker {
     if (this.#closed || !job.readStarted(Date.now())) return
     let status: JobStatus
     try {
-      status = await this.#client.status(job.id, job.batch.kind)
+      status = await this.#deps.client.status(job.id, job.batch.kind)
     } catch (err) {
       job.readFailed()
       if (this.#isFollowing(job)) this.#readFailed(followed, err)
@@ -312,12 +266,9 @@ export class JobTracker {
   /** A status read failed: hold the reads if the API refuses us, else the poller reads it again. */
   #readFailed({ logger }: Followed, err: unknown): void {
     const action = decideStatusFailure(err, this.#options)
-    if (action.action === 'hold') {
-      this.#gate.refuse('status', action)
-      return
-    }
-    // A long Retry-After holds every request, polls and submits alike.
-    if (action.holdAllMs !== undefined) this.#gate.holdAll(Date.now() + action.holdAllMs)
+    // A refusal holds the status reads; a long Retry-After every request, polls and submits alike.
+    this.#gate.heed('status', action)
+    if (action.action === 'hold') return
     const unreadable = isApiError(err) && err.answerClass === 'unreadable'
     logger.warn(
       { err },
@@ -360,11 +311,7 @@ export class JobTracker {
         this.#finish(followed, step.verdict, state, now)
         break
     }
-    this.#afterChange()
-  }
-
-  /** After a job left: fill free slots, wake idle waiters. */
-  #afterChange(): void {
+    // The job left: fill its slot, wake idle waiters.
     this.#queue.pump()
     this.#wakeIdleWaiters()
   }
@@ -375,20 +322,20 @@ export class JobTracker {
     this.#leave(followed, state)
     const { unexpected, missing } = verdict
     if (unexpected !== undefined && unexpected.length > 0) {
-      this.#metrics.jobResultsUnmatched.inc({ kind: 'unexpected' }, unexpected.length)
+      this.#deps.metrics.jobResultsUnmatched.inc({ kind: 'unexpected' }, unexpected.length)
       logger.warn(
         { count: unexpected.length, externalIds: unexpected.slice(0, 10).map((r) => r.externalId) },
         'finished import job reported results for files not in its batch; ignored',
       )
     }
     if (missing !== undefined && missing > 0) {
-      this.#metrics.jobResultsUnmatched.inc({ kind: 'missing' }, missing)
+      this.#deps.metrics.jobResultsUnmatched.inc({ kind: 'missing' }, missing)
       logger.warn({ missing }, 'finished import job reported no result for some files, twice')
     }
     if (verdict.failure === undefined)
       logger.info({ ...verdict.counts, ms: now - job.submittedAt }, 'import job finished')
     else logger.warn({ state }, verdict.failure)
-    this.#onSettled({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
+    this.#deps.onSettled({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
   }
 
   /** The job is no longer followed: its slot is free. */
@@ -396,34 +343,18 @@ export class JobTracker {
     this.#jobs.delete(job.id)
     if (this.#byBatch.get(job.batch.id)?.job === job) this.#byBatch.delete(job.batch.id)
     this.#slots.jobLeft(job.doneByWebhook)
-    this.#metrics.jobDuration.observe({ state }, (Date.now() - job.submittedAt) / 1000)
+    this.#deps.metrics.jobDuration.observe({ state }, (Date.now() - job.submittedAt) / 1000)
   }
 
-  /**
-   * Gives up on a job Livingdocs reported running for longer than `jobTimeoutMs` (counted time): each
-   * file FAILED `timeout`, its `maxJobsInFlight` slot released. A later webhook of the job is then
-   * unknown and ignored.
-   */
+  /** Gives up on a job that ran for `jobTimeoutMs`: each file FAILED `timeout`; a later webhook is unknown. */
   #timeOut(followed: Followed): void {
     const { job, logger } = followed
     this.#leave(followed, 'timeout')
-    this.#metrics.jobsTimedOut.inc()
+    this.#deps.metrics.jobsTimedOut.inc()
     logger.warn(
       { ms: Date.now() - job.submittedAt, countedMs: job.countedMs, timeoutMs: this.#options.jobTimeoutMs },
       'import job did not finish in time; its files fail with reason timeout',
     )
-    this.#settle(job.id, job.batch, () => ({ state: 'failed', reason: TIMEOUT_REASON }))
-  }
-
-  #settle(
-    jobId: string | null,
-    batch: Batch,
-    outcomeOf: (file: PendingFile) => FileOutcome | BridgeFailure,
-  ): void {
-    this.#onSettled({
-      jobId,
-      batch,
-      outcomes: batch.files.map((file) => ({ file, outcome: outcomeOf(file) })),
-    })
+    this.#deps.onSettled(failedJob(job.id, job.batch, TIMEOUT_REASON))
   }
 }

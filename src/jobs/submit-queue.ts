@@ -221,7 +221,7 @@ export class SubmitQueue {
     switch (decision.action) {
       case 'hold':
         // The gate logs the refusal once, naming the settings to check.
-        this.#gate.refuse('submit', decision)
+        this.#gate.heed('submit', decision)
         this.#requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return
       case 'split':
@@ -239,7 +239,7 @@ export class SubmitQueue {
         this.#requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return
       case 'retry':
-        if (decision.holdAllMs !== undefined) this.#gate.holdAll(Date.now() + decision.holdAllMs)
+        this.#gate.heed('submit', decision)
         log.warn({ err, retryAfterMs: decision.holdAllMs }, 'import job submission failed; will retry')
         this.#requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return

@@ -2,13 +2,27 @@ import type { JobStatus } from '../import/import-client.ts'
 import type { Batch } from '../pipeline/types.ts'
 import { judgeStatus, type StatusVerdict } from './job-results.ts'
 
+/** Default of `maxResubmits`: how often a lost job is submitted again before its files fail. */
+export const MAX_RESUBMITS = 2
+
 /** What judges a followed job besides its status. Durations in ms. */
 export interface TrackedJobPolicy {
-  /** How often a lost job (unknown to Livingdocs) is submitted again before its files fail. */
-  maxResubmits: number
-  /** How long after its submit a job may be unknown without being lost (`JOB_VISIBILITY_GRACE_MS`). */
+  /**
+   * How often a lost job (unknown to Livingdocs) is submitted again before its files fail
+   * ({@link MAX_RESUBMITS} by default).
+   */
+  maxResubmits?: number | undefined
+  /**
+   * How long after its submit a job may be unknown to Livingdocs (404 or `state: "lost"`) without being
+   * lost (`JOB_VISIBILITY_GRACE_MS`). A job's status may not be readable at once (the webhook can even
+   * come first, [DPA] `handler.js`); the status is read again at the next poll.
+   */
   jobVisibilityGraceMs: number
-  /** How long a job may run, counted between reads that both saw it running; undefined: no limit. */
+  /**
+   * How long a job may run (default: no limit), counted only between two status reads that both saw it
+   * running: the time the API refused us, failed, or answered unreadably does not count. A read that
+   * sees it running past this gives each file FAILED `timeout`.
+   */
   jobTimeoutMs?: number | undefined
 }
 
@@ -148,7 +162,7 @@ export class TrackedJob {
   /** Judges `status` (read at `now`) against the batch with `judgeStatus`. */
   judge(status: JobStatus, now: number): StatusVerdict {
     return judgeStatus(status, this.batch, {
-      canResubmit: this.resubmits < this.#policy.maxResubmits,
+      canResubmit: this.resubmits < (this.#policy.maxResubmits ?? MAX_RESUBMITS),
       ageMs: now - this.submittedAt,
       graceMs: this.#policy.jobVisibilityGraceMs,
       wasReadIncomplete: this.#wasReadIncomplete,
