@@ -84,16 +84,6 @@ describe('quotaBackoffMs', () => {
 })
 
 describe('decideStatusFailure', () => {
-  const err = (answerClass: AnswerClass, retryAfterMs?: number) =>
-    new ApiError('API_UNAUTHORIZED', `status answered (${answerClass})`, {
-      endpoint: 'status',
-      status: 401,
-      answerClass,
-      retryAfterMs,
-      setting: 'THE_SETTING',
-    })
-  const policy = { holdRecheckMs: 30_000, maxHoldMs: 900_000 }
-
   it.each([
     ['credentials', 'hold'],
     ['configuration', 'hold'],

@@ -1,32 +1,23 @@
 // The JobTracker against a scripted fake ImportClient: concurrency, settlement, webhooks, polling, failures.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type AnswerClass, type ApiEndpoint, ApiError, BridgeError } from '../../../src/errors.ts'
+import { type AnswerClass, BridgeError } from '../../../src/errors.ts'
 import type { JobStatus } from '../../../src/import/import-client.ts'
-import type { FileEntry } from '../../../src/import/import-request.ts'
 import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
-import type { Batch, FileOutcome, PendingFile, SettledJob } from '../../../src/pipeline/types.ts'
+import type { Batch, FileOutcome, SettledJob } from '../../../src/pipeline/types.ts'
 import { metricValue } from '../../support/e2e-world.ts'
-import { type FakeImportClient, fakeImportClient, type SubmitCall } from '../../support/fake-import-client.ts'
+import {
+  apiError,
+  testBatch as batch,
+  batchIdOf,
+  entryId,
+  type FakeImportClient,
+  fakeImportClient,
+  idsOf,
+} from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
-
-function file(externalId: string, systemName = 'archive'): PendingFile {
-  return pendingFile(externalId, { systemName, metadata: { n: externalId } })
-}
-
-function batch(id: string, externalIds: string[]): Batch {
-  const files = externalIds.map((e) => file(e))
-  return {
-    id,
-    systemName: 'archive',
-    kind: 'file',
-    files,
-    bytes: 1024 + files.length * 100,
-    reason: 'linger',
-  }
-}
+import { resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 function imported(externalId: string, mediaId = `m-${externalId}`): FileOutcome {
   return { externalId, systemName: 'archive', state: 'imported', mediaId, reason: undefined }
@@ -75,34 +66,9 @@ function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
 
 const trackers: JobTracker[] = []
 
-/** The error the import client raises for an answer of `answerClass`. */
-function apiError(
-  answerClass: AnswerClass,
-  message: string,
-  extra: { endpoint?: ApiEndpoint; status?: number; retryAfterMs?: number; setting?: string } = {},
-): ApiError {
-  return new ApiError(
-    answerClass === 'credentials' ? 'API_UNAUTHORIZED' : 'API_BAD_REQUEST',
-    message,
-    {
-      endpoint: extra.endpoint ?? 'submit',
-      status: extra.status ?? 400,
-      retryAfterMs: extra.retryAfterMs,
-      answerClass,
-      setting: extra.setting,
-    },
-    { retryable: answerClass === 'retry' || answerClass === 'quota' || answerClass === 'unreadable' },
-  )
-}
-
 /** Lets pending promise callbacks run without moving the clock. */
 const flush = () => vi.advanceTimersByTimeAsync(0)
 
-const batchIdOf = (call: SubmitCall | undefined) => call?.request.context?.batchId
-/** The id of a files[] entry, whether the decoder serialised it already (JSON bytes or text) or not. */
-const entryId = (f: FileEntry | string | Buffer) =>
-  typeof f === 'string' || Buffer.isBuffer(f) ? (JSON.parse(f.toString()) as FileEntry).id : f.id
-const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)
 const outcomeStates = (job: SettledJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
 

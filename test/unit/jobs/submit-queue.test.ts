@@ -2,8 +2,8 @@
 // order, the slots, and what each failed submit does to its batch.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type AnswerClass, type ApiEndpoint, ApiError, BridgeError } from '../../../src/errors.ts'
-import { type FileEntry, importRequestBody } from '../../../src/import/import-request.ts'
+import { BridgeError } from '../../../src/errors.ts'
+import { importRequestBody } from '../../../src/import/import-request.ts'
 import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { ApiGate } from '../../../src/jobs/api-gate.ts'
 import { JobSlots } from '../../../src/jobs/job-slots.ts'
@@ -14,27 +14,18 @@ import {
   type SubmitQueueOptions,
 } from '../../../src/jobs/submit-queue.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
-import type { Batch, PendingFile } from '../../../src/pipeline/types.ts'
+import type { Batch } from '../../../src/pipeline/types.ts'
 import { metricValue } from '../../support/e2e-world.ts'
-import { type FakeImportClient, fakeImportClient, type SubmitCall } from '../../support/fake-import-client.ts'
+import {
+  apiError,
+  testBatch as batch,
+  batchIdOf,
+  type FakeImportClient,
+  fakeImportClient,
+  idsOf,
+} from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
-
-function file(externalId: string): PendingFile {
-  return pendingFile(externalId, { systemName: 'archive', metadata: { n: externalId } })
-}
-
-function batch(id: string, externalIds: string[]): Batch {
-  const files = externalIds.map((e) => file(e))
-  return {
-    id,
-    systemName: 'archive',
-    kind: 'file',
-    files,
-    bytes: 1024 + files.length * 100,
-    reason: 'linger',
-  }
-}
+import { resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 interface Setup {
   queue: SubmitQueue
@@ -85,33 +76,8 @@ function setup(options: Partial<SubmitQueueOptions> & { maxJobsInFlight?: number
   return { queue, client, metrics, gate, slots, accepted, rejected, ended }
 }
 
-/** The error the import client raises for an answer of `answerClass`. */
-function apiError(
-  answerClass: AnswerClass,
-  message: string,
-  extra: { endpoint?: ApiEndpoint; status?: number; retryAfterMs?: number; setting?: string } = {},
-): ApiError {
-  return new ApiError(
-    answerClass === 'credentials' ? 'API_UNAUTHORIZED' : 'API_BAD_REQUEST',
-    message,
-    {
-      endpoint: extra.endpoint ?? 'submit',
-      status: extra.status ?? 400,
-      retryAfterMs: extra.retryAfterMs,
-      answerClass,
-      setting: extra.setting,
-    },
-    { retryable: answerClass === 'retry' || answerClass === 'quota' || answerClass === 'unreadable' },
-  )
-}
-
 /** Lets pending promise callbacks run without moving the clock. */
 const flush = () => vi.advanceTimersByTimeAsync(0)
-
-const batchIdOf = (call: SubmitCall | undefined) => call?.request.context?.batchId
-const entryId = (f: FileEntry | string | Buffer) =>
-  typeof f === 'string' || Buffer.isBuffer(f) ? (JSON.parse(f.toString()) as FileEntry).id : f.id
-const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)
 
 async function counterValue(metrics: Metrics, name: string): Promise<number> {
   return metricValue(await metrics.registry.getSingleMetricAsString(name), name)
