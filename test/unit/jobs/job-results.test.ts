@@ -2,11 +2,14 @@
 import { describe, expect, it } from 'vitest'
 import type { JobStatus } from '../../../src/import/import-client.ts'
 import {
+  failedJob,
   isFailureNotOfTheFile,
   type JobFacts,
   judgeStatus,
   matchOutcomes,
   NO_RESULT_REASON,
+  TIMEOUT_REASON,
+  unsentJob,
 } from '../../../src/jobs/job-results.ts'
 import { type Batch, batchBytes, type FileOutcome } from '../../../src/pipeline/types.ts'
 import { pendingFile } from '../../support/pending-file.ts'
@@ -172,5 +175,38 @@ describe('matchOutcomes', () => {
   it('hands repeated externalIds their results in order', () => {
     const { outcomes } = matchOutcomes(batchOf('a', 'a'), [item('a', 'imported'), item('a', 'skipped')])
     expect(outcomes.map((o) => o.outcome.state)).toEqual(['imported', 'skipped'])
+  })
+})
+
+describe('failedJob and unsentJob', () => {
+  it('fails every file of a batch with one reason, in batch order, with or without a job', () => {
+    const batch = batchOf('a', 'b')
+    const job = failedJob('j1', batch, TIMEOUT_REASON)
+    expect(job.jobId).toBe('j1')
+    expect(job.batch).toBe(batch)
+    expect(job.outcomes.map((o) => [o.file, o.outcome])).toEqual([
+      [batch.files[0], { state: 'failed', reason: 'timeout' }],
+      [batch.files[1], { state: 'failed', reason: 'timeout' }],
+    ])
+    expect(failedJob(null, batch, 'x').jobId).toBeNull()
+  })
+
+  it('settles a file that can never be sent alone, without a job, in an oversized batch named after its offset', () => {
+    const file = {
+      ...pendingFile('big', { bytes: 600_000 }),
+      position: { topic: 'in', partition: 3, offset: '42' },
+    }
+    const job = unsentJob(file, 'the entry is larger than any import request')
+    expect(job.jobId).toBeNull()
+    expect(job.batch).toMatchObject({
+      id: 'unsent-3-42',
+      systemName: 'archive',
+      kind: 'file',
+      bytes: 600_000,
+    })
+    expect(job.batch.reason).toBe('oversized')
+    expect(job.outcomes).toEqual([
+      { file, outcome: { state: 'failed', reason: 'the entry is larger than any import request' } },
+    ])
   })
 })

@@ -15,6 +15,7 @@ import {
   type FakeImportClient,
   fakeImportClient,
   idsOf,
+  namedFile,
 } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { resetPendingFileOffsets } from '../../support/pending-file.ts'
@@ -208,6 +209,22 @@ describe('JobTracker submitting', () => {
 })
 
 describe('JobTracker settling', () => {
+  it('settles a file too large for any request at once, without a job, and submits nothing', async () => {
+    // Given a tracker
+    const s = setup()
+
+    // When the batcher refuses a file
+    s.tracker.refuse(namedFile('big'), 'the entry is larger than any import request')
+
+    // Then it settles FAILED with that reason, without a job, and nothing is pending or submitted
+    expect(s.settled.map((j) => [j.jobId, j.batch.reason])).toEqual([[null, 'oversized']])
+    expect(outcomeStates(s.settled[0])).toEqual([
+      ['big', 'failed', 'the entry is larger than any import request'],
+    ])
+    expect(s.client.submit).not.toHaveBeenCalled()
+    expect(await s.tracker.waitIdle(0)).toBe(true)
+  })
+
   it('settles a finished success job with per-file outcomes matched by externalId', async () => {
     // Given a job of three files, two of which share an externalId
     const s = setup()
