@@ -5,8 +5,6 @@
  */
 
 import { z } from 'zod'
-import { JOB_VISIBILITY_GRACE_MS } from './jobs/job-tracker.ts'
-import { HOLD_RECHECK_MS, MAX_HOLD_MS } from './jobs/submit-failure.ts'
 import type { MediaKind } from './model/files.ts'
 
 const csv = z
@@ -120,9 +118,14 @@ export const envSchema = z.object({
   API_RETRY_MAX_DELAY_MS: int(100, 3_600_000).default(30_000),
   JOB_TIMEOUT_MS: int(1000, 7 * 24 * 3_600_000).default(3_600_000),
   // Every answer of the import API classified (issue 12). Each bound stays far below a timer's 2^31-1 ms.
-  API_MAX_HOLD_MS: int(1000, 86_400_000).default(MAX_HOLD_MS),
-  API_HOLD_RECHECK_MS: int(100, 3_600_000).default(HOLD_RECHECK_MS),
-  JOB_VISIBILITY_GRACE_MS: int(0, 3_600_000).default(JOB_VISIBILITY_GRACE_MS),
+  // The longest wait before the API is asked again (a Retry-After, the quota backoff): 15 min.
+  API_MAX_HOLD_MS: int(1000, 86_400_000).default(900_000),
+  // While the API refuses our credentials or configuration, one request asks again this often, so a
+  // fixed token or setting is noticed without a restart.
+  API_HOLD_RECHECK_MS: int(100, 3_600_000).default(30_000),
+  // How long after its submit a job may be unknown to Livingdocs (404 or `state: "lost"`) without being
+  // lost: its status may not be readable at once (the webhook can even come first, [DPA] handler.js).
+  JOB_VISIBILITY_GRACE_MS: int(0, 3_600_000).default(60_000),
   FILES_IN_FLIGHT_RESUME_RATIO: z.coerce
     .number()
     .gt(0, 'must be above 0')

@@ -5,8 +5,7 @@ import type { EventDecoderOptions } from './events/decode.ts'
 import type { MediaKindOptions } from './events/media-kind.ts'
 import type { TransientRetryOptions } from './events/transient-retry.ts'
 import type { ImportClientOptions } from './import/import-client.ts'
-import { type JobTrackerOptions, MAX_RESUBMITS } from './jobs/job-tracker.ts'
-import { RESUBMIT_DELAY_MS } from './jobs/submit-failure.ts'
+import type { JobTrackerOptions } from './jobs/job-tracker.ts'
 import type { GroupConsumerOptions } from './kafka/consumer.ts'
 import type { LagMonitorOptions } from './kafka/lag-monitor.ts'
 import type { Mapping } from './mapping/mapping.ts'
@@ -197,8 +196,6 @@ export function loadConfig(
       jobTimeoutMs: e.JOB_TIMEOUT_MS,
       webhookUrl,
       webhookSecret,
-      resubmitDelayMs: RESUBMIT_DELAY_MS,
-      maxResubmits: MAX_RESUBMITS,
       holdRecheckMs: e.API_HOLD_RECHECK_MS,
       maxHoldMs: e.API_MAX_HOLD_MS,
       jobVisibilityGraceMs: e.JOB_VISIBILITY_GRACE_MS,

@@ -1,7 +1,7 @@
 import type { ApiEndpoint } from '../errors.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Refusal } from './submit-failure.ts'
+import type { Hold, Refusal, StatusFailureAction } from './api-hold.ts'
 
 /**
  * What the import API told the bridge about all of its requests, shared by the submit queue and the
@@ -52,20 +52,31 @@ export class ApiGate {
   }
 
   /**
-   * The API refused our credentials or configuration on `endpoint`: its requests wait `recheckMs`.
-   * Logged once per refusal (again only when its problem changes).
+   * The API refused our credentials or configuration on `endpoint` (`hold`, from `holdFor`): its
+   * requests wait `hold.retryInMs`. Logged once per refusal (again only when its problem changes).
    */
-  refuse(endpoint: ApiEndpoint, refusal: Refusal, recheckMs: number, nowMs = Date.now()): void {
+  refuse(endpoint: ApiEndpoint, hold: Hold, nowMs = Date.now()): void {
+    const { cause, problem, setting, retryInMs: recheckMs } = hold
     const before = this.#refusals.get(endpoint)
-    this.#refusals.set(endpoint, refusal)
+    this.#refusals.set(endpoint, { cause, problem, setting })
     this.#recheckAt.set(endpoint, nowMs + recheckMs)
     this.#updateGauges()
-    if (before?.problem === refusal.problem) return
-    const check = refusal.setting === undefined ? '' : `check ${refusal.setting}; `
+    if (before?.problem === problem) return
+    const check = setting === undefined ? '' : `check ${setting}; `
     this.#logger.error(
-      { endpoint, cause: refusal.cause, setting: refusal.setting, problem: refusal.problem, recheckMs },
-      `import API refused our ${refusal.cause}: ${check}${endpoint === 'submit' ? 'submits' : 'status reads'} wait until it is fixed`,
+      { endpoint, cause, setting, problem, recheckMs },
+      `import API refused our ${cause}: ${check}${endpoint === 'submit' ? 'submits' : 'status reads'} wait until it is fixed`,
     )
+  }
+
+  /**
+   * Puts in force what a failed request of `endpoint` asks of the next ones (`holdFor`,
+   * `boundedRetryAfterMs`): a {@link Hold} refuses the endpoint ({@link refuse}); a `holdAllMs` (the
+   * bounded `Retry-After`) holds every request, polls and submits alike, until then ({@link holdAll}).
+   */
+  heed(endpoint: ApiEndpoint, failure: StatusFailureAction, nowMs = Date.now()): void {
+    if (failure.action === 'hold') this.refuse(endpoint, failure, nowMs)
+    else if (failure.holdAllMs !== undefined) this.holdAll(nowMs + failure.holdAllMs)
   }
 
   /** `endpoint` answered with a job id or a readable status: a refusal of it ends. */

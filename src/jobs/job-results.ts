@@ -1,8 +1,6 @@
-import { isApiError } from '../errors.ts'
 import type { JobStatus } from '../import/import-client.ts'
-import type { Batch } from '../model/files.ts'
+import type { Batch, PendingFile } from '../model/files.ts'
 import type { FileOutcome, SettledJob } from '../model/outcomes.ts'
-import type { Refusal } from './submit-failure.ts'
 
 /** Reason of the files of a job that failed as a whole ([F] §1.2: `state: "failed"`, no files). */
 export const JOB_FAILED_REASON = 'import job failed'
@@ -138,46 +136,27 @@ export function matchOutcomes(
   return { outcomes, counts, unexpected: [...byId.values()].flat(), missing }
 }
 
-/** Holding a request the API refused: re-check after `retryInMs`. */
-export type Hold = { action: 'hold'; retryInMs: number } & Refusal
-
-/**
- * The hold for `err` when it says the API refuses our credentials or configuration (a submit or a status
- * read alike), re-checked after `policy.holdRecheckMs` (`API_HOLD_RECHECK_MS`); undefined otherwise.
- */
-export function holdFor(err: unknown, policy: { holdRecheckMs: number }): Hold | undefined {
-  if (!isApiError(err) || (err.answerClass !== 'credentials' && err.answerClass !== 'configuration')) return
+/** Job `jobId` (null: never a job) of `batch` settled with every file FAILED `reason`. */
+export function failedJob(jobId: string | null, batch: Batch, reason: string): SettledJob {
   return {
-    action: 'hold',
-    cause: err.answerClass,
-    problem: err.message,
-    setting: err.setting,
-    retryInMs: policy.holdRecheckMs,
+    jobId,
+    batch,
+    outcomes: batch.files.map((file) => ({ file, outcome: { state: 'failed', reason } })),
   }
 }
 
-/** The `Retry-After` of `err`, ms, bounded by `policy.maxHoldMs` (`API_MAX_HOLD_MS`); undefined without one. */
-export function boundedRetryAfterMs(err: unknown, policy: { maxHoldMs: number }): number | undefined {
-  const retryAfterMs = isApiError(err) ? err.retryAfterMs : undefined
-  return retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, policy.maxHoldMs)
-}
-
-/** What to do after a status read failed (see {@link decideStatusFailure}). */
-export type StatusFailureAction =
-  /** The API refuses our credentials or configuration: hold every request, re-check later. */
-  | Hold
-  /** Read again at the next poll (after `holdAllMs`, the bounded `Retry-After`, if the API asked). */
-  | { action: 'retry'; holdAllMs: number | undefined }
-
 /**
- * Decides what a failed status read means (pure), from the class of the answer: `credentials` and
- * `configuration` hold (like a submit), anything else (`retry`, `unreadable`, no answer, a bug) is read
- * again at the next poll. Either way the job keeps its files, and the time until a read succeeds again
- * does not count toward `JOB_TIMEOUT_MS`.
+ * A file that can never be sent (its entry alone exceeds the request size) settled as FAILED `reason`,
+ * without an import job (`importJobId` null), in a batch of its own (`oversized`).
  */
-export function decideStatusFailure(
-  err: unknown,
-  policy: { holdRecheckMs: number; maxHoldMs: number },
-): StatusFailureAction {
-  return holdFor(err, policy) ?? { action: 'retry', holdAllMs: boundedRetryAfterMs(err, policy) }
+export function unsentJob(file: PendingFile, reason: string): SettledJob {
+  const batch: Batch = {
+    id: `unsent-${file.position.partition}-${file.position.offset}`,
+    systemName: file.event.systemName,
+    kind: file.event.kind,
+    files: [file],
+    bytes: file.bytes,
+    reason: 'oversized',
+  }
+  return failedJob(null, batch, reason)
 }

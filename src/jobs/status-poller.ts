@@ -15,7 +15,7 @@ export interface StatusPollerOptions {
  * While the API asked every request to wait (a `Retry-After`, a refused status read's re-check time), no
  * poll goes out; while it refuses our status reads, one job is read per `intervalMs` (the re-check),
  * not all of them, and not while that read is in flight. Whether a job has run too long is the tracker's to
- * judge from what the reads said.
+ * judge from what the reads said (`TrackedJob.readSaw`).
  *
  * @param deps.jobs the unfinished jobs now
  * @param deps.askedAt when the job's status read last started, or its submit was answered, epoch ms

@@ -1,36 +1,7 @@
-import { equalJitterMs } from '../backoff.ts'
 import { type AnswerClass, isApiError } from '../errors.ts'
-import type { ApiHoldCause } from '../metrics.ts'
 import { type Batch, batchBytes } from '../model/files.ts'
-import { boundedRetryAfterMs, type Hold, holdFor, REJECTED_REASON_PREFIX } from './job-results.ts'
-
-/**
- * Wait before a batch is submitted again after its submit failed for a transient reason (network,
- * 429 with `Retry-After`, 5xx: the client already retried `API_MAX_RETRIES` times with backoff), or
- * before the batch of a lost job is submitted again, ms.
- */
-export const RESUBMIT_DELAY_MS = 5_000
-
-/**
- * Default of `API_HOLD_RECHECK_MS`: while the API refuses the credentials or the configuration, one
- * request asks again this often, so a fixed token or setting is noticed without a restart, ms.
- */
-export const HOLD_RECHECK_MS = 30_000
-
-/** Default of `API_MAX_HOLD_MS`: the longest wait before the API is asked again, ms (15 min). */
-export const MAX_HOLD_MS = 900_000
-
-/** First step of the quota backoff (doubling up to `API_MAX_HOLD_MS`, equal jitter), ms. */
-export const QUOTA_FIRST_BACKOFF_MS = 60_000
-
-/** Why the API refused a request it will refuse again until someone fixes something: hold. */
-export interface Refusal {
-  cause: Exclude<ApiHoldCause, 'quota'>
-  /** The error message: the endpoint, the HTTP status and the API's own words. */
-  problem: string
-  /** The settings to check, e.g. `LIVINGDOCS_BASE_URL and LIVINGDOCS_API_VERSION`. */
-  setting: string | undefined
-}
+import { boundedRetryAfterMs, type Hold, type HoldPolicy, holdFor, quotaBackoffMs } from './api-hold.ts'
+import { REJECTED_REASON_PREFIX } from './job-results.ts'
 
 /** What to do with a batch whose submit failed (one verdict per answer class, {@link decideSubmitFailure}). */
 export type SubmitFailureAction =
@@ -49,13 +20,9 @@ export type SubmitFailureAction =
   | { action: 'quota'; retryInMs: number }
 
 /** Timing of {@link decideSubmitFailure}, ms. */
-export interface SubmitFailurePolicy {
-  /** Wait before a transient failure is submitted again ({@link RESUBMIT_DELAY_MS} by default). */
+export interface SubmitFailurePolicy extends HoldPolicy {
+  /** Wait before a transient failure is submitted again (`RESUBMIT_DELAY_MS` of the submit queue). */
   resubmitDelayMs: number
-  /** While the API refuses the credentials or configuration, how often one request asks again. */
-  holdRecheckMs: number
-  /** The longest wait before the API is asked again: ceiling of the quota backoff and of a `Retry-After`. */
-  maxHoldMs: number
 }
 
 /**
@@ -90,10 +57,7 @@ export function decideSubmitFailure(
     if (batch.files.length === 1) return { action: 'fail', reason: `${REJECTED_REASON_PREFIX}${err.message}` }
     return { action: 'split', parts: splitBatch(batch) }
   }
-  if (cls === 'quota') {
-    const bounds = { minMs: Math.min(QUOTA_FIRST_BACKOFF_MS, policy.maxHoldMs), maxMs: policy.maxHoldMs }
-    return { action: 'quota', retryInMs: equalJitterMs(Math.max(1, quotaStreak), bounds, random) }
-  }
+  if (cls === 'quota') return { action: 'quota', retryInMs: quotaBackoffMs(quotaStreak, policy, random) }
   const holdAllMs = boundedRetryAfterMs(err, policy)
   return { action: 'retry', retryInMs: Math.max(policy.resubmitDelayMs, holdAllMs ?? 0), holdAllMs }
 }

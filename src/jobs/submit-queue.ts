@@ -6,7 +6,16 @@ import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Batch } from '../model/files.ts'
 import type { ApiGate } from './api-gate.ts'
+import type { HoldPolicy } from './api-hold.ts'
+import type { JobSlots } from './job-slots.ts'
 import { decideSubmitFailure, type SubmitFailurePolicy } from './submit-failure.ts'
+
+/**
+ * Default of `resubmitDelayMs`: wait before a batch is submitted again after its submit failed for a
+ * transient reason (network, 429 with `Retry-After`, 5xx: the client already retried `API_MAX_RETRIES`
+ * times with backoff), or before the batch of a lost job is submitted again, ms.
+ */
+export const RESUBMIT_DELAY_MS = 5_000
 
 /** A batch waiting to be submitted. */
 export interface QueuedBatch {
@@ -17,10 +26,10 @@ export interface QueuedBatch {
   notBefore: number
 }
 
-/** Options of the {@link SubmitQueue}. */
-export interface SubmitQueueOptions extends ImportRequestOptions, SubmitFailurePolicy {
-  /** Most import jobs submitted and not finished at once. */
-  maxJobsInFlight: number
+/** Options of the {@link SubmitQueue}. Durations in ms. */
+export interface SubmitQueueOptions extends ImportRequestOptions, HoldPolicy {
+  /** Wait before a failed submit or a lost job's batch goes again ({@link RESUBMIT_DELAY_MS} by default). */
+  resubmitDelayMs?: number | undefined
 }
 
 /** An import job Livingdocs accepted. */
@@ -35,8 +44,8 @@ export interface AcceptedJob {
 }
 
 /**
- * Submits batches as import jobs ([F] §1.1), in the order they closed, while fewer than
- * `maxJobsInFlight` jobs run (the tracker's jobs plus the submits in flight). A batch waiting for a
+ * Submits batches as import jobs ([F] §1.1), in the order they closed, while {@link JobSlots} has a
+ * free `MAX_JOBS_IN_FLIGHT` slot (a submit holds one while in flight). A batch waiting for a
  * later time (a resubmit) keeps every batch behind it waiting; while the {@link ApiGate} holds submits
  * (a `Retry-After`, a refusal), nothing is submitted, and while the API refuses our credentials or
  * configuration on submits, or its quota is used up, one submit at most is in flight (the re-check). A failed
@@ -44,25 +53,25 @@ export interface AcceptedJob {
  * for the quota. One timer at most, armed only while something waits for a time, never longer than a
  * timer can wait (`timerDelayMs`): a longer wait re-checks at that bound.
  *
- * @param deps.jobsRunning jobs the tracker follows now
+ * @param deps.slots the job slots: the queue starts and ends its submits on them
  * @param deps.accepted a submit succeeded: the tracker follows the job from now on
  * @param deps.rejected the API rejected this one-file batch for its data: FAILED with `reason`
- * @param deps.settledSubmit called after every submit ends, whatever its outcome
+ * @param deps.submitEnded called after every submit ends (and the queue filled the free slots again),
+ *   whatever its outcome
  */
 export class SubmitQueue {
-  readonly #options: SubmitQueueOptions
+  readonly #options: SubmitQueueOptions & SubmitFailurePolicy
   readonly #client: ImportClient
   readonly #metrics: Metrics
   readonly #logger: Logger
   readonly #deps: {
-    jobsRunning: () => number
     accepted: (job: AcceptedJob) => void
     rejected: (batch: Batch, reason: string) => void
-    settledSubmit: () => void
+    submitEnded: () => void
   }
   readonly #gate: ApiGate
+  readonly #slots: JobSlots
   readonly #queue: QueuedBatch[] = []
-  #submitting = 0
   /** Quota answers in a row (the quota backoff doubles with each). */
   #quotaStreak = 0
   #timer: NodeJS.Timeout | null = null
@@ -75,28 +84,24 @@ export class SubmitQueue {
       metrics: Metrics
       logger: Logger
       gate: ApiGate
-      jobsRunning: () => number
+      slots: JobSlots
       accepted: (job: AcceptedJob) => void
       rejected: (batch: Batch, reason: string) => void
-      settledSubmit: () => void
+      submitEnded: () => void
     },
   ) {
-    this.#options = options
+    this.#options = { ...options, resubmitDelayMs: options.resubmitDelayMs ?? RESUBMIT_DELAY_MS }
     this.#client = deps.client
     this.#metrics = deps.metrics
     this.#logger = deps.logger
     this.#gate = deps.gate
+    this.#slots = deps.slots
     this.#deps = deps
   }
 
   /** Batches waiting. */
   get length(): number {
     return this.#queue.length
-  }
-
-  /** Submits in flight. */
-  get submitting(): number {
-    return this.#submitting
   }
 
   /** Files in the waiting batches. */
@@ -112,9 +117,14 @@ export class SubmitQueue {
     this.pump()
   }
 
-  /** Puts batches back at the head of the queue, in the given order. */
-  requeue(...queued: QueuedBatch[]): void {
-    this.#queue.unshift(...queued)
+  /**
+   * Puts the batch of a lost job back at the head of the queue, to be submitted after the resubmit
+   * delay; the caller pumps. @returns the delay, ms
+   */
+  resubmitLater(batch: Batch, resubmits: number, now = Date.now()): number {
+    const delayMs = this.#options.resubmitDelayMs
+    this.#requeue({ batch, resubmits, notBefore: now + delayMs })
+    return delayMs
   }
 
   /** Submits the head batches while job slots are free and their time has come. */
@@ -128,9 +138,9 @@ export class SubmitQueue {
     }
     while (
       this.#queue.length > 0 &&
-      this.#deps.jobsRunning() + this.#submitting < this.#options.maxJobsInFlight &&
+      this.#slots.hasFree &&
       // While the API refuses us or its quota is used up, the head batch alone asks again.
-      !((this.#gate.isRefused('submit') || this.#quotaStreak > 0) && this.#submitting > 0)
+      !((this.#gate.isRefused('submit') || this.#quotaStreak > 0) && this.#slots.submitting > 0)
     ) {
       const next = this.#queue[0] as QueuedBatch
       if (next.notBefore > now) {
@@ -147,6 +157,11 @@ export class SubmitQueue {
     this.#closed = true
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
+  }
+
+  /** Puts batches back at the head of the queue, in the given order. */
+  #requeue(...queued: QueuedBatch[]): void {
+    this.#queue.unshift(...queued)
   }
 
   #arm(delayMs: number): void {
@@ -167,7 +182,7 @@ export class SubmitQueue {
       files: batch.files.length,
       ...(trace.traceId === undefined ? {} : { traceId: trace.traceId }),
     }
-    this.#submitting++
+    this.#slots.submitStarted()
     const submittedAt = Date.now()
     try {
       const jobId = await this.#client.submit(request, { headers })
@@ -190,8 +205,9 @@ export class SubmitQueue {
     } catch (err) {
       this.#onFailure(queued, err, this.#logger.child(bindings))
     } finally {
-      this.#submitting--
-      this.#deps.settledSubmit()
+      this.#slots.submitEnded()
+      this.pump()
+      this.#deps.submitEnded()
     }
   }
 
@@ -205,16 +221,14 @@ export class SubmitQueue {
     switch (decision.action) {
       case 'hold':
         // The gate logs the refusal once, naming the settings to check.
-        this.#gate.refuse(
-          'submit',
-          { cause: decision.cause, problem: decision.problem, setting: decision.setting },
-          decision.retryInMs,
-        )
-        this.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
+        this.#gate.heed('submit', decision)
+        this.#requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return
       case 'split':
         log.warn({ err: message }, 'import API rejected the batch; splitting it to find the offending file')
-        this.requeue(...decision.parts.map((batch) => ({ batch, resubmits: queued.resubmits, notBefore: 0 })))
+        this.#requeue(
+          ...decision.parts.map((batch) => ({ batch, resubmits: queued.resubmits, notBefore: 0 })),
+        )
         return
       case 'fail':
         log.warn({ err: message }, 'import API rejected a single file')
@@ -222,12 +236,12 @@ export class SubmitQueue {
         return
       case 'quota':
         log.debug({ err: message, retryInMs: decision.retryInMs, streak: this.#quotaStreak }, 'quota backoff')
-        this.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
+        this.#requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return
       case 'retry':
-        if (decision.holdAllMs !== undefined) this.#gate.holdAll(Date.now() + decision.holdAllMs)
+        this.#gate.heed('submit', decision)
         log.warn({ err, retryAfterMs: decision.holdAllMs }, 'import job submission failed; will retry')
-        this.requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
+        this.#requeue({ ...queued, notBefore: Date.now() + decision.retryInMs })
         return
     }
   }

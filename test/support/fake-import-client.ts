@@ -1,6 +1,9 @@
 import { vi } from 'vitest'
+import { type AnswerClass, type ApiEndpoint, ApiError } from '../../src/errors.ts'
 import type { ImportClient, JobStatus } from '../../src/import/import-client.ts'
-import type { ImportRequest } from '../../src/import/import-request.ts'
+import type { FileEntry, ImportRequest } from '../../src/import/import-request.ts'
+import type { Batch, PendingFile } from '../../src/model/files.ts'
+import { pendingFile } from './pending-file.ts'
 
 /** A promise with its resolve and reject in hand. */
 export interface Deferred<T> {
@@ -67,3 +70,49 @@ export function fakeImportClient(
 }
 
 export type FakeImportClient = ReturnType<typeof fakeImportClient>
+
+/** The error the import client raises for a final answer of `answerClass` (submit, HTTP 400 by default). */
+export function apiError(
+  answerClass: AnswerClass,
+  message: string,
+  extra: { endpoint?: ApiEndpoint; status?: number; retryAfterMs?: number; setting?: string } = {},
+): ApiError {
+  return new ApiError(
+    answerClass === 'credentials' ? 'API_UNAUTHORIZED' : 'API_BAD_REQUEST',
+    message,
+    {
+      endpoint: extra.endpoint ?? 'submit',
+      status: extra.status ?? 400,
+      retryAfterMs: extra.retryAfterMs,
+      answerClass,
+      setting: extra.setting,
+    },
+    { retryable: answerClass === 'retry' || answerClass === 'quota' || answerClass === 'unreadable' },
+  )
+}
+
+/** A file of system `archive` whose metadata names it (`{ n: externalId }`). */
+export function namedFile(externalId: string): PendingFile {
+  return pendingFile(externalId, { systemName: 'archive', metadata: { n: externalId } })
+}
+
+/** A batch of `archive` files (made by `file`, {@link namedFile} by default), closed by `reason`. */
+export function testBatch(
+  id: string,
+  externalIds: string[],
+  reason: Batch['reason'] = 'linger',
+  file: (externalId: string) => PendingFile = namedFile,
+): Batch {
+  const files = externalIds.map((e) => file(e))
+  return { id, systemName: 'archive', kind: 'file', files, bytes: 1024 + files.length * 100, reason }
+}
+
+/** The batch id a submit carried in its `context`. */
+export const batchIdOf = (call: SubmitCall | undefined) => call?.request.context?.batchId
+
+/** The id of a files[] entry, whether the decoder serialised it already (JSON bytes or text) or not. */
+export const entryId = (f: FileEntry | string | Buffer) =>
+  typeof f === 'string' || Buffer.isBuffer(f) ? (JSON.parse(f.toString()) as FileEntry).id : f.id
+
+/** The ids of the entries a submit carried, in order. */
+export const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)

@@ -83,8 +83,6 @@ describe('valid configuration', () => {
         jobTimeoutMs: 3_600_000,
         webhookUrl: undefined,
         webhookSecret: undefined,
-        resubmitDelayMs: 5000,
-        maxResubmits: 2,
         holdRecheckMs: 30_000,
         maxHoldMs: 900_000,
         jobVisibilityGraceMs: 60_000,

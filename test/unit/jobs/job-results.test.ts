@@ -1,14 +1,15 @@
 // judgeStatus and matchOutcomes: what each job status means for the files of its batch, as a table.
 import { describe, expect, it } from 'vitest'
-import { type AnswerClass, ApiError } from '../../../src/errors.ts'
 import type { JobStatus } from '../../../src/import/import-client.ts'
 import {
-  decideStatusFailure,
+  failedJob,
   isFailureNotOfTheFile,
   type JobFacts,
   judgeStatus,
   matchOutcomes,
   NO_RESULT_REASON,
+  TIMEOUT_REASON,
+  unsentJob,
 } from '../../../src/jobs/job-results.ts'
 import { type Batch, batchBytes } from '../../../src/model/files.ts'
 import type { FileOutcome } from '../../../src/model/outcomes.ts'
@@ -142,42 +143,6 @@ describe('judgeStatus', () => {
   })
 })
 
-describe('decideStatusFailure', () => {
-  const err = (answerClass: AnswerClass, retryAfterMs?: number) =>
-    new ApiError('API_UNAUTHORIZED', `status answered (${answerClass})`, {
-      endpoint: 'status',
-      status: 401,
-      answerClass,
-      retryAfterMs,
-      setting: 'THE_SETTING',
-    })
-  const policy = { holdRecheckMs: 30_000, maxHoldMs: 900_000 }
-
-  it.each([
-    ['credentials', 'hold'],
-    ['configuration', 'hold'],
-    ['retry', 'retry'],
-    ['unreadable', 'retry'],
-  ] as const)('%s -> %s', (answerClass, action) => {
-    expect(decideStatusFailure(err(answerClass), policy).action).toBe(action)
-  })
-
-  it('a hold re-checks after holdRecheckMs and names the setting; a Retry-After is bounded by maxHoldMs', () => {
-    expect(decideStatusFailure(err('credentials'), policy)).toEqual({
-      action: 'hold',
-      cause: 'credentials',
-      problem: 'status answered (credentials)',
-      setting: 'THE_SETTING',
-      retryInMs: 30_000,
-    })
-    expect(decideStatusFailure(err('retry', 2_592_000_000), policy)).toEqual({
-      action: 'retry',
-      holdAllMs: 900_000,
-    })
-    expect(decideStatusFailure(new Error('bug'), policy)).toEqual({ action: 'retry', holdAllMs: undefined })
-  })
-})
-
 describe('isFailureNotOfTheFile', () => {
   it.each([
     ['import job failed', true],
@@ -211,5 +176,38 @@ describe('matchOutcomes', () => {
   it('hands repeated externalIds their results in order', () => {
     const { outcomes } = matchOutcomes(batchOf('a', 'a'), [item('a', 'imported'), item('a', 'skipped')])
     expect(outcomes.map((o) => o.outcome.state)).toEqual(['imported', 'skipped'])
+  })
+})
+
+describe('failedJob and unsentJob', () => {
+  it('fails every file of a batch with one reason, in batch order, with or without a job', () => {
+    const batch = batchOf('a', 'b')
+    const job = failedJob('j1', batch, TIMEOUT_REASON)
+    expect(job.jobId).toBe('j1')
+    expect(job.batch).toBe(batch)
+    expect(job.outcomes.map((o) => [o.file, o.outcome])).toEqual([
+      [batch.files[0], { state: 'failed', reason: 'timeout' }],
+      [batch.files[1], { state: 'failed', reason: 'timeout' }],
+    ])
+    expect(failedJob(null, batch, 'x').jobId).toBeNull()
+  })
+
+  it('settles a file that can never be sent alone, without a job, in an oversized batch named after its offset', () => {
+    const file = {
+      ...pendingFile('big', { bytes: 600_000 }),
+      position: { topic: 'in', partition: 3, offset: '42' },
+    }
+    const job = unsentJob(file, 'the entry is larger than any import request')
+    expect(job.jobId).toBeNull()
+    expect(job.batch).toMatchObject({
+      id: 'unsent-3-42',
+      systemName: 'archive',
+      kind: 'file',
+      bytes: 600_000,
+    })
+    expect(job.batch.reason).toBe('oversized')
+    expect(job.outcomes).toEqual([
+      { file, outcome: { state: 'failed', reason: 'the entry is larger than any import request' } },
+    ])
   })
 })

@@ -6,7 +6,7 @@ import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import type { Batch } from '../../../src/model/files.ts'
 import type { SettledJob } from '../../../src/model/outcomes.ts'
-import { fakeImportClient } from '../../support/fake-import-client.ts'
+import { fakeImportClient, testBatch } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
@@ -17,17 +17,7 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-function batch(id: string, ids: string[]): Batch {
-  const files = ids.map((e) => pendingFile(e))
-  return {
-    id,
-    systemName: 'archive',
-    kind: 'file',
-    files,
-    bytes: 1024 + files.length * 100,
-    reason: 'adopted',
-  }
-}
+const batch = (id: string, ids: string[]): Batch => testBatch(id, ids, 'adopted', (e) => pendingFile(e))
 
 function setup(status: (jobId: string) => Promise<JobStatus>) {
   const client = fakeImportClient({ onSubmit: async () => 'job-new', onStatus: status })

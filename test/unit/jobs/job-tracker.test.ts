@@ -1,34 +1,25 @@
 // The JobTracker against a scripted fake ImportClient: concurrency, settlement, webhooks, polling, failures.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type AnswerClass, type ApiEndpoint, ApiError, BridgeError } from '../../../src/errors.ts'
+import { type AnswerClass, BridgeError } from '../../../src/errors.ts'
 import type { JobStatus } from '../../../src/import/import-client.ts'
-import { type FileEntry, importRequestBody } from '../../../src/import/import-request.ts'
-import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
-import type { Batch, PendingFile } from '../../../src/model/files.ts'
+import type { Batch } from '../../../src/model/files.ts'
 import type { FileOutcome, SettledJob } from '../../../src/model/outcomes.ts'
 import { metricValue } from '../../support/e2e-world.ts'
-import { type FakeImportClient, fakeImportClient, type SubmitCall } from '../../support/fake-import-client.ts'
+import {
+  apiError,
+  testBatch as batch,
+  batchIdOf,
+  entryId,
+  type FakeImportClient,
+  fakeImportClient,
+  idsOf,
+  namedFile,
+} from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
-
-function file(externalId: string, systemName = 'archive'): PendingFile {
-  return pendingFile(externalId, { systemName, metadata: { n: externalId } })
-}
-
-function batch(id: string, externalIds: string[]): Batch {
-  const files = externalIds.map((e) => file(e))
-  return {
-    id,
-    systemName: 'archive',
-    kind: 'file',
-    files,
-    bytes: 1024 + files.length * 100,
-    reason: 'linger',
-  }
-}
+import { resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 function imported(externalId: string, mediaId = `m-${externalId}`): FileOutcome {
   return { externalId, systemName: 'archive', state: 'imported', mediaId, reason: undefined }
@@ -77,34 +68,9 @@ function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
 
 const trackers: JobTracker[] = []
 
-/** The error the import client raises for an answer of `answerClass`. */
-function apiError(
-  answerClass: AnswerClass,
-  message: string,
-  extra: { endpoint?: ApiEndpoint; status?: number; retryAfterMs?: number; setting?: string } = {},
-): ApiError {
-  return new ApiError(
-    answerClass === 'credentials' ? 'API_UNAUTHORIZED' : 'API_BAD_REQUEST',
-    message,
-    {
-      endpoint: extra.endpoint ?? 'submit',
-      status: extra.status ?? 400,
-      retryAfterMs: extra.retryAfterMs,
-      answerClass,
-      setting: extra.setting,
-    },
-    { retryable: answerClass === 'retry' || answerClass === 'quota' || answerClass === 'unreadable' },
-  )
-}
-
 /** Lets pending promise callbacks run without moving the clock. */
 const flush = () => vi.advanceTimersByTimeAsync(0)
 
-const batchIdOf = (call: SubmitCall | undefined) => call?.request.context?.batchId
-/** The id of a files[] entry, whether the decoder serialised it already (JSON bytes or text) or not. */
-const entryId = (f: FileEntry | string | Buffer) =>
-  typeof f === 'string' || Buffer.isBuffer(f) ? (JSON.parse(f.toString()) as FileEntry).id : f.id
-const idsOf = (call: SubmitCall | undefined) => call?.request.files.map(entryId)
 const outcomeStates = (job: SettledJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
 
@@ -133,71 +99,6 @@ afterEach(() => {
 })
 
 describe('JobTracker submitting', () => {
-  it('sends the batch as one import request with webhook and context', async () => {
-    // Given a tracker with a webhook URL
-    const s = setup()
-    const b = batch('b1', ['a', 'b'])
-
-    // When a batch is enqueued
-    s.tracker.enqueue(b)
-
-    // Then one request carries the batch's systemName, file entries, webhook and context
-    expect(s.client.submit).toHaveBeenCalledTimes(1)
-    const sent = s.client.submits[0]?.request
-    expect(sent === undefined ? undefined : JSON.parse(importRequestBody(sent).toString('utf8'))).toEqual({
-      systemName: 'archive',
-      files: [
-        {
-          id: 'a',
-          url: 'https://files.example/a',
-          fileName: 'a.pdf',
-          mediaType: 'file',
-          metadata: { n: 'a' },
-        },
-        {
-          id: 'b',
-          url: 'https://files.example/b',
-          fileName: 'b.pdf',
-          mediaType: 'file',
-          metadata: { n: 'b' },
-        },
-      ],
-      webhook: 'https://bridge.example/webhooks/livingdocs/import-jobs',
-      context: { source: 'file-import-bridge', batchId: 'b1' },
-    })
-  })
-
-  it('signs context.batchId with the webhook secret (hex HMAC-SHA256)', () => {
-    // Given a tracker with a webhook secret
-    const s = setup({ webhookSecret: 'tracker-secret-123456' })
-
-    // When a batch is enqueued
-    s.tracker.enqueue(batch('b1', ['a']))
-
-    // Then the context carries the batch id and its signature, which verifies with the secret only
-    const context = s.client.submits[0]?.request.context as Record<string, string>
-    expect(context).toEqual({
-      source: 'file-import-bridge',
-      batchId: 'b1',
-      signature: signBatchId('tracker-secret-123456', 'b1'),
-    })
-    expect(context.signature).toMatch(/^[0-9a-f]{64}$/)
-    expect(verifyBatchSignature('tracker-secret-123456', 'b1', context.signature as string)).toBe(true)
-    expect(verifyBatchSignature('tracker-secret-123457', 'b1', context.signature as string)).toBe(false)
-    expect(verifyBatchSignature('tracker-secret-123456', 'b2', context.signature as string)).toBe(false)
-  })
-
-  it('omits the webhook when no webhook URL is configured', () => {
-    // Given a tracker without a webhook URL
-    const s = setup({ webhookUrl: undefined })
-
-    // When a batch is enqueued
-    s.tracker.enqueue(batch('b1', ['a']))
-
-    // Then the request has no webhook property
-    expect(s.client.submits[0]?.request).not.toHaveProperty('webhook')
-  })
-
   it('submits at most maxJobsInFlight jobs at once and the rest in order as jobs finish', async () => {
     // Given at most two jobs in flight and four batches
     const s = setup({ maxJobsInFlight: 2 })
@@ -306,21 +207,25 @@ describe('JobTracker submitting', () => {
     expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(1)
     expect((await s.metrics.jobsInFlight.get()).values[0]?.value).toBe(1)
   })
-
-  it('does not count a failed submission as a submitted batch', async () => {
-    // Given a submit that fails
-    const s = setup()
-    s.tracker.enqueue(batch('b1', ['a']))
-    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 503', { retryable: true }))
-    await flush()
-
-    // Then nothing is counted and no job is in flight
-    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(0)
-    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(0)
-  })
 })
 
 describe('JobTracker settling', () => {
+  it('settles a file too large for any request at once, without a job, and submits nothing', async () => {
+    // Given a tracker
+    const s = setup()
+
+    // When the batcher refuses a file
+    s.tracker.refuse(namedFile('big'), 'the entry is larger than any import request')
+
+    // Then it settles FAILED with that reason, without a job, and nothing is pending or submitted
+    expect(s.settled.map((j) => [j.jobId, j.batch.reason])).toEqual([[null, 'oversized']])
+    expect(outcomeStates(s.settled[0])).toEqual([
+      ['big', 'failed', 'the entry is larger than any import request'],
+    ])
+    expect(s.client.submit).not.toHaveBeenCalled()
+    expect(await s.tracker.waitIdle(0)).toBe(true)
+  })
+
   it('settles a finished success job with per-file outcomes matched by externalId', async () => {
     // Given a job of three files, two of which share an externalId
     const s = setup()
@@ -485,17 +390,6 @@ describe('JobTracker settling', () => {
 })
 
 describe('JobTracker webhooks', () => {
-  it("hands Livingdocs the batch's own signed webhook URL when a secret is set", () => {
-    // Given a tracker with a webhook base URL and a secret
-    const s = setup({ webhookSecret: 'tracker-secret-123456' })
-    // When a batch is submitted
-    s.tracker.enqueue(batch('b1.2', ['a']))
-    // Then its request's webhook is <base>/<batchId>?sig=<HMAC of the batch id>
-    expect(s.client.submits[0]?.request.webhook).toBe(
-      `https://bridge.example/webhooks/livingdocs/import-jobs/b1.2?sig=${signBatchId('tracker-secret-123456', 'b1.2')}`,
-    )
-  })
-
   it("reads the batch's current job for a webhook that named no job", async () => {
     // Given a job of batch b1
     const s = setup()
@@ -745,31 +639,6 @@ describe('JobTracker polling', () => {
     expect(s.client.statuses.map((c) => c.jobId)).toEqual(['j1', 'j2', 'j1'])
   })
 
-  it('polls every unfinished job', async () => {
-    // Given two jobs
-    const s = setup({ pollIntervalMs: 1000 })
-    await submitAs(s, batch('b1', ['a']), 'j1')
-    await submitAs(s, batch('b2', ['b']), 'j2')
-
-    // When an interval passes
-    await vi.advanceTimersByTimeAsync(1000)
-
-    // Then both are read
-    expect(s.client.statuses.map((c) => c.jobId).sort()).toEqual(['j1', 'j2'])
-  })
-
-  it('does not poll before start()', async () => {
-    // Given a tracker that was not started
-    const s = setup({ pollIntervalMs: 1000 }, false)
-    await submitAs(s, batch('b1', ['a']), 'j1')
-
-    // When several intervals pass
-    await vi.advanceTimersByTimeAsync(5000)
-
-    // Then nothing is read
-    expect(s.client.status).not.toHaveBeenCalled()
-  })
-
   it('leaves a job whose status read threw for the next poll', async () => {
     // Given a job
     const s = setup({ pollIntervalMs: 1000 })
@@ -792,19 +661,6 @@ describe('JobTracker polling', () => {
 
     // Then it settles
     expect(s.settled.map((j) => j.jobId)).toEqual(['j1'])
-  })
-
-  it('does not start a second read of a job while one is in flight', async () => {
-    // Given a job whose poll read hangs
-    const s = setup({ pollIntervalMs: 1000 })
-    await submitAs(s, batch('b1', ['a']), 'j1')
-    await vi.advanceTimersByTimeAsync(1000)
-
-    // When more intervals pass
-    await vi.advanceTimersByTimeAsync(3000)
-
-    // Then there is still one read
-    expect(s.client.status).toHaveBeenCalledTimes(1)
   })
 })
 
@@ -887,17 +743,6 @@ describe('JobTracker job timeout', () => {
     expect(outcomeStates(s.settled[0])).toEqual([['a', 'failed', 'timeout']])
     expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(1)
   })
-
-  it('never times out without jobTimeoutMs', async () => {
-    const s = setup({ pollIntervalMs: 1000 })
-    await submitAs(s, batch('b1', ['a']), 'j1')
-    for (let i = 0; i < 5; i++) {
-      await vi.advanceTimersByTimeAsync(1000)
-      s.client.statuses[i]?.resolve(STARTED)
-      await flush()
-    }
-    expect(s.settled).toHaveLength(0)
-  })
 })
 
 describe('JobTracker submit errors', () => {
@@ -922,45 +767,6 @@ describe('JobTracker submit errors', () => {
     // Then b2 is sent again and polling resumes
     expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b2'])
     expect(s.client.status).toHaveBeenCalled()
-  })
-
-  it('submits the batch again after resubmitDelayMs on a retryable error', async () => {
-    // Given a submit that fails with a retryable server error
-    const s = setup({ resubmitDelayMs: 2000 })
-    s.tracker.enqueue(batch('b1', ['a', 'b']))
-    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 503', { retryable: true }))
-    await flush()
-
-    // Then nothing settles, the files stay pending and nothing is sent before the delay
-    expect(s.settled).toHaveLength(0)
-    expect(s.tracker.filesPending).toBe(2)
-    await vi.advanceTimersByTimeAsync(1999)
-    expect(s.client.submits).toHaveLength(1)
-
-    // When the delay has passed
-    await vi.advanceTimersByTimeAsync(1)
-
-    // Then the same batch is sent again
-    expect(s.client.submits).toHaveLength(2)
-    expect(batchIdOf(s.client.submits[1])).toBe('b1')
-    expect(idsOf(s.client.submits[1])).toEqual(['a', 'b'])
-    expect(s.settled).toHaveLength(0)
-  })
-
-  it('keeps later batches behind a batch waiting for its resubmit', async () => {
-    // Given a failed first batch waiting for its resubmit
-    const s = setup({ resubmitDelayMs: 2000 })
-    s.tracker.enqueue(batch('b1', ['a']))
-    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 502', { retryable: true }))
-    await flush()
-
-    // When another batch is enqueued
-    s.tracker.enqueue(batch('b2', ['b']))
-
-    // Then it waits too, and after the delay b1 goes first
-    expect(s.client.submits).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(2000)
-    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b1', 'b2'])
   })
 
   it.each<AnswerClass>(['credentials', 'configuration'])(
@@ -1003,20 +809,6 @@ describe('JobTracker submit errors', () => {
       )
     },
   )
-
-  it('re-checks a refused configuration every holdRecheckMs (API_HOLD_RECHECK_MS)', async () => {
-    // Given a re-check every 45 s
-    const s = setup({ holdRecheckMs: 45_000 })
-    s.tracker.enqueue(batch('b1', ['a']))
-    s.client.submits[0]?.reject(apiError('credentials', 'HTTP 401'))
-    await flush()
-
-    // When 44.999 s pass, nothing is sent; at 45 s the batch is
-    await vi.advanceTimersByTimeAsync(44_999)
-    expect(s.client.submits).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(1)
-    expect(s.client.submits).toHaveLength(2)
-  })
 
   it('splits a rejected batch until the offending file is alone and fails only that file', async () => {
     // Given an API that rejects any request containing file f3 and accepts the others
@@ -1073,24 +865,6 @@ describe('JobTracker submit errors', () => {
     ])
     expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(2)
     expect(await s.tracker.waitIdle(0)).toBe(true)
-  })
-
-  it('fails a single rejected file at once without splitting', async () => {
-    // Given a batch of one file that the API rejects
-    const s = setup()
-    s.tracker.enqueue(batch('b1', ['x']))
-    s.client.submits[0]?.reject(apiError('file-data', 'HTTP 422: bad mediaType'))
-    await flush()
-
-    // Then it settles failed without a job and is not sent again
-    expect(s.settled).toHaveLength(1)
-    expect(s.settled[0]?.jobId).toBeNull()
-    expect(s.settled[0]?.outcomes[0]?.outcome).toEqual({
-      state: 'failed',
-      reason: 'rejected by the import API: HTTP 422: bad mediaType',
-    })
-    await vi.advanceTimersByTimeAsync(60_000)
-    expect(s.client.submits).toHaveLength(1)
   })
 })
 
@@ -1176,22 +950,6 @@ describe('JobTracker waitIdle and close', () => {
     expect(s.client.status).toHaveBeenCalledTimes(1)
     s.tracker.notify('j1')
     expect(s.client.status).toHaveBeenCalledTimes(1)
-  })
-
-  it('close() stops a pending resubmit and new submissions', async () => {
-    // Given a batch waiting for its resubmit
-    const s = setup({ resubmitDelayMs: 1000 })
-    s.tracker.enqueue(batch('b1', ['a']))
-    s.client.submits[0]?.reject(new BridgeError('API_SERVER_ERROR', 'HTTP 500', { retryable: true }))
-    await flush()
-
-    // When the tracker is closed and time passes, and another batch arrives
-    s.tracker.close()
-    await vi.advanceTimersByTimeAsync(5000)
-    s.tracker.enqueue(batch('b2', ['b']))
-
-    // Then nothing more is sent
-    expect(s.client.submits).toHaveLength(1)
   })
 })
 
@@ -1281,35 +1039,6 @@ describe('JobTracker and the classes of the API’s answers', () => {
     expect(s.client.submits).toHaveLength(3)
   })
 
-  it('a Retry-After of 30 days arms no timer above 2^31-1 ms and asks again after maxHoldMs', async () => {
-    // Given a submit answered 429 with Retry-After: 2592000 (30 days), a ceiling of 60 s
-    const armed: number[] = []
-    const real = globalThis.setTimeout
-    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
-      armed.push(ms ?? 0)
-      return real(fn, ms)
-    }) as typeof setTimeout)
-    try {
-      const s = setup({ maxHoldMs: 60_000 })
-      s.tracker.enqueue(batch('b1', ['a']))
-      s.client.submits[0]?.reject(
-        apiError('retry', 'submit answered HTTP 429', { status: 429, retryAfterMs: 2_592_000_000 }),
-      )
-      await flush()
-
-      // When a minute passes
-      await vi.advanceTimersByTimeAsync(59_999)
-      expect(s.client.submits).toHaveLength(1)
-      await vi.advanceTimersByTimeAsync(1)
-
-      // Then the batch is submitted again, and no timer was longer than a timer can wait
-      expect(s.client.submits).toHaveLength(2)
-      expect(Math.max(...armed)).toBeLessThanOrEqual(2 ** 31 - 1)
-    } finally {
-      spy.mockRestore()
-    }
-  })
-
   it('a quota 429 backs off up to maxHoldMs, raises the quota gauge, keeps polling and loses nothing', async () => {
     // Given a running job and a batch whose submit hits the plan's usage limit, a 2 s ceiling
     const s = setup({ maxHoldMs: 2000, pollIntervalMs: 1000, resubmitDelayMs: 100 })
@@ -1335,28 +1064,6 @@ describe('JobTracker and the classes of the API’s answers', () => {
     expect(await holdOf(s, 'quota')).toBe(0)
     expect(s.tracker.tracks('j2')).toBe(true)
     expect(s.settled).toHaveLength(0)
-  })
-
-  it('ends the quota hold when a submit fails otherwise after a quota answer, and then succeeds', async () => {
-    // Given a submit that hit the usage limit
-    const s = setup({ maxHoldMs: 2000, resubmitDelayMs: 100 })
-    s.tracker.enqueue(batch('b1', ['a']))
-    s.client.submits[0]?.reject(apiError('quota', 'submit answered HTTP 429: Usage Limit Exceeded'))
-    await flush()
-    expect(await holdOf(s, 'quota')).toBe(1)
-
-    // When its next try fails for another reason, and the one after is accepted
-    await vi.advanceTimersByTimeAsync(2000)
-    s.client.submits[1]?.reject(apiError('retry', 'submit answered HTTP 503'))
-    await flush()
-    expect(await holdOf(s, 'quota')).toBe(0)
-    await vi.advanceTimersByTimeAsync(100)
-    s.client.submits[2]?.resolve('j1')
-    await flush()
-
-    // Then the quota gauge stays 0 and the batch is a job
-    expect(await holdOf(s, 'quota')).toBe(0)
-    expect(s.tracker.tracks('j1')).toBe(true)
   })
 
   it('a 404 for a job younger than the grace window is not visible yet: read again, no resubmit', async () => {

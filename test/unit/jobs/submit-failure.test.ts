@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError, BridgeError } from '../../../src/errors.ts'
 import { classifyAnswer } from '../../../src/import/api-answer.ts'
+import { QUOTA_FIRST_BACKOFF_MS } from '../../../src/jobs/api-hold.ts'
 import {
   decideSubmitFailure,
-  QUOTA_FIRST_BACKOFF_MS,
   type SubmitFailurePolicy,
   splitBatch,
 } from '../../../src/jobs/submit-failure.ts'

@@ -1,0 +1,217 @@
+import type { JobStatus } from '../import/import-client.ts'
+import type { Batch } from '../model/files.ts'
+import { judgeStatus, type StatusVerdict } from './job-results.ts'
+
+/** Default of `maxResubmits`: how often a lost job is submitted again before its files fail. */
+export const MAX_RESUBMITS = 2
+
+/** What judges a followed job besides its status. Durations in ms. */
+export interface TrackedJobPolicy {
+  /**
+   * How often a lost job (unknown to Livingdocs) is submitted again before its files fail
+   * ({@link MAX_RESUBMITS} by default).
+   */
+  maxResubmits?: number | undefined
+  /**
+   * How long after its submit a job may be unknown to Livingdocs (404 or `state: "lost"`) without being
+   * lost (`JOB_VISIBILITY_GRACE_MS`). A job's status may not be readable at once (the webhook can even
+   * come first, [DPA] `handler.js`); the status is read again at the next poll.
+   */
+  jobVisibilityGraceMs: number
+  /**
+   * How long a job may run (default: no limit), counted only between two status reads that both saw it
+   * running: the time the API refused us, failed, or answered unreadably does not count. A read that
+   * sees it running past this gives each file FAILED `timeout`.
+   */
+  jobTimeoutMs?: number | undefined
+}
+
+/**
+ * What a webhook means for the job's status read now: read it now; read it again once the read in flight
+ * returns (that read started before the webhook came); or only noted (a read is in flight and another
+ * is already due after it).
+ */
+export type WebhookMeaning = 'read-now' | 'read-after-current' | 'noted'
+
+/** A verdict that keeps the job followed. */
+export type UnsettledVerdict = Extract<StatusVerdict, { kind: 'running' | 'not-visible' | 'incomplete' }>
+/** A verdict that settles the job. */
+export type SettledVerdict = Extract<StatusVerdict, { kind: 'settled' }>
+
+/** The one thing to do after a status read (see {@link TrackedJob.readSaw}). */
+export type NextStep =
+  /**
+   * Keep following: the poller reads it again. `slotTakenBack`: a read saw it running after its webhook
+   * had freed its `MAX_JOBS_IN_FLIGHT` slot, so it holds one again.
+   */
+  | { step: 'keep-following'; verdict: UnsettledVerdict; slotTakenBack: boolean }
+  /** A webhook came while the read was in flight and the job still ran: read again now. */
+  | { step: 'read-again' }
+  /** It ran for `jobTimeoutMs` (counted time): each file fails with reason `timeout`. */
+  | { step: 'time-out' }
+  /** Livingdocs does not know it (lost) and resubmits are left: submit its batch again, later. */
+  | { step: 'resubmit' }
+  /** It finished: settle its files with the verdict's outcomes. */
+  | { step: 'finish'; verdict: SettledVerdict }
+
+/**
+ * One import job the tracker follows ([F] §1): its batch, and what the webhooks and status reads of it
+ * said so far. It decides what each webhook and each read means next; it does no I/O and logs nothing
+ * (the tracker runs the steps). Times are epoch ms, passed in by the caller.
+ *
+ * The job timeout counts only the time between two reads that both saw the job running: the time the
+ * API refused us, failed, answered unreadably or did not know the job yet does not count.
+ */
+export class TrackedJob {
+  readonly id: string
+  readonly batch: Batch
+  /** When its submit started (or it was adopted), epoch ms. */
+  readonly submittedAt: number
+  /** Times its batch was submitted before and lost. */
+  readonly resubmits: number
+  readonly #policy: TrackedJobPolicy
+  #reading = false
+  #askedAt: number
+  #recheck = false
+  #doneByWebhook = false
+  #countedMs = 0
+  #lastGoodAt: number | null
+  #wasReadIncomplete = false
+
+  /** @param now when it is followed from, epoch ms (its first {@link askedAt}) */
+  constructor(
+    job: { id: string; batch: Batch; submittedAt: number; resubmits: number },
+    policy: TrackedJobPolicy,
+    now: number,
+  ) {
+    this.id = job.id
+    this.batch = job.batch
+    this.submittedAt = job.submittedAt
+    this.resubmits = job.resubmits
+    this.#policy = policy
+    this.#askedAt = now
+    this.#lastGoodAt = job.submittedAt
+  }
+
+  /** When its last status read started, or it was followed, epoch ms (the poller's clock). */
+  get askedAt(): number {
+    return this.#askedAt
+  }
+
+  /** A status read is in flight. */
+  get isReading(): boolean {
+    return this.#reading
+  }
+
+  /** A webhook came during the read in flight: read again when it returns unfinished. */
+  get recheck(): boolean {
+    return this.#recheck
+  }
+
+  /**
+   * A webhook said Livingdocs finished the job ([F] §2: it is sent "once the job is done") and no status
+   * read has said otherwise since: the job holds no `MAX_JOBS_IN_FLIGHT` slot while its read waits.
+   */
+  get doneByWebhook(): boolean {
+    return this.#doneByWebhook
+  }
+
+  /** Running time counted toward `jobTimeoutMs`, ms. */
+  get countedMs(): number {
+    return this.#countedMs
+  }
+
+  /** When a read last saw the job running (or it was submitted), epoch ms; null after a read failed. */
+  get lastGoodAt(): number | null {
+    return this.#lastGoodAt
+  }
+
+  /** A finished status listed no result for some files once already. */
+  get wasReadIncomplete(): boolean {
+    return this.#wasReadIncomplete
+  }
+
+  /**
+   * A webhook (or a forwarded notice) said the job is done.
+   * @returns what it means for the status read, and whether it frees the job's slot now (the first
+   *   webhook since a read last saw the job running)
+   */
+  webhook(): { meaning: WebhookMeaning; freesSlot: boolean } {
+    const freesSlot = !this.#doneByWebhook
+    this.#doneByWebhook = true
+    if (!this.#reading) return { meaning: 'read-now', freesSlot }
+    if (this.#recheck) return { meaning: 'noted', freesSlot }
+    this.#recheck = true
+    return { meaning: 'read-after-current', freesSlot }
+  }
+
+  /** A status read starts at `now`. @returns false when one is in flight already (start none) */
+  readStarted(now: number): boolean {
+    if (this.#reading) return false
+    this.#reading = true
+    this.#askedAt = now
+    return true
+  }
+
+  /** The status read failed: the time until a read sees the job running again does not count. */
+  readFailed(): void {
+    this.#reading = false
+    this.#lastGoodAt = null
+  }
+
+  /** Judges `status` (read at `now`) against the batch with `judgeStatus`. */
+  judge(status: JobStatus, now: number): StatusVerdict {
+    return judgeStatus(status, this.batch, {
+      canResubmit: this.resubmits < (this.#policy.maxResubmits ?? MAX_RESUBMITS),
+      ageMs: now - this.submittedAt,
+      graceMs: this.#policy.jobVisibilityGraceMs,
+      wasReadIncomplete: this.#wasReadIncomplete,
+    })
+  }
+
+  /**
+   * The status read ended at `now` with `verdict` ({@link judge}):
+   *
+   * | verdict | state | next step |
+   * |---|---|---|
+   * | running | counted time reaches `jobTimeoutMs` | time-out |
+   * | running | a webhook came during the read | read-again |
+   * | running | otherwise | keep-following (slot taken back if its webhook had freed it) |
+   * | not-visible | any | keep-following; the time until the next read does not count |
+   * | incomplete | any | keep-following; the next such read settles |
+   * | resubmit | any | resubmit |
+   * | settled | any | finish |
+   */
+  readSaw(verdict: StatusVerdict, now: number): NextStep {
+    this.#reading = false
+    switch (verdict.kind) {
+      case 'running':
+        return this.#sawRunning(verdict, now)
+      case 'not-visible':
+        this.#lastGoodAt = null
+        return { step: 'keep-following', verdict, slotTakenBack: false }
+      case 'incomplete':
+        this.#wasReadIncomplete = true
+        return { step: 'keep-following', verdict, slotTakenBack: false }
+      case 'resubmit':
+        return { step: 'resubmit' }
+      case 'settled':
+        return { step: 'finish', verdict }
+    }
+  }
+
+  #sawRunning(verdict: Extract<StatusVerdict, { kind: 'running' }>, now: number): NextStep {
+    if (this.#lastGoodAt !== null) this.#countedMs += now - this.#lastGoodAt
+    this.#lastGoodAt = now
+    const timeoutMs = this.#policy.jobTimeoutMs
+    if (timeoutMs !== undefined && this.#countedMs >= timeoutMs) return { step: 'time-out' }
+    if (this.#recheck) {
+      // This read started before the webhook came: the next one answers it.
+      this.#recheck = false
+      return { step: 'read-again' }
+    }
+    const slotTakenBack = this.#doneByWebhook
+    this.#doneByWebhook = false
+    return { step: 'keep-following', verdict, slotTakenBack }
+  }
+}

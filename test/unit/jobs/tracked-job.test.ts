@@ -1,0 +1,251 @@
+// TrackedJob: what a webhook and each status read mean for one import job, as a table of verdict x state.
+import { describe, expect, it } from 'vitest'
+import type { JobStatus } from '../../../src/import/import-client.ts'
+import type { StatusVerdict } from '../../../src/jobs/job-results.ts'
+import {
+  MAX_RESUBMITS,
+  type NextStep,
+  TrackedJob,
+  type TrackedJobPolicy,
+} from '../../../src/jobs/tracked-job.ts'
+import { type Batch, batchBytes } from '../../../src/model/files.ts'
+import { pendingFile } from '../../support/pending-file.ts'
+
+const SUBMITTED_AT = 1_000_000
+
+function batchOf(...ids: string[]): Batch {
+  const files = ids.map((id) => pendingFile(id))
+  return { id: 'b1', systemName: 'archive', kind: 'file', files, bytes: batchBytes(files), reason: 'linger' }
+}
+
+function trackedJob(policy: Partial<TrackedJobPolicy> = {}, resubmits = 0): TrackedJob {
+  return new TrackedJob(
+    { id: 'j1', batch: batchOf('a'), submittedAt: SUBMITTED_AT, resubmits },
+    { jobVisibilityGraceMs: 0, ...policy },
+    SUBMITTED_AT + 5,
+  )
+}
+
+const RUNNING: StatusVerdict = { kind: 'running' }
+const NOT_VISIBLE: StatusVerdict = { kind: 'not-visible' }
+const INCOMPLETE: StatusVerdict = { kind: 'incomplete', missing: 1 }
+const RESUBMIT: StatusVerdict = { kind: 'resubmit' }
+const SETTLED: StatusVerdict = { kind: 'settled', outcomes: [] }
+
+/**
+ * The states a job can be in when a read returns, each made from a fresh job by its transitions; the
+ * read returns at `SUBMITTED_AT + 1000`.
+ */
+const STATES: Record<string, () => TrackedJob> = {
+  'no webhook': () => {
+    const job = trackedJob()
+    job.readStarted(SUBMITTED_AT + 10)
+    return job
+  },
+  'webhook before the read': () => {
+    const job = trackedJob()
+    job.webhook()
+    job.readStarted(SUBMITTED_AT + 10)
+    return job
+  },
+  'webhook during the read': () => {
+    const job = trackedJob()
+    job.readStarted(SUBMITTED_AT + 10)
+    job.webhook()
+    return job
+  },
+  'running for jobTimeoutMs': () => {
+    const job = trackedJob({ jobTimeoutMs: 1000 })
+    job.readStarted(SUBMITTED_AT + 10)
+    return job
+  },
+}
+
+const VERDICTS: Record<string, StatusVerdict> = {
+  running: RUNNING,
+  'not-visible': NOT_VISIBLE,
+  incomplete: INCOMPLETE,
+  resubmit: RESUBMIT,
+  settled: SETTLED,
+}
+
+describe('TrackedJob.readSaw: verdict x state -> one next step', () => {
+  it.each<[string, string, NextStep['step'], boolean | undefined]>([
+    ['running', 'no webhook', 'keep-following', false],
+    ['running', 'webhook before the read', 'keep-following', true],
+    ['running', 'webhook during the read', 'read-again', undefined],
+    ['running', 'running for jobTimeoutMs', 'time-out', undefined],
+    ['not-visible', 'no webhook', 'keep-following', false],
+    ['not-visible', 'webhook before the read', 'keep-following', false],
+    ['not-visible', 'webhook during the read', 'keep-following', false],
+    ['not-visible', 'running for jobTimeoutMs', 'keep-following', false],
+    ['incomplete', 'no webhook', 'keep-following', false],
+    ['incomplete', 'webhook before the read', 'keep-following', false],
+    ['incomplete', 'webhook during the read', 'keep-following', false],
+    ['incomplete', 'running for jobTimeoutMs', 'keep-following', false],
+    ['resubmit', 'no webhook', 'resubmit', undefined],
+    ['resubmit', 'webhook before the read', 'resubmit', undefined],
+    ['resubmit', 'webhook during the read', 'resubmit', undefined],
+    ['resubmit', 'running for jobTimeoutMs', 'resubmit', undefined],
+    ['settled', 'no webhook', 'finish', undefined],
+    ['settled', 'webhook before the read', 'finish', undefined],
+    ['settled', 'webhook during the read', 'finish', undefined],
+    ['settled', 'running for jobTimeoutMs', 'finish', undefined],
+  ])('%s, %s -> %s (slot taken back: %s)', (verdictName, state, expected, slotTakenBack) => {
+    const verdict = VERDICTS[verdictName] as StatusVerdict
+    const job = (STATES[state] as () => TrackedJob)()
+    const step = job.readSaw(verdict, SUBMITTED_AT + 1000)
+    expect(step.step).toBe(expected)
+    if (step.step === 'keep-following') {
+      expect(step.verdict).toBe(verdict)
+      expect(step.slotTakenBack).toBe(slotTakenBack)
+    }
+    if (step.step === 'finish') expect(step.verdict).toBe(verdict)
+    // Whatever the step, the read is over
+    expect(job.isReading).toBe(false)
+  })
+})
+
+describe('TrackedJob webhooks', () => {
+  it('a webhook with no read in flight means read now, and frees the slot once', () => {
+    const job = trackedJob()
+    expect(job.webhook()).toEqual({ meaning: 'read-now', freesSlot: true })
+    expect(job.doneByWebhook).toBe(true)
+    expect(job.webhook()).toEqual({ meaning: 'read-now', freesSlot: false })
+  })
+
+  it('a webhook during a read means read after it; a further one is only noted', () => {
+    const job = trackedJob()
+    job.readStarted(SUBMITTED_AT + 10)
+    expect(job.webhook()).toEqual({ meaning: 'read-after-current', freesSlot: true })
+    expect(job.recheck).toBe(true)
+    expect(job.webhook()).toEqual({ meaning: 'noted', freesSlot: false })
+  })
+
+  it('a read that sees the job running after its webhook takes the slot back, and the next webhook frees it again', () => {
+    const job = trackedJob()
+    job.webhook()
+    job.readStarted(SUBMITTED_AT + 10)
+    expect(job.readSaw(RUNNING, SUBMITTED_AT + 20)).toEqual({
+      step: 'keep-following',
+      verdict: RUNNING,
+      slotTakenBack: true,
+    })
+    expect(job.doneByWebhook).toBe(false)
+    expect(job.webhook().freesSlot).toBe(true)
+  })
+
+  it('read-again keeps the slot free and clears the recheck; the read after it decides', () => {
+    const job = trackedJob()
+    job.readStarted(SUBMITTED_AT + 10)
+    job.webhook()
+    expect(job.readSaw(RUNNING, SUBMITTED_AT + 20)).toEqual({ step: 'read-again' })
+    expect(job.recheck).toBe(false)
+    expect(job.doneByWebhook).toBe(true)
+    expect(job.readStarted(SUBMITTED_AT + 20)).toBe(true)
+    expect(job.readSaw(RUNNING, SUBMITTED_AT + 30)).toMatchObject({
+      step: 'keep-following',
+      slotTakenBack: true,
+    })
+  })
+
+  it('a recheck is kept over a read that did not see the job running', () => {
+    const job = trackedJob()
+    job.readStarted(SUBMITTED_AT + 10)
+    job.webhook()
+    job.readSaw(NOT_VISIBLE, SUBMITTED_AT + 20)
+    expect(job.recheck).toBe(true)
+    job.readStarted(SUBMITTED_AT + 30)
+    expect(job.readSaw(RUNNING, SUBMITTED_AT + 40)).toEqual({ step: 'read-again' })
+  })
+})
+
+describe('TrackedJob reads', () => {
+  it('starts one read at a time and remembers when it was asked', () => {
+    const job = trackedJob()
+    expect(job.askedAt).toBe(SUBMITTED_AT + 5)
+    expect(job.readStarted(SUBMITTED_AT + 100)).toBe(true)
+    expect(job.isReading).toBe(true)
+    expect(job.readStarted(SUBMITTED_AT + 200)).toBe(false)
+    expect(job.askedAt).toBe(SUBMITTED_AT + 100)
+    job.readFailed()
+    expect(job.isReading).toBe(false)
+    expect(job.readStarted(SUBMITTED_AT + 300)).toBe(true)
+    expect(job.askedAt).toBe(SUBMITTED_AT + 300)
+  })
+
+  it('an incomplete finished read is remembered, so the next one settles', () => {
+    const job = trackedJob()
+    const finishedWithout: JobStatus = { finished: true, state: 'success', files: [] }
+    expect(job.judge(finishedWithout, SUBMITTED_AT + 10)).toEqual({ kind: 'incomplete', missing: 1 })
+    job.readSaw({ kind: 'incomplete', missing: 1 }, SUBMITTED_AT + 10)
+    expect(job.wasReadIncomplete).toBe(true)
+    expect(job.judge(finishedWithout, SUBMITTED_AT + 20)).toMatchObject({ kind: 'settled', missing: 1 })
+  })
+
+  it.each([
+    [0, undefined, 'resubmit'],
+    [MAX_RESUBMITS - 1, undefined, 'resubmit'],
+    [MAX_RESUBMITS, undefined, 'settled'],
+    [0, 0, 'settled'],
+    [4, 5, 'resubmit'],
+  ])('a lost job of %i resubmits with maxResubmits %s -> %s', (resubmits, maxResubmits, kind) => {
+    const job = trackedJob({ maxResubmits }, resubmits)
+    expect(job.judge({ finished: true, state: 'lost' }, SUBMITTED_AT + 10).kind).toBe(kind)
+  })
+
+  it('a lost job within jobVisibilityGraceMs of its submit is not visible yet', () => {
+    const job = trackedJob({ jobVisibilityGraceMs: 1000 })
+    expect(job.judge({ finished: true, state: 'lost' }, SUBMITTED_AT + 999).kind).toBe('not-visible')
+    expect(job.judge({ finished: true, state: 'lost' }, SUBMITTED_AT + 1000).kind).toBe('resubmit')
+  })
+})
+
+describe('TrackedJob timeout clock', () => {
+  /** Reads `job` at `at` with `verdict`, or a failed read for 'failed'. */
+  function read(job: TrackedJob, at: number, verdict: StatusVerdict | 'failed'): NextStep | undefined {
+    job.readStarted(at)
+    if (verdict !== 'failed') return job.readSaw(verdict, at)
+    job.readFailed()
+    return undefined
+  }
+
+  it('counts the time from the submit to the first read that sees the job running', () => {
+    const job = trackedJob({ jobTimeoutMs: 3000 })
+    expect(job.lastGoodAt).toBe(SUBMITTED_AT)
+    read(job, SUBMITTED_AT + 1000, RUNNING)
+    expect(job.countedMs).toBe(1000)
+    expect(job.lastGoodAt).toBe(SUBMITTED_AT + 1000)
+  })
+
+  it('counts only the time between two reads that both saw the job running', () => {
+    const job = trackedJob({ jobTimeoutMs: 3000 })
+    read(job, SUBMITTED_AT + 1000, RUNNING)
+    // an outage of ten seconds: failed reads
+    for (let s = 2; s <= 11; s++) read(job, SUBMITTED_AT + s * 1000, 'failed')
+    expect(job.lastGoodAt).toBeNull()
+    expect(job.countedMs).toBe(1000)
+    // the first read after it restarts the count, the next two add 2 s
+    expect(read(job, SUBMITTED_AT + 12_000, RUNNING)).toMatchObject({ step: 'keep-following' })
+    expect(job.countedMs).toBe(1000)
+    expect(read(job, SUBMITTED_AT + 13_000, RUNNING)).toMatchObject({ step: 'keep-following' })
+    expect(read(job, SUBMITTED_AT + 14_000, RUNNING)).toEqual({ step: 'time-out' })
+    expect(job.countedMs).toBe(3000)
+  })
+
+  it('does not count the time a job was not visible', () => {
+    const job = trackedJob({ jobTimeoutMs: 3000 })
+    read(job, SUBMITTED_AT + 1000, NOT_VISIBLE)
+    expect(job.lastGoodAt).toBeNull()
+    read(job, SUBMITTED_AT + 5000, RUNNING)
+    expect(job.countedMs).toBe(0)
+    expect(read(job, SUBMITTED_AT + 8000, RUNNING)).toEqual({ step: 'time-out' })
+  })
+
+  it('never times out without jobTimeoutMs', () => {
+    const job = trackedJob()
+    for (let s = 1; s <= 10; s++)
+      expect(read(job, SUBMITTED_AT + s * 3_600_000, RUNNING)?.step).toBe('keep-following')
+    expect(job.countedMs).toBe(10 * 3_600_000)
+  })
+})
