@@ -36,3 +36,31 @@ export function drainInFlight(inFlight: ReadonlySet<Promise<unknown>>, timeoutMs
   })()
   return raceTimeout(all, timeoutMs, false)
 }
+
+/**
+ * A condition others wait for with a bound, e.g. "no job queued or in flight". Its owner calls
+ * {@link check} after every change that can make it true; waiters share one promise.
+ */
+export class Condition {
+  readonly #holds: () => boolean
+  #waiting: PromiseWithResolvers<true> | null = null
+
+  /** @param holds whether the condition holds now (cheap: asked at each {@link check}) */
+  constructor(holds: () => boolean) {
+    this.#holds = holds
+  }
+
+  /** Resolves true once the condition holds, or with whether it holds after `timeoutMs`. */
+  async wait(timeoutMs: number): Promise<boolean> {
+    if (this.#holds()) return true
+    this.#waiting ??= Promise.withResolvers<true>()
+    return (await raceTimeout(this.#waiting.promise, timeoutMs, false)) || this.#holds()
+  }
+
+  /** Wakes the waiters if the condition holds now. */
+  check(): void {
+    if (this.#waiting === null || !this.#holds()) return
+    this.#waiting.resolve(true)
+    this.#waiting = null
+  }
+}

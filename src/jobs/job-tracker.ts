@@ -1,13 +1,19 @@
-import { isApiError } from '../errors.ts'
 import type { ImportClient, JobStatus } from '../import/import-client.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
 import type { SettledJob } from '../model/outcomes.ts'
-import { raceTimeout } from '../timeouts.ts'
+import { Condition } from '../timeouts.ts'
 import { ApiGate } from './api-gate.ts'
 import { decideStatusFailure } from './api-hold.ts'
 import { EarlyWebhooks } from './early-webhooks.ts'
+import {
+  reportFinished,
+  reportKept,
+  reportReadFailed,
+  reportTimedOut,
+  reportUnsendable,
+} from './job-report.ts'
 import { failedJob, TIMEOUT_REASON, unsentJob } from './job-results.ts'
 import { JobSlots, type JobSlotsOptions } from './job-slots.ts'
 import { createStatusPoller } from './status-poller.ts'
@@ -61,8 +67,8 @@ export class JobTracker {
   readonly #gate: ApiGate
   readonly #poller: ReturnType<typeof createStatusPoller<Followed>>
   readonly #early = new EarlyWebhooks()
-  /** Resolves when nothing is queued or in flight any more (made by the first `waitIdle` while busy). */
-  #idle: PromiseWithResolvers<boolean> | null = null
+  /** Nothing is queued or in flight. */
+  readonly #idle = new Condition(() => this.#isIdle())
   #closed = false
 
   constructor(options: JobTrackerOptions, deps: JobTrackerDeps) {
@@ -79,7 +85,7 @@ export class JobTracker {
       slots: this.#slots,
       accepted: (job) => this.#accepted(job),
       rejected: (batch, reason) => this.#deps.onSettled(failedJob(null, batch, reason)),
-      submitEnded: () => this.#wakeIdleWaiters(),
+      submitEnded: () => this.#idle.check(),
     })
     this.#poller = createStatusPoller<Followed>(
       { intervalMs: options.pollIntervalMs },
@@ -122,10 +128,7 @@ export class JobTracker {
 
   /** Settles a file that can never be sent (its entry alone exceeds the request size): see `unsentJob`. */
   refuse(file: PendingFile, reason: string): void {
-    this.#logger.warn(
-      { externalId: file.event.externalId, bytes: file.bytes },
-      'file entry too large for any import request; FAILED',
-    )
+    reportUnsendable(this.#logger, file)
     this.#deps.onSettled(unsentJob(file, reason))
   }
 
@@ -142,12 +145,7 @@ export class JobTracker {
    * @returns false when the job is not one of this process (unknown, already settled, or another batch)
    */
   notify(jobId: string | undefined, notice: { batchId?: string } = {}): boolean {
-    const followed =
-      jobId !== undefined
-        ? this.#jobs.get(jobId)
-        : notice.batchId === undefined
-          ? undefined
-          : this.#byBatch.get(notice.batchId)
+    const followed = jobId !== undefined ? this.#jobs.get(jobId) : this.#byBatch.get(notice.batchId ?? '')
     if (followed === undefined) {
       // A fast job may call back before our POST's response is processed; remember it briefly.
       if (this.#slots.submitting > 0) this.#early.note(jobId, notice.batchId)
@@ -183,10 +181,8 @@ export class JobTracker {
   }
 
   /** Resolves once nothing is queued or in flight, or after `timeoutMs`. @returns true when idle */
-  async waitIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#isIdle()) return true
-    this.#idle ??= Promise.withResolvers<boolean>()
-    return (await raceTimeout(this.#idle.promise, timeoutMs, false)) || this.#isIdle()
+  waitIdle(timeoutMs: number): Promise<boolean> {
+    return this.#idle.wait(timeoutMs)
   }
 
   /** Stops polling and submitting; unsettled jobs are left (their offsets stay uncommitted). */
@@ -198,12 +194,6 @@ export class JobTracker {
 
   #isIdle(): boolean {
     return this.#queue.length === 0 && this.#jobs.size === 0 && this.#slots.submitting === 0
-  }
-
-  #wakeIdleWaiters(): void {
-    if (this.#idle === null || !this.#isIdle()) return
-    this.#idle.resolve(true)
-    this.#idle = null
   }
 
   /**
@@ -269,14 +259,7 @@ export class JobTracker {
     const action = decideStatusFailure(err, this.#options)
     // A refusal holds the status reads; a long Retry-After every request, polls and submits alike.
     this.#gate.heed('status', action)
-    if (action.action === 'hold') return
-    const unreadable = isApiError(err) && err.answerClass === 'unreadable'
-    logger.warn(
-      { err },
-      unreadable
-        ? 'import job status has an unknown shape (logged without its values); the poller reads it again'
-        : 'import job status read failed; the poller tries again',
-    )
+    if (action.action !== 'hold') reportReadFailed(logger, err)
   }
 
   /** Runs the effects of `step`, the outcome of a status read that saw `state` at `now`. */
@@ -285,16 +268,7 @@ export class JobTracker {
     switch (step.step) {
       case 'keep-following':
         if (step.slotTakenBack) this.#slots.takenBack()
-        if (step.verdict.kind === 'not-visible')
-          logger.debug(
-            { ageMs: now - job.submittedAt },
-            'import job not known to Livingdocs yet; reading it again later',
-          )
-        else if (step.verdict.kind === 'incomplete')
-          logger.info(
-            { missing: step.verdict.missing },
-            'finished import job lists no result for some files; reading it once more',
-          )
+        reportKept(logger, step.verdict, now - job.submittedAt)
         return
       case 'read-again':
         void this.#read(followed)
@@ -314,28 +288,14 @@ export class JobTracker {
     }
     // The job left: fill its slot, wake idle waiters.
     this.#queue.pump()
-    this.#wakeIdleWaiters()
+    this.#idle.check()
   }
 
   /** The job finished: its files settle with the verdict's outcomes. */
   #finish(followed: Followed, verdict: SettledVerdict, state: string, now: number): void {
     const { job, logger } = followed
     this.#leave(followed, state)
-    const { unexpected, missing } = verdict
-    if (unexpected !== undefined && unexpected.length > 0) {
-      this.#deps.metrics.jobResultsUnmatched.inc({ kind: 'unexpected' }, unexpected.length)
-      logger.warn(
-        { count: unexpected.length, externalIds: unexpected.slice(0, 10).map((r) => r.externalId) },
-        'finished import job reported results for files not in its batch; ignored',
-      )
-    }
-    if (missing !== undefined && missing > 0) {
-      this.#deps.metrics.jobResultsUnmatched.inc({ kind: 'missing' }, missing)
-      logger.warn({ missing }, 'finished import job reported no result for some files, twice')
-    }
-    if (verdict.failure === undefined)
-      logger.info({ ...verdict.counts, ms: now - job.submittedAt }, 'import job finished')
-    else logger.warn({ state }, verdict.failure)
+    reportFinished(logger, this.#deps.metrics, verdict, { state, ms: now - job.submittedAt })
     this.#deps.onSettled({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
   }
 
@@ -351,11 +311,12 @@ export class JobTracker {
   #timeOut(followed: Followed): void {
     const { job, logger } = followed
     this.#leave(followed, 'timeout')
-    this.#deps.metrics.jobsTimedOut.inc()
-    logger.warn(
-      { ms: Date.now() - job.submittedAt, countedMs: job.countedMs, timeoutMs: this.#options.jobTimeoutMs },
-      'import job did not finish in time; its files fail with reason timeout',
-    )
+    const { countedMs, submittedAt } = job
+    reportTimedOut(logger, this.#deps.metrics, {
+      countedMs,
+      submittedAt,
+      timeoutMs: this.#options.jobTimeoutMs,
+    })
     this.#deps.onSettled(failedJob(job.id, job.batch, TIMEOUT_REASON))
   }
 }

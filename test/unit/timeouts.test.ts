@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { drainInFlight, raceTimeout } from '../../src/timeouts.ts'
+import { Condition, drainInFlight, raceTimeout } from '../../src/timeouts.ts'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -48,5 +48,24 @@ describe('drainInFlight', () => {
     const drained = drainInFlight(new Set([new Promise(() => {})]), 500)
     await vi.advanceTimersByTimeAsync(500)
     await expect(drained).resolves.toBe(false)
+  })
+})
+
+describe('Condition', () => {
+  it('resolves every waiter once a check finds it holding, and false after the bound when it never holds', async () => {
+    vi.useFakeTimers()
+    let holds = false
+    const idle = new Condition(() => holds)
+    const first = idle.wait(1000)
+    const second = idle.wait(1000)
+    idle.check()
+    holds = true
+    idle.check()
+    await expect(Promise.all([first, second])).resolves.toEqual([true, true])
+    await expect(idle.wait(1000)).resolves.toBe(true)
+    holds = false
+    const late = idle.wait(500)
+    await vi.advanceTimersByTimeAsync(500)
+    await expect(late).resolves.toBe(false)
   })
 })
