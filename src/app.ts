@@ -135,7 +135,7 @@ export async function startBridge(
   const batcher = new Batcher(
     config.batcher,
     (batch) => {
-      logger.debug({ batchId: batch.id, files: batch.files.length, closedBy: batch.reason }, 'batch closed')
+      logger.debug({ batchId: batch.id, files: batch.files.length, closedBy: batch.closedBy }, 'batch closed')
       jobs.enqueue(batch)
     },
     (file, reason) => jobs.refuse(file, reason),
@@ -144,7 +144,7 @@ export async function startBridge(
     client,
     logger,
     metrics,
-    onSettled: (job) => {
+    onConcluded: (job) => {
       const published = publisher.publishJob(job)
       // The job log forgets a job once its results are acknowledged (a crash before must still find it).
       const { jobId } = job
@@ -208,7 +208,7 @@ export async function startBridge(
     liveness: () => (crash === null ? [] : [`${crash.component} stopped for good`]),
   })
 
-  // Start in this order; stop runs it backwards: stop fetching, flush, settle jobs, publish, commit,
+  // Start in this order; stop runs it backwards: stop fetching, flush, conclude jobs, publish, commit,
   // then close and disconnect (src/lifecycle.ts).
   const servers: HttpServer[] = []
   const drained = { jobs: false, sends: false }

@@ -127,7 +127,7 @@ export class Batcher {
   }
 
   /** Closes `group` if it is still open (a linger timer may fire for a batch closed since). */
-  #close(group: OpenBatch, reason: Batch['reason']): void {
+  #close(group: OpenBatch, closedBy: Batch['closedBy']): void {
     const bySystem = this.#open.get(group.systemName)
     if (bySystem?.get(group.kind) !== group) return
     bySystem.delete(group.kind)
@@ -140,7 +140,7 @@ export class Batcher {
       kind: group.kind,
       files: group.files,
       bytes: group.bytes,
-      reason,
+      closedBy,
     })
   }
 }

@@ -55,7 +55,7 @@ interface AuthenticWebhook {
  *   `batchId` and `signature`, and whose `id` is the job id (requests of older bridge versions).
  * Without a secret (no `WEBHOOK_PUBLIC_URL`) no webhook was asked for, so every one is refused.
  *
- * Answers: 202 for a known job; 200 `{ignored}` for an unknown or already settled one (so that
+ * Answers: 202 for a known job; 200 `{ignored}` for an unknown or already concluded one (so that
  * Livingdocs does not retry a job another process owns, or a late or duplicated webhook); 400 for a plain
  * webhook without a JSON body with a job id; 401 for a missing or wrong signature; 413 over
  * {@link WEBHOOK_BODY_LIMIT_BYTES}. Errors never carry stack traces or details; helmet sets the usual
@@ -114,7 +114,7 @@ export function createWebhookApp(deps: {
       'import job webhook received',
     )
     if (known) res.status(202).json({ accepted: true })
-    // Unknown job: not ours, already settled (a late or duplicated webhook), or an orphan of a retried
+    // Unknown job: not ours, already concluded (a late or duplicated webhook), or an orphan of a retried
     // POST. Acknowledged so that Livingdocs does not retry it; the status poller stays the truth.
     else res.status(200).json({ ignored: 'unknown job id' })
   }

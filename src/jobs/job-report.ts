@@ -2,7 +2,7 @@ import { isApiError } from '../errors.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { PendingFile } from '../model/files.ts'
-import type { SettledVerdict, UnsettledVerdict } from './tracked-job.ts'
+import type { ConcludedVerdict, OpenVerdict } from './tracked-job.ts'
 
 /**
  * What the job tracker says about a job at each step: one log line (and a metric where an operator must
@@ -11,7 +11,7 @@ import type { SettledVerdict, UnsettledVerdict } from './tracked-job.ts'
  */
 
 /** A read kept the job followed: say why when it was not simply running. */
-export function reportKept(logger: Logger, verdict: UnsettledVerdict, ageMs: number): void {
+export function reportKept(logger: Logger, verdict: OpenVerdict, ageMs: number): void {
   if (verdict.kind === 'not-visible')
     logger.debug({ ageMs }, 'import job not known to Livingdocs yet; reading it again later')
   else if (verdict.kind === 'incomplete')
@@ -40,7 +40,7 @@ export function reportReadFailed(logger: Logger, err: unknown): void {
 export function reportFinished(
   logger: Logger,
   metrics: Metrics,
-  verdict: SettledVerdict,
+  verdict: ConcludedVerdict,
   end: { state: string; ms: number },
 ): void {
   const { unexpected, missing } = verdict

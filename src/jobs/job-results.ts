@@ -1,6 +1,6 @@
 import type { JobStatus } from '../import/import-client.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
-import type { FileOutcome, SettledJob } from '../model/outcomes.ts'
+import type { ConcludedJob, FileOutcome } from '../model/outcomes.ts'
 
 /** Reason of the files of a job that failed as a whole ([F] §1.2: `state: "failed"`, no files). */
 export const JOB_FAILED_REASON = 'import job failed'
@@ -45,8 +45,8 @@ export type StatusVerdict =
    * without a result (FAILED {@link NO_RESULT_REASON}).
    */
   | {
-      kind: 'settled'
-      outcomes: SettledJob['outcomes']
+      kind: 'concluded'
+      outcomes: ConcludedJob['outcomes']
       counts?: { imported: number; skipped: number; failed: number }
       failure?: typeof JOB_FAILED_REASON | typeof JOB_LOST_REASON
       unexpected?: FileOutcome[]
@@ -73,11 +73,11 @@ export interface JobFacts {
  * | not finished (`started`) | running |
  * | `lost` (HTTP 404 or `state: "lost"`) within `graceMs` of the submit | not-visible: read again later |
  * | `lost` after it, `canResubmit` | resubmit |
- * | `lost` after it, no resubmit left | settled: every file FAILED `import job lost` |
- * | `success`, every file of the batch has a result | settled: each file's own result, matched by `externalId` ([F] §1.2) |
+ * | `lost` after it, no resubmit left | concluded: every file FAILED `import job lost` |
+ * | `success`, every file of the batch has a result | concluded: each file's own result, matched by `externalId` ([F] §1.2) |
  * | `success`, files without a result, first such read | incomplete: read once more |
- * | `success`, files without a result, read before | settled: those FAILED {@link NO_RESULT_REASON} |
- * | `failed` (the job as a whole, no files) | settled: every file FAILED `import job failed` |
+ * | `success`, files without a result, read before | concluded: those FAILED {@link NO_RESULT_REASON} |
+ * | `failed` (the job as a whole, no files) | concluded: every file FAILED `import job failed` |
  */
 export function judgeStatus(status: JobStatus, batch: Batch, facts: JobFacts): StatusVerdict {
   if (!status.finished) return { kind: 'running' }
@@ -89,11 +89,11 @@ export function judgeStatus(status: JobStatus, batch: Batch, facts: JobFacts): S
     const matched = matchOutcomes(batch, status.files)
     if (matched.missing > 0 && !facts.wasReadIncomplete)
       return { kind: 'incomplete', missing: matched.missing }
-    return { kind: 'settled', ...matched }
+    return { kind: 'concluded', ...matched }
   }
   const failure = status.state === 'failed' ? JOB_FAILED_REASON : JOB_LOST_REASON
   return {
-    kind: 'settled',
+    kind: 'concluded',
     failure,
     outcomes: batch.files.map((file) => ({ file, outcome: { state: 'failed', reason: failure } })),
   }
@@ -110,7 +110,7 @@ export function matchOutcomes(
   batch: Batch,
   results: FileOutcome[],
 ): {
-  outcomes: SettledJob['outcomes']
+  outcomes: ConcludedJob['outcomes']
   counts: { imported: number; skipped: number; failed: number }
   unexpected: FileOutcome[]
   missing: number
@@ -136,8 +136,8 @@ export function matchOutcomes(
   return { outcomes, counts, unexpected: [...byId.values()].flat(), missing }
 }
 
-/** Job `jobId` (null: never a job) of `batch` settled with every file FAILED `reason`. */
-export function failedJob(jobId: string | null, batch: Batch, reason: string): SettledJob {
+/** Job `jobId` (null: never a job) of `batch` concluded with every file FAILED `reason`. */
+export function failedJob(jobId: string | null, batch: Batch, reason: string): ConcludedJob {
   return {
     jobId,
     batch,
@@ -146,17 +146,17 @@ export function failedJob(jobId: string | null, batch: Batch, reason: string): S
 }
 
 /**
- * A file that can never be sent (its entry alone exceeds the request size) settled as FAILED `reason`,
+ * A file that can never be sent (its entry alone exceeds the request size) concluded as FAILED `reason`,
  * without an import job (`importJobId` null), in a batch of its own (`oversized`).
  */
-export function unsentJob(file: PendingFile, reason: string): SettledJob {
+export function unsentJob(file: PendingFile, reason: string): ConcludedJob {
   const batch: Batch = {
     id: `unsent-${file.position.partition}-${file.position.offset}`,
     systemName: file.event.systemName,
     kind: file.event.kind,
     files: [file],
     bytes: file.bytes,
-    reason: 'oversized',
+    closedBy: 'oversized',
   }
   return failedJob(null, batch, reason)
 }

@@ -9,7 +9,7 @@ export interface JobSlotsOptions {
 /**
  * The one owner of `MAX_JOBS_IN_FLIGHT`: a slot is held by each submit in flight and by each followed
  * job that runs at Livingdocs as far as we know. A job whose webhook said it finished ([F] §2: sent "once
- * the job is done") gives its slot up before its status read settles it ({@link freedByWebhook}), and
+ * the job is done") gives its slot up before its status read concludes it ({@link freedByWebhook}), and
  * takes it back if a read still sees it running ({@link takenBack}). `bridge_jobs_in_flight` shows the
  * followed jobs that hold a slot ({@link running}); the submits in flight are not in it.
  *
@@ -20,9 +20,9 @@ export class JobSlots {
   readonly #maxJobsInFlight: number
   readonly #metrics: Metrics
   #submitting = 0
-  /** Jobs followed (running or not, until they settle, time out or are submitted again). */
+  /** Jobs followed (running or not, until they conclude, time out or are submitted again). */
   #followed = 0
-  /** Followed jobs whose webhook said they finished and whose status read has not settled them yet. */
+  /** Followed jobs whose webhook said they finished and whose status read has not concluded them yet. */
   #freedByWebhook = 0
 
   constructor(options: JobSlotsOptions, deps: { metrics: Metrics }) {
@@ -67,7 +67,7 @@ export class JobSlots {
   }
 
   /**
-   * A job is followed no more (settled, timed out, or lost and submitted again).
+   * A job is followed no more (concluded, timed out, or lost and submitted again).
    * @param wasFreedByWebhook whether its webhook had freed its slot already
    */
   jobLeft(wasFreedByWebhook: boolean): void {

@@ -2,7 +2,7 @@ import type { ImportClient, JobStatus } from '../import/import-client.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
-import type { SettledJob } from '../model/outcomes.ts'
+import type { ConcludedJob } from '../model/outcomes.ts'
 import { Condition } from '../timeouts.ts'
 import { ApiGate } from './api-gate.ts'
 import { decideStatusFailure } from './api-hold.ts'
@@ -18,7 +18,7 @@ import { failedJob, TIMEOUT_REASON, unsentJob } from './job-results.ts'
 import { JobSlots, type JobSlotsOptions } from './job-slots.ts'
 import { createStatusPoller } from './status-poller.ts'
 import { type AcceptedJob, SubmitQueue, type SubmitQueueOptions } from './submit-queue.ts'
-import { type NextStep, type SettledVerdict, TrackedJob, type TrackedJobPolicy } from './tracked-job.ts'
+import { type ConcludedVerdict, type NextStep, TrackedJob, type TrackedJobPolicy } from './tracked-job.ts'
 
 /** Options of the {@link JobTracker}. Durations in ms. */
 export interface JobTrackerOptions extends SubmitQueueOptions, JobSlotsOptions, TrackedJobPolicy {
@@ -34,8 +34,8 @@ export interface JobTrackerDeps {
   client: ImportClient
   logger: Logger
   metrics: Metrics
-  /** Receives each settled job with one outcome per file. */
-  onSettled: (job: SettledJob) => void
+  /** Receives each concluded job with one outcome per file. */
+  onConcluded: (job: ConcludedJob) => void
   /** Called when Livingdocs accepted a batch as import job `jobId` (e.g. to record it in the job log). */
   onJobStarted?: (jobId: string, batch: Batch) => void
 }
@@ -47,13 +47,13 @@ interface Followed {
 }
 
 /**
- * Follows import jobs from submit to settle ([F] §1): batches wait in a {@link SubmitQueue} for a free
+ * Follows import jobs from submit until they conclude ([F] §1): batches wait in a {@link SubmitQueue} for a free
  * `MAX_JOBS_IN_FLIGHT` slot ({@link JobSlots}); each becomes an import job (the request built by
  * `buildImportRequest`; a failed submit is judged by `decideSubmitFailure`), followed as a
  * {@link TrackedJob}. A job's status is read when its webhook comes ({@link notify}) or at the next poll
  * (`createStatusPoller`); what a webhook or a read means next is the tracked job's to say, and the
- * tracker keeps the jobs and runs that step (log, metrics, submit again, settle). Settled jobs go to
- * `onSettled` with one outcome per file.
+ * tracker keeps the jobs and runs that step (log, metrics, submit again, conclude). Concluded jobs go to
+ * `onConcluded` with one outcome per file.
  */
 export class JobTracker {
   readonly #options: JobTrackerOptions
@@ -84,7 +84,7 @@ export class JobTracker {
       gate: this.#gate,
       slots: this.#slots,
       accepted: (job) => this.#accepted(job),
-      rejected: (batch, reason) => this.#deps.onSettled(failedJob(null, batch, reason)),
+      rejected: (batch, reason) => this.#deps.onConcluded(failedJob(null, batch, reason)),
       submitEnded: () => this.#idle.check(),
     })
     this.#poller = createStatusPoller<Followed>(
@@ -104,7 +104,7 @@ export class JobTracker {
     this.#poller.start()
   }
 
-  /** Files queued or in jobs not yet settled. */
+  /** Files queued or in jobs not yet concluded. */
   get filesPending(): number {
     let n = this.#queue.files
     for (const { job } of this.#jobs.values()) n += job.batch.files.length
@@ -126,10 +126,10 @@ export class JobTracker {
     this.#queue.push(batch)
   }
 
-  /** Settles a file that can never be sent (its entry alone exceeds the request size): see `unsentJob`. */
+  /** Concludes a file that can never be sent (its entry alone exceeds the request size): see `unsentJob`. */
   refuse(file: PendingFile, reason: string): void {
     reportUnsendable(this.#logger, file)
-    this.#deps.onSettled(unsentJob(file, reason))
+    this.#deps.onConcluded(unsentJob(file, reason))
   }
 
   /**
@@ -142,7 +142,7 @@ export class JobTracker {
    *   URL whose body carried no job id): then the current job of `notice.batchId` is read
    * @param notice.batchId the batch the webhook was authenticated for; when given with a `jobId`, it
    *   must be that job's batch, so a valid signature of one batch cannot be replayed for another job
-   * @returns false when the job is not one of this process (unknown, already settled, or another batch)
+   * @returns false when the job is not one of this process (unknown, already concluded, or another batch)
    */
   notify(jobId: string | undefined, notice: { batchId?: string } = {}): boolean {
     const followed = jobId !== undefined ? this.#jobs.get(jobId) : this.#byBatch.get(notice.batchId ?? '')
@@ -159,7 +159,7 @@ export class JobTracker {
     return true
   }
 
-  /** True when `jobId` is an import job this process follows (submitted or adopted, not settled). */
+  /** True when `jobId` is an import job this process follows (submitted or adopted, not concluded). */
   tracks(jobId: string): boolean {
     return this.#jobs.has(jobId)
   }
@@ -167,7 +167,7 @@ export class JobTracker {
   /**
    * Follows an import job another process submitted (found in the job log after a rebalance or
    * restart) instead of submitting `batch` again: its status is read now and by the poller, and it
-   * settles like a job of this process. `batch` holds the job's files that this process consumed again.
+   * concludes like a job of this process. `batch` holds the job's files that this process consumed again.
    * @returns false when the job is already followed or the tracker is closed (nothing happens)
    */
   adopt(jobId: string, batch: Batch): boolean {
@@ -185,7 +185,7 @@ export class JobTracker {
     return this.#idle.wait(timeoutMs)
   }
 
-  /** Stops polling and submitting; unsettled jobs are left (their offsets stay uncommitted). */
+  /** Stops polling and submitting; jobs not concluded are left (their offsets stay uncommitted). */
   close(): void {
     this.#closed = true
     this.#poller.stop()
@@ -248,7 +248,7 @@ export class JobTracker {
     }
     const now = Date.now()
     const step = job.readSaw(job.judge(status, now), now)
-    // After close() the publisher is closed too: leave the job unsettled (its offsets stay uncommitted).
+    // After close() the publisher is closed too: leave the job open (its offsets stay uncommitted).
     if (!this.#isFollowing(job)) return
     this.#gate.accepted('status')
     this.#take(followed, step, status.state, now)
@@ -291,12 +291,12 @@ export class JobTracker {
     this.#idle.check()
   }
 
-  /** The job finished: its files settle with the verdict's outcomes. */
-  #finish(followed: Followed, verdict: SettledVerdict, state: string, now: number): void {
+  /** The job finished: it concludes with the verdict's outcomes. */
+  #finish(followed: Followed, verdict: ConcludedVerdict, state: string, now: number): void {
     const { job, logger } = followed
     this.#leave(followed, state)
     reportFinished(logger, this.#deps.metrics, verdict, { state, ms: now - job.submittedAt })
-    this.#deps.onSettled({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
+    this.#deps.onConcluded({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
   }
 
   /** The job is no longer followed: its slot is free. */
@@ -317,6 +317,6 @@ export class JobTracker {
       submittedAt,
       timeoutMs: this.#options.jobTimeoutMs,
     })
-    this.#deps.onSettled(failedJob(job.id, job.batch, TIMEOUT_REASON))
+    this.#deps.onConcluded(failedJob(job.id, job.batch, TIMEOUT_REASON))
   }
 }

@@ -196,7 +196,7 @@ export class SubmitQueue {
       logger.info(
         {
           bytes: batch.bytes,
-          closedBy: batch.reason,
+          closedBy: batch.closedBy,
           ...(trace.traceparents.length === 0 ? {} : { traceparents: trace.traceparents }),
         },
         'import job submitted',

@@ -34,9 +34,9 @@ export interface TrackedJobPolicy {
 export type WebhookMeaning = 'read-now' | 'read-after-current' | 'noted'
 
 /** A verdict that keeps the job followed. */
-export type UnsettledVerdict = Extract<StatusVerdict, { kind: 'running' | 'not-visible' | 'incomplete' }>
-/** A verdict that settles the job. */
-export type SettledVerdict = Extract<StatusVerdict, { kind: 'settled' }>
+export type OpenVerdict = Extract<StatusVerdict, { kind: 'running' | 'not-visible' | 'incomplete' }>
+/** A verdict that concludes the job. */
+export type ConcludedVerdict = Extract<StatusVerdict, { kind: 'concluded' }>
 
 /** The one thing to do after a status read (see {@link TrackedJob.readSaw}). */
 export type NextStep =
@@ -44,15 +44,15 @@ export type NextStep =
    * Keep following: the poller reads it again. `slotTakenBack`: a read saw it running after its webhook
    * had freed its `MAX_JOBS_IN_FLIGHT` slot, so it holds one again.
    */
-  | { step: 'keep-following'; verdict: UnsettledVerdict; slotTakenBack: boolean }
+  | { step: 'keep-following'; verdict: OpenVerdict; slotTakenBack: boolean }
   /** A webhook came while the read was in flight and the job still ran: read again now. */
   | { step: 'read-again' }
   /** It ran for `jobTimeoutMs` (counted time): each file fails with reason `timeout`. */
   | { step: 'time-out' }
   /** Livingdocs does not know it (lost) and resubmits are left: submit its batch again, later. */
   | { step: 'resubmit' }
-  /** It finished: settle its files with the verdict's outcomes. */
-  | { step: 'finish'; verdict: SettledVerdict }
+  /** It finished: conclude it with the verdict's outcomes. */
+  | { step: 'finish'; verdict: ConcludedVerdict }
 
 /**
  * One import job the tracker follows ([F] §1): its batch, and what the webhooks and status reads of it
@@ -178,9 +178,9 @@ export class TrackedJob {
    * | running | a webhook came during the read | read-again |
    * | running | otherwise | keep-following (slot taken back if its webhook had freed it) |
    * | not-visible | any | keep-following; the time until the next read does not count |
-   * | incomplete | any | keep-following; the next such read settles |
+   * | incomplete | any | keep-following; the next such read concludes |
    * | resubmit | any | resubmit |
-   * | settled | any | finish |
+   * | concluded | any | finish |
    */
   readSaw(verdict: StatusVerdict, now: number): NextStep {
     this.#reading = false
@@ -195,7 +195,7 @@ export class TrackedJob {
         return { step: 'keep-following', verdict, slotTakenBack: false }
       case 'resubmit':
         return { step: 'resubmit' }
-      case 'settled':
+      case 'concluded':
         return { step: 'finish', verdict }
     }
   }

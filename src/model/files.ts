@@ -102,10 +102,11 @@ export interface Batch {
   /** Sum of the entries' bytes plus {@link ENVELOPE_BYTES}. */
   bytes: number
   /**
-   * Why the batch was closed (`adopted`: rebuilt from the job log for a job another process submitted;
-   * `oversized`: one file too large for any request, never sent).
+   * What closed the batch: its file or byte limit, its linger time, a drain (shutdown or rebalance);
+   * `adopted`: rebuilt from the job log for a job another process submitted; `oversized`: one file too
+   * large for any request, never sent.
    */
-  reason: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted' | 'oversized'
+  closedBy: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted' | 'oversized'
 }
 
 /** The bytes of a batch of `files`: their entries plus {@link ENVELOPE_BYTES}. */

@@ -1,6 +1,6 @@
 /**
  * What became of each file of a batch: the outcome an import job reported for it, or the one the bridge
- * decided itself, and the settled job that carries them to the result events (src/outcome/).
+ * decided itself, and the concluded job that carries them to the result events (src/outcome/).
  */
 
 import type { Batch, PendingFile } from './files.ts'
@@ -21,8 +21,12 @@ export interface BridgeFailure {
   mediaId?: undefined
 }
 
-/** The outcome of every file of a settled job, in the batch's order. */
-export interface SettledJob {
+/**
+ * A concluded import job: every file of its batch has an outcome (Livingdocs' own, or one the bridge
+ * decided: the job failed, was lost, timed out, or the file was rejected), in the batch's order. Its
+ * records are *settled* only later, once their result events are acknowledged by Kafka (src/outcome/).
+ */
+export interface ConcludedJob {
   /** The Livingdocs import job id, or null when the batch was rejected before a job existed. */
   jobId: string | null
   batch: Batch

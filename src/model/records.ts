@@ -3,11 +3,11 @@
  * partition, its headers, and the offset committed once it is done. The start of the data flow the
  * files of src/model/ describe (each stage imports these types from here, never from another stage):
  *
- *   ConsumedRecord ──decode──► PendingFile ──batch──► Batch ──import job──► SettledJob ──► result events
+ *   ConsumedRecord ──decode──► PendingFile ──batch──► Batch ──import job──► ConcludedJob ──► result events
  *        │                                                                        │
  *        └──────────── DecodeFailure ──► DLQ record                               └─► FileOutcome per file
  *
- * (files.ts: the decoded event, the pending file and the batch; outcomes.ts: the settled job and its
+ * (files.ts: the decoded event, the pending file and the batch; outcomes.ts: the concluded job and its
  * outcomes; assignment.ts: the partitions owned.) Every record taken from the input topic is tracked by
  * its {@link RecordPosition} until its result event or DLQ record is acknowledged (then its offset may
  * be committed, as a {@link CommittableOffset}), or until its partition is revoked (then the new owner

@@ -5,7 +5,7 @@ import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { DecodeFailure, PendingFile } from '../model/files.ts'
-import type { SettledJob } from '../model/outcomes.ts'
+import type { ConcludedJob } from '../model/outcomes.ts'
 import type { ConsumedRecord, RecordPosition } from '../model/records.ts'
 import { type SchemaCodec, UNKNOWN_WRITER } from '../registry/registry.ts'
 import { drainInFlight } from '../timeouts.ts'
@@ -26,7 +26,7 @@ export interface OutcomePublisherOptions {
 }
 
 /**
- * Publishes one result event per file of a settled job, and DLQ records for unusable input, then
+ * Publishes one result event per file of a concluded job, and DLQ records for unusable input, then
  * reports the source positions as settled (so their offsets may be committed). Sends are retried with
  * exponential backoff until they succeed or the publisher is closed: a result is never dropped.
  *
@@ -101,7 +101,7 @@ export class OutcomePublisher {
    * Publishes the result events of `job` (in the background; see {@link drain}).
    * @returns resolves true once all are acknowledged, false when the publisher was closed first
    */
-  publishJob(job: SettledJob): Promise<boolean> {
+  publishJob(job: ConcludedJob): Promise<boolean> {
     const completedAt = Date.now()
     const results = job.outcomes.map(({ file, outcome }) => ({
       file,

@@ -8,7 +8,7 @@ export interface BackpressureOptions {
 
 /**
  * A high/low watermark gate over the files in flight (pure: it decides, the caller pauses and resumes
- * the consumer). Pauses at the high mark; resumes only at the low one, so that one settled job does not
+ * the consumer). Pauses at the high mark; resumes only at the low one, so that one concluded job does not
  * resume a fetch that the next record pauses again (hysteresis, as kafkajs' docs suggest for
  * pause/resume, Consuming.md "Pause & Resume").
  */

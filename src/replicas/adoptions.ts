@@ -198,7 +198,7 @@ export class Adoptions {
       kind: entry.kind,
       files,
       bytes: batchBytes(files),
-      reason: 'adopted',
+      closedBy: 'adopted',
     }
     if (this.#tracker.adopt(jobId, batch)) {
       this.#adopted(entry)

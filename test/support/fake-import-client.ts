@@ -96,15 +96,15 @@ export function namedFile(externalId: string): PendingFile {
   return pendingFile(externalId, { systemName: 'archive', metadata: { n: externalId } })
 }
 
-/** A batch of `archive` files (made by `file`, {@link namedFile} by default), closed by `reason`. */
+/** A batch of `archive` files (made by `file`, {@link namedFile} by default), closed by `closedBy`. */
 export function testBatch(
   id: string,
   externalIds: string[],
-  reason: Batch['reason'] = 'linger',
+  closedBy: Batch['closedBy'] = 'linger',
   file: (externalId: string) => PendingFile = namedFile,
 ): Batch {
   const files = externalIds.map((e) => file(e))
-  return { id, systemName: 'archive', kind: 'file', files, bytes: 1024 + files.length * 100, reason }
+  return { id, systemName: 'archive', kind: 'file', files, bytes: 1024 + files.length * 100, closedBy }
 }
 
 /** The batch id a submit carried in its `context`. */

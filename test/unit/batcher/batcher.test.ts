@@ -57,7 +57,7 @@ describe('flush on maxFiles', () => {
     batcher.add(file('c'))
     // Then one batch of 3 closes with reason max-files
     expect(batches).toHaveLength(1)
-    expect(batches[0]).toMatchObject({ systemName: 'archive', reason: 'max-files' })
+    expect(batches[0]).toMatchObject({ systemName: 'archive', closedBy: 'max-files' })
     expect(ids(batches[0])).toEqual(['a', 'b', 'c'])
     expect(batcher.buffered).toBe(0)
   })
@@ -67,7 +67,7 @@ describe('flush on maxFiles', () => {
     batcher.add(file('a'))
     batcher.add(file('b'))
     expect(batches.map(ids)).toEqual([['a'], ['b']])
-    expect(batches.every((b) => b.reason === 'max-files')).toBe(true)
+    expect(batches.every((b) => b.closedBy === 'max-files')).toBe(true)
   })
 
   it('clears the linger timer of a batch closed by maxFiles', () => {
@@ -93,7 +93,7 @@ describe('flush on maxBytes', () => {
     batcher.add(file('c', { bytes: 100 }))
     // Then the batch of a, b closes with reason max-bytes, and c opens the next batch
     expect(batches).toHaveLength(1)
-    expect(batches[0]?.reason).toBe('max-bytes')
+    expect(batches[0]?.closedBy).toBe('max-bytes')
     expect(ids(batches[0])).toEqual(['a', 'b'])
     expect(batches[0]?.bytes).toBe(ENVELOPE_BYTES + 200)
     expect(batcher.buffered).toBe(1)
@@ -176,7 +176,7 @@ describe('flush on lingerMs', () => {
     // and at t=100 the batch closes with both files
     vi.advanceTimersByTime(1)
     expect(batches).toHaveLength(1)
-    expect(batches[0]?.reason).toBe('linger')
+    expect(batches[0]?.closedBy).toBe('linger')
     expect(ids(batches[0])).toEqual(['a', 'b'])
     expect(batcher.buffered).toBe(0)
     expect(vi.getTimerCount()).toBe(0)
@@ -209,11 +209,11 @@ describe('flush on lingerMs', () => {
     batcher.add(file('a', { bytes: 100 }))
     vi.advanceTimersByTime(80)
     batcher.add(file('b', { bytes: 100 })) // closes [a], opens [b] at t=80
-    expect(batches.map((b) => b.reason)).toEqual(['max-bytes'])
+    expect(batches.map((b) => b.closedBy)).toEqual(['max-bytes'])
     vi.advanceTimersByTime(99) // t=179
     expect(batches).toHaveLength(1)
     vi.advanceTimersByTime(1) // t=180
-    expect(batches[1]?.reason).toBe('linger')
+    expect(batches[1]?.closedBy).toBe('linger')
     expect(ids(batches[1])).toEqual(['b'])
   })
 })
@@ -274,7 +274,7 @@ describe('order, drain and ids', () => {
     batcher.add(file('a', { systemName: 'A' }))
     batcher.add(file('b', { systemName: 'B' }))
     batcher.drain()
-    expect(batches.map((b) => [b.systemName, b.reason])).toEqual([
+    expect(batches.map((b) => [b.systemName, b.closedBy])).toEqual([
       ['A', 'drain'],
       ['B', 'drain'],
     ])

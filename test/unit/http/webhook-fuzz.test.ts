@@ -14,7 +14,7 @@ import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-s
 import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import type { Batch } from '../../../src/model/files.ts'
-import type { SettledJob } from '../../../src/model/outcomes.ts'
+import type { ConcludedJob } from '../../../src/model/outcomes.ts'
 import { WEBHOOK_PATH } from '../../../src/model/webhook.ts'
 import { fakeImportClient } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
@@ -33,7 +33,7 @@ const JOBS = new Map([
 let server: HttpServer
 let url: string
 let tracker: JobTracker
-const settled: SettledJob[] = []
+const settled: ConcludedJob[] = []
 /** Job ids handed to the tracker by the app (only authenticated webhooks may get there). */
 const handedOn: Array<{ jobId: string | undefined; batchId: string }> = []
 
@@ -57,7 +57,7 @@ beforeAll(async () => {
       maxHoldMs: 900_000,
       jobVisibilityGraceMs: 0,
     },
-    { client, logger, metrics: createMetrics(), onSettled: (job) => settled.push(job) },
+    { client, logger, metrics: createMetrics(), onConcluded: (job) => settled.push(job) },
   )
   for (const batchId of JOBS.values()) {
     const batch: Batch = {
@@ -66,7 +66,7 @@ beforeAll(async () => {
       kind: 'file',
       files: [pendingFile(`file-of-${batchId}`)],
       bytes: 1200,
-      reason: 'linger',
+      closedBy: 'linger',
     }
     tracker.enqueue(batch)
   }

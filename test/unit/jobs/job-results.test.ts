@@ -17,7 +17,14 @@ import { pendingFile } from '../../support/pending-file.ts'
 
 function batchOf(...ids: string[]): Batch {
   const files = ids.map((id) => pendingFile(id))
-  return { id: 'b1', systemName: 'archive', kind: 'file', files, bytes: batchBytes(files), reason: 'linger' }
+  return {
+    id: 'b1',
+    systemName: 'archive',
+    kind: 'file',
+    files,
+    bytes: batchBytes(files),
+    closedBy: 'linger',
+  }
 }
 
 const item = (
@@ -61,7 +68,7 @@ describe('judgeStatus', () => {
       'lost, no resubmit left',
       LOST,
       false,
-      'settled',
+      'concluded',
       [
         ['failed', 'import job lost'],
         ['failed', 'import job lost'],
@@ -72,7 +79,7 @@ describe('judgeStatus', () => {
       'failed as a whole',
       FAILED,
       true,
-      'settled',
+      'concluded',
       [
         ['failed', 'import job failed'],
         ['failed', 'import job failed'],
@@ -83,7 +90,7 @@ describe('judgeStatus', () => {
       'success',
       SUCCESS,
       true,
-      'settled',
+      'concluded',
       [
         ['imported', undefined],
         ['skipped', 'already exists'],
@@ -93,7 +100,7 @@ describe('judgeStatus', () => {
   ] as const)('%s -> %s', (_name, status, canResubmit, kind, perFile) => {
     const verdict = judgeStatus(status, batchOf('a', 'b', 'c'), facts({ canResubmit }))
     expect(verdict.kind).toBe(kind)
-    if (verdict.kind === 'settled')
+    if (verdict.kind === 'concluded')
       expect(verdict.outcomes.map((o) => [o.outcome.state, o.outcome.reason])).toEqual(perFile)
   })
 
@@ -117,8 +124,8 @@ describe('judgeStatus', () => {
     const partial: JobStatus = { finished: true, state: 'success', files: [item('a', 'imported')] }
     expect(judgeStatus(partial, batchOf('a', 'b', 'c'), facts())).toEqual({ kind: 'incomplete', missing: 2 })
     const verdict = judgeStatus(partial, batchOf('a', 'b', 'c'), facts({ wasReadIncomplete: true }))
-    expect(verdict).toMatchObject({ kind: 'settled', missing: 2 })
-    if (verdict.kind === 'settled')
+    expect(verdict).toMatchObject({ kind: 'concluded', missing: 2 })
+    if (verdict.kind === 'concluded')
       expect(verdict.outcomes.map((o) => o.outcome.reason)).toEqual([
         undefined,
         NO_RESULT_REASON,
@@ -133,8 +140,8 @@ describe('judgeStatus', () => {
       files: [item('a', 'imported'), item('zz', 'imported'), item('a', 'skipped')],
     }
     const verdict = judgeStatus(extra, batchOf('a'), facts())
-    expect(verdict).toMatchObject({ kind: 'settled', missing: 0 })
-    if (verdict.kind !== 'settled') throw new Error('not settled')
+    expect(verdict).toMatchObject({ kind: 'concluded', missing: 0 })
+    if (verdict.kind !== 'concluded') throw new Error('not concluded')
     expect(verdict.outcomes.map((o) => o.file.event.externalId)).toEqual(['a'])
     expect(verdict.unexpected?.map((r) => [r.externalId, r.state])).toEqual([
       ['a', 'skipped'],
@@ -205,7 +212,7 @@ describe('failedJob and unsentJob', () => {
       kind: 'file',
       bytes: 600_000,
     })
-    expect(job.batch.reason).toBe('oversized')
+    expect(job.batch.closedBy).toBe('oversized')
     expect(job.outcomes).toEqual([
       { file, outcome: { state: 'failed', reason: 'the entry is larger than any import request' } },
     ])

@@ -5,7 +5,7 @@ import type { JobStatus } from '../../../src/import/import-client.ts'
 import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import type { Batch } from '../../../src/model/files.ts'
-import type { SettledJob } from '../../../src/model/outcomes.ts'
+import type { ConcludedJob } from '../../../src/model/outcomes.ts'
 import { fakeImportClient, testBatch } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
@@ -21,7 +21,7 @@ const batch = (id: string, ids: string[]): Batch => testBatch(id, ids, 'adopted'
 
 function setup(status: (jobId: string) => Promise<JobStatus>) {
   const client = fakeImportClient({ onSubmit: async () => 'job-new', onStatus: status })
-  const settled: SettledJob[] = []
+  const settled: ConcludedJob[] = []
   const started: Array<[string, string]> = []
   const tracker = new JobTracker(
     {
@@ -38,7 +38,7 @@ function setup(status: (jobId: string) => Promise<JobStatus>) {
       client: client.client,
       logger: silentLogger,
       metrics: createMetrics(),
-      onSettled: (job) => settled.push(job),
+      onConcluded: (job) => settled.push(job),
       onJobStarted: (jobId, b) => started.push([jobId, b.id]),
     },
   )

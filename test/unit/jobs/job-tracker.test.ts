@@ -6,7 +6,7 @@ import type { JobStatus } from '../../../src/import/import-client.ts'
 import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import type { Batch } from '../../../src/model/files.ts'
-import type { FileOutcome, SettledJob } from '../../../src/model/outcomes.ts'
+import type { ConcludedJob, FileOutcome } from '../../../src/model/outcomes.ts'
 import { metricValue } from '../../support/e2e-world.ts'
 import {
   apiError,
@@ -35,13 +35,13 @@ interface Setup {
   tracker: JobTracker
   client: FakeImportClient
   metrics: Metrics
-  settled: SettledJob[]
+  settled: ConcludedJob[]
 }
 
 function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
   const client = fakeImportClient()
   const metrics = createMetrics()
-  const settled: SettledJob[] = []
+  const settled: ConcludedJob[] = []
   const tracker = new JobTracker(
     {
       maxJobsInFlight: 4,
@@ -58,7 +58,7 @@ function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
       client: client.client,
       logger: silentLogger,
       metrics,
-      onSettled: (job) => settled.push(job),
+      onConcluded: (job) => settled.push(job),
     },
   )
   if (start) tracker.start()
@@ -71,7 +71,7 @@ const trackers: JobTracker[] = []
 /** Lets pending promise callbacks run without moving the clock. */
 const flush = () => vi.advanceTimersByTimeAsync(0)
 
-const outcomeStates = (job: SettledJob | undefined) =>
+const outcomeStates = (job: ConcludedJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
 
 /** The value of metric `name`, summed over its labels. */
@@ -218,7 +218,7 @@ describe('JobTracker settling', () => {
     s.tracker.refuse(namedFile('big'), 'the entry is larger than any import request')
 
     // Then it settles FAILED with that reason, without a job, and nothing is pending or submitted
-    expect(s.settled.map((j) => [j.jobId, j.batch.reason])).toEqual([[null, 'oversized']])
+    expect(s.settled.map((j) => [j.jobId, j.batch.closedBy])).toEqual([[null, 'oversized']])
     expect(outcomeStates(s.settled[0])).toEqual([
       ['big', 'failed', 'the entry is larger than any import request'],
     ])

@@ -15,7 +15,14 @@ const policy: SubmitFailurePolicy = { resubmitDelayMs: 5000, holdRecheckMs: 30_0
 
 function batchOf(n: number): Batch {
   const files = Array.from({ length: n }, (_, i) => pendingFile(`f${i}`, { bytes: 100 + i }))
-  return { id: 'b1', systemName: 'archive', kind: 'file', files, bytes: batchBytes(files), reason: 'linger' }
+  return {
+    id: 'b1',
+    systemName: 'archive',
+    kind: 'file',
+    files,
+    bytes: batchBytes(files),
+    closedBy: 'linger',
+  }
 }
 
 /** The error the import client raises for a final submit answer `status` (0: no answer) of `files` files. */

@@ -15,7 +15,14 @@ const SUBMITTED_AT = 1_000_000
 
 function batchOf(...ids: string[]): Batch {
   const files = ids.map((id) => pendingFile(id))
-  return { id: 'b1', systemName: 'archive', kind: 'file', files, bytes: batchBytes(files), reason: 'linger' }
+  return {
+    id: 'b1',
+    systemName: 'archive',
+    kind: 'file',
+    files,
+    bytes: batchBytes(files),
+    closedBy: 'linger',
+  }
 }
 
 function trackedJob(policy: Partial<TrackedJobPolicy> = {}, resubmits = 0): TrackedJob {
@@ -30,7 +37,7 @@ const RUNNING: StatusVerdict = { kind: 'running' }
 const NOT_VISIBLE: StatusVerdict = { kind: 'not-visible' }
 const INCOMPLETE: StatusVerdict = { kind: 'incomplete', missing: 1 }
 const RESUBMIT: StatusVerdict = { kind: 'resubmit' }
-const SETTLED: StatusVerdict = { kind: 'settled', outcomes: [] }
+const CONCLUDED: StatusVerdict = { kind: 'concluded', outcomes: [] }
 
 /**
  * The states a job can be in when a read returns, each made from a fresh job by its transitions; the
@@ -66,7 +73,7 @@ const VERDICTS: Record<string, StatusVerdict> = {
   'not-visible': NOT_VISIBLE,
   incomplete: INCOMPLETE,
   resubmit: RESUBMIT,
-  settled: SETTLED,
+  concluded: CONCLUDED,
 }
 
 describe('TrackedJob.readSaw: verdict x state -> one next step', () => {
@@ -87,10 +94,10 @@ describe('TrackedJob.readSaw: verdict x state -> one next step', () => {
     ['resubmit', 'webhook before the read', 'resubmit', undefined],
     ['resubmit', 'webhook during the read', 'resubmit', undefined],
     ['resubmit', 'running for jobTimeoutMs', 'resubmit', undefined],
-    ['settled', 'no webhook', 'finish', undefined],
-    ['settled', 'webhook before the read', 'finish', undefined],
-    ['settled', 'webhook during the read', 'finish', undefined],
-    ['settled', 'running for jobTimeoutMs', 'finish', undefined],
+    ['concluded', 'no webhook', 'finish', undefined],
+    ['concluded', 'webhook before the read', 'finish', undefined],
+    ['concluded', 'webhook during the read', 'finish', undefined],
+    ['concluded', 'running for jobTimeoutMs', 'finish', undefined],
   ])('%s, %s -> %s (slot taken back: %s)', (verdictName, state, expected, slotTakenBack) => {
     const verdict = VERDICTS[verdictName] as StatusVerdict
     const job = (STATES[state] as () => TrackedJob)()
@@ -180,14 +187,14 @@ describe('TrackedJob reads', () => {
     expect(job.judge(finishedWithout, SUBMITTED_AT + 10)).toEqual({ kind: 'incomplete', missing: 1 })
     job.readSaw({ kind: 'incomplete', missing: 1 }, SUBMITTED_AT + 10)
     expect(job.wasReadIncomplete).toBe(true)
-    expect(job.judge(finishedWithout, SUBMITTED_AT + 20)).toMatchObject({ kind: 'settled', missing: 1 })
+    expect(job.judge(finishedWithout, SUBMITTED_AT + 20)).toMatchObject({ kind: 'concluded', missing: 1 })
   })
 
   it.each([
     [0, undefined, 'resubmit'],
     [MAX_RESUBMITS - 1, undefined, 'resubmit'],
-    [MAX_RESUBMITS, undefined, 'settled'],
-    [0, 0, 'settled'],
+    [MAX_RESUBMITS, undefined, 'concluded'],
+    [0, 0, 'concluded'],
     [4, 5, 'resubmit'],
   ])('a lost job of %i resubmits with maxResubmits %s -> %s', (resubmits, maxResubmits, kind) => {
     const job = trackedJob({ maxResubmits }, resubmits)

@@ -95,7 +95,7 @@ describe('OutcomePublisher', () => {
     // When a job with two files settles
     publisher.publishJob({
       jobId: 'job1',
-      batch: { id: 'b1', systemName: 'archive', kind: 'file', files: [], bytes: 0, reason: 'linger' },
+      batch: { id: 'b1', systemName: 'archive', kind: 'file', files: [], bytes: 0, closedBy: 'linger' },
       outcomes: [
         {
           file: file('4', 'a'),
@@ -142,7 +142,7 @@ describe('OutcomePublisher', () => {
     const { publisher, settled, metrics } = publisherWith(producer)
     publisher.publishJob({
       jobId: 'job2',
-      batch: { id: 'b2', systemName: 'archive', kind: 'file', files: [], bytes: 0, reason: 'linger' },
+      batch: { id: 'b2', systemName: 'archive', kind: 'file', files: [], bytes: 0, closedBy: 'linger' },
       outcomes: [{ file: file('9', 'c'), outcome: { state: 'failed', reason: 'import job failed' } }],
     })
     await until(() => sends.length === 1)

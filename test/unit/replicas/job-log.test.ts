@@ -108,7 +108,7 @@ describe('JobLog writing', () => {
       kind: 'file',
       files: [file('a', 0, 5), file('b', 2, 9)],
       bytes: 1224,
-      reason: 'linger',
+      closedBy: 'linger',
     }
 
     // When a job starts and later finishes
@@ -140,7 +140,7 @@ describe('JobLog writing', () => {
       kind: 'file',
       files: [file('a', 0, 1)],
       bytes: 1124,
-      reason: 'linger',
+      closedBy: 'linger',
     }
     log.started('job-1', b)
 
@@ -196,7 +196,7 @@ describe('JobLog adoption', () => {
     // Then the job is adopted with its two files of partition 0, in the job's order
     expect(adopted).toHaveLength(1)
     expect(adopted[0]?.jobId).toBe('j1')
-    expect(adopted[0]?.batch).toMatchObject({ id: 'batch-j1', systemName: 'archive', reason: 'adopted' })
+    expect(adopted[0]?.batch).toMatchObject({ id: 'batch-j1', systemName: 'archive', closedBy: 'adopted' })
     expect(adopted[0]?.batch.files).toEqual([fa, fb])
     expect((await metrics.jobsAdopted.get()).values[0]?.value).toBe(1)
     // And later records go the normal way
