@@ -1,3 +1,4 @@
+import { TOO_LARGE_REASON_PREFIX } from '../model/failure-reasons.ts'
 import { type Batch, ENVELOPE_BYTES, type MediaKind, type PendingFile } from '../model/files.ts'
 import type { RecordPosition } from '../model/records.ts'
 
@@ -68,7 +69,7 @@ export class Batcher {
   add(file: PendingFile): void {
     const { maxFiles, maxBytes, lingerMs } = this.#options
     if (file.bytes + ENVELOPE_BYTES > maxBytes) {
-      const reason = `file entry is ${file.bytes} bytes; an import request carries at most ${maxBytes - ENVELOPE_BYTES} bytes of entries (BATCH_MAX_BYTES=${maxBytes}, kept below the Livingdocs server's request body limit, 500 kB by default)`
+      const reason = `${TOO_LARGE_REASON_PREFIX}${file.bytes} bytes; an import request carries at most ${maxBytes - ENVELOPE_BYTES} bytes of entries (BATCH_MAX_BYTES=${maxBytes}, kept below the Livingdocs server's request body limit, 500 kB by default)`
       if (this.#onOversized === undefined) throw new Error(`${reason}: cannot fit`)
       this.#onOversized(file, reason)
       return

@@ -1,32 +1,7 @@
 import type { JobStatus } from '../import/import-client.ts'
+import { JOB_FAILED_REASON, JOB_LOST_REASON, NO_RESULT_REASON } from '../model/failure-reasons.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
 import type { ConcludedJob, FileOutcome } from '../model/outcomes.ts'
-
-/** Reason of the files of a job that failed as a whole ([F] §1.2: `state: "failed"`, no files). */
-export const JOB_FAILED_REASON = 'import job failed'
-/** Reason of the files of a job Livingdocs did not know after the grace window and every resubmit. */
-export const JOB_LOST_REASON = 'import job lost'
-/** Reason of the files of a job Livingdocs reported running for longer than `JOB_TIMEOUT_MS`. */
-export const TIMEOUT_REASON = 'timeout'
-/** Reason of a file the finished job listed no result for, after a second read. */
-export const NO_RESULT_REASON = 'the finished import job reported no result for this file'
-/** Prefix of the reason of a file the API refused for its own data (a batch of one, `file-data`). */
-export const REJECTED_REASON_PREFIX = 'rejected by the import API: '
-
-/**
- * Whether a FAILED result's `reason` blames something other than the file itself: a reason the bridge
- * gave on its own for the job (failed as a whole, lost, timed out, no result listed). Livingdocs'
- * per-file reasons (`Could not upload file`, `Invalid metadata`, …) and a rejection of the file's own
- * data by the API blame the file. The fault runs of the tests report the count as `failedForUs`.
- */
-export function isFailureNotOfTheFile(reason: string | null | undefined): boolean {
-  return (
-    reason === JOB_FAILED_REASON ||
-    reason === JOB_LOST_REASON ||
-    reason === TIMEOUT_REASON ||
-    reason === NO_RESULT_REASON
-  )
-}
 
 /** What a status read means for its job (see {@link judgeStatus}). */
 export type StatusVerdict =

@@ -1,6 +1,7 @@
 import type { ImportClient, JobStatus } from '../import/import-client.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { TIMEOUT_REASON } from '../model/failure-reasons.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
 import type { ConcludedJob } from '../model/outcomes.ts'
 import { Condition } from '../timeouts.ts'
@@ -14,7 +15,7 @@ import {
   reportTimedOut,
   reportUnsendable,
 } from './job-report.ts'
-import { failedJob, TIMEOUT_REASON, unsentJob } from './job-results.ts'
+import { failedJob, unsentJob } from './job-results.ts'
 import { JobSlots, type JobSlotsOptions } from './job-slots.ts'
 import { createStatusPoller } from './status-poller.ts'
 import { type AcceptedJob, SubmitQueue, type SubmitQueueOptions } from './submit-queue.ts'

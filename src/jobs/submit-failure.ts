@@ -1,7 +1,7 @@
 import { type AnswerClass, isApiError } from '../errors.ts'
+import { REJECTED_REASON_PREFIX } from '../model/failure-reasons.ts'
 import { type Batch, batchBytes } from '../model/files.ts'
 import { boundedRetryAfterMs, type Hold, type HoldPolicy, holdFor, quotaBackoffMs } from './api-hold.ts'
-import { REJECTED_REASON_PREFIX } from './job-results.ts'
 
 /** What to do with a batch whose submit failed (one verdict per answer class, {@link decideSubmitFailure}). */
 export type SubmitFailureAction =

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { NO_RESULT_REASON } from '../../src/jobs/job-results.ts'
+import { NO_RESULT_REASON } from '../../src/model/failure-reasons.ts'
 import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   createE2eWorld,

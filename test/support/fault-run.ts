@@ -1,5 +1,5 @@
-import { isFailureNotOfTheFile } from '../../src/jobs/job-results.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
+import { isFailureNotOfTheFile } from '../../src/model/failure-reasons.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import {
   bridgeEnv,

@@ -3,14 +3,12 @@ import { describe, expect, it } from 'vitest'
 import type { JobStatus } from '../../../src/import/import-client.ts'
 import {
   failedJob,
-  isFailureNotOfTheFile,
   type JobFacts,
   judgeStatus,
   matchOutcomes,
-  NO_RESULT_REASON,
-  TIMEOUT_REASON,
   unsentJob,
 } from '../../../src/jobs/job-results.ts'
+import { NO_RESULT_REASON, TIMEOUT_REASON } from '../../../src/model/failure-reasons.ts'
 import { type Batch, batchBytes } from '../../../src/model/files.ts'
 import type { FileOutcome } from '../../../src/model/outcomes.ts'
 import { pendingFile } from '../../support/pending-file.ts'
@@ -147,20 +145,6 @@ describe('judgeStatus', () => {
       ['a', 'skipped'],
       ['zz', 'imported'],
     ])
-  })
-})
-
-describe('isFailureNotOfTheFile', () => {
-  it.each([
-    ['import job failed', true],
-    ['import job lost', true],
-    ['timeout', true],
-    [NO_RESULT_REASON, true],
-    ['rejected by the import API: submit answered HTTP 422: files.0.id: bad', false],
-    ['Could not upload file: HTTP 404', false],
-    [null, false],
-  ])('%s -> %s', (reason, expected) => {
-    expect(isFailureNotOfTheFile(reason)).toBe(expected)
   })
 })
 
