@@ -1,7 +1,7 @@
 /**
- * A bridge run: the bridge (`node src/main.ts`) as a child process against an emulator child process
- * of its own mode, with its own consumer group and result topic, measured from the group join to its
- * last expected result.
+ * A bridge run: the bridge (`node src/main.ts`) as a child process with its own consumer group and
+ * result topic, against the emulator as a child process (started here; the modes decide which runs
+ * share one), measured from the group join to its last expected result.
  */
 import { freePort } from '../../test/support/free-port.ts'
 import { type BenchContext, root } from './context.ts'
