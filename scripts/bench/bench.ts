@@ -9,7 +9,9 @@
  */
 import { parseArgs } from 'node:util'
 import { projectImageNodeFlags, projectImageNodeOptions } from './image.ts'
-import { BENCH_MODES, type BenchMode, formatTable, runBench } from './run.ts'
+import { BENCH_MODES, type BenchMode } from './options.ts'
+import { formatTable } from './report.ts'
+import { runBench } from './run.ts'
 
 /**
  * NODE_OPTIONS the Helm chart gives the bridge at its default memory limit of 512Mi (the helper

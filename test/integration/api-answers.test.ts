@@ -5,11 +5,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { NO_RESULT_REASON } from '../../src/model/failure-reasons.ts'
 import type { TestBridge } from '../support/bridge-harness.ts'
 import {
-  createE2eWorld,
   createScenario,
   type E2eWorld,
   fetchCommitted,
@@ -18,6 +17,7 @@ import {
   type Scenario,
   sampleExport,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { reportFaultRun, waitCommittedAtLogEnd } from '../support/fault-run.ts'
@@ -41,15 +41,7 @@ const createFileScenario = (
 ) => createScenario(world, prefix, emulator, { MEDIA_KIND_DETECTION: 'false', ...env })
 
 describe('every answer of the import API, classified', () => {
-  let world: E2eWorld
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 8, pdfs: 4 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world } = useE2eWorld({ images: 8, pdfs: 4 })
 
   /** An emulator with token `api-token` and `options`, closed with the world. */
   const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>

@@ -2,21 +2,20 @@
 // 429/5xx with retries, a long Retry-After, 422 (bisect), 413 (split), stuck jobs (timeout), and
 // duplicated, late, forged and malformed webhooks. Each test prints one `fault-run` line with its figures.
 import { request } from 'undici'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { signBatchId } from '../../src/import/webhook-signature.ts'
 import { WEBHOOK_PATH } from '../../src/model/webhook.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { TEST_WEBHOOK_SECRET } from '../support/bridge-harness.ts'
 import {
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   produceRecords,
   type Scenario,
   sampleExport,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { reportFaultRun } from '../support/fault-run.ts'
@@ -38,15 +37,7 @@ function seeded(seed: number): () => number {
 }
 
 describe('bridge and the import API under faults', () => {
-  let world: E2eWorld
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 8, pdfs: 4 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world } = useE2eWorld({ images: 8, pdfs: 4 })
 
   /** An emulator with token `api-token` and `options`, closed with the world. */
   const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>

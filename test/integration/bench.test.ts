@@ -5,14 +5,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
+import type { RunFigures } from '../../scripts/bench/figures.ts'
 import { projectImageNodeFlags } from '../../scripts/bench/image.ts'
-import {
-  type BenchReport,
-  formatTable,
-  type RunFigures,
-  runBench,
-  slowCapacity,
-} from '../../scripts/bench/run.ts'
+import { slowCapacity } from '../../scripts/bench/modes.ts'
+import { type BenchReport, formatTable } from '../../scripts/bench/report.ts'
+import { runBench } from '../../scripts/bench/run.ts'
 
 const kafka = inject('kafka')
 const dirs: string[] = []

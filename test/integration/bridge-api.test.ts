@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startBridge } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
@@ -6,14 +6,13 @@ import { loadMapping } from '../../src/mapping/compile.ts'
 import {
   bridgeEnv,
   countStates,
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   produceRecords,
   sampleExport,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import type { StartLivingdocsEmulatorOptions } from '../support/livingdocs-emulator/index.ts'
@@ -21,15 +20,7 @@ import { silentLogger } from '../support/log-lines.ts'
 
 /** The bridge against the documented variants and behaviours of the import API ([F] §1.2, §2, §9). */
 describe('bridge and the import API variants', () => {
-  let world: E2eWorld
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 8, pdfs: 4 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world } = useE2eWorld({ images: 8, pdfs: 4 })
 
   /** An emulator with token `api-token` and `options`, closed with the world. */
   const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>

@@ -1,35 +1,23 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { TEST_WEBHOOK_SECRET } from '../support/bridge-harness.ts'
 import {
   countStates,
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   produceRecords,
   readDlq,
   sampleExport,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import type { TopicReader } from '../support/result-reader.ts'
 import type { Expected } from '../support/sample-export.ts'
 
 describe('bridge end to end on a real broker, registry and the Livingdocs emulator', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 24, pdfs: 16 })
-    emulator = await startEmulator(world, { token: 'e2e-token' })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world, emulator } = useE2eWorld({ images: 24, pdfs: 16 }, { emulator: { token: 'e2e-token' } })
 
   it('gives every file of an export exactly one result with the right state, and SKIPPED when re-sent', async () => {
     // Given a bridge and an export of 40 real files, 6 broken URLs and 4 repeated ids

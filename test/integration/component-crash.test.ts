@@ -4,19 +4,16 @@
 // and the bridge says so once, fails liveness and stops. As a child process, a crash kafkajs does not
 // recover from (another application's member in the consumer group) exits 70.
 import kafkajs, { type Consumer, type EachBatchPayload, type EachMessagePayload } from 'kafkajs'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createKafka, type Kafka } from '../../src/kafka/client.ts'
 import { createLogger } from '../../src/logging.ts'
-import { startTestBridge } from '../support/bridge-harness.ts'
-import { startBridgeProcess } from '../support/bridge-process.ts'
 import {
   bridgeEnv,
-  createE2eWorld,
   createTopics,
-  type E2eWorld,
-  startEmulator,
+  startBridgeIn,
+  startBridgeProcessIn,
+  useE2eWorld,
 } from '../support/e2e-world.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 
 const { AssignerProtocol } = kafkajs
 
@@ -61,17 +58,7 @@ function faultyKafka(brokers: string[]) {
 }
 
 describe('a consumer that cannot go on ends the bridge', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 2, pdfs: 1 })
-    emulator = await startEmulator(world, { token: 'crash-token' })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world, emulator } = useE2eWorld({ images: 2, pdfs: 1 }, { emulator: { token: 'crash-token' } })
 
   it.each([
     { component: 'consumer', groupPart: '-bridge', topic: 'input' },
@@ -89,8 +76,7 @@ describe('a consumer that cannot go on ends the bridge', () => {
         JOB_LOG_TOPIC: jobLogTopic,
         CREATE_MISSING_TOPICS: 'true',
       })
-      const bridge = await startTestBridge(env, { kafka })
-      world.defer(() => bridge.stop())
+      const bridge = await startBridgeIn(world, env, { kafka })
       const healthz = bridge.metricsUrl.replace('/metrics', '/healthz')
       expect((await fetch(healthz)).status).toBe(200)
 
@@ -156,7 +142,7 @@ describe('a consumer that cannot go on ends the bridge', () => {
     await joined
 
     // When the bridge starts as a process in that group
-    const bridge = await startBridgeProcess(bridgeEnv(world, emulator, topics))
+    const bridge = await startBridgeProcessIn(world, bridgeEnv(world, emulator, topics))
     const exit = await bridge.exited
 
     // Then the group coordinator's refusal ends it: logged once, stopped, exit code 70

@@ -1,33 +1,23 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   countStates,
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   metricValue,
   produceRecords,
   sampleExport,
-  startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { startTopicReader } from '../support/result-reader.ts'
 
 /** The job log: a restarted bridge adopts import jobs still running in Livingdocs. */
 describe('job log and adoption of running jobs', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 12, pdfs: 8 })
-    // Jobs run 15 s: long enough to stop the bridge (its consumer's fetch long-poll alone takes up to
-    // 5 s) while they are still running.
-    emulator = await startEmulator(world, { token: 'adopt-token', jobDurationMs: 15_000 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  // Jobs run 15 s: long enough to stop the bridge (its consumer's fetch long-poll alone takes up to
+  // 5 s) while they are still running.
+  const { world, emulator } = useE2eWorld(
+    { images: 12, pdfs: 8 },
+    { emulator: { token: 'adopt-token', jobDurationMs: 15_000 } },
+  )
 
   it('a bridge restarted mid-job follows the running jobs instead of submitting their files again', async () => {
     // Given a bridge with the job log on, small batches and a grace period too short for the jobs

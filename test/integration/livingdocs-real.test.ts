@@ -1,29 +1,20 @@
 // Against a Livingdocs that behaves as the docs say (issue 13): images and videos through their own
 // imports, entries too large for any request, re-imports, webhooks of any body, upload restrictions.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   produceRecords,
   sampleExport,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 describe('against a Livingdocs that behaves as documented', () => {
-  let world: E2eWorld
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 6, pdfs: 4, videos: 3 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world } = useE2eWorld({ images: 6, pdfs: 4, videos: 3 })
 
   it('sends images, videos and other files to their own imports and publishes each result with its kind', async () => {
     // Given a Livingdocs with the default project config (file, image and video media types)

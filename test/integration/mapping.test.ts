@@ -4,56 +4,48 @@
 // SUCCESS results carrying the legacy id, commits filtered events without a result (the last record of
 // the partition is a filtered one), and sends a failing expression to the DLQ naming its field.
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DLQ_HEADERS } from '../../src/outcome/dlq-record.ts'
-import { startTestBridge } from '../support/bridge-harness.ts'
 import {
   bridgeEnv,
-  createE2eWorld,
   createTopics,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   readDlq,
-  startEmulator,
+  startBridgeIn,
   type Topics,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { readmeMappingExample, tempFile } from '../support/mapping-example.ts'
 
 /** One legacy record, and what the bridge must make of it. */
 type Case = { value: Buffer; expect: { id: string } | 'filtered' | { dlqField: string } }
 
 describe('legacy event shapes through a mapping', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 6, pdfs: 4 })
-    // The DAM example's images get the mediaType `image` (the image import), with the metadata its
-    // mapping makes (strict: nothing else allowed).
-    emulator = await startEmulator(world, {
-      token: 'mapping-token',
-      mediaTypes: [
-        { handle: 'file', type: 'mediaFile', metadata: [] },
-        {
-          handle: 'image',
-          type: 'mediaImage',
-          strict: true,
-          metadata: [
-            { handle: 'caption', type: 'li-text' },
-            { handle: 'credit', type: 'li-text', config: { required: true } },
-            { handle: 'tags', type: 'li-string-list', config: { required: true } },
-          ],
-        },
-      ],
-    })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  // The DAM example's images get the mediaType `image` (the image import), with the metadata its
+  // mapping makes (strict: nothing else allowed).
+  const { world, emulator } = useE2eWorld(
+    { images: 6, pdfs: 4 },
+    {
+      emulator: {
+        token: 'mapping-token',
+        mediaTypes: [
+          { handle: 'file', type: 'mediaFile', metadata: [] },
+          {
+            handle: 'image',
+            type: 'mediaImage',
+            strict: true,
+            metadata: [
+              { handle: 'caption', type: 'li-text' },
+              { handle: 'credit', type: 'li-text', config: { required: true } },
+              { handle: 'tags', type: 'li-string-list', config: { required: true } },
+            ],
+          },
+        ],
+      },
+    },
+  )
 
   const url = (i: number) => `${world.fileServer.url}/${world.files[i]?.name}`
   const run = `${randomUUID().slice(0, 6)}`
@@ -81,10 +73,10 @@ describe('legacy event shapes through a mapping', () => {
     } finally {
       await producer.disconnect()
     }
-    const bridge = await startTestBridge(
+    const bridge = await startBridgeIn(
+      world,
       bridgeEnv(world, emulator, topics, { MAPPING_FILE: tempFile('mapping.yaml', mapping) }),
     )
-    world.defer(() => bridge.stop())
 
     const imported = cases.flatMap((c) =>
       typeof c.expect === 'object' && 'id' in c.expect ? [c.expect.id] : [],

@@ -1,30 +1,14 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import {
-  createE2eWorld,
-  createScenario,
-  type E2eWorld,
-  produceRecords,
-  sampleExport,
-  startEmulator,
-  waitUntil,
-} from '../support/e2e-world.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
+import { describe, expect, it } from 'vitest'
+import { createScenario, produceRecords, sampleExport, useE2eWorld, waitUntil } from '../support/e2e-world.ts'
 import { alertExprs, dashboardExprs, exposedFamilies, familyOf, metricNames } from '../support/promql.ts'
 
 const CHART = new URL('../../helm/file-import-bridge/', import.meta.url)
 
 describe('the shipped Grafana dashboard and alerts query metrics the bridge exposes', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 6, pdfs: 4 })
-    emulator = await startEmulator(world, { token: 'observability-token' })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world, emulator } = useE2eWorld(
+    { images: 6, pdfs: 4 },
+    { emulator: { token: 'observability-token' } },
+  )
 
   it('has every metric of the dashboard and the PrometheusRule on /metrics after a run', async () => {
     // Given the metric names in the dashboard's and the alerts' PromQL, read from the shipped files

@@ -1,15 +1,14 @@
 // Offsets under out-of-order job completion, the duplicate-externalId rule, and backpressure, on a real
 // broker and registry with the Livingdocs emulator.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
-import { startTestBridge } from '../support/bridge-harness.ts'
 import {
-  createE2eWorld,
-  type E2eWorld,
   metricValue,
   produceRecords,
   sampleExport,
+  startBridgeIn,
   startEmulator,
+  useE2eWorld,
 } from '../support/e2e-world.ts'
 import {
   createFaultRun,
@@ -22,15 +21,7 @@ import type { ReadRecord } from '../support/result-reader.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 describe('offsets, duplicate externalIds and backpressure', () => {
-  let world: E2eWorld
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 12, pdfs: 8 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world } = useE2eWorld({ images: 12, pdfs: 8 })
 
   it('commits per partition only below settled records while jobs finish out of order; ends at the log end', async () => {
     // Given jobs that take 200..1700 ms each (so they finish out of submission order), small batches,
@@ -47,14 +38,13 @@ describe('offsets, duplicate externalIds and backpressure', () => {
       records.push(r)
       if (i < 6) records.push({ ...r, occurredAt: new Date(Date.parse(r.occurredAt) + 1).toISOString() })
     })
-    const bridge = await startTestBridge({
+    await startBridgeIn(world, {
       ...run.env,
       BATCH_MAX_FILES: '4',
       BATCH_LINGER_MS: '100',
       MAX_JOBS_IN_FLIGHT: '6',
       COMMIT_INTERVAL_MS: '100',
     })
-    world.defer(() => bridge.stop())
 
     // And a sampler of the group's committed offsets, read with the admin client
     const sampler = await sampleCommitted(world, run.topics.group, run.topics.input)
@@ -134,14 +124,13 @@ describe('offsets, duplicate externalIds and backpressure', () => {
 
     // When a bridge with a limit of 15 files in flight (resume at 5) consumes it
     const limit = 15
-    const bridge = await startTestBridge({
+    const bridge = await startBridgeIn(world, {
       ...run.env,
       MAX_FILES_IN_FLIGHT: String(limit),
       FILES_IN_FLIGHT_RESUME_RATIO: '0.34',
       BATCH_MAX_FILES: '5',
       MAX_JOBS_IN_FLIGHT: '2',
     })
-    world.defer(() => bridge.stop())
     const samples: Array<{ inFlight: number; paused: number }> = []
     let sampling = true
     const sampler = (async () => {

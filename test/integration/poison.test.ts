@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DLQ_REASONS, type DlqReason } from '../../src/errors.ts'
 import { readSchema } from '../../src/registry/registry.ts'
 import {
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   readDlq,
   sampleExport,
-  startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
 /** BATCH_MAX_BYTES of this run: small, so metadata of 30 KB cannot fit a request. */
@@ -23,17 +20,7 @@ const BATCH_MAX_BYTES = 20_000
 type Input = { key: string; value: Buffer | null; poison?: DlqReason; what: string }
 
 describe('poison inputs on a real broker and registry', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 14, pdfs: 8 })
-    emulator = await startEmulator(world, { token: 'poison-token' })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world, emulator } = useE2eWorld({ images: 14, pdfs: 8 }, { emulator: { token: 'poison-token' } })
 
   it('sends each poison record to the DLQ with its reason, keeps the partition moving and commits past them', async () => {
     // Given a bridge with small requests and no DEFAULT_SYSTEM_NAME

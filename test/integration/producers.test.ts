@@ -4,36 +4,23 @@
 // out of range, URLs as valid URIs, and Apicurio's header-based schema id.
 import { createHash } from 'node:crypto'
 import avsc from 'avsc'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { RecordHeader } from '../../src/model/records.ts'
 import {
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   readDlq,
-  startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { fetchLogEnd } from '../support/fault-run.ts'
 import { consoleProduce } from '../support/kafka-tools.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { startTopicReader } from '../support/result-reader.ts'
 import { writerSchemaWith } from '../unit/events/avro-fixtures.ts'
 
 describe('records as other producers write them', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 16, pdfs: 4 })
-    emulator = await startEmulator(world, { token: 'producers-token' })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world, emulator } = useE2eWorld({ images: 16, pdfs: 4 }, { emulator: { token: 'producers-token' } })
 
   /** A valid JSON event for file `i` of the world's files. */
   function event(id: string, i: number, extra: Record<string, unknown> = {}) {

@@ -1,14 +1,13 @@
 // A second bridge joins the consumer group mid-run and leaves again: partitions move twice, jobs of
 // revoked partitions finish, no offset is committed by a member that no longer owns the partition.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { startTestBridge } from '../support/bridge-harness.ts'
+import { describe, expect, it } from 'vitest'
 import {
-  createE2eWorld,
-  type E2eWorld,
   metricValue,
   produceRecords,
   sampleExport,
+  startBridgeIn,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import {
@@ -20,15 +19,7 @@ import {
 } from '../support/fault-run.ts'
 
 describe('rebalance with a second bridge in the same consumer group', () => {
-  let world: E2eWorld
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 12, pdfs: 8 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world } = useE2eWorld({ images: 12, pdfs: 8 })
 
   it.each([
     { name: 'short jobs', jobDurationMs: 500, jobDurationJitterMs: 1000 },
@@ -54,15 +45,14 @@ describe('rebalance with a second bridge in the same consumer group', () => {
         MAX_FILES_IN_FLIGHT: '20',
         KAFKA_SESSION_TIMEOUT_MS: '10000',
       }
-      const first = await startTestBridge(env)
-      world.defer(() => first.stop())
+      const first = await startBridgeIn(world, env)
 
       // And a sampler of the committed offsets (admin client)
       const sampler = await sampleCommitted(world, run.topics.group, run.topics.input)
       await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
 
       // When a second bridge joins the group, takes part of the work, and leaves (SIGTERM-like stop)
-      const second = await startTestBridge(env)
+      const second = await startBridgeIn(world, env)
       await waitUntil(
         async () =>
           metricValue(await (await fetch(second.metricsUrl)).text(), 'bridge_files_total{state="SUCCESS"}') >

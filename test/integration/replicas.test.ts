@@ -1,33 +1,23 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   countStates,
-  createE2eWorld,
   createScenario,
-  type E2eWorld,
   metricValue,
   produceRecords,
   sampleExport,
-  startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { freePort } from '../support/free-port.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { type RoundRobinProxy, startRoundRobinProxy } from '../support/round-robin-proxy.ts'
 
 /** Several replicas: webhooks reach any replica (a Service spreads them) and still finish the job. */
 describe('two bridge replicas behind one webhook URL', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 24, pdfs: 16 })
-    emulator = await startEmulator(world, { token: 'replica-token', jobDurationMs: 200 })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world, emulator } = useE2eWorld(
+    { images: 24, pdfs: 16 },
+    { emulator: { token: 'replica-token', jobDurationMs: 200 } },
+  )
 
   it('finishes every job through webhooks alone, forwarding those that reach the other replica', async () => {
     // Given two replicas in one consumer group on a 3-partition input topic, whose webhook URL is a

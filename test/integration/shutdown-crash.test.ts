@@ -2,16 +2,16 @@
 // (`node src/main.ts` configured by its environment), a real broker and registry, and slow emulator jobs.
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { type BridgeProcess, startBridgeProcess } from '../support/bridge-process.ts'
+import { describe, expect, inject, it } from 'vitest'
+import type { BridgeProcess } from '../support/bridge-process.ts'
 import {
-  createE2eWorld,
-  type E2eWorld,
   fetchCommitted,
   metricValue,
   produceRecords,
   sampleExport,
+  startBridgeProcessIn,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import {
@@ -25,26 +25,7 @@ import {
 const STACK = resolve(import.meta.dirname, '../../scripts/stack')
 
 describe('shutdown and crashes of the bridge process', () => {
-  let world: E2eWorld
-  const processes: BridgeProcess[] = []
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 12, pdfs: 8 })
-  })
-
-  afterAll(async () => {
-    for (const p of processes) {
-      p.kill('SIGKILL')
-      await p.exited
-    }
-    await world.close()
-  })
-
-  async function start(env: Record<string, string>): Promise<BridgeProcess> {
-    const p = await startBridgeProcess(env)
-    processes.push(p)
-    return p
-  }
+  const { world } = useE2eWorld({ images: 12, pdfs: 8 })
 
   async function metric(p: BridgeProcess, series: string): Promise<number> {
     return metricValue(await (await fetch(p.metricsUrl)).text(), series)
@@ -55,7 +36,7 @@ describe('shutdown and crashes of the bridge process', () => {
     const emulator = await startEmulator(world, { token: 'sigterm-token', jobDurationMs: 2000 })
     const run = await createFaultRun(world, 'sigterm', emulator)
     const { records } = sampleExport(world, 'term', { broken: 0, repeats: 0 })
-    const bridge = await start({
+    const bridge = await startBridgeProcessIn(world, {
       ...run.env,
       BATCH_MAX_FILES: '100',
       BATCH_LINGER_MS: '60000',
@@ -98,7 +79,7 @@ describe('shutdown and crashes of the bridge process', () => {
     const first = sampleExport(world, 'grace1', { broken: 0, repeats: 0 }).records
     const second = sampleExport(world, 'grace2', { broken: 0, repeats: 0 }).records
     const env = { ...run.env, BATCH_MAX_FILES: '5', MAX_JOBS_IN_FLIGHT: '4', SHUTDOWN_GRACE_MS: '2000' }
-    const bridge = await start(env)
+    const bridge = await startBridgeProcessIn(world, env)
     await produceRecords(world, run.topics.input, first)
     await run.results.waitFor((r) => r.length >= first.length, 60_000, 'results of the first export')
     const settledEnd = await fetchLogEnd(world.kafka, run.topics.input)
@@ -121,7 +102,7 @@ describe('shutdown and crashes of the bridge process', () => {
 
     // When the jobs work again and another member of the group starts
     emulator.setFaults({ stuckJobs: false })
-    await start(env)
+    await startBridgeProcessIn(world, env)
 
     // Then every record of both exports has at least one result
     const all = first.length + second.length
@@ -140,7 +121,7 @@ describe('shutdown and crashes of the bridge process', () => {
     const emulator = await startEmulator(world, { token: 'second-token', jobDurationMs: 60_000 })
     const run = await createFaultRun(world, 'second-signal', emulator)
     const { records } = sampleExport(world, 'twice', { broken: 0, repeats: 0 })
-    const bridge = await start({ ...run.env, SHUTDOWN_GRACE_MS: '120000' })
+    const bridge = await startBridgeProcessIn(world, { ...run.env, SHUTDOWN_GRACE_MS: '120000' })
     await produceRecords(world, run.topics.input, records)
     await waitUntil(() => emulator.stats().jobsCreated > 0, 60_000, 'a submitted job')
 
@@ -172,7 +153,7 @@ describe('shutdown and crashes of the bridge process', () => {
     const run = await createFaultRun(world, 'kill9', emulator)
     const records = ['k1', 'k2'].flatMap((p) => sampleExport(world, p, { broken: 2, repeats: 0 }).records)
     const env = { ...run.env, BATCH_MAX_FILES: '5', MAX_JOBS_IN_FLIGHT: '3' }
-    const first = await start(env)
+    const first = await startBridgeProcessIn(world, env)
     await produceRecords(world, run.topics.input, records)
     await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
     await waitUntil(async () => (await metric(first, 'bridge_jobs_in_flight')) > 0, 30_000, 'a job in flight')
@@ -183,7 +164,7 @@ describe('shutdown and crashes of the bridge process', () => {
     expect(exit.signal).toBe('SIGKILL')
     const before = run.results.records.length
     expect(new Set(run.results.records.map(sourceOf)).size).toBeLessThan(records.length)
-    const second = await start(env)
+    const second = await startBridgeProcessIn(world, env)
 
     // Then every record ends with at least one result event, and the group's offsets reach the log end
     await run.results.waitFor(
@@ -223,7 +204,11 @@ describe('shutdown and crashes of the bridge process', () => {
     })
     const run = await createFaultRun(world, 'broker-restart', emulator)
     const records = ['r1', 'r2'].flatMap((p) => sampleExport(world, p, { broken: 2, repeats: 0 }).records)
-    const bridge = await start({ ...run.env, BATCH_MAX_FILES: '5', MAX_JOBS_IN_FLIGHT: '2' })
+    const bridge = await startBridgeProcessIn(world, {
+      ...run.env,
+      BATCH_MAX_FILES: '5',
+      MAX_JOBS_IN_FLIGHT: '2',
+    })
     await produceRecords(world, run.topics.input, records)
     await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
 
@@ -259,20 +244,7 @@ describe('shutdown and crashes of the bridge process', () => {
 })
 
 describe('a stopped bridge is an ended process', () => {
-  let world: E2eWorld
-  const processes: BridgeProcess[] = []
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 4, pdfs: 2 })
-  })
-
-  afterAll(async () => {
-    for (const p of processes) {
-      p.kill('SIGKILL')
-      await p.exited
-    }
-    await world.close()
-  })
+  const { world } = useE2eWorld({ images: 4, pdfs: 2 })
 
   it('issue 14 row 2b: broker stopped 20 s and started, SIGTERM 30 s later: exits 0 once it says "bridge stopped" (needs the local stack)', async (ctx) => {
     const { source } = inject('kafka')
@@ -288,8 +260,7 @@ describe('a stopped bridge is an ended process', () => {
     const emulator = await startEmulator(world, { token: 'restart-exit-token' })
     const run = await createFaultRun(world, 'restart-exit', emulator)
     const { records } = sampleExport(world, 'rx', { broken: 0, repeats: 0 })
-    const bridge = await startBridgeProcess({ ...run.env, SHUTDOWN_GRACE_MS: '5000' })
-    processes.push(bridge)
+    const bridge = await startBridgeProcessIn(world, { ...run.env, SHUTDOWN_GRACE_MS: '5000' })
     await produceRecords(world, run.topics.input, records)
     await run.results.waitFor((r) => r.length >= records.length, 60_000, 'every result')
 

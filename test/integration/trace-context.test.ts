@@ -1,20 +1,16 @@
 import type { IncomingMessage } from 'node:http'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createE2eWorld, createScenario, type E2eWorld, startEmulator } from '../support/e2e-world.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createScenario, useE2eWorld } from '../support/e2e-world.ts'
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
 const TRACESTATE = 'legacy=export-42'
 
 describe('W3C trace context from the input record to the import request and the result event', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
+  const { world, emulator } = useE2eWorld({ images: 3, pdfs: 0 }, { emulator: { token: 'trace-token' } })
   /** Trace headers of every submit request the emulator received, as seen on its socket. */
   const submits: Array<{ traceparent?: string; tracestate?: string }> = []
 
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 3, pdfs: 0 })
-    emulator = await startEmulator(world, { token: 'trace-token' })
+  beforeAll(() => {
     emulator.server.prependListener('request', (req: IncomingMessage) => {
       if (req.method === 'POST' && /\/import\/(files|images|videos)$/.test(req.url ?? '')) {
         submits.push({
@@ -23,10 +19,6 @@ describe('W3C trace context from the input record to the import request and the 
         })
       }
     })
-  })
-
-  afterAll(async () => {
-    await world.close()
   })
 
   it('sends the traceparent on the submit request, keeps it on the result event and logs it with the batch', async () => {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { readSchema } from '../../src/registry/registry.ts'
 import type { TestBridge } from '../support/bridge-harness.ts'
 import {
-  createE2eWorld,
   createScenario,
   type E2eWorld,
   fetchCommitted,
@@ -11,10 +10,10 @@ import {
   readDlq,
   sampleExport,
   startEmulator,
+  useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { type FaultRun, failedForUs, sourceOf } from '../support/fault-run.ts'
-import type { RunningLivingdocsEmulator } from '../support/livingdocs-emulator/index.ts'
 import { createRegistryOutage } from '../support/registry-outage.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
 
@@ -59,17 +58,7 @@ async function expectAllSettled(
 }
 
 describe('transient is not poison: outages pause and retry, only permanent answers reach the DLQ', () => {
-  let world: E2eWorld
-  let emulator: RunningLivingdocsEmulator
-
-  beforeAll(async () => {
-    world = await createE2eWorld(inject('kafka'), { images: 16, pdfs: 8 })
-    emulator = await startEmulator(world, { token: 'transient-token' })
-  })
-
-  afterAll(async () => {
-    await world.close()
-  })
+  const { world, emulator } = useE2eWorld({ images: 16, pdfs: 8 }, { emulator: { token: 'transient-token' } })
 
   it('a schema registry outage while records of a not-yet-cached schema id arrive: decoding waits, nothing goes to the DLQ, every result arrives after the restart', async () => {
     // Given a bridge whose registry can be stopped, with a short decode backoff

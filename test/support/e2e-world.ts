@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Admin } from 'kafkajs'
+import { afterAll, beforeAll, inject } from 'vitest'
 import { produceExport } from '../../scripts/produce-export.ts'
 import { createKafka, type Kafka } from '../../src/kafka/client.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
@@ -9,7 +10,9 @@ import { createLogger } from '../../src/logging.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { createSchemaCodec, type SchemaCodec } from '../../src/registry/registry.ts'
 import { startTestBridge, type TestBridge, uniqueTopics } from './bridge-harness.ts'
+import { type BridgeProcess, startBridgeProcess } from './bridge-process.ts'
 import { type FileServer, startFileServer } from './file-server.ts'
+import { lateBound } from './late-bound.ts'
 import {
   type RunningLivingdocsEmulator,
   type StartLivingdocsEmulatorOptions,
@@ -42,10 +45,57 @@ export interface Scenario {
   start(env?: Record<string, string>): Promise<TestBridge>
 }
 
+/** Sample files of a world: PNGs, PDFs and (optionally) MP4s. */
+export interface SampleCounts {
+  images: number
+  pdfs: number
+  videos?: number
+}
+
+/** What {@link useE2eWorld} hands a describe block. */
+export interface E2eSetup {
+  world: E2eWorld
+  /** The emulator started with `options.emulator` (using it without those options throws). */
+  emulator: RunningLivingdocsEmulator
+}
+
+/**
+ * The prologue of the integration tests, called at the top of a `describe` block: registers a
+ * `beforeAll` that creates the world from `inject('kafka')` with `counts` sample files served over
+ * HTTP and, with `options.emulator`, starts a Livingdocs emulator (closed with the world), and an
+ * `afterAll` that closes the world: every cleanup deferred to it (emulators, readers, bridges, in
+ * reverse order of creation), then the file server and the sample files.
+ *
+ * The `world` and `emulator` returned stand for what the `beforeAll` makes ({@link lateBound}): use
+ * them in the block's tests and later hooks. Called outside a describe block's collection (in a test or
+ * hook), vitest would attach the hooks to the wrong suite.
+ */
+export function useE2eWorld(
+  counts: SampleCounts,
+  options: { emulator?: StartLivingdocsEmulatorOptions } = {},
+): E2eSetup {
+  const world = lateBound<E2eWorld>('the e2e world')
+  const emulator = lateBound<RunningLivingdocsEmulator>(
+    options.emulator === undefined
+      ? 'the emulator (useE2eWorld was given no emulator options)'
+      : 'the emulator',
+  )
+  let created: E2eWorld | undefined
+  beforeAll(async () => {
+    created = await createE2eWorld(inject('kafka'), counts)
+    world.set(created)
+    if (options.emulator !== undefined) emulator.set(await startEmulator(created, options.emulator))
+  })
+  afterAll(async () => {
+    await created?.close()
+  })
+  return { world: world.value, emulator: emulator.value }
+}
+
 /** Creates the shared parts, with `images` PNGs and `pdfs` PDFs served over HTTP. */
-export async function createE2eWorld(
+async function createE2eWorld(
   kafkaEnv: { brokers: string[]; schemaRegistryUrl: string },
-  counts: { images: number; pdfs: number; videos?: number },
+  counts: SampleCounts,
 ): Promise<E2eWorld> {
   const cleanups: Array<() => Promise<unknown>> = []
   const kafka = createKafka(
@@ -78,6 +128,36 @@ export async function startEmulator(
   const emulator = await startLivingdocsEmulator(options)
   world.defer(() => emulator.close())
   return emulator
+}
+
+/**
+ * Starts a bridge in this process ({@link startTestBridge}: `env` over test defaults; `deps.kafka` a
+ * Kafka client of its own), stopped by `world.close()` (stopping it earlier as well is fine).
+ */
+export async function startBridgeIn(
+  world: E2eWorld,
+  env: Record<string, string>,
+  deps: { kafka?: Kafka } = {},
+): Promise<TestBridge> {
+  const bridge = await startTestBridge(env, deps)
+  world.defer(() => bridge.stop())
+  return bridge
+}
+
+/**
+ * Starts the bridge as a child process ({@link startBridgeProcess}), killed (SIGKILL) by
+ * `world.close()` unless it has exited by then.
+ */
+export async function startBridgeProcessIn(
+  world: E2eWorld,
+  env: Record<string, string>,
+): Promise<BridgeProcess> {
+  const bridge = await startBridgeProcess(env)
+  world.defer(async () => {
+    bridge.kill('SIGKILL')
+    await bridge.exited
+  })
+  return bridge
 }
 
 /** Topic names and consumer group of one test, see {@link uniqueTopics}. */
@@ -148,11 +228,7 @@ export async function createScenario(
   return {
     topics,
     results,
-    async start(overrides = {}) {
-      const bridge = await startTestBridge({ ...baseEnv, ...overrides })
-      world.defer(() => bridge.stop())
-      return bridge
-    },
+    start: (overrides = {}) => startBridgeIn(world, { ...baseEnv, ...overrides }),
   }
 }
 

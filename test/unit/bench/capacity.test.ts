@@ -2,7 +2,7 @@
 // capped by the tighter rate limit at two requests per job.
 
 import { describe, expect, it } from 'vitest'
-import { REQUESTS_PER_JOB, slowCapacity } from '../../../scripts/bench/run.ts'
+import { REQUESTS_PER_JOB, slowCapacity } from '../../../scripts/bench/modes.ts'
 
 describe('slowCapacity', () => {
   it('is jobs × files per job ÷ job time without a rate limit', () => {

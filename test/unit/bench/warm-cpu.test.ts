@@ -1,6 +1,6 @@
 // The bench's CPU per event once warm: from the first progress sample past a quarter of the events.
 import { describe, expect, it } from 'vitest'
-import { WARM_FRACTION, warmCpuPer10k } from '../../../scripts/bench/run.ts'
+import { WARM_FRACTION, warmCpuPer10k } from '../../../scripts/bench/figures.ts'
 
 const sample = (results: number, cpuSeconds: number) => ({ atMs: 0, results, cpuSeconds })
 
