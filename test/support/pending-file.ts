@@ -1,5 +1,5 @@
 import { fileEntryJson } from '../../src/import/file-entry.ts'
-import type { FileCreatedEvent, PendingFile } from '../../src/model/files.ts'
+import { type Batch, batchBytes, type FileCreatedEvent, type PendingFile } from '../../src/model/files.ts'
 
 let nextOffset = 0
 
@@ -30,7 +30,7 @@ export function pendingFile(
   }
   return {
     event,
-    // As the decoder does: the files[] entry serialised once (src/events/decode.ts).
+    // As the decoder does: the files[] entry serialised once (src/import/file-entry.ts).
     entry: Buffer.from(fileEntryJson(event)),
     position: { topic: opts.topic ?? 'in', partition: opts.partition ?? 0, offset: String(nextOffset++) },
     consumedAt: Date.now(),
@@ -41,4 +41,16 @@ export function pendingFile(
 /** Starts offsets from 0 again (call in beforeEach when a test relies on them). */
 export function resetPendingFileOffsets(): void {
   nextOffset = 0
+}
+
+/** Batch `b1` of `archive` files (the file import), closed by its linger time, with its true byte count. */
+export function batchOfFiles(files: PendingFile[]): Batch {
+  return {
+    id: 'b1',
+    systemName: 'archive',
+    kind: 'file',
+    files,
+    bytes: batchBytes(files),
+    closedBy: 'linger',
+  }
 }

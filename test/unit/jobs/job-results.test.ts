@@ -9,20 +9,12 @@ import {
   unsentJob,
 } from '../../../src/jobs/job-results.ts'
 import { NO_RESULT_REASON, TIMEOUT_REASON } from '../../../src/model/failure-reasons.ts'
-import { type Batch, batchBytes } from '../../../src/model/files.ts'
+import type { Batch } from '../../../src/model/files.ts'
 import type { FileOutcome } from '../../../src/model/outcomes.ts'
-import { pendingFile } from '../../support/pending-file.ts'
+import { batchOfFiles, pendingFile } from '../../support/pending-file.ts'
 
 function batchOf(...ids: string[]): Batch {
-  const files = ids.map((id) => pendingFile(id))
-  return {
-    id: 'b1',
-    systemName: 'archive',
-    kind: 'file',
-    files,
-    bytes: batchBytes(files),
-    closedBy: 'linger',
-  }
+  return batchOfFiles(ids.map((id) => pendingFile(id)))
 }
 
 const item = (

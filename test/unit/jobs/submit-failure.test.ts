@@ -9,20 +9,12 @@ import {
   splitBatch,
 } from '../../../src/jobs/submit-failure.ts'
 import { type Batch, batchBytes } from '../../../src/model/files.ts'
-import { pendingFile } from '../../support/pending-file.ts'
+import { batchOfFiles, pendingFile } from '../../support/pending-file.ts'
 
 const policy: SubmitFailurePolicy = { resubmitDelayMs: 5000, holdRecheckMs: 30_000, maxHoldMs: 900_000 }
 
 function batchOf(n: number): Batch {
-  const files = Array.from({ length: n }, (_, i) => pendingFile(`f${i}`, { bytes: 100 + i }))
-  return {
-    id: 'b1',
-    systemName: 'archive',
-    kind: 'file',
-    files,
-    bytes: batchBytes(files),
-    closedBy: 'linger',
-  }
+  return batchOfFiles(Array.from({ length: n }, (_, i) => pendingFile(`f${i}`, { bytes: 100 + i })))
 }
 
 /** The error the import client raises for a final submit answer `status` (0: no answer) of `files` files. */

@@ -8,21 +8,13 @@ import {
   TrackedJob,
   type TrackedJobPolicy,
 } from '../../../src/jobs/tracked-job.ts'
-import { type Batch, batchBytes } from '../../../src/model/files.ts'
-import { pendingFile } from '../../support/pending-file.ts'
+import type { Batch } from '../../../src/model/files.ts'
+import { batchOfFiles, pendingFile } from '../../support/pending-file.ts'
 
 const SUBMITTED_AT = 1_000_000
 
 function batchOf(...ids: string[]): Batch {
-  const files = ids.map((id) => pendingFile(id))
-  return {
-    id: 'b1',
-    systemName: 'archive',
-    kind: 'file',
-    files,
-    bytes: batchBytes(files),
-    closedBy: 'linger',
-  }
+  return batchOfFiles(ids.map((id) => pendingFile(id)))
 }
 
 function trackedJob(policy: Partial<TrackedJobPolicy> = {}, resubmits = 0): TrackedJob {
