@@ -74,7 +74,9 @@ async function run(
   // 1. Kafka and the schema registry: given, or the local stack.
   let brokers = process.env.KAFKA_BROKERS
   let registryUrl = process.env.SCHEMA_REGISTRY_URL
+  let ownStack = false
   if (brokers === undefined || registryUrl === undefined) {
+    ownStack = true
     out('demo: starting the local Kafka broker and schema registry (scripts/stack start)')
     // Its progress goes to stderr; its stdout (export lines) is for shells, not for this output.
     const started = spawnSync(`${root}scripts/stack`, ['start'], { stdio: ['ignore', 'ignore', 'inherit'] })
@@ -136,6 +138,8 @@ async function run(
   // 3. The bridge, configured as an operator would, through its environment variables.
   const httpPort = await freePort()
   const metricsPort = await freePort()
+  // A throwaway admin token per run, printed below so that the run can be paused from another shell.
+  const adminToken = randomBytes(12).toString('hex')
   const config = loadConfig(
     {
       KAFKA_BROKERS: brokers,
@@ -154,6 +158,9 @@ async function run(
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(httpPort),
       METRICS_PORT: String(metricsPort),
+      ADMIN_TOKEN: adminToken,
+      CONTROL_TOPIC: `demo-${runId}.control`,
+      CREATE_MISSING_TOPICS: 'true',
       BATCH_MAX_FILES: '50',
       BATCH_LINGER_MS: '500',
       STATUS_POLL_INTERVAL_MS: '2000',
@@ -171,6 +178,23 @@ async function run(
   stops.push(['bridge', () => bridge.stop()])
   const metricsUrl = `http://127.0.0.1:${bridge.ports.metrics}/metrics`
   out(`demo: bridge running; metrics at ${metricsUrl}, logs in ${logPath}`)
+  // The morning questions of a migration (README "Running a migration"), for this run's topics and group.
+  const names = `--group demo-${runId} --topic ${topics.input}`
+  out(
+    `demo: how far, when done: npm run status -- ${names} --result-topic ${topics.result} --dlq-topic ${topics.dlq}`,
+  )
+  out(`demo: what failed, and why: npm run consume -- ${topics.result} --state FAILED`)
+  const opsUrl = `http://127.0.0.1:${bridge.ports.metrics}`
+  out(`demo: status page: ${opsUrl}/admin/ (admin token ${adminToken})`)
+  out(
+    `demo: pause, jobs, where, resume: export ADMIN_TOKEN=${adminToken}; npm run admin -- pause --reason "maintenance" --url ${opsUrl}`,
+  )
+  // The bridge stops when the demo ends, and so does a stack the demo started.
+  out(
+    ownStack
+      ? 'demo: these work while the demo runs; it then stops the bridge and the stack it started (to read its topics afterwards with status and consume, start the stack first: see the README)'
+      : 'demo: the status page and admin commands work while the demo runs (the bridge stops with it); status and consume work afterwards on your stack',
+  )
 
   // 4. The legacy export: real files, broken URLs, repeated ids; and one record no one can decode.
   const codec = createSchemaCodec({ url: registryUrl })

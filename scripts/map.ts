@@ -24,7 +24,7 @@ import { createMappedDecoder } from '../src/mapping/mapped-decoder.ts'
 import type { Mapping } from '../src/mapping/mapping.ts'
 import type { ConsumedRecord } from '../src/model/records.ts'
 import { createSchemaCodec, type SchemaCodec } from '../src/registry/registry.ts'
-import { readCommandLine } from './cli.ts'
+import { brokersOf, readCommandLine, requireTopics, runTool } from './cli.ts'
 import { exportRecords, formatReport, reportOf, Tally } from './map-report.ts'
 
 const usage = `usage: npm run map -- --mapping <file> (<export.ndjson> | --topic <topic>) [options]
@@ -99,12 +99,14 @@ async function main(): Promise<number> {
       for (const { at, record } of exportRecords(file, await readFile(file, 'utf8'), Date.now()))
         await show(at, record)
     } else {
-      const brokers = values.brokers ?? process.env.KAFKA_BROKERS
+      const brokers = brokersOf(values.brokers)
       if (brokers === undefined) {
         process.stderr.write('map: KAFKA_BROKERS (or --brokers) is required with --topic\n')
         return 2
       }
-      await readTopic(brokers.split(','), values.topic as string, count, idleMs, show)
+      // Only reads: a missing topic is named, never created.
+      await requireTopics(brokers, [values.topic as string])
+      await readTopic(brokers.list, values.topic as string, count, idleMs, show)
     }
   } catch (err) {
     process.stderr.write(`map: ${(err as Error).message}\n`)
@@ -146,6 +148,7 @@ async function readTopic(
   const consumer = kafka.consumer({
     groupId: `file-import-bridge-map-${randomUUID()}`,
     sessionTimeout: 10_000,
+    allowAutoTopicCreation: false,
   })
   let seen = 0
   let failure: unknown
@@ -214,4 +217,4 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err
   process.exit(process.exitCode ?? 0)
 })
-process.exitCode = await main()
+process.exitCode = await runTool('map', main)

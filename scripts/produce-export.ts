@@ -14,6 +14,8 @@ export const exportRecordSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
   systemName: z.string().min(1).optional(),
   occurredAt: z.union([z.iso.datetime({ offset: true }), z.number().int()]).optional(),
+  // A checksum of the file's bytes (stored in CHECKSUM_METADATA_PROPERTY by the bridge).
+  checksum: z.string().min(1).optional(),
 })
 
 export type ExportLine = z.infer<typeof exportRecordSchema>
@@ -93,6 +95,7 @@ export async function produceExport(options: {
             systemName: r.systemName ?? null,
             occurredAt:
               typeof r.occurredAt === 'string' ? Date.parse(r.occurredAt) : (r.occurredAt ?? Date.now()),
+            checksum: r.checksum ?? null,
           }
           const value =
             options.format === 'avro'

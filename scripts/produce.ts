@@ -6,18 +6,18 @@
  *   npm run produce -- export.ndjson [--topic legacy.file-created] [--format avro|json]
  *
  * Brokers and registry come from KAFKA_BROKERS and SCHEMA_REGISTRY_URL (or --brokers, --registry).
- * Exit codes: 0 all lines produced, 1 a line was invalid or producing failed (nothing is produced
- * when a line is invalid), 2 usage error.
+ * Exit codes: 0 all lines produced, 1 a line was invalid, the topic is missing or producing failed
+ * (nothing is produced when a line is invalid), 2 usage error or an export file that cannot be read.
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { readCommandLine } from './cli.ts'
+import { brokersOf, readCommandLine, requireTopics, runTool } from './cli.ts'
 import { parseExport, produceExport } from './produce-export.ts'
 
 const usage = `usage: npm run produce -- <export.ndjson> [options]
 
 Produces one file-created event per line of a legacy export (NDJSON) onto the input topic, keyed by
-externalId. Each line: {"externalId","url","fileName","mediaType"?,"metadata"?,"systemName"?,"occurredAt"?}.
+externalId. Each line: {"externalId","url","fileName","mediaType"?,"metadata"?,"systemName"?,"occurredAt"?,"checksum"?}.
 Every line is checked first; nothing is produced when one is invalid.
 
 options:
@@ -30,7 +30,8 @@ options:
   --verbose          show the Kafka client's logs (retries, reconnects) on stderr
   -h, --help         this help
 
-exit codes: 0 produced, 1 an invalid line or a failed send, 2 usage error`
+exit codes: 0 produced, 1 an invalid line, a missing topic or a failed send, 2 usage error or an export
+file that cannot be read`
 
 async function main(): Promise<number> {
   const parsed = readCommandLine('produce', usage, parse)
@@ -57,6 +58,12 @@ async function main(): Promise<number> {
     process.stderr.write(`produce: ${problems.length} invalid line(s); nothing was produced\n`)
     return 1
   }
+  if (!values['create-topic'])
+    await requireTopics(
+      brokersOf(values.brokers) ?? { list: [brokers], from: 'KAFKA_BROKERS' },
+      [values.topic],
+      '; pass --create-topic to create it',
+    )
   const started = Date.now()
   try {
     await produceExport({
@@ -93,4 +100,4 @@ function parse() {
   })
 }
 
-process.exitCode = await main()
+process.exitCode = await runTool('produce', main)

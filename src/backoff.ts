@@ -6,7 +6,7 @@
  *    AWS Architecture Blog, "Exponential Backoff and Jitter"): replicas hit by the same outage spread
  *    out, and no retry comes sooner than half its step.
  * 2. {@link pRetryBackoff}, for waits that p-retry runs (decoding while the schema registry is down,
- *    publishing while the broker is down): p-retry's own formula with `randomize`, `minMs · 2^(attempt−1)`
+ *    publishing while the broker is down, start-up steps: {@link STARTUP_BACKOFF}): p-retry's own formula with `randomize`, `minMs · 2^(attempt−1)`
  *    times a random factor in [1, 2), capped at `maxMs` (sindresorhus/p-retry, `calculateDelay`). Not
  *    "full jitter": a wait is never shorter than its step.
  *
@@ -66,6 +66,13 @@ export function pRetryBackoff(bounds: BackoffBounds) {
     randomize: true,
   } as const
 }
+
+/**
+ * Backoff of a start-up step that failed for a transient reason (a broker or registry that does not
+ * answer yet, or answers 5xx): from 500 ms up to 5 s, until the step succeeds or `STARTUP_TIMEOUT_MS`
+ * is spent (src/retry-until.ts).
+ */
+export const STARTUP_BACKOFF: BackoffBounds = { minMs: 500, maxMs: 5_000 }
 
 /**
  * Backoff of a result or DLQ send the producer could not deliver (kafkajs already retried inside):

@@ -1,6 +1,7 @@
 /**
  * Codes of input records that cannot be used: permanent, the record goes to the DLQ with the code in
- * its `dlq.reason` header.
+ * its `dlq.reason` header. `REDRIVE_LIMIT_REACHED` is the loop guard's: a record redriven
+ * `REDRIVE_MAX_ATTEMPTS` times (docs/redrive.md).
  */
 export const DLQ_REASONS = [
   'EMPTY_VALUE',
@@ -12,6 +13,8 @@ export const DLQ_REASONS = [
   'INVALID_EVENT',
   'MISSING_SYSTEM_NAME',
   'MAPPING_FAILED',
+  // The loop guard of redrives (src/events/redrive-guard.ts): redriven REDRIVE_MAX_ATTEMPTS times.
+  'REDRIVE_LIMIT_REACHED',
 ] as const
 
 export type DlqReason = (typeof DLQ_REASONS)[number]
@@ -33,11 +36,15 @@ export const ERROR_CODES = [
   'API_UNEXPECTED_ANSWER',
   'API_RATE_LIMITED',
   'API_QUOTA_EXCEEDED',
+  'API_PAYMENT_REQUIRED',
+  'API_CONFLICT',
   'API_SERVER_ERROR',
   'API_NETWORK_ERROR',
   'API_INVALID_RESPONSE',
   // Configuration.
   'CONFIG_INVALID',
+  // Start-up: a service the bridge needs (Kafka, the schema registry) cannot be reached, or a port is taken.
+  'STARTUP_FAILED',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -74,8 +81,13 @@ export function isBridgeError(err: unknown, ...codes: ErrorCode[]): err is Bridg
   return err instanceof BridgeError && (codes.length === 0 || codes.includes(err.code))
 }
 
-/** The import API endpoints the bridge calls ([F] §1.1, §1.2). */
-export type ApiEndpoint = 'submit' | 'status'
+/**
+ * The Livingdocs API endpoints the bridge calls: the import and its status ([F] §1.1, §1.2), and the
+ * media library ([ML] §11.1, §11.2): `lookup` (`GET /mediaLibrary?systemName=&externalId=`), `entry`
+ * (`GET /mediaLibrary/{id}`), `patch` (`PATCH /mediaLibrary/{id}`).
+ */
+export const API_ENDPOINTS = ['submit', 'status', 'lookup', 'entry', 'patch'] as const
+export type ApiEndpoint = (typeof API_ENDPOINTS)[number]
 
 /**
  * The classes every answer of the import API falls in, each with one behaviour (docs/import-api.md,
@@ -87,19 +99,26 @@ export const ANSWER_CLASSES = [
   'accepted',
   /** No answer, or a transient one (408, 425, 429 with `Retry-After`, 5xx): ask again later. */
   'retry',
-  /** Submit: 429 without `Retry-After`, the plan's usage limit: back off up to `API_MAX_HOLD_MS`. */
+  /**
+   * The account: 429 without `Retry-After` on a submit (the plan's usage limit), 402 on any endpoint
+   * (the plan's payment): back off up to `API_MAX_HOLD_MS`.
+   */
   'quota',
   /** 401 / 403: the access token is wrong, expired or lacks its scope. Hold. */
   'credentials',
-  /** 1xx, 3xx, 404 (submit), 405, 406, 410, 415, 501, 505, 511, another 4xx on a status read, a 2xx that is not JSON: the base URL or API version is wrong. Hold. */
+  /** 1xx, 3xx, 404 (submit), 405, 406, 407, 410, 415, 501, 505, 511, any 4xx not named elsewhere, a 2xx that is not JSON: the base URL, the API version or what lies between is wrong. Hold. */
   'configuration',
   /** Status read: 404 or `state: "lost"`, the job is not (or not yet) known. */
   'job-unknown',
+  /** Media library (`lookup`, `entry`, `patch`): 404, no such entry. */
+  'entry-unknown',
+  /** `patch`: 409, the entry's `version` changed since it was read ([ML] §11.1). */
+  'version-conflict',
   /** A 2xx JSON body that fits no documented shape (no job id, an unknown status shape): ask again later. */
   'unreadable',
-  /** Submit of several files refused for its data (400, 409, 413, 422, another 4xx): split it. */
+  /** Submit of several files refused for its data (400, 409, 413, 422): split it. */
   'batch-data',
-  /** Submit of one file refused for its data: that file is FAILED with the API's message. */
+  /** Submit of one file, or a `patch` of one entry, refused for its data (400, 413, 422; 409 on a submit): that file is FAILED with the API's message. */
   'file-data',
 ] as const
 

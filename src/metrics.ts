@@ -1,11 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { ANSWER_CLASSES, DLQ_REASONS } from './errors.ts'
+import { ANSWER_CLASSES, API_ENDPOINTS, DLQ_REASONS } from './errors.ts'
+import { createMigrationMetrics } from './metrics-migration.ts'
 import { FILTER_REASONS, MEDIA_KINDS } from './model/files.ts'
 
 /** Outcome states of a file, as published on the result topic. */
 export const FILE_STATES = ['SUCCESS', 'SKIPPED', 'FAILED'] as const
-/** Import API endpoints the bridge calls. */
-export const API_ENDPOINTS = ['submit', 'status'] as const
 /** Why requests to the import API are held (`bridge_api_hold{cause}`). */
 export const API_HOLD_CAUSES = ['credentials', 'configuration', 'quota'] as const
 export type ApiHoldCause = (typeof API_HOLD_CAUSES)[number]
@@ -149,7 +148,19 @@ export function createMetrics() {
   })
   const fetchPaused = new Gauge({
     name: 'bridge_fetch_paused',
-    help: '1 while fetching is paused by backpressure (MAX_FILES_IN_FLIGHT reached), else 0.',
+    help: '1 while fetching is paused by backpressure (MAX_FILES_IN_FLIGHT or MAX_BYTES_IN_FLIGHT reached), else 0.',
+    registers,
+  })
+  // Scale out safely (issue 26): memory bounded by bytes, the API budget shared by the group.
+  const bytesInFlight = new Gauge({
+    name: 'bridge_bytes_in_flight',
+    help: 'Bytes of the records consumed and not yet settled (value and key), against MAX_BYTES_IN_FLIGHT.',
+    registers,
+  })
+  const apiBudget = new Gauge({
+    name: 'bridge_api_budget',
+    help: "This replica's limits on the import API: its share of the group's MAX_JOBS_IN_FLIGHT (limit=jobs_in_flight) and API_RATE_LIMIT_PER_SECOND (limit=requests_per_second, 0 = none), updated at each rebalance.",
+    labelNames: ['limit'] as const,
     registers,
   })
 
@@ -171,6 +182,17 @@ export function createMetrics() {
     help: 'Import jobs found running in the job log after a rebalance or restart and followed instead of submitted again.',
     registers,
   })
+  const filesRegained = new Counter({
+    name: 'bridge_files_regained_total',
+    help: 'Records consumed again after their partition was revoked and assigned back to this replica that it does not import again: files of import jobs it still follows (taken back), or records whose results it had published, or (job log on) the job log marks published, on a partition newly assigned (settled at once).',
+    registers,
+  })
+  const resultsFenced = new Counter({
+    name: 'bridge_results_fenced_total',
+    help: "Results of concluded import jobs this replica did not publish (job log on): left to the partition's new owner (outcome=left_to_owner), or already published by another replica per the job log (outcome=published_elsewhere).",
+    labelNames: ['outcome'] as const,
+    registers,
+  })
   const decodeRetries = new Counter({
     name: 'bridge_decode_retries_total',
     help: 'Decodes that failed for a transient reason (schema registry unreachable or failing) and wait to be retried; never DLQ records.',
@@ -190,6 +212,31 @@ export function createMetrics() {
     labelNames: ['cause'] as const,
     registers,
   })
+  // Issue 24: Livingdocs' deprecation notices (src/import/deprecation.ts).
+  const apiDeprecationNotices = new Counter({
+    name: 'bridge_api_deprecation_notices_total',
+    help: 'Answers of the Livingdocs API that announce the API version in use as deprecated (Deprecation, Sunset, Warning or another deprecation header), by version: move LIVINGDOCS_API_VERSION before it answers 410 Gone.',
+    labelNames: ['version'] as const,
+    registers,
+  })
+  // Issue 24: after a job concludes, its files checked against the media library (src/jobs/existing-entries.ts).
+  const timeoutLookups = new Counter({
+    name: 'bridge_timeout_lookups_total',
+    help: "Files of import jobs that timed out, looked up by systemName and externalId: found (published SUCCESS with the entry's mediaId), not-found (FAILED timeout), refused (the token may not read the media library: FAILED timeout, as without a look-up).",
+    labelNames: ['outcome'] as const,
+    registers,
+  })
+  const existingEntries = new Counter({
+    name: 'bridge_existing_entries_total',
+    help: 'Files Livingdocs skipped as already existing whose entry the bridge checked (ON_EXISTING=metadata): updated (one PATCH), unchanged (no PATCH), conflict (an editor changed the entry at every try, or it is gone: FAILED), rejected (Livingdocs refused the metadata: FAILED).',
+    labelNames: ['outcome'] as const,
+    registers,
+  })
+  const existingContentChanged = new Counter({
+    name: 'bridge_existing_entries_content_changed_total',
+    help: "Existing entries whose stored checksum differs from the event's (CHECKSUM_METADATA_PROPERTY): the legacy file's bytes changed; Livingdocs keeps the old ones (no public endpoint replaces them).",
+    registers,
+  })
   const jobResultsUnmatched = new Counter({
     name: 'bridge_job_results_unmatched_total',
     help: 'Per-file results of finished import jobs that do not match the batch: missing (a file without a result, after a second read) or unexpected (a result for an id not in the batch; never published).',
@@ -200,6 +247,8 @@ export function createMetrics() {
     for (const cls of ANSWER_CLASSES) apiAnswers.inc({ endpoint, class: cls }, 0)
   for (const cause of API_HOLD_CAUSES) apiHold.set({ cause }, 0)
   for (const kind of ['missing', 'unexpected']) jobResultsUnmatched.inc({ kind }, 0)
+  for (const outcome of ['found', 'not-found', 'refused']) timeoutLookups.inc({ outcome }, 0)
+  for (const outcome of ['updated', 'unchanged', 'conflict', 'rejected']) existingEntries.inc({ outcome }, 0)
   // Publishing (src/outcome/outcome-publisher.ts).
   const publishFailures = new Counter({
     name: 'bridge_publish_failures_total',
@@ -218,7 +267,16 @@ export function createMetrics() {
     registers,
   })
 
+  // The loop guard of redrives (src/events/redrive-guard.ts, docs/redrive.md).
+  const redrivenRecords = new Counter({
+    name: 'bridge_redriven_records_total',
+    help: 'Consumed records that carry a redrive attempt header, by outcome: processed, or limit_reached (the attempt reached REDRIVE_MAX_ATTEMPTS: sent to the DLQ with REDRIVE_LIMIT_REACHED, not processed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  })
+
   for (const reason of DLQ_REASONS) eventsInvalid.inc({ reason }, 0)
+  for (const outcome of ['processed', 'limit_reached']) redrivenRecords.inc({ outcome }, 0)
   for (const reason of FILTER_REASONS) eventsFiltered.inc({ reason }, 0)
   for (const kind of ['result', 'dlq']) publishFailures.inc({ kind }, 0)
   for (const direction of ['forwarded', 'received']) jobNotifications.inc({ direction }, 0)
@@ -229,6 +287,7 @@ export function createMetrics() {
     batchesSubmitted.inc({ kind }, 0)
     reimportsSkipped.inc({ kind }, 0)
   }
+  for (const outcome of ['left_to_owner', 'published_elsewhere']) resultsFenced.inc({ outcome }, 0)
   for (const outcome of ['accepted', 'unknown_job', 'invalid']) webhooksReceived.inc({ outcome }, 0)
   webhooksReceived.inc({ outcome: 'unauthorized' }, 0)
 
@@ -256,16 +315,27 @@ export function createMetrics() {
     jobsTimedOut,
     consumerLag,
     fetchPaused,
+    bytesInFlight,
+    apiBudget,
     jobNotifications,
     jobNotificationForwardFailures,
     jobsAdopted,
+    filesRegained,
+    resultsFenced,
     decodeRetries,
     apiAnswers,
     apiHold,
+    apiDeprecationNotices,
+    timeoutLookups,
+    existingEntries,
+    existingContentChanged,
     jobResultsUnmatched,
     publishFailures,
     publishStalled,
     dlqValuesOmitted,
+    redrivenRecords,
+    // Progress of a migration and what an operator asks for (src/metrics-migration.ts).
+    ...createMigrationMetrics(registry),
   }
 }
 

@@ -96,10 +96,44 @@ export function readWebhookSecret(
   env: Record<string, string | undefined>,
   problems: string[],
 ): string | undefined {
-  const value = env.WEBHOOK_SECRET
-  const file = env.WEBHOOK_SECRET_FILE
+  const secret = readOptionalSecret(env, 'WEBHOOK_SECRET', MIN_WEBHOOK_SECRET_LENGTH, problems)
+  if (secret === undefined && env.WEBHOOK_SECRET === undefined && env.WEBHOOK_SECRET_FILE === undefined) {
+    if (env.WEBHOOK_PUBLIC_URL !== undefined) {
+      problems.push(
+        'WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL is set (or WEBHOOK_SECRET_FILE); it authenticates the webhooks',
+      )
+    }
+  }
+  return secret
+}
+
+/**
+ * `ADMIN_TOKEN` or `ADMIN_TOKEN_FILE` (a mounted Secret): the bearer token of the admin API on the
+ * operations port (src/admin/). Optional: without it the admin routes do not exist. At least 16
+ * characters. Problems name the setting, never the value.
+ */
+export function readAdminToken(
+  env: Record<string, string | undefined>,
+  problems: string[],
+): string | undefined {
+  return readOptionalSecret(env, 'ADMIN_TOKEN', MIN_WEBHOOK_SECRET_LENGTH, problems)
+}
+
+/**
+ * The secret of setting `name`, given as `name` or as the file `name_FILE` (one of the two; the file's
+ * content trimmed), of at least `minLength` characters. @returns undefined when neither is set, or after
+ * pushing a problem
+ */
+function readOptionalSecret(
+  env: Record<string, string | undefined>,
+  name: string,
+  minLength: number,
+  problems: string[],
+): string | undefined {
+  const value = env[name]
+  const file = env[`${name}_FILE`]
   if (value !== undefined && file !== undefined) {
-    problems.push('WEBHOOK_SECRET: set either WEBHOOK_SECRET or WEBHOOK_SECRET_FILE, not both')
+    problems.push(`${name}: set either ${name} or ${name}_FILE, not both`)
     return undefined
   }
   let secret = value
@@ -107,25 +141,18 @@ export function readWebhookSecret(
     try {
       secret = readFileSync(file, 'utf8').trim()
     } catch (err) {
-      problems.push(`WEBHOOK_SECRET_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`)
+      problems.push(`${name}_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`)
       return undefined
     }
   }
-  const name = file === undefined ? 'WEBHOOK_SECRET' : 'WEBHOOK_SECRET_FILE'
+  const setting = file === undefined ? name : `${name}_FILE`
   if (file !== undefined && secret === '') {
-    problems.push('WEBHOOK_SECRET_FILE: the file is empty')
+    problems.push(`${setting}: the file is empty`)
     return undefined
   }
-  if (secret === undefined) {
-    if (env.WEBHOOK_PUBLIC_URL !== undefined) {
-      problems.push(
-        'WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL is set (or WEBHOOK_SECRET_FILE); it authenticates the webhooks',
-      )
-    }
-    return undefined
-  }
-  if (secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
-    problems.push(`${name}: must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`)
+  if (secret === undefined) return undefined
+  if (secret.length < minLength) {
+    problems.push(`${setting}: must be at least ${minLength} characters`)
     return undefined
   }
   return secret

@@ -7,44 +7,16 @@
  * The data source is the template variable `${datasource}` (any Prometheus data source, chosen on the
  * dashboard), so the JSON imports into any Grafana as it is. Every query filters on the `namespace` and
  * `job` variables, which Prometheus Operator's ServiceMonitor scrape sets. Panels follow what an operator
- * looks for first: throughput in and out, consumer lag, work in flight and backpressure, latency, the
+ * looks for first: during a migration its progress and ETA (the Backfill row) and what failed, was skipped
+ * or moved; then throughput in and out, consumer lag, work in flight and backpressure, latency, the
  * import API's answers, the DLQ; then the process.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common'
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard'
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
-
-/** The panel and query data source: the dashboard's `datasource` variable (Grafana's syntax, not JS's). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable reference, meant literally
-const DATASOURCE = { type: 'prometheus', uid: '${datasource}' }
-/** The label matchers of the namespace and job variables, for every selector. */
-const SCOPE = 'namespace=~"$namespace", job=~"$job"'
-
-/** `metric{namespace=~"$namespace", job=~"$job"[, extra]}`. */
-const sel = (metric: string, extra?: string) => `${metric}{${SCOPE}${extra ? `, ${extra}` : ''}}`
-/** Per-second rate of a counter over Grafana's rate interval. */
-const rate = (metric: string, extra?: string) => `rate(${sel(metric, extra)}[$__rate_interval])`
-/** The q-quantile of a histogram's buckets summed over pods (and `by`, when given). */
-const quantile = (q: number, histogram: string, by: string[] = []) =>
-  `histogram_quantile(${q}, sum by (${['le', ...by].join(', ')}) (${rate(`${histogram}_bucket`)}))`
-
-/** One line of a panel: a PromQL expression and its legend. */
-interface Query {
-  expr: string
-  legend: string
-}
-
-/** What differs from one panel to the next. */
-interface PanelOptions {
-  title: string
-  description: string
-  unit: string
-  queries: Query[]
-  /** Draw steps (for 0/1 gauges). */
-  stepped?: boolean
-  max?: number
-}
+import { MIGRATION_ROWS } from './backfill-row.ts'
+import { DATASOURCE, type PanelOptions, quantile, rate, sel } from './queries.ts'
 
 /** A time series panel on the `${datasource}` data source with a legend table and a shared tooltip. */
 function panel(options: PanelOptions): timeseries.PanelBuilder {
@@ -98,8 +70,9 @@ function labelVariable(name: string, label: string, query: string): dashboard.Qu
     .current({ text: 'All', value: '$__all' })
 }
 
-/** The dashboard's rows, each with its panels, in reading order. */
+/** The dashboard's rows, each with its panels, in reading order: the migration's first. */
 const ROWS: Array<{ title: string; panels: PanelOptions[] }> = [
+  ...MIGRATION_ROWS,
   {
     title: 'Throughput and lag',
     panels: [

@@ -1,6 +1,7 @@
 import { TOO_LARGE_REASON_PREFIX } from '../model/failure-reasons.ts'
 import { type Batch, ENVELOPE_BYTES, type MediaKind, type PendingFile } from '../model/files.ts'
 import type { RecordPosition } from '../model/records.ts'
+import type { BridgeTracing } from '../telemetry/bridge-tracing.ts'
 
 /** A batch still taking files. */
 interface OpenBatch {
@@ -9,6 +10,8 @@ interface OpenBatch {
   files: PendingFile[]
   bytes: number
   timer: NodeJS.Timeout | null
+  /** When its first file came, epoch ms. */
+  openedAt: number
 }
 
 /** Options of the {@link Batcher}. */
@@ -31,11 +34,15 @@ export interface BatcherOptions {
  *
  * A file whose entry alone cannot fit `maxBytes` can never be sent: it goes to `onOversized` with the
  * reason, before any request (its FAILED result names the limit).
+ *
+ * While tracing is on, each closed batch gets its `import batch` span (`Batch.span`), from its first
+ * file to its closing.
  */
 export class Batcher {
   readonly #options: BatcherOptions
   readonly #onBatch: (batch: Batch) => void
   readonly #onOversized: ((file: PendingFile, reason: string) => void) | undefined
+  readonly #tracing: BridgeTracing | undefined
   /** Open batches by systemName, then kind: two lookups of strings each file holds, no key built per file. */
   readonly #open = new Map<string, Map<MediaKind, OpenBatch>>()
   #sequence = 0
@@ -43,22 +50,34 @@ export class Batcher {
 
   /**
    * @param onOversized takes a file too large for any request, with the reason
+   * @param tracing makes each closed batch's span while on
    * @throws Error when `maxBytes` leaves no room for entries
    */
   constructor(
     options: BatcherOptions,
     onBatch: (batch: Batch) => void,
     onOversized?: (file: PendingFile, reason: string) => void,
+    tracing?: BridgeTracing,
   ) {
     if (options.maxBytes <= ENVELOPE_BYTES) throw new Error(`maxBytes must be above ${ENVELOPE_BYTES}`)
     this.#options = options
     this.#onBatch = onBatch
     this.#onOversized = onOversized
+    this.#tracing = tracing?.on === true ? tracing : undefined
   }
 
   /** Files buffered in open batches. */
   get buffered(): number {
     return this.#buffered
+  }
+
+  /** The files of the pair in open batches (not closed yet), for the admin API's lookup. */
+  openFilesOf(systemName: string, externalId: string): PendingFile[] {
+    const found: PendingFile[] = []
+    for (const open of this.#open.get(systemName)?.values() ?? []) {
+      for (const f of open.files) if (f.event.externalId === externalId) found.push(f)
+    }
+    return found
   }
 
   /**
@@ -86,7 +105,14 @@ export class Batcher {
       group = undefined
     }
     if (group === undefined) {
-      const opened: OpenBatch = { kind, systemName, files: [], bytes: ENVELOPE_BYTES, timer: null }
+      const opened: OpenBatch = {
+        kind,
+        systemName,
+        files: [],
+        bytes: ENVELOPE_BYTES,
+        timer: null,
+        openedAt: Date.now(),
+      }
       bySystem.set(kind, opened)
       opened.timer = setTimeout(() => this.#close(opened, 'linger'), lingerMs)
       group = opened
@@ -135,13 +161,16 @@ export class Batcher {
     if (group.timer !== null) clearTimeout(group.timer)
     this.#buffered -= group.files.length
     this.#sequence++
-    this.#onBatch({
+    const batch: Batch = {
       id: `b${Date.now().toString(36)}-${this.#sequence}`,
       systemName: group.systemName,
       kind: group.kind,
       files: group.files,
       bytes: group.bytes,
       closedBy,
-    })
+      openedAt: group.openedAt,
+    }
+    if (this.#tracing !== undefined) batch.span = this.#tracing.batchSpan(batch)
+    this.#onBatch(batch)
   }
 }

@@ -1,8 +1,9 @@
 import { type DlqReason, isBridgeError } from '../errors.ts'
-import { fileEntryJson } from '../import/file-entry.ts'
+import { fileEntryJson, withChecksum } from '../import/file-entry.ts'
 import type { DecodeFailure, DecodeResult, FileCreatedEvent } from '../model/files.ts'
 import type { RecordHeader } from '../model/records.ts'
-import { type SchemaCodec, UNKNOWN_WRITER } from '../registry/registry.ts'
+import type { SchemaCodec } from '../registry/registry.ts'
+import { UNKNOWN_WRITER } from '../registry/wire-format.ts'
 import { apicurioHint } from './apicurio-hint.ts'
 import { eventSchema, quickFields } from './event-fields.ts'
 import { type MediaKindOptions, resolveMediaKind } from './media-kind.ts'
@@ -13,6 +14,11 @@ export interface EventDecoderOptions {
   defaultSystemName: string | undefined
   /** Which import each file goes to (`MEDIA_TYPE_KINDS`, `MEDIA_KIND_DETECTION`). */
   mediaKinds: MediaKindOptions
+  /**
+   * The metadata property that stores an event's `checksum` (`CHECKSUM_METADATA_PROPERTY`); undefined:
+   * the checksum is not sent.
+   */
+  checksumProperty?: string | undefined
 }
 
 /**
@@ -136,19 +142,25 @@ export function createEventValidator(options: EventDecoderOptions) {
       return fail('MISSING_SYSTEM_NAME', 'event has no systemName and DEFAULT_SYSTEM_NAME is not set')
     }
     const { kind, mediaType } = resolveMediaKind(e, options.mediaKinds)
+    const checksum = e.checksum ?? undefined
+    const property = options.checksumProperty
+    const metadata =
+      property === undefined || checksum === undefined
+        ? e.metadata
+        : withChecksum(e.metadata.object, e.metadata.text, property, checksum)
     const event: FileCreatedEvent = {
       externalId: e.externalId,
       url: e.url,
       fileName: e.fileName,
       mediaType,
       kind,
-      metadata: e.metadata.object,
+      metadata: metadata.object,
       systemName,
       occurredAt: e.occurredAt,
     }
     let entryJson: string
     try {
-      entryJson = fileEntryJson(event, e.metadata.text)
+      entryJson = fileEntryJson(event, metadata.text)
     } catch (err) {
       // JSON.stringify recurses: metadata nested some thousand levels deep overflows the stack.
       if (err instanceof RangeError) return fail('INVALID_EVENT', 'metadata: nested too deeply')

@@ -68,6 +68,8 @@ const ruled = <T>(rule: (value: unknown) => T | string) =>
     })
 /** Longest MIME type accepted (RFC 6838 §4.2 allows 127 characters each for type and subtype). */
 const MAX_MIME_TYPE_LENGTH = 255
+/** Longest checksum accepted, characters (a SHA-512 in hex with a prefix is 135). */
+const MAX_CHECKSUM_LENGTH = 1024
 /** Longest URL accepted: RFC 9110 §4.1 asks senders and recipients to support at least 8000 octets. */
 const MAX_URL_LENGTH = 8000
 
@@ -107,6 +109,8 @@ export const eventSchema = z.object({
   // The file's MIME type, when the legacy system knows it: it routes images and videos to their imports.
   mimeType: z.string().max(MAX_MIME_TYPE_LENGTH).nullish(),
   occurredAt: ruled(eventMs),
+  // A checksum of the file's bytes (issue 24): stored in CHECKSUM_METADATA_PROPERTY when that is set.
+  checksum: identifier(MAX_CHECKSUM_LENGTH).nullish(),
 })
 
 /** The event's fields as {@link eventSchema} gives them. */
@@ -132,7 +136,7 @@ export function schemaFields(raw: unknown): EventFields | undefined {
 export function quickFields(raw: unknown): EventFields | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined
   const r = raw as Record<string, unknown>
-  const { externalId, url, fileName, systemName, mimeType } = r
+  const { externalId, url, fileName, systemName, mimeType, checksum } = r
   const mediaType = r.mediaType === undefined ? 'file' : r.mediaType
   if (
     !isIdentifier(externalId, 1024) ||
@@ -142,6 +146,7 @@ export function quickFields(raw: unknown): EventFields | undefined {
     !isIdentifier(mediaType, 200) ||
     (systemName != null && !isIdentifier(systemName, 200)) ||
     (mimeType != null && (typeof mimeType !== 'string' || mimeType.length > MAX_MIME_TYPE_LENGTH)) ||
+    (checksum != null && !isIdentifier(checksum, MAX_CHECKSUM_LENGTH)) ||
     typeof url !== 'string'
   )
     return undefined
@@ -159,5 +164,6 @@ export function quickFields(raw: unknown): EventFields | undefined {
     systemName: systemName as string | null | undefined,
     mimeType: mimeType as string | null | undefined,
     occurredAt,
+    checksum: checksum as string | null | undefined,
   }
 }

@@ -1,10 +1,11 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import { STATUS_CODES } from 'node:http'
-import express, { type ErrorRequestHandler, type Express, type Response } from 'express'
+import express, { type ErrorRequestHandler, type Express, type Response, type Router } from 'express'
 import helmet from 'helmet'
 import { z } from 'zod'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import { WEBHOOK_PATH } from '../model/webhook.ts'
+import { type ReceivedWebhook, WEBHOOK_PATH } from '../model/webhook.ts'
 
 /**
  * Largest accepted webhook body in bytes. The documented body is small ([F] §2: id, state, overview,
@@ -34,6 +35,8 @@ const webhookAuth = z.looseObject({
 export interface WebhookNotice {
   /** The bridge batch id the webhook is authenticated for (its signature verified). */
   batchId: string
+  /** The request's route and trace headers, for the webhook's span (src/telemetry/). */
+  received: ReceivedWebhook
 }
 
 /** A webhook of a known batch: the job id and state its body carried, if it was JSON with them. */
@@ -41,6 +44,7 @@ interface AuthenticWebhook {
   batchId: string
   jobId: string | undefined
   state: string | null
+  received: ReceivedWebhook
 }
 
 /**
@@ -103,9 +107,10 @@ export function createWebhookApp(deps: {
     refuse(res, 401, 'unauthorized', 'webhook signature missing or wrong')
   }
   const dispatch = async (webhook: AuthenticWebhook, res: Response) => {
-    const known = deps.onJobWebhook(webhook.jobId, { batchId: webhook.batchId })
+    const { batchId, jobId, state, received } = webhook
+    const known = deps.onJobWebhook(jobId, { batchId, received })
     if (!known && deps.forwardWebhook !== undefined) {
-      await forward({ ...webhook, jobId: webhook.jobId ?? null }, deps.forwardWebhook, deps.metrics, res)
+      await forward({ batchId, jobId: jobId ?? null, state }, deps.forwardWebhook, deps.metrics, res)
       return
     }
     deps.metrics.webhooksReceived.inc({ outcome: known ? 'accepted' : 'unknown_job' })
@@ -121,7 +126,8 @@ export function createWebhookApp(deps: {
   // Any content type, or none: the body is read as bytes and looked at only if it is JSON.
   const rawBody = express.raw({ limit: WEBHOOK_BODY_LIMIT_BYTES, type: () => true })
 
-  app.post(`${WEBHOOK_PATH}/:batchId`, rawBody, async (req, res) => {
+  const batchRoute = `${WEBHOOK_PATH}/:batchId`
+  app.post(batchRoute, rawBody, async (req, res) => {
     const batchId = String(req.params.batchId)
     const sig = req.query.sig
     const hint = webhookHint.safeParse(parseJson(req.body))
@@ -135,7 +141,8 @@ export function createWebhookApp(deps: {
       unauthorized(res, jobId)
       return
     }
-    await dispatch({ batchId, jobId, state: hint.success ? stateOf(hint.data.state) : null }, res)
+    const state = hint.success ? stateOf(hint.data.state) : null
+    await dispatch({ batchId, jobId, state, received: receivedOn(batchRoute, req.headers) }, res)
   })
 
   app.post(WEBHOOK_PATH, rawBody, async (req, res) => {
@@ -155,7 +162,9 @@ export function createWebhookApp(deps: {
       unauthorized(res, jobId)
       return
     }
-    await dispatch({ batchId: auth.data.context.batchId, jobId, state: stateOf(hint.data.state) }, res)
+    const { batchId } = auth.data.context
+    const received = receivedOn(WEBHOOK_PATH, req.headers)
+    await dispatch({ batchId, jobId, state: stateOf(hint.data.state), received }, res)
   })
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' })
@@ -177,6 +186,16 @@ function parseJson(body: unknown): unknown {
   } catch {
     return undefined
   }
+}
+
+/** The route and the W3C trace headers (`traceparent`, `tracestate`) of a webhook request. */
+function receivedOn(route: string, headers: IncomingHttpHeaders): ReceivedWebhook {
+  const traceHeaders: Record<string, string> = {}
+  for (const name of ['traceparent', 'tracestate'] as const) {
+    const value = headers[name]
+    if (typeof value === 'string') traceHeaders[name] = value
+  }
+  return { route, traceHeaders }
 }
 
 /** A webhook's `state` for the log and the forwarded notification: a string of at most 100 characters. */
@@ -215,7 +234,8 @@ async function forward(
  * The operations app, on its own port: `/metrics` (Prometheus text format), `/healthz` (liveness: 200
  * while every component works; 503 with the problems once one stopped for good, so that Kubernetes
  * restarts the pod even before the process exits), `/readyz` (503 with the reasons until the consumer
- * joined its group and while a problem such as a refused access token stops the bridge).
+ * joined its group and while a problem such as a refused access token stops the bridge), and with
+ * `admin` (an `ADMIN_TOKEN` is set) the admin API and status page under `/admin` (src/admin/admin-app.ts).
  */
 export function createOpsApp(deps: {
   metrics: Metrics
@@ -223,9 +243,12 @@ export function createOpsApp(deps: {
   /** Problems that make the process useless (a component that died); default none. */
   liveness?: () => string[]
   logger: Logger
+  /** The admin API's router, mounted under `/admin`; without it no admin route exists (404). */
+  admin?: Router
 }): Express {
   const app = express()
   app.disable('x-powered-by')
+  app.set('strict routing', true)
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
   })
@@ -238,6 +261,11 @@ export function createOpsApp(deps: {
     const problems = deps.readiness()
     res.status(problems.length === 0 ? 200 : 503).json({ ready: problems.length === 0, problems })
   })
+  if (deps.admin !== undefined) {
+    // The page's relative URLs need the trailing slash.
+    app.get('/admin', (_req, res) => res.redirect(301, '/admin/'))
+    app.use('/admin', deps.admin)
+  }
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' })
   })

@@ -1,11 +1,17 @@
 import { STATUS_CODES } from 'node:http'
 import { z } from 'zod'
-import type { AnswerClass, ApiEndpoint, ErrorCode } from '../errors.ts'
+import { type AnswerClass, type ApiEndpoint, ApiError, type ErrorCode } from '../errors.ts'
 import type { MediaKind } from '../model/files.ts'
 import { type JobStatus, quickStatus, schemaStatus } from './job-status.ts'
+import { type LibraryEntry, readEntries, readEntry } from './library-entry.ts'
 
 /** The settings an operator checks when the API refuses the credentials. */
 export const CHECK_CREDENTIALS = 'LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE'
+/**
+ * What to check when the API refuses a read of the media library: the token needs `public-api:read`
+ * besides `public-api:write` ([ML] §3, §11.2).
+ */
+export const CHECK_READ_SCOPE = `${CHECK_CREDENTIALS}: the token needs the scope public-api:read too`
 /** The settings an operator checks when the API is not where the bridge asks. */
 export const CHECK_LOCATION = 'LIVINGDOCS_BASE_URL and LIVINGDOCS_API_VERSION'
 /** The setting an operator checks for a removed API version ([VER] §4). */
@@ -31,12 +37,21 @@ export interface RawAnswer {
   kind?: MediaKind | undefined
 }
 
+/** The media library's endpoints ([ML] §11.1, §11.2). */
+const LIBRARY_ENDPOINTS: ReadonlySet<ApiEndpoint> = new Set(['lookup', 'entry', 'patch'])
+
 /** What an answer means: its class, and what the bridge needs of it. */
 export type AnswerReading =
   /** Submit: the job id. */
   | { class: 'accepted'; jobId: string }
   /** Status read: the job's status. */
   | { class: 'accepted'; jobStatus: JobStatus }
+  /** Look-up: the entries of the `systemName` + `externalId` (none when none matched). */
+  | { class: 'accepted'; entries: LibraryEntry[] }
+  /** Read by `mediaId`: the entry, with its `version`. */
+  | { class: 'accepted'; entry: LibraryEntry }
+  /** Patch: Livingdocs applied it (its answer carries nothing more, [ML] §11.1). */
+  | { class: 'accepted'; patched: true }
   /** Status read: the job is not known (404, or `state: "lost"`). */
   | { class: 'job-unknown' }
   /** Anything else: the error to raise. */
@@ -68,24 +83,29 @@ export function isQuotaAnswer(
 }
 
 /**
- * Classifies one final answer of the import API, for both endpoints, and reads what the bridge needs
- * of it (pure). The one rule behind every answer ([GS] §6, [VER] §4, [F] §1, §5; RFC 9110 §15):
+ * Classifies one final answer of the Livingdocs API, for every endpoint it calls, and reads what the
+ * bridge needs of it (pure). The one rule behind every answer ([GS] §6, [VER] §4, [F] §1, §5, [ML]
+ * §11.1, §11.2; RFC 9110 §15): only the file's own data earns `file-data`; an answer about our account,
+ * credentials, configuration or the way between holds; a hiccup retries.
  *
- * | answer | submit | status read |
- * |---|---|---|
- * | 2xx, JSON of the documented shape | `accepted` (the job id; any 2xx, not only 200) | `accepted` (`lost` → `job-unknown`) |
- * | 2xx, JSON of another shape, or empty | `unreadable` | `unreadable` |
- * | 2xx, not JSON (an HTML page) | `configuration` | `configuration` |
- * | 1xx as the final answer, 3xx (redirects are not followed) | `configuration` | `configuration` |
- * | 401, 403 | `credentials` | `credentials` |
- * | 404 | `configuration` | `job-unknown` |
- * | 405, 406, 410, 415 | `configuration` | `configuration` |
- * | 408, 425 | `retry` | `retry` |
- * | 429 with `Retry-After` | `retry` | `retry` |
- * | 429 without `Retry-After` (the plan's usage limit, [F] §5) | `quota` | `retry` |
- * | another 4xx (400, 409, 413, 422, …) | `batch-data` (several files) or `file-data` (one) | `configuration` |
- * | 501, 505, 511 | `configuration` | `configuration` |
- * | another 5xx | `retry` | `retry` |
+ * | answer | submit | status read | `lookup`, `entry` | `patch` |
+ * |---|---|---|---|---|
+ * | 2xx, JSON of the documented shape | `accepted` (the job id; any 2xx, not only 200) | `accepted` (`lost` → `job-unknown`) | `accepted` (entries in each version's shape; an entry with its `version`) | `accepted` (any JSON, or empty) |
+ * | 2xx, JSON of another shape, or empty | `unreadable` | `unreadable` | `unreadable` | — |
+ * | 2xx, not JSON (an HTML page) | `configuration` | `configuration` | `configuration` | `configuration` |
+ * | 1xx as the final answer, 3xx (redirects are not followed) | `configuration` | `configuration` | `configuration` | `configuration` |
+ * | 401, 403 | `credentials` | `credentials` | `credentials` (the scope `public-api:read`) | `credentials` |
+ * | 402 (the account's payment) | `quota` | `quota` | `quota` | `quota` |
+ * | 404 | `configuration` | `job-unknown` | `entry-unknown` | `entry-unknown` |
+ * | 408, 423, 424, 425 | `retry` | `retry` | `retry` | `retry` |
+ * | 429 with `Retry-After` | `retry` | `retry` | `retry` | `retry` |
+ * | 429 without `Retry-After` (the plan's usage limit, [F] §5) | `quota` | `retry` | `retry` | `retry` |
+ * | 400, 413, 422 | `batch-data` (several files) or `file-data` (one) | `configuration` | `configuration` | `file-data` |
+ * | 409 | `batch-data` or `file-data` | `configuration` | `configuration` | `version-conflict` |
+ * | 410 | `configuration` (`LIVINGDOCS_API_VERSION`) | the same | the same | the same |
+ * | any other 4xx (405, 406, 407, 411, 412, 414, 415, 417, 421, 426, 428, 431, 451, …) | `configuration` | `configuration` | `configuration` | `configuration` |
+ * | 501, 505, 511 | `configuration` | `configuration` | `configuration` | `configuration` |
+ * | another 5xx | `retry` | `retry` | `retry` | `retry` |
  *
  * The body only matters for a 2xx (its shape) and for the message: the API's own text is kept
  * whatever the shape (`error`, `error_details`, `message`, plain text), at most
@@ -124,13 +144,28 @@ export function classifyAnswer(answer: RawAnswer): AnswerReading {
       })
     }
     const value = body.kind === 'json' ? body.value : undefined
-    if (endpoint === 'submit') {
-      const parsed = submitBody.safeParse(value)
-      if (parsed.success) return { class: 'accepted', jobId: parsed.data.id }
-      return fail('unreadable', 'API_INVALID_RESPONSE', {
-        shape: bodyShape(value),
-        detail: 'an answer without a job id',
-      })
+    const unreadable = (detail: string) =>
+      fail('unreadable', 'API_INVALID_RESPONSE', { shape: bodyShape(value), detail })
+    switch (endpoint) {
+      case 'submit': {
+        const parsed = submitBody.safeParse(value)
+        if (parsed.success) return { class: 'accepted', jobId: parsed.data.id }
+        return unreadable('an answer without a job id')
+      }
+      case 'lookup': {
+        const entries = readEntries(value)
+        return entries === undefined
+          ? unreadable('a look-up of an unknown shape')
+          : { class: 'accepted', entries }
+      }
+      case 'entry': {
+        const entry = readEntry(value)
+        return entry === undefined
+          ? unreadable('an entry without id or version')
+          : { class: 'accepted', entry }
+      }
+      case 'patch':
+        return { class: 'accepted', patched: true }
     }
     const kind = answer.kind ?? 'file'
     const jobStatus = quickStatus(value, kind) ?? schemaStatus(value, kind)
@@ -149,23 +184,35 @@ export function classifyAnswer(answer: RawAnswer): AnswerReading {
       detail: `a redirect${answer.location === undefined ? '' : ` to ${bound(answer.location)}`}, not followed`,
     })
   }
-  if (status === 401) return fail('credentials', 'API_UNAUTHORIZED', { setting: CHECK_CREDENTIALS })
-  if (status === 403) return fail('credentials', 'API_FORBIDDEN', { setting: CHECK_CREDENTIALS })
+  const library = LIBRARY_ENDPOINTS.has(endpoint)
+  if (status === 401 || status === 403) {
+    const reads = endpoint === 'lookup' || endpoint === 'entry'
+    const setting = reads ? CHECK_READ_SCOPE : CHECK_CREDENTIALS
+    return fail('credentials', status === 401 ? 'API_UNAUTHORIZED' : 'API_FORBIDDEN', { setting })
+  }
+  if (status === 402) return fail('quota', 'API_PAYMENT_REQUIRED')
   if (status === 404) {
     if (endpoint === 'status') return { class: 'job-unknown' }
+    if (library) return fail('entry-unknown', 'API_NOT_FOUND')
     return fail('configuration', 'API_NOT_FOUND', { setting: CHECK_LOCATION })
   }
   if (status === 410) return fail('configuration', 'API_VERSION_GONE', { setting: CHECK_VERSION })
-  if (status === 405 || status === 406 || status === 415) return unexpected()
-  if (status === 408 || status === 425) return fail('retry', 'API_NETWORK_ERROR')
+  if (status === 408 || status === 423 || status === 424 || status === 425)
+    return fail('retry', 'API_NETWORK_ERROR')
   if (status === 429) {
     if (isQuotaAnswer(status, answer.retryAfterMs, endpoint)) return fail('quota', 'API_QUOTA_EXCEEDED')
     return fail('retry', 'API_RATE_LIMITED')
   }
-  if (status >= 400 && status < 500) {
-    if (endpoint === 'status') return unexpected()
-    return fail((answer.files ?? 1) > 1 ? 'batch-data' : 'file-data', 'API_BAD_REQUEST')
+  if (status === 400 || status === 409 || status === 413 || status === 422) {
+    if (endpoint === 'submit')
+      return fail((answer.files ?? 1) > 1 ? 'batch-data' : 'file-data', 'API_BAD_REQUEST')
+    if (endpoint === 'patch')
+      return status === 409 ? fail('version-conflict', 'API_CONFLICT') : fail('file-data', 'API_BAD_REQUEST')
+    return unexpected()
   }
+  // Any other 4xx is about the request as the client makes it or the way to the API (a proxy's 407, a
+  // 421, a 431, a 451…), never about a file: hold and name the settings, do not fail files.
+  if (status >= 400 && status < 500) return unexpected()
   if (status === 501 || status === 505 || status === 511) return unexpected()
   if (status >= 500 && status < 600) return fail('retry', 'API_SERVER_ERROR')
   // 1xx as a final answer (undici handles informational answers itself), or no valid status at all.
@@ -236,4 +283,31 @@ export function bodyShape(value: unknown, depth = 3): string {
   }
   const text = value === undefined ? 'empty' : shape(value, depth)
   return text.length > MAX_API_TEXT_CHARS ? `${text.slice(0, MAX_API_TEXT_CHARS - 1)}…` : text
+}
+
+/**
+ * The error to raise for an answer the caller cannot use (anything but what it asked for): an
+ * {@link ApiError} whose `answerClass` says what the answer means; an answer accepted but of another
+ * kind than asked counts as `unreadable`.
+ */
+export function answerError(
+  endpoint: ApiEndpoint,
+  {
+    reading,
+    status,
+    retryAfterMs,
+  }: { reading: AnswerReading; status: number; retryAfterMs: number | undefined },
+): ApiError {
+  if (!('code' in reading))
+    return new ApiError('API_INVALID_RESPONSE', `${endpoint}: a ${reading.class} answer`, {
+      endpoint,
+      status,
+      answerClass: 'unreadable',
+    })
+  return new ApiError(
+    reading.code,
+    reading.message,
+    { endpoint, status, retryAfterMs, answerClass: reading.class, setting: reading.setting },
+    { retryable: reading.retryable, context: reading.shape === undefined ? {} : { shape: reading.shape } },
+  )
 }

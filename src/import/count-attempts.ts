@@ -1,18 +1,18 @@
 import type { Dispatcher } from 'undici'
 
 /**
- * An undici interceptor that reports every attempt's final status (0 when no response came) to
- * `onAttempt`; composed inside the retry interceptor, it sees each retry as its own dispatch.
+ * An undici interceptor that reports every attempt's method, path and final status (0 when no response
+ * came) to `onAttempt`; composed inside the retry interceptor, it sees each retry as its own dispatch.
  */
 export function countAttempts(
-  onAttempt: (method: string | undefined, status: number) => void,
+  onAttempt: (method: string | undefined, path: string | undefined, status: number) => void,
 ): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     let counted = false
     const count = (status: number) => {
       if (counted) return
       counted = true
-      onAttempt(opts.method, status)
+      onAttempt(opts.method, opts.path, status)
     }
     const counting: Dispatcher.DispatchHandler = {
       onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),

@@ -42,3 +42,31 @@ export function fileEntryJson(event: FileCreatedEvent, metadataText?: string): s
 export function fileEntryBytes(event: FileCreatedEvent): number {
   return Buffer.byteLength(fileEntryJson(event)) + 1
 }
+
+/**
+ * The metadata of an entry with `checksum` stored in the property `property` (`CHECKSUM_METADATA_PROPERTY`,
+ * issue 24): the object with it, and its JSON text when the metadata came as text (the Avro form): the
+ * text as it came with the property written before its closing brace, so numbers beyond 2^53 stay as
+ * sent; written again by JSON.stringify only when the metadata named the property itself (the
+ * checksum wins) or was empty.
+ */
+export function withChecksum(
+  metadata: Record<string, unknown>,
+  text: string | undefined,
+  property: string,
+  checksum: string,
+): { object: Record<string, unknown>; text: string | undefined } {
+  const object = { ...metadata, [property]: checksum }
+  const end = text?.lastIndexOf('}') ?? -1
+  if (
+    text === undefined ||
+    end < 0 ||
+    Object.hasOwn(metadata, property) ||
+    Object.keys(metadata).length === 0
+  )
+    return { object, text: undefined }
+  return {
+    object,
+    text: `${text.slice(0, end)},${JSON.stringify(property)}:${JSON.stringify(checksum)}${text.slice(end)}`,
+  }
+}

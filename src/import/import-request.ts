@@ -1,5 +1,5 @@
 import type { Batch, MediaKind } from '../model/files.ts'
-import { type BatchTrace, batchTrace } from '../tracing.ts'
+import { type BatchTrace, batchTrace } from '../telemetry/trace-context.ts'
 import { IMPORT_KINDS } from './import-kinds.ts'
 import { signBatchId, signedWebhookUrl } from './webhook-signature.ts'
 
@@ -44,7 +44,7 @@ export interface ImportRequestOptions {
 /** What a batch becomes on the wire. */
 export interface BuiltImportRequest {
   request: ImportRequest
-  /** Extra request headers: the W3C trace context of the batch's first traced file (src/tracing.ts). */
+  /** Extra request headers: the W3C trace context of the batch's first traced file (src/telemetry/trace-context.ts). */
   headers: Record<string, string>
   trace: BatchTrace
 }

@@ -73,7 +73,9 @@ interface RetryCandidate extends Error {
  * only the backoff decision is ours, as undici's `retry` callback option:
  *
  * - retried: network errors ({@link RETRY_ERROR_CODES}), 429 and 5xx ({@link RETRY_STATUS_CODES}), for
- *   GET and POST (why a repeated POST is safe: see `createImportClient`); but not a POST's 429 without
+ *   GET, POST (why a repeated POST is safe: see `createImportClient`) and PATCH (a media library PATCH
+ *   carries the entry's `version`: a repeat of one Livingdocs applied is refused 409 and the entry read
+ *   again, [ML] §11.1); but not a POST's 429 without
  *   `Retry-After`, the plan's usage limit ([F] §5), which the submit queue backs off for minutes;
  * - backoff: `equalJitterMs` (src/backoff.ts), exponential with equal jitter. undici's default policy
  *   has no jitter;
@@ -95,7 +97,7 @@ export function createRetryOptions(options: RetryPolicyOptions): RetryHandler.Re
       return null
     }
     if (code !== undefined && code !== 'UND_ERR_REQ_RETRY' && !RETRY_ERROR_CODES.includes(code)) return give()
-    if (method !== 'GET' && method !== 'POST') return give()
+    if (method !== 'GET' && method !== 'POST' && method !== 'PATCH') return give()
     if (statusCode !== undefined && !RETRY_STATUS_CODES.includes(statusCode)) return give()
     if (context.state.counter > options.maxRetries) return give()
     const retryAfterMs =
@@ -105,7 +107,11 @@ export function createRetryOptions(options: RetryPolicyOptions): RetryHandler.Re
     // only spends requests; the submit queue backs off for minutes instead (`quota` in api-answer.ts).
     if (
       statusCode !== undefined &&
-      isQuotaAnswer(statusCode, retryAfterMs, method === 'POST' ? 'submit' : 'status')
+      isQuotaAnswer(
+        statusCode,
+        retryAfterMs,
+        method === 'POST' ? 'submit' : method === 'PATCH' ? 'patch' : 'status',
+      )
     )
       return give()
     const delayMs =
@@ -123,7 +129,7 @@ export function createRetryOptions(options: RetryPolicyOptions): RetryHandler.Re
     maxRetries: options.maxRetries,
     minTimeout: options.minBackoffMs,
     maxTimeout: options.maxBackoffMs,
-    methods: ['GET', 'POST'],
+    methods: ['GET', 'POST', 'PATCH'],
     statusCodes: RETRY_STATUS_CODES,
     errorCodes: RETRY_ERROR_CODES,
     // We classify the final response ourselves (its error body is needed).

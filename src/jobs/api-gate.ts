@@ -3,6 +3,15 @@ import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Hold, Refusal, StatusFailureAction } from './api-hold.ts'
 
+/** What waits while an endpoint is refused, as the refusal's log line names it. */
+const WAITING: Record<ApiEndpoint, string> = {
+  submit: 'submits',
+  status: 'status reads',
+  lookup: 'media library look-ups',
+  entry: 'media library reads',
+  patch: 'media library updates',
+}
+
 /**
  * What the import API told the bridge about all of its requests, shared by the submit queue and the
  * status poller:
@@ -14,12 +23,18 @@ import type { Hold, Refusal, StatusFailureAction } from './api-hold.ts'
  *   `bridge_api_hold{cause}` is 1 and the shipped alert fires; logged once, at error, naming the setting;
  *   an accepted answer on that endpoint ends it ({@link accepted});
  * - the plan's usage limit ({@link quota}): `bridge_api_hold{cause="quota"}` is 1 while submits back off.
+ *
+ * It also counts the holds each endpoint's requests were put under ({@link holdsOf}, {@link holdMark}):
+ * a job's timeout clock does not run while a hold of the status reads is in force
+ * (src/jobs/tracked-job.ts).
  */
 export class ApiGate {
   readonly #metrics: Metrics
   readonly #logger: Logger
   readonly #refusals = new Map<ApiEndpoint, Refusal>()
   readonly #recheckAt = new Map<ApiEndpoint, number>()
+  readonly #refusalsBegun = new Map<ApiEndpoint, number>()
+  #holdAllsBegun = 0
   #heldUntil = 0
   #quota = false
 
@@ -46,8 +61,46 @@ export class ApiGate {
       .join('; ')
   }
 
+  /**
+   * Every hold in force at `nowMs`, in words (the admin API's status): a refusal (as {@link problem}),
+   * a `Retry-After` that holds every request, the quota backoff of submits.
+   */
+  holds(nowMs = Date.now()): string[] {
+    const held =
+      this.#heldUntil > nowMs
+        ? [`Retry-After: every request waits until ${new Date(this.#heldUntil).toISOString()}`]
+        : []
+    const problem = this.problem === null ? [] : [`refused: ${this.problem}`]
+    return [
+      ...problem,
+      ...held,
+      ...(this.#quota ? ['usage limit reached (429) or payment required (402): submits back off'] : []),
+    ]
+  }
+
+  /**
+   * How many holds of `endpoint`'s requests have begun so far: refusals of it, and holds of every request
+   * (a `Retry-After`). A change between two moments means its requests could not be made in between.
+   */
+  holdsOf(endpoint: ApiEndpoint): number {
+    return this.#holdAllsBegun + (this.#refusalsBegun.get(endpoint) ?? 0)
+  }
+
+  /**
+   * The holds of `endpoint`'s requests at `nowMs`: how many have begun ({@link holdsOf}) and whether one
+   * is in force (a refusal, or a `Retry-After` not yet passed). Two marks with the same `begun`, the
+   * earlier not `inForce`, mean its requests could be made all the time between them.
+   */
+  holdMark(endpoint: ApiEndpoint, nowMs = Date.now()): { begun: number; inForce: boolean } {
+    return {
+      begun: this.holdsOf(endpoint),
+      inForce: this.isRefused(endpoint) || this.heldUntil(endpoint) > nowMs,
+    }
+  }
+
   /** Holds every request until `untilMs` (epoch ms), or longer if already held longer. */
-  holdAll(untilMs: number): void {
+  holdAll(untilMs: number, nowMs = Date.now()): void {
+    if (untilMs > nowMs) this.#holdAllsBegun++
     this.#heldUntil = Math.max(this.#heldUntil, untilMs)
   }
 
@@ -58,6 +111,7 @@ export class ApiGate {
   refuse(endpoint: ApiEndpoint, hold: Hold, nowMs = Date.now()): void {
     const { cause, problem, setting, retryInMs: recheckMs } = hold
     const before = this.#refusals.get(endpoint)
+    this.#refusalsBegun.set(endpoint, (this.#refusalsBegun.get(endpoint) ?? 0) + 1)
     this.#refusals.set(endpoint, { cause, problem, setting })
     this.#recheckAt.set(endpoint, nowMs + recheckMs)
     this.#updateGauges()
@@ -65,7 +119,7 @@ export class ApiGate {
     const check = setting === undefined ? '' : `check ${setting}; `
     this.#logger.error(
       { endpoint, cause, setting, problem, recheckMs },
-      `import API refused our ${cause}: ${check}${endpoint === 'submit' ? 'submits' : 'status reads'} wait until it is fixed`,
+      `import API refused our ${cause}: ${check}${WAITING[endpoint]} wait until it is fixed`,
     )
   }
 
@@ -76,7 +130,7 @@ export class ApiGate {
    */
   heed(endpoint: ApiEndpoint, failure: StatusFailureAction, nowMs = Date.now()): void {
     if (failure.action === 'hold') this.refuse(endpoint, failure, nowMs)
-    else if (failure.holdAllMs !== undefined) this.holdAll(nowMs + failure.holdAllMs)
+    else if (failure.holdAllMs !== undefined) this.holdAll(nowMs + failure.holdAllMs, nowMs)
   }
 
   /** `endpoint` answered with a job id or a readable status: a refusal of it ends. */
@@ -87,14 +141,20 @@ export class ApiGate {
     this.#logger.info({ endpoint }, 'import API accepts our requests again')
   }
 
-  /** Sets whether submits back off for the plan's usage limit (`bridge_api_hold{cause="quota"}`). */
+  /**
+   * Sets whether submits back off for the account (`bridge_api_hold{cause="quota"}`): the plan's usage
+   * limit (a 429 without `Retry-After`, [F] §5) or a 402 Payment Required (§11, class `quota`).
+   */
   quota(isExhausted: boolean, context: Record<string, unknown> = {}): void {
     if (this.#quota === isExhausted) return
     this.#quota = isExhausted
     this.#metrics.apiHold.set({ cause: 'quota' }, isExhausted ? 1 : 0)
     if (isExhausted)
-      this.#logger.warn(context, 'import API usage limit reached (429 without Retry-After); submits back off')
-    else this.#logger.info('import API accepts submits again after its usage limit')
+      this.#logger.warn(
+        context,
+        'import API refuses submits for the account (the usage limit: 429 without Retry-After; or 402 Payment Required); submits back off',
+      )
+    else this.#logger.info('import API accepts submits again after its usage limit or payment refusal')
   }
 
   #updateGauges(): void {

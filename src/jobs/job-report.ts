@@ -59,14 +59,18 @@ export function reportFinished(
   else logger.warn({ state: end.state }, verdict.failure)
 }
 
-/** A job ran for `timeoutMs` of counted time (`submittedAt` epoch ms): `bridge_jobs_timed_out_total` and one warning. */
+/**
+ * A job ran for `timeoutMs` of counted time (`job.countedMs`; `job.submittedAt` epoch ms):
+ * `bridge_jobs_timed_out_total` and one warning.
+ */
 export function reportTimedOut(
   logger: Logger,
   metrics: Metrics,
-  times: { submittedAt: number; countedMs: number; timeoutMs: number | undefined },
+  job: { submittedAt: number; countedMs: number },
+  timeoutMs: number | undefined,
 ): void {
   metrics.jobsTimedOut.inc()
-  const { submittedAt, countedMs, timeoutMs } = times
+  const { submittedAt, countedMs } = job
   logger.warn(
     { ms: Date.now() - submittedAt, countedMs, timeoutMs },
     'import job did not finish in time; its files fail with reason timeout',

@@ -2,7 +2,10 @@ import type { Metrics } from '../metrics.ts'
 
 /** Options of {@link JobSlots}. */
 export interface JobSlotsOptions {
-  /** Most import jobs submitted and not finished at once (`MAX_JOBS_IN_FLIGHT`). */
+  /**
+   * Most import jobs submitted and not finished at once (`MAX_JOBS_IN_FLIGHT`, or this replica's share
+   * of it: src/jobs/api-budget.ts), until {@link JobSlots.setLimit} changes it.
+   */
   maxJobsInFlight: number
 }
 
@@ -17,7 +20,7 @@ export interface JobSlotsOptions {
  * jobs it follows; neither asks the other.
  */
 export class JobSlots {
-  readonly #maxJobsInFlight: number
+  #maxJobsInFlight: number
   readonly #metrics: Metrics
   #submitting = 0
   /** Jobs followed (running or not, until they conclude, time out or are submitted again). */
@@ -43,6 +46,23 @@ export class JobSlots {
   /** Slots held: submits in flight and running jobs. */
   get inFlight(): number {
     return this.running + this.#submitting
+  }
+
+  /** The most slots held at once now. */
+  get limit(): number {
+    return this.#maxJobsInFlight
+  }
+
+  /**
+   * Changes the limit at run time (this replica's share of the group's after a rebalance). Nothing in
+   * flight is dropped: under a lowered limit no submit starts until fewer slots are held than it allows.
+   * @param maxJobsInFlight at least 1
+   * @returns true when the limit rose (the caller submits what may go now)
+   */
+  setLimit(maxJobsInFlight: number): boolean {
+    const rose = maxJobsInFlight > this.#maxJobsInFlight
+    this.#maxJobsInFlight = Math.max(1, maxJobsInFlight)
+    return rose
   }
 
   /** Whether one more submit may start. */

@@ -4,10 +4,13 @@ import type { Metrics } from '../metrics.ts'
 import { TIMEOUT_REASON } from '../model/failure-reasons.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
 import type { ConcludedJob } from '../model/outcomes.ts'
+import type { RecordPosition } from '../model/records.ts'
+import type { ReceivedWebhook } from '../model/webhook.ts'
+import { BridgeTracing } from '../telemetry/bridge-tracing.ts'
 import { Condition } from '../timeouts.ts'
 import { ApiGate } from './api-gate.ts'
 import { decideStatusFailure } from './api-hold.ts'
-import { EarlyWebhooks } from './early-webhooks.ts'
+import { type Followed, FollowedJobs } from './followed-jobs.ts'
 import {
   reportFinished,
   reportKept,
@@ -17,6 +20,7 @@ import {
 } from './job-report.ts'
 import { failedJob, unsentJob } from './job-results.ts'
 import { JobSlots, type JobSlotsOptions } from './job-slots.ts'
+import { JobWebhooks } from './job-webhooks.ts'
 import { createStatusPoller } from './status-poller.ts'
 import { type AcceptedJob, SubmitQueue, type SubmitQueueOptions } from './submit-queue.ts'
 import { type ConcludedVerdict, type NextStep, TrackedJob, type TrackedJobPolicy } from './tracked-job.ts'
@@ -39,12 +43,10 @@ export interface JobTrackerDeps {
   onConcluded: (job: ConcludedJob) => void
   /** Called when Livingdocs accepted a batch as import job `jobId` (e.g. to record it in the job log). */
   onJobStarted?: (jobId: string, batch: Batch) => void
-}
-
-/** A job this process follows: its state and transitions, and its logger (batch and job id bound). */
-interface Followed {
-  readonly job: TrackedJob
-  readonly logger: Logger
+  /** While on, each job has its span (src/telemetry/): its reads run in it, its webhook is its child. */
+  tracing?: BridgeTracing | undefined
+  /** The holds in force, shared with the other callers of the API (default: one of its own). */
+  gate?: ApiGate
 }
 
 /**
@@ -60,14 +62,13 @@ export class JobTracker {
   readonly #options: JobTrackerOptions
   readonly #deps: JobTrackerDeps
   readonly #logger: Logger
-  readonly #jobs = new Map<string, Followed>()
-  /** The same jobs by batch id: a webhook on a batch's own URL names the batch, not always the job. */
-  readonly #byBatch = new Map<string, Followed>()
+  readonly #jobs = new FollowedJobs()
   readonly #slots: JobSlots
   readonly #queue: SubmitQueue
   readonly #gate: ApiGate
   readonly #poller: ReturnType<typeof createStatusPoller<Followed>>
-  readonly #early = new EarlyWebhooks()
+  readonly #webhooks: JobWebhooks
+  readonly #tracing: BridgeTracing
   /** Nothing is queued or in flight. */
   readonly #idle = new Condition(() => this.#isIdle())
   #closed = false
@@ -76,7 +77,8 @@ export class JobTracker {
     this.#options = options
     this.#deps = deps
     this.#logger = deps.logger.child({ component: 'job-tracker' })
-    this.#gate = new ApiGate({ metrics: deps.metrics, logger: this.#logger })
+    this.#tracing = deps.tracing ?? BridgeTracing.off()
+    this.#gate = deps.gate ?? new ApiGate({ metrics: deps.metrics, logger: this.#logger })
     this.#slots = new JobSlots(options, { metrics: deps.metrics })
     this.#queue = new SubmitQueue(options, {
       client: deps.client,
@@ -85,8 +87,9 @@ export class JobTracker {
       gate: this.#gate,
       slots: this.#slots,
       accepted: (job) => this.#accepted(job),
-      rejected: (batch, reason) => this.#deps.onConcluded(failedJob(null, batch, reason)),
+      rejected: (batch, reason, span) => this.#deps.onConcluded({ ...failedJob(null, batch, reason), span }),
       submitEnded: () => this.#idle.check(),
+      tracing: this.#tracing,
     })
     this.#poller = createStatusPoller<Followed>(
       { intervalMs: options.pollIntervalMs },
@@ -98,6 +101,13 @@ export class JobTracker {
         isRefused: () => this.#gate.isRefused('status'),
       },
     )
+    this.#webhooks = new JobWebhooks({
+      jobs: this.#jobs,
+      slots: this.#slots,
+      pump: () => this.#queue.pump(),
+      read: (f) => void this.#read(f),
+      tracing: this.#tracing,
+    })
   }
 
   /** Starts the status poller. */
@@ -112,9 +122,41 @@ export class JobTracker {
     return n
   }
 
+  /** Ids of the import jobs followed and not concluded (those a stop abandons). */
+  get openJobIds(): string[] {
+    return [...this.#jobs.keys()]
+  }
+
   /** Jobs that hold a `maxJobsInFlight` slot: submits in flight and jobs not finished per their webhook. */
   get jobsInFlight(): number {
     return this.#slots.inFlight
+  }
+
+  /** The batches waiting for their submit (head first), the jobs followed, the API's holds: the admin API's view. */
+  get view(): { queued: Batch[]; jobs: TrackedJob[]; holds: string[] } {
+    return {
+      queued: this.#queue.batches,
+      jobs: [...this.#jobs.values()].map((f) => f.job),
+      holds: this.#gate.holds(),
+    }
+  }
+
+  /** An operator's pause (the admin API): no submit while paused; jobs submitted are still followed. */
+  pauseSubmits(paused: boolean): void {
+    this.#queue.paused = paused
+  }
+
+  /**
+   * Holds submits from the start of a rebalance (true) until the next join (false); jobs submitted are
+   * still followed. See `SubmitQueue.rebalancing`.
+   */
+  holdForRebalance(rebalancing: boolean): void {
+    this.#queue.rebalancing = rebalancing
+  }
+
+  /** Changes `MAX_JOBS_IN_FLIGHT` at run time (see `JobSlots.setLimit`); a raise submits what may go. */
+  setMaxJobsInFlight(maxJobsInFlight: number): void {
+    if (this.#slots.setLimit(maxJobsInFlight)) this.#queue.pump()
   }
 
   /** Why the import API refuses our credentials or configuration, with the settings to check, or null. */
@@ -125,6 +167,27 @@ export class JobTracker {
   /** Queues a closed batch for submission. */
   enqueue(batch: Batch): void {
     this.#queue.push(batch)
+  }
+
+  /**
+   * After a rebalance: takes the files of partitions no longer owned out of the batches waiting for
+   * their submit (see `SubmitQueue.dropPartitions`); jobs already submitted are still followed.
+   * @returns the files taken out, which the caller drops like other files of revoked partitions
+   */
+  dropQueued(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
+    const dropped = this.#queue.dropPartitions(isOwned)
+    if (dropped.length > 0) this.#idle.check()
+    return dropped
+  }
+
+  /**
+   * The files of the import jobs this process follows (submitted or adopted, not concluded), with
+   * their job ids: after a rebalance, those on partitions assigned to it again are taken back instead
+   * of being submitted again (`RegainedFiles`).
+   */
+  *followedFiles(): IterableIterator<{ jobId: string; file: PendingFile }> {
+    for (const { job } of this.#jobs.values())
+      for (const file of job.batch.files) yield { jobId: job.id, file }
   }
 
   /** Concludes a file that can never be sent (its entry alone exceeds the request size): see `unsentJob`. */
@@ -143,21 +206,11 @@ export class JobTracker {
    *   URL whose body carried no job id): then the current job of `notice.batchId` is read
    * @param notice.batchId the batch the webhook was authenticated for; when given with a `jobId`, it
    *   must be that job's batch, so a valid signature of one batch cannot be replayed for another job
+   * @param notice.received the HTTP request, for the webhook's span (none for a forwarded notice)
    * @returns false when the job is not one of this process (unknown, already concluded, or another batch)
    */
-  notify(jobId: string | undefined, notice: { batchId?: string } = {}): boolean {
-    const followed = jobId !== undefined ? this.#jobs.get(jobId) : this.#byBatch.get(notice.batchId ?? '')
-    if (followed === undefined) {
-      // A fast job may call back before our POST's response is processed; remember it briefly.
-      if (this.#slots.submitting > 0) this.#early.note(jobId, notice.batchId)
-      return false
-    }
-    if (notice.batchId !== undefined && notice.batchId !== followed.job.batch.id) {
-      followed.logger.warn('webhook for this job carried another batch id; ignored')
-      return false
-    }
-    this.#webhookCame(followed)
-    return true
+  notify(jobId: string | undefined, notice: { batchId?: string; received?: ReceivedWebhook } = {}): boolean {
+    return this.#webhooks.notify(jobId, notice)
   }
 
   /** True when `jobId` is an import job this process follows (submitted or adopted, not concluded). */
@@ -175,7 +228,8 @@ export class JobTracker {
     if (this.#closed || this.#jobs.has(jobId)) return false
     const bindings = { batchId: batch.id, systemName: batch.systemName, jobId, adopted: true }
     const logger = this.#logger.child(bindings)
-    const followed = this.#follow({ jobId, batch, submittedAt: Date.now(), resubmits: 0, logger })
+    const span = this.#tracing.startJob(batch, undefined, { resubmits: 0, adopted: true, jobId })
+    const followed = this.#follow({ jobId, batch, submittedAt: Date.now(), resubmits: 0, logger, span }, true)
     followed.logger.info({ files: batch.files.length }, 'import job adopted; following its status')
     void this.#read(followed)
     return true
@@ -191,54 +245,43 @@ export class JobTracker {
     this.#closed = true
     this.#poller.stop()
     this.#queue.close()
+    for (const { span } of this.#jobs.values()) this.#tracing.endJob(span, { end: 'stopped' })
   }
 
   #isIdle(): boolean {
     return this.#queue.length === 0 && this.#jobs.size === 0 && this.#slots.submitting === 0
   }
 
-  /**
-   * A webhook said the job is done: if that frees its slot, the batches waiting for one are submitted
-   * before the job's status is read. Under `API_RATE_LIMIT_PER_SECOND`, when several jobs finish
-   * together, their submits take the window's starts that are left before the reads do (status reads
-   * waiting for the window queue behind submits, `import-client.ts`), so Livingdocs gets its next jobs
-   * sooner; the reads, which only publish results, wait instead. Measured with the bench's slow mode
-   * (docs/benchmark.md).
-   */
-  #webhookCame(followed: Followed): void {
-    const { meaning, freesSlot } = followed.job.webhook()
-    if (freesSlot) {
-      this.#slots.freedByWebhook()
-      this.#queue.pump()
-    }
-    if (meaning === 'read-now') void this.#read(followed)
-  }
-
   /** A submit succeeded: follow the job; read it at once if its webhook came before the answer. */
   #accepted(accepted: AcceptedJob): void {
     const followed = this.#follow(accepted)
     this.#deps.onJobStarted?.(accepted.jobId, accepted.batch)
-    if (this.#early.take(accepted.jobId, accepted.batch.id)) this.#webhookCame(followed)
+    this.#webhooks.accepted(followed)
   }
 
-  #follow({ jobId, batch, submittedAt, resubmits, logger }: AcceptedJob): Followed {
-    const job = new TrackedJob({ id: jobId, batch, submittedAt, resubmits }, this.#options, Date.now())
-    const followed: Followed = { job, logger }
-    this.#jobs.set(jobId, followed)
-    this.#byBatch.set(batch.id, followed)
+  #follow({ jobId, batch, submittedAt, resubmits, logger, span }: AcceptedJob, adopted = false): Followed {
+    const identity = { id: jobId, batch, submittedAt, resubmits, adopted }
+    const job = new TrackedJob(identity, this.#options, Date.now(), this.#gate.holdMark('status'))
+    const followed: Followed = { job, logger, span }
+    this.#jobs.add(followed)
     this.#slots.jobFollowed()
     return followed
   }
 
   /** Whether the tracker is open and still follows `job` (a read's answer is acted on only then). */
   #isFollowing(job: TrackedJob): boolean {
-    return !this.#closed && this.#jobs.get(job.id)?.job === job
+    return !this.#closed && this.#jobs.isCurrent(job)
+  }
+
+  /** Reads a job's status and takes the one step it leads to, in the job's span while tracing is on. */
+  #read(followed: Followed): Promise<void> {
+    return this.#tracing.withSpan(followed.span, () => this.#readNow(followed))
   }
 
   /** Reads a job's status and takes the one step it leads to (see `TrackedJob.readSaw`). */
-  async #read(followed: Followed): Promise<void> {
+  async #readNow(followed: Followed): Promise<void> {
     const { job } = followed
-    if (this.#closed || !job.readStarted(Date.now())) return
+    if (this.#closed || !job.readStarted(Date.now(), this.#gate.holdMark('status'))) return
     let status: JobStatus
     try {
       status = await this.#deps.client.status(job.id, job.batch.kind)
@@ -248,7 +291,7 @@ export class JobTracker {
       return
     }
     const now = Date.now()
-    const step = job.readSaw(job.judge(status, now), now)
+    const step = job.readSaw(job.judge(status, now), now, this.#gate.holdMark('status'))
     // After close() the publisher is closed too: leave the job open (its offsets stay uncommitted).
     if (!this.#isFollowing(job)) return
     this.#gate.accepted('status')
@@ -279,6 +322,7 @@ export class JobTracker {
         break
       case 'resubmit': {
         this.#leave(followed, 'lost')
+        this.#tracing.endJob(followed.span, { end: 'lost' })
         const resubmitInMs = this.#queue.resubmitLater(job.batch, job.resubmits + 1, now)
         logger.warn({ resubmitInMs }, 'import job unknown to Livingdocs (lost); submitting its batch again')
         break
@@ -294,30 +338,26 @@ export class JobTracker {
 
   /** The job finished: it concludes with the verdict's outcomes. */
   #finish(followed: Followed, verdict: ConcludedVerdict, state: string, now: number): void {
-    const { job, logger } = followed
+    const { job, logger, span } = followed
     this.#leave(followed, state)
     reportFinished(logger, this.#deps.metrics, verdict, { state, ms: now - job.submittedAt })
-    this.#deps.onConcluded({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes })
+    this.#tracing.jobEnded(span, { end: 'concluded', counts: verdict.counts, failure: verdict.failure })
+    this.#deps.onConcluded({ jobId: job.id, batch: job.batch, outcomes: verdict.outcomes, span })
   }
 
   /** The job is no longer followed: its slot is free. */
   #leave({ job }: Followed, state: string): void {
-    this.#jobs.delete(job.id)
-    if (this.#byBatch.get(job.batch.id)?.job === job) this.#byBatch.delete(job.batch.id)
+    this.#jobs.remove(job)
     this.#slots.jobLeft(job.doneByWebhook)
     this.#deps.metrics.jobDuration.observe({ state }, (Date.now() - job.submittedAt) / 1000)
   }
 
   /** Gives up on a job that ran for `jobTimeoutMs`: each file FAILED `timeout`; a later webhook is unknown. */
   #timeOut(followed: Followed): void {
-    const { job, logger } = followed
+    const { job, logger, span } = followed
     this.#leave(followed, 'timeout')
-    const { countedMs, submittedAt } = job
-    reportTimedOut(logger, this.#deps.metrics, {
-      countedMs,
-      submittedAt,
-      timeoutMs: this.#options.jobTimeoutMs,
-    })
-    this.#deps.onConcluded(failedJob(job.id, job.batch, TIMEOUT_REASON))
+    reportTimedOut(logger, this.#deps.metrics, job, this.#options.jobTimeoutMs)
+    this.#tracing.jobEnded(span, { end: 'timeout' })
+    this.#deps.onConcluded({ ...failedJob(job.id, job.batch, TIMEOUT_REASON), span })
   }
 }

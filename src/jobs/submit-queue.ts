@@ -1,10 +1,13 @@
+import type { Span } from '@opentelemetry/api'
 import { timerDelayMs } from '../backoff.ts'
 import { isApiError } from '../errors.ts'
 import type { ImportClient } from '../import/import-client.ts'
 import { buildImportRequest, type ImportRequestOptions } from '../import/import-request.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Batch } from '../model/files.ts'
+import { type Batch, batchBytes, type PendingFile } from '../model/files.ts'
+import type { RecordPosition } from '../model/records.ts'
+import { BridgeTracing } from '../telemetry/bridge-tracing.ts'
 import type { ApiGate } from './api-gate.ts'
 import type { HoldPolicy } from './api-hold.ts'
 import type { JobSlots } from './job-slots.ts'
@@ -24,6 +27,17 @@ export interface QueuedBatch {
   resubmits: number
   /** Not before this time, epoch ms (0: at once). */
   notBefore: number
+  /** Its `import job` span while tracing is on: started by its first submit, kept across retries. */
+  jobSpan?: Span | undefined
+  /** The timestamp of its oldest record, epoch ms (0: none known): the queue's order. */
+  oldest?: number
+}
+
+/** The timestamp of the batch's oldest record, epoch ms; 0 when none has one. */
+function oldestRecord(batch: Batch): number {
+  let oldest = Number.POSITIVE_INFINITY
+  for (const f of batch.files) if (f.producedAt !== undefined && f.producedAt < oldest) oldest = f.producedAt
+  return Number.isFinite(oldest) ? oldest : 0
 }
 
 /** Options of the {@link SubmitQueue}. Durations in ms. */
@@ -41,10 +55,12 @@ export interface AcceptedJob {
   resubmits: number
   /** The batch's logger, with the job id bound. */
   logger: Logger
+  /** Its `import job` span while tracing is on (src/telemetry/). */
+  span?: Span | undefined
 }
 
 /**
- * Submits batches as import jobs ([F] §1.1), in the order they closed, while {@link JobSlots} has a
+ * Submits batches as import jobs ([F] §1.1), oldest record first (see {@link push}), while {@link JobSlots} has a
  * free `MAX_JOBS_IN_FLIGHT` slot (a submit holds one while in flight). A batch waiting for a
  * later time (a resubmit) keeps every batch behind it waiting; while the {@link ApiGate} holds submits
  * (a `Retry-After`, a refusal), nothing is submitted, and while the API refuses our credentials or
@@ -55,9 +71,12 @@ export interface AcceptedJob {
  *
  * @param deps.slots the job slots: the queue starts and ends its submits on them
  * @param deps.accepted a submit succeeded: the tracker follows the job from now on
- * @param deps.rejected the API rejected this one-file batch for its data: FAILED with `reason`
+ * @param deps.rejected the API rejected this one-file batch for its data: FAILED with `reason` (its
+ *   job span, if any, says so and is handed on)
  * @param deps.submitEnded called after every submit ends (and the queue filled the free slots again),
  *   whatever its outcome
+ * @param deps.tracing while on, each batch's submits run in its `import job` span (the submit request's
+ *   span is its child); a split or rejected batch ends it
  */
 export class SubmitQueue {
   readonly #options: SubmitQueueOptions & SubmitFailurePolicy
@@ -66,9 +85,10 @@ export class SubmitQueue {
   readonly #logger: Logger
   readonly #deps: {
     accepted: (job: AcceptedJob) => void
-    rejected: (batch: Batch, reason: string) => void
+    rejected: (batch: Batch, reason: string, span: Span | undefined) => void
     submitEnded: () => void
   }
+  readonly #tracing: BridgeTracing
   readonly #gate: ApiGate
   readonly #slots: JobSlots
   readonly #queue: QueuedBatch[] = []
@@ -76,6 +96,8 @@ export class SubmitQueue {
   #quotaStreak = 0
   #timer: NodeJS.Timeout | null = null
   #closed = false
+  #paused = false
+  #rebalancing = false
 
   constructor(
     options: SubmitQueueOptions,
@@ -86,8 +108,9 @@ export class SubmitQueue {
       gate: ApiGate
       slots: JobSlots
       accepted: (job: AcceptedJob) => void
-      rejected: (batch: Batch, reason: string) => void
+      rejected: (batch: Batch, reason: string, span: Span | undefined) => void
       submitEnded: () => void
+      tracing?: BridgeTracing | undefined
     },
   ) {
     this.#options = { ...options, resubmitDelayMs: options.resubmitDelayMs ?? RESUBMIT_DELAY_MS }
@@ -97,6 +120,7 @@ export class SubmitQueue {
     this.#gate = deps.gate
     this.#slots = deps.slots
     this.#deps = deps
+    this.#tracing = deps.tracing ?? BridgeTracing.off()
   }
 
   /** Batches waiting. */
@@ -111,9 +135,48 @@ export class SubmitQueue {
     return n
   }
 
-  /** Queues `batch` behind the others and submits what may go now. */
+  /** The waiting batches, head first (the admin API's view). */
+  get batches(): Batch[] {
+    return this.#queue.map((q) => q.batch)
+  }
+
+  /**
+   * An operator's pause (the admin API): while paused nothing is submitted and batches wait in the
+   * queue; a resume submits what may go now.
+   */
+  set paused(paused: boolean) {
+    this.#paused = paused
+    if (!paused) this.pump()
+  }
+
+  /**
+   * Holds submits from the start of a rebalance until the next join (issue 26): which partitions this
+   * replica will own is not known then, and a batch of a partition that moves would be submitted by
+   * both owners (the new one joins before the job's entry can reach the job log). At the join, the
+   * files of revoked partitions leave the queue ({@link dropPartitions}) and the rest goes.
+   */
+  set rebalancing(rebalancing: boolean) {
+    this.#rebalancing = rebalancing
+    if (!rebalancing) this.pump()
+  }
+
+  /**
+   * Queues `batch` and submits what may go now. The queue is kept in the order of each batch's oldest
+   * record (`producedAt`, the record timestamp; ties and batches without one in the order they come),
+   * behind the batches put back for a retry: after a rebalance the files a newly assigned partition
+   * gives again from its committed offset are the oldest, and go before the newer files of partitions
+   * kept, so every owned partition's committed offset moves (issue 26: in a storm, a partition whose
+   * files queued behind the others' for longer than it stayed assigned never committed).
+   */
   push(batch: Batch): void {
-    this.#queue.push({ batch, resubmits: 0, notBefore: 0 })
+    const queued: QueuedBatch = { batch, resubmits: 0, notBefore: 0, oldest: oldestRecord(batch) }
+    let at = this.#queue.length
+    while (at > 0) {
+      const before = this.#queue[at - 1] as QueuedBatch
+      if (before.resubmits > 0 || before.notBefore > 0 || (before.oldest ?? 0) <= (queued.oldest ?? 0)) break
+      at--
+    }
+    this.#queue.splice(at, 0, queued)
     this.pump()
   }
 
@@ -127,9 +190,33 @@ export class SubmitQueue {
     return delayMs
   }
 
+  /**
+   * Takes the files of partitions no longer owned (after a rebalance) out of the waiting batches, so
+   * that they are not submitted: the partition's new owner consumes them again from the committed
+   * offset and submits them itself (issue 26: a batch of a revoked partition submitted by the old owner
+   * as well made a second import job of each of its files, a third when the partition came back).
+   * A batch left without files leaves the queue (its job span, if any, ends as `revoked`); the others
+   * keep their place and id with the files still owned. Batches in a submit now are not in the queue.
+   * @returns the files taken out, in queue order
+   */
+  dropPartitions(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
+    const dropped: PendingFile[] = []
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      const queued = this.#queue[i] as QueuedBatch
+      const kept = queued.batch.files.filter((f) => isOwned(f.position))
+      if (kept.length === queued.batch.files.length) continue
+      dropped.unshift(...queued.batch.files.filter((f) => !isOwned(f.position)))
+      if (kept.length === 0) {
+        this.#queue.splice(i, 1)
+        this.#tracing.endJob(queued.jobSpan, { end: 'revoked' })
+      } else queued.batch = { ...queued.batch, files: kept, bytes: batchBytes(kept) }
+    }
+    return dropped
+  }
+
   /** Submits the head batches while job slots are free and their time has come. */
   pump(): void {
-    if (this.#closed) return
+    if (this.#closed || this.#paused || this.#rebalancing) return
     const now = Date.now()
     const heldUntil = this.#gate.heldUntil('submit')
     if (this.#queue.length > 0 && now < heldUntil) {
@@ -152,11 +239,12 @@ export class SubmitQueue {
     }
   }
 
-  /** Stops submitting; queued batches stay unsubmitted (their offsets uncommitted). */
+  /** Stops submitting; queued batches stay unsubmitted (their offsets uncommitted, their job spans ended). */
   close(): void {
     this.#closed = true
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
+    for (const { jobSpan } of this.#queue) this.#tracing.endJob(jobSpan, { end: 'stopped' })
   }
 
   /** Puts batches back at the head of the queue, in the given order. */
@@ -172,7 +260,13 @@ export class SubmitQueue {
     }, timerDelayMs(delayMs))
   }
 
-  async #submit(queued: QueuedBatch): Promise<void> {
+  /** Submits `queued`, in its job span while tracing is on (started by its first submit). */
+  #submit(queued: QueuedBatch): Promise<void> {
+    queued.jobSpan ??= this.#tracing.startJob(queued.batch, queued.batch.span, queued)
+    return this.#tracing.withSpan(queued.jobSpan, () => this.#submitNow(queued))
+  }
+
+  async #submitNow(queued: QueuedBatch): Promise<void> {
     const { batch } = queued
     const { request, headers, trace } = buildImportRequest(batch, this.#options)
     // One child logger per job, made once the outcome is known (a child costs about as much as a line).
@@ -186,6 +280,7 @@ export class SubmitQueue {
     const submittedAt = Date.now()
     try {
       const jobId = await this.#client.submit(request, { headers })
+      this.#tracing.jobAccepted(queued.jobSpan, jobId)
       this.#gate.accepted('submit')
       this.#quotaStreak = 0
       this.#gate.quota(false)
@@ -201,7 +296,14 @@ export class SubmitQueue {
         },
         'import job submitted',
       )
-      this.#deps.accepted({ jobId, batch, submittedAt, resubmits: queued.resubmits, logger })
+      this.#deps.accepted({
+        jobId,
+        batch,
+        submittedAt,
+        resubmits: queued.resubmits,
+        logger,
+        span: queued.jobSpan,
+      })
     } catch (err) {
       this.#onFailure(queued, err, this.#logger.child(bindings))
     } finally {
@@ -226,13 +328,15 @@ export class SubmitQueue {
         return
       case 'split':
         log.warn({ err: message }, 'import API rejected the batch; splitting it to find the offending file')
+        this.#tracing.endJob(queued.jobSpan, { end: 'split', reason: message })
         this.#requeue(
           ...decision.parts.map((batch) => ({ batch, resubmits: queued.resubmits, notBefore: 0 })),
         )
         return
       case 'fail':
         log.warn({ err: message }, 'import API rejected a single file')
-        this.#deps.rejected(queued.batch, decision.reason)
+        this.#tracing.jobEnded(queued.jobSpan, { end: 'rejected', reason: decision.reason })
+        this.#deps.rejected(queued.batch, decision.reason, queued.jobSpan)
         return
       case 'quota':
         log.debug({ err: message, retryInMs: decision.retryInMs, streak: this.#quotaStreak }, 'quota backoff')

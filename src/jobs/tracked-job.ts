@@ -19,9 +19,9 @@ export interface TrackedJobPolicy {
    */
   jobVisibilityGraceMs: number
   /**
-   * How long a job may run (default: no limit), counted only between two status reads that both saw it
-   * running: the time the API refused us, failed, or answered unreadably does not count. A read that
-   * sees it running past this gives each file FAILED `timeout`.
+   * How long a job may run (default: no limit), counted only while the bridge could read it (see
+   * {@link TrackedJob}'s clock). A read that sees it running past this gives each file FAILED `timeout`
+   * (the files are then looked up before that is published, src/update/).
    */
   jobTimeoutMs?: number | undefined
 }
@@ -32,6 +32,18 @@ export interface TrackedJobPolicy {
  * is already due after it).
  */
 export type WebhookMeaning = 'read-now' | 'read-after-current' | 'noted'
+
+/**
+ * A look at the holds of the status reads at one moment (`ApiGate.statusHolds`): how many had begun,
+ * and whether one was in force. Two looks with the same `begun`, the earlier not `inForce`, mean the
+ * reads could be made all the time between them.
+ */
+export interface HoldMark {
+  begun: number
+  inForce: boolean
+}
+
+const NO_HOLDS: HoldMark = { begun: 0, inForce: false }
 
 /** A verdict that keeps the job followed. */
 export type OpenVerdict = Extract<StatusVerdict, { kind: 'running' | 'not-visible' | 'incomplete' }>
@@ -59,8 +71,23 @@ export type NextStep =
  * said so far. It decides what each webhook and each read means next; it does no I/O and logs nothing
  * (the tracker runs the steps). Times are epoch ms, passed in by the caller.
  *
- * The job timeout counts only the time between two reads that both saw the job running: the time the
- * API refused us, failed, answered unreadably or did not know the job yet does not count.
+ * **The job timeout's clock runs only while the bridge can read the job** (issue 24: status reads
+ * answered 403 for 30 s timed out jobs of a 15 s `JOB_TIMEOUT_MS` that Livingdocs was still running).
+ * One rule for every way a job can reach its timeout: the clock counts from the moment the bridge saw
+ * the job running (its submit's answer, or the end of a read that saw it running) to the *start* of
+ * the next read that sees it running, and counts nothing across a time it could not read the job:
+ *
+ * - a read of the job that failed (refused, throttled, no answer, an unreadable answer), or that found
+ *   the job not known yet: the clock stops until a read sees it running again;
+ * - a hold of the status reads (`holds`, `ApiGate.holdMark('status')`: a refusal of our credentials or
+ *   configuration on any job's read, a `Retry-After` of any request): while it lasts no job is read, so
+ *   every job's clock stops, not only that of the job whose read was refused; a job seen running while
+ *   one is in force (submitted during a refusal of the status reads) starts its clock at its first read
+ *   after it;
+ * - the time a read itself takes (the client's retries of 429/5xx, a slow answer): counted up to its
+ *   start only;
+ * - an adopted job (taken over from the job log) was never seen running by this process: its clock
+ *   starts at its first read that sees it running, not at the adoption.
  */
 export class TrackedJob {
   readonly id: string
@@ -75,14 +102,24 @@ export class TrackedJob {
   #recheck = false
   #doneByWebhook = false
   #countedMs = 0
-  #lastGoodAt: number | null
+  /** When the job was last seen running (the clock's start), epoch ms; null while the clock is stopped. */
+  #seenAt: number | null
+  /** The status holds at {@link seenAt} and at the start of the read in flight. */
+  #seenHolds: HoldMark
+  #readHolds: HoldMark = NO_HOLDS
   #wasReadIncomplete = false
 
-  /** @param now when it is followed from, epoch ms (its first {@link askedAt}) */
+  /**
+   * @param job.adopted taken over from the job log: never seen running by this process, so its clock
+   *   starts at its first read (a submitted job's starts at `now`, its submit's answer)
+   * @param now when it is followed from, epoch ms (its first {@link askedAt})
+   * @param holds the status holds now (`ApiGate.holdMark('status')`)
+   */
   constructor(
-    job: { id: string; batch: Batch; submittedAt: number; resubmits: number },
+    job: { id: string; batch: Batch; submittedAt: number; resubmits: number; adopted?: boolean },
     policy: TrackedJobPolicy,
     now: number,
+    holds: HoldMark = NO_HOLDS,
   ) {
     this.id = job.id
     this.batch = job.batch
@@ -90,7 +127,8 @@ export class TrackedJob {
     this.resubmits = job.resubmits
     this.#policy = policy
     this.#askedAt = now
-    this.#lastGoodAt = job.submittedAt
+    this.#seenAt = job.adopted === true ? null : now
+    this.#seenHolds = holds
   }
 
   /** When its last status read started, or it was followed, epoch ms (the poller's clock). */
@@ -121,9 +159,12 @@ export class TrackedJob {
     return this.#countedMs
   }
 
-  /** When a read last saw the job running (or it was submitted), epoch ms; null after a read failed. */
+  /**
+   * When a read last saw the job running (or its submit was answered), epoch ms: where the timeout's
+   * clock runs from; null while it is stopped (a read failed, the job was not known, it was adopted).
+   */
   get lastGoodAt(): number | null {
-    return this.#lastGoodAt
+    return this.#seenAt
   }
 
   /** A finished status listed no result for some files once already. */
@@ -145,18 +186,22 @@ export class TrackedJob {
     return { meaning: 'read-after-current', freesSlot }
   }
 
-  /** A status read starts at `now`. @returns false when one is in flight already (start none) */
-  readStarted(now: number): boolean {
+  /**
+   * A status read starts at `now`, with the status holds `holds` (`ApiGate.holdMark('status')`).
+   * @returns false when one is in flight already (start none)
+   */
+  readStarted(now: number, holds: HoldMark = NO_HOLDS): boolean {
     if (this.#reading) return false
     this.#reading = true
     this.#askedAt = now
+    this.#readHolds = holds
     return true
   }
 
-  /** The status read failed: the time until a read sees the job running again does not count. */
+  /** The status read failed: the clock stops until a read sees the job running again. */
   readFailed(): void {
     this.#reading = false
-    this.#lastGoodAt = null
+    this.#seenAt = null
   }
 
   /** Judges `status` (read at `now`) against the batch with `judgeStatus`. */
@@ -170,7 +215,8 @@ export class TrackedJob {
   }
 
   /**
-   * The status read ended at `now` with `verdict` ({@link judge}):
+   * The status read ended at `now` with `verdict` ({@link judge}), the status holds then `holds`
+   * (`ApiGate.holdMark('status')`):
    *
    * | verdict | state | next step |
    * |---|---|---|
@@ -182,13 +228,13 @@ export class TrackedJob {
    * | resubmit | any | resubmit |
    * | concluded | any | finish |
    */
-  readSaw(verdict: StatusVerdict, now: number): NextStep {
+  readSaw(verdict: StatusVerdict, now: number, holds: HoldMark = NO_HOLDS): NextStep {
     this.#reading = false
     switch (verdict.kind) {
       case 'running':
-        return this.#sawRunning(verdict, now)
+        return this.#sawRunning(verdict, now, holds)
       case 'not-visible':
-        this.#lastGoodAt = null
+        this.#seenAt = null
         return { step: 'keep-following', verdict, slotTakenBack: false }
       case 'incomplete':
         this.#wasReadIncomplete = true
@@ -200,9 +246,13 @@ export class TrackedJob {
     }
   }
 
-  #sawRunning(verdict: Extract<StatusVerdict, { kind: 'running' }>, now: number): NextStep {
-    if (this.#lastGoodAt !== null) this.#countedMs += now - this.#lastGoodAt
-    this.#lastGoodAt = now
+  #sawRunning(verdict: Extract<StatusVerdict, { kind: 'running' }>, now: number, holds: HoldMark): NextStep {
+    // The class's clock rule: from the last sighting to this read's start, unless a hold was in force at
+    // the sighting or began between.
+    const readable = !this.#seenHolds.inForce && this.#readHolds.begun === this.#seenHolds.begun
+    if (this.#seenAt !== null && readable) this.#countedMs += Math.max(0, this.askedAt - this.#seenAt)
+    this.#seenAt = now
+    this.#seenHolds = holds
     const timeoutMs = this.#policy.jobTimeoutMs
     if (timeoutMs !== undefined && this.#countedMs >= timeoutMs) return { step: 'time-out' }
     if (this.#recheck) {

@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
 import type { ConsumedRecord } from '../model/records.ts'
 import { raceTimeout } from '../timeouts.ts'
-import { RESTART_ONLY_AFTER_HICCUPS, watchCrashes } from './consumer.ts'
+import { RESTART_ONLY_AFTER_HICCUPS, watchCrashes } from './consumer-crashes.ts'
 import { decodedHeaders } from './record-format.ts'
 
 /** Options of {@link createBroadcastConsumer}. Durations in ms. */
@@ -39,7 +39,7 @@ export interface BroadcastConsumerOptions {
  * @param deps.onRecord called for each record in partition order; must not throw (errors are logged
  *   and the record is skipped, never retried)
  * @param deps.onFatal called once the consumer crashed for good (as the group consumer's,
- *   `watchCrashes` in src/kafka/consumer.ts); the bridge then stops and the process exits
+ *   `watchCrashes` in src/kafka/consumer-crashes.ts); the bridge then stops and the process exits
  */
 export function createBroadcastConsumer(
   kafka: Kafka,

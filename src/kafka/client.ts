@@ -23,12 +23,21 @@ export function prepareKafkajs(): void {
 prepareKafkajs()
 
 /**
+ * kafkajs log messages the bridge reports itself, in its own words and with more facts: logged at debug.
+ * An OffsetOutOfRange reset names neither offset; the group consumer logs one line naming the partition,
+ * both offsets and the records lost (src/kafka/consumer-reports.ts).
+ */
+const REPORTED_BY_THE_BRIDGE = new Set(['Offset out of range, resetting to default offset'])
+
+/**
  * The one kafkajs instance of the process. kafkajs types stay inside src/kafka/, so a move to another
  * client touches this folder only. kafkajs logs are forwarded to pino under `component: "kafkajs"`.
  * (kafkajs is prepared when this module is imported, {@link prepareKafkajs}.)
+ * @param options.retries kafkajs' own retries of a request or connection (default 8, about a minute);
+ *   0 for a client whose caller retries and logs each wait itself (the start-up steps, src/startup.ts)
  */
 export function createKafka(
-  options: { brokers: string[]; clientId: string },
+  options: { brokers: string[]; clientId: string; retries?: number },
   deps: { logger: Logger },
 ): Kafka {
   const log = deps.logger.child({ component: 'kafkajs' })
@@ -36,17 +45,56 @@ export function createKafka(
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: logLevel.INFO,
-    retry: { initialRetryTime: 300, retries: 8 },
+    retry: { initialRetryTime: 300, retries: options.retries ?? 8 },
     logCreator:
       () =>
       ({ level, log: entry }) => {
         const { message, timestamp: _t, logger: _l, ...rest } = entry
-        if (level === logLevel.ERROR) log.error(rest, message)
+        if (REPORTED_BY_THE_BRIDGE.has(message)) log.debug(rest, message)
+        else if (level === logLevel.ERROR) log.error(rest, message)
         else if (level === logLevel.WARN) log.warn(rest, message)
         else if (level === logLevel.INFO) log.info(rest, message)
         else log.debug(rest, message)
       },
   })
+}
+
+/**
+ * Connects to the brokers once, quietly (no kafkajs log lines), with kafkajs' backoff for `retries`
+ * attempts (5: about 10 s), and asks for the cluster's brokers: whether the bridge can start at all, told
+ * in one error rather than a minute of kafkajs' connection errors per retry.
+ * @throws the kafkajs error of the last attempt (see {@link kafkaCause})
+ */
+export async function reachBrokers(
+  options: { brokers: string[]; clientId: string },
+  retries = 5,
+): Promise<void> {
+  const admin = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 300, retries },
+  }).admin()
+  try {
+    await admin.connect()
+    await admin.describeCluster()
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+}
+
+/**
+ * What went wrong with a Kafka call in a few words: the innermost cause of a kafkajs error (a retry
+ * error wraps the connection error, which wraps the socket's), e.g. `connect ECONNREFUSED 127.0.0.1:1`.
+ */
+export function kafkaCause(err: unknown): string {
+  let e = err as { message?: string; originalError?: unknown; cause?: unknown } | undefined
+  for (let depth = 0; depth < 5 && e !== undefined; depth++) {
+    const inner = (e.originalError ?? e.cause) as typeof e
+    if (inner === undefined || typeof inner !== 'object') break
+    e = inner
+  }
+  return e?.message?.replace(/^Connection error: /, '') ?? String(err)
 }
 
 export type { Kafka }

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { partitionKey } from '../model/assignment.ts'
 import type { CommittableOffset } from '../model/records.ts'
 import type { OffsetTracker } from './offset-tracker.ts'
 
@@ -11,21 +12,27 @@ const MIN_COMMIT_INTERVAL_MS = 50
  * commit at a time (a commit started while one is out waits for it, so they reach the coordinator in
  * order). A failed commit is logged and retried at the next interval with whatever is settled by then;
  * nothing is lost, since a later commit covers an earlier one. The consumer commits only partitions it
- * owns now.
+ * owns now; only what it committed is marked committed in the tracker, so an offset it left out (its
+ * partition in the middle of a rebalance, kept after it) is offered again at the next interval.
  *
  * @param deps.consumer commits and returns what it actually committed (owned partitions only)
+ * @param deps.onCommitted told what was committed (the job log takes the files below it out)
  */
 export function createCommitter(
   options: { intervalMs: number },
   deps: {
     offsets: OffsetTracker
     consumer: { commit(offsets: CommittableOffset[]): Promise<CommittableOffset[]> }
+    /** Told what was committed, after each commit that committed something (the job log). */
+    onCommitted?: (done: CommittableOffset[]) => void
     metrics: Metrics
     logger: Logger
   },
 ) {
   let committing: Promise<void> = Promise.resolve()
   let timer: NodeJS.Timeout | null = null
+  /** The last offset committed per partition, by partition key. */
+  const last = new Map<string, CommittableOffset>()
 
   /** Commits what is settled now, after any commit in progress. Never rejects. */
   function commit(): Promise<void> {
@@ -34,9 +41,11 @@ export function createCommitter(
       if (ready.length === 0) return
       try {
         const done = await deps.consumer.commit(ready)
-        deps.offsets.markCommitted(ready)
+        deps.offsets.markCommitted(done)
+        for (const o of done) last.set(partitionKey(o.topic, o.partition), o)
         if (done.length > 0) {
           deps.metrics.offsetsCommitted.inc()
+          deps.onCommitted?.(done)
           deps.logger.debug({ offsets: done }, 'offsets committed')
         }
       } catch (err) {
@@ -48,6 +57,10 @@ export function createCommitter(
 
   return {
     commit,
+    /** The last offset this process committed on each partition, ascending by topic and partition. */
+    get lastCommitted(): CommittableOffset[] {
+      return [...last.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    },
     /** Starts committing every `intervalMs`. */
     start(): void {
       timer ??= setInterval(() => void commit(), Math.max(options.intervalMs, MIN_COMMIT_INTERVAL_MS))

@@ -1,9 +1,12 @@
 import { setImmediate } from 'node:timers/promises'
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
+import type { Metrics } from '../metrics.ts'
 import { Assignment } from '../model/assignment.ts'
-import type { CommittableOffset, ConsumedRecord } from '../model/records.ts'
-import { isBrokerHiccup } from './kafka-errors.ts'
+import type { CommittableOffset, ConsumedRecord, RecordPosition } from '../model/records.ts'
+import { RESTART_ONLY_AFTER_HICCUPS, watchCrashes } from './consumer-crashes.ts'
+import { reportJoin, reportReset } from './consumer-reports.ts'
+import { FetchPositions } from './fetch-positions.ts'
 import { decodedHeaders } from './record-format.ts'
 
 /**
@@ -30,6 +33,14 @@ export interface RecordHandler {
   ): boolean | Promise<boolean>
   /** Called after each join of the consumer group with the partitions now owned (a rebalance). */
   onAssignment(assignment: Assignment): void
+  /** Called when a rebalance starts: nothing is owned until the next {@link onAssignment}. */
+  onRebalancing?(): void
+  /**
+   * Offsets up to and including `position.offset` hold no record to hand over: a fetch returned only
+   * control records (a transaction's commit or abort marker, KIP-98) or records of aborted transactions,
+   * which kafkajs filters out and moves past by itself.
+   */
+  onEmptyRange(position: RecordPosition): void
 }
 
 /** Options of {@link createGroupConsumer}. */
@@ -51,51 +62,34 @@ export interface GroupConsumerOptions {
 }
 
 /**
- * kafkajs' consumer option deciding whether a crashed consumer is started again (`retry.restartOnFailure`,
- * asked after a retriable crash): only when the crash was a broker hiccup (src/kafka/kafka-errors.ts),
- * which passes once the broker is back. Anything else (an error from the pipeline or from kafkajs'
- * own parsing, retried to exhaustion) would crash again on the same record: no restart, so the crash
- * reaches `onFatal` instead of looping forever.
- */
-export const RESTART_ONLY_AFTER_HICCUPS = {
-  restartOnFailure: async (err: Error): Promise<boolean> => isBrokerHiccup(err),
-}
-
-/**
- * Sees a consumer's crashes (kafkajs' `consumer.crash` event): one that kafkajs restarts is logged and
- * leaves the consumer not ready until it rejoins; one it does not restart (`restart: false`, e.g. a
- * compression codec it lacks, or a crash {@link RESTART_ONLY_AFTER_HICCUPS} refused) ends the consumer
- * for good and goes to `onFatal`, unless the consumer is stopping anyway.
- * @param onCrash told of every crash (the consumer's not-ready state)
- */
-export function watchCrashes(
-  consumer: Consumer,
-  deps: { logger: Logger; onFatal: (err: unknown) => void; isStopping: () => boolean },
-  onCrash: (err: Error) => void,
-): void {
-  consumer.on(consumer.events.CRASH, (event) => {
-    const { error, restart } = event.payload
-    onCrash(error)
-    if (restart) deps.logger.warn({ err: error }, 'consumer crashed; kafkajs starts it again')
-    else if (deps.isStopping()) deps.logger.warn({ err: error }, 'consumer crashed while stopping')
-    else deps.onFatal(error)
-  })
-}
-
-/**
  * A consumer group member on one topic. Auto-commit and auto-resolve are off: `resolveOffset` only
  * moves the fetch position once a record is handed to the pipeline; offsets are committed explicitly
  * with {@link GroupConsumer.commit}, from the offset tracker (kafkajs docs, Consuming.md "eachBatch").
  *
+ * Each join is counted (`bridge_rebalances_total`, partitions assigned and revoked) and logged in one
+ * line. Before the first fetch of newly assigned partitions their committed offsets are read
+ * (`deps.readCommitted`, the partitions paused meanwhile), so that a reset of the fetch position by
+ * kafkajs (OffsetOutOfRange: records deleted by retention before they were read) is seen, counted
+ * (`bridge_offsets_skipped_total`) and logged with both offsets ({@link FetchPositions}).
+ *
  * @param deps.onFatal called once the consumer crashed for good (see {@link watchCrashes}); the bridge
  *   then stops and the process exits
+ * @param deps.readCommitted the group's committed offsets of partitions of the topic (null: none)
  */
 export function createGroupConsumer(
   kafka: Kafka,
   options: GroupConsumerOptions,
-  deps: { logger: Logger; handler: RecordHandler; onFatal?: (err: unknown) => void },
+  deps: {
+    logger: Logger
+    metrics: Metrics
+    handler: RecordHandler
+    onFatal?: (err: unknown) => void
+    readCommitted?: (partitions: number[]) => Promise<Map<number, bigint | null>>
+  },
 ) {
   const log = deps.logger.child({ component: 'consumer' })
+  const { metrics } = deps
+  const topic = options.topic
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
@@ -114,22 +108,67 @@ export function createGroupConsumer(
     retry: RESTART_ONLY_AFTER_HICCUPS,
   })
   let assignment = Assignment.NONE
+  /** What the last join assigned (kept through a rebalance, to tell what the next join changed). */
+  let joinedWith = Assignment.NONE
   let joined = false
+  /** Between the start of a rebalance and the next join: what this member owns is not known. */
+  let rebalancing = false
   let paused = false
+  /** `consumer.run` was called: kafkajs refuses pause and resume before (an operator's pause at start-up). */
+  let running = false
   let crashed: Error | null = null
   let stopping = false
   let sinceYield = 0
+  const positions = new FetchPositions()
+
+  /**
+   * Pauses the whole topic (backpressure, shutdown), else only the partitions being probed. After a
+   * stop, and between a crash and kafkajs' restart, kafkajs has no consumer group and throws: nothing
+   * fetches then, and the next join applies the pauses again.
+   */
+  function applyPauses(): void {
+    if (stopping) return
+    try {
+      if (paused) {
+        consumer.pause([{ topic }])
+        return
+      }
+      consumer.resume([{ topic }])
+      const probing = positions.probing
+      if (probing.length > 0) consumer.pause([{ topic, partitions: probing }])
+    } catch (err) {
+      log.debug({ err }, 'pauses not applied: the consumer is not running; the next join applies them')
+    }
+  }
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assignment = new Assignment(
-      Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })),
+      Object.entries(event.payload.memberAssignment).map(([t, partitions]) => ({ topic: t, partitions })),
     )
     joined = true
+    rebalancing = false
     crashed = null
-    log.info({ generation: event.payload.memberId, assigned: assignment.topics }, 'joined consumer group')
+    const owned = assignment.partitionsOf(topic)
+    reportJoin(log, metrics, {
+      topic,
+      memberId: event.payload.memberId,
+      before: joinedWith,
+      after: assignment,
+    })
+    joinedWith = assignment
     deps.handler.onAssignment(assignment)
+    const fresh = positions.retain(owned)
+    if (deps.readCommitted !== undefined && fresh.length > 0)
+      positions.probe(fresh, deps.readCommitted, {
+        onFailed: (err) =>
+          log.warn(
+            { err, partitions: fresh },
+            'committed offsets of newly assigned partitions not read; a reset of their position would go unreported',
+          ),
+        onDone: applyPauses,
+      })
     // A rejoin resumes fetching; keep the pause if backpressure still holds.
-    if (paused) consumer.pause([{ topic: options.topic }])
+    applyPauses()
   })
   // A rebalance starts (kafkajs rejoins with the eager protocol: every partition is revoked). Until the
   // next join says what this member owns, it owns nothing: no commit goes out for a partition that may
@@ -137,6 +176,17 @@ export function createGroupConsumer(
   consumer.on(consumer.events.REBALANCING, () => {
     if (assignment.size > 0) log.info({ revoked: assignment.topics }, 'rebalance: partitions revoked')
     assignment = Assignment.NONE
+    rebalancing = true
+    deps.handler.onRebalancing?.()
+  })
+  // A fetch that held only control records or aborted records: kafkajs does not call eachBatch, moves
+  // its fetch position past them by itself and says so in this event (batchSize 0, KIP-98).
+  consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
+    const { batchSize, firstOffset, lastOffset, partition } = event.payload
+    if (batchSize !== 0 || event.payload.topic !== topic || firstOffset === null) return
+    fetchedAt(partition, firstOffset)
+    positions.advance(partition, BigInt(lastOffset) + 1n)
+    deps.handler.onEmptyRange({ topic, partition, offset: lastOffset })
   })
   watchCrashes(
     consumer,
@@ -145,6 +195,12 @@ export function createGroupConsumer(
       crashed = err
     },
   )
+
+  /** A fetch of `partition` started at `offset`: reports a reset of its position (see {@link FetchPositions}). */
+  function fetchedAt(partition: number, offset: string): void {
+    const reset = positions.fetched(partition, BigInt(offset))
+    if (reset !== null) reportReset(log, metrics, topic, reset)
+  }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
@@ -155,6 +211,9 @@ export function createGroupConsumer(
     // Whether the consumer still runs and the batch is still this member's: asked again after each await
     // only (kafkajs' isStale builds a key string per call; between awaits nothing else runs to change it).
     let current = isRunning() && !isStale()
+    if (positions.isProbing(batch.partition)) return
+    const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset
+    if (fetchedOffset !== undefined) fetchedAt(batch.partition, fetchedOffset)
     try {
       for (const message of batch.messages) {
         // Paused (backpressure, shutdown) or no longer this member's: leave the rest unresolved; it is
@@ -190,7 +249,16 @@ export function createGroupConsumer(
         }
       }
     } finally {
-      if (lastTaken !== undefined) resolveOffset(lastTaken)
+      if (lastTaken !== undefined) {
+        resolveOffset(lastTaken)
+        // kafkajs resolves the last record of a batch as the batch's last offset (runner.js: the control
+        // record of a transaction that follows it is filtered out and could never be resolved): offsets
+        // after that record up to there hold no record and are passed over.
+        const lastOffset = batch.lastOffset()
+        const passedOver = lastTaken === batch.messages.at(-1)?.offset && lastOffset !== lastTaken
+        positions.advance(batch.partition, BigInt(passedOver ? lastOffset : lastTaken) + 1n)
+        if (passedOver) deps.handler.onEmptyRange({ topic, partition: batch.partition, offset: lastOffset })
+      }
     }
     await heartbeat()
   }
@@ -199,13 +267,14 @@ export function createGroupConsumer(
     /** Connects, subscribes and starts fetching. @throws kafkajs errors when the broker is unreachable */
     async start(): Promise<void> {
       await consumer.connect()
-      await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? true })
+      await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true })
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch,
       })
+      running = true
     },
     /**
      * Commits offsets (each the next offset to read) for partitions this member owns now; offsets of
@@ -222,12 +291,13 @@ export function createGroupConsumer(
     pause(): void {
       if (paused) return
       paused = true
-      consumer.pause([{ topic: options.topic }])
+      // Before run, the flag alone: the group join applies it before the first fetch.
+      if (running) applyPauses()
     },
     resume(): void {
       if (!paused) return
       paused = false
-      consumer.resume([{ topic: options.topic }])
+      if (running) applyPauses()
     },
     get isPaused(): boolean {
       return paused
@@ -235,6 +305,13 @@ export function createGroupConsumer(
     /** The partitions owned now ({@link Assignment.NONE} during a rebalance). */
     get assignment(): Assignment {
       return assignment
+    },
+    /**
+     * True from the start of a rebalance until the next join: {@link assignment} is empty then, but
+     * which partitions this member will own is not known yet (unlike a join that assigned it none).
+     */
+    get rebalancing(): boolean {
+      return rebalancing
     },
     /** True once the member joined the group and has not crashed. */
     get isReady(): boolean {

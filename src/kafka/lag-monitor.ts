@@ -1,10 +1,10 @@
-import type { Admin, Kafka } from 'kafkajs'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import type { OffsetsSnapshot } from '../model/offsets.ts'
+import type { GroupOffsetsReader } from './group-offsets.ts'
 
 /** Options of {@link createLagMonitor}. */
 export interface LagMonitorOptions {
-  groupId: string
   /** The input topic. */
   topic: string
   /** How often lag is measured, ms; 0 turns the monitor off. */
@@ -28,8 +28,9 @@ export interface PartitionLag {
  * computes it: the partition's log-end offset minus the group's committed offset.
  *
  * Cost is bounded and independent of traffic: every `intervalMs`, one OffsetFetch to the group
- * coordinator (`admin.fetchOffsets`) and one ListOffsets round for latest and earliest offsets of the
- * topic's partition leaders (`admin.fetchTopicOffsets`), over one long-lived admin connection.
+ * coordinator and one ListOffsets round for latest and earliest offsets of the topic's partition leaders
+ * (`reader.read()`, one long-lived admin connection). The same read of every partition goes to
+ * `onSnapshot` (the progress of the whole consumer group, src/progress/).
  *
  * Series: only the partitions this replica owns (from `owned()`, the current assignment). Summed over
  * replicas this is the group's lag without double counting; a partition that changes owner moves to
@@ -40,61 +41,42 @@ export interface PartitionLag {
  * A failed measurement is logged at warn and leaves the previous values; the next interval retries.
  */
 export function createLagMonitor(
-  kafka: Kafka,
+  reader: Pick<GroupOffsetsReader, 'read'>,
   options: LagMonitorOptions,
-  deps: { metrics: Metrics; logger: Logger; owned: () => number[] },
+  deps: {
+    metrics: Metrics
+    logger: Logger
+    owned: () => number[]
+    onSnapshot?: (snapshot: OffsetsSnapshot) => void
+  },
 ) {
   const log = deps.logger.child({ component: 'lag-monitor' })
   const gauge = deps.metrics.consumerLag
-  let admin: Admin | null = null
   let timer: NodeJS.Timeout | null = null
   let running: Promise<unknown> = Promise.resolve()
   let exported = new Set<number>()
   let failing = false
   let busy = false
 
-  async function connected(): Promise<Admin> {
-    if (admin === null) {
-      const created = kafka.admin()
-      await created.connect()
-      admin = created
-    }
-    return admin
-  }
-
   /**
-   * Reads committed and log-end offsets once and updates the gauge for the owned partitions.
+   * Reads committed and log-end offsets once, updates the gauge for the owned partitions and hands the
+   * read to `onSnapshot`.
    * @returns the lag of each owned partition, ascending by partition
    * @throws kafkajs errors when the broker or the group coordinator cannot be reached
    */
   async function measure(): Promise<PartitionLag[]> {
     const mine = new Set(deps.owned())
-    if (mine.size === 0) {
-      removeAllBut(new Set())
-      return []
-    }
-    const client = await connected()
-    const [groupOffsets, topicOffsets] = await Promise.all([
-      client.fetchOffsets({ groupId: options.groupId, topics: [options.topic] }),
-      client.fetchTopicOffsets(options.topic),
-    ])
-    const committed = new Map<number, bigint>()
-    for (const p of groupOffsets.find((t) => t.topic === options.topic)?.partitions ?? []) {
-      const offset = BigInt(p.offset)
-      if (offset >= 0n) committed.set(p.partition, offset)
-    }
+    const snapshot = await reader.read()
+    deps.onSnapshot?.(snapshot)
     // Ownership may have changed while the requests were out: report what is owned now.
     const ownedNow = new Set(deps.owned())
     const lags: PartitionLag[] = []
-    for (const p of topicOffsets) {
+    for (const p of snapshot.partitions) {
       if (!mine.has(p.partition) || !ownedNow.has(p.partition)) continue
-      const logEnd = BigInt(p.high)
-      const done = committed.get(p.partition) ?? null
-      const from = done ?? BigInt(p.low)
-      const lag = logEnd > from ? logEnd - from : 0n
-      lags.push({ partition: p.partition, logEnd, committed: done, lag })
+      const from = p.committed ?? p.logStart
+      const lag = p.logEnd > from ? p.logEnd - from : 0n
+      lags.push({ partition: p.partition, logEnd: p.logEnd, committed: p.committed, lag })
     }
-    lags.sort((a, b) => a.partition - b.partition)
     for (const l of lags) gauge.set({ topic: options.topic, partition: String(l.partition) }, Number(l.lag))
     removeAllBut(new Set(lags.map((l) => l.partition)))
     return lags
@@ -135,15 +117,12 @@ export function createLagMonitor(
       timer = setInterval(tick, options.intervalMs)
       timer.unref()
     },
-    /** Stops measuring, removes the series and disconnects the admin client. */
+    /** Stops measuring and removes the series (the reader's connection is closed by its owner). */
     async stop(): Promise<void> {
       if (timer !== null) clearInterval(timer)
       timer = null
       await running
       removeAllBut(new Set())
-      const client = admin
-      admin = null
-      await client?.disconnect()
     },
   }
 }

@@ -7,16 +7,27 @@ interface PartitionState {
   /** Offsets in consumption order (ascending within a generation), from `head` on still tracked. */
   offsets: string[]
   head: number
-  /** Tracked offsets not settled yet. */
-  pending: Set<string>
+  /** Tracked offsets not settled yet, with the bytes each record holds. */
+  pending: Map<string, number>
   settled: Set<string>
   /** The last offset of the contiguous settled prefix (the commit is one past it); null until one settled. */
   settledUpTo: string | null
   /** The offset last committed, to skip commits that would not move. */
   committed: string | null
-  /** The highest offset ever tracked, to recognise redeliveries. */
+  /** The highest offset ever tracked (or passed over), to recognise redeliveries. */
   last: string | null
+  /**
+   * When records were consumed, coarsely: the first tracked offset of each {@link MARK_MS} window and
+   * its consumption time (epoch ms), ascending; marks below the oldest pending offset are dropped.
+   */
+  marks: Array<{ offset: string; at: number }>
 }
+
+/**
+ * Resolution of the consumption times kept per partition, ms: one mark per second of consumption at
+ * most, so the age of the oldest record in flight costs a comparison per record, not an entry.
+ */
+const MARK_MS = 1000
 
 /**
  * Orders two canonical non-negative decimal offsets (no sign, no leading zeros) without parsing them:
@@ -41,27 +52,91 @@ export class OffsetTracker {
   readonly #partitions = new Map<string, PartitionState>()
   #last: { topic: string; partition: number; state: PartitionState } | undefined
   #inFlight = 0
+  #bytesInFlight = 0
 
   /** Number of tracked offsets not yet settled, over all partitions. */
   get inFlight(): number {
     return this.#inFlight
   }
 
+  /** Bytes of the tracked records not yet settled (as given to {@link track}), over all partitions. */
+  get bytesInFlight(): number {
+    return this.#bytesInFlight
+  }
+
   /**
    * Starts tracking a consumed record. Offsets must arrive in ascending order per partition; an
    * offset at or below the last tracked one is a redelivery (after a rebalance the consumer fetches
    * again from the committed offset) of a record this process already has in hand.
+   * @param bytes what the record holds in memory until it is settled (its value and key), counted in
+   *   {@link bytesInFlight}
+   * @param consumedAt when the record was consumed (epoch ms, the time its pending file carries); kept
+   *   per second for {@link oldestPendingAt}
    * @returns true when the record is new and must be processed; false for a redelivery to skip
    */
-  track(position: RecordPosition): boolean {
+  track(position: RecordPosition, bytes = 0, consumedAt?: number): boolean {
     const state = this.#state(position.topic, position.partition, true) as PartitionState
     const offset = position.offset
     if (state.last !== null && compareOffsets(offset, state.last) <= 0) return false
     state.last = offset
     state.offsets.push(offset)
-    state.pending.add(offset)
+    state.pending.set(offset, bytes)
     this.#inFlight++
+    this.#bytesInFlight += bytes
+    if (consumedAt !== undefined) {
+      const mark = state.marks[state.marks.length - 1]
+      if (mark === undefined || consumedAt - mark.at >= MARK_MS) state.marks.push({ offset, at: consumedAt })
+    }
     return true
+  }
+
+  /**
+   * Passes over offsets that hold no record for the pipeline: every offset up to and including
+   * `position.offset` above the last tracked one, which the consumer skipped without handing it over
+   * (the commit marker of a transaction, records of an aborted transaction: Kafka's control batches,
+   * KIP-98). They count as settled, so once the records before them are settled the commit moves past
+   * them: a drained partition written in transactions commits its log-end offset (kedacore/keda#5675:
+   * otherwise the committed offset stays one short of the log end for ever, the marker's offset).
+   * An offset at or below the last tracked one is ignored.
+   * @returns true when the partition's committable offset moved forward
+   */
+  passOver(position: RecordPosition): boolean {
+    const state = this.#state(position.topic, position.partition, true) as PartitionState
+    const offset = position.offset
+    if (state.last !== null && compareOffsets(offset, state.last) <= 0) return false
+    state.last = offset
+    if (state.head < state.offsets.length) {
+      // Behind records still in flight: reached once they are settled.
+      state.offsets.push(offset)
+      state.settled.add(offset)
+      return false
+    }
+    state.settledUpTo = offset
+    return true
+  }
+
+  /**
+   * When the oldest record still in flight was consumed (epoch ms, to {@link MARK_MS}: never later than
+   * the truth), over all partitions; null when none is in flight or no consumption time was given.
+   * O(partitions) amortised.
+   */
+  oldestPendingAt(): number | null {
+    let oldest: number | null = null
+    for (const state of this.#partitions.values()) {
+      if (state.head >= state.offsets.length) continue
+      const head = state.offsets[state.head] as string
+      const marks = state.marks
+      let drop = 0
+      while (
+        drop + 1 < marks.length &&
+        compareOffsets((marks[drop + 1] as { offset: string }).offset, head) <= 0
+      )
+        drop++
+      if (drop > 0) marks.splice(0, drop)
+      const at = marks[0]?.at
+      if (at !== undefined && (oldest === null || at < oldest)) oldest = at
+    }
+    return oldest
   }
 
   /**
@@ -81,9 +156,12 @@ export class OffsetTracker {
     const state = this.#state(position.topic, position.partition, false)
     if (state === undefined) return false
     const offset = position.offset
-    if (!state.pending.delete(offset)) return false
+    const bytes = state.pending.get(offset)
+    if (bytes === undefined) return false
+    state.pending.delete(offset)
     state.settled.add(offset)
     this.#inFlight--
+    this.#bytesInFlight -= bytes
     let moved = false
     while (state.head < state.offsets.length && state.settled.has(state.offsets[state.head] as string)) {
       const done = state.offsets[state.head] as string
@@ -124,15 +202,24 @@ export class OffsetTracker {
    * Forgets partitions this member no longer owns (after a rebalance), so no offset is ever committed
    * for them. Their in-flight records stop counting; if they settle later, nothing happens.
    * @param owned the partitions still assigned
+   * @returns per forgotten partition, the offsets of tracked records that were settled but not committed
+   *   (ascending; those still held in memory): their results are published, so if the partition comes
+   *   back they need not be imported again
    */
-  retainOnly(owned: Assignment): void {
+  retainOnly(owned: Assignment): Array<{ topic: string; partition: number; offsets: string[] }> {
     this.#last = undefined
+    const forgotten: Array<{ topic: string; partition: number; offsets: string[] }> = []
     for (const [k, state] of this.#partitions) {
       if (!owned.has(state.topic, state.partition)) {
         this.#inFlight -= state.pending.size
+        for (const bytes of state.pending.values()) this.#bytesInFlight -= bytes
         this.#partitions.delete(k)
+        const settled = settledNotCommitted(state)
+        if (settled.length > 0)
+          forgotten.push({ topic: state.topic, partition: state.partition, offsets: settled })
       }
     }
+    return forgotten
   }
 
   /** Tracked, unsettled offset count per partition (for logs and tests). */
@@ -154,15 +241,32 @@ export class OffsetTracker {
         partition,
         offsets: [],
         head: 0,
-        pending: new Set(),
+        pending: new Map(),
         settled: new Set(),
         settledUpTo: null,
         committed: null,
         last: null,
+        marks: [],
       }
       this.#partitions.set(k, state)
     }
     if (state !== undefined) this.#last = { topic, partition, state }
     return state
   }
+}
+
+/**
+ * The tracked offsets of a partition that are settled and at or above its last commit: the settled
+ * prefix (before `head`) and the settled ones after it, ascending. Passed-over offsets (no record) are
+ * among them; they are harmless where these are used.
+ */
+function settledNotCommitted(state: PartitionState): string[] {
+  const out: string[] = []
+  const committed = state.committed
+  for (let i = 0; i < state.offsets.length; i++) {
+    const offset = state.offsets[i] as string
+    if (committed !== null && compareOffsets(offset, committed) < 0) continue
+    if (i < state.head || state.settled.has(offset)) out.push(offset)
+  }
+  return out
 }

@@ -5,14 +5,16 @@ import { JavaCompatiblePartitioner } from './partitioner.ts'
 
 /**
  * A message to publish: key and value bytes (null value: a tombstone), headers written in this order
- * exactly (names may repeat, values may be null: src/kafka/record-format.ts), and the record timestamp
- * (epoch ms; default: the time of sending).
+ * exactly (names may repeat, values may be null: src/kafka/record-format.ts), the record timestamp
+ * (epoch ms; default: the time of sending), and the partition (default: the partitioner's choice by
+ * key; `npm run redrive` names the record's source partition).
  */
 export interface OutgoingMessage {
   key: string | Buffer | null
   value: Buffer | null
   headers?: readonly RecordHeader[]
   timestamp?: number
+  partition?: number
 }
 
 /**
@@ -169,5 +171,6 @@ function toKafkajs(m: OutgoingMessage): Message {
   const message: Message & { headerList?: readonly RecordHeader[] } = { key: m.key, value: m.value }
   if (m.headers !== undefined && m.headers.length > 0) message.headerList = m.headers
   if (m.timestamp !== undefined) message.timestamp = String(m.timestamp)
+  if (m.partition !== undefined) message.partition = m.partition
   return message
 }

@@ -1,5 +1,7 @@
 import type { Kafka } from 'kafkajs'
 import { BridgeError } from '../errors.ts'
+import { retryUntil } from '../retry-until.ts'
+import { isBrokerHiccup } from './kafka-errors.ts'
 
 /**
  * Returns which of `topics` do not exist on the cluster.
@@ -17,8 +19,35 @@ export async function findMissingTopics(kafka: Kafka, topics: string[]): Promise
 }
 
 /**
+ * The number of partitions of `topic` (from the cluster's metadata).
+ * @throws kafkajs errors when the brokers cannot be reached or the topic does not exist
+ */
+export async function topicPartitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
+    return topics.find((t) => t.name === topic)?.partitions.length ?? 0
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Longest {@link ensureTopics} waits for the new topics' leaders, ms. */
+const LEADERS_TIMEOUT_MS = 30_000
+
+/** A new topic's partition without a leader in the broker's metadata yet: asked again. */
+class LeaderNotElected extends Error {}
+
+/**
  * Creates the topics that do not exist yet (for the demo, tests and local runs; production topics are
- * usually created by the platform). Waits for leaders to be elected.
+ * usually created by the platform), then waits until the broker's metadata gives every partition of
+ * each a leader. Right after a creation a broker may answer a metadata request for the topic with a
+ * retriable error (UNKNOWN_TOPIC_OR_PARTITION as well as LEADER_NOT_AVAILABLE, Kafka protocol "Metadata";
+ * kafkajs' own `waitForLeaders` retries only the latter): every retriable error is asked again, with
+ * backoff from 100 ms, for up to 30 s.
+ * @throws kafkajs errors when the broker cannot be reached, refuses the creation, or a leader is still
+ *   missing after 30 s
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -33,7 +62,23 @@ export async function ensureTopics(
   try {
     const existing = new Set(await admin.listTopics())
     const missing = topics.filter((t) => !existing.has(t.topic))
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true })
+    if (missing.length === 0) return
+    await admin.createTopics({ topics: missing, waitForLeaders: false })
+    const names = missing.map((t) => t.topic)
+    await retryUntil(
+      async () => {
+        const { topics: found } = await admin.fetchTopicMetadata({ topics: names })
+        const leaderless = found.filter((t) => t.partitions.some((p) => p.leader < 0)).map((t) => t.name)
+        if (leaderless.length > 0)
+          throw new LeaderNotElected(`no leader yet for a partition of ${leaderless.join(', ')}`)
+      },
+      {
+        deadline: Date.now() + LEADERS_TIMEOUT_MS,
+        isTransient: (err) => err instanceof LeaderNotElected || isBrokerHiccup(err),
+        onWait: () => undefined,
+        backoff: { minMs: 100, maxMs: 1_000 },
+      },
+    )
   } finally {
     await admin.disconnect()
   }
@@ -59,6 +104,12 @@ export const JOB_LOG_TOPIC_CONFIG = [
   { name: 'segment.ms', value: String(60 * 60 * 1000) },
 ]
 
+/**
+ * The control topic's configs when the bridge creates it (the chart creates it likewise): compacted, so
+ * the last record per consumer group (paused or not) stays for replicas that start later.
+ */
+export const CONTROL_TOPIC_CONFIG = JOB_LOG_TOPIC_CONFIG
+
 /** A topic the bridge needs: the setting that names it, and the configs it gets when created. */
 export interface RequiredTopic {
   /** The environment variable that names the topic, for the error message. */
@@ -77,8 +128,9 @@ export function requiredTopics(config: {
     jobNotifications: { enabled: boolean; topic: string }
     jobLog: { enabled: boolean; topic: string }
   }
+  admin?: { token: string | undefined; controlTopic: string }
 }): RequiredTopic[] {
-  const { topics, replicas } = config
+  const { topics, replicas, admin } = config
   return [
     { setting: 'INPUT_TOPIC', topic: topics.input },
     { setting: 'RESULT_TOPIC', topic: topics.result },
@@ -94,6 +146,9 @@ export function requiredTopics(config: {
       : []),
     ...(replicas.jobLog.enabled
       ? [{ setting: 'JOB_LOG_TOPIC', topic: replicas.jobLog.topic, configEntries: JOB_LOG_TOPIC_CONFIG }]
+      : []),
+    ...(admin?.token !== undefined
+      ? [{ setting: 'CONTROL_TOPIC', topic: admin.controlTopic, configEntries: CONTROL_TOPIC_CONFIG }]
       : []),
   ]
 }

@@ -1,26 +1,31 @@
 import jsonata from 'jsonata'
 import { BridgeError } from '../errors.ts'
+import {
+  DEFAULT_MAPPING_TIMEOUT_MS,
+  guard,
+  jsonataOptions,
+  type MappingLimits,
+  regexProblem,
+} from './guardrails.ts'
 import { describeJsonataError, Mapping } from './mapping.ts'
 import { type MappingExpressions, readMappingFile } from './mapping-file.ts'
 import { EXPECTED, type MappingKey, TARGET_NAMES, TARGETS, type ValueType } from './targets.ts'
 
 /**
- * Longest evaluation of one event's expressions, ms (JSONata's `timeout` guardrail). JSONata has tail
- * calls and no loop limit: without it an expression that recurses for ever on some event would hold the
- * consumer, and the event loop, for good. Such an event goes to the DLQ (`MAPPING_FAILED`) instead.
- */
-export const EVALUATION_TIMEOUT_MS = 1000
-
-/**
  * Reads and compiles `MAPPING_FILE` (src/mapping/mapping-file.ts, then {@link compileMapping}).
  * @param path the mapping file
  * @param problems receives one line per problem, each starting with `MAPPING_FILE: <path>: `
+ * @param limits the bounds of one event's evaluation (`MAPPING_TIMEOUT_MS`; src/mapping/guardrails.ts)
  * @returns the compiled mapping, or undefined after pushing at least one problem
  */
-export function loadMapping(path: string, problems: string[]): Mapping | undefined {
+export function loadMapping(
+  path: string,
+  problems: string[],
+  limits: MappingLimits = { timeoutMs: DEFAULT_MAPPING_TIMEOUT_MS },
+): Mapping | undefined {
   const own: string[] = []
   const expressions = readMappingFile(path, own)
-  const mapping = expressions === undefined ? undefined : compileMapping(expressions, own)
+  const mapping = expressions === undefined ? undefined : compileMapping(expressions, own, limits)
   for (const p of own) problems.push(`MAPPING_FILE: ${path}: ${p}`)
   return own.length === 0 ? mapping : undefined
 }
@@ -45,7 +50,12 @@ export function loadMappingOrThrow(path: string): Mapping {
  * - a syntax error, naming the field, the line and column within its expression, and JSONata's code;
  * - a required field (`externalId`, `url`, `fileName`) missing;
  * - a constant that is null or of the wrong type where a field needs another (e.g. `url: 42`), or a
- *   filter that is not a boolean or always `false`.
+ *   filter that is not a boolean or always `false`;
+ * - a regular expression the linear-time engine cannot run (a backreference, a lookahead).
+ *
+ * Every expression is compiled with the bounds of src/mapping/guardrails.ts (time, depth, sequence and
+ * string sizes, linear-time regular expressions): an event that meets one is that event's
+ * `MAPPING_FAILED`.
  *
  * The fields' expressions are also joined into one object constructor, `{"externalId": (…), …}`, which
  * each event evaluates once (one evaluation rather than one per field); the single expressions serve
@@ -54,19 +64,28 @@ export function loadMappingOrThrow(path: string): Mapping {
  * @param problems receives one line per problem, naming the field
  * @returns the mapping, or undefined after pushing at least one problem
  */
-export function compileMapping(expressions: MappingExpressions, problems: string[]): Mapping | undefined {
+export function compileMapping(
+  expressions: MappingExpressions,
+  problems: string[],
+  limits: MappingLimits = { timeoutMs: DEFAULT_MAPPING_TIMEOUT_MS },
+): Mapping | undefined {
   const before = problems.length
+  const options = jsonataOptions(limits)
   const compiled = new Map<MappingKey, jsonata.Expression>()
   for (const [field, source] of Object.entries(expressions) as Array<[MappingKey, string]>) {
     let expression: jsonata.Expression
     try {
-      expression = jsonata(source, { timeout: EVALUATION_TIMEOUT_MS })
+      expression = guard(jsonata(source, options))
     } catch (err) {
       problems.push(`${field}: syntax error ${describeJsonataError(err, source)}`)
       continue
     }
     const problem = constantProblem(expression.ast(), field === 'filter' ? 'boolean' : TARGETS[field].type)
     if (problem !== undefined) problems.push(`${field}: ${problem}`)
+    for (const regex of regexesOf(expression.ast())) {
+      const unsupported = regexProblem(regex)
+      if (unsupported !== undefined) problems.push(`${field}: ${unsupported}`)
+    }
     compiled.set(field, expression)
   }
   for (const target of TARGET_NAMES) {
@@ -84,7 +103,7 @@ export function compileMapping(expressions: MappingExpressions, problems: string
   return new Mapping({
     expressions,
     filter: compiled.get('filter'),
-    entry: jsonata(entrySource, { timeout: EVALUATION_TIMEOUT_MS }),
+    entry: guard(jsonata(entrySource, options)),
     single: new Map(targets.map((t) => [t, compiled.get(t) as jsonata.Expression])),
     variables,
   })
@@ -132,6 +151,20 @@ function constantProblem(ast: jsonata.ExprNode, type: ValueType): string | undef
   const what =
     constant.type === 'null' ? 'null' : `${/^[aeiou]/.test(constant.type) ? 'an' : 'a'} ${constant.type}`
   return `is always ${what}, but must give ${EXPECTED[type]}${quoteHint}`
+}
+
+/** The regular expression literals of `ast` (JSONata parses each `/…/` into a `RegExp`, node type `regex`). */
+function regexesOf(ast: unknown, into: RegExp[] = []): RegExp[] {
+  if (Array.isArray(ast)) {
+    for (const item of ast) regexesOf(item, into)
+    return into
+  }
+  if (ast === null || typeof ast !== 'object') return into
+  const node = ast as { type?: unknown; value?: unknown }
+  if (node.type === 'regex' && node.value instanceof RegExp) into.push(node.value)
+  for (const inner of Object.values(ast))
+    if (inner !== null && typeof inner === 'object') regexesOf(inner, into)
+  return into
 }
 
 /** Adds the names of every variable `ast` refers to (`$key` → `key`). */

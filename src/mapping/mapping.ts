@@ -3,6 +3,7 @@ import type { DecodeFailure, Filtered } from '../model/files.ts'
 import type { ConsumedRecord } from '../model/records.ts'
 import { toPlainJson } from './avro-json.ts'
 import { bindingsFor } from './bindings.ts'
+import { builtTooLarge } from './guardrails.ts'
 import type { MappingExpressions } from './mapping-file.ts'
 import { EXPECTED, hasType, TARGETS, type Target, typeName } from './targets.ts'
 
@@ -78,7 +79,10 @@ export class Mapping {
       if (pass !== true) {
         if (pass === false) return REJECTED
         if (pass === undefined || pass === null) return NO_VALUE
-        return wrongType('filter', pass, EXPECTED.boolean)
+        const tooLarge = builtTooLarge(pass)
+        return tooLarge === undefined
+          ? wrongType('filter', pass, EXPECTED.boolean)
+          : failed('filter', tooLarge)
       }
     }
     let values: Record<string, unknown>
@@ -94,6 +98,8 @@ export class Mapping {
         if (required) return failed(field, 'gave no value for this event')
         continue
       }
+      const tooLarge = builtTooLarge(value)
+      if (tooLarge !== undefined) return failed(field, tooLarge)
       if (!hasType(value, type)) return wrongType(field, value, EXPECTED[type])
       event[field] = value
     }

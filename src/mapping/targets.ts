@@ -19,6 +19,8 @@ export const TARGETS = {
   // The file's MIME type when the legacy event knows it: it sends images and videos to their imports.
   mimeType: { required: false, type: 'string' },
   occurredAt: { required: false, type: 'instant' },
+  // A checksum of the file's bytes, stored in CHECKSUM_METADATA_PROPERTY (issue 24: changed bytes show).
+  checksum: { required: false, type: 'string' },
 } as const satisfies Record<string, { required: boolean; type: ValueType }>
 
 /**

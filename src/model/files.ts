@@ -4,6 +4,7 @@
  * batch that becomes one import request. The data flow is drawn in records.ts.
  */
 
+import type { SpanContext } from '@opentelemetry/api'
 import type { DlqReason } from '../errors.ts'
 import type { RecordHeader, RecordPosition } from './records.ts'
 
@@ -75,6 +76,11 @@ export interface PendingFile {
   position: RecordPosition
   /** When the bridge consumed the record, epoch ms. */
   consumedAt: number
+  /**
+   * The record's timestamp (its producer's or the broker's, epoch ms): the submit queue submits the
+   * batch with the oldest record first. Undefined in files made without a record (tests).
+   */
+  producedAt?: number
   /** JSON size of its `files[]` entry plus a separator, bytes. */
   bytes: number
   /**
@@ -86,6 +92,11 @@ export interface PendingFile {
   entry: Buffer
   /** Record headers carried to the result event (the trace context), as they came: in order, bytes. */
   headers?: readonly RecordHeader[]
+  /**
+   * The context of its record's `process` span when tracing is on and that span was recorded
+   * (src/telemetry/): the batch, job and result spans link to it. Undefined otherwise.
+   */
+  recordSpan?: SpanContext | undefined
 }
 
 /** Bytes a batch reserves for the request envelope (systemName, webhook, context, brackets). */
@@ -107,6 +118,13 @@ export interface Batch {
    * large for any request, never sent.
    */
   closedBy: 'max-files' | 'max-bytes' | 'linger' | 'drain' | 'adopted' | 'oversized'
+  /** When the batcher opened it (its first file came), epoch ms; undefined for adopted and unsent ones. */
+  openedAt?: number
+  /**
+   * The context of its `import batch` span while tracing is on (src/telemetry/): the parent of the
+   * span of each import job the batch (or a part of it) becomes. Undefined otherwise.
+   */
+  span?: SpanContext | undefined
 }
 
 /** The bytes of a batch of `files`: their entries plus {@link ENVELOPE_BYTES}. */

@@ -3,7 +3,15 @@
  * decided itself, and the concluded job that carries them to the result events (src/outcome/).
  */
 
+import type { Span } from '@opentelemetry/api'
 import type { Batch, PendingFile } from './files.ts'
+
+/**
+ * The reason Livingdocs gives a file whose `systemName`/`externalId` was imported before ([F] §1.2
+ * example, §10): the file is SKIPPED with the existing `mediaId` and not updated, whatever changed
+ * (`ON_EXISTING=metadata` then updates its metadata, src/jobs/existing-entries.ts).
+ */
+export const ALREADY_EXISTS = 'already exists'
 
 /** Per-file outcome of an import job, normalised over the documented variants ([F] §1.2, [GIT], [PR1209]). */
 export interface FileOutcome {
@@ -31,4 +39,9 @@ export interface ConcludedJob {
   jobId: string | null
   batch: Batch
   outcomes: Array<{ file: PendingFile; outcome: FileOutcome | BridgeFailure }>
+  /**
+   * The job's `import job` span while tracing is on (src/telemetry/), still open: its results' send
+   * spans are its children, and the outcome publisher ends it once they are acknowledged.
+   */
+  span?: Span | undefined
 }

@@ -5,8 +5,10 @@ import type { ConsumedRecord, RecordHeader } from '../model/records.ts'
 
 /**
  * DLQ header names; values are UTF-8 strings, added after the original headers. The original key,
- * value, headers and timestamp are copied byte for byte; the `omitted` group is there only when the
- * broker refused that copy as too large (see `OutcomePublisher.publishDlq`, src/outcome/outcome-publisher.ts).
+ * value, headers and timestamp are copied byte for byte (the DLQ headers of an earlier failure the
+ * record carried are kept renamed `previous.dlq.*`, see {@link withPreviousFailure}); the `omitted` group is there only
+ * when the broker refused that copy as too large (see `OutcomePublisher.publishDlq`,
+ * src/outcome/outcome-publisher.ts).
  */
 export const DLQ_HEADERS = {
   reason: 'dlq.reason',
@@ -29,6 +31,38 @@ export const DLQ_HEADERS = {
   headerCount: 'dlq.headers.count',
 } as const
 
+/** Prefix of every DLQ header. */
+const DLQ_PREFIX = 'dlq.'
+/**
+ * Prefix added to the name of each DLQ header of a record's earlier failure: `dlq.reason` of a record
+ * that failed before is kept as `previous.dlq.reason`, and so on (see {@link withPreviousFailure}).
+ * Outside `dlq.*`, so that a record carries at most one set of `dlq.*` headers (issue 24).
+ */
+export const DLQ_PREVIOUS_PREFIX = 'previous.'
+/** Prefix of the DLQ headers of an earlier failure: `previous.dlq.` */
+const OLDER_PREFIX = DLQ_PREVIOUS_PREFIX + DLQ_PREFIX
+
+/**
+ * The headers of a record that may carry the DLQ headers of an earlier failure (a DLQ record produced
+ * again: by `npm run redrive`, or copied by hand), so that a record failing again keeps exactly one set
+ * of `dlq.*` headers: when `headers` hold a `dlq.*` set, that set is renamed to `previous.dlq.*` and put
+ * last, in its order, and an older `previous.dlq.*` set is dropped (only the latest earlier failure is
+ * kept); the other headers keep their order. Without a `dlq.*` set, `headers` itself is returned (a
+ * `previous.dlq.*` set stays as it is).
+ */
+export function withPreviousFailure(headers: readonly RecordHeader[]): readonly RecordHeader[] {
+  if (!headers.some(([name]) => name.startsWith(DLQ_PREFIX))) return headers
+  const kept: RecordHeader[] = []
+  const previous: RecordHeader[] = []
+  for (const header of headers) {
+    const [name, value] = header
+    if (name.startsWith(OLDER_PREFIX)) continue
+    if (name.startsWith(DLQ_PREFIX)) previous.push([DLQ_PREVIOUS_PREFIX + name, value])
+    else kept.push(header)
+  }
+  return [...kept, ...previous]
+}
+
 /** Longest `dlq.message`, characters. */
 const MAX_DLQ_MESSAGE_CHARS = 1000
 
@@ -45,7 +79,8 @@ export function dlqCopy(
 ): OutgoingMessage {
   const value = record.value ?? EMPTY
   const text = (name: string, v: string): RecordHeader => [name, Buffer.from(v, 'utf8')]
-  const headers: RecordHeader[] = level >= 2 ? [] : [...record.headers]
+  // A record that carries the DLQ headers of an earlier failure keeps them as `previous.dlq.*`.
+  const headers: RecordHeader[] = level >= 2 ? [] : [...withPreviousFailure(record.headers)]
   headers.push(
     text(DLQ_HEADERS.reason, failure.reason),
     text(DLQ_HEADERS.message, failure.message.slice(0, MAX_DLQ_MESSAGE_CHARS)),

@@ -1,5 +1,5 @@
 import type { PendingFile } from '../model/files.ts'
-import type { BridgeFailure, FileOutcome } from '../model/outcomes.ts'
+import { ALREADY_EXISTS, type BridgeFailure, type FileOutcome } from '../model/outcomes.ts'
 
 /** The result event published per file (schemas/file-import-result.avsc). Times are epoch ms. */
 export interface FileImportResult {
@@ -18,11 +18,7 @@ export interface FileImportResult {
   kind: 'FILE' | 'IMAGE' | 'VIDEO'
 }
 
-/**
- * The reason Livingdocs gives a file whose `systemName`/`externalId` was imported before ([F] §1.2
- * example, §10): the file is SKIPPED with the existing `mediaId` and not updated, whatever changed.
- */
-export const ALREADY_EXISTS = 'already exists'
+export { ALREADY_EXISTS }
 
 const KIND_SYMBOLS = { file: 'FILE', image: 'IMAGE', video: 'VIDEO' } as const
 

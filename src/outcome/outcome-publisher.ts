@@ -4,10 +4,13 @@ import { isRecordTooLarge, isUnrecoverable } from '../kafka/kafka-errors.ts'
 import type { IdempotentProducer, OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { type FailureClass, failureClass } from '../model/failure-reasons.ts'
 import type { DecodeFailure, PendingFile } from '../model/files.ts'
 import type { ConcludedJob } from '../model/outcomes.ts'
 import type { ConsumedRecord, RecordPosition } from '../model/records.ts'
-import { type SchemaCodec, UNKNOWN_WRITER } from '../registry/registry.ts'
+import type { SchemaCodec } from '../registry/registry.ts'
+import { UNKNOWN_WRITER } from '../registry/wire-format.ts'
+import type { BridgeTracing } from '../telemetry/bridge-tracing.ts'
 import { drainInFlight } from '../timeouts.ts'
 import { DLQ_HEADERS, dlqCopy } from './dlq-record.ts'
 import { ALREADY_EXISTS, buildResultEvent, type FileImportResult, resultKey } from './outcome-event.ts'
@@ -37,6 +40,10 @@ export interface OutcomePublisherOptions {
  * not ready ({@link readiness}) and `bridge_publish_stalled` is 1. A failure that only a new process
  * can cure (src/kafka/kafka-errors.ts `isUnrecoverable`), or any failure that ends a send for good, is
  * handed to `onFatal`: records left unsettled would hold their partition's commits forever.
+ *
+ * While tracing is on, each result record carries the context of its own `send` span (a child of the
+ * job's span) in its `traceparent`, instead of the input record's: the consumer's trace continues from
+ * the bridge's. The job's span ends once its results are acknowledged.
  */
 export class OutcomePublisher {
   readonly #options: OutcomePublisherOptions
@@ -51,6 +58,10 @@ export class OutcomePublisher {
   /** Sends that failed at least once and are still retried: when each first failed, and the error. */
   readonly #failing = new Map<object, { since: number; topic: string; error: unknown }>()
   readonly #stallAfterMs: number
+  /** Undefined while tracing is off. */
+  readonly #tracing: BridgeTracing | undefined
+  #resulted = 0
+  #deadLettered = 0
 
   constructor(
     options: OutcomePublisherOptions,
@@ -63,6 +74,8 @@ export class OutcomePublisher {
       onSettled: (positions: RecordPosition[], files: PendingFile[]) => void
       /** Called when a send cannot go on (see above); the caller stops the process. */
       onFatal?: (err: unknown) => void
+      /** Makes the result records' spans while on (src/telemetry/). */
+      tracing?: BridgeTracing | undefined
     },
   ) {
     this.#options = options
@@ -73,6 +86,7 @@ export class OutcomePublisher {
     this.#onSettled = deps.onSettled
     this.#onFatal = deps.onFatal ?? (() => undefined)
     this.#stallAfterMs = options.stallAfterMs ?? 60_000
+    this.#tracing = deps.tracing?.on === true ? deps.tracing : undefined
   }
 
   /**
@@ -92,6 +106,11 @@ export class OutcomePublisher {
     return [...problems.values()]
   }
 
+  /** Result events acknowledged since the start, and DLQ records (for the summary of a stop). */
+  get published(): { results: number; dlq: number } {
+    return { results: this.#resulted, dlq: this.#deadLettered }
+  }
+
   /** Sends not yet acknowledged. */
   get pending(): number {
     return this.#pending.size
@@ -107,16 +126,22 @@ export class OutcomePublisher {
       file,
       result: buildResultEvent(file, outcome, job.jobId, completedAt),
     }))
-    return this.#track(async () => {
+    const tracing = this.#tracing
+    const traced = tracing?.startSends(
+      job.span,
+      results.map(({ file, result }) => ({ file, key: resultKey(result), state: result.state })),
+    )
+    const published = this.#track(async () => {
       const id = this.#options.resultSchemaId
       const messages: OutgoingMessage[] = []
-      for (const { file, result } of results) {
+      for (let i = 0; i < results.length; i++) {
+        const { file, result } = results[i] as (typeof results)[number]
         // At once when the schema is known (from the first job on): no promise per result.
         const known = this.#codec.encodeKnown?.(id, result) ?? UNKNOWN_WRITER
         messages.push({
           key: resultKey(result),
           value: known === UNKNOWN_WRITER ? await this.#codec.encode(id, result) : known,
-          headers: file.headers,
+          headers: traced === undefined ? file.headers : traced.headers[i],
         })
       }
       await this.#send(this.#options.resultTopic, 'result', messages, {
@@ -135,11 +160,19 @@ export class OutcomePublisher {
       const kind = job.batch.kind
       for (const [state, count] of Object.entries(byState))
         if (count > 0) this.#metrics.files.inc({ state, kind }, count)
+      this.#resulted += results.length
+      if (byState.FAILED > 0) this.#countFailed(results)
       if (reimports > 0) this.#metrics.reimportsSkipped.inc({ kind }, reimports)
       this.#onSettled(
         results.map((r) => r.file.position),
         results.map((r) => r.file),
       )
+    })
+    if (tracing === undefined || traced === undefined) return published
+    return published.then((acknowledged) => {
+      tracing.endSends(traced.spans, acknowledged)
+      tracing.endJob(job.span)
+      return acknowledged
     })
   }
 
@@ -183,8 +216,21 @@ export class OutcomePublisher {
         },
       )
       this.#metrics.dlqRecords.inc()
+      this.#deadLettered++
       this.#onSettled([{ topic: record.topic, partition: record.partition, offset: record.offset }], [])
     })
+  }
+
+  /** `bridge_failed_files_total` by the reason class of each FAILED result (src/model/failure-reasons.ts). */
+  #countFailed(results: ReadonlyArray<{ result: FileImportResult }>): void {
+    const byClass = new Map<FailureClass, number>()
+    for (const { result } of results) {
+      if (result.state !== 'FAILED') continue
+      const cls = failureClass(result.reason)
+      byClass.set(cls, (byClass.get(cls) ?? 0) + 1)
+    }
+    for (const [reasonClass, count] of byClass)
+      this.#metrics.failedFiles.inc({ reason_class: reasonClass }, count)
   }
 
   /** Waits for every send in progress, at most `timeoutMs`. @returns true when all finished */

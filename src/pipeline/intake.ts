@@ -1,10 +1,14 @@
+import { setImmediate } from 'node:timers/promises'
+import type { Span } from '@opentelemetry/api'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import { Assignment } from '../model/assignment.ts'
 import type { DecodeFailure, DecodeResult, Filtered, PendingFile } from '../model/files.ts'
 import type { ConsumedRecord, RecordHeader, RecordPosition } from '../model/records.ts'
+import type { BridgeTracing } from '../telemetry/bridge-tracing.ts'
 import { BackpressureGate, type BackpressureOptions } from './backpressure.ts'
 import { KeySequencer } from './key-sequencer.ts'
+import type { Regained } from './regained-files.ts'
 
 /** Headers carried from the input record to its result event (W3C trace context). */
 const CARRIED_HEADERS = new Set(['traceparent', 'tracestate'])
@@ -14,6 +18,14 @@ const CARRIED_HEADERS = new Set(['traceparent', 'tracestate'])
  * cannot make its result event too large for the result topic. Pairs past it are not carried.
  */
 const MAX_CARRIED_BYTES = 4096
+/**
+ * How often a record whose decode took a while sends the consumer group a heartbeat, at most, ms: a run
+ * of events each mapped up to `MAPPING_TIMEOUT_MS` (src/mapping/guardrails.ts) inside one fetch must not
+ * outlast the session timeout and cost this member its partitions (kafkajs heartbeats only between
+ * batches unless asked; its `heartbeat()` itself sends once per heartbeat interval at most, and not
+ * while the last one is unanswered).
+ */
+const HEARTBEAT_EVERY_MS = 1000
 /** Shared by every file without carried headers (most): one array fewer per file. Never mutated. */
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
 
@@ -33,14 +45,23 @@ export type DropHeld = (
 export interface TrackedOffsets {
   /** Tracked records not settled yet, over all partitions. */
   readonly inFlight: number
+  /** Bytes of those records, as given to {@link track}. */
+  readonly bytesInFlight: number
   /** True when `position` is at or below the last one tracked for its partition (already in hand). */
   isRedelivery(position: RecordPosition): boolean
-  /** Starts tracking a consumed record (positions ascending per partition). */
-  track(position: RecordPosition): void
+  /**
+   * Starts tracking a consumed record (positions ascending per partition) that holds `bytes`, consumed
+   * at `consumedAt` (epoch ms).
+   */
+  track(position: RecordPosition, bytes: number, consumedAt: number): void
+  /** Passes over offsets up to `position` that hold no record (transaction markers): they count as settled. */
+  passOver(position: RecordPosition): void
+  /** When the oldest record not settled yet was consumed (epoch ms), or null. */
+  oldestPendingAt(): number | null
   /** Marks a tracked record done (its result event or DLQ record acknowledged); unknown ones are ignored. */
   settle(position: RecordPosition): void
   /** Forgets the partitions not in `owned` (after a rebalance): their records no longer count. */
-  retainOnly(owned: Assignment): void
+  retainOnly(owned: Assignment): Array<{ topic: string; partition: number; offsets: string[] }>
 }
 
 /** The consumer's fetch switch. */
@@ -67,6 +88,11 @@ export interface FetchControl {
  * @param deps.dropHeld gives back files of revoked partitions that later stages hold
  * @param deps.deadLetter publishes a DLQ record; settles through {@link settle} once acknowledged
  * @param deps.observe sees every tracked position (the job log's adoptions)
+ * @param deps.regained says whether a decoded file is one of a job this process still follows, consumed
+ *   again after its partition was revoked and assigned back (`RegainedFiles.take`): then it is not
+ *   admitted again
+ * @param deps.tracing makes each record's `process` span while tracing is on (src/telemetry/): from
+ *   the decode to the record's admission, DLQ record or filter, a child of the producer's `traceparent`
  */
 export function createIntake(
   options: BackpressureOptions,
@@ -81,15 +107,24 @@ export function createIntake(
     deadLetter: (record: ConsumedRecord, failure: DecodeFailure) => void
     fetch: FetchControl
     observe: (position: RecordPosition) => void
+    regained?: {
+      take(position: RecordPosition): Regained
+      revoked(settled: Array<{ topic: string; partition: number; offsets: string[] }>): void
+    }
     metrics: Metrics
     logger: Logger
+    tracing?: BridgeTracing | undefined
   },
 ) {
   const { offsets, metrics, logger } = deps
+  const tracing = deps.tracing?.on === true ? deps.tracing : undefined
   const sequencer = new KeySequencer(deps.release)
   const gate = new BackpressureGate(options)
   let stopping = false
+  let heartbeatAt = Date.now()
   let owned = Assignment.NONE
+  /** Joins of the consumer group so far: a decode that outlived one no longer speaks for its record. */
+  let joins = 0
   // The decode's control for the consumer's control object of the current fetch: made once per fetch
   // batch (the consumer hands the same object for each of its records), not once per record.
   let lastControl: { heartbeat(): Promise<void>; isRunning(): boolean } | undefined
@@ -103,25 +138,70 @@ export function createIntake(
   }
 
   function applyGate(): void {
-    metrics.filesInFlight.set(offsets.inFlight)
-    const change = gate.update(offsets.inFlight)
+    const { inFlight, bytesInFlight } = offsets
+    metrics.filesInFlight.set(inFlight)
+    metrics.bytesInFlight.set(bytesInFlight)
+    const change = gate.update(inFlight, bytesInFlight)
     if (change === 'pause') {
-      logger.info({ inFlight: offsets.inFlight }, 'backpressure: files in flight at the limit; pausing fetch')
+      const atLimit = inFlight >= options.maxFilesInFlight ? 'files' : 'bytes'
+      logger.info(
+        { inFlight, bytesInFlight },
+        `backpressure: ${atLimit} in flight at the limit; pausing fetch`,
+      )
       deps.fetch.pause()
       metrics.fetchPaused.set(1)
     } else if (change === 'resume' && !stopping) {
-      logger.info({ inFlight: offsets.inFlight }, 'backpressure released; resuming fetch')
+      logger.info({ inFlight, bytesInFlight }, 'backpressure released; resuming fetch')
       deps.fetch.resume()
       metrics.fetchPaused.set(0)
     }
   }
 
+  /**
+   * After a decode that took a while: a mapping evaluates in promise callbacks alone, so the answer to
+   * the last heartbeat (and any other I/O) waits for a turn of the event loop, and kafkajs sends no
+   * heartbeat while one is unanswered. Lets it in, then sends one.
+   */
+  async function keepAlive(control: { heartbeat(): Promise<void> }): Promise<void> {
+    await setImmediate()
+    await control.heartbeat().catch(() => undefined)
+  }
+
+  /** A decoded record, in its `process` span when there is one (then ended). */
+  function take(
+    record: ConsumedRecord,
+    position: RecordPosition,
+    result: DecodeResult | Filtered,
+    span?: Span,
+  ): boolean {
+    if (span === undefined || tracing === undefined) return admit(record, position, result, undefined)
+    // In the span's context: the DLQ's log line carries its ids.
+    const taken = tracing.withSpan(span, () => admit(record, position, result, span))
+    tracing.endProcess(span, result)
+    return taken
+  }
+
   /** A decoded record: tracked by its offset, then admitted, dead-lettered or (filtered) settled. */
-  function take(record: ConsumedRecord, position: RecordPosition, result: DecodeResult | Filtered): boolean {
-    offsets.track(position)
-    deps.observe(position)
-    if (result.ok) sequencer.admit(pendingFile(record, position, result))
-    else if ('failure' in result) deps.deadLetter(record, result.failure)
+  function admit(
+    record: ConsumedRecord,
+    position: RecordPosition,
+    result: DecodeResult | Filtered,
+    span: Span | undefined,
+  ): boolean {
+    // What the record holds until it is settled: the file's entry (about the value's size) or, for a
+    // DLQ record, the record itself.
+    const consumedAt = Date.now()
+    offsets.track(position, (record.value?.length ?? 0) + (record.key?.length ?? 0), consumedAt)
+    // A file of a job this process still follows, consumed again on a partition assigned back to it
+    // ('taken'): tracked above, that job's results settle it; its first copy holds its key. Not shown to
+    // the job log's adoptions: an adoption of another job with this file (submitted twice) counts it
+    // missing and goes on without it, rather than waiting for a claim that never comes.
+    const regained = result.ok ? (deps.regained?.take(position) ?? 'new') : 'new'
+    if (regained === 'new') deps.observe(position)
+    if (result.ok) {
+      if (regained === 'new') sequencer.admit(pendingFile(record, position, result, consumedAt, span))
+      else if (regained === 'published') offsets.settle(position)
+    } else if ('failure' in result) deps.deadLetter(record, result.failure)
     else {
       // No result event or DLQ record will ever settle it, and its partition commits nothing past it.
       offsets.settle(position)
@@ -137,6 +217,16 @@ export function createIntake(
       return offsets.inFlight
     },
 
+    /** When the oldest record in flight was consumed (epoch ms, to the second), or null when none is. */
+    oldestInFlightAt(): number | null {
+      return offsets.oldestPendingAt()
+    },
+
+    /** Files of the pair waiting behind an earlier file of it (the key sequencer), in consumption order. */
+    parkedOf(systemName: string, externalId: string): readonly PendingFile[] {
+      return sequencer.parkedOf(systemName, externalId)
+    },
+
     /** True once {@link stop} was called. */
     get isStopping(): boolean {
       return stopping
@@ -144,8 +234,10 @@ export function createIntake(
 
     /**
      * Takes one record from the consumer (see `RecordHandler.onRecord`): at once when the decode is
-     * (JSON, or Avro of a known schema id), else once the decode's promise settles.
-     * @returns false once stopping: the record stays unresolved and is fetched again by the next owner
+     * (JSON, or Avro of a known schema id), else once the decode's promise settles, then sending a
+     * heartbeat if none went for {@link HEARTBEAT_EVERY_MS} (a mapping can take a while per event).
+     * @returns false once stopping, or when a join of the group came while the record was decoded: the
+     *   record stays unresolved and is fetched again (by the next owner)
      */
     onRecord(
       record: ConsumedRecord,
@@ -155,9 +247,24 @@ export function createIntake(
       metrics.eventsConsumed.inc()
       const position = { topic: record.topic, partition: record.partition, offset: record.offset }
       if (offsets.isRedelivery(position)) return true
+      // Off: no span, one check per record.
+      const span = tracing === undefined ? undefined : tracing.startProcess(record)
       const result = deps.decode(record, decodeControlOf(control))
-      if (result instanceof Promise) return result.then((r) => take(record, position, r))
-      return take(record, position, result)
+      if (!(result instanceof Promise)) return take(record, position, result, span)
+      const joinedAt = joins
+      return result.then((r) => {
+        // A join came while it decoded: the record's partition may have gone (its offsets and files were
+        // dropped) or come anew (tracked afresh from the committed offset). Not taken: the consumer leaves
+        // it unresolved, and whoever owns the partition now fetches it again.
+        if (joins !== joinedAt) {
+          if (span !== undefined) tracing?.endProcess(span, r)
+          return false
+        }
+        const now = Date.now()
+        if (now - heartbeatAt < HEARTBEAT_EVERY_MS) return take(record, position, r, span)
+        heartbeatAt = now
+        return keepAlive(control).then(() => take(record, position, r, span))
+      })
     },
 
     /**
@@ -166,17 +273,33 @@ export function createIntake(
      * of that key.
      */
     onAssignment(assignment: Assignment): void {
+      joins++
       const before = owned
       owned = assignment
       const isOwned = (p: RecordPosition) => assignment.owns(p)
       const isNew = (p: RecordPosition) => assignment.owns(p) && !before.owns(p)
-      offsets.retainOnly(assignment)
+      // Records of revoked partitions settled but not committed: their results are published.
+      const settledOfRevoked = offsets.retainOnly(assignment)
+      deps.regained?.revoked(settledOfRevoked)
       const parked = sequencer.dropPartitions(isOwned)
       const held = deps.dropHeld(isOwned, isNew)
       for (const f of held) sequencer.done(f)
-      if (parked + held.length > 0)
-        logger.info({ parked, buffered: held.length }, 'rebalance: dropped files of revoked partitions')
+      if (parked.length + held.length > 0)
+        logger.info(
+          { parked: parked.length, buffered: held.length },
+          'rebalance: dropped files of revoked partitions',
+        )
       applyGate()
+    },
+
+    /**
+     * The consumer passed over offsets up to `position` that hold no record for the pipeline (a
+     * transaction's commit marker, an aborted transaction's records): on an owned partition they count as
+     * settled, so a drained partition commits its log-end offset.
+     */
+    onEmptyRange(position: RecordPosition): void {
+      if (stopping || !owned.owns(position)) return
+      offsets.passOver(position)
     },
 
     /**
@@ -201,14 +324,16 @@ export type Intake = ReturnType<typeof createIntake>
 
 /**
  * The pending file of a decoded record: the few fields of its event that later stages read (the rest is
- * in its entry's JSON), and its trace headers (src/tracing.ts) as they came: every
+ * in its entry's JSON), and its trace headers (src/telemetry/trace-context.ts) as they came: every
  * `traceparent` and `tracestate` pair in order, the same tuples (no copy of the bytes), up to
- * {@link MAX_CARRIED_BYTES}.
+ * {@link MAX_CARRIED_BYTES}; and the context of its record's span when tracing recorded one.
  */
 function pendingFile(
   record: ConsumedRecord,
   position: RecordPosition,
   decoded: Extract<DecodeResult, { ok: true }>,
+  consumedAt: number,
+  span: Span | undefined,
 ): PendingFile {
   let headers = NO_HEADERS
   if (record.headers.length > 0) {
@@ -224,9 +349,11 @@ function pendingFile(
   return {
     event: { externalId, systemName, kind, occurredAt },
     position,
-    consumedAt: Date.now(),
+    consumedAt,
+    producedAt: record.timestamp,
     bytes: decoded.bytes,
     entry: decoded.entry,
     headers,
+    recordSpan: span?.spanContext(),
   }
 }

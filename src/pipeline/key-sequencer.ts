@@ -29,6 +29,11 @@ export class KeySequencer {
     return this.#parked
   }
 
+  /** The files of the pair parked behind an earlier one, in consumption order (the admin API's lookup). */
+  parkedOf(systemName: string, externalId: string): readonly PendingFile[] {
+    return this.#waiting.get(systemName)?.get(externalId) ?? []
+  }
+
   /** Passes `file` on now, or parks it behind an earlier file of its pair. */
   admit(file: PendingFile): void {
     const { systemName, externalId } = file.event
@@ -76,20 +81,20 @@ export class KeySequencer {
 
   /**
    * Drops parked files of partitions no longer owned (after a rebalance).
-   * @returns the number dropped
+   * @returns the files dropped
    */
-  dropPartitions(isOwned: (position: RecordPosition) => boolean): number {
-    let dropped = 0
+  dropPartitions(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
+    const dropped: PendingFile[] = []
     for (const [systemName, bySystem] of this.#waiting) {
       for (const [externalId, list] of bySystem) {
-        const kept = list.filter((f) => isOwned(f.position))
-        dropped += list.length - kept.length
+        const kept: PendingFile[] = []
+        for (const f of list) (isOwned(f.position) ? kept : dropped).push(f)
         if (kept.length === 0) bySystem.delete(externalId)
         else bySystem.set(externalId, kept)
       }
       if (bySystem.size === 0) this.#waiting.delete(systemName)
     }
-    this.#parked -= dropped
+    this.#parked -= dropped.length
     return dropped
   }
 }

@@ -8,8 +8,11 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
-import { BridgeError } from '../errors.ts'
+import { isBridgeError } from '../errors.ts'
+import { retryUntil } from '../retry-until.ts'
 import { instantLogicalTypes } from './logical-types.ts'
+import { type Registered, registerSchema } from './schema-subject.ts'
+import { createWireFormatReader, createWireFormatWriter, type UNKNOWN_WRITER } from './wire-format.ts'
 
 /** Paths of the project's Avro schemas (schemas/ at the repository root). */
 export const SCHEMA_FILES = {
@@ -28,11 +31,15 @@ export async function readSchema(name: keyof typeof SCHEMA_FILES): Promise<Recor
  */
 export interface SchemaCodec {
   /**
-   * Registers `schema` under `subject` (the TopicNameStrategy subject `<topic>-value`, passed
-   * explicitly because the library's default is the record name) and returns its schema id.
-   * Registering an identical schema again returns the same id.
+   * Registers `schema` under `subject` (the TopicNameStrategy subject `<topic>-value`) and returns its
+   * schema id; the subject checks new versions at least `BACKWARD` unless it has a level of its own
+   * (src/registry/schema-subject.ts). Registering an identical schema again returns the same id, and a
+   * registration that an earlier attempt or start left half-done is completed. A timeout, a refused
+   * connection, 408, 429 or 5xx is retried until `options.deadline`.
+   * @throws BridgeError `SCHEMA_REGISTRY_UNAVAILABLE` once the deadline passed; `CONFIG_INVALID` when the
+   *   registry refuses the schema (e.g. 409: not compatible with the subject's earlier versions)
    */
-  register(subject: string, schema: Record<string, unknown>): Promise<number>
+  register(subject: string, schema: Record<string, unknown>, options?: RegisterOptions): Promise<number>
   /** Encodes `value` with schema `id`. @throws Error when the value does not match the schema */
   encode(id: number, value: unknown): Promise<Buffer>
   /**
@@ -59,15 +66,28 @@ export interface SchemaCodec {
   decodeKnown?(buffer: Buffer): unknown
 }
 
-/** What {@link SchemaCodec.decodeKnown} returns for a schema id not fetched yet. */
-export const UNKNOWN_WRITER: unique symbol = Symbol('unknown writer schema')
+/** Options of {@link SchemaCodec.register}. */
+export interface RegisterOptions {
+  /** Epoch ms after which no attempt starts (default: one minute from the call). */
+  deadline?: number
+  /** Told before each wait for the registry, with the failure and the wait in ms. */
+  onWait?: (err: unknown, delayMs: number) => void
+  /** Told what the registration found and did (the id, the subject's compatibility level). */
+  onRegistered?: (registered: Registered) => void
+}
+
+/** How long {@link SchemaCodec.register} retries without a deadline of the caller's, ms. */
+const DEFAULT_REGISTER_DEADLINE_MS = 60_000
 
 // The CommonJS build, as the registry client loads it (its types and ours come from different builds).
 const { TimeoutMiddleware } = createRequire(import.meta.url)('mappersmith/middleware/timeout') as {
   TimeoutMiddleware: (timeoutMs: number) => never
 }
 
-/** Longest one registry request may take before it counts as failed and is asked again, ms. */
+/**
+ * Longest one registry request may take before it counts as failed and is asked again, ms, by default
+ * (`SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS`).
+ */
 export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000
 
 /**
@@ -75,11 +95,15 @@ export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000
  * Writer schemas are parsed with the instant logical types of src/registry/logical-types.ts, so that a
  * timestamp in micro- or nanoseconds is read as epoch ms.
  *
- * Each request gets `requestTimeoutMs` (default {@link REGISTRY_REQUEST_TIMEOUT_MS}); a request that
- * timed out, failed with 5xx or could not connect is retried `retries` times (default 3, backoff up to
- * 5 s) by the registry client, then fails as the registry being unavailable (retryable for decoding,
- * see {@link createWireFormatReader}). Without the timeout a request the registry accepted but never
- * answered waited for ever (seen once in CI: a subject registration right after a registry restart).
+ * Each request gets `requestTimeoutMs` (default {@link REGISTRY_REQUEST_TIMEOUT_MS}). A schema lookup
+ * that timed out, failed with 5xx or could not connect is retried `retries` times (default 3, backoff up
+ * to 5 s) by the registry client, then fails as the registry being unavailable (retryable for decoding,
+ * see {@link createWireFormatReader}). A registration is a step of its own
+ * (src/registry/schema-subject.ts), retried as a whole until its deadline, since the registry client's
+ * retries cover GET requests only (mappersmith's retry middleware) and its registration refused every
+ * later start once a first one had timed out after the schema was taken (issue 26). Without the timeout
+ * a request the registry accepted but never answered waited for ever (seen once in CI: a subject
+ * registration right after a registry restart).
  */
 export function createSchemaCodec(options: {
   url: string
@@ -102,13 +126,19 @@ export function createSchemaCodec(options: {
   )
   const reader = createWireFormatReader({ fetchSchema: (id) => registry.getSchema(id) })
   const writer = createWireFormatWriter({ fetchSchema: (id) => registry.getSchema(id) })
+  const requestTimeoutMs = options.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS
   return {
-    async register(subject, schema) {
-      const { id } = await registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject },
+    async register(subject, schema, registerOptions = {}) {
+      const registered = await retryUntil(
+        () => registerSchema({ url: options.url, requestTimeoutMs }, subject, schema),
+        {
+          deadline: registerOptions.deadline ?? Date.now() + DEFAULT_REGISTER_DEADLINE_MS,
+          isTransient: (err) => isBridgeError(err) && err.retryable,
+          onWait: registerOptions.onWait ?? (() => undefined),
+        },
       )
-      return id
+      registerOptions.onRegistered?.(registered)
+      return registered.id
     },
     encode: writer,
     encodeKnown: writer.encodeKnown,
@@ -117,170 +147,40 @@ export function createSchemaCodec(options: {
   }
 }
 
-/** The part of an avsc Type the writer needs. */
-interface AvroWriter {
-  /** avsc: writes at `pos`; @returns the position after, or minus the bytes missing when `buf` is too small */
-  encode(value: unknown, buf: Buffer, pos: number): number
-  isValid(value: unknown, options: { errorHook: (path: string[]) => void }): boolean
-}
-
-/** Size of the writer's scratch buffer at first, bytes; it grows to the largest value written. */
-const SCRATCH_BYTES = 64 * 1024
-
 /**
- * Encodes values in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body by
- * avsc) with the schema of an id, fetched once per id and kept. Per value: header and body written into
- * one scratch buffer, then copied into a buffer of their size (the registry library's own encode makes
- * three buffers and a promise chain per value; avsc's `toBuffer` a zero-filled one and a copy).
- *
- * @returns `encode(id, value)`, and `encode.encodeKnown(id, value)` (see {@link SchemaCodec.encodeKnown})
- * @throws Error naming the invalid field paths when `value` does not match the schema; the fetch's
- *   error when the registry cannot give the schema
+ * What a failed registry call says about the registry, in words an operator can act on, from the
+ * `context` the registry requests put on their BridgeError (src/registry/schema-subject.ts): `unreachable`
+ * (a socket error code, `timeout`, or `bad port`) when no answer came, else the answer's `status`,
+ * `request` and `answer` (its body, cut).
+ * @returns `reachable: false` when no answer came, `wrongUrl` for a 404 (the URL does not lead to a
+ *   Confluent-compatible API) or a port HTTP clients refuse, and the message
  */
-export function createWireFormatWriter(source: WriterSchemaSource): {
-  (id: number, value: unknown): Promise<Buffer>
-  encodeKnown(id: number, value: unknown): Buffer | typeof UNKNOWN_WRITER
-} {
-  const writers = new Map<number, AvroWriter>()
-  let scratch = Buffer.allocUnsafe(SCRATCH_BYTES)
-  async function load(id: number): Promise<AvroWriter> {
-    const schema = (await source.fetchSchema(id)) as Partial<AvroWriter> | null
-    if (typeof schema?.encode !== 'function' || typeof schema.isValid !== 'function') {
-      throw new BridgeError('UNSUPPORTED_SCHEMA', `schema id ${id} is not an Avro schema`)
+export function registryCause(err: unknown): { reachable: boolean; wrongUrl: boolean; message: string } {
+  const context: Record<string, unknown> = isBridgeError(err) ? err.context : {}
+  const { unreachable, status, request, answer } = context
+  if (unreachable === 'bad port')
+    return {
+      reachable: false,
+      wrongUrl: true,
+      message: "a port HTTP clients refuse to use (the Fetch standard's bad ports, such as 1, 22 or 25)",
     }
-    writers.set(id, schema as AvroWriter)
-    return schema as AvroWriter
-  }
-  function write(writer: AvroWriter, id: number, value: unknown): Buffer {
-    let end: number
-    try {
-      end = writer.encode(value, scratch, 5)
-      if (end < 0) {
-        scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end))
-        end = writer.encode(value, scratch, 5)
-      }
-    } catch (err) {
-      const paths: string[] = []
-      writer.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })
-      throw new Error(
-        `value does not match schema id ${id} (${paths.join(', ') || 'no path'}): ${(err as Error).message}`,
-        { cause: err },
-      )
+  if (typeof unreachable === 'string')
+    return {
+      reachable: false,
+      wrongUrl: false,
+      message: unreachable === 'timeout' ? 'no answer in time' : `no answer (${unreachable})`,
     }
-    scratch[0] = 0
-    scratch.writeUInt32BE(id, 1)
-    const out = Buffer.allocUnsafe(end)
-    scratch.copy(out, 0, 0, end)
-    return out
-  }
-  async function encode(id: number, value: unknown): Promise<Buffer> {
-    return write(writers.get(id) ?? (await load(id)), id, value)
-  }
-  return Object.assign(encode, {
-    encodeKnown(id: number, value: unknown): Buffer | typeof UNKNOWN_WRITER {
-      const writer = writers.get(id)
-      return writer === undefined ? UNKNOWN_WRITER : write(writer, id, value)
-    },
-  })
-}
-
-/** Where {@link createWireFormatReader} gets the writer schema of an id. */
-export interface WriterSchemaSource {
-  /**
-   * The parsed schema of `id`, as `@kafkajs/confluent-schema-registry`'s `getSchema` returns it (an avsc
-   * Type for Avro). Rejects with an error carrying the HTTP `status` when the registry answered with an
-   * error or could not be reached (the library reports connection errors as status 400), and with an
-   * error without `status` when the schema itself cannot be used.
-   */
-  fetchSchema(id: number): Promise<unknown>
-}
-
-/** The part of an avsc Type the reader needs. */
-interface AvroReader {
-  readonly typeName: string
-  fromBuffer(buffer: Buffer): unknown
-}
-
-/**
- * Decodes the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body) with the
- * writer schema of the id. Each id's schema is fetched once and kept, so once an id is known a decode
- * is a map lookup and an avsc `fromBuffer` (no promise chain, no retry wrapper).
- *
- * Classification (Confluent Schema Registry API, `GET /schemas/ids/{id}`: 404 with error_code 40403
- * "Schema not found"):
- * - HTTP 404: `UNKNOWN_SCHEMA_ID`, permanent (a DLQ reason). The bridge registers its result schema
- *   through the same URL at start-up, so a wrong registry URL stops start-up instead.
- * - any other status (5xx, 401/403, connection refused or timed out): `SCHEMA_REGISTRY_UNAVAILABLE`,
- *   retryable; nothing is cached, the next call asks again.
- * - no status (the registry's schema cannot be parsed, or is JSON Schema / Protobuf, not Avro):
- *   `UNSUPPORTED_SCHEMA`, permanent.
- * - the body does not match the writer schema (truncated, trailing bytes, corrupt): `UNDECODABLE_AVRO`.
- *
- * @returns `decode(buffer)`, with `decode.decodeKnown(buffer)` for the ids already fetched (see
- *   {@link SchemaCodec.decodeKnown}); `buffer` must be at least 5 bytes with byte 0 = 0 (callers check)
- * @throws BridgeError with one of the codes above
- */
-export function createWireFormatReader(
-  source: WriterSchemaSource,
-): ((buffer: Buffer) => Promise<unknown>) & { decodeKnown(buffer: Buffer): unknown } {
-  const readers = new Map<number, AvroReader>()
-
-  async function load(id: number): Promise<AvroReader> {
-    let schema: unknown
-    try {
-      schema = await source.fetchSchema(id)
-    } catch (err) {
-      const status = (err as { status?: unknown }).status
-      if (status === 404) {
-        throw new BridgeError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the registry`, { cause: err })
-      }
-      if (typeof status === 'number') {
-        throw new BridgeError(
-          'SCHEMA_REGISTRY_UNAVAILABLE',
-          `schema registry lookup of id ${id} failed: ${(err as Error).message}`,
-          { retryable: true, cause: err, context: { status, schemaId: id } },
-        )
-      }
-      throw new BridgeError(
-        'UNSUPPORTED_SCHEMA',
-        `schema id ${id} cannot be used: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      )
+  if (status === 404)
+    return {
+      reachable: true,
+      wrongUrl: true,
+      message: `HTTP 404 for ${String(request)}: not a Confluent-compatible schema registry API (for Apicurio Registry 3 the URL ends in /apis/ccompat/v7)`,
     }
-    if (!isAvroReader(schema)) {
-      throw new BridgeError('UNSUPPORTED_SCHEMA', `schema id ${id} is not an Avro schema`)
+  if (typeof status === 'number')
+    return {
+      reachable: true,
+      wrongUrl: false,
+      message: `HTTP ${status} for ${String(request)}: ${String(answer)}`,
     }
-    readers.set(id, schema)
-    return schema
-  }
-
-  function read(reader: AvroReader, id: number, buffer: Buffer): unknown {
-    try {
-      // avsc checks the whole body is used: a truncated body and trailing bytes both throw.
-      return reader.fromBuffer(buffer.subarray(5))
-    } catch (err) {
-      throw new BridgeError(
-        'UNDECODABLE_AVRO',
-        `Avro body does not match schema id ${id}: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      )
-    }
-  }
-
-  async function decode(buffer: Buffer): Promise<unknown> {
-    const id = buffer.readUInt32BE(1)
-    return read(readers.get(id) ?? (await load(id)), id, buffer)
-  }
-  return Object.assign(decode, {
-    decodeKnown(buffer: Buffer): unknown {
-      const id = buffer.readUInt32BE(1)
-      const reader = readers.get(id)
-      return reader === undefined ? UNKNOWN_WRITER : read(reader, id, buffer)
-    },
-  })
-}
-
-function isAvroReader(schema: unknown): schema is AvroReader {
-  const s = schema as Partial<AvroReader> | null
-  return typeof s?.typeName === 'string' && typeof s.fromBuffer === 'function'
+  return { reachable: true, wrongUrl: false, message: (err as Error)?.message ?? String(err) }
 }

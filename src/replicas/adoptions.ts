@@ -43,7 +43,7 @@ export class Adoptions {
   readonly #tracker: AdoptingTracker
   readonly #release: (file: PendingFile) => void
   readonly #adopted: (entry: JobLogEntry) => void
-  readonly #stale: (jobId: string) => void
+  readonly #stale: (jobId: string, committed: RecordPosition[]) => void
   readonly #metrics: Metrics
   readonly #logger: Logger
   readonly #pending = new Map<string, PendingAdoption>()
@@ -53,7 +53,8 @@ export class Adoptions {
   /**
    * @param deps.release passes a file on the normal way (the batcher), when an adoption gives up
    * @param deps.adopted called when the tracker took a job over
-   * @param deps.stale called for a logged job whose files all lie below the committed offset
+   * @param deps.stale called for a logged job whose files on the newly owned partitions all lie below
+   *   the committed offset, with those files
    */
   constructor(
     options: { adoptionTimeoutMs?: number },
@@ -61,7 +62,7 @@ export class Adoptions {
       tracker: AdoptingTracker
       release: (file: PendingFile) => void
       adopted: (entry: JobLogEntry) => void
-      stale: (jobId: string) => void
+      stale: (jobId: string, committed: RecordPosition[]) => void
       metrics: Metrics
       logger: Logger
     },
@@ -84,7 +85,9 @@ export class Adoptions {
 
   /**
    * After a rebalance: gives up pending adoptions of partitions no longer owned, and starts adoptions
-   * of `entries` with files on partitions newly owned (`isNew`) that this process does not follow.
+   * of `entries` with files on partitions newly owned (`isNew`) that this process does not follow. Files
+   * whose results were published (marked in an entry, `published` holds their position keys) are not
+   * waited for: they are settled when they come again (`RegainedFiles`), not adopted.
    * @returns files held by given-up adoptions, which the caller drops like other files of revoked
    *   partitions
    */
@@ -92,6 +95,7 @@ export class Adoptions {
     entries: Iterable<JobLogEntry>,
     isOwned: (p: RecordPosition) => boolean,
     isNew: (p: RecordPosition) => boolean,
+    published: ReadonlySet<string> = new Set(),
   ): PendingFile[] {
     const dropped: PendingFile[] = []
     for (const [jobId, pending] of this.#pending) {
@@ -110,7 +114,7 @@ export class Adoptions {
       const files = new Map<string, FileState>()
       for (const f of entry.files) {
         const k = key(f)
-        if (!isNew(f) || this.#expected.has(k)) continue
+        if (!isNew(f) || f.published === true || published.has(k) || this.#expected.has(k)) continue
         files.set(k, 'expected')
         this.#expected.set(k, entry.jobId)
       }
@@ -185,7 +189,7 @@ export class Adoptions {
     if (pending.claimed.length === 0) {
       // Every file was below the committed offset: the job's results were published, its tombstone not.
       this.#logger.info({ jobId }, 'job log entry is stale (its files are committed); removing it')
-      this.#stale(jobId)
+      this.#stale(jobId, [...pending.files.keys()].map(parseKey))
       return
     }
     const order = new Map(entry.files.map((f, i) => [key(f), i]))

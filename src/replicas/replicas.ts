@@ -5,7 +5,7 @@ import type { Kafka } from '../kafka/client.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
-import type { RecordPosition } from '../model/records.ts'
+import type { CommittableOffset, RecordPosition } from '../model/records.ts'
 import type { AdoptingTracker } from './adoptions.ts'
 import { JobLog, type SendRecords } from './job-log.ts'
 import { JobNotifications } from './job-notifications.ts'
@@ -48,8 +48,23 @@ export interface Replicas {
   onAssignment(isOwned: (p: RecordPosition) => boolean, isNew: (p: RecordPosition) => boolean): PendingFile[]
   /** Livingdocs accepted `batch` as import job `jobId`. */
   jobStarted(jobId: string, batch: Batch): void
-  /** The result events of job `jobId` are acknowledged. */
-  jobPublished(jobId: string, batchId: string): void
+  /**
+   * The result events of `published`, files of job `jobId`, are acknowledged, and those of `elsewhere`
+   * were found published by another replica: the job log keeps the job's other files, or writes its
+   * tombstone (`JobLog.finished`).
+   */
+  jobFinished(
+    jobId: string,
+    batch: Batch,
+    published: readonly RecordPosition[],
+    elsewhere: readonly RecordPosition[],
+  ): void
+  /** This replica committed `offsets`: logged files below them leave the job log (`JobLog.committed`). */
+  committed(offsets: readonly CommittableOffset[]): void
+  /** Whether another replica published the result of this file of job `jobId` (`JobLog.publishedElsewhere`). */
+  publishedElsewhere(jobId: string, position: RecordPosition): boolean
+  /** True when the job log is on: then a job's results are fenced by partition ownership (`ResultFence`). */
+  readonly fencesResults: boolean
   /** Passes a webhook of a job this replica does not track on; undefined without forwarding. */
   readonly forwardWebhook: JobNotifications['forward'] | undefined
   /** Problems that make this replica not ready (a reader that has not joined its group). */
@@ -83,6 +98,7 @@ export function createReplicas(
     send: SendRecords
     tracker: AdoptingTracker & { notify(jobId: string | undefined, notice: { batchId?: string }): boolean }
     release: (file: PendingFile) => void
+    expectPublished?: (positions: RecordPosition[]) => number
     metrics: Metrics
     logger: Logger
     onFatal?: (component: string, err: unknown) => void
@@ -94,7 +110,14 @@ export function createReplicas(
   const jobLog = options.jobLog.enabled
     ? new JobLog(
         { topic: options.jobLog.topic, adoptionTimeoutMs: options.jobLog.adoptionTimeoutMs },
-        { send: deps.send, tracker: deps.tracker, release: deps.release, metrics, logger },
+        {
+          send: deps.send,
+          tracker: deps.tracker,
+          release: deps.release,
+          ...(deps.expectPublished === undefined ? {} : { expectPublished: deps.expectPublished }),
+          metrics,
+          logger,
+        },
       )
     : null
   const jobLogReader =
@@ -149,7 +172,10 @@ export function createReplicas(
     claim: (file) => jobLog?.claim(file) ?? false,
     onAssignment: (isOwned, isNew) => jobLog?.onAssignment(isOwned, isNew) ?? [],
     jobStarted: (jobId, batch) => jobLog?.started(jobId, batch),
-    jobPublished: (jobId, batchId) => jobLog?.finished(jobId, batchId),
+    jobFinished: (jobId, batch, published, elsewhere) => jobLog?.finished(jobId, batch, published, elsewhere),
+    committed: (offsets) => jobLog?.committed(offsets),
+    publishedElsewhere: (jobId, position) => jobLog?.publishedElsewhere(jobId, position) ?? false,
+    fencesResults: jobLog !== null,
     forwardWebhook: notifications === null ? undefined : (webhook) => notifications.forward(webhook),
     readiness() {
       const problems: string[] = []

@@ -112,10 +112,10 @@ describe('every answer of the import API, classified', () => {
   })
 
   it('row 2: submit 404 (an API version this server lacks) holds: not ready naming the setting, nothing FAILED or committed; fixed, everything imports', async () => {
-    // Given a bridge asking for an API version Livingdocs has not released (2026-09: an unknown path, 404)
+    // Given a bridge asking for an API version Livingdocs has not released (2026-11: an unknown path, 404)
     const emulator = await emulatorWith({})
     const scenario = await createFileScenario(world, 'answers-404', emulator, { API_HOLD_RECHECK_MS: '1000' })
-    const wrong = await scenario.start({ LIVINGDOCS_API_VERSION: '2026-09' })
+    const wrong = await scenario.start({ LIVINGDOCS_API_VERSION: '2026-11' })
     const { records } = sampleExport(world, 'wrong-version', { broken: 0, repeats: 0 })
 
     // When the export is produced
@@ -129,7 +129,7 @@ describe('every answer of the import API, classified', () => {
       'a re-check of the hold',
     )
     expect((await readiness(wrong)).problems).toContain(
-      'submit answered HTTP 404: Not Found; url: /api/2026-09/',
+      'submit answered HTTP 404: Not Found; url: /api/2026-11/',
     )
     expect(answered(emulator, 'POST /import/files', 404)).toBeGreaterThanOrEqual(2)
     expect(scenario.results.records).toHaveLength(0)
@@ -146,6 +146,38 @@ describe('every answer of the import API, classified', () => {
     expect(out).toMatchObject({ results: records.length, duplicates: 0, dlq: 0, failedForUs: 0 })
     expect(out.SUCCESS).toBe(records.length)
   })
+
+  it.each([
+    ['v1', 'deprecation'],
+    ['beta', 'warning'],
+  ] as const)(
+    'row 2: a deprecated version (%s, header %s) imports as ever; every notice counted, one warning naming the setting',
+    async (version, header) => {
+      // Given Livingdocs whose answers to `version` carry a deprecation header (§11.5) of the `header` form
+      const emulator = await emulatorWith({ variants: { deprecationHeader: header } })
+      const scenario = await createFileScenario(world, `answers-deprecated-${version}`, emulator)
+      const bridge = await scenario.start({ LIVINGDOCS_API_VERSION: version })
+      const { records } = sampleExport(world, `deprecated-${version}`, { broken: 0, repeats: 0 })
+
+      // When the export is produced
+      await produceRecords(world, scenario.topics.input, records)
+      await scenario.results.waitFor((r) => r.length >= records.length, 60_000, 'a result per record')
+
+      // Then every file is imported, every answer's notice counted, and one warning said what to do
+      const out = await reportFaultRun(world, `deprecated-${version}`, scenario, records.length, {
+        notices: await metric(bridge, `bridge_api_deprecation_notices_total{version="${version}"}`),
+        attempts: await metric(bridge, 'bridge_api_attempts_total'),
+      })
+      expect(out).toMatchObject({ results: records.length, failedForUs: 0, SUCCESS: records.length })
+      expect(out.notices).toBeGreaterThanOrEqual(2)
+      expect(out.notices).toBe(out.attempts)
+      const warned = bridge.logs.lines.filter((l) => /announces API version/.test(String(l.msg)))
+      expect(warned).toHaveLength(1)
+      expect(String(warned[0]?.msg)).toContain(`API version ${version} as deprecated`)
+      expect(String(warned[0]?.msg)).toContain('LIVINGDOCS_API_VERSION')
+      expect(warned[0]?.forms).toEqual([header])
+    },
+  )
 
   it.each([
     ['405', { answerWith: { status: 405, body: 'none' as const, endpoints: ['import' as const] } }],
@@ -366,6 +398,38 @@ describe('every answer of the import API, classified', () => {
       failedForUs: 0,
       SUCCESS: records.length,
     })
+    expect(await metric(bridge, 'bridge_api_hold{cause="quota"}')).toBe(0)
+  })
+
+  it('row 7: a 402 Payment Required on submit holds like the quota: nothing FAILED, then every file imported', async () => {
+    // Given Livingdocs answering the first three imports 402 (the account's payment), a 1 s backoff ceiling
+    const emulator = await emulatorWith({
+      faults: { answerWith: { status: 402, count: 3, endpoints: ['import'] } },
+    })
+    const scenario = await createFileScenario(world, 'answers-402', emulator, { API_MAX_HOLD_MS: '1000' })
+    const bridge = await scenario.start()
+    const { records } = sampleExport(world, 'payment', { broken: 0, repeats: 0 })
+
+    // When the export is produced
+    await produceRecords(world, scenario.topics.input, records)
+    await scenario.results.waitFor((r) => r.length >= records.length, 60_000, 'a result per record')
+    await waitCommittedAtLogEnd(world, scenario, 30_000)
+
+    // Then the three 402s held the submits (one warning naming the 402, the gauge back at 0), no file FAILED
+    const out = await reportFaultRun(world, 'payment-402', scenario, records.length, {
+      answered402: answered(emulator, 'POST /import/files', 402),
+    })
+    expect(out).toMatchObject({
+      results: records.length,
+      duplicates: 0,
+      failedForUs: 0,
+      SUCCESS: records.length,
+      answered402: 3,
+    })
+    const held = bridge.logs.lines.filter((l) => /refuses submits for the account/.test(String(l.msg)))
+    expect(held).toHaveLength(1)
+    expect(String(held[0]?.err)).toContain('402')
+    expect(await metric(bridge, 'bridge_api_answers_total{endpoint="submit",class="quota"}')).toBe(3)
     expect(await metric(bridge, 'bridge_api_hold{cause="quota"}')).toBe(0)
   })
 

@@ -15,6 +15,7 @@ import {
 } from '../support/e2e-world.ts'
 import type { TopicReader } from '../support/result-reader.ts'
 import type { Expected } from '../support/sample-export.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 describe('bridge end to end on a real broker, registry and the Livingdocs emulator', () => {
   const { world, emulator } = useE2eWorld({ images: 24, pdfs: 16 }, { emulator: { token: 'e2e-token' } })
@@ -94,7 +95,7 @@ describe('bridge end to end on a real broker, registry and the Livingdocs emulat
     const dlq = await readDlq(world, topics)
     await start()
     const valid = sampleExport(world, 'dlq', { broken: 0, repeats: 0 }).records.slice(0, 10)
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     await producer.send({
       topic: topics.input,

@@ -14,6 +14,7 @@ import {
   startBridgeProcessIn,
   useE2eWorld,
 } from '../support/e2e-world.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 const { AssignerProtocol } = kafkajs
 
@@ -83,7 +84,7 @@ describe('a consumer that cannot go on ends the bridge', () => {
       // When that consumer's fetch loop fails in a way kafkajs does not restart from
       armed.groupPart = groupPart
       const target = { input: topics.input, jobLog: jobLogTopic, notifications: topics.notifications }[topic]
-      const producer = world.kafka.producer()
+      const producer = testProducer(world.kafka)
       await producer.connect()
       await producer.send({ topic: target, messages: [{ key: 'k', value: '{}' }] })
       await producer.disconnect()

@@ -1,29 +1,15 @@
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { describe, expect, inject, it } from 'vitest'
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
+import { describe, expect, it } from 'vitest'
+import { runScript } from '../support/run-script.ts'
 
 /** `npm run demo`, the main job, on a smaller export against the test's Kafka and registry. */
 describe('demo', () => {
   it('ends with a `demo:` line accounting for every produced record, and exits 0', () => {
     // Given the test's broker and registry, and a small sample export
-    const { brokers, schemaRegistryUrl } = inject('kafka')
-
     // When the demo runs
-    const run = spawnSync(
-      process.execPath,
-      ['scripts/demo.ts', '--images', '8', '--pdfs', '4', '--videos', '3', '--broken', '3', '--repeats', '2'],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          KAFKA_BROKERS: brokers.join(','),
-          SCHEMA_REGISTRY_URL: schemaRegistryUrl,
-        },
-        timeout: 120_000,
-      },
+    const run = runScript(
+      'scripts/demo.ts',
+      ['--images', '8', '--pdfs', '4', '--videos', '3', '--broken', '3', '--repeats', '2'],
+      { timeoutMs: 120_000 },
     )
 
     // Then its last line counts 15 files + 3 broken + 2 repeats + 1 undecodable record, none missing;

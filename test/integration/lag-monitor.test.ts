@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createKafka } from '../../src/kafka/client.ts'
+import { createGroupOffsetsReader } from '../../src/kafka/group-offsets.ts'
 import { createLagMonitor } from '../../src/kafka/lag-monitor.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
 import { createLogger } from '../../src/logging.ts'
 import { createMetrics } from '../../src/metrics.ts'
+import type { OffsetsSnapshot } from '../../src/model/offsets.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 const { brokers } = inject('kafka')
 
@@ -12,7 +15,7 @@ describe('consumer lag monitor on a real broker', () => {
   const kafka = createKafka({ brokers, clientId: 'lag-test' }, { logger: createLogger({ level: 'fatal' }) })
   const topic = `lag-${randomUUID().slice(0, 8)}`
   const groupId = `${topic}-group`
-  const producer = kafka.producer()
+  const producer = testProducer(kafka)
 
   beforeAll(async () => {
     await ensureTopics(kafka, [{ topic, numPartitions: 3 }])
@@ -35,10 +38,17 @@ describe('consumer lag monitor on a real broker', () => {
   it('exports log-end minus committed offset per owned partition and removes partitions no longer owned', async () => {
     const metrics = createMetrics()
     let owned = [0, 1, 2]
+    const reader = createGroupOffsetsReader(kafka, { groupId, topic })
+    const snapshots: OffsetsSnapshot[] = []
     const monitor = createLagMonitor(
-      kafka,
-      { groupId, topic, intervalMs: 0 },
-      { metrics, logger: createLogger({ level: 'fatal' }), owned: () => owned },
+      reader,
+      { topic, intervalMs: 0 },
+      {
+        metrics,
+        logger: createLogger({ level: 'fatal' }),
+        owned: () => owned,
+        onSnapshot: (s) => snapshots.push(s),
+      },
     )
     try {
       // When lag is measured for partitions 0, 1 and 2
@@ -65,6 +75,12 @@ describe('consumer lag monitor on a real broker', () => {
       expect(after).toContain(`bridge_consumer_lag{topic="${topic}",partition="1"} 4`)
       expect(after).not.toContain(`partition="0"`)
       expect(after).not.toContain(`partition="2"`)
+      // And every read covered all partitions of the topic, whoever owns them (the group's backlog)
+      expect(snapshots.at(-1)?.partitions.map((p) => [p.partition, p.committed, Number(p.logEnd)])).toEqual([
+        [0, 2n, 5],
+        [1, null, 4],
+        [2, null, 0],
+      ])
 
       // When the replica owns nothing (between rebalances), no series is left
       owned = []
@@ -72,6 +88,7 @@ describe('consumer lag monitor on a real broker', () => {
       expect(await metrics.registry.metrics()).not.toContain(`bridge_consumer_lag{`)
     } finally {
       await monitor.stop()
+      await reader.close()
     }
   })
 })

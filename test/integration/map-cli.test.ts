@@ -1,7 +1,5 @@
 // The dry run, `npm run map`, as a user runs it: from an export file, and from a topic through the
 // registry without touching any consumer group's offsets.
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, inject, it } from 'vitest'
 import { createKafka } from '../../src/kafka/client.ts'
 import { ensureTopics } from '../../src/kafka/topics.ts'
@@ -10,8 +8,8 @@ import { createSchemaCodec } from '../../src/registry/registry.ts'
 import { uniqueTopics } from '../support/bridge-harness.ts'
 import { readCommitted } from '../support/e2e-world.ts'
 import { DAM_SCHEMA, readmeMappingExample, tempFile } from '../support/mapping-example.ts'
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
+import { runScript } from '../support/run-script.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 describe('npm run map (dry run)', () => {
   const { brokers, schemaRegistryUrl } = inject('kafka')
@@ -21,22 +19,7 @@ describe('npm run map (dry run)', () => {
   )
   const example = readmeMappingExample()
 
-  function map(...args: string[]) {
-    return spawnSync(
-      process.execPath,
-      ['--disable-warning=TimeoutNegativeWarning', 'scripts/map.ts', ...args],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          KAFKA_BROKERS: brokers.join(','),
-          SCHEMA_REGISTRY_URL: schemaRegistryUrl,
-        },
-        timeout: 90_000,
-      },
-    )
-  }
+  const map = (...args: string[]) => runScript('scripts/map.ts', args, { timeoutMs: 90_000 })
 
   it('prints the example of docs/mapping.md from an export file and exits 0; exits 78 naming a broken field', () => {
     const mapping = tempFile('dam-mapping.yaml', example.mapping)
@@ -57,7 +40,7 @@ describe('npm run map (dry run)', () => {
     const id = await codec.register(`${topic}-value`, DAM_SCHEMA)
     const event = JSON.parse(example.input)
     const avro = await codec.encode(id, { ...event, occurredAt: Date.parse(event.occurredAt) })
-    const producer = kafka.producer()
+    const producer = testProducer(kafka)
     await producer.connect()
     await producer.send({
       topic,

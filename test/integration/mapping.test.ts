@@ -13,11 +13,13 @@ import {
   metricValue,
   readDlq,
   startBridgeIn,
+  startBridgeProcessIn,
   type Topics,
   useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
 import { readmeMappingExample, tempFile } from '../support/mapping-example.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 /** One legacy record, and what the bridge must make of it. */
 type Case = { value: Buffer; expect: { id: string } | 'filtered' | { dlqField: string } }
@@ -54,16 +56,20 @@ describe('legacy event shapes through a mapping', () => {
    * Produces the cases `build` makes (given the fresh topics, e.g. to register a schema under the input
    * topic's subject) in order to partition 0 of the input topic, runs a bridge with `mapping`, and checks
    * results, DLQ records, the filter metric and the commit of every record.
+   * @param options.ownProcess runs the bridge as a child process: its event loop then stalls nothing of
+   *   the test's (the emulator's downloads from the file server, which time out after 10 s)
    */
   async function runCases(
     prefix: string,
     mapping: string,
     build: (topics: Topics) => Promise<Case[]> | Case[],
+    env: Record<string, string> = {},
+    options: { ownProcess?: boolean } = {},
   ) {
     const { topics, results } = await createTopics(world, prefix, 1)
     const dlq = await readDlq(world, topics)
     const cases = await build(topics)
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     try {
       await producer.send({
@@ -73,10 +79,13 @@ describe('legacy event shapes through a mapping', () => {
     } finally {
       await producer.disconnect()
     }
-    const bridge = await startBridgeIn(
-      world,
-      bridgeEnv(world, emulator, topics, { MAPPING_FILE: tempFile('mapping.yaml', mapping) }),
-    )
+    const bridgeSettings = bridgeEnv(world, emulator, topics, {
+      MAPPING_FILE: tempFile('mapping.yaml', mapping),
+      ...env,
+    })
+    const bridge = options.ownProcess
+      ? await startBridgeProcessIn(world, bridgeSettings)
+      : await startBridgeIn(world, bridgeSettings)
 
     const imported = cases.flatMap((c) =>
       typeof c.expect === 'object' && 'id' in c.expect ? [c.expect.id] : [],
@@ -94,10 +103,10 @@ describe('legacy event shapes through a mapping', () => {
     await results.waitFor((r) => r.length >= imported.length, 30_000, 'results')
     await dlq.waitFor((r) => r.length >= dead.length, 30_000, 'DLQ records')
 
-    // SUCCESS results carrying the legacy ids, and no result for a filtered record
-    expect(results.records.map((r) => [r.value.externalId, r.value.state]).sort()).toEqual(
-      imported.map((id) => [id, 'SUCCESS']).sort(),
-    )
+    // SUCCESS results carrying the legacy ids, and no result for a filtered record (a reason says why not)
+    expect(
+      results.records.map((r) => [r.value.externalId, r.value.state, r.value.reason ?? undefined]).sort(),
+    ).toEqual(imported.map((id) => [id, 'SUCCESS', undefined]).sort())
     // The failing expressions in the DLQ, naming their field
     expect(
       dlq.records.map((r) => [
@@ -111,8 +120,39 @@ describe('legacy event shapes through a mapping', () => {
       metricValue(metrics, 'bridge_events_filtered_total{reason="rejected"}') +
         metricValue(metrics, 'bridge_events_filtered_total{reason="no_value"}'),
     ).toBe(filtered)
-    return { results, dlq }
+    return { results, dlq, bridge }
   }
+
+  it('goes on past events whose mapping runs away, without losing its partitions (issue 26)', async () => {
+    // Given 8 events whose fileName expression loops for ever (each ends at MAPPING_TIMEOUT_MS, 1 s, and
+    // once more to name the field: about 16 s in all) between good ones, and a session timeout of 6 s;
+    // the bridge in its own process, as in production: an evaluation holds its event loop for a second
+    // at a time, which in this process would hold the emulator's downloads too
+    const mapping = `externalId: id\nurl: link\nsystemName: '"legacy"'\nfileName: 'kind = "loop" ? ($f := function($n) { $f($n + 1) }; $f(0)) : title'\n`
+    const json = (v: unknown) => Buffer.from(JSON.stringify(v))
+    const good = (i: number): Case => ({
+      value: json({ id: `${run}-good-${i}`, link: url(6 + (i % 4)), title: `good ${i}`, kind: 'file' }),
+      expect: { id: `${run}-good-${i}` },
+    })
+    const loop = (i: number): Case => ({
+      value: json({ id: `${run}-loop-${i}`, link: url(0), title: 'never', kind: 'loop' }),
+      expect: { dlqField: 'fileName' },
+    })
+    const { dlq, bridge } = await runCases(
+      'map-runaway',
+      mapping,
+      () => [good(0), ...[0, 1, 2, 3].map(loop), good(1), ...[4, 5, 6, 7].map(loop), good(2)],
+      { KAFKA_SESSION_TIMEOUT_MS: '6000' },
+      { ownProcess: true },
+    )
+    // Then each runaway event is a MAPPING_FAILED naming the field and the bound, the good ones have
+    // their results (runCases checked), and the bridge never lost its partition to a rebalance
+    expect(dlq.records.map((r) => r.headers[DLQ_HEADERS.message])).toEqual(
+      Array(8).fill(expect.stringMatching(/^fileName: .*Evaluation timeout after 1000 milliseconds/)),
+    )
+    expect(bridge.logs.withMsg('rebalance: partitions revoked')).toEqual([])
+    expect(bridge.logs.withMsg('joined consumer group')).toHaveLength(1)
+  })
 
   it('imports the DAM events of docs/mapping.md, filters the other event types, dead-letters one without an original', async () => {
     const example = readmeMappingExample()

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { DLQ_REASONS, type DlqReason } from '../../src/errors.ts'
+import { REDRIVE_ATTEMPT_HEADER } from '../../src/events/redrive-guard.ts'
 import { readSchema } from '../../src/registry/registry.ts'
 import {
   createScenario,
@@ -12,12 +13,19 @@ import {
   waitUntil,
 } from '../support/e2e-world.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 /** BATCH_MAX_BYTES of this run: small, so metadata of 30 KB cannot fit a request. */
 const BATCH_MAX_BYTES = 20_000
 
 /** One input record: a value the bridge must use, or a poison value with the DLQ reason it must get. */
-type Input = { key: string; value: Buffer | null; poison?: DlqReason; what: string }
+type Input = {
+  key: string
+  value: Buffer | null
+  poison?: DlqReason
+  what: string
+  headers?: Record<string, string>
+}
 
 describe('poison inputs on a real broker and registry', () => {
   const { world, emulator } = useE2eWorld({ images: 14, pdfs: 8 }, { emulator: { token: 'poison-token' } })
@@ -102,6 +110,13 @@ describe('poison inputs on a real broker and registry', () => {
         poison: 'INVALID_EVENT',
       },
       { what: 'no systemName, no default', value: json(noSystemName), poison: 'MISSING_SYSTEM_NAME' },
+      {
+        // A valid event redriven REDRIVE_MAX_ATTEMPTS (3, the default) times: the loop guard stops it
+        what: 'redriven once too often',
+        value: json({ ...base, externalId: 'redriven-3' }),
+        headers: { [REDRIVE_ATTEMPT_HEADER]: '3' },
+        poison: 'REDRIVE_LIMIT_REACHED',
+      },
     ]
     const inputs: Input[] = []
     let next = 0
@@ -123,11 +138,16 @@ describe('poison inputs on a real broker and registry', () => {
     )
 
     // When they are produced in that order
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     await producer.send({
       topic: topics.input,
-      messages: inputs.map((i) => ({ partition: 0, key: i.key, value: i.value })),
+      messages: inputs.map((i) => ({
+        partition: 0,
+        key: i.key,
+        value: i.value,
+        ...(i.headers === undefined ? {} : { headers: i.headers }),
+      })),
     })
     await producer.disconnect()
 
@@ -175,6 +195,7 @@ describe('poison inputs on a real broker and registry', () => {
       )
     }
     expect(metricValue(metrics, 'bridge_dlq_records_total')).toBe(poison.length)
+    expect(metricValue(metrics, 'bridge_redriven_records_total{outcome="limit_reached"}')).toBe(1)
     expect(metricValue(metrics, 'bridge_decode_retries_total')).toBe(0)
     console.info(
       `[poison] events sent=${inputs.length} results=${results.records.length} duplicates=${results.records.length - new Set(offsets).size} dlq=${dlq.records.length}`,

@@ -1,16 +1,13 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createKafka } from '../../src/kafka/client.ts'
 import { createLogger } from '../../src/logging.ts'
 import { createSchemaCodec } from '../../src/registry/registry.ts'
 import { uniqueTopics } from '../support/bridge-harness.ts'
 import { startTopicReader } from '../support/result-reader.ts'
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
+import { runScript } from '../support/run-script.ts'
 
 /** `npm run produce -- export.ndjson`: the legacy export onto the input topic, Avro through the registry. */
 describe('produce and consume CLIs', () => {
@@ -28,18 +25,7 @@ describe('produce and consume CLIs', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  function run(script: string, ...args: string[]) {
-    return spawnSync(process.execPath, [script, ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        KAFKA_BROKERS: brokers.join(','),
-        SCHEMA_REGISTRY_URL: schemaRegistryUrl,
-      },
-      timeout: 60_000,
-    })
-  }
+  const run = (script: string, ...args: string[]) => runScript(script, args)
 
   const produce = (file: string, topic: string, ...extra: string[]) =>
     run('scripts/produce.ts', file, '--topic', topic, ...extra)
@@ -100,6 +86,7 @@ describe('produce and consume CLIs', () => {
           systemName: null,
           mimeType: null,
           occurredAt: Date.parse('2024-01-01T00:00:00Z'),
+          checksum: null,
         },
         {
           externalId: 'b-2',
@@ -110,6 +97,7 @@ describe('produce and consume CLIs', () => {
           systemName: 'archive',
           mimeType: null,
           occurredAt: 1700000000000,
+          checksum: null,
         },
       ])
     } finally {

@@ -17,6 +17,7 @@ import {
 import { fetchLogEnd } from '../support/fault-run.ts'
 import { consoleProduce } from '../support/kafka-tools.ts'
 import { startTopicReader } from '../support/result-reader.ts'
+import { testProducer } from '../support/test-producer.ts'
 import { writerSchemaWith } from '../unit/events/avro-fixtures.ts'
 
 describe('records as other producers write them', () => {
@@ -117,7 +118,7 @@ describe('records as other producers write them', () => {
       ['dup', Buffer.from('2')],
       ['bin', Buffer.from([0xff, 0x00, 0x80, 0x6f, 0x6b])],
     ]
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     await producer.send({
       topic: topics.input,
@@ -182,7 +183,7 @@ describe('records as other producers write them', () => {
     const { topics, results, start } = await createScenario(world, 'sizes', emulator)
     const dlq = await readDlq(world, topics)
     const bridge = await start({ PUBLISH_STALL_MS: '1500' })
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     world.defer(() => producer.disconnect())
 
@@ -286,7 +287,7 @@ describe('records as other producers write them', () => {
     apicurioId.writeBigInt64BE(BigInt(id))
 
     // When these come, with a JSON event dated in the year 10000 and the URLs
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     await producer.send({
       topic: topics.input,

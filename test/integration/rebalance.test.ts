@@ -84,7 +84,9 @@ describe('rebalance with a second bridge in the same consumer group', () => {
         'the first bridge rejoining after the second left',
       )
       const lastJoin = first.logs.withMsg('joined consumer group').at(-1)
-      expect(lastJoin?.assigned).toEqual([{ topic: run.topics.input, partitions: [0, 1, 2, 3] }])
+      // (the line names the partitions owned, and those assigned and revoked since the previous join)
+      expect(lastJoin).toMatchObject({ topic: run.topics.input, owned: [0, 1, 2, 3], revoked: [] })
+      expect(((lastJoin?.assigned ?? []) as number[]).length).toBeGreaterThan(0)
       expect(first.logs.find('rebalance: partitions revoked') !== undefined).toBe(true)
       // And a committed offset never moved backwards (no stale member committed an older position)
       const history = sampler.samples.map((s) => s.committed)

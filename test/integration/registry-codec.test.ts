@@ -16,6 +16,7 @@ describe('schema codec', () => {
     systemName: null,
     mimeType: null,
     occurredAt: 1_700_000_000_000,
+    checksum: null,
   }
 
   async function encoded() {

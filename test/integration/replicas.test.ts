@@ -101,12 +101,10 @@ describe('two bridge replicas behind one webhook URL', () => {
   })
 })
 
-/** Input partitions of the replica's latest group join, from its log. */
+/** Input partitions the replica owns since its latest group join, from its log. */
 function assignedPartitions(bridge: TestBridge): number {
-  const last = bridge.logs.withMsg('joined consumer group').at(-1) as
-    | { assigned?: Array<{ partitions: number[] }> }
-    | undefined
-  return (last?.assigned ?? []).reduce((n, t) => n + t.partitions.length, 0)
+  const last = bridge.logs.withMsg('joined consumer group').at(-1) as { owned?: number[] } | undefined
+  return last?.owned?.length ?? 0
 }
 
 async function metricsOf(bridge: TestBridge): Promise<string> {

@@ -61,13 +61,26 @@ describe('shutdown and crashes of the bridge process', () => {
     const messages = bridge.logs.lines.map((l) => l.msg)
     expect(messages).toContain('signal received: stopping')
     expect(messages).toContain('bridge stopped')
-    const settled = bridge.logs.find('stopping: jobs settled and committed')
-    expect(settled).toMatchObject({ jobsDone: true, sendsDone: true, uncommitted: 0 })
+    // And its stop ends with one summary line at info: every file resulted, nothing abandoned
+    const summary = bridge.logs.find('bridge stopped')
+    expect(summary).toMatchObject({
+      level: 30,
+      jobsDone: true,
+      sendsDone: true,
+      filesResulted: records.length,
+      filesAbandoned: 0,
+      jobsAbandoned: [],
+    })
     // And every record has its result, and the committed offsets are at the log end
     await run.results.waitFor((r) => new Set(r.map(sourceOf)).size >= records.length, 30_000, 'results')
     const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
-    for (const [p, end] of await fetchLogEnd(world.kafka, run.topics.input))
+    const summarised =
+      ((summary?.committed ?? {}) as Record<string, Record<string, string>>)[run.topics.input] ?? {}
+    for (const [p, end] of await fetchLogEnd(world.kafka, run.topics.input)) {
       expect(committed.get(p)).toBe(end)
+      // as its summary line says
+      if (end > 0) expect(summarised[String(p)]).toBe(String(end))
+    }
     logFaultFigures('sigterm', records.length, run)
     expect(run.dlq.records).toHaveLength(0)
   })
@@ -95,8 +108,11 @@ describe('shutdown and crashes of the bridge process', () => {
 
     // Then it gives up on the stuck jobs after the grace period, exits 0, and committed only settled records
     expect(exit).toEqual({ code: 0, signal: null })
-    const settledLog = bridge.logs.find('stopping: jobs settled and committed')
-    expect(settledLog?.jobsDone).toBe(false)
+    // And its one summary line, at warn, names the jobs it abandoned and the files left uncommitted
+    const summary = bridge.logs.find('bridge stopped')
+    expect(summary).toMatchObject({ level: 40, jobsDone: false })
+    expect(((summary?.jobsAbandoned ?? []) as string[]).length).toBeGreaterThan(0)
+    expect(summary?.filesAbandoned).toBeGreaterThan(0)
     const committed = await fetchCommitted(world.kafka, run.topics.group, run.topics.input)
     for (const [p, end] of settledEnd) expect(committed.get(p), `partition ${p}`).toBe(end)
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createScenario, useE2eWorld } from '../support/e2e-world.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
 const TRACESTATE = 'legacy=export-42'
@@ -35,7 +36,7 @@ describe('W3C trace context from the input record to the import request and the 
       systemName: 'legacy-archive',
       occurredAt: Date.now(),
     })
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     try {
       // When both are produced to one partition, the second with traceparent and tracestate headers

@@ -16,6 +16,7 @@ import {
 import { type FaultRun, failedForUs, sourceOf } from '../support/fault-run.ts'
 import { createRegistryOutage } from '../support/registry-outage.ts'
 import type { ExportRecord } from '../support/sample-export.ts'
+import { testProducer } from '../support/test-producer.ts'
 
 /** The Avro form of an export record. */
 const avroValue = (r: ExportRecord) => ({
@@ -77,7 +78,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     }).records
     const warmUp = records.slice(0, 4)
     const during = records.slice(4)
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     world.defer(() => producer.disconnect())
 
@@ -158,7 +159,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     const id = await world.codec.register(`${topics.input}-value`, await readSchema('fileCreated'))
     const unknown = await world.codec.encode(id, avroValue(first))
     unknown.writeUInt32BE(1_999_999_999, 1)
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     await producer.send({
       topic: topics.input,
@@ -197,7 +198,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
     const records = sampleExport(world, `api-${randomUUID().slice(0, 6)}`, { broken: 0, repeats: 0 }).records
 
     // When an export arrives during the outage
-    const producer = world.kafka.producer()
+    const producer = testProducer(world.kafka)
     await producer.connect()
     await producer.send({
       topic: topics.input,

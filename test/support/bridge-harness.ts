@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logging.ts'
 import { loadMapping } from '../../src/mapping/compile.ts'
 import { freePort } from './free-port.ts'
 import { LogLines } from './log-lines.ts'
+import { printOnFailure } from './print-on-failure.ts'
 
 /** The webhook HMAC key of test bridges (tests check that it never appears in the logs). */
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0b7d41c9e2'
@@ -71,6 +72,9 @@ export async function startTestBridge(
     logger: createLogger({ level: config.logLevel, destination: logs.writable() }),
     ...deps,
   })
+  printOnFailure(`bridge log of consumer group ${config.consumer.groupId}`, () =>
+    logs.text().split('\n').filter(Boolean),
+  )
   return {
     bridge,
     logs,

@@ -34,13 +34,16 @@ export interface BridgeProcess {
  * a random metrics port, and a 10 s session timeout so a killed member's partitions move on quickly.
  * Resolves once the bridge logged "bridge started".
  *
+ * @param nodeArgs node's own flags before the script (default: the warning the npm scripts silence; the
+ *   image's flags for a test of memory as deployed)
  * @throws Error with the process's stderr when it exits before starting, or after `startTimeoutMs`
  */
 export async function startBridgeProcess(
   env: Record<string, string>,
   startTimeoutMs = 60_000,
+  nodeArgs: string[] = ['--disable-warning=TimeoutNegativeWarning'],
 ): Promise<BridgeProcess> {
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -18,6 +18,7 @@ import {
   type StartLivingdocsEmulatorOptions,
   startLivingdocsEmulator,
 } from './livingdocs-emulator/index.ts'
+import { printOnFailure } from './print-on-failure.ts'
 import { resultDecoder, startTopicReader, type TopicReader } from './result-reader.ts'
 import { buildSampleExport, type ExportRecord } from './sample-export.ts'
 import { type SampleFile, writeSampleFiles } from './sample-files.ts'
@@ -151,8 +152,9 @@ export async function startBridgeIn(
 export async function startBridgeProcessIn(
   world: E2eWorld,
   env: Record<string, string>,
+  options: { startTimeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<BridgeProcess> {
-  const bridge = await startBridgeProcess(env)
+  const bridge = await startBridgeProcess(env, options.startTimeoutMs, options.nodeArgs)
   world.defer(async () => {
     bridge.kill('SIGKILL')
     await bridge.exited
@@ -190,7 +192,8 @@ export function bridgeEnv(
 
 /**
  * Creates fresh topics named after `prefix` (input with `inputPartitions` partitions, results 3, DLQ 1,
- * job notifications 2) and starts a reader of the result topic, stopped by `world.close()`.
+ * job notifications 2) and starts a reader of the result topic, stopped by `world.close()`; a failing
+ * test prints the result events read.
  */
 export async function createTopics(
   world: E2eWorld,
@@ -206,6 +209,12 @@ export async function createTopics(
   ])
   const results = await startTopicReader(world.kafka, topics.result, resultDecoder(world.codec))
   world.defer(() => results.stop())
+  printOnFailure(`result events of ${topics.result}, in the order read`, () =>
+    results.records.map(
+      ({ partition, offset, value: v }) =>
+        `${partition}@${offset} ${v.systemName}/${v.externalId} ${v.state} job ${v.importJobId} from ${v.sourcePartition}/${v.sourceOffset} ${v.reason ?? ''}`,
+    ),
+  )
   return { topics, results }
 }
 
@@ -248,14 +257,19 @@ export function sampleExport(
   })
 }
 
-/** Produces `records` as Avro events through the registry, keyed by externalId. */
-export async function produceRecords(world: E2eWorld, topic: string, records: ExportRecord[]): Promise<void> {
+/** Produces `records` keyed by externalId: as Avro events through the registry, or as JSON (`format`). */
+export async function produceRecords(
+  world: E2eWorld,
+  topic: string,
+  records: ExportRecord[],
+  format: 'avro' | 'json' = 'avro',
+): Promise<void> {
   await produceExport({
     records,
     topic,
     brokers: world.brokers,
     schemaRegistryUrl: world.schemaRegistryUrl,
-    format: 'avro',
+    format,
   })
 }
 

@@ -2,8 +2,25 @@ import { vi } from 'vitest'
 import { type AnswerClass, type ApiEndpoint, ApiError } from '../../src/errors.ts'
 import type { ImportClient, JobStatus } from '../../src/import/import-client.ts'
 import type { FileEntry, ImportRequest } from '../../src/import/import-request.ts'
+import type { JobTrackerOptions } from '../../src/jobs/job-tracker.ts'
 import type { Batch, PendingFile } from '../../src/model/files.ts'
 import { pendingFile } from './pending-file.ts'
+
+/**
+ * The job tracker's options in its unit tests (spread and override what a test is about): 4 job slots, a
+ * webhook URL, a status poll only every 10 s (tests read through webhooks or the fake timers), 1 s before
+ * a lost job's batch is submitted again (at most twice), holds rechecked every 30 s for at most 15 min.
+ */
+export const JOB_TRACKER_OPTIONS: JobTrackerOptions = {
+  maxJobsInFlight: 4,
+  pollIntervalMs: 10_000,
+  webhookUrl: 'https://bridge.example/webhooks/livingdocs/import-jobs',
+  resubmitDelayMs: 1000,
+  maxResubmits: 2,
+  holdRecheckMs: 30_000,
+  maxHoldMs: 900_000,
+  jobVisibilityGraceMs: 0,
+}
 
 /** A promise with its resolve and reject in hand. */
 export interface Deferred<T> {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { connect, createServer, type Server, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { ProvidedKafka } from './global-setup.ts'
+import { startTcpProxy } from './tcp-proxy.ts'
 
 /** A way to take the schema registry away from the bridge under test and bring it back. */
 export interface RegistryOutage {
@@ -45,44 +45,13 @@ export async function createRegistryOutage(kafka: ProvidedKafka): Promise<Regist
     }
   }
   const target = new URL(kafka.schemaRegistryUrl)
-  const targetPort = Number(target.port || 80)
-  const sockets = new Set<Socket>()
-  let server: Server | null = null
-  let port = 0
-  const open = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(targetPort, target.hostname)
-        for (const socket of [client, upstream]) {
-          sockets.add(socket)
-          socket.on('close', () => sockets.delete(socket))
-          socket.on('error', () => {
-            client.destroy()
-            upstream.destroy()
-          })
-        }
-        client.pipe(upstream).pipe(client)
-      })
-      s.once('error', reject)
-      s.listen(port, '127.0.0.1', () => {
-        port = (s.address() as { port: number }).port
-        server = s
-        resolve()
-      })
-    })
-  const shut = async () => {
-    const s = server
-    server = null
-    for (const socket of sockets) socket.destroy()
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()))
-  }
-  await open()
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 80))
   return {
-    url: `http://127.0.0.1:${port}${target.pathname.replace(/\/+$/, '')}`,
+    url: `http://127.0.0.1:${proxy.port}${target.pathname.replace(/\/+$/, '')}`,
     kind: 'proxy',
-    stop: shut,
-    start: open,
-    close: shut,
+    stop: proxy.stop,
+    start: proxy.start,
+    close: proxy.close,
   }
 }
 

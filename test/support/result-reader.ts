@@ -33,14 +33,21 @@ export interface TopicReader<T> {
 /**
  * Starts reading `topic` from the beginning, decoding each value with `decode` (e.g. the registry codec
  * for result events, or `(b) => b` for DLQ records).
+ * @param options.allowAutoTopicCreation false: never create the topic (kafkajs' consumer default is true,
+ *   which makes a broker with `auto.create.topics.enable` create a topic that is only read)
  */
 export async function startTopicReader<T>(
   kafka: Kafka,
   topic: string,
   decode: (value: Buffer | null) => Promise<T> | T,
+  options: { allowAutoTopicCreation?: boolean } = {},
 ): Promise<TopicReader<T>> {
   const records: ReadRecord<T>[] = []
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, sessionTimeout: 10_000 })
+  const consumer = kafka.consumer({
+    groupId: `reader-${randomUUID()}`,
+    sessionTimeout: 10_000,
+    allowAutoTopicCreation: options.allowAutoTopicCreation ?? true,
+  })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   await consumer.run({

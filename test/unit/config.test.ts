@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Batcher } from '../../src/batcher/batcher.ts'
-import { loadConfig, loadMediaKinds } from '../../src/config.ts'
+import { loadConfig, loadMediaKinds, misspeltSettings } from '../../src/config.ts'
 import { BridgeError } from '../../src/errors.ts'
 import { loadMapping } from '../../src/mapping/compile.ts'
 import { ENVELOPE_BYTES } from '../../src/model/files.ts'
@@ -18,8 +18,15 @@ const minimal = {
   LIVINGDOCS_ACCESS_TOKEN: TOKEN,
 }
 
-/** {@link loadConfig} as src/main.ts calls it, with the mapping loader of src/mapping/compile.ts. */
-const load = (env: Record<string, string | undefined>) => loadConfig(env, { loadMapping })
+/** The heap limit the tests' configurations see: the Helm chart's flags at 512Mi give 304 MiB. */
+const HEAP_LIMIT = 304 * 1024 * 1024
+
+/**
+ * {@link loadConfig} as src/main.ts calls it, with the mapping loader of src/mapping/compile.ts (and a
+ * fixed heap limit in place of this process's own).
+ */
+const load = (env: Record<string, string | undefined>) =>
+  loadConfig(env, { loadMapping, heapLimitBytes: HEAP_LIMIT })
 
 function configError(env: Record<string, string | undefined>): BridgeError {
   try {
@@ -61,10 +68,15 @@ describe('valid configuration', () => {
         createMissing: false,
         createdPartitions: 3,
       },
-      registry: { url: 'http://registry:8081', retry: { minDelayMs: 500, maxDelayMs: 10_000 } },
+      registry: {
+        url: 'http://registry:8081',
+        requestTimeoutMs: 10_000,
+        retry: { minDelayMs: 500, maxDelayMs: 10_000 },
+      },
       decoder: {
         defaultSystemName: undefined,
         mediaKinds: { kindsByMediaType: { image: 'image', video: 'video' }, detectFromFile: true },
+        checksumProperty: undefined,
       },
       importClient: {
         baseUrl: 'https://server.livingdocs.io',
@@ -76,7 +88,10 @@ describe('valid configuration', () => {
         rateLimitPerSecond: 0,
       },
       batcher: { maxFiles: 100, maxBytes: 450_000, lingerMs: 1000 },
-      backpressure: { maxFilesInFlight: 10_000, resumeRatio: 0.5 },
+      backpressure: { maxFilesInFlight: 10_000, maxBytesInFlight: HEAP_LIMIT / 4, resumeRatio: 0.5 },
+      memory: { heapLimitBytes: HEAP_LIMIT, maxBytesInFlightFrom: 'heap limit / 4' },
+      apiBudget: { scope: 'group', maxJobsInFlight: 10, rateLimitPerSecond: 0 },
+      startupTimeoutMs: 60_000,
       jobs: {
         maxJobsInFlight: 10,
         pollIntervalMs: 5000,
@@ -87,19 +102,63 @@ describe('valid configuration', () => {
         maxHoldMs: 900_000,
         jobVisibilityGraceMs: 60_000,
       },
+      existingEntries: {
+        onExisting: 'skip',
+        checksumProperty: undefined,
+        maxInFlight: 10,
+        probeSystemName: 'file-import-bridge',
+        holdRecheckMs: 30_000,
+        maxHoldMs: 900_000,
+      },
       commit: { intervalMs: 1000 },
       publishStallMs: 60000,
       producerLingerMs: 5,
-      lag: { groupId: 'file-import-bridge', topic: 'legacy.file-created', intervalMs: 15_000 },
+      redrive: { maxAttempts: 3 },
+      lag: { topic: 'legacy.file-created', intervalMs: 15_000, rateWindowMs: 300_000 },
       replicas: {
         groupId: 'file-import-bridge',
         jobNotifications: { enabled: false, topic: 'file-import-bridge.job-notifications' },
         jobLog: { enabled: false, topic: 'file-import-bridge.job-log' },
       },
       http: { host: '0.0.0.0', port: 8080, metricsPort: 9464, webhookSecret: undefined },
+      admin: { token: undefined, controlTopic: 'file-import-bridge.control' },
       shutdownGraceMs: 30_000,
       logLevel: 'info',
+      tracing: { enabled: false, endpoint: undefined },
     })
+  })
+
+  it('takes MAX_BYTES_IN_FLIGHT as set, or a quarter of the heap limit; API_LIMITS_SCOPE group or replica', () => {
+    // Given the bytes budget and the scope set
+    const set = load({ ...minimal, MAX_BYTES_IN_FLIGHT: '50000000', API_LIMITS_SCOPE: 'replica' })
+    // Then they are taken as they are, and the start-up log can say where the bytes budget came from
+    expect(set.backpressure.maxBytesInFlight).toBe(50_000_000)
+    expect(set.memory).toEqual({ heapLimitBytes: HEAP_LIMIT, maxBytesInFlightFrom: 'MAX_BYTES_IN_FLIGHT' })
+    expect(set.apiBudget.scope).toBe('replica')
+    // And without it, another heap limit gives another default
+    const derived = loadConfig(minimal, { loadMapping, heapLimitBytes: 4_000_000_000 })
+    expect(derived.backpressure.maxBytesInFlight).toBe(1_000_000_000)
+    // And wrong values are named
+    const wrong = configError({ ...minimal, API_LIMITS_SCOPE: 'pod', MAX_BYTES_IN_FLIGHT: '10' }).message
+    expect(wrong).toMatch(/API_LIMITS_SCOPE: must be group or replica/)
+    expect(wrong).toMatch(/MAX_BYTES_IN_FLIGHT: .*1024/)
+  })
+
+  it('ON_EXISTING and CHECKSUM_METADATA_PROPERTY go to the existing-entries step and the decoder', () => {
+    const config = load({
+      ...minimal,
+      ON_EXISTING: 'metadata',
+      CHECKSUM_METADATA_PROPERTY: 'sourceChecksum',
+      MAX_JOBS_IN_FLIGHT: '3',
+      DEFAULT_SYSTEM_NAME: 'legacy',
+    })
+    expect(config.existingEntries).toMatchObject({
+      onExisting: 'metadata',
+      checksumProperty: 'sourceChecksum',
+      maxInFlight: 3,
+      probeSystemName: 'legacy',
+    })
+    expect(config.decoder.checksumProperty).toBe('sourceChecksum')
   })
 
   it('parses lists and numbers and strips trailing slashes of the base URL', () => {
@@ -220,6 +279,34 @@ describe('access token', () => {
   })
 })
 
+describe('admin token', () => {
+  const ADMIN = 'admin-token-5b8e1d27'
+  it('is off by default, and the control topic has its default name', () => {
+    expect(load(minimal).admin).toEqual({ token: undefined, controlTopic: 'file-import-bridge.control' })
+  })
+
+  it('is read from ADMIN_TOKEN or, trimmed, from ADMIN_TOKEN_FILE', () => {
+    expect(load({ ...minimal, ADMIN_TOKEN: ADMIN }).admin.token).toBe(ADMIN)
+    const file = join(dir, 'admin-token')
+    writeFileSync(file, `${ADMIN}\n`)
+    expect(load({ ...minimal, ADMIN_TOKEN_FILE: file, CONTROL_TOPIC: 'ops.control' }).admin).toEqual({
+      token: ADMIN,
+      controlTopic: 'ops.control',
+    })
+  })
+
+  it('rejects both settings, a short token, and never puts the token in the error', () => {
+    const file = join(dir, 'admin-token')
+    writeFileSync(file, ADMIN)
+    expect(configError({ ...minimal, ADMIN_TOKEN: ADMIN, ADMIN_TOKEN_FILE: file }).message).toContain(
+      'ADMIN_TOKEN: set either ADMIN_TOKEN or ADMIN_TOKEN_FILE, not both',
+    )
+    const err = configError({ ...minimal, ADMIN_TOKEN: 'short-token' })
+    expect(err.message).toContain('ADMIN_TOKEN: must be at least 16 characters')
+    expect(err.message).not.toContain('short-token')
+  })
+})
+
 describe('webhook secret', () => {
   const SECRET = 'webhook-secret-7d2a9c41'
   const withUrl = { ...minimal, WEBHOOK_PUBLIC_URL: 'https://bridge.example' }
@@ -289,6 +376,29 @@ describe('invalid configuration', () => {
     expect(err.context.problems).toHaveLength(3)
   })
 
+  it('refuses with a mapping a MAPPING_TIMEOUT_MS whose runaway events would outlast half the session', () => {
+    // Given a mapping, and a session of 30 s (the default)
+    const mappingFile = join(dir, 'mapping.yaml')
+    writeFileSync(mappingFile, 'externalId: id\nurl: link\nfileName: title\n')
+    // When one evaluation may take 6 s (3 of them: 18 s), then it is refused, naming both settings
+    expect(
+      configError({ ...minimal, MAPPING_FILE: mappingFile, MAPPING_TIMEOUT_MS: '6000' }).message,
+    ).toContain(
+      'MAPPING_TIMEOUT_MS: 6000 is too long for KAFKA_SESSION_TIMEOUT_MS 30000: an event that runs away holds the consumer for up to 3 × MAPPING_TIMEOUT_MS, which must stay within half the session timeout (at most 5000 here)',
+    )
+    // And 5 s passes, as does 6 s with a session of 36 s, and 6 s without a mapping (it is not used)
+    expect(load({ ...minimal, MAPPING_FILE: mappingFile, MAPPING_TIMEOUT_MS: '5000' }).mapping).toBeDefined()
+    expect(
+      load({
+        ...minimal,
+        MAPPING_FILE: mappingFile,
+        MAPPING_TIMEOUT_MS: '6000',
+        KAFKA_SESSION_TIMEOUT_MS: '36000',
+      }).consumer.sessionTimeoutMs,
+    ).toBe(36_000)
+    expect(load({ ...minimal, MAPPING_TIMEOUT_MS: '6000' }).mapping).toBeUndefined()
+  })
+
   it('reports a token problem together with the other problems', () => {
     const { KAFKA_BROKERS: _k, LIVINGDOCS_ACCESS_TOKEN: _t, ...env } = minimal
     const err = configError(env)
@@ -317,6 +427,8 @@ describe('invalid configuration', () => {
     ['BATCH_MAX_BYTES', '1023'],
     ['HTTP_PORT', '65536'],
     ['LIVINGDOCS_API_VERSION', 'v2'],
+    ['ON_EXISTING', 'replace'],
+    ['CHECKSUM_METADATA_PROPERTY', 'source checksum'],
     ['INPUT_TOPIC', 'bad topic'],
     ['LOG_LEVEL', 'verbose'],
     ['SCHEMA_REGISTRY_URL', 'javascript:alert(1)'],
@@ -436,6 +548,75 @@ describe('job log (adoption of running jobs)', () => {
   })
 })
 
+describe('topic settings: each names a topic of its own', () => {
+  const topics = {
+    INPUT_TOPIC: 'in',
+    DLQ_TOPIC: 'dlq',
+    RESULT_TOPIC: 'results',
+    JOB_NOTIFICATIONS_TOPIC: 'notes',
+    JOB_LOG_TOPIC: 'jobs',
+  }
+
+  it('accepts five different topics', () => {
+    expect(load({ ...minimal, ...topics }).topics).toMatchObject({
+      input: 'in',
+      dlq: 'dlq',
+      result: 'results',
+    })
+  })
+
+  // Every pair: an output or internal topic on the input topic, and two of them on one topic. The
+  // features that use the internal topics are off here: a collision is refused all the same.
+  it.each([
+    ['DLQ_TOPIC', 'INPUT_TOPIC', 'the bridge would consume what it writes there as input'],
+    ['RESULT_TOPIC', 'INPUT_TOPIC', 'the bridge would consume what it writes there as input'],
+    ['JOB_NOTIFICATIONS_TOPIC', 'INPUT_TOPIC', 'the bridge would consume what it writes there as input'],
+    ['JOB_LOG_TOPIC', 'INPUT_TOPIC', 'the bridge would consume what it writes there as input'],
+    ['RESULT_TOPIC', 'DLQ_TOPIC', 'their records would mix'],
+    ['JOB_NOTIFICATIONS_TOPIC', 'DLQ_TOPIC', 'their records would mix'],
+    ['JOB_LOG_TOPIC', 'DLQ_TOPIC', 'their records would mix'],
+    ['JOB_NOTIFICATIONS_TOPIC', 'RESULT_TOPIC', 'their records would mix'],
+    ['JOB_LOG_TOPIC', 'RESULT_TOPIC', 'their records would mix'],
+    ['JOB_LOG_TOPIC', 'JOB_NOTIFICATIONS_TOPIC', 'their records would mix'],
+  ] as const)('refuses %s equal to %s, naming both settings', (name, other, why) => {
+    // Given the two settings naming one topic
+    const err = configError({ ...minimal, ...topics, [name]: topics[other] })
+    // Then exactly one problem, naming both settings and the topic (src/main.ts exits 78 on it)
+    expect(err.code).toBe('CONFIG_INVALID')
+    expect(err.context.problems).toEqual([
+      `${name}: names the same topic as ${other} (${topics[other]}); each topic setting needs a topic of its own (${why})`,
+    ])
+  })
+
+  it('names every pair when three settings share one topic, besides the other problems', () => {
+    const err = configError({
+      ...minimal,
+      ...topics,
+      DLQ_TOPIC: 'in',
+      RESULT_TOPIC: 'in',
+      BATCH_MAX_FILES: '0',
+    })
+    expect(err.context.problems).toEqual([
+      expect.stringMatching(/^BATCH_MAX_FILES: /),
+      expect.stringMatching(/^DLQ_TOPIC: names the same topic as INPUT_TOPIC \(in\)/),
+      expect.stringMatching(/^RESULT_TOPIC: names the same topic as INPUT_TOPIC \(in\)/),
+      expect.stringMatching(/^RESULT_TOPIC: names the same topic as DLQ_TOPIC \(in\)/),
+    ])
+  })
+})
+
+describe('REDRIVE_MAX_ATTEMPTS', () => {
+  it('is 3 by default, read from 1 to 1000, and named outside that range', () => {
+    expect(load(minimal).redrive).toEqual({ maxAttempts: 3 })
+    expect(load({ ...minimal, REDRIVE_MAX_ATTEMPTS: '1' }).redrive.maxAttempts).toBe(1)
+    expect(load({ ...minimal, REDRIVE_MAX_ATTEMPTS: '1000' }).redrive.maxAttempts).toBe(1000)
+    for (const wrong of ['0', '1001', 'two'])
+      expect(configError({ ...minimal, REDRIVE_MAX_ATTEMPTS: wrong }).context.problems).toEqual([
+        expect.stringMatching(/^REDRIVE_MAX_ATTEMPTS: /),
+      ])
+  })
+})
+
 describe('SCHEMA_REGISTRY_RETRY_MIN_MS / SCHEMA_REGISTRY_RETRY_MAX_MS', () => {
   it('sets the decode backoff; a maximum below the minimum is raised to it', () => {
     const config = load({
@@ -520,5 +701,80 @@ describe('media routing alone (npm run map)', () => {
     expect(() => loadMediaKinds({ MEDIA_KIND_DETECTION: 'yes' })).toThrow(
       /MEDIA_KIND_DETECTION: must be true or false/,
     )
+  })
+})
+
+describe('traces (OTEL_*)', () => {
+  it('are on only with an OTLP endpoint, and off again with OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none', () => {
+    const endpoint = 'http://collector:4318'
+    expect(load(minimal).tracing).toEqual({ enabled: false, endpoint: undefined })
+    expect(load({ ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).tracing).toEqual({
+      enabled: true,
+      endpoint,
+    })
+    expect(load({ ...minimal, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces` }).tracing).toEqual(
+      { enabled: true, endpoint: `${endpoint}/v1/traces` },
+    )
+    expect(
+      load({ ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SDK_DISABLED: 'true' }).tracing.enabled,
+    ).toBe(false)
+    expect(
+      load({ ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_EXPORTER: 'none' }).tracing
+        .enabled,
+    ).toBe(false)
+    // An empty endpoint counts as unset, as every variable does
+    expect(load({ ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing.enabled).toBe(false)
+  })
+
+  it('rejects what the SDK would ignore or misread, naming the variable', () => {
+    const error = configError({
+      ...minimal,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'udp',
+      OTEL_TRACES_SAMPLER: 'sometimes',
+      OTEL_TRACES_SAMPLER_ARG: '1.5',
+      OTEL_TRACES_EXPORTER: 'otlp,jaeger',
+      OTEL_SDK_DISABLED: 'yes',
+    })
+    for (const name of [
+      'OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL',
+      'OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf, http/json or grpc',
+      'OTEL_TRACES_SAMPLER: must be always_on',
+      'OTEL_TRACES_SAMPLER_ARG:',
+      'OTEL_TRACES_EXPORTER: each entry must be otlp, console or none',
+      'OTEL_SDK_DISABLED: must be true or false',
+    ])
+      expect(error.message).toContain(name)
+  })
+
+  it('accepts the standard samplers with a ratio', () => {
+    for (const sampler of ['parentbased_traceidratio', 'traceidratio', 'always_off'])
+      expect(() =>
+        load({ ...minimal, OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: '0.25' }),
+      ).not.toThrow()
+  })
+})
+
+describe('misspeltSettings', () => {
+  it('names variables spelt like a setting, with the setting, and leaves other variables alone', () => {
+    const env = {
+      BATCH_MAX_FILE: '50',
+      batch_linger_ms: '10',
+      LOGLEVEL: 'debug',
+      KAFKA_BROKER: 'k:9092',
+      KAFKA_BROKERS: 'k:9092',
+      PATH: '/usr/bin',
+      HOSTNAME: 'pod-1',
+      HTTP_PROXY: 'http://proxy',
+      KAFKA_PORT: 'tcp://10.0.0.1:9092',
+      NODE_OPTIONS: '--max-old-space-size=256',
+      KUBERNETES_SERVICE_HOST: '10.0.0.1',
+    }
+    expect(misspeltSettings(env)).toEqual([
+      { variable: 'BATCH_MAX_FILE', didYouMean: 'BATCH_MAX_FILES' },
+      { variable: 'KAFKA_BROKER', didYouMean: 'KAFKA_BROKERS' },
+      { variable: 'LOGLEVEL', didYouMean: 'LOG_LEVEL' },
+      { variable: 'batch_linger_ms', didYouMean: 'BATCH_LINGER_MS' },
+    ])
   })
 })

@@ -5,25 +5,15 @@ import { once } from 'node:events'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempFile } from '../support/mapping-example.ts'
+import { runProcess } from '../support/run-process.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
-async function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+function runMain(env: Record<string, string>) {
+  return runProcess(process.execPath, ['src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString('utf8')
-  })
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8')
-  })
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null]
-  return { code, signal, stdout, stderr }
 }
 
 describe('main', () => {
@@ -65,6 +55,25 @@ describe('main', () => {
     expect(run.stderr).toContain(
       `MAPPING_FILE: ${mappingFile}: url: syntax error at line 1, column 23 of its expression: Expected "]" before end of expression (JSONata S0203)`,
     )
+    expect(run.stdout).toBe('')
+  })
+
+  it('exits 78 before connecting anywhere when the DLQ topic is the input topic, naming both settings', {
+    timeout: 30_000,
+  }, async () => {
+    // Given an otherwise valid configuration whose DLQ_TOPIC names the input topic
+    const run = await runMain({
+      KAFKA_BROKERS: '127.0.0.1:1',
+      SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
+      LIVINGDOCS_BASE_URL: 'https://x.example',
+      LIVINGDOCS_ACCESS_TOKEN: 'token',
+      INPUT_TOPIC: 'legacy.files',
+      DLQ_TOPIC: 'legacy.files',
+    })
+    // Then EX_CONFIG, one line naming both settings and the topic, and no stack trace
+    expect(run.code).toBe(78)
+    expect(run.stderr).toContain('DLQ_TOPIC: names the same topic as INPUT_TOPIC (legacy.files)')
+    expect(run.stderr).not.toMatch(/\n\s+at /)
     expect(run.stdout).toBe('')
   })
 
@@ -153,7 +162,7 @@ describe('main: a signal during start-up', () => {
       stdout += c.toString('utf8')
     })
     const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>
-    // (its first log line, a kafkajs connection error, shows the signal handlers are in place)
+    // (its first log line, "starting: connecting to Kafka", shows the signal handlers are in place)
     while (stdout === '') await new Promise((r) => setTimeout(r, 50))
 
     // When it gets SIGTERM
@@ -164,6 +173,49 @@ describe('main: a signal during start-up', () => {
     expect(signal).toBeNull()
     expect(code).toBe(143)
     expect(stdout).toContain('"msg":"signal during start-up: exiting now"')
-    expect(stdout).not.toContain('"msg":"start-up failed"')
+    expect(stdout).not.toContain('"msg":"start-up failed')
+  })
+
+  it('warns about a misspelt setting, and names KAFKA_BROKERS in one line when no broker answers', {
+    timeout: 60_000,
+  }, async () => {
+    // Given a valid configuration with a misspelt BATCH_MAX_FILES and brokers nobody listens on
+    const run = await runMain({
+      KAFKA_BROKERS: '127.0.0.1:1',
+      SCHEMA_REGISTRY_URL: 'http://127.0.0.1:2',
+      LIVINGDOCS_BASE_URL: 'https://x.example',
+      LIVINGDOCS_ACCESS_TOKEN: 'token',
+      BATCH_MAX_FILE: '50',
+      STARTUP_TIMEOUT_MS: '2000',
+    })
+    const lines = run.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { level: number; msg: string; component?: string })
+    // Then it warns about the variable, naming the setting it resembles
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        variable: 'BATCH_MAX_FILE',
+        didYouMean: 'BATCH_MAX_FILES',
+        msg: 'environment variable BATCH_MAX_FILE is not a setting and is ignored; did you mean BATCH_MAX_FILES?',
+      }),
+    )
+    // And it waits for the broker until STARTUP_TIMEOUT_MS, each wait one line naming the setting
+    expect(
+      lines.filter((l) => l.msg === 'start-up: waiting for the Kafka broker').length,
+    ).toBeGreaterThanOrEqual(1)
+    expect(lines.filter((l) => l.msg === 'start-up: waiting for the Kafka broker')).toEqual(
+      lines
+        .filter((l) => l.msg === 'start-up: waiting for the Kafka broker')
+        .map(() => expect.objectContaining({ setting: 'KAFKA_BROKERS' })),
+    )
+    // And it exits 1 with one fatal line naming the service and the setting, without kafkajs' retries
+    expect(run.code).toBe(1)
+    const fatal = lines.filter((l) => l.level === 60)
+    expect(fatal.map((l) => l.msg)).toEqual([
+      'start-up failed: Kafka cannot be reached at KAFKA_BROKERS=127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1',
+    ])
+    expect(lines.filter((l) => l.component === 'kafkajs')).toEqual([])
   })
 })

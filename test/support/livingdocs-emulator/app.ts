@@ -3,12 +3,23 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import express from 'express'
 import { EmulatorCore } from './core.ts'
+import { stampRequestFaults } from './faults.ts'
 import { importHandler, statusHandler } from './handlers.ts'
 import { KINDS } from './kinds.ts'
 import { mediaKey } from './library.ts'
-import { checkAuth, checkVersion, countRequests, endpointGate, errorHandler, notFound } from './middleware.ts'
+import { entryHandler, LIBRARY_LABELS, lookupHandler, patchHandler } from './media-library.ts'
+import {
+  checkAuth,
+  checkVersion,
+  countRequests,
+  deprecationNotice,
+  endpointGate,
+  errorHandler,
+  notFound,
+} from './middleware.ts'
 import type { EmulatorStats, JobRecord, MediaEntry } from './model.ts'
 import type { EmulatorFaults, EmulatorVariants, LivingdocsEmulatorOptions } from './types.ts'
+import { READ_SCOPE, WRITE_SCOPE } from './types.ts'
 
 /** The emulator without a listening server. */
 export type LivingdocsEmulator = {
@@ -62,6 +73,9 @@ const VARIANT_VALUES: { [K in EnumVariant]: EmulatorVariants[K][] } = {
   mediaTypeRequired: ['openapi', 'always'],
   undetectedMimeType: ['content-type', 'octet-stream'],
   webhookContext: ['echo', 'omit'],
+  deprecationHeader: ['deprecation', 'warning', 'sunset'],
+  lookupMiss: ['empty', '404'],
+  legacyListShape: ['object', 'array'],
 }
 
 /**
@@ -110,14 +124,28 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
   app.use(countRequests(core))
 
   const gate = endpointGate(core)
-  const version = checkVersion(core)
-  const auth = checkAuth(core)
+  // A served version's answers say when it is deprecated (§11.5), whatever they answer after.
+  const version = [checkVersion(core), deprecationNotice(core)]
+  const auth = checkAuth(core, WRITE_SCOPE)
   const json = express.json({ limit: core.settings.bodyLimitBytes })
   for (const spec of Object.values(KINDS)) {
     const base = `/api/:apiVersion/import/${spec.path}`
-    app.post(base, gate(spec, 'import'), version, auth, json, importHandler(core, spec))
-    app.get(`${base}/status`, gate(spec, 'status'), version, auth, statusHandler(core, spec))
+    const { import: importLabel, status: statusLabel } = spec.labels
+    app.post(base, gate(importLabel, 'import', spec.kind), version, auth, json, importHandler(core, spec))
+    app.get(
+      `${base}/status`,
+      gate(statusLabel, 'status', spec.kind),
+      version,
+      auth,
+      statusHandler(core, spec),
+    )
   }
+  // The media library [ML] §11.1, §11.2: reads need public-api:read, the PATCH public-api:write.
+  const library = '/api/:apiVersion/mediaLibrary'
+  const read = checkAuth(core, READ_SCOPE)
+  app.get(library, gate(LIBRARY_LABELS.lookup, 'lookup'), version, read, lookupHandler(core))
+  app.get(`${library}/:id`, gate(LIBRARY_LABELS.entry, 'entry'), version, read, entryHandler(core))
+  app.patch(`${library}/:id`, gate(LIBRARY_LABELS.patch, 'patch'), version, auth, json, patchHandler(core))
   app.use(notFound)
   app.use(errorHandler(core))
 
@@ -128,7 +156,7 @@ export const createLivingdocsEmulator = (options: LivingdocsEmulatorOptions = {}
     token: core.settings.token,
     apiVersion: core.settings.apiVersion,
     setFaults: (patch) => {
-      core.faults = { ...core.faults, ...structuredClone(patch) }
+      core.faults = { ...core.faults, ...stampRequestFaults(structuredClone(patch), core.now().getTime()) }
     },
     getFaults: () => structuredClone(core.faults),
     setVariants: (patch) => {

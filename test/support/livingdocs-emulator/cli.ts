@@ -22,17 +22,23 @@ Usage: node test/support/livingdocs-emulator/cli.ts [options]
 Options:
   --host <host>              listen address (default 127.0.0.1)
   --port <n>                 port, 0 = random (default 9090)
-  --token <token>            bearer token with scope public-api:write (default emulator-token)
-  --read-token <token>       an extra token with only public-api:read (its requests answer 403)
-  --api-version <v>          version printed in the example URL (default 2026-07, the newest released)
-  --api-versions <v,v..>     served versions (default v1,beta,2025-03..2026-07 odd months)
+  --token <token>            bearer token (default emulator-token)
+  --token-scopes <s,s..>     its scopes (default public-api:write; the media library reads need
+                             public-api:read too: public-api:write,public-api:read)
+  --read-token <token>       an extra token with only public-api:read (it may read the media library;
+                             its imports answer 403)
+  --api-version <v>          version printed in the example URL (default 2026-09, the newest released)
+  --api-versions <v,v..>     served versions (default v1,beta,2025-03..2026-09 odd months)
   --removed-version <v>      answer 410 Gone for this version (repeatable)
+  --deprecated-version <v>   answers of this version carry a deprecation header (repeatable; default v1
+                             and beta; add 2025-03 to play release-2026-11)
   --too-old-versions <410|404>  a date version older than the oldest served one (default 410)
   --max-files <n>            most entries per POST, more answers 400 (default 1000)
   --body-limit <bytes>       largest request body, more answers 413 (default 512000 = '500kb')
   --allowed-mime-types <t,t..>  file import: allowed MIME types (detected from the bytes; type/* allowed;
                              default: all)
-  --max-file-size <bytes>    largest download, all imports (default 104857600 = '100mb')
+  --max-file-size <bytes>    largest download, all imports (default per import: files and videos
+                             104857600 = '100mb', images 15728640 = '15mb', webp/gif 10485760 = 10MB)
   --file-concurrency <n>     files processed at once per job (default 8)
   --job-duration-ms <ms>     extra time each job stays "started" (default 0)
   --job-duration-jitter-ms <ms>  plus a random 0..ms per job, so jobs finish out of order (default 0)
@@ -54,6 +60,10 @@ Options:
                                undetected-mime=content-type|octet-stream  MIME type of unrecognised bytes
                                webhook-context=echo|omit         context in the webhook body
                                webhook-content-type=<type>|none  webhook content-type header
+                               deprecation-header=deprecation|warning|sunset  how a deprecated version's
+                                                                 answers say so (RFC 9745, Warning 299, RFC 8594)
+                               lookup-miss=empty|404             GET /mediaLibrary?… that matches nothing
+                               legacy-list-shape=object|array    GET /mediaLibrary before 2026-01
   --fault <name[=value]>     repeatable:
                                latency-ms=<ms>                   delay before every response
                                rate-limit-429=<n>                next n requests answer 429 Usage Limit Exceeded
@@ -79,6 +89,10 @@ Options:
                                omit-results=<n>                  finished statuses leave out their last n results
                                omit-results-reads=<n>            ... only in a job's first n status answers
                                foreign-results[=true|false]      finished statuses list a result for an id not in the job
+                               jobs-stay-started[=true|false]    jobs import their files but report "started" forever
+                               editor-changes[=<n>]              an editor changes an entry after each (next n)
+                                                                 GET /mediaLibrary/{id}: a PATCH then answers 409
+                               for-ms=<ms>                       the request faults above answer only this long
   --verbose                  log job events (webhook errors are always logged to stderr)
   -h, --help                 show this help
 `
@@ -92,6 +106,9 @@ const VARIANT_FLAGS: Record<string, keyof EmulatorVariants> = {
   'undetected-mime': 'undetectedMimeType',
   'webhook-context': 'webhookContext',
   'webhook-content-type': 'webhookContentType',
+  'deprecation-header': 'deprecationHeader',
+  'lookup-miss': 'lookupMiss',
+  'legacy-list-shape': 'legacyListShape',
 }
 
 const num = (name: string, value: string): number => {
@@ -187,6 +204,15 @@ const FAULT_FLAGS: Record<
   'foreign-results': (f, v, n) => {
     f.foreignResults = bool(n, v)
   },
+  'jobs-stay-started': (f, v, n) => {
+    f.jobsStayStarted = bool(n, v)
+  },
+  'editor-changes': (f, v, n) => {
+    f.editorChanges = v === undefined ? {} : { count: num(n, v) }
+  },
+  'for-ms': () => {
+    // applied after all flags, see parseCliArgs
+  },
 }
 
 const list = (value: string): string[] =>
@@ -215,7 +241,9 @@ export const parseCliArgs = (
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '9090' },
       token: { type: 'string', default: 'emulator-token' },
+      'token-scopes': { type: 'string' },
       'read-token': { type: 'string' },
+      'deprecated-version': { type: 'string', multiple: true },
       'api-version': { type: 'string' },
       'api-versions': { type: 'string' },
       'removed-version': { type: 'string', multiple: true },
@@ -244,7 +272,7 @@ export const parseCliArgs = (
   const faultEntries = [...(values.fault ?? [])]
   if (values['latency-ms'] !== undefined) faultEntries.unshift(`latency-ms=${values['latency-ms']}`)
   if (values['fail-rate'] !== undefined) faultEntries.unshift(`file-fail-rate=${values['fail-rate']}`)
-  let retryAfter: Partial<Pick<RequestFault, 'retryAfter' | 'retryAfterSeconds'>> | undefined
+  let retryAfter: Partial<Pick<RequestFault, 'retryAfter' | 'retryAfterSeconds' | 'forMs'>> | undefined
   for (const entry of faultEntries) {
     const [name, value] = splitPair(entry)
     const apply = FAULT_FLAGS[name]
@@ -257,6 +285,7 @@ export const parseCliArgs = (
         : { retryAfter: value ?? '' }
       if (retryAfter.retryAfter === '') throw new Error(`${name} needs seconds or an HTTP-date`)
     }
+    if (name === 'for-ms') retryAfter = { ...retryAfter, forMs: num(name, value ?? '') }
   }
   if (retryAfter !== undefined) {
     if (faults.rateLimit429) Object.assign(faults.rateLimit429, retryAfter)
@@ -272,7 +301,8 @@ export const parseCliArgs = (
     const parsed = key === 'webhookContentType' && value === 'none' ? null : value
     ;(variants as Record<string, string | null | undefined>)[key] = parsed
   }
-  const tokens: Record<string, string[]> = { [values.token]: [WRITE_SCOPE] }
+  const scopes = values['token-scopes'] === undefined ? [WRITE_SCOPE] : list(values['token-scopes'])
+  const tokens: Record<string, string[]> = { [values.token]: scopes }
   if (values['read-token']) tokens[values['read-token']] = ['public-api:read']
   const options: StartLivingdocsEmulatorOptions = {
     host: values.host,
@@ -285,6 +315,7 @@ export const parseCliArgs = (
   if (values['api-version']) options.apiVersion = values['api-version']
   if (values['api-versions']) options.apiVersions = list(values['api-versions'])
   if (values['removed-version']) options.removedVersions = values['removed-version']
+  if (values['deprecated-version']) options.deprecatedVersions = values['deprecated-version']
   if (values['too-old-versions']) {
     const status = Number(values['too-old-versions'])
     if (status !== 410 && status !== 404) throw new Error('--too-old-versions needs 410 or 404')
@@ -347,6 +378,7 @@ const main = async (): Promise<void> => {
         const base = `${emulator.url}/api/${emulator.apiVersion}/import/${spec.path}`
         return [`import: POST ${base}`, `status: GET ${base}/status?id=<jobId>`]
       }),
+      `media library: GET ${emulator.url}/api/${emulator.apiVersion}/mediaLibrary?systemName=&externalId=, GET|PATCH …/mediaLibrary/<id>`,
       '',
     ].join('\n'),
   )

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, type Dispatcher, interceptors } from 'undici'
 import { processEntry } from './entries.ts'
+import { stampRequestFaults } from './faults.ts'
 import { MediaLibrary } from './library.ts'
 import type { EmulatorStats, FileOutcome, JobRecord, MediaEntry, MediaKind } from './model.ts'
 import { type EmulatorSettings, resolveSettings } from './settings.ts'
@@ -23,6 +24,7 @@ export const formatStartedAt = (date: Date): string => date.toISOString().slice(
 const emptyStats = (): EmulatorStats => ({
   requests: {},
   requestTotals: {},
+  requestLog: [],
   jobsCreated: 0,
   jobsFinished: 0,
   filesProcessed: 0,
@@ -31,6 +33,7 @@ const emptyStats = (): EmulatorStats => ({
   webhooksFailed: 0,
   webhooksDropped: 0,
   webhookDeliveries: [],
+  mediaPatches: [],
 })
 
 /** Runs `worker` over `items` with at most `limit` at a time, in index order of start. */
@@ -83,7 +86,7 @@ export class EmulatorCore {
     this.now = options.now ?? (() => new Date())
     this.initialFaults = { ...NO_FAULTS, ...structuredClone(options.faults ?? {}) }
     this.initialVariants = { ...DEFAULT_VARIANTS, ...(options.variants ?? {}) }
-    this.faults = structuredClone(this.initialFaults)
+    this.faults = stampRequestFaults(structuredClone(this.initialFaults), this.now().getTime())
     this.variants = { ...this.initialVariants }
     this.library = new MediaLibrary(this.random, this.now)
     this.tokens = structuredClone(this.settings.tokens)
@@ -141,6 +144,7 @@ export class EmulatorCore {
     }
     if (this.faults.stuckJobs) job.fault = 'stuck'
     else if (this.faults.failJobs) job.fault = 'failed'
+    else if (this.faults.jobsStayStarted) job.fault = 'stays-started'
     const lost = this.faults.lostJobs
     if (lost && lost.count > 0) {
       lost.count--
@@ -170,6 +174,15 @@ export class EmulatorCore {
     } else {
       const results = await this.processFiles(job, signal)
       if (signal.aborted) return this.cancel(job)
+      if (job.fault === 'stays-started') {
+        // The entries are in the media library; the job's status never says so, and no webhook comes.
+        job.results = results
+        this.logger.info(
+          { jobId: job.id, kind: job.kind },
+          'livingdocs emulator: job imported, stays started',
+        )
+        return
+      }
       this.finish(job, 'success', results)
     }
     await sendWebhook(job, signal, this.webhooks)
@@ -234,7 +247,7 @@ export class EmulatorCore {
     this.quotaUsage = []
     this.faultHits = {}
     this.stats = emptyStats()
-    this.faults = structuredClone(this.initialFaults)
+    this.faults = stampRequestFaults(structuredClone(this.initialFaults), this.now().getTime())
     this.variants = { ...this.initialVariants }
     this.tokens = structuredClone(this.settings.tokens)
   }

@@ -7,7 +7,7 @@ import { KINDS, mimeAllowed } from './kinds.ts'
 import { assetView, type MediaLibrary } from './library.ts'
 import type { FileInput, FileOutcome, JobRecord, MediaEntry, MediaKind } from './model.ts'
 import { MEDIA_TYPE_KIND, metadataReason, validateMetadata } from './project-config.ts'
-import type { EmulatorSettings } from './settings.ts'
+import { type EmulatorSettings, WEBP_GIF_LIMIT } from './settings.ts'
 import type { EmulatorFaults, EmulatorVariants } from './types.ts'
 
 /** The file import's documented per-item failure phrase; detail follows after `: `. [F] §1.2, §6, §10 */
@@ -34,8 +34,9 @@ export type EntryContext = {
 
 /**
  * One entry, in this order: mediaType of the import's type → metadata → (reimport `skip`) existing pair →
- * `fileFailureRate` → download (≤ `maxFileSize`) → MIME type from the bytes and the import's rule →
- * image dimensions → media library. Failure reasons: README "Per-item results".
+ * `fileFailureRate` → download (≤ the import's upload limit, §11.6) → MIME type from the bytes and the
+ * import's rule (webp and gif images ≤ 10MB) → image dimensions → media library. Failure reasons:
+ * README "Per-item results".
  */
 export const processEntry = async (
   ctx: EntryContext,
@@ -79,7 +80,7 @@ export const processEntry = async (
     const got = await download(file.url, {
       dispatcher: ctx.dispatcher,
       timeoutMs: ctx.settings.downloadTimeoutMs,
-      maxBytes: ctx.settings.maxFileSize,
+      maxBytes: ctx.settings.uploadLimits[kind],
       signal,
     })
     if (!got.ok) return uploadFailed(got.detail)
@@ -88,6 +89,12 @@ export const processEntry = async (
     sniffed = await sniff(bytes, fallback)
     if (!mimeAllowed(kind, sniffed.mimeType, ctx.settings.allowedMimeTypes)) {
       return uploadFailed(`mime type ${sniffed.mimeType} is not allowed`)
+    }
+    // §11.6: "webp and gif images are limited to a maximum size of 10MB" (webp never passes the image
+    // import's MIME rule, [I]; the rule is kept whole).
+    const webpGifMax = Math.min(WEBP_GIF_LIMIT, ctx.settings.uploadLimits.image)
+    if (kind === 'image' && /^image\/(gif|webp)$/.test(sniffed.mimeType) && bytes.length > webpGifMax) {
+      return uploadFailed(`file size exceeds the maximum of ${webpGifMax} bytes`)
     }
     if (kind === 'image') size = dimensions(bytes)
   }

@@ -30,10 +30,12 @@ export type FaultRequest = { originalUrl: string; host: string }
 export const REASON_PHRASES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -130,11 +132,14 @@ export const REQUEST_FAULTS = [rateLimit, serverError, redirect, answerWith] as 
 const triggers = (
   fault: RequestFault,
   endpoint: EmulatorEndpoint,
-  kind: MediaKind,
+  kind: MediaKind | undefined,
   random: () => number,
+  nowMs: number,
 ): boolean => {
+  if (fault.until !== undefined && nowMs > fault.until) return false
   if (fault.endpoints && !fault.endpoints.includes(endpoint)) return false
-  if (fault.kinds && !fault.kinds.includes(kind)) return false
+  // The media library's endpoints belong to no import: a fault limited to some imports skips them.
+  if (fault.kinds && (kind === undefined || !fault.kinds.includes(kind))) return false
   if (fault.count !== undefined) {
     if (fault.count <= 0) return false
     fault.count--
@@ -153,14 +158,15 @@ const triggers = (
 export const checkRequestFaults = (
   faults: EmulatorFaults,
   endpoint: EmulatorEndpoint,
-  kind: MediaKind,
+  kind: MediaKind | undefined,
   hits: Record<string, number>,
   random: () => number,
   request: FaultRequest = { originalUrl: '/', host: 'localhost' },
+  nowMs = Date.now(),
 ): FaultAnswer | undefined => {
   for (const spec of REQUEST_FAULTS) {
     const fault = faults[spec.key]
-    if (!fault || !triggers(fault, endpoint, kind, random)) continue
+    if (!fault || !triggers(fault, endpoint, kind, random, nowMs)) continue
     const hit = hits[spec.key] ?? 0
     hits[spec.key] = hit + 1
     return (spec.answer as (f: typeof fault, hit: number, request: FaultRequest) => FaultAnswer)(
@@ -170,6 +176,18 @@ export const checkRequestFaults = (
     )
   }
   return undefined
+}
+
+/**
+ * Gives each request fault of `faults` with `forMs` its end, `until` = `nowMs + forMs` (mutates and
+ * returns `faults`): called when faults are set.
+ */
+export const stampRequestFaults = <T extends Partial<EmulatorFaults>>(faults: T, nowMs: number): T => {
+  for (const spec of REQUEST_FAULTS) {
+    const fault = faults[spec.key] as RequestFault | null | undefined
+    if (fault?.forMs !== undefined) fault.until = nowMs + fault.forMs
+  }
+  return faults
 }
 
 /**

@@ -20,7 +20,7 @@ export type KindSpec = {
   /** The documented per-item failure phrase; detail follows after `: ` (§10 "appendix"). [F][I][V] */
   uploadFailed: string
   /** Label prefix in the request stats, e.g. `POST /import/images`. */
-  labels: Record<EmulatorEndpoint, string>
+  labels: Record<Extract<EmulatorEndpoint, 'import' | 'status'>, string>
 }
 
 const spec = (

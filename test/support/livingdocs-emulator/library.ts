@@ -43,6 +43,8 @@ export const assetView = (entry: MediaEntry, kind: MediaKind): AssetView => {
 /** The in-memory media library. */
 export class MediaLibrary {
   readonly entries = new Map<string, MediaEntry>()
+  /** The same entries by mediaId. */
+  readonly #byId = new Map<string, MediaEntry>()
   private readonly random: () => number
   private readonly now: () => Date
 
@@ -54,6 +56,16 @@ export class MediaLibrary {
   /** A 12 character mixed-case alphanumeric mediaId (fits the media library id pattern `^[a-zA-Z0-9-]{1,32}$`, [M] §7). */
   newMediaId(): string {
     return Array.from({ length: 12 }, () => MIXED[Math.floor(this.random() * MIXED.length)]).join('')
+  }
+
+  /** The live entry of a mediaId (not a copy), or undefined. */
+  byId(id: string): MediaEntry | undefined {
+    return this.#byId.get(id)
+  }
+
+  /** The live entries, in the order they were first stored. */
+  list(): MediaEntry[] {
+    return [...this.entries.values()]
   }
 
   /** The live entry of a pair (not a copy), or undefined. */
@@ -101,11 +113,13 @@ export class MediaLibrary {
       updatedAt: now,
     }
     this.entries.set(key, entry)
+    this.#byId.set(id, entry)
     return { state: 'imported', entry }
   }
 
   /** Forgets every entry (`reset()`). */
   clear(): void {
     this.entries.clear()
+    this.#byId.clear()
   }
 }

@@ -3,10 +3,9 @@
 import type { NextFunction, Request, Response } from 'express'
 import type { EmulatorCore } from './core.ts'
 import { checkRequestFaults, errorBody, type FaultAnswer } from './faults.ts'
-import type { KindSpec } from './kinds.ts'
+import type { MediaKind } from './model.ts'
 import type { EmulatorEndpoint } from './types.ts'
-import { WRITE_SCOPE } from './types.ts'
-import { classifyVersion } from './versions.ts'
+import { classifyVersion, deprecationHeader } from './versions.ts'
 
 /** Sends a JSON answer with optional headers. */
 export const send = (res: Response, status: number, body: unknown, headers?: Record<string, string>) => {
@@ -27,8 +26,12 @@ const sendFault = (res: Response, answer: FaultAnswer) => {
 export const notFound = (req: Request, res: Response) =>
   send(res, 404, errorBody(404, { url: req.originalUrl.split('?')[0] ?? req.path }))
 
-/** Counts every answer by its endpoint label (`other` for unknown paths) and status. */
+/**
+ * Counts every answer by its endpoint label (`other` for unknown paths) and status, and logs each
+ * request to an import endpoint with the time it arrived.
+ */
 export const countRequests = (core: EmulatorCore) => (_req: Request, res: Response, next: NextFunction) => {
+  const at = Date.now()
   res.on('finish', () => {
     const label = (res.locals.endpointLabel as string | undefined) ?? 'other'
     const stats = core.stats
@@ -36,34 +39,36 @@ export const countRequests = (core: EmulatorCore) => (_req: Request, res: Respon
     const byStatus = stats.requests[label]
     byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1
     stats.requestTotals[label] = (stats.requestTotals[label] ?? 0) + 1
+    if (label !== 'other') stats.requestLog.push({ at, label, status: res.statusCode })
   })
   next()
 }
 
 /**
- * Labels a request with its endpoint (e.g. `POST /import/images`), then applies the option
- * `rateLimitPerSecond` (one fixed one-second window over all endpoints) and the request faults.
+ * Labels a request with its endpoint (`label`, e.g. `POST /import/images`), then applies the option
+ * `rateLimitPerSecond` (one fixed one-second window over all endpoints) and the request faults of
+ * `name` (and of the import `kind`; the media library's endpoints have none).
  */
 export const endpointGate = (core: EmulatorCore) => {
   const window = { second: 0, requests: 0 }
   const limit = core.settings.rateLimitPerSecond
-  return (spec: KindSpec, name: EmulatorEndpoint) => (_req: Request, res: Response, next: NextFunction) => {
-    res.locals.endpointLabel = spec.labels[name]
-    if (limit !== undefined) {
-      const second = Math.floor(Date.now() / 1000)
-      if (second !== window.second) Object.assign(window, { second, requests: 0 })
-      if (++window.requests > limit) {
-        const message = `Rate limit of ${limit} requests per second exceeded.`
-        return send(res, 429, errorBody(429, { message }), { 'retry-after': '1' })
+  return (label: string, name: EmulatorEndpoint, kind?: MediaKind) =>
+    (_req: Request, res: Response, next: NextFunction) => {
+      res.locals.endpointLabel = label
+      if (limit !== undefined) {
+        const second = Math.floor(Date.now() / 1000)
+        if (second !== window.second) Object.assign(window, { second, requests: 0 })
+        if (++window.requests > limit) {
+          const message = `Rate limit of ${limit} requests per second exceeded.`
+          return send(res, 429, errorBody(429, { message }), { 'retry-after': '1' })
+        }
       }
+      const request = { originalUrl: _req.originalUrl, host: _req.get('host') ?? 'localhost' }
+      const now = core.now().getTime()
+      const answer = checkRequestFaults(core.faults, name, kind, core.faultHits, core.random, request, now)
+      if (answer) return sendFault(res, answer)
+      next()
     }
-    const answer = checkRequestFaults(core.faults, name, spec.kind, core.faultHits, core.random, {
-      originalUrl: _req.originalUrl,
-      host: _req.get('host') ?? 'localhost',
-    })
-    if (answer) return sendFault(res, answer)
-    next()
-  }
 }
 
 /** [VER] §4: a removed (or too old) version answers 410; one that never existed is an unknown path (404). */
@@ -76,22 +81,38 @@ export const checkVersion = (core: EmulatorCore) => (req: Request, res: Response
   next()
 }
 
-/** [GS] §3, §6: a Bearer token; every import endpoint needs `public-api:write`. */
-export const checkAuth = (core: EmulatorCore) => (req: Request, res: Response, next: NextFunction) => {
-  const header = req.get('authorization')
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
-  if (!match) {
-    const details = { access_token: 'No access token provided. Send Authorization: Bearer <token>.' }
-    return send(res, 401, errorBody(401, details))
+/**
+ * The answers of a deprecated version carry the header of the variant `deprecationHeader` (§11.5: "a
+ * deprecation warning header", its name not given; README "Undocumented choices").
+ */
+export const deprecationNotice =
+  (core: EmulatorCore) => (req: Request, res: Response, next: NextFunction) => {
+    const v = String(req.params.apiVersion)
+    if (core.settings.deprecatedVersions.includes(v))
+      res.set(deprecationHeader(v, core.variants.deprecationHeader))
+    next()
   }
-  const tokens = core.tokens
-  const scopes = Object.hasOwn(tokens, match[1] as string) ? tokens[match[1] as string] : undefined
-  if (!scopes) return send(res, 401, errorBody(401, { access_token: 'The access token is invalid.' }))
-  if (!scopes.includes(WRITE_SCOPE)) {
-    return send(res, 403, errorBody(403, { access_token: 'The request requires higher privileges' }))
+
+/**
+ * [GS] §3, §6: a Bearer token with `scope`: every import endpoint and the media library PATCH need
+ * `public-api:write`, the media library reads `public-api:read` ([ML] §11.2).
+ */
+export const checkAuth =
+  (core: EmulatorCore, scope: string) => (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get('authorization')
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+    if (!match) {
+      const details = { access_token: 'No access token provided. Send Authorization: Bearer <token>.' }
+      return send(res, 401, errorBody(401, details))
+    }
+    const tokens = core.tokens
+    const scopes = Object.hasOwn(tokens, match[1] as string) ? tokens[match[1] as string] : undefined
+    if (!scopes) return send(res, 401, errorBody(401, { access_token: 'The access token is invalid.' }))
+    if (!scopes.includes(scope)) {
+      return send(res, 403, errorBody(403, { access_token: 'The request requires higher privileges' }))
+    }
+    next()
   }
-  next()
-}
 
 /**
  * Errors of the JSON body parser in the generic body [GS] §6. Over the body limit: 413 (the server runs on

@@ -120,8 +120,11 @@ export type JobRecord = {
   files: FileInput[]
   state: 'started' | 'success' | 'failed'
   finished: boolean
-  /** Why the job ends as it does: `stuck`/`failed` come from faults; `cancelled` from close()/reset(). */
-  fault?: 'stuck' | 'failed' | 'cancelled'
+  /**
+   * Why the job ends as it does: `stuck`, `failed` and `stays-started` (imported, reported `started`
+   * forever) come from faults; `cancelled` from close()/reset().
+   */
+  fault?: 'stuck' | 'failed' | 'stays-started' | 'cancelled'
   /** The `lostJobs` fault: the status endpoint never knows this job. */
   hidden?: boolean
   /** Status answers given for this job once it finished with `success` (for `omitResults.reads`). */
@@ -159,8 +162,22 @@ export type MediaEntry = {
   /** Images: pixels, when the bytes tell. */
   width?: number
   height?: number
+  /** Set by a PATCH `archive` ([ML] §11.1). */
+  archived?: boolean
   createdAt: Date
   updatedAt: Date
+}
+
+/** One `PATCH /mediaLibrary/{id}` the emulator answered (`stats().mediaPatches`). [ML] §11.1 */
+export type MediaPatch = {
+  mediaId: string
+  /** The `version` the request carried (absent: none). */
+  version?: number
+  /** The request's `patches`, as sent. */
+  patches: unknown
+  /** The answer's HTTP status (200, 400, 404, 409). */
+  status: number
+  at: Date
 }
 
 /** The import callback body (undocumented shape, see README). [F][D] §2, §9, [DPA] */
@@ -194,6 +211,11 @@ export type EmulatorStats = {
   requests: Record<string, Record<number, number>>
   /** Requests answered per label, all statuses. */
   requestTotals: Record<string, number>
+  /**
+   * Every request to an import endpoint (not `other`), in answer order: when it arrived (epoch ms), its
+   * label and status. What a budget test counts per second.
+   */
+  requestLog: Array<{ at: number; label: string; status: number }>
   jobsCreated: number
   jobsFinished: number
   /** Batch entries processed, all kinds. */
@@ -208,4 +230,6 @@ export type EmulatorStats = {
   webhooksDropped: number
   /** Every attempt, in order. */
   webhookDeliveries: WebhookDelivery[]
+  /** Every media library PATCH that reached the handler (past auth and version), in order. */
+  mediaPatches: MediaPatch[]
 }

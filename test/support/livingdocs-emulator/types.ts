@@ -4,11 +4,16 @@ import type { LegacyMediaTypeConfig, MediaKind, MediaTypeConfig } from './model.
 
 export type * from './model.ts'
 
-/** Scope needed by every import endpoint and its status endpoint. [F][I][V][GS] §3 */
+/** Scope needed by every import endpoint and its status endpoint, and by the media library PATCH. [F][I][V][GS][ML] §3 */
 export const WRITE_SCOPE = 'public-api:write'
+/** Scope needed by the media library reads (`GET /mediaLibrary`, `GET /mediaLibrary/{id}`). [ML] §3, §11.2 */
+export const READ_SCOPE = 'public-api:read'
 
-/** The two endpoints of each import, used as labels in fault filters. */
-export type EmulatorEndpoint = 'import' | 'status'
+/**
+ * The endpoints, used as labels in fault filters: each import's `import` and `status`; the media
+ * library's `lookup` (`GET /mediaLibrary?…`), `entry` (`GET /mediaLibrary/{id}`) and `patch`.
+ */
+export type EmulatorEndpoint = 'import' | 'status' | 'lookup' | 'entry' | 'patch'
 
 /**
  * Switches between readings where the docs disagree or are silent. The default of each is what the docs
@@ -32,6 +37,13 @@ export type EmulatorEndpoint = 'import' | 'status'
  *   `omit` leaves it out.
  * - `webhookContentType`: the webhook's content-type header; default `application/json; charset=utf-8`
  *   (a guess, §9); any other string (e.g. `text/plain`) or `null` for none. The body stays JSON text.
+ * - `deprecationHeader`: how an answer of a deprecated version says so (§11.5: "a deprecation warning
+ *   header", name not given): `deprecation` (default, RFC 9745 `Deprecation: @<seconds>`), `warning`
+ *   (`Warning: 299 - "LIDEP089-v1: …"`), `sunset` (RFC 8594 `Sunset: <HTTP-date>`).
+ * - `lookupMiss`: a `GET /mediaLibrary?…` that matches nothing (undocumented, §11.2): `empty` (default,
+ *   200 with an empty list) or `404` (the generic error body).
+ * - `legacyListShape`: the list of `GET /mediaLibrary` before `2026-01`: `object` (default, the YAML's
+ *   `{"mediaLibraryEntries": […]}`) or `array` (the changelog's "previously returned an array", §4).
  */
 export type EmulatorVariants = {
   perFileSuccessValue: 'imported' | 'success'
@@ -42,6 +54,9 @@ export type EmulatorVariants = {
   undetectedMimeType: 'content-type' | 'octet-stream'
   webhookContext: 'echo' | 'omit'
   webhookContentType: string | null
+  deprecationHeader: 'deprecation' | 'warning' | 'sunset'
+  lookupMiss: 'empty' | '404'
+  legacyListShape: 'object' | 'array'
 }
 
 /** Default variants: what the docs say, or the newest evidence of each disagreement. */
@@ -54,6 +69,9 @@ export const DEFAULT_VARIANTS: EmulatorVariants = {
   undetectedMimeType: 'content-type',
   webhookContext: 'echo',
   webhookContentType: 'application/json; charset=utf-8',
+  deprecationHeader: 'deprecation',
+  lookupMiss: 'empty',
+  legacyListShape: 'object',
 }
 
 /**
@@ -66,6 +84,8 @@ export const DEFAULT_VARIANTS: EmulatorVariants = {
  * - `retryAfterSeconds`: send a `Retry-After` header with this value.
  * - `retryAfter`: send this `Retry-After` header as it is (e.g. an HTTP-date, RFC 9110 §10.2.3); wins
  *   over `retryAfterSeconds`.
+ * - `forMs`: the fault answers only for this long after it was set (`setFaults` or construction), ms;
+ *   then it is spent (e.g. status reads answered 403 for 30 s).
  */
 export type RequestFault = {
   count?: number
@@ -74,6 +94,9 @@ export type RequestFault = {
   kinds?: MediaKind[]
   retryAfterSeconds?: number
   retryAfter?: string
+  forMs?: number
+  /** Set by the emulator from `forMs`: the epoch ms after which the fault is spent. */
+  until?: number
 }
 
 /**
@@ -137,6 +160,13 @@ export type ServerErrorFault = RequestFault & {
  * - `omitResults`: a finished job's status leaves out its last `count` per-item results, in its first
  *   `reads` status answers once finished (every answer when `reads` is not set).
  * - `foreignResults`: a finished job's status lists one more result, for an id that was not in the job.
+ * - `jobsStayStarted`: jobs created while set import their entries into the media library (and answer
+ *   later re-imports `skipped`) but their status stays `started` forever, with no webhook: a busy server
+ *   that finishes the work but not the job's bookkeeping, or a status that lags (§11.8).
+ * - `editorChanges`: an editor changes an entry right after each `GET /mediaLibrary/{id}` (the next
+ *   `count` reads, every read without a count): its `version` goes up by one and `property` (default
+ *   `description`) becomes `value` (default `changed by an editor`), so a PATCH with the version just
+ *   read answers 409 ([ML] §11.1).
  */
 export type EmulatorFaults = {
   latencyMs: number
@@ -161,6 +191,8 @@ export type EmulatorFaults = {
   nullOptionalFields: boolean
   omitResults: { count: number; reads?: number } | null
   foreignResults: boolean
+  jobsStayStarted: boolean
+  editorChanges: { count?: number; property?: string; value?: unknown } | null
 }
 
 /** All faults off. */
@@ -183,6 +215,8 @@ export const NO_FAULTS: EmulatorFaults = {
   nullOptionalFields: false,
   omitResults: null,
   foreignResults: false,
+  jobsStayStarted: false,
+  editorChanges: null,
 }
 
 /** A pino-compatible logger (only these methods are used). Default: silent. */
@@ -193,13 +227,16 @@ export type EmulatorLogger = {
 
 /** Options of {@link createLivingdocsEmulator} (all optional; the defaults play a real Livingdocs). */
 export type LivingdocsEmulatorOptions = {
-  /** Access tokens and their scopes. Default `{ [token]: ['public-api:write'] }`. [GS] §3 */
+  /**
+   * Access tokens and their scopes. Default `{ [token]: ['public-api:write'] }`: the import scope only,
+   * as the bridge needs by default; add `public-api:read` for the media library reads. [GS][ML] §3
+   */
   tokens?: Record<string, string[]>
   /** Token used when `tokens` is not given, and returned by `startLivingdocsEmulator`. Default `emulator-token`. */
   token?: string
   /**
-   * Served API versions. Default `v1`, `beta` and the released odd months `2025-03` … `2026-07`
-   * ([VER] §4, §10); a newer date version (`2026-09`, upcoming) is an unknown path (404).
+   * Served API versions. Default `v1`, `beta` and the released odd months `2025-03` … `2026-09`
+   * ([VER] §4, §11.5); a newer date version (`2026-11`, upcoming) is an unknown path (404).
    */
   apiVersions?: string[]
   /**
@@ -212,7 +249,7 @@ export type LivingdocsEmulatorOptions = {
    * [VER] §4) or `404` (never existed, an unknown path). A guess: no date version has been removed yet.
    */
   tooOldVersions?: 410 | 404
-  /** The version `startLivingdocsEmulator` reports (must be served). Default `2026-07`, the newest released (§10). */
+  /** The version `startLivingdocsEmulator` reports (must be served). Default `2026-09`, the newest released (§11.5). */
   apiVersion?: string
   /** Most entries per POST; more answers 400 `{files: ...}`. Default 1000 (the server's `import.jobs.batchSize`, §5). */
   maxFilesPerRequest?: number
@@ -230,8 +267,9 @@ export type LivingdocsEmulatorOptions = {
    */
   allowedMimeTypes?: string[]
   /**
-   * `uploadRestrictions.maxFileSize` in bytes (§10), applied to the downloads of all three imports.
-   * Default 104857600 (`'100mb'`).
+   * One `uploadRestrictions.maxFileSize` in bytes for the downloads of all three imports, in place of
+   * each import's default (§11.6: files and videos `'100mb'` = 104857600, images `'15mb'` = 15728640,
+   * webp and gif images 10MB = 10485760; a webp or gif image is held to the lower of this and 10MB).
    */
   maxFileSize?: number
   /** Older name of `maxFileSize` (used when `maxFileSize` is not set). */
@@ -270,6 +308,11 @@ export type LivingdocsEmulatorOptions = {
    * [F][OA] §5. Default none.
    */
   rateLimitPerSecond?: number
+  /**
+   * Versions deprecated (their answers carry the variant `deprecationHeader`'s header). Default `v1` and
+   * `beta` (release-2026-09, §11.5); add `2025-03` to play release-2026-11.
+   */
+  deprecatedVersions?: string[]
   /** Initial variants (merged over {@link DEFAULT_VARIANTS}). */
   variants?: Partial<EmulatorVariants>
   /** Initial faults (merged over {@link NO_FAULTS}). */

@@ -1,11 +1,14 @@
-// API versions: which exist, which are gone. [VER] §4, §10 (data/releases.json of the docs repository).
+// API versions: which exist, which are gone, which are deprecated. [VER] §4, §10, §11.5 ([R2609]).
 
 const DATE_VERSION = /^\d{4}-\d{2}$/
 
-/** The newest released API version (§10: `2026-07`; `2026-09` is upcoming). */
-export const NEWEST_RELEASED_VERSION = '2026-07'
+/**
+ * The newest released API version: `2026-09` (§11.5: the release-2026-09 notes mark it `current` and
+ * `maintained`; `2026-11` was still `upcoming` in the newest stored copy).
+ */
+export const NEWEST_RELEASED_VERSION = '2026-09'
 
-/** The released date versions, oldest first: every odd month from `2025-03` to `2026-07`. [VER] §4, §10 */
+/** The released date versions, oldest first: every odd month from `2025-03` to `2026-09`. [VER] §4, §11.5 */
 export const RELEASED_DATE_VERSIONS: string[] = ['2025', '2026']
   .flatMap((year) => ['01', '03', '05', '07', '09', '11'].map((month) => `${year}-${month}`))
   .filter((v) => v >= '2025-03' && v <= NEWEST_RELEASED_VERSION)
@@ -26,7 +29,7 @@ export type VersionPolicy = {
 
 /**
  * Classifies a requested version. [VER] §4: a removed version answers 410 Gone; a version that never
- * existed, e.g. the upcoming `2026-09`, is an unknown path (the generic 404 of [GS] §6).
+ * existed, e.g. the upcoming `2026-11`, is an unknown path (the generic 404 of [GS] §6).
  * @returns `served`, `gone` (410) or `unknown` (404)
  */
 export const classifyVersion = (version: string, policy: VersionPolicy): VersionVerdict => {
@@ -43,3 +46,69 @@ export const newestServedVersion = (apiVersions: string[]): string | undefined =
     .filter((v) => DATE_VERSION.test(v))
     .sort()
     .at(-1) ?? apiVersions[0]
+
+/** A deprecation as the release notes announce it (§11.5, [R2609]). */
+export type Deprecation = {
+  /** The deprecation code the server logs, e.g. `LIDEP089-v1`. */
+  code: string
+  /** When the version was deprecated: the release's month, epoch seconds (RFC 9745 `@<seconds>`). */
+  deprecatedAtSeconds: number
+  /** The release that removes it. */
+  removedIn: string
+  /** The first day of that release's month, as an HTTP-date (RFC 8594 `Sunset`). */
+  sunset: string
+}
+
+/**
+ * The deprecations the notes announce (§11.5): `v1` and `beta` since release-2026-09 (`LIDEP089-v1`,
+ * `LIDEP089-beta`), removed in release-2027-03; `2025-03` in release-2026-11 (not released yet, so not
+ * deprecated by default: option `deprecatedVersions`), removed in release-2027-05. The dates are the
+ * first day of each release's month (the notes name releases, not days: a guess).
+ */
+export const DEPRECATIONS: Record<string, Deprecation> = {
+  v1: {
+    code: 'LIDEP089-v1',
+    deprecatedAtSeconds: 1_788_220_800,
+    removedIn: 'release-2027-03',
+    sunset: 'Mon, 01 Mar 2027 00:00:00 GMT',
+  },
+  beta: {
+    code: 'LIDEP089-beta',
+    deprecatedAtSeconds: 1_788_220_800,
+    removedIn: 'release-2027-03',
+    sunset: 'Mon, 01 Mar 2027 00:00:00 GMT',
+  },
+  '2025-03': {
+    code: 'LIDEP-2025-03',
+    deprecatedAtSeconds: 1_793_491_200,
+    removedIn: 'release-2027-05',
+    sunset: 'Sat, 01 May 2027 00:00:00 GMT',
+  },
+}
+
+/** Versions deprecated by default: `v1` and `beta` (release-2026-09, §11.5). */
+export const DEFAULT_DEPRECATED_VERSIONS = ['v1', 'beta']
+
+/**
+ * The header that announces a deprecated version in an answer (§11.5: "Requests to them answer with a
+ * deprecation warning header"; its name is not given, so each standard form is a variant):
+ * `deprecation` (RFC 9745, default) `Deprecation: @<seconds>`; `warning` (RFC 7234 §5.5) `Warning: 299 -
+ * "<code>: …"`; `sunset` (RFC 8594) `Sunset: <HTTP-date>`.
+ */
+export const deprecationHeader = (
+  version: string,
+  form: 'deprecation' | 'warning' | 'sunset',
+): Record<string, string> => {
+  const d = DEPRECATIONS[version] ?? {
+    code: `LIDEP-${version}`,
+    deprecatedAtSeconds: 1_788_220_800,
+    removedIn: 'a later release',
+    sunset: 'Mon, 01 Mar 2027 00:00:00 GMT',
+  }
+  if (form === 'warning')
+    return {
+      warning: `299 - "${d.code}: API version ${version} is deprecated and will be removed in ${d.removedIn}"`,
+    }
+  if (form === 'sunset') return { sunset: d.sunset }
+  return { deprecation: `@${d.deprecatedAtSeconds}` }
+}

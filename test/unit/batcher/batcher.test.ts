@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Batcher, type BatcherOptions } from '../../../src/batcher/batcher.ts'
 import { type Batch, ENVELOPE_BYTES } from '../../../src/model/files.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
+import { recordSpans } from '../../support/span-recorder.ts'
 
 const file = pendingFile
 
@@ -394,5 +395,36 @@ describe('import kinds', () => {
       ['image', 'archive', ['i1']],
       ['video', 'archive', ['v1']],
     ])
+  })
+})
+
+describe('batch spans', () => {
+  it('while tracing, a closed batch carries its span: from its first file to its closing', async () => {
+    // Given a batcher that makes spans
+    const { tracing, named } = recordSpans()
+    const batches: Batch[] = []
+    const batcher = new Batcher(
+      { maxFiles: 10, maxBytes: 100_000, lingerMs: 1000 },
+      (b) => batches.push(b),
+      undefined,
+      tracing,
+    )
+    // When a file waits out the linger time
+    const opened = Date.now()
+    batcher.add(file('a'))
+    await vi.advanceTimersByTimeAsync(1000)
+    // Then the batch opened then, and its span runs from its opening to its closing
+    expect(batches[0]?.openedAt).toBe(opened)
+    const [span] = named('import batch')
+    expect(batches[0]?.span).toEqual(span?.spanContext())
+    expect(span?.attributes['livingdocs.import.batch.closed_by']).toBe('linger')
+    expect(span?.duration).toEqual([1, 0])
+  })
+
+  it('without tracing, a batch has no span', () => {
+    const { batcher, batches } = setup({ maxFiles: 1 })
+    batcher.add(file('a'))
+    expect(batches[0]?.span).toBeUndefined()
+    expect(batches[0]?.openedAt).toBe(Date.now())
   })
 })

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { CLASSES_NOT_OF_THE_FILE } from '../../../src/model/failure-reasons.ts'
 import { alertExprs, promqlErrors } from '../../support/promql.ts'
 
 const CHART = new URL('../../../helm/file-import-bridge/', import.meta.url)
@@ -22,8 +23,8 @@ const ruleTests = parse(await readFile(new URL('tests/alerts.test.yaml', CHART),
 const cases = ruleTests.tests.flatMap((t) => t.alert_rule_test ?? [])
 
 describe('the chart alerts', () => {
-  it('are ten, each with PromQL that parses', () => {
-    expect(alerts.map((a) => a.alert)).toHaveLength(10)
+  it('are seventeen, each with PromQL that parses', () => {
+    expect(alerts.map((a) => a.alert)).toHaveLength(17)
     for (const { alert, expr } of alerts) expect(promqlErrors(expr), alert).toEqual([])
   })
 
@@ -35,6 +36,20 @@ describe('the chart alerts', () => {
       expect(own.some((c) => (c.exp_alerts ?? []).length === 0)).toBe(true)
     },
   )
+
+  it.each(alerts.map((a) => a.alert))(
+    '%s has its row in the alert table of docs/deploy.md',
+    async (alert) => {
+      const deployDoc = await readFile(new URL('../../../docs/deploy.md', import.meta.url), 'utf8')
+      expect(deployDoc).toMatch(new RegExp(`^\\| \`${alert}\` \\|`, 'm'))
+    },
+  )
+
+  it("FileImportBridgeFailedNotByFile watches exactly the reason classes that are not the file's fault", () => {
+    const expr = alerts.find((a) => a.alert === 'FileImportBridgeFailedNotByFile')?.expr ?? ''
+    const watched = /reason_class=~"([^"]+)"/.exec(expr)?.[1]?.split('|') ?? []
+    expect([...watched].sort()).toEqual([...CLASSES_NOT_OF_THE_FILE].sort())
+  })
 
   it('have no test of an alert that does not exist', () => {
     const names = new Set(alerts.map((a) => a.alert))

@@ -44,6 +44,22 @@ describe('the Grafana dashboard', () => {
     }
   })
 
+  it('opens with the Backfill row: progress, records behind, rate, ETA, oldest in flight', () => {
+    const rows = built.panels.filter((p) => p.type === 'row').map((p) => p.title)
+    expect(rows[0]).toBe('Backfill')
+    const first = built.panels.slice(
+      1,
+      built.panels.findIndex((p, i) => i > 0 && p.type === 'row'),
+    )
+    expect(first.map((p) => p.title)).toEqual([
+      'Progress',
+      'Records behind',
+      'Settle rate',
+      'Time to drain (ETA)',
+      'Oldest record in flight',
+    ])
+  })
+
   it('has a query in every panel but the rows', () => {
     expect(graphs.length).toBeGreaterThan(10)
     for (const panel of graphs) expect(panel.targets?.length, panel.title).toBeGreaterThan(0)
@@ -76,6 +92,18 @@ describe('the Grafana dashboard', () => {
     ['API answers by class', ['bridge_api_requests_total'], /label_replace\(.*"class"/],
     ['DLQ records by reason', ['bridge_events_invalid_total'], /by \(reason\)/],
     ['paused fetch', ['bridge_fetch_paused'], /./],
+    [
+      'backfill progress over the whole group',
+      ['bridge_backlog_done_records', 'bridge_backlog_records'],
+      /100 \* sum by \(topic\) \(max by \(topic, partition\)/,
+    ],
+    ['backfill ETA', ['bridge_backlog_eta_seconds'], /max by \(topic\)/],
+    ['backfill settle rate', ['bridge_backlog_records_per_second'], /max by \(topic\)/],
+    ['oldest record in flight', ['bridge_oldest_in_flight_seconds'], /by \(pod\)/],
+    ['FAILED by reason class', ['bridge_failed_files_total'], /by \(reason_class\)/],
+    ['records skipped', ['bridge_offsets_skipped_total'], /increase\(/],
+    ['rebalances', ['bridge_rebalances_total', 'bridge_partition_changes_total'], /by \(change\)/],
+    ['bytes held', ['bridge_bytes_in_flight'], /by \(pod\)/],
   ])('has a panel for %s', (_what, metrics, shape) => {
     const panel = graphs.find((p) => {
       const exprs = (p.targets ?? []).map((t) => t.expr)

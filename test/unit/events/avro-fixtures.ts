@@ -17,6 +17,7 @@ export const validRecord = {
   systemName: 'archive',
   mimeType: null,
   occurredAt: 1_700_000_000_000,
+  checksum: null,
 }
 
 /** Encodes `record` with {@link fileCreatedType} in the Confluent wire format under schema `id`. */

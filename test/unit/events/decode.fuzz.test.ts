@@ -7,7 +7,8 @@ import { createEventDecoder } from '../../../src/events/decode.ts'
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
 import { toFileEntry } from '../../../src/import/file-entry.ts'
 import type { DecodeResult } from '../../../src/model/files.ts'
-import { createWireFormatReader, type SchemaCodec } from '../../../src/registry/registry.ts'
+import type { SchemaCodec } from '../../../src/registry/registry.ts'
+import { createWireFormatReader } from '../../../src/registry/wire-format.ts'
 import { fileCreatedType, wire } from './avro-fixtures.ts'
 
 const SCHEMA_ID = 1
@@ -54,8 +55,9 @@ async function expectContract(input: Buffer | null): Promise<DecodeResult> {
     expect(Number.isSafeInteger(event.occurredAt)).toBe(true)
     expect(event.occurredAt).toBeGreaterThanOrEqual(-62_135_596_800_000)
     expect(event.occurredAt).toBeLessThanOrEqual(253_402_300_799_999)
-    // a valid URI (RFC 3986): only allowed characters, every % an escape
-    expect(event.url).toMatch(/^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-F]{2})*$/)
+    // a valid URI (RFC 3986): only allowed characters, every % an escape (HEXDIG of either case, §2.1:
+    // an escape that came is kept as it came, src/events/url.ts; a bit flip made `%8A` `%8a` in one run)
+    expect(event.url).toMatch(/^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})*$/)
     // The entry sent is the event's entry as JSON (Avro metadata text kept as it came), and its size
     expect(JSON.parse(entryJson)).toEqual(toFileEntry(event))
     expect(bytes).toBe(Buffer.byteLength(entryJson) + 1)
@@ -237,7 +239,27 @@ describe('event decoder properties', () => {
           await expectContract(bytes)
         },
       ),
-      RUNS,
+      {
+        ...RUNS,
+        // Found on 2026-12-07 (seed -1776608977): the second flip turns the escape `%8A` into `%8a`
+        examples: [
+          [
+            {
+              externalId: 'A',
+              url: 'http://aaaaaaaaaaaa.a.aa/a%F2%8A%80%80a',
+              fileName: '       ',
+              mediaType: 'file',
+              metadata: '{}',
+              systemName: 'aa0',
+              occurredAt: 0,
+            },
+            [
+              { kind: 'flip', at: 522583256, bit: 5 },
+              { kind: 'flip', at: 15, bit: 1 },
+            ],
+          ],
+        ],
+      },
     )
   })
 

@@ -5,7 +5,8 @@ import { createEventDecoder, type EventDecoderOptions } from '../../../src/event
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
 import { fileEntryBytes } from '../../../src/import/file-entry.ts'
 import type { DecodeResult, FileCreatedEvent } from '../../../src/model/files.ts'
-import { type SchemaCodec, UNKNOWN_WRITER } from '../../../src/registry/registry.ts'
+import type { SchemaCodec } from '../../../src/registry/registry.ts'
+import { UNKNOWN_WRITER } from '../../../src/registry/wire-format.ts'
 
 /** A SchemaCodec whose decode() resolves to `result` or throws it when it is an Error. */
 function fakeCodec(result: unknown): SchemaCodec & { calls: Buffer[] } {
@@ -439,5 +440,52 @@ describe('the issue’s inputs from other producers', () => {
     expect(f.message.length).toBeLessThanOrEqual(1000)
     // And without the header, no hint
     expect(failure(await decoder()(Buffer.from([0x0a]))).message).not.toContain('apicurio')
+  })
+})
+
+describe('the checksum (issue 24: CHECKSUM_METADATA_PROPERTY)', () => {
+  const withSum = { ...validEvent, checksum: 'sha256:ab12' }
+  const metadataOf = (result: DecodeResult) => {
+    if (!result.ok) throw new Error(result.failure.message)
+    return (JSON.parse(result.entry.toString('utf8')) as { metadata: Record<string, unknown> }).metadata
+  }
+
+  it('goes into the entry’s metadata under the configured property, JSON and Avro alike', async () => {
+    const decode = decoder({ checksumProperty: 'sourceChecksum' })
+    expect(metadataOf(await decode(json(withSum)))).toEqual({ title: 'A', sourceChecksum: 'sha256:ab12' })
+    const avro = decoder(
+      { checksumProperty: 'sourceChecksum' },
+      fakeCodec({ ...withSum, metadata: '{"n": 12345678901234567890}' }),
+    )
+    const result = await avro(WIRE)
+    // the Avro metadata text is kept as it came (the number beyond 2^53 exactly), the checksum added
+    expect(result.ok && result.entry.toString('utf8')).toContain(
+      '"metadata":{"n": 12345678901234567890,"sourceChecksum":"sha256:ab12"}',
+    )
+  })
+
+  it('wins over a property of the same name in the metadata, and fills empty metadata', async () => {
+    const decode = decoder({ checksumProperty: 'sum' })
+    expect(metadataOf(await decode(json({ ...withSum, metadata: { sum: 'old', a: 1 } })))).toEqual({
+      a: 1,
+      sum: 'sha256:ab12',
+    })
+    const avro = decoder({ checksumProperty: 'sum' }, fakeCodec({ ...withSum, metadata: '{ }' }))
+    expect(metadataOf(await avro(WIRE))).toEqual({ sum: 'sha256:ab12' })
+  })
+
+  it('is not sent without the setting, nor when the event has none', async () => {
+    expect(metadataOf(await decoder()(json(withSum)))).toEqual({ title: 'A' })
+    expect(
+      metadataOf(await decoder({ checksumProperty: 'sum' })(json({ ...validEvent, checksum: null }))),
+    ).toEqual({ title: 'A' })
+  })
+
+  it('must be a non-empty string without control characters', async () => {
+    for (const checksum of ['', 'a\nb', 42]) {
+      const f = failure(await decoder({ checksumProperty: 'sum' })(json({ ...validEvent, checksum })))
+      expect(f.reason).toBe('INVALID_EVENT')
+      expect(f.message).toContain('checksum')
+    }
   })
 })

@@ -13,6 +13,10 @@ import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import { WEBHOOK_PATH } from '../../../src/model/webhook.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 
+/** How the app describes a webhook request to the tracker (for its span): its route, no trace headers. */
+const ON_BATCH_URL = { route: `${WEBHOOK_PATH}/:batchId`, traceHeaders: {} }
+const ON_PLAIN_URL = { route: WEBHOOK_PATH, traceHeaders: {} }
+
 const logger = silentLogger
 const servers: HttpServer[] = []
 const SECRET = 'unit-webhook-secret-5e1f0a'
@@ -125,7 +129,7 @@ describe("webhook app: a batch's own signed URL", () => {
 
       // Then it is accepted for b-7, whatever the body
       expect(res.status).toBe(202)
-      expect(onJobWebhook).toHaveBeenCalledWith(jobId, { batchId: 'b-7' })
+      expect(onJobWebhook).toHaveBeenCalledWith(jobId, { batchId: 'b-7', received: ON_BATCH_URL })
       expect(await webhookCount(metrics, 'accepted')).toBe(1)
     },
   )
@@ -141,7 +145,7 @@ describe("webhook app: a batch's own signed URL", () => {
     expect(Buffer.byteLength(body)).toBeGreaterThan(1_000_000)
     const res = await post(batchUrl(base, 'b-1'), body)
     expect(res.status).toBe(202)
-    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
+    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1', received: ON_BATCH_URL })
   })
 
   it.each([
@@ -192,7 +196,7 @@ describe('webhook app', () => {
     expect(res.status).toBe(202)
     expect(JSON.parse(res.text)).toEqual({ accepted: true })
     expect(onJobWebhook).toHaveBeenCalledTimes(1)
-    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
+    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1', received: ON_PLAIN_URL })
     expect(await webhookCount(metrics, 'accepted')).toBe(1)
     expect(await webhookCount(metrics, 'invalid')).toBe(0)
   })
@@ -207,7 +211,7 @@ describe('webhook app', () => {
     // Then it is acknowledged but ignored, and counted as unknown
     expect(res.status).toBe(200)
     expect(JSON.parse(res.text)).toEqual({ ignored: 'unknown job id' })
-    expect(onJobWebhook).toHaveBeenCalledWith('job-elsewhere', { batchId: 'b-1' })
+    expect(onJobWebhook).toHaveBeenCalledWith('job-elsewhere', { batchId: 'b-1', received: ON_PLAIN_URL })
     expect(await webhookCount(metrics, 'unknown_job')).toBe(1)
     expect(await webhookCount(metrics, 'accepted')).toBe(0)
   })
@@ -221,7 +225,7 @@ describe('webhook app', () => {
 
     // Then the tracker gets the string '42'
     expect(res.status).toBe(202)
-    expect(onJobWebhook).toHaveBeenCalledWith('42', { batchId: 'b-1' })
+    expect(onJobWebhook).toHaveBeenCalledWith('42', { batchId: 'b-1', received: ON_PLAIN_URL })
   })
 
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', ''])(
@@ -235,7 +239,7 @@ describe('webhook app', () => {
 
       // Then it is accepted and handed on
       expect(res.status).toBe(202)
-      expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
+      expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1', received: ON_PLAIN_URL })
     },
   )
 
@@ -434,7 +438,7 @@ describe('webhook app', () => {
 
     // Then it is accepted
     expect(res.status).toBe(202)
-    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1' })
+    expect(onJobWebhook).toHaveBeenCalledWith('job1', { batchId: 'b-1', received: ON_PLAIN_URL })
   })
 
   it('answers 500 without details when the handler throws', async () => {

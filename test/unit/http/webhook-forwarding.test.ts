@@ -61,7 +61,10 @@ describe('webhook app with forwarding', () => {
 
     // Then it is forwarded with its job id, verified batch id and state, acknowledged, and counted
     expect(res).toEqual({ status: 202, json: { forwarded: true } })
-    expect(onJobWebhook).toHaveBeenCalledWith('theirs', { batchId: 'b7' })
+    expect(onJobWebhook).toHaveBeenCalledWith('theirs', {
+      batchId: 'b7',
+      received: { route: WEBHOOK_PATH, traceHeaders: {} },
+    })
     expect(forwardWebhook).toHaveBeenCalledWith({ jobId: 'theirs', batchId: 'b7', state: 'success' })
     expect(await webhookCount(metrics, 'forwarded')).toBe(1)
     expect(await webhookCount(metrics, 'unknown_job')).toBe(0)

@@ -78,7 +78,7 @@ beforeAll(async () => {
     webhookSecret: SECRET,
     verifySignature: verifyBatchSignature,
     onJobWebhook: (jobId, notice) => {
-      handedOn.push({ jobId, ...notice })
+      handedOn.push({ jobId, batchId: notice.batchId })
       return tracker.notify(jobId, notice)
     },
   })

@@ -9,6 +9,7 @@ import {
   bodyShape,
   CHECK_CREDENTIALS,
   CHECK_LOCATION,
+  CHECK_READ_SCOPE,
   CHECK_VERSION,
   classifyAnswer,
   MAX_API_TEXT_CHARS,
@@ -28,54 +29,106 @@ const read = (endpoint: ApiEndpoint, status: number, text: string, extra: Partia
 
 const classOf = (r: AnswerReading): AnswerClass => r.class
 
-// status, class of a submit (of 3 files), class of a status read; the body is the documented error
-// body, the empty body, or plain text: the class of a non-2xx answer does not depend on it.
-const TABLE: Array<[number, AnswerClass, AnswerClass]> = [
-  [100, 'configuration', 'configuration'],
-  [101, 'configuration', 'configuration'],
-  [103, 'configuration', 'configuration'],
-  [300, 'configuration', 'configuration'],
-  [301, 'configuration', 'configuration'],
-  [302, 'configuration', 'configuration'],
-  [303, 'configuration', 'configuration'],
-  [304, 'configuration', 'configuration'],
-  [307, 'configuration', 'configuration'],
-  [308, 'configuration', 'configuration'],
-  [400, 'batch-data', 'configuration'],
-  [401, 'credentials', 'credentials'],
-  [402, 'batch-data', 'configuration'],
-  [403, 'credentials', 'credentials'],
-  [404, 'configuration', 'job-unknown'],
-  [405, 'configuration', 'configuration'],
-  [406, 'configuration', 'configuration'],
-  [408, 'retry', 'retry'],
-  [409, 'batch-data', 'configuration'],
-  [410, 'configuration', 'configuration'],
-  [413, 'batch-data', 'configuration'],
-  [415, 'configuration', 'configuration'],
-  [422, 'batch-data', 'configuration'],
-  [425, 'retry', 'retry'],
-  [429, 'quota', 'retry'],
-  [451, 'batch-data', 'configuration'],
-  [500, 'retry', 'retry'],
-  [501, 'configuration', 'configuration'],
-  [502, 'retry', 'retry'],
-  [503, 'retry', 'retry'],
-  [504, 'retry', 'retry'],
-  [505, 'configuration', 'configuration'],
-  [507, 'retry', 'retry'],
-  [511, 'configuration', 'configuration'],
-  [599, 'retry', 'retry'],
+// status, class of a submit (of 3 files), of a status read, of a media library read (look-up and
+// read by mediaId alike) and of a patch; the body is the documented error body, the empty body, or
+// plain text: the class of a non-2xx answer does not depend on it.
+const TABLE: Array<[number, AnswerClass, AnswerClass, AnswerClass, AnswerClass]> = [
+  [100, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [101, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [103, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [300, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [301, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [302, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [303, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [304, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [307, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [308, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [400, 'batch-data', 'configuration', 'configuration', 'file-data'],
+  [401, 'credentials', 'credentials', 'credentials', 'credentials'],
+  // issue 24: Payment Required is the account's, like the plan's usage limit: never a file's fault
+  [402, 'quota', 'quota', 'quota', 'quota'],
+  [403, 'credentials', 'credentials', 'credentials', 'credentials'],
+  [404, 'configuration', 'job-unknown', 'entry-unknown', 'entry-unknown'],
+  [405, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [406, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [407, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [408, 'retry', 'retry', 'retry', 'retry'],
+  [409, 'batch-data', 'configuration', 'configuration', 'version-conflict'],
+  [410, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [411, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [412, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [413, 'batch-data', 'configuration', 'configuration', 'file-data'],
+  [414, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [415, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [417, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [421, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [422, 'batch-data', 'configuration', 'configuration', 'file-data'],
+  [423, 'retry', 'retry', 'retry', 'retry'],
+  [424, 'retry', 'retry', 'retry', 'retry'],
+  [425, 'retry', 'retry', 'retry', 'retry'],
+  [426, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [428, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [429, 'quota', 'retry', 'retry', 'retry'],
+  [431, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [451, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [499, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [500, 'retry', 'retry', 'retry', 'retry'],
+  [501, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [502, 'retry', 'retry', 'retry', 'retry'],
+  [503, 'retry', 'retry', 'retry', 'retry'],
+  [504, 'retry', 'retry', 'retry', 'retry'],
+  [505, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [507, 'retry', 'retry', 'retry', 'retry'],
+  [511, 'configuration', 'configuration', 'configuration', 'configuration'],
+  [599, 'retry', 'retry', 'retry', 'retry'],
 ]
 
-describe('classifyAnswer: every status class, both endpoints, with and without the documented body', () => {
+describe('classifyAnswer: every status class, every endpoint, with and without the documented body', () => {
   for (const body of ['documented', 'empty', 'plain text'] as const) {
-    it.each(TABLE)(`HTTP %i, ${body} body -> submit %s, status read %s`, (status, submit, statusRead) => {
-      const text = body === 'documented' ? documented(status) : body === 'empty' ? '' : 'upstream says no'
-      expect(classOf(read('submit', status, text))).toBe(submit)
-      expect(classOf(read('status', status, text))).toBe(statusRead)
-    })
+    it.each(TABLE)(
+      `HTTP %i, ${body} body -> submit %s, status read %s, media library read %s, patch %s`,
+      (status, submit, statusRead, libraryRead, patch) => {
+        const text = body === 'documented' ? documented(status) : body === 'empty' ? '' : 'upstream says no'
+        expect(classOf(read('submit', status, text))).toBe(submit)
+        expect(classOf(read('status', status, text))).toBe(statusRead)
+        expect(classOf(read('lookup', status, text))).toBe(libraryRead)
+        expect(classOf(read('entry', status, text))).toBe(libraryRead)
+        expect(classOf(read('patch', status, text))).toBe(patch)
+      },
+    )
   }
+
+  it('every 4xx is named: only 400, 409, 413 and 422 of a submit or a patch are about a file’s data', () => {
+    const dataClasses = new Set<AnswerClass>(['batch-data', 'file-data', 'version-conflict'])
+    for (let status = 400; status < 500; status++) {
+      for (const endpoint of ['submit', 'status', 'lookup', 'entry', 'patch'] as const) {
+        const cls = classOf(read(endpoint, status, documented(status)))
+        const isData =
+          [400, 409, 413, 422].includes(status) && (endpoint === 'submit' || endpoint === 'patch')
+        expect(dataClasses.has(cls), `${endpoint} ${status} -> ${cls}`).toBe(isData)
+      }
+    }
+  })
+
+  it('a 402 holds every endpoint like the plan’s usage limit, with its own code', () => {
+    for (const endpoint of ['submit', 'status', 'lookup', 'entry', 'patch'] as const)
+      expect(read(endpoint, 402, documented(402))).toMatchObject({
+        class: 'quota',
+        code: 'API_PAYMENT_REQUIRED',
+        retryable: true,
+        message: `${endpoint} answered HTTP 402: Payment Required; message: what the API says about 402`,
+      })
+  })
+
+  it('a refused read of the media library names the read scope', () => {
+    expect(read('lookup', 403, documented(403))).toMatchObject({
+      class: 'credentials',
+      setting: CHECK_READ_SCOPE,
+    })
+    expect(read('entry', 401, '')).toMatchObject({ class: 'credentials', setting: CHECK_READ_SCOPE })
+    expect(CHECK_READ_SCOPE).toContain('public-api:read')
+    expect(read('patch', 403, '')).toMatchObject({ class: 'credentials', setting: CHECK_CREDENTIALS })
+  })
 
   it.each([200, 201, 202, 204, 206, 299])(
     'HTTP %i: the documented body of each endpoint is accepted, another JSON shape or none is unreadable, a page is configuration',

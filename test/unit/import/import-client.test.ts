@@ -1,8 +1,5 @@
 // The import API client against a scripted node:http server: requests, status normalisation, retries, errors.
-import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -15,70 +12,20 @@ import {
 import type { ImportRequest } from '../../../src/import/import-request.ts'
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
+import type { BridgeTracing } from '../../../src/telemetry/bridge-tracing.ts'
+import { parseTraceparent } from '../../../src/telemetry/trace-context.ts'
 import { LogLines } from '../../support/log-lines.ts'
+import {
+  json,
+  type Reply,
+  rejection,
+  type ScriptedServer,
+  startServer,
+} from '../../support/scripted-server.ts'
+import { recordSpans } from '../../support/span-recorder.ts'
 
 const TOKEN = 'tok-123'
 const API_VERSION = '2026-07'
-
-interface Received {
-  method: string
-  url: string
-  headers: IncomingMessage['headers']
-  body: string
-  at: number
-}
-
-type Reply = (req: Received, res: ServerResponse) => void
-
-/** A server answering each request with the next scripted reply (the last one repeats). */
-interface ScriptedServer {
-  base: string
-  received: Received[]
-  script(...replies: Reply[]): void
-  close(): Promise<void>
-}
-
-async function startServer(): Promise<ScriptedServer> {
-  let replies: Reply[] = [json(500, { error: 'no script' })]
-  const received: Received[] = []
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const r: Received = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        at: Date.now(),
-      }
-      const reply = replies[Math.min(received.length, replies.length - 1)] as Reply
-      received.push(r)
-      reply(r, res)
-    })
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  return {
-    base: `http://127.0.0.1:${port}`,
-    received,
-    script(...next) {
-      replies = next
-    },
-    async close() {
-      server.closeAllConnections()
-      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
-  return (_req, res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers })
-    res.end(body === undefined ? '' : JSON.stringify(body))
-  }
-}
 
 const request: ImportRequest = {
   kind: 'file',
@@ -100,7 +47,7 @@ let server: ScriptedServer
 let metrics: Metrics
 let clients: ImportClient[]
 
-function client(options: Partial<ImportClientOptions> = {}): ImportClient {
+function client(options: Partial<ImportClientOptions> = {}, tracing?: BridgeTracing): ImportClient {
   const c = createImportClient(
     {
       baseUrl: server.base,
@@ -112,20 +59,10 @@ function client(options: Partial<ImportClientOptions> = {}): ImportClient {
       maxBackoffMs: 20,
       ...options,
     },
-    { metrics },
+    { metrics, tracing },
   )
   clients.push(c)
   return c
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApiError)
-    return err as ApiError
-  }
-  throw new Error('expected a rejection')
 }
 
 beforeEach(async () => {
@@ -868,3 +805,62 @@ function redirect(status: number, location: string): Reply {
     res.end()
   }
 }
+
+describe('traces', () => {
+  const INPUT_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+
+  it('without tracing, sends the caller’s trace headers as they are', async () => {
+    server.script(json(200, { id: 'job-1' }))
+    await client().submit(request, { headers: { traceparent: INPUT_TRACEPARENT, tracestate: 'legacy=1' } })
+    expect(server.received[0]?.headers).toMatchObject({
+      traceparent: INPUT_TRACEPARENT,
+      tracestate: 'legacy=1',
+    })
+  })
+
+  it('while tracing, each request and its retries is one client span of the job, whose context replaces the caller’s', async () => {
+    // Given a client that makes spans, in a job's span, and an API that fails once
+    const { tracing, named } = recordSpans()
+    const job = tracing.startJob(
+      { id: 'b', systemName: 's', kind: 'file', files: [], bytes: 0, closedBy: 'linger' },
+      undefined,
+      { resubmits: 0 },
+    )
+    server.script(json(503, { error: 'busy' }), json(200, { id: 'job-1' }))
+
+    // When a batch with an input's trace headers is submitted
+    await tracing.withSpan(job, () =>
+      client({}, tracing).submit(request, {
+        headers: { traceparent: INPUT_TRACEPARENT, tracestate: 'legacy=1' },
+      }),
+    )
+
+    // Then both attempts carry the span's context, not the input's, and no tracestate of another trace
+    const [post] = named(`POST /api/${API_VERSION}/import/files`)
+    expect(post?.parentSpanContext?.spanId).toBe(job?.spanContext().spanId)
+    expect(post?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.response.status_code': 200,
+    })
+    expect(server.received).toHaveLength(2)
+    for (const r of server.received) {
+      expect(parseTraceparent(r.headers.traceparent as string)).toMatchObject({
+        traceId: job?.spanContext().traceId,
+        parentId: post?.spanContext().spanId,
+      })
+      expect(r.headers.tracestate).toBeUndefined()
+      expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`)
+    }
+    // And the token is on no span
+    expect(JSON.stringify(named(`POST /api/${API_VERSION}/import/files`)[0]?.attributes)).not.toContain(TOKEN)
+  })
+
+  it('a status read that got no answer ends its span with the error code', async () => {
+    const { tracing, named } = recordSpans()
+    await server.close()
+    await rejection(client({ maxRetries: 0 }, tracing).status('j 1'))
+    const [read] = named(`GET /api/${API_VERSION}/import/files/status`)
+    expect(read?.attributes).toMatchObject({ 'error.type': 'API_NETWORK_ERROR' })
+    expect(read?.attributes['url.full']).toContain('status?id=j%201')
+  })
+})

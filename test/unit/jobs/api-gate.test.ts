@@ -36,6 +36,46 @@ describe('ApiGate', () => {
     expect(gate.problem).toBeNull()
   })
 
+  it('names every hold in force in words: a refusal, a Retry-After, the quota backoff', () => {
+    const { gate } = setup()
+    expect(gate.holds(T0)).toEqual([])
+    gate.holdAll(T0 + 60_000)
+    gate.refuse('submit', refusal('credentials', REFUSED_SUBMITS, 'LIVINGDOCS_ACCESS_TOKEN'), T0)
+    gate.quota(true)
+    expect(gate.holds(T0)).toEqual([
+      `refused: ${REFUSED_SUBMITS} (check LIVINGDOCS_ACCESS_TOKEN)`,
+      `Retry-After: every request waits until ${new Date(T0 + 60_000).toISOString()}`,
+      'usage limit reached (429) or payment required (402): submits back off',
+    ])
+    expect(gate.holds(T0 + 60_000)).toHaveLength(2)
+  })
+
+  it('counts the holds each endpoint was put under: its refusals and every Retry-After', () => {
+    const { gate } = setup()
+    expect([gate.holdsOf('submit'), gate.holdsOf('status')]).toEqual([0, 0])
+    gate.refuse('status', refusal('credentials', 'status answered HTTP 403'), T0)
+    expect([gate.holdsOf('submit'), gate.holdsOf('status')]).toEqual([0, 1])
+    gate.holdAll(T0 + 5000, T0)
+    expect([gate.holdsOf('submit'), gate.holdsOf('status')]).toEqual([1, 2])
+    // a Retry-After already passed holds nothing
+    gate.holdAll(T0, T0)
+    expect([gate.holdsOf('submit'), gate.holdsOf('status')]).toEqual([1, 2])
+  })
+
+  it('marks the holds of an endpoint: how many began, and whether one is in force', () => {
+    const { gate } = setup()
+    expect(gate.holdMark('status', T0)).toEqual({ begun: 0, inForce: false })
+    gate.refuse('status', refusal('credentials', 'status answered HTTP 403'), T0)
+    expect(gate.holdMark('status', T0)).toEqual({ begun: 1, inForce: true })
+    expect(gate.holdMark('submit', T0)).toEqual({ begun: 0, inForce: false })
+    gate.accepted('status')
+    expect(gate.holdMark('status', T0)).toEqual({ begun: 1, inForce: false })
+    // a Retry-After is in force until it has passed
+    gate.holdAll(T0 + 5000, T0)
+    expect(gate.holdMark('submit', T0 + 4999)).toEqual({ begun: 1, inForce: true })
+    expect(gate.holdMark('status', T0 + 5000)).toEqual({ begun: 2, inForce: false })
+  })
+
   it('a Retry-After holds every request until then, and a shorter one does not shorten it', () => {
     const { gate } = setup()
     gate.holdAll(T0 + 60_000)
@@ -107,12 +147,16 @@ describe('ApiGate', () => {
     gate.quota(true)
     expect(await hold('quota')).toBe(1)
     expect(
-      logs.withMsg('import API usage limit reached (429 without Retry-After); submits back off'),
+      logs.withMsg(
+        'import API refuses submits for the account (the usage limit: 429 without Retry-After; or 402 Payment Required); submits back off',
+      ),
     ).toHaveLength(1)
     gate.quota(false)
     gate.quota(false)
     expect(await hold('quota')).toBe(0)
-    expect(logs.withMsg('import API accepts submits again after its usage limit')).toHaveLength(1)
+    expect(
+      logs.withMsg('import API accepts submits again after its usage limit or payment refusal'),
+    ).toHaveLength(1)
     // the quota holds no endpoint: the submit queue backs off by itself
     expect(gate.heldUntil('submit')).toBe(0)
   })

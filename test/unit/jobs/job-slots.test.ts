@@ -89,4 +89,23 @@ describe('JobSlots', () => {
     expect(slots.inFlight).toBe(3)
     expect(await gauge(metrics)).toBe(1)
   })
+
+  it('a changed limit keeps what is held: a lowered one has no free slot until below it', () => {
+    // Given three slots, all held
+    const { slots } = setup(3)
+    for (let i = 0; i < 3; i++) slots.jobFollowed()
+    // When the limit falls to 1, nothing is dropped, and no slot is free
+    expect(slots.setLimit(1)).toBe(false)
+    expect(slots.limit).toBe(1)
+    expect(slots.running).toBe(3)
+    slots.jobLeft(false)
+    slots.jobLeft(false)
+    expect(slots.hasFree).toBe(false)
+    slots.jobLeft(false)
+    expect(slots.hasFree).toBe(true)
+    // When it rises, the caller is told to submit what may go; a limit below one is one
+    expect(slots.setLimit(4)).toBe(true)
+    slots.setLimit(0)
+    expect(slots.limit).toBe(1)
+  })
 })

@@ -6,7 +6,7 @@ import { JobTracker } from '../../../src/jobs/job-tracker.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import type { Batch } from '../../../src/model/files.ts'
 import type { ConcludedJob } from '../../../src/model/outcomes.ts'
-import { fakeImportClient, testBatch } from '../../support/fake-import-client.ts'
+import { fakeImportClient, JOB_TRACKER_OPTIONS, testBatch } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
@@ -24,16 +24,7 @@ function setup(status: (jobId: string) => Promise<JobStatus>) {
   const settled: ConcludedJob[] = []
   const started: Array<[string, string]> = []
   const tracker = new JobTracker(
-    {
-      maxJobsInFlight: 4,
-      pollIntervalMs: 1000,
-      webhookUrl: undefined,
-      resubmitDelayMs: 1000,
-      maxResubmits: 2,
-      holdRecheckMs: 30_000,
-      maxHoldMs: 900_000,
-      jobVisibilityGraceMs: 0,
-    },
+    { ...JOB_TRACKER_OPTIONS, pollIntervalMs: 1000, webhookUrl: undefined },
     {
       client: client.client,
       logger: silentLogger,
@@ -98,6 +89,36 @@ describe('JobTracker and the job log', () => {
     ])
     expect(client.submit).not.toHaveBeenCalled()
     expect(tracker.tracks('job-old')).toBe(false)
+    tracker.close()
+  })
+
+  it("an adopted job holds one of this replica's job slots, as a submitted one does (issue 26)", async () => {
+    // Given a replica whose share of the group's MAX_JOBS_IN_FLIGHT is 1, following an adopted job
+    let finished = false
+    const { tracker, client, settled } = setup(async () =>
+      finished
+        ? {
+            finished: true,
+            state: 'success',
+            files: [
+              { externalId: 'a', systemName: 'adopted', state: 'imported', mediaId: 'm', reason: undefined },
+            ],
+          }
+        : { finished: false, state: 'started', startedAt: undefined },
+    )
+    tracker.setMaxJobsInFlight(1)
+    tracker.adopt('job-old', batch('b0', ['a']))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(tracker.jobsInFlight).toBe(1)
+    // When a batch of its own comes, then it waits: the share is taken
+    tracker.enqueue(batch('b1', ['b']))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(client.submit).not.toHaveBeenCalled()
+    // When the adopted job finishes, then the batch is submitted
+    finished = true
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(settled.map((j) => j.jobId)).toEqual(['job-old'])
+    expect(client.submit).toHaveBeenCalledTimes(1)
     tracker.close()
   })
 

@@ -16,6 +16,7 @@ import {
   type FakeImportClient,
   fakeImportClient,
   idsOf,
+  JOB_TRACKER_OPTIONS,
   namedFile,
 } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
@@ -43,17 +44,7 @@ function setup(options: Partial<JobTrackerOptions> = {}, start = true): Setup {
   const metrics = createMetrics()
   const settled: ConcludedJob[] = []
   const tracker = new JobTracker(
-    {
-      maxJobsInFlight: 4,
-      pollIntervalMs: 10_000,
-      webhookUrl: 'https://bridge.example/webhooks/livingdocs/import-jobs',
-      resubmitDelayMs: 1000,
-      maxResubmits: 2,
-      holdRecheckMs: 30_000,
-      maxHoldMs: 900_000,
-      jobVisibilityGraceMs: 0,
-      ...options,
-    },
+    { ...JOB_TRACKER_OPTIONS, ...options },
     {
       client: client.client,
       logger: silentLogger,
@@ -131,6 +122,36 @@ describe('JobTracker submitting', () => {
     // Then b4 goes out
     expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b3', 'b4'])
     expect(s.settled.map((j) => j.jobId)).toEqual(['j2', 'j1'])
+  })
+
+  it('a raised MAX_JOBS_IN_FLIGHT submits at once; a lowered one keeps the jobs and waits until below it', async () => {
+    // Given one job slot, a job running in it and three batches waiting
+    const s = setup({ maxJobsInFlight: 1 })
+    await submitAs(s, batch('b1', ['a']), 'j1')
+    for (const id of ['b2', 'b3', 'b4']) s.tracker.enqueue(batch(id, [`${id}-f`]))
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1'])
+    // When this replica's share grows to 3 (a rebalance)
+    s.tracker.setMaxJobsInFlight(3)
+    // Then two more go out at once
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b3'])
+    s.client.submits[1]?.resolve('j2')
+    s.client.submits[2]?.resolve('j3')
+    await flush()
+    // When it shrinks to 1 again, the three jobs are kept and followed
+    s.tracker.setMaxJobsInFlight(1)
+    expect(s.tracker.jobsInFlight).toBe(3)
+    expect(s.tracker.tracks('j1') && s.tracker.tracks('j2') && s.tracker.tracks('j3')).toBe(true)
+    // Then j1 and j2 finishing free no slot for b4; j3 finishing does
+    s.tracker.notify('j1')
+    s.client.statuses[0]?.resolve(success(imported('a')))
+    s.tracker.notify('j2')
+    s.client.statuses[1]?.resolve(success(imported('b2-f')))
+    await flush()
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b3'])
+    s.tracker.notify('j3')
+    s.client.statuses[2]?.resolve(success(imported('b3-f')))
+    await flush()
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b3', 'b4'])
   })
 
   it("frees a job's slot on its webhook, submitting the next batch before the job's status is read", async () => {
@@ -742,6 +763,65 @@ describe('JobTracker job timeout', () => {
     // Then it times out (1 s before the outage + 2 s after it)
     expect(outcomeStates(s.settled[0])).toEqual([['a', 'failed', 'timeout']])
     expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(1)
+  })
+
+  it("issue 24's case: status reads answered 403 for 30 s with a 15 s timeout time out no job", async () => {
+    // Given the defaults of STATUS_POLL_INTERVAL_MS (5 s) and API_HOLD_RECHECK_MS (30 s), JOB_TIMEOUT_MS
+    // 15 s, and five one-file jobs submitted a second apart, which run for 40 s
+    const s = setup({ pollIntervalMs: 5000, holdRecheckMs: 30_000, jobTimeoutMs: 15_000, maxJobsInFlight: 5 })
+    const start = Date.now()
+    const refused = () =>
+      apiError('credentials', 'status answered HTTP 403', { endpoint: 'status', status: 403 })
+    // When every status read in the first 30 s is answered 403, later ones see the job running until it
+    // finishes at 40 s
+    s.client.onStatus = async (jobId) => {
+      const t = Date.now() - start
+      if (t < 30_000) throw refused()
+      const id = `f${jobId.slice(1)}`
+      return t < 40_000 ? STARTED : success(imported(id))
+    }
+    for (let i = 1; i <= 5; i++) {
+      await submitAs(s, batch(`b${i}`, [`f${i}`]), `j${i}`)
+      await vi.advanceTimersByTimeAsync(1000)
+    }
+    await vi.advanceTimersByTimeAsync(60_000)
+
+    // Then every file has its own result and no job timed out
+    expect(s.settled.flatMap((j) => outcomeStates(j))).toEqual(
+      [1, 2, 3, 4, 5].map((i) => [`f${i}`, 'imported', undefined]),
+    )
+    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
+  })
+})
+
+describe('JobTracker: jobs that begin while the status reads are held', () => {
+  it("issue 24's case with four jobs submitted after the first read was refused: none times out", async () => {
+    // Given the defaults of STATUS_POLL_INTERVAL_MS (5 s) and API_HOLD_RECHECK_MS (30 s), JOB_TIMEOUT_MS
+    // 15 s, and status reads answered 403 for the first 30 s; every job runs until 40 s
+    const s = setup({ pollIntervalMs: 5000, holdRecheckMs: 30_000, jobTimeoutMs: 15_000, maxJobsInFlight: 5 })
+    const start = Date.now()
+    s.client.onStatus = async (jobId) => {
+      const t = Date.now() - start
+      if (t < 30_000)
+        throw apiError('credentials', 'status answered HTTP 403', { endpoint: 'status', status: 403 })
+      return t < 40_000 ? STARTED : success(imported(`f${jobId.slice(1)}`))
+    }
+    // When one job is submitted, its first read (at 5 s) refused, and four more jobs submitted during
+    // the hold that refusal began
+    await submitAs(s, batch('b1', ['f1']), 'j1')
+    await vi.advanceTimersByTimeAsync(6000)
+    expect(s.client.status).toHaveBeenCalledTimes(1)
+    for (let i = 2; i <= 5; i++) {
+      await submitAs(s, batch(`b${i}`, [`f${i}`]), `j${i}`)
+      await vi.advanceTimersByTimeAsync(1000)
+    }
+    await vi.advanceTimersByTimeAsync(60_000)
+
+    // Then every file has its own result and no job timed out: the hold was counted by none of them
+    expect(s.settled.flatMap((j) => outcomeStates(j)).sort()).toEqual(
+      [1, 2, 3, 4, 5].map((i) => [`f${i}`, 'imported', undefined]),
+    )
+    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
   })
 })
 

@@ -20,12 +20,13 @@ import {
   apiError,
   testBatch as batch,
   batchIdOf,
+  entryId,
   type FakeImportClient,
   fakeImportClient,
   idsOf,
 } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { resetPendingFileOffsets } from '../../support/pending-file.ts'
+import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 interface Setup {
   queue: SubmitQueue
@@ -251,6 +252,19 @@ describe('SubmitQueue slots and order', () => {
     expect(s.client.submits).toHaveLength(0)
     await vi.advanceTimersByTimeAsync(1)
     expect(s.client.submits.map(batchIdOf)).toEqual(['b1'])
+  })
+
+  it("submits nothing during an operator's pause, lists what waits, and submits it on resume", async () => {
+    const s = setup()
+    s.queue.paused = true
+    s.queue.push(batch('b1', ['a']))
+    s.queue.push(batch('b2', ['b']))
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(s.client.submits).toHaveLength(0)
+    expect(s.queue.batches.map((b) => b.id)).toEqual(['b1', 'b2'])
+    s.queue.paused = false
+    await flush()
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
   })
 
   it('while the API refuses submits, the head batch alone asks again', async () => {
@@ -488,5 +502,81 @@ describe('SubmitQueue failed submits', () => {
     // Then nothing more is sent; the batches stay queued
     expect(s.client.submits).toHaveLength(1)
     expect(s.queue.length).toBe(2)
+  })
+})
+
+describe('SubmitQueue after a rebalance', () => {
+  const on = (partition: number) => (e: string) => pendingFile(e, { partition, topic: 'in' })
+
+  it('takes the files of revoked partitions out of waiting batches, so only owned files are submitted', async () => {
+    // Given one job slot held by a submitted batch, and two batches waiting: one with files of
+    // partitions 0 and 1, one of partition 1 alone
+    const s = setup({ maxJobsInFlight: 1 })
+    s.queue.push(batch('b1', ['a'], 'linger', on(0)))
+    await flush()
+    const mixed = batch('b2', ['p0-x', 'p1-y', 'p0-z'], 'linger', (e) => on(e.startsWith('p0') ? 0 : 1)(e))
+    s.queue.push(mixed)
+    s.queue.push(batch('b3', ['p1-w'], 'linger', on(1)))
+
+    // When partition 1 is revoked
+    const dropped = s.queue.dropPartitions((p) => p.partition === 0)
+
+    // Then its files come back, the batch left empty is gone, the other keeps its place with its owned files
+    expect(dropped.map((f) => f.event.externalId)).toEqual(['p1-y', 'p1-w'])
+    expect(s.queue.batches.map((b) => [b.id, b.files.map((f) => f.event.externalId)])).toEqual([
+      ['b2', ['p0-x', 'p0-z']],
+    ])
+    expect(s.queue.files).toBe(2)
+    // And once the slot is free, the batch goes with the owned files alone
+    s.slots.jobLeft(false)
+    s.queue.pump()
+    await flush()
+    expect(batchIdOf(s.client.submits[1])).toBe('b2')
+    expect(s.client.submits[1]?.request.files.map(entryId)).toEqual(['p0-x', 'p0-z'])
+    expect(s.client.submits).toHaveLength(2)
+  })
+})
+
+describe('SubmitQueue during a rebalance', () => {
+  it('submits nothing from the start of a rebalance until the join, then what is still owned', async () => {
+    // Given a queue in the middle of a rebalance
+    const s = setup({ maxJobsInFlight: 4 })
+    s.queue.rebalancing = true
+
+    // When batches come
+    s.queue.push(batch('b1', ['a'], 'linger', (e) => pendingFile(e, { partition: 0, topic: 'in' })))
+    s.queue.push(batch('b2', ['b'], 'linger', (e) => pendingFile(e, { partition: 1, topic: 'in' })))
+    await flush()
+
+    // Then none is submitted
+    expect(s.client.submits).toHaveLength(0)
+
+    // When the join revokes partition 1 and ends the rebalance
+    s.queue.dropPartitions((p) => p.partition === 0)
+    s.queue.rebalancing = false
+    await flush()
+
+    // Then the batch of partition 0 alone goes
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1'])
+  })
+})
+
+describe('SubmitQueue order', () => {
+  const at = (producedAt: number) => (e: string) => ({ ...pendingFile(e), producedAt })
+
+  it('submits the batch with the oldest record first, behind batches put back for a retry', async () => {
+    // Given one job slot, held
+    const s = setup({ maxJobsInFlight: 1 })
+    s.queue.push(batch('b0', ['x'], 'linger', at(1)))
+    await flush()
+
+    // When batches come whose oldest records are newer, older, and as old as one queued
+    s.queue.push(batch('new', ['a'], 'linger', at(300)))
+    s.queue.push(batch('old', ['b'], 'linger', at(100)))
+    s.queue.push(batch('same', ['c'], 'linger', at(300)))
+    s.queue.push(batch('none', ['d']))
+
+    // Then the oldest goes first, ties in the order they came; a batch without timestamps counts as oldest
+    expect(s.queue.batches.map((b) => b.id)).toEqual(['none', 'old', 'new', 'same'])
   })
 })

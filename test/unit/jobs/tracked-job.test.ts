@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { JobStatus } from '../../../src/import/import-client.ts'
 import type { StatusVerdict } from '../../../src/jobs/job-results.ts'
 import {
+  type HoldMark,
   MAX_RESUBMITS,
   type NextStep,
   TrackedJob,
@@ -54,7 +55,8 @@ const STATES: Record<string, () => TrackedJob> = {
     return job
   },
   'running for jobTimeoutMs': () => {
-    const job = trackedJob({ jobTimeoutMs: 1000 })
+    // followed at SUBMITTED_AT + 5 (its submit's answer): 5 ms counted at the read's start
+    const job = trackedJob({ jobTimeoutMs: 5 })
     job.readStarted(SUBMITTED_AT + 10)
     return job
   },
@@ -200,26 +202,39 @@ describe('TrackedJob reads', () => {
   })
 })
 
-describe('TrackedJob timeout clock', () => {
-  /** Reads `job` at `at` with `verdict`, or a failed read for 'failed'. */
-  function read(job: TrackedJob, at: number, verdict: StatusVerdict | 'failed'): NextStep | undefined {
-    job.readStarted(at)
-    if (verdict !== 'failed') return job.readSaw(verdict, at)
+describe('TrackedJob timeout clock: it runs only while the job can be read', () => {
+  /** The mark of `begun` status holds, none in force (`inForce`: one is). */
+  const mark = (begun: number, inForce = false): HoldMark => ({ begun, inForce })
+
+  /**
+   * Reads `job` from `at` for `ms` with `verdict` (or a failed read), `holds` status holds having begun
+   * by its start and `holdsAfter` by its end (default the same), none in force unless `inForceAfter`.
+   */
+  function read(
+    job: TrackedJob,
+    at: number,
+    verdict: StatusVerdict | 'failed',
+    opts: { ms?: number; holds?: number; holdsAfter?: number; inForceAfter?: boolean } = {},
+  ): NextStep | undefined {
+    const holds = opts.holds ?? 0
+    job.readStarted(at, mark(holds))
+    if (verdict !== 'failed')
+      return job.readSaw(verdict, at + (opts.ms ?? 0), mark(opts.holdsAfter ?? holds, opts.inForceAfter))
     job.readFailed()
     return undefined
   }
 
-  it('counts the time from the submit to the first read that sees the job running', () => {
+  it("counts from the submit's answer (not its start) to the first read that sees the job running", () => {
     const job = trackedJob({ jobTimeoutMs: 3000 })
-    expect(job.lastGoodAt).toBe(SUBMITTED_AT)
-    read(job, SUBMITTED_AT + 1000, RUNNING)
+    expect(job.lastGoodAt).toBe(SUBMITTED_AT + 5)
+    read(job, SUBMITTED_AT + 1005, RUNNING)
     expect(job.countedMs).toBe(1000)
-    expect(job.lastGoodAt).toBe(SUBMITTED_AT + 1000)
+    expect(job.lastGoodAt).toBe(SUBMITTED_AT + 1005)
   })
 
   it('counts only the time between two reads that both saw the job running', () => {
     const job = trackedJob({ jobTimeoutMs: 3000 })
-    read(job, SUBMITTED_AT + 1000, RUNNING)
+    read(job, SUBMITTED_AT + 1005, RUNNING)
     // an outage of ten seconds: failed reads
     for (let s = 2; s <= 11; s++) read(job, SUBMITTED_AT + s * 1000, 'failed')
     expect(job.lastGoodAt).toBeNull()
@@ -241,10 +256,79 @@ describe('TrackedJob timeout clock', () => {
     expect(read(job, SUBMITTED_AT + 8000, RUNNING)).toEqual({ step: 'time-out' })
   })
 
+  it('does not count across a hold of the status reads, although this job was never read during it', () => {
+    // Given a job seen running, then a hold of all status reads (another job's read refused) for 30 s
+    const job = trackedJob({ jobTimeoutMs: 15_000 })
+    read(job, SUBMITTED_AT + 1005, RUNNING)
+    expect(job.countedMs).toBe(1000)
+    // When the first read after the hold sees it running (one hold begun since the last sighting)
+    expect(read(job, SUBMITTED_AT + 31_005, RUNNING, { holds: 1 })).toMatchObject({ step: 'keep-following' })
+    // Then the 30 s are not counted, and the clock runs again from that read
+    expect(job.countedMs).toBe(1000)
+    read(job, SUBMITTED_AT + 36_005, RUNNING, { holds: 1 })
+    expect(job.countedMs).toBe(6000)
+  })
+
+  it('counts up to the start of the read that sees it running, not its retries', () => {
+    const job = trackedJob({ jobTimeoutMs: 3000 })
+    // a read that starts at 1 s and, through the client's retries of 503s, answers 20 s later
+    expect(read(job, SUBMITTED_AT + 1005, RUNNING, { ms: 20_000 })).toMatchObject({ step: 'keep-following' })
+    expect(job.countedMs).toBe(1000)
+    // from that read's end to the next read's start
+    read(job, SUBMITTED_AT + 22_005, RUNNING)
+    expect(job.countedMs).toBe(2000)
+  })
+
+  it('a hold that begins during a read that then sees the job running stops the clock from that read on', () => {
+    const job = trackedJob({ jobTimeoutMs: 3000 })
+    read(job, SUBMITTED_AT + 1005, RUNNING, { holds: 0, holdsAfter: 1 })
+    expect(job.countedMs).toBe(1000)
+    read(job, SUBMITTED_AT + 2005, RUNNING, { holds: 1 })
+    expect(job.countedMs).toBe(2000)
+  })
+
+  it('a job first seen while the status reads are held counts nothing until a read after the hold sees it', () => {
+    // Given a job whose submit was answered while the status reads were held (another job's read refused)
+    const job = new TrackedJob(
+      { id: 'j1', batch: batchOf('a'), submittedAt: SUBMITTED_AT, resubmits: 0 },
+      { jobVisibilityGraceMs: 0, jobTimeoutMs: 15_000 },
+      SUBMITTED_AT + 5,
+      mark(1, true),
+    )
+    // When its first read, after the 30 s hold ended, sees it running
+    expect(read(job, SUBMITTED_AT + 30_005, RUNNING, { holds: 1 })).toMatchObject({ step: 'keep-following' })
+    // Then the hold is not counted; the clock runs from that read on
+    expect(job.countedMs).toBe(0)
+    read(job, SUBMITTED_AT + 35_005, RUNNING, { holds: 1 })
+    expect(job.countedMs).toBe(5000)
+  })
+
+  it('a read that sees the job running while a hold is in force (the re-check) starts no count', () => {
+    const job = trackedJob({ jobTimeoutMs: 15_000 })
+    // the re-check read of a refusal, accepted: the refusal ends only after it
+    read(job, SUBMITTED_AT + 30_005, RUNNING, { holds: 1, inForceAfter: true })
+    expect(job.countedMs).toBe(0)
+    read(job, SUBMITTED_AT + 35_005, RUNNING, { holds: 1 })
+    expect(job.countedMs).toBe(0)
+    read(job, SUBMITTED_AT + 40_005, RUNNING, { holds: 1 })
+    expect(job.countedMs).toBe(5000)
+  })
+
+  it('an adopted job counts from its first read that sees it running, not from its adoption', () => {
+    const job = new TrackedJob(
+      { id: 'j1', batch: batchOf('a'), submittedAt: SUBMITTED_AT, resubmits: 0, adopted: true },
+      { jobVisibilityGraceMs: 0, jobTimeoutMs: 3000 },
+      SUBMITTED_AT,
+    )
+    expect(job.lastGoodAt).toBeNull()
+    read(job, SUBMITTED_AT + 10_000, RUNNING)
+    expect(job.countedMs).toBe(0)
+  })
+
   it('never times out without jobTimeoutMs', () => {
     const job = trackedJob()
     for (let s = 1; s <= 10; s++)
-      expect(read(job, SUBMITTED_AT + s * 3_600_000, RUNNING)?.step).toBe('keep-following')
+      expect(read(job, SUBMITTED_AT + 5 + s * 3_600_000, RUNNING)?.step).toBe('keep-following')
     expect(job.countedMs).toBe(10 * 3_600_000)
   })
 })

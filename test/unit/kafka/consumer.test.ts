@@ -5,13 +5,20 @@
 import type { EachBatchPayload, Kafka } from 'kafkajs'
 import { describe, expect, it, vi } from 'vitest'
 import { createGroupConsumer, type RecordHandler } from '../../../src/kafka/consumer.ts'
-import { silentLogger } from '../../support/log-lines.ts'
+import { createLogger } from '../../../src/logging.ts'
+import { createMetrics } from '../../../src/metrics.ts'
+import { LogLines, silentLogger } from '../../support/log-lines.ts'
 
 function fakeKafka() {
   const listeners = new Map<string, (event: { payload: Record<string, unknown> }) => void>()
   let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined
   const consumer = {
-    events: { GROUP_JOIN: 'join', CRASH: 'crash', REBALANCING: 'rebalancing' },
+    events: {
+      GROUP_JOIN: 'join',
+      CRASH: 'crash',
+      REBALANCING: 'rebalancing',
+      START_BATCH_PROCESS: 'start-batch',
+    },
     on: (name: string, fn: (event: { payload: Record<string, unknown> }) => void) => listeners.set(name, fn),
     connect: vi.fn(async () => undefined),
     subscribe: vi.fn(async () => undefined),
@@ -33,20 +40,28 @@ function fakeKafka() {
 }
 
 function handler(onRecord: RecordHandler['onRecord'] = async () => true): RecordHandler {
-  return { onRecord, onAssignment: () => undefined }
+  return { onRecord, onAssignment: () => undefined, onEmptyRange: () => undefined }
 }
 
 const logger = silentLogger
+
+/** A consumer of topic `in` in group `g` on `fake`, with a silent logger, fresh metrics and `deps` over the defaults. */
+function consumerOn(
+  fake: ReturnType<typeof fakeKafka>,
+  deps: Partial<Parameters<typeof createGroupConsumer>[2]> = {},
+) {
+  return createGroupConsumer(
+    fake.kafka,
+    { groupId: 'g', topic: 'in' },
+    { logger, metrics: createMetrics(), handler: handler(), ...deps },
+  )
+}
 
 describe('commit', () => {
   it('commits only partitions owned now, and none between the start of a rebalance and the next join', async () => {
     // Given a member that owns partitions 0 and 1 of topic "in"
     const fake = fakeKafka()
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      { logger, handler: handler() },
-    )
+    const consumer = consumerOn(fake)
     await consumer.start()
     fake.fire('join', { memberId: 'm', memberAssignment: { in: [0, 1] } })
     const offsets = [
@@ -70,6 +85,22 @@ describe('commit', () => {
   })
 })
 
+describe('rebalancing', () => {
+  it('says a rebalance is in progress from its start to the next join, also when the join assigns nothing', async () => {
+    const fake = fakeKafka()
+    const consumer = consumerOn(fake)
+    await consumer.start()
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
+    expect(consumer.rebalancing).toBe(false)
+    fake.fire('rebalancing')
+    expect(consumer.rebalancing).toBe(true)
+    expect(consumer.assignment.size).toBe(0)
+    fake.fire('join', { memberId: 'm', memberAssignment: {} })
+    expect(consumer.rebalancing).toBe(false)
+    expect(consumer.assignment.size).toBe(0)
+  })
+})
+
 describe('pause', () => {
   it('takes no more records from a fetch response in hand once paused; the rest stay unresolved', async () => {
     // Given a pipeline that asks for a pause after the second record
@@ -80,6 +111,7 @@ describe('pause', () => {
       { groupId: 'g', topic: 'in' },
       {
         logger,
+        metrics: createMetrics(),
         handler: handler(async (record) => {
           seen.push(record.offset)
           if (seen.length === 2) consumer.pause()
@@ -99,7 +131,7 @@ describe('pause', () => {
 
     // When a batch of four records arrives
     await fake.eachBatch({
-      batch: { topic: 'in', partition: 0, messages },
+      batch: { topic: 'in', partition: 0, messages, lastOffset: () => '13' },
       resolveOffset: (o: string) => resolved.push(o),
       heartbeat: async () => undefined,
       isRunning: () => true,
@@ -114,7 +146,7 @@ describe('pause', () => {
     // And after a resume the records are taken again
     consumer.resume()
     await fake.eachBatch({
-      batch: { topic: 'in', partition: 0, messages: messages.slice(2) },
+      batch: { topic: 'in', partition: 0, messages: messages.slice(2), lastOffset: () => '13' },
       resolveOffset: (o: string) => resolved.push(o),
       heartbeat: async () => undefined,
       isRunning: () => true,
@@ -135,7 +167,7 @@ describe('pause', () => {
         fetchMaxBytes: 2048,
         fetchMaxBytesPerPartition: 1024,
       },
-      { logger, handler: handler() },
+      { logger, metrics: createMetrics(), handler: handler() },
     )
     expect(fake.kafka.consumer).toHaveBeenCalledWith(
       expect.objectContaining({
@@ -153,11 +185,7 @@ describe('crashes', () => {
   async function startedWithOnFatal() {
     const fake = fakeKafka()
     const fatal: unknown[] = []
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      { logger, handler: handler(), onFatal: (err) => fatal.push(err) },
-    )
+    const consumer = consumerOn(fake, { onFatal: (err) => fatal.push(err) })
     await consumer.start()
     return { fake, fatal, consumer }
   }
@@ -191,5 +219,154 @@ describe('crashes', () => {
     await consumer.stop()
     fake.fire('crash', { error: new Error('disconnected'), restart: false })
     expect(fatal).toEqual([])
+  })
+})
+
+describe('consumer group events an operator must see', () => {
+  const batchOf = (partition: number, fetchedOffset: string, offsets: string[], lastOffset?: string) =>
+    ({
+      batch: {
+        topic: 'in',
+        partition,
+        fetchedOffset,
+        lastOffset: () => lastOffset ?? offsets.at(-1),
+        messages: offsets.map((offset) => ({
+          offset,
+          key: null,
+          value: Buffer.from('{}'),
+          headers: {},
+          timestamp: '0',
+        })),
+      },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+    }) as unknown as EachBatchPayload
+
+  it('counts each join with the partitions assigned and revoked since the previous one', async () => {
+    const fake = fakeKafka()
+    const metrics = createMetrics()
+    const consumer = createGroupConsumer(
+      fake.kafka,
+      { groupId: 'g', topic: 'in' },
+      { logger, metrics, handler: handler() },
+    )
+    await consumer.start()
+    // When it joins with 0, 1, 2, then a rebalance leaves it 1, 2, 3
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0, 1, 2] } })
+    fake.fire('rebalancing')
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [1, 2, 3] } })
+    // Then two rebalances, 4 partitions assigned in all, 1 revoked, 3 owned
+    const text = await metrics.registry.metrics()
+    expect(text).toContain('bridge_rebalances_total 2')
+    expect(text).toContain('bridge_partition_changes_total{change="assigned"} 4')
+    expect(text).toContain('bridge_partition_changes_total{change="revoked"} 1')
+    expect(text).toContain('bridge_partitions_owned 3')
+  })
+
+  it('hands the range of a fetch of control records only (a commit marker) to the pipeline', async () => {
+    const fake = fakeKafka()
+    const empty: unknown[] = []
+    const consumer = createGroupConsumer(
+      fake.kafka,
+      { groupId: 'g', topic: 'in' },
+      { logger, metrics: createMetrics(), handler: { ...handler(), onEmptyRange: (p) => empty.push(p) } },
+    )
+    await consumer.start()
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
+    // When kafkajs reports a batch of no records from offset 12 to 12 (a marker), and a batch with records
+    fake.fire('start-batch', { topic: 'in', partition: 0, batchSize: 0, firstOffset: '12', lastOffset: '12' })
+    fake.fire('start-batch', { topic: 'in', partition: 0, batchSize: 3, firstOffset: '13', lastOffset: '15' })
+    // Then only the empty one is passed on
+    expect(empty).toEqual([{ topic: 'in', partition: 0, offset: '12' }])
+
+    // When a batch's last record (16) is followed by a commit marker (17), which kafkajs filtered out and
+    // resolves with the record
+    await fake.eachBatch(batchOf(0, '16', ['16'], '17'))
+    // Then the marker's offset is passed over too, so that the commit reaches the log end
+    expect(empty).toEqual([
+      { topic: 'in', partition: 0, offset: '12' },
+      { topic: 'in', partition: 0, offset: '17' },
+    ])
+  })
+
+  it('a read of committed offsets that ends after the stop, or while kafkajs restarts, touches no pause', async () => {
+    // Given a member whose read of the committed offsets of a new partition is still out, and a kafkajs
+    // consumer that, like kafkajs without a consumer group, throws on pause and resume
+    const fake = fakeKafka()
+    let answer: (offsets: Map<number, bigint | null>) => void = () => undefined
+    const consumer = createGroupConsumer(
+      fake.kafka,
+      { groupId: 'g', topic: 'in' },
+      {
+        logger,
+        metrics: createMetrics(),
+        handler: handler(),
+        readCommitted: () =>
+          new Promise((resolve) => {
+            answer = resolve
+          }),
+      },
+    )
+    await consumer.start()
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0, 1] } })
+    const notRunning = () => {
+      throw new Error('Consumer group was not initialized, consumer#run must be called first')
+    }
+    fake.consumer.pause.mockImplementation(notRunning)
+    fake.consumer.resume.mockImplementation(notRunning)
+
+    // When backpressure pauses it between a crash and the restart, nothing throws
+    expect(() => consumer.pause()).not.toThrow()
+    expect(consumer.isPaused).toBe(true)
+
+    // When it stops and the read answers afterwards
+    fake.consumer.pause.mockClear()
+    fake.consumer.resume.mockClear()
+    await consumer.stop()
+    answer(new Map([[0, 5n]]))
+    await new Promise((r) => setTimeout(r, 0))
+    // Then no pause or resume reaches kafkajs (it would throw out of the read's callback: an unhandled
+    // rejection that ends the process)
+    expect(fake.consumer.pause).not.toHaveBeenCalled()
+    expect(fake.consumer.resume).not.toHaveBeenCalled()
+  })
+
+  it('reads committed offsets of newly assigned partitions first, and reports a reset past them with both offsets', async () => {
+    // Given partition 0 committed at 100, read before its first fetch (paused meanwhile)
+    const fake = fakeKafka()
+    const metrics = createMetrics()
+    const logs = new LogLines()
+    const consumer = createGroupConsumer(
+      fake.kafka,
+      { groupId: 'g', topic: 'in' },
+      {
+        logger: createLogger({ level: 'info', destination: logs.writable() }),
+        metrics,
+        handler: handler(),
+        readCommitted: async (partitions) => new Map(partitions.map((p) => [p, 100n])),
+      },
+    )
+    await consumer.start()
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
+    expect(fake.consumer.pause).toHaveBeenLastCalledWith([{ topic: 'in', partitions: [0] }])
+    await new Promise((r) => setTimeout(r, 0))
+    expect(fake.consumer.resume).toHaveBeenLastCalledWith([{ topic: 'in' }])
+
+    // When the first fetch starts at 160: kafkajs reset the out-of-range committed offset to the log start
+    await fake.eachBatch(batchOf(0, '160', ['160', '161']))
+    // Then 60 records are counted as skipped, and one line names the partition and both offsets
+    expect(await metrics.registry.metrics()).toContain(
+      'bridge_offsets_skipped_total{position="committed"} 60',
+    )
+    const line = logs.lines.find((l) => String(l.msg).startsWith('offset out of range'))
+    expect(line).toMatchObject({ level: 50, partition: 0, oldOffset: '100', newOffset: '160', lost: 60 })
+
+    // When a later fetch starts where the last one ended, nothing more is reported
+    await fake.eachBatch(batchOf(0, '162', ['162']))
+    // And when its own position 163 is reset to 200 while it read (held, records deleted meanwhile)
+    await fake.eachBatch(batchOf(0, '200', ['200']))
+    expect(await metrics.registry.metrics()).toContain('bridge_offsets_skipped_total{position="fetch"} 37')
   })
 })

@@ -1,6 +1,6 @@
 // One rule for every kafkajs failure: a broker hiccup (retry), a record too large, or unrecoverable.
 import { describe, expect, it } from 'vitest'
-import { RESTART_ONLY_AFTER_HICCUPS } from '../../../src/kafka/consumer.ts'
+import { RESTART_ONLY_AFTER_HICCUPS } from '../../../src/kafka/consumer-crashes.ts'
 import { isBrokerHiccup, isRecordTooLarge, isUnrecoverable } from '../../../src/kafka/kafka-errors.ts'
 
 /** An error shaped as kafkajs makes them (tulios/kafkajs src/errors.js). */

@@ -252,6 +252,26 @@ describe('inFlight', () => {
   })
 })
 
+describe('retainOnly: what a revoked partition had settled', () => {
+  it('returns the settled offsets of each forgotten partition not committed yet', () => {
+    // Given partition 0 with 1..5 tracked, 1 and 2 committed, 3 settled, 5 settled, 4 pending
+    const t = new OffsetTracker()
+    for (const o of ['1', '2', '3', '4', '5']) t.track({ topic: 'in', partition: 0, offset: o })
+    t.track({ topic: 'in', partition: 1, offset: '9' })
+    t.settle({ topic: 'in', partition: 0, offset: '1' })
+    t.settle({ topic: 'in', partition: 0, offset: '2' })
+    t.markCommitted(t.committable())
+    t.settle({ topic: 'in', partition: 0, offset: '3' })
+    t.settle({ topic: 'in', partition: 0, offset: '5' })
+
+    // When partition 0 is revoked
+    const forgotten = t.retainOnly(new Assignment([{ topic: 'in', partitions: [1] }]))
+
+    // Then 3 and 5 come back (settled, above the commit at 3), not 4 (pending), nor partition 1
+    expect(forgotten).toEqual([{ topic: 'in', partition: 0, offsets: ['3', '5'] }])
+  })
+})
+
 describe('retainOnly (after a rebalance)', () => {
   it('drops revoked partitions: no committable offset, inFlight decreases, later settles ignored', () => {
     // Given partitions 0, 1 and 2, with settled and open records
@@ -447,5 +467,95 @@ describe('compareOffsets', () => {
     )
     expect(compareOffsets('9', '10')).toBeLessThan(0)
     expect(compareOffsets('100', '99')).toBeGreaterThan(0)
+  })
+})
+
+describe('passOver: offsets without a record (transaction markers)', () => {
+  it('commits the log end of a drained partition whose last offset is a commit marker', () => {
+    // Given records 0..2 of a transaction, all settled: one past the last record is committable
+    const t = new OffsetTracker()
+    trackAll(t, [0, 1, 2])
+    for (const o of [0, 1, 2]) t.settle(pos(o))
+    expect(committableOf(t)).toBe('3')
+    // When the consumer passes over the commit marker at offset 3
+    expect(t.passOver(pos(3))).toBe(true)
+    // Then the log end, 4, is committable
+    expect(committableOf(t)).toBe('4')
+    expect(t.inFlight).toBe(0)
+  })
+
+  it('passes over a marker behind records still in flight only once they are settled', () => {
+    // Given records 0 and 1 in flight, then a marker at 2 and an aborted range 3..5
+    const t = new OffsetTracker()
+    trackAll(t, [0, 1])
+    expect(t.passOver(pos(2))).toBe(false)
+    expect(t.passOver(pos(5))).toBe(false)
+    expect(t.committable()).toEqual([])
+    // When 1 settles, 0 still holds the commit
+    t.settle(pos(1))
+    expect(t.committable()).toEqual([])
+    // When 0 settles, the commit moves past the marker and the aborted range
+    t.settle(pos(0))
+    expect(committableOf(t)).toBe('6')
+    // And a record after the range is tracked as usual
+    expect(t.track(pos(6))).toBe(true)
+    t.settle(pos(6))
+    expect(committableOf(t)).toBe('7')
+  })
+
+  it('ignores offsets at or below the last tracked one, and counts them as redeliveries after', () => {
+    const t = new OffsetTracker()
+    trackAll(t, [10, 11])
+    expect(t.passOver(pos(11))).toBe(false)
+    expect(t.passOver(pos(13))).toBe(false)
+    expect(t.isRedelivery(pos(12))).toBe(true)
+    expect(t.track(pos(14))).toBe(true)
+  })
+
+  it('commits past markers of a partition with nothing tracked yet (a restart over a stuck group)', () => {
+    // Given a group committed at the marker's offset 7 (one short of the log end, kedacore/keda#5675)
+    const t = new OffsetTracker()
+    // When the consumer's first fetch holds the marker alone
+    expect(t.passOver(pos(7))).toBe(true)
+    // Then 8, the log end, is committable
+    expect(committableOf(t)).toBe('8')
+  })
+})
+
+describe('oldestPendingAt', () => {
+  it('is the consumption time of the oldest record still in flight, over all partitions, to the second', () => {
+    // Given records consumed at t=0 s (0, 1), 1.5 s (2, 3) and 3 s (4) on partition 0, and 2 s on partition 1
+    const t = new OffsetTracker()
+    t.track(pos(0), 0, 0)
+    t.track(pos(1), 0, 400)
+    t.track(pos(2), 0, 1500)
+    t.track(pos(3), 0, 1900)
+    t.track(pos(4), 0, 3000)
+    t.track(pos(0, 1), 0, 2000)
+    // Then the oldest in flight was consumed at 0
+    expect(t.oldestPendingAt()).toBe(0)
+    // When 0 and 1 settle, the oldest is 2 (consumed at 1.5 s)
+    t.settle(pos(0))
+    t.settle(pos(1))
+    expect(t.oldestPendingAt()).toBe(1500)
+    // When 3 settles out of order, 2 still is
+    t.settle(pos(3))
+    expect(t.oldestPendingAt()).toBe(1500)
+    // When 2 settles, 4 (3 s) is behind partition 1's record (2 s)
+    t.settle(pos(2))
+    expect(t.oldestPendingAt()).toBe(2000)
+    // When everything settles, none is in flight
+    t.settle(pos(4))
+    t.settle(pos(0, 1))
+    expect(t.oldestPendingAt()).toBeNull()
+  })
+
+  it('attributes a record to the start of its second: never younger than it is', () => {
+    const t = new OffsetTracker()
+    t.track(pos(0), 0, 10_000)
+    t.track(pos(1), 0, 10_900)
+    t.settle(pos(0))
+    // Offset 1 shares the mark of offset 0 (less than a second apart)
+    expect(t.oldestPendingAt()).toBe(10_000)
   })
 })

@@ -162,4 +162,19 @@ describe('createIdempotentProducer', () => {
     calls[0]?.resolve()
     await send
   })
+
+  it('hands a named partition to kafkajs, and none when the partitioner chooses', async () => {
+    const { kafka, calls } = fakeKafka()
+    const producer = createIdempotentProducer(kafka)
+    const send = producer.send('t', [
+      { key: 'k', value: null, partition: 2 },
+      { key: 'k', value: null },
+    ])
+    await tick()
+    const [named, chosen] = calls[0]?.batch.topicMessages[0]?.messages ?? []
+    expect(named).toEqual({ key: 'k', value: null, partition: 2 })
+    expect(chosen).not.toHaveProperty('partition')
+    calls[0]?.resolve()
+    await send
+  })
 })

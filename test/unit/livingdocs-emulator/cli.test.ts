@@ -56,7 +56,7 @@ describe('parseCliArgs', () => {
   it('maps the options and variants of a real server and their switches', () => {
     const parsed = parseCliArgs([
       '--api-versions',
-      '2026-07, 2026-09',
+      '2026-09, 2026-11',
       '--too-old-versions',
       '404',
       '--body-limit',
@@ -77,10 +77,28 @@ describe('parseCliArgs', () => {
       'webhook-context=omit',
       '--variant',
       'webhook-content-type=none',
+      '--variant',
+      'deprecation-header=warning',
+      '--variant',
+      'lookup-miss=404',
+      '--variant',
+      'legacy-list-shape=array',
+      '--deprecated-version',
+      '2025-03',
+      '--token-scopes',
+      'public-api:write,public-api:read',
+      '--fault',
+      'jobs-stay-started',
+      '--fault',
+      'editor-changes=2',
+      '--fault',
+      'answer-status=403',
+      '--fault',
+      'for-ms=30000',
     ])
     if (parsed.help) throw new Error('unexpected help')
     expect(parsed.options).toMatchObject({
-      apiVersions: ['2026-07', '2026-09'],
+      apiVersions: ['2026-09', '2026-11'],
       tooOldVersions: 404,
       bodyLimitBytes: 3145728,
       allowedMimeTypes: ['application/pdf', 'image/*'],
@@ -92,6 +110,16 @@ describe('parseCliArgs', () => {
         undetectedMimeType: 'octet-stream',
         webhookContext: 'omit',
         webhookContentType: null,
+        deprecationHeader: 'warning',
+        lookupMiss: '404',
+        legacyListShape: 'array',
+      },
+      deprecatedVersions: ['2025-03'],
+      tokens: { 'emulator-token': ['public-api:write', 'public-api:read'] },
+      faults: {
+        jobsStayStarted: true,
+        editorChanges: { count: 2 },
+        answerWith: { status: 403, forMs: 30000 },
       },
     })
     const typed = parseCliArgs(['--variant', 'webhook-content-type=text/plain'])
@@ -162,9 +190,10 @@ describe('cli process', () => {
       what: 'cli start',
     })
     expect(out).toContain('token: secret (scopes: public-api:write)')
-    expect(out).toContain(`import: POST ${url}/api/2026-07/import/images`)
-    expect(out).toContain(`status: GET ${url}/api/2026-07/import/videos/status?id=<jobId>`)
-    const api = apiClient({ url, token: 'secret', apiVersion: '2026-07' })
+    expect(out).toContain(`import: POST ${url}/api/2026-09/import/images`)
+    expect(out).toContain(`status: GET ${url}/api/2026-09/import/videos/status?id=<jobId>`)
+    expect(out).toContain(`media library: GET ${url}/api/2026-09/mediaLibrary?systemName=&externalId=`)
+    const api = apiClient({ url, token: 'secret', apiVersion: '2026-09' })
     const done = await api.waitFinished(
       await api.start({ systemName: 'arc', files: [fileEntry('c', files.put('c.pdf', pdf('c')))] }),
     )

@@ -91,7 +91,7 @@ export const apiClient = (
 ) => {
   const base = `${emu.url}/api/${version}/import/${kind}`
   const call = async (
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PATCH',
     url: string,
     { token = emu.token as string | null, body }: { token?: string | null; body?: unknown } = {},
   ): Promise<ApiAnswer> => {
@@ -111,6 +111,10 @@ export const apiClient = (
     status: (id: string, opts: { token?: string | null } = {}) =>
       call('GET', `${base}/status?id=${encodeURIComponent(id)}`, opts),
     get: (url: string, opts: { token?: string | null } = {}) => call('GET', url, opts),
+    patch: (url: string, body: unknown, opts: { token?: string | null } = {}) =>
+      call('PATCH', url, { ...opts, body }),
+    /** The media library's base URL of this version: `<url>/api/<version>/mediaLibrary`. */
+    library: `${emu.url}/api/${version}/mediaLibrary`,
     /** POSTs and returns the job id; fails the test on a non-200. */
     start: async (body: unknown): Promise<string> => {
       const res = await client.post(body)

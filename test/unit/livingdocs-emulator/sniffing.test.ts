@@ -127,3 +127,40 @@ describe('upload restrictions (files.uploadRestrictions, §10)', () => {
     expect(results.large?.reason).toBe('Could not upload image: file size exceeds the maximum of 200 bytes')
   })
 })
+
+describe('the documented upload limits of each import (§11.6, by default)', () => {
+  it('images 15mb, webp and gif 10MB, files and videos 100mb', async () => {
+    const over15mb = 15_728_640 + 1
+    const over10MB = 10_485_760 + 1
+    const images = await run(emu, 'images', [
+      fileEntry(
+        'png',
+        files.put('big.png', Buffer.concat([png(2, 2), Buffer.alloc(over15mb)]), 'image/png'),
+        {
+          mediaType: 'image',
+        },
+      ),
+      fileEntry(
+        'gif',
+        files.put('big.gif', Buffer.concat([gif(2, 2), Buffer.alloc(over10MB)]), 'image/gif'),
+        {
+          mediaType: 'image',
+        },
+      ),
+      fileEntry('gif10', files.put('ok.gif', Buffer.concat([gif(2, 2), Buffer.alloc(1000)]), 'image/gif'), {
+        mediaType: 'image',
+      }),
+    ])
+    expect(images.png?.reason).toBe('Could not upload image: file size exceeds the maximum of 15728640 bytes')
+    expect(images.gif?.reason).toBe('Could not upload image: file size exceeds the maximum of 10485760 bytes')
+    expect(images.gif10?.state).toBe('imported')
+    // the same 15 MB as a file is within its 100mb
+    const asFile = await run(emu, 'files', [
+      fileEntry(
+        'pdf',
+        files.put('big.pdf', Buffer.concat([pdf(), Buffer.alloc(over15mb)]), 'application/pdf'),
+      ),
+    ])
+    expect(asFile.pdf?.state).toBe('imported')
+  })
+})

@@ -41,6 +41,9 @@ describe('per-file value and key', () => {
       undetectedMimeType: 'content-type',
       webhookContext: 'echo',
       webhookContentType: 'application/json; charset=utf-8',
+      deprecationHeader: 'deprecation',
+      lookupMiss: 'empty',
+      legacyListShape: 'object',
     })
     const [created, skipped, failed] = await filesOf()
     expect(created?.state).toBe('imported')

@@ -17,11 +17,11 @@ beforeAll(async () => {
 afterAll(() => emu.close())
 
 describe('by default', () => {
-  it('reports 2026-07, the newest released version', () => {
-    expect(emu.apiVersion).toBe('2026-07')
+  it('reports 2026-09, the newest released version (§11.5: release-2026-09 is current)', () => {
+    expect(emu.apiVersion).toBe('2026-09')
   })
 
-  it.each(['v1', 'beta', '2025-03', '2025-11', '2026-01', '2026-05', '2026-07'])(
+  it.each(['v1', 'beta', '2025-03', '2025-11', '2026-01', '2026-05', '2026-07', '2026-09'])(
     'serves %s',
     async (version) => {
       const res = await postTo(emu, version)
@@ -30,7 +30,7 @@ describe('by default', () => {
     },
   )
 
-  it.each(['2026-09', '2026-11', '2027-01', '2025-04', 'v2'])(
+  it.each(['2026-11', '2027-01', '2025-04', 'v2'])(
     'answers %s, a version that was never released, with the generic 404 of an unknown path',
     async (version) => {
       const res = await postTo(emu, version)
@@ -64,13 +64,13 @@ describe('options', () => {
     expect((await postTo(local, '2025-05')).status).toBe(200)
   })
 
-  it('apiVersions: serves an upcoming version when asked, and still reports 2026-07', async () => {
-    const local = await startLivingdocsEmulator({ apiVersions: ['2026-07', '2026-09'] })
+  it('apiVersions: serves an upcoming version when asked, and still reports 2026-09', async () => {
+    const local = await startLivingdocsEmulator({ apiVersions: ['2026-09', '2026-11'] })
     onTestFinished(() => local.close())
-    expect(local.apiVersion).toBe('2026-07')
-    expect((await postTo(local, '2026-09')).status).toBe(200)
-    // 2026-05 is now older than the oldest served date version
-    expect((await postTo(local, '2026-05')).status).toBe(410)
+    expect(local.apiVersion).toBe('2026-09')
+    expect((await postTo(local, '2026-11')).status).toBe(200)
+    // 2026-07 is now older than the oldest served date version
+    expect((await postTo(local, '2026-07')).status).toBe(410)
   })
 
   it('tooOldVersions 404: an older date version is an unknown path instead', async () => {
@@ -80,6 +80,38 @@ describe('options', () => {
   })
 
   it('apiVersion must be served', async () => {
-    await expect(startLivingdocsEmulator({ apiVersion: '2026-09' })).rejects.toThrow(/2026-09/)
+    await expect(startLivingdocsEmulator({ apiVersion: '2026-11' })).rejects.toThrow(/2026-11/)
+  })
+})
+
+describe('deprecated versions (§11.5: v1 and beta since release-2026-09)', () => {
+  const headersOf = async (target: RunningLivingdocsEmulator, version: string) =>
+    (await postTo(target, version)).headers
+
+  it('answers v1 and beta with an RFC 9745 Deprecation header by default, and current versions without', async () => {
+    expect((await headersOf(emu, 'v1')).deprecation).toBe('@1788220800')
+    expect((await headersOf(emu, 'beta')).deprecation).toBe('@1788220800')
+    for (const version of ['2025-03', '2026-09']) {
+      const headers = await headersOf(emu, version)
+      expect([headers.deprecation, headers.warning, headers.sunset]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ])
+    }
+  })
+
+  it('variant deprecationHeader plays the Warning and Sunset readings; deprecatedVersions adds 2025-03', async () => {
+    const local = await startLivingdocsEmulator({
+      deprecatedVersions: ['v1', 'beta', '2025-03'],
+      variants: { deprecationHeader: 'warning' },
+    })
+    onTestFinished(() => local.close())
+    expect((await headersOf(local, 'v1')).warning).toBe(
+      '299 - "LIDEP089-v1: API version v1 is deprecated and will be removed in release-2027-03"',
+    )
+    expect((await headersOf(local, '2025-03')).warning).toMatch(/^299 - ".*2025-03.*release-2027-05"$/)
+    local.setVariants({ deprecationHeader: 'sunset' })
+    expect((await headersOf(local, 'beta')).sunset).toBe('Mon, 01 Mar 2027 00:00:00 GMT')
   })
 })

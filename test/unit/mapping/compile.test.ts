@@ -73,7 +73,7 @@ describe('mapping file at start-up', () => {
 
   it('refuses unknown keys by name, values that are not strings, and empty expressions', () => {
     expect(problemsOf(`${REQUIRED}mimetype: mime\ntitle: t\n`)).toEqual([
-      'unknown keys mimetype, title: a mapping holds only externalId, url, fileName, mediaType, metadata, systemName, mimeType, occurredAt, filter',
+      'unknown keys mimetype, title: a mapping holds only externalId, url, fileName, mediaType, metadata, systemName, mimeType, occurredAt, checksum, filter',
     ])
     expect(problemsOf('externalId: 42\nurl: [a]\nfileName: " "\n')).toEqual([
       'externalId: must be a JSONata expression as a string (quote it in YAML)',

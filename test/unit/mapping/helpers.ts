@@ -2,7 +2,7 @@ import avsc from 'avsc'
 import type { ConsumedRecord, RecordHeader } from '../../../src/model/records.ts'
 import { instantLogicalTypes } from '../../../src/registry/logical-types.ts'
 import type { SchemaCodec } from '../../../src/registry/registry.ts'
-import { createWireFormatReader } from '../../../src/registry/registry.ts'
+import { createWireFormatReader } from '../../../src/registry/wire-format.ts'
 
 /** A codec for JSON-only tests: any Avro value fails the test. */
 export const unusedCodec: SchemaCodec = {

@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_MEDIA_KINDS } from '../../../src/events/media-kind.ts'
-import { EVALUATION_TIMEOUT_MS, loadMappingOrThrow } from '../../../src/mapping/compile.ts'
+import { loadMappingOrThrow } from '../../../src/mapping/compile.ts'
+import { DEFAULT_MAPPING_TIMEOUT_MS } from '../../../src/mapping/guardrails.ts'
 import { createMappedDecoder } from '../../../src/mapping/mapped-decoder.ts'
 import type { ConsumedRecord } from '../../../src/model/records.ts'
 import { tempFile } from '../../support/mapping-example.ts'
@@ -19,6 +20,23 @@ function decoderOf(yaml: string) {
 const FLAT = `externalId: id\nurl: link\nfileName: title\n`
 
 describe('mapping one event', () => {
+  it('maps checksum, stored in CHECKSUM_METADATA_PROPERTY with the mapped metadata (issue 24)', async () => {
+    const mapping = loadMappingOrThrow(
+      tempFile('m.yaml', `${FLAT}metadata: '{"title": title}'\nchecksum: '"md5:" & md5'\n`),
+    )
+    const decode = createMappedDecoder(
+      unusedCodec,
+      { ...OPTIONS, checksumProperty: 'sourceChecksum' },
+      mapping,
+    )
+    const result = await decode(recordOf({ id: '1', link: 'https://f.example/a.pdf', title: 'A', md5: 'ab' }))
+    if (!result.ok || !('entry' in result)) throw new Error('expected an event')
+    expect(JSON.parse(result.entry.toString('utf8')).metadata).toEqual({
+      title: 'A',
+      sourceChecksum: 'md5:ab',
+    })
+  })
+
   it('gives every target field from its expression', async () => {
     const decode = decoderOf(`externalId: '"x-" & id'
 url: 'base & "/" & path'
@@ -262,7 +280,7 @@ metadata: |
     })
   })
 
-  it(`fails an expression that runs longer than ${EVALUATION_TIMEOUT_MS} ms instead of holding the consumer`, async () => {
+  it(`fails an expression that runs longer than ${DEFAULT_MAPPING_TIMEOUT_MS} ms instead of holding the consumer`, async () => {
     const decode = decoderOf(
       `externalId: '($f := function($n) { $f($n + 1) }; $f(0))'\nurl: link\nfileName: title\n`,
     )

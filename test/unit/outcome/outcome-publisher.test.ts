@@ -7,7 +7,10 @@ import type { PendingFile } from '../../../src/model/files.ts'
 import type { ConsumedRecord, RecordPosition } from '../../../src/model/records.ts'
 import { DLQ_HEADERS, OutcomePublisher } from '../../../src/outcome/outcome-publisher.ts'
 import type { SchemaCodec } from '../../../src/registry/registry.ts'
+import type { BridgeTracing } from '../../../src/telemetry/bridge-tracing.ts'
+import { parseTraceparent } from '../../../src/telemetry/trace-context.ts'
 import { silentLogger } from '../../support/log-lines.ts'
+import { recordSpans } from '../../support/span-recorder.ts'
 
 const codec: SchemaCodec = {
   register: async () => 7,
@@ -58,7 +61,7 @@ function scriptedProducer() {
   return { producer, sends }
 }
 
-function publisherWith(producer: IdempotentProducer) {
+function publisherWith(producer: IdempotentProducer, tracing?: BridgeTracing) {
   const settled: RecordPosition[][] = []
   const fatal: unknown[] = []
   const metrics = createMetrics()
@@ -71,6 +74,7 @@ function publisherWith(producer: IdempotentProducer) {
       logger: silentLogger,
       onSettled: (positions) => settled.push(positions),
       onFatal: (err) => fatal.push(err),
+      tracing,
     },
   )
   return { publisher, settled, metrics, fatal }
@@ -133,6 +137,36 @@ describe('OutcomePublisher', () => {
     await until(() => settled.length === 1)
     expect(settled[0]?.map((p) => p.offset)).toEqual(['4', '5'])
     expect(publisher.pending).toBe(0)
+  })
+
+  it('counts FAILED results by the reason class of their reason, and the results published', async () => {
+    vi.useFakeTimers()
+    const { producer, sends } = scriptedProducer()
+    const { publisher, metrics } = publisherWith(producer)
+    const failed = (offset: string, reason: string) => ({
+      file: file(offset, `f${offset}`),
+      outcome: { state: 'failed' as const, reason },
+    })
+    // When a job ends with two upload failures, one metadata failure and an unknown reason
+    publisher.publishJob({
+      jobId: 'job2',
+      batch: { id: 'b2', systemName: 'archive', kind: 'file', files: [], bytes: 0, closedBy: 'linger' },
+      outcomes: [
+        failed('1', 'Could not upload file: HTTP 404'),
+        failed('2', 'Could not upload file: timeout after 10000 ms'),
+        failed('3', 'Metadata validation failed. title: Please provide a title'),
+        failed('4', 'Something new'),
+      ],
+    })
+    await until(() => sends.length === 1)
+    sends[0]?.resolve()
+    await until(() => publisher.published.results === 4)
+    // Then each class is counted, the others stay at 0
+    const text = await metrics.registry.metrics()
+    expect(text).toContain('bridge_failed_files_total{reason_class="upload"} 2')
+    expect(text).toContain('bridge_failed_files_total{reason_class="metadata"} 1')
+    expect(text).toContain('bridge_failed_files_total{reason_class="other"} 1')
+    expect(text).toContain('bridge_failed_files_total{reason_class="timeout"} 0')
   })
 
   it('retries a failed send with backoff until the broker acknowledges, never dropping the results', async () => {
@@ -335,5 +369,42 @@ describe('OutcomePublisher', () => {
     await vi.advanceTimersByTimeAsync(60_000)
     expect(sends).toHaveLength(1)
     expect(settled).toEqual([])
+  })
+
+  it('while tracing, each result carries its send span in its traceparent; the job span ends once acknowledged', async () => {
+    // Given a publisher that makes spans, and a concluded job with its open job span
+    vi.useFakeTimers()
+    const { tracing, named } = recordSpans()
+    const { producer, sends } = scriptedProducer()
+    const { publisher } = publisherWith(producer, tracing)
+    const batch = {
+      id: 'b1',
+      systemName: 'archive',
+      kind: 'file' as const,
+      files: [],
+      bytes: 0,
+      closedBy: 'linger' as const,
+    }
+    const span = tracing.startJob(batch, undefined, { resubmits: 0 })
+
+    // When its results are published
+    const published = publisher.publishJob({
+      jobId: 'job1',
+      batch,
+      outcomes: [{ file: file('4', 'a'), outcome: { state: 'failed', reason: 'x' } }],
+      span,
+    })
+    await until(() => sends.length === 1)
+
+    // Then the record's traceparent names the send span, in the job's trace, not the input's
+    const traceparent = sends[0]?.messages[0]?.headers?.find(([n]) => n === 'traceparent')?.[1]?.toString()
+    const parsed = parseTraceparent(traceparent)
+    expect(parsed?.traceId).toBe(span?.spanContext().traceId)
+    expect(named('import job')).toEqual([])
+    // And the spans end once Kafka acknowledged the record
+    sends[0]?.resolve()
+    expect(await published).toBe(true)
+    expect(named('send out').map((x) => x.spanContext().spanId)).toEqual([parsed?.parentId])
+    expect(named('import job')).toHaveLength(1)
   })
 })

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { createEventDecoder } from '../../../src/events/decode.ts'
 import type { DecodeResult } from '../../../src/model/files.ts'
 import { instantLogicalTypes } from '../../../src/registry/logical-types.ts'
-import { createWireFormatReader, type SchemaCodec } from '../../../src/registry/registry.ts'
+import type { SchemaCodec } from '../../../src/registry/registry.ts'
+import { createWireFormatReader } from '../../../src/registry/wire-format.ts'
 import { validRecord, writerSchemaWith } from '../events/avro-fixtures.ts'
 
 const writerSchema = writerSchemaWith

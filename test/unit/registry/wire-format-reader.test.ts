@@ -7,7 +7,7 @@ import {
   createWireFormatReader,
   createWireFormatWriter,
   UNKNOWN_WRITER,
-} from '../../../src/registry/registry.ts'
+} from '../../../src/registry/wire-format.ts'
 import { fileCreatedType, validRecord, wire } from '../events/avro-fixtures.ts'
 
 /** A schema source answering from `schemas` (id -> avsc Type or an error to reject with). */

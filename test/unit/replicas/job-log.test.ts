@@ -99,7 +99,7 @@ function consume(log: JobLog, f: PendingFile): boolean {
 }
 
 describe('JobLog writing', () => {
-  it('records a started job keyed by job id with each file position and externalId, and tombstones it', async () => {
+  it('records a started job keyed by job id with each file position and externalId, marks its files published, and tombstones it once commits pass them', async () => {
     // Given a job log
     const { log, writes } = setup()
     const b: Batch = {
@@ -111,12 +111,16 @@ describe('JobLog writing', () => {
       closedBy: 'linger',
     }
 
-    // When a job starts and later finishes
+    // When a job starts and its results are published
     log.started('job-1', b)
-    log.finished('job-1', 'b1')
+    log.finished(
+      'job-1',
+      b,
+      b.files.map((f) => f.position),
+    )
     await log.drain(1000)
 
-    // Then the entry names the job, batch, systemName and files, and a tombstone follows
+    // Then the entry names the job, batch, systemName and files, and is written again with both files published
     expect(writes).toHaveLength(2)
     expect(writes[0]?.key).toBe('job-1')
     expect(writes[0]?.value).toMatchObject({
@@ -128,7 +132,23 @@ describe('JobLog writing', () => {
         { topic: 'in', partition: 2, offset: '9', externalId: 'b' },
       ],
     })
-    expect(writes[1]).toEqual({ key: 'job-1', value: null })
+    expect(writes[0]?.value?.files.some((f) => f.published !== undefined)).toBe(false)
+    expect(writes[1]?.value?.files).toEqual([
+      { topic: 'in', partition: 0, offset: '5', externalId: 'a', published: true },
+      { topic: 'in', partition: 2, offset: '9', externalId: 'b', published: true },
+    ])
+    expect(log.publishedElsewhere('job-1', pos(0, 5))).toBe(true)
+
+    // And a commit of partition 0 past its file takes that file out; one of partition 2 writes the tombstone
+    log.committed([{ topic: 'in', partition: 0, offset: '6' }])
+    log.committed([{ topic: 'in', partition: 2, offset: '9' }]) // not past offset 9 yet: nothing
+    await log.drain(1000)
+    expect(writes).toHaveLength(3)
+    expect(writes[2]?.value?.files.map((f) => f.externalId)).toEqual(['b'])
+    log.committed([{ topic: 'in', partition: 2, offset: '10' }])
+    await log.drain(1000)
+    expect(writes.slice(3)).toEqual([{ key: 'job-1', value: null }])
+    expect(log.size).toBe(0)
   })
 
   it('tombstones the lost job when its batch is submitted again as a new job', async () => {
@@ -157,6 +177,272 @@ describe('JobLog writing', () => {
   })
 })
 
+describe('JobLog after a fenced publish', () => {
+  const b: Batch = {
+    id: 'b1',
+    systemName: 'archive',
+    kind: 'file',
+    files: [file('a', 0, 5), file('b', 2, 9), file('c', 0, 6)],
+    bytes: 1324,
+    closedBy: 'linger',
+  }
+  const published = (w: { value: JobLogEntry | null } | undefined) =>
+    w?.value?.files.map((f) => [f.externalId, f.published === true])
+
+  it('marks the published files and keeps the files left to another replica unmarked', async () => {
+    // Given a started job
+    const { log, writes } = setup()
+    log.started('job-1', b)
+
+    // When its files of partition 0 alone were published (partition 2 was revoked)
+    log.finished('job-1', b, [pos(0, 5), pos(0, 6)])
+    await log.drain(1000)
+
+    // Then the entry is written again with the files of partition 0 marked published, that of partition 2 not
+    expect(writes).toHaveLength(2)
+    expect(published(writes[1])).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', true],
+    ])
+    expect(writes[1]?.value?.batchId).toBe('b1')
+    expect(log.publishedElsewhere('job-1', pos(2, 9))).toBe(false)
+  })
+
+  it('works from the entry read from the topic (an adopter publishes its part), and tombstones once commits pass every file', async () => {
+    // Given the entry of another replica's job, whose file of partition 2 this replica adopted
+    const { log, writes } = setup()
+    log.onRecord(
+      entryRecord(
+        entry('job-9', [
+          ['a', 0, 5],
+          ['b', 2, 9],
+        ]),
+      ),
+    )
+    const adopted: Batch = { ...b, files: [file('b', 2, 9)], closedBy: 'adopted' }
+
+    // When it published that file
+    log.finished('job-9', adopted, [pos(2, 9)])
+    await log.drain(1000)
+
+    // Then the entry keeps the other replica's file unmarked and marks its own
+    expect(published(writes[0])).toEqual([
+      ['a', false],
+      ['b', true],
+    ])
+
+    // And once the other replica marked its file too, commits past both files write the tombstone
+    log.onRecord(
+      entryRecord({
+        ...entry('job-9', [
+          ['a', 0, 5],
+          ['b', 2, 9],
+        ]),
+        files: entry('job-9', [
+          ['a', 0, 5],
+          ['b', 2, 9],
+        ]).files.map((f) => ({ ...f, published: true })),
+      }),
+    )
+    log.committed([
+      { topic: 'in', partition: 0, offset: '100' },
+      { topic: 'in', partition: 2, offset: '100' },
+    ])
+    await log.drain(1000)
+    expect(writes.slice(1)).toEqual([{ key: 'job-9', value: null }])
+  })
+
+  it('marks the published files in another logged job that holds them too (a file submitted twice)', async () => {
+    // Given two logged jobs that hold the file at 0:5, one of them with another file too
+    const { log, writes } = setup()
+    log.onRecord(
+      entryRecord(
+        entry('job-1', [
+          ['a', 0, 5],
+          ['b', 0, 6],
+        ]),
+      ),
+    )
+    log.onRecord(entryRecord(entry('job-2', [['a', 0, 5]])))
+
+    // When job-2's result for it is published
+    log.finished('job-2', { ...b, id: 'batch-job-2', files: [file('a', 0, 5)] }, [pos(0, 5)])
+    await log.drain(1000)
+
+    // Then job-1's entry marks it published, its other file not, and job-2's marks it too
+    expect(writes.map((w) => [w.key, published(w)])).toEqual([
+      [
+        'job-1',
+        [
+          ['a', true],
+          ['b', false],
+        ],
+      ],
+      ['job-2', [['a', true]]],
+    ])
+    expect(log.publishedElsewhere('job-1', pos(0, 5))).toBe(true)
+    expect(log.publishedElsewhere('job-1', pos(0, 6))).toBe(false)
+  })
+
+  it('writes its marks again when it reads the entry without them (another replica rewrote it at once)', async () => {
+    // Given a replica that published the files of partition 0 of a logged job
+    const { log, writes } = setup()
+    log.onRecord(
+      entryRecord(
+        entry('job-1', [
+          ['a', 0, 5],
+          ['b', 2, 9],
+        ]),
+      ),
+    )
+    log.finished('job-1', b, [pos(0, 5)])
+    await log.drain(1000)
+    expect(writes).toHaveLength(1)
+
+    // When it reads the entry as another replica wrote it from the older version, marking only its own file
+    const other = entry('job-1', [
+      ['a', 0, 5],
+      ['b', 2, 9],
+    ])
+    log.onRecord(
+      entryRecord({
+        ...other,
+        files: other.files.map((f) => (f.partition === 2 ? { ...f, published: true } : f)),
+      }),
+    )
+    await log.drain(1000)
+
+    // Then it writes the entry again with both marks, and says both are published
+    expect(published(writes[1])).toEqual([
+      ['a', true],
+      ['b', true],
+    ])
+    expect(log.publishedElsewhere('job-1', pos(0, 5))).toBe(true)
+    // And reading that back writes nothing more
+    log.onRecord(entryRecord(writes[1]?.value ?? null, 'job-1'))
+    await log.drain(1000)
+    expect(writes).toHaveLength(2)
+  })
+
+  it('writes nothing for a job whose tombstone was read (its files were committed)', async () => {
+    const { log, writes } = setup()
+    log.onRecord(entryRecord(null, 'job-1'))
+    log.finished('job-1', b, [pos(0, 5), pos(0, 6)])
+    await log.drain(1000)
+    expect(writes).toEqual([])
+  })
+
+  it('says a file was published when its entry marks it, no longer lists it, or the job was tombstoned', () => {
+    const { log } = setup()
+    log.onRecord(
+      entryRecord(
+        entry('job-1', [
+          ['a', 0, 5],
+          ['b', 2, 9],
+          ['c', 2, 10],
+        ]),
+      ),
+    )
+    expect(log.publishedElsewhere('job-1', pos(0, 5))).toBe(false)
+    expect(log.publishedElsewhere('job-unknown', pos(0, 5))).toBe(false)
+    const marked = entry('job-1', [
+      ['b', 2, 9],
+      ['c', 2, 10],
+    ])
+    log.onRecord(
+      entryRecord({
+        ...marked,
+        files: [
+          { ...(marked.files[0] as JobLogEntry['files'][0]), published: true },
+          marked.files[1] as JobLogEntry['files'][0],
+        ],
+      }),
+    )
+    expect(log.publishedElsewhere('job-1', pos(0, 5))).toBe(true)
+    expect(log.publishedElsewhere('job-1', pos(2, 9))).toBe(true)
+    expect(log.publishedElsewhere('job-1', pos(2, 10))).toBe(false)
+    log.onRecord(entryRecord(null, 'job-1'))
+    expect(log.publishedElsewhere('job-1', pos(2, 10))).toBe(true)
+  })
+})
+
+describe('JobLog after commits', () => {
+  it('takes files below a commit of this process out of an entry read later (put back by a concurrent rewrite)', async () => {
+    // Given a replica that committed partition 0 up to offset 10 and owns it
+    const { log, writes } = setup()
+    log.onAssignment(partitions(0), partitions(0))
+    log.committed([{ topic: 'in', partition: 0, offset: '10' }])
+
+    // When it reads an entry with a file of partition 0 below that, and one of partition 1
+    log.onRecord(
+      entryRecord(
+        entry('j1', [
+          ['a', 0, 5],
+          ['b', 1, 3],
+        ]),
+      ),
+    )
+    log.onRecord(entryRecord(entry('j2', [['c', 0, 9]])))
+    await log.drain(1000)
+
+    // Then the first is written again without the committed file, the second tombstoned
+    expect(writes.map((w) => [w.key, w.value?.files.map((f) => f.externalId) ?? null])).toEqual([
+      ['j1', ['b']],
+      ['j2', null],
+    ])
+  })
+
+  it('forgets the commits of partitions it no longer owns', async () => {
+    const { log, writes } = setup()
+    log.onAssignment(partitions(0), partitions(0))
+    log.committed([{ topic: 'in', partition: 0, offset: '10' }])
+    log.onAssignment(partitions(1), partitions(1))
+    log.onRecord(entryRecord(entry('j1', [['a', 0, 5]])))
+    await log.drain(1000)
+    expect(writes).toEqual([])
+  })
+
+  it('tombstones an entry of published files older than its maximum age, on its first file\u2019s owner', async () => {
+    // Given two old entries of published files, the first on an owned partition, the other not, and a running one
+    vi.useFakeTimers()
+    const { log: owner, writes } = (() => {
+      const metrics = createMetrics()
+      const writes: Array<{ key: string; value: unknown }> = []
+      const log = new JobLog(
+        { topic: 'job-log', publishedMaxAgeMs: 3_600_000 },
+        {
+          send: async (_t, messages) => {
+            for (const m of messages) writes.push({ key: String(m.key), value: m.value })
+          },
+          tracker: { adopt: () => true, tracks: () => false },
+          release: () => undefined,
+          metrics,
+          logger,
+        },
+      )
+      return { log, writes }
+    })()
+    const old = (jobId: string, partition: number, publishedFile: boolean): JobLogEntry => ({
+      ...entry(jobId, [['a', partition, 1]]),
+      submittedAt: Date.now(),
+      files: [{ topic: 'in', partition, offset: '1', externalId: 'a', published: publishedFile }],
+    })
+    owner.onRecord(entryRecord(old('mine', 0, true)))
+    owner.onRecord(entryRecord(old('theirs', 1, true)))
+    owner.onRecord(entryRecord(old('running', 0, false)))
+    owner.onAssignment(partitions(0), none)
+
+    // When more than the maximum age passes
+    await vi.advanceTimersByTimeAsync(3_600_000 + 60_000)
+    await owner.drain(1000)
+    owner.close()
+
+    // Then the owned all-published entry alone is tombstoned
+    expect(writes).toEqual([{ key: 'mine', value: null }])
+  })
+})
+
 describe('JobLog reading', () => {
   it('keeps the latest entry per job and forgets tombstoned and malformed ones', () => {
     const { log } = setup()
@@ -166,6 +452,21 @@ describe('JobLog reading', () => {
     log.onRecord({ ...entryRecord(null, 'j3'), value: Buffer.from('{"jobId":') })
     log.onRecord({ ...entryRecord(null, 'j4'), value: Buffer.from('{"jobId":"j4"}') })
     expect(log.size).toBe(1)
+  })
+
+  it('reads entries with and without the published mark (written before it existed)', () => {
+    const { log } = setup()
+    const raw = (jobId: string, fileJson: string) => ({
+      ...entryRecord(null, jobId),
+      value: Buffer.from(
+        `{"jobId":"${jobId}","batchId":"b","systemName":"archive","submittedAt":1,"files":[${fileJson}]}`,
+      ),
+    })
+    log.onRecord(raw('old', '{"topic":"in","partition":0,"offset":"5","externalId":"a"}'))
+    log.onRecord(raw('new', '{"topic":"in","partition":0,"offset":"6","externalId":"b","published":true}'))
+    expect(log.size).toBe(2)
+    expect(log.publishedElsewhere('old', pos(0, 5))).toBe(false)
+    expect(log.publishedElsewhere('new', pos(0, 6))).toBe(true)
   })
 })
 
@@ -227,6 +528,26 @@ describe('JobLog adoption', () => {
     await log.drain(1000)
     expect(adopted).toEqual([])
     expect(writes).toEqual([{ key: 'old', value: null }])
+  })
+
+  it('takes the committed files of a newly owned partition out of an entry whose other files may still run', async () => {
+    // Given a logged job with a file on partition 0, committed, and one on partition 1, owned elsewhere
+    const { log, adopted, writes } = setup()
+    logJobAndAssignPartition0(log, 'j1', [
+      ['a', 0, 1],
+      ['b', 1, 1],
+    ])
+
+    // When a later offset of partition 0 comes first
+    expect(consume(log, file('x', 0, 10))).toBe(false)
+    await log.drain(1000)
+
+    // Then the entry keeps the file of partition 1 (no tombstone: a replica following the job publishes it)
+    expect(adopted).toEqual([])
+    expect(writes.map((w) => [w.key, w.value?.files.map((f) => f.externalId) ?? null])).toEqual([
+      ['j1', ['b']],
+    ])
+    expect(log.publishedElsewhere('j1', pos(1, 1))).toBe(false)
   })
 
   it('leaves jobs this process follows, and partitions it owned before, alone', () => {
@@ -296,6 +617,56 @@ describe('JobLog adoption', () => {
     expect(released).toEqual([])
     await vi.advanceTimersByTimeAsync(1)
     expect(released).toEqual([fa])
+  })
+
+  it('settles files marked published when they come again instead of adopting their job for them', () => {
+    // Given a job whose file at 0:5 was published and whose file at 0:6 was not, and a job of published files alone
+    const expected: RecordPosition[][] = []
+    const metrics = createMetrics()
+    const adopted: string[] = []
+    const log = new JobLog(
+      { topic: 'job-log' },
+      {
+        send: async () => undefined,
+        tracker: {
+          adopt: (jobId) => {
+            adopted.push(jobId)
+            return true
+          },
+          tracks: () => false,
+        },
+        release: () => undefined,
+        expectPublished: (positions) => {
+          expected.push(positions)
+          return positions.length
+        },
+        metrics,
+        logger,
+      },
+    )
+    const j1 = entry('j1', [
+      ['a', 0, 5],
+      ['b', 0, 6],
+      ['x', 1, 1],
+    ])
+    log.onRecord(
+      entryRecord({
+        ...j1,
+        files: j1.files.map((f) => (f.offset === '5' || f.partition === 1 ? { ...f, published: true } : f)),
+      }),
+    )
+    const j2 = entry('j2', [['c', 0, 7]])
+    log.onRecord(entryRecord({ ...j2, files: j2.files.map((f) => ({ ...f, published: true })) }))
+
+    // When partition 0 is newly assigned
+    log.onAssignment(partitions(0), partitions(0))
+
+    // Then the published files of partition 0 are told to be settled when they come again
+    expect(expected).toEqual([[pos(0, 5), pos(0, 7)]])
+    // And the adoption waits for the unpublished file alone (the published ones never reach it)
+    const fb = file('b', 0, 6)
+    expect(consume(log, fb)).toBe(true)
+    expect(adopted).toEqual(['j1'])
   })
 
   it('releases the files when the tracker refuses the adoption', () => {

@@ -1,16 +1,18 @@
 /**
- * W3C Trace Context (https://www.w3.org/TR/trace-context/) for the bridge: a `traceparent` (and its
- * `tracestate`) on an input record continues into the import request of the record's batch, onto the
- * result event (the intake copies the headers, src/pipeline/intake.ts), and into the batch's log lines.
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) for the bridge while tracing is off (no OTLP
+ * endpoint, src/telemetry/sdk.ts): a `traceparent` (and its `tracestate`) on an input record continues
+ * into the import request of the record's batch, onto the result event (the intake copies the headers,
+ * src/pipeline/intake.ts), and into the batch's log lines.
  *
- * The bridge records no spans of its own (no OpenTelemetry exporter), so it forwards a valid
- * `traceparent` unchanged, as §3.2 allows a participant that does not record: a parent-id of a span
- * nobody records would break the trace in the backend. A batch holds files of many traces but an HTTP
- * request carries one `traceparent`: the first file with a valid one wins; the log line of the
- * submitted batch lists every file's `traceparent`, so each file can be followed.
+ * Then the bridge records no spans of its own, so it forwards a valid `traceparent` unchanged, as §3.2
+ * allows a participant that does not record: a parent-id of a span nobody records would break the
+ * trace in the backend. A batch holds files of many traces but an HTTP request carries one
+ * `traceparent`: the first file with a valid one wins; the log line of the submitted batch lists every
+ * file's `traceparent`, so each file can be followed. With tracing on, the requests and the result
+ * events carry the context of the bridge's own spans instead (src/telemetry/bridge-tracing.ts).
  */
 
-import { headerText, type RecordHeader } from './model/records.ts'
+import { headerText, type RecordHeader } from '../model/records.ts'
 
 /** A parsed `traceparent` header (§3.2). Hex fields are lowercase. */
 export interface TraceParent {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { batchTrace, parseTraceparent } from '../../src/tracing.ts'
+import { batchTrace, parseTraceparent } from '../../../src/telemetry/trace-context.ts'
 
 const h = (name: string, value: string) => [name, Buffer.from(value)] as const
 
