@@ -11,7 +11,7 @@ import type { ConcludedJob } from '../model/outcomes.ts'
 import type { Progress } from '../progress/progress.ts'
 import { createAdminRouter } from './admin-app.ts'
 import type { AdminSources, FollowedJob } from './admin-views.ts'
-import { PauseControl, type PauseState } from './pause-control.ts'
+import { PauseControl, type PauseState, pauseGauges } from './pause-control.ts'
 import { RecentOutcomes } from './recent-outcomes.ts'
 
 /** How long start-up waits to have read the whole control topic before it fetches, ms. */
@@ -74,7 +74,8 @@ function sourcesOf(stages: AdminStages, topic: string): Omit<AdminSources, 'paus
 
 /**
  * Builds the admin API (src/admin/admin-app.ts) and the control topic's reader, or null without an
- * admin token (then no admin route exists and no pause can be asked). A pause (or resume) read from
+ * admin token (then no admin route exists and no pause can be asked; the pause's gauges are still
+ * registered, at 0, as the dashboard and alerts query them). A pause (or resume) read from
  * the control topic pauses (resumes) this replica's fetching (the `operator` holder of the fetch
  * switch) and its submits.
  *
@@ -93,7 +94,10 @@ export function createAdmin(
   },
 ): Admin | null {
   const { token } = options
-  if (token === undefined) return null
+  if (token === undefined) {
+    pauseGauges(deps.registry)
+    return null
+  }
   const { stages } = deps
   const apply = (paused: boolean) => {
     stages.fetch.set('operator', paused)

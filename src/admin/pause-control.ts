@@ -32,6 +32,30 @@ const controlValue = z.object({
 export const CONTROL_ROUND_TRIP_TIMEOUT_MS = 15_000
 
 /**
+ * Registers the pause's two gauges at 0: `bridge_paused` (1 while an operator's pause holds this
+ * replica, else 0) and `bridge_paused_since_seconds` (when the pause in force began, epoch s; 0 while
+ * running). Called by every bridge, also one without the admin API (no pause can be asked there, and
+ * the gauges read 0), so the dashboard's and alerts' queries find the family on every deployment.
+ *
+ * @throws Error from prom-client when the registry already holds a metric of either name
+ */
+export function pauseGauges(registry: Registry): { paused: Gauge; since: Gauge } {
+  const paused = new Gauge({
+    name: 'bridge_paused',
+    help: "1 while an operator's pause (the admin API) holds fetching and submitting, else 0.",
+    registers: [registry],
+  })
+  const since = new Gauge({
+    name: 'bridge_paused_since_seconds',
+    help: "When the operator's pause in force began, epoch seconds; 0 while not paused.",
+    registers: [registry],
+  })
+  paused.set(0)
+  since.set(0)
+  return { paused, since }
+}
+
+/**
  * The operator's pause of a consumer group, kept in Kafka: the last record keyed by the group id on the
  * compacted control topic (`CONTROL_TOPIC`) is the state, so it applies to every replica that reads the
  * topic (all of them, each with a reader of its own: `createBroadcastConsumer`, from the beginning) and
@@ -39,8 +63,8 @@ export const CONTROL_ROUND_TRIP_TIMEOUT_MS = 15_000
  * other groups' keys are ignored (one topic can serve several bridges); a record that is not a control
  * value is logged and skipped.
  *
- * Each change of state is applied (`deps.apply`), logged once, and shown by the `bridge_paused` gauge
- * (1 while paused) and `bridge_paused_since_seconds` (when the pause began, epoch s; 0 while running).
+ * Each change of state is applied (`deps.apply`), logged once, and shown by the gauges of
+ * `pauseGauges` (`bridge_paused`, `bridge_paused_since_seconds`), which it registers.
  *
  * @param deps.send produces one record on the control topic (the bridge's idempotent producer)
  * @param deps.apply pauses or resumes fetching and submitting on this replica
@@ -68,18 +92,9 @@ export class PauseControl {
   ) {
     this.#options = options
     this.#deps = deps
-    this.#gauge = new Gauge({
-      name: 'bridge_paused',
-      help: "1 while an operator's pause (the admin API) holds fetching and submitting, else 0.",
-      registers: [deps.registry],
-    })
-    this.#since = new Gauge({
-      name: 'bridge_paused_since_seconds',
-      help: "When the operator's pause in force began, epoch seconds; 0 while not paused.",
-      registers: [deps.registry],
-    })
-    this.#gauge.set(0)
-    this.#since.set(0)
+    const gauges = pauseGauges(deps.registry)
+    this.#gauge = gauges.paused
+    this.#since = gauges.since
   }
 
   /** The state in force on this replica. */
