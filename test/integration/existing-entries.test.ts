@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { startTestBridge, type TestBridge } from '../support/bridge-harness.ts'
-import { bridgeEnv, createTopics, metricValue, type Topics, useE2eWorld } from '../support/e2e-world.ts'
+import { bridgeEnv, createTopics, scrapeMetric, type Topics, useE2eWorld } from '../support/e2e-world.ts'
 import { reportFaultRun } from '../support/fault-run.ts'
 import { tempFile } from '../support/mapping-example.ts'
 import { testProducer } from '../support/test-producer.ts'
@@ -76,9 +76,6 @@ describe('ON_EXISTING=metadata: a corrected mapping updates what was imported', 
     return bridge
   }
 
-  const metric = async (bridge: TestBridge, series: string) =>
-    metricValue(await (await fetch(bridge.metricsUrl)).text(), series)
-
   it('updates the changed entries with one PATCH each and none for the unchanged; an editor’s concurrent change gives conflict', async () => {
     const { topics, results } = await createTopics(world, 'existing', 1)
     const values = () => results.records.map((r) => r.value)
@@ -134,9 +131,9 @@ describe('ON_EXISTING=metadata: a corrected mapping updates what was imported', 
     ])
     // the checksum stays the one of the bytes Livingdocs holds: never patched
     expect(stored.find((m) => m.externalId.endsWith('-5'))?.metadata.sourceChecksum).toBe('sum-5')
-    expect(await metric(fixed, 'bridge_existing_entries_total{outcome="updated"}')).toBe(4)
-    expect(await metric(fixed, 'bridge_existing_entries_total{outcome="unchanged"}')).toBe(2)
-    expect(await metric(fixed, 'bridge_existing_entries_content_changed_total')).toBe(1)
+    expect(await scrapeMetric(fixed, 'bridge_existing_entries_total{outcome="updated"}')).toBe(4)
+    expect(await scrapeMetric(fixed, 'bridge_existing_entries_total{outcome="unchanged"}')).toBe(2)
+    expect(await scrapeMetric(fixed, 'bridge_existing_entries_content_changed_total')).toBe(1)
     const update = await reportFaultRun(world, 'on-existing-metadata', { topics, results }, 12, {
       patches: patches.length,
     })
@@ -165,7 +162,7 @@ describe('ON_EXISTING=metadata: a corrected mapping updates what was imported', 
     const tried = emulator.stats().mediaPatches.slice(patchesBefore)
     expect(tried.map((p) => p.status)).toEqual(Array(8).fill(409))
     expect(emulator.getMedia('legacy', `upd-${run}-0`)?.metadata.description).toBe('changed by an editor')
-    expect(await metric(fixed, 'bridge_existing_entries_total{outcome="conflict"}')).toBe(2)
+    expect(await scrapeMetric(fixed, 'bridge_existing_entries_total{outcome="conflict"}')).toBe(2)
     const conflict = await reportFaultRun(world, 'on-existing-conflict', { topics, results }, 14, {
       conflictPatches: tried.length,
     })

@@ -4,13 +4,12 @@
 // still gets FAILED `timeout`, and the issue's case (status reads answered 403 for 30 s with
 // JOB_TIMEOUT_MS 15 s) times out nothing: the job's clock does not run while it cannot be read.
 import { describe, expect, it } from 'vitest'
-import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   createScenario,
-  metricValue,
   produceRecords,
   type Scenario,
   sampleExport,
+  scrapeMetric,
   startEmulator,
   useE2eWorld,
   waitUntil,
@@ -26,8 +25,6 @@ describe('a job timeout is checked before it fails anything', () => {
 
   const emulatorWith = (options: StartLivingdocsEmulatorOptions) =>
     startEmulator(world, { token: 'rw-token', tokens: { 'rw-token': READ_WRITE }, ...options })
-  const metric = async (bridge: TestBridge, series: string) =>
-    metricValue(await (await fetch(bridge.metricsUrl)).text(), series)
 
   /**
    * Produces the sample export (five PDFs) under `prefix` to a bridge with a 2 s job timeout against a
@@ -58,8 +55,8 @@ describe('a job timeout is checked before it fails anything', () => {
       expect(value.state).toBe('SUCCESS')
       expect(value.mediaId).toBe(emulator.getMedia(value.systemName, value.externalId)?.id)
     }
-    const timedOut = await metric(bridge, 'bridge_jobs_timed_out_total')
-    const found = await metric(bridge, 'bridge_timeout_lookups_total{outcome="found"}')
+    const timedOut = await scrapeMetric(bridge, 'bridge_jobs_timed_out_total')
+    const found = await scrapeMetric(bridge, 'bridge_timeout_lookups_total{outcome="found"}')
     const out = await reportFaultRun(world, 'timeout-stays-started', scenario, records.length, {
       timedOutJobs: timedOut,
       found,
@@ -81,7 +78,7 @@ describe('a job timeout is checked before it fails anything', () => {
     // Then every file is FAILED timeout, after a look-up that found nothing
     for (const { value } of scenario.results.records)
       expect(value).toMatchObject({ state: 'FAILED', reason: 'timeout' })
-    const notFound = await metric(bridge, 'bridge_timeout_lookups_total{outcome="not-found"}')
+    const notFound = await scrapeMetric(bridge, 'bridge_timeout_lookups_total{outcome="not-found"}')
     const out = await reportFaultRun(world, 'timeout-not-imported', scenario, records.length, { notFound })
     expect(out).toMatchObject({
       results: records.length,
@@ -123,7 +120,7 @@ describe('a job timeout is checked before it fails anything', () => {
 
     // Then the reads were refused and held, and every file got its own SUCCESS: no job timed out
     expect(emulator.stats().requests['GET /import/files/status']?.[403]).toBeGreaterThan(0)
-    const timedOut = await metric(bridge, 'bridge_jobs_timed_out_total')
+    const timedOut = await scrapeMetric(bridge, 'bridge_jobs_timed_out_total')
     const out = await reportFaultRun(world, 'status-403-30s-timeout-15s', scenario, records.length, {
       timedOutJobs: timedOut,
     })

@@ -13,6 +13,7 @@ import {
   metricValue,
   produceRecords,
   sampleExport,
+  scrapeMetric,
   startBridgeIn,
   startEmulator,
   useE2eWorld,
@@ -26,10 +27,6 @@ describe('metrics of a migration on a real broker', () => {
   const { world, emulator } = useE2eWorld({ images: 6, pdfs: 6 }, { emulator: { token: 'migration-token' } })
 
   const start = (env: Record<string, string>): Promise<TestBridge> => startBridgeIn(world, env)
-
-  async function metric(bridge: TestBridge, series: string): Promise<number> {
-    return metricValue(await (await fetch(bridge.metricsUrl)).text(), series)
-  }
 
   /** Deletes the records of partition 0 of `topic` below `offset`, as retention would (DeleteRecords). */
   async function deleteRecordsBelow(topic: string, offset: number): Promise<void> {
@@ -178,8 +175,12 @@ describe('metrics of a migration on a real broker', () => {
       API_HOLD_RECHECK_MS: '200',
     }
     const bridge = await start(env)
-    await waitUntil(async () => (await metric(bridge, 'bridge_fetch_paused')) === 1, 60_000, 'fetch paused')
-    const consumed = await metric(bridge, 'bridge_events_consumed_total')
+    await waitUntil(
+      async () => (await scrapeMetric(bridge, 'bridge_fetch_paused')) === 1,
+      60_000,
+      'fetch paused',
+    )
+    const consumed = await scrapeMetric(bridge, 'bridge_events_consumed_total')
     expect(consumed).toBeLessThan(30)
 
     // When retention deletes the records below offset 30 (deleteRecords), and the API takes the token again
@@ -192,7 +193,8 @@ describe('metrics of a migration on a real broker', () => {
     expect(sources.size).toBe(consumed + 10)
     // And the skip metric counts the records lost, from the fetch position
     await waitUntil(
-      async () => (await metric(bridge, 'bridge_offsets_skipped_total{position="fetch"}')) === 30 - consumed,
+      async () =>
+        (await scrapeMetric(bridge, 'bridge_offsets_skipped_total{position="fetch"}')) === 30 - consumed,
       30_000,
       'skipped records counted',
     )
@@ -223,7 +225,7 @@ describe('metrics of a migration on a real broker', () => {
 
     // Then the next bridge reports the 10 records between the committed offset 40 and 50 as skipped
     await waitUntil(
-      async () => (await metric(next, 'bridge_offsets_skipped_total{position="committed"}')) === 10,
+      async () => (await scrapeMetric(next, 'bridge_offsets_skipped_total{position="committed"}')) === 10,
       60_000,
       'records skipped from the committed offset counted',
     )
@@ -242,28 +244,28 @@ describe('metrics of a migration on a real broker', () => {
     const env = { ...bridgeEnv(world, emulator, topics), KAFKA_SESSION_TIMEOUT_MS: '6000' }
     const first = await start(env)
     await waitUntil(
-      async () => (await metric(first, 'bridge_partitions_owned')) === 3,
+      async () => (await scrapeMetric(first, 'bridge_partitions_owned')) === 3,
       60_000,
       'first owns all',
     )
-    expect(await metric(first, 'bridge_rebalances_total')).toBe(1)
-    expect(await metric(first, 'bridge_partition_changes_total{change="assigned"}')).toBe(3)
+    expect(await scrapeMetric(first, 'bridge_rebalances_total')).toBe(1)
+    expect(await scrapeMetric(first, 'bridge_partition_changes_total{change="assigned"}')).toBe(3)
 
     // When a second member joins the group
     const second = await start(env)
     await waitUntil(
       async () =>
-        (await metric(first, 'bridge_partitions_owned')) +
-          (await metric(second, 'bridge_partitions_owned')) ===
-          3 && (await metric(second, 'bridge_partitions_owned')) > 0,
+        (await scrapeMetric(first, 'bridge_partitions_owned')) +
+          (await scrapeMetric(second, 'bridge_partitions_owned')) ===
+          3 && (await scrapeMetric(second, 'bridge_partitions_owned')) > 0,
       60_000,
       'partitions shared',
     )
     // Then the first counts a second join and the partitions it gave up, the second what it got
-    expect(await metric(first, 'bridge_rebalances_total')).toBe(2)
-    const moved = await metric(second, 'bridge_partitions_owned')
-    expect(await metric(first, 'bridge_partition_changes_total{change="revoked"}')).toBe(moved)
-    expect(await metric(second, 'bridge_partition_changes_total{change="assigned"}')).toBe(moved)
+    expect(await scrapeMetric(first, 'bridge_rebalances_total')).toBe(2)
+    const moved = await scrapeMetric(second, 'bridge_partitions_owned')
+    expect(await scrapeMetric(first, 'bridge_partition_changes_total{change="revoked"}')).toBe(moved)
+    expect(await scrapeMetric(second, 'bridge_partition_changes_total{change="assigned"}')).toBe(moved)
     expect(first.logs.lines.filter((l) => l.msg === 'joined consumer group').at(-1)).toMatchObject({
       revoked: expect.any(Array),
       assigned: [],
@@ -278,9 +280,9 @@ describe('metrics of a migration on a real broker', () => {
     const failed = results.records.filter((r) => r.value.state === 'FAILED')
     expect(failed).toHaveLength(3)
     const upload = async () =>
-      (await metric(first, 'bridge_failed_files_total{reason_class="upload"}')) +
-      (await metric(second, 'bridge_failed_files_total{reason_class="upload"}'))
+      (await scrapeMetric(first, 'bridge_failed_files_total{reason_class="upload"}')) +
+      (await scrapeMetric(second, 'bridge_failed_files_total{reason_class="upload"}'))
     expect(await upload()).toBe(3)
-    expect(await metric(first, 'bridge_failed_files_total{reason_class="other"}')).toBe(0)
+    expect(await scrapeMetric(first, 'bridge_failed_files_total{reason_class="other"}')).toBe(0)
   })
 })

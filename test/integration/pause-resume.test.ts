@@ -7,16 +7,12 @@ import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   createScenario,
   fetchCommitted,
-  metricValue,
   produceRecords,
   sampleExport,
+  scrapeMetric,
   useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
-
-async function metric(bridge: TestBridge, series: string): Promise<number> {
-  return metricValue(await (await fetch(bridge.metricsUrl)).text(), series)
-}
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -37,7 +33,7 @@ async function adminCli(args: string[]): Promise<{ code: number; stdout: string;
 
 const urlsOf = (...bridges: TestBridge[]) => bridges.flatMap((b) => ['--url', opsUrl(b)])
 
-const consumed = (b: TestBridge) => metric(b, 'bridge_events_consumed_total')
+const consumed = (b: TestBridge) => scrapeMetric(b, 'bridge_events_consumed_total')
 
 /** An operator's pause through the admin API: every replica of the group, the jobs in flight still followed. */
 describe('pause and resume every replica through the admin API', () => {
@@ -96,7 +92,8 @@ describe('pause and resume every replica through the admin API', () => {
     expect(paused.json).toMatchObject({ paused: true, reason: 'Livingdocs upgrade tonight' })
     // Then both replicas are paused within a few seconds
     await waitUntil(
-      async () => (await metric(a, 'bridge_paused')) === 1 && (await metric(b, 'bridge_paused')) === 1,
+      async () =>
+        (await scrapeMetric(a, 'bridge_paused')) === 1 && (await scrapeMetric(b, 'bridge_paused')) === 1,
       10_000,
       'both replicas paused',
     )
@@ -121,7 +118,7 @@ describe('pause and resume every replica through the admin API', () => {
 
     // When a third replica starts during the pause, it is paused from its start
     const c = await start()
-    expect(await metric(c, 'bridge_paused')).toBe(1)
+    expect(await scrapeMetric(c, 'bridge_paused')).toBe(1)
     expect((await admin(c, 'GET', 'status')).json.pause).toMatchObject({
       paused: true,
       reason: 'Livingdocs upgrade tonight',
@@ -137,7 +134,7 @@ describe('pause and resume every replica through the admin API', () => {
       60_000,
       'results of the export produced during the pause',
     )
-    for (const r of [a, b, c]) expect(await metric(r, 'bridge_paused')).toBe(0)
+    for (const r of [a, b, c]) expect(await scrapeMetric(r, 'bridge_paused')).toBe(0)
     // And each replica logged the pause and the resume once
     for (const r of [a, b]) {
       expect(r.logs.lines.filter((l) => l.msg?.startsWith('migration paused by an operator'))).toHaveLength(1)

@@ -9,8 +9,8 @@ import type { RecordHeader } from '../../src/model/records.ts'
 import {
   createScenario,
   fetchCommitted,
-  metricValue,
   readDlq,
+  scrapeMetric,
   useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
@@ -240,7 +240,7 @@ describe('records as other producers write them', () => {
     const { body } = await readyz(bridge.metricsUrl)
     expect(body.problems.join('; ')).toContain(`publishing to ${topics.dlq} failing for`)
     await waitUntil(
-      async () => metricValue(await (await fetch(bridge.metricsUrl)).text(), 'bridge_publish_stalled') === 1,
+      async () => (await scrapeMetric(bridge, 'bridge_publish_stalled')) === 1,
       30_000,
       'bridge_publish_stalled 1',
     )
@@ -259,7 +259,7 @@ describe('records as other producers write them', () => {
       'dlq.key.size': '3',
     })
     await waitUntil(async () => (await readyz(bridge.metricsUrl)).status === 200, 30_000, 'ready again')
-    expect(metricValue(await (await fetch(bridge.metricsUrl)).text(), 'bridge_publish_stalled')).toBe(0)
+    expect(await scrapeMetric(bridge, 'bridge_publish_stalled')).toBe(0)
     const endAfter = await fetchLogEnd(world.kafka, topics.input)
     await waitUntil(
       async () => (await fetchCommitted(world.kafka, topics.group, topics.input)).get(0) === endAfter.get(0),

@@ -2,9 +2,9 @@
 // revoked partitions finish, no offset is committed by a member that no longer owns the partition.
 import { describe, expect, it } from 'vitest'
 import {
-  metricValue,
   produceRecords,
   sampleExport,
+  scrapeMetric,
   startBridgeIn,
   startEmulator,
   useE2eWorld,
@@ -54,9 +54,7 @@ describe('rebalance with a second bridge in the same consumer group', () => {
       // When a second bridge joins the group, takes part of the work, and leaves (SIGTERM-like stop)
       const second = await startBridgeIn(world, env)
       await waitUntil(
-        async () =>
-          metricValue(await (await fetch(second.metricsUrl)).text(), 'bridge_files_total{state="SUCCESS"}') >
-          0,
+        async () => (await scrapeMetric(second, 'bridge_files_total{state="SUCCESS"}')) > 0,
         60_000,
         'a result published by the second bridge',
       )

@@ -3,12 +3,11 @@
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
-import type { BridgeProcess } from '../support/bridge-process.ts'
 import {
   fetchCommitted,
-  metricValue,
   produceRecords,
   sampleExport,
+  scrapeMetric,
   startBridgeProcessIn,
   startEmulator,
   useE2eWorld,
@@ -27,10 +26,6 @@ const STACK = resolve(import.meta.dirname, '../../scripts/stack')
 describe('shutdown and crashes of the bridge process', () => {
   const { world } = useE2eWorld({ images: 12, pdfs: 8 })
 
-  async function metric(p: BridgeProcess, series: string): Promise<number> {
-    return metricValue(await (await fetch(p.metricsUrl)).text(), series)
-  }
-
   it('SIGTERM flushes the open batch, waits for its job, publishes, commits and exits 0', async () => {
     // Given 2 s import jobs and a bridge whose batch would linger for a minute
     const emulator = await startEmulator(world, { token: 'sigterm-token', jobDurationMs: 2000 })
@@ -44,7 +39,7 @@ describe('shutdown and crashes of the bridge process', () => {
     })
     await produceRecords(world, run.topics.input, records)
     await waitUntil(
-      async () => (await metric(bridge, 'bridge_events_consumed_total')) >= records.length,
+      async () => (await scrapeMetric(bridge, 'bridge_events_consumed_total')) >= records.length,
       60_000,
       'every record consumed',
     )
@@ -172,7 +167,11 @@ describe('shutdown and crashes of the bridge process', () => {
     const first = await startBridgeProcessIn(world, env)
     await produceRecords(world, run.topics.input, records)
     await run.results.waitFor((r) => r.length >= 5, 60_000, 'the first results')
-    await waitUntil(async () => (await metric(first, 'bridge_jobs_in_flight')) > 0, 30_000, 'a job in flight')
+    await waitUntil(
+      async () => (await scrapeMetric(first, 'bridge_jobs_in_flight')) > 0,
+      30_000,
+      'a job in flight',
+    )
 
     // When the process is killed with SIGKILL while jobs run, and a new one starts in the same group
     first.kill('SIGKILL')

@@ -7,9 +7,9 @@ import { TEST_ADMIN_TOKEN as ADMIN_TOKEN, adminEnv, adminRequest, opsUrl } from 
 import { launchChromium } from '../support/chromium.ts'
 import {
   createScenario,
-  metricValue,
   produceRecords,
   sampleExport,
+  scrapeMetric,
   useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
@@ -78,13 +78,13 @@ describe('the status page in a real browser', () => {
     await page.click('#pause')
     await page.waitForSelector('#pause-state[data-paused="true"]', { timeout: 30_000 })
     expect(await page.textContent('#pause-state')).toContain('demo: Livingdocs upgrade')
-    expect(metricValue(await (await fetch(bridge.metricsUrl)).text(), 'bridge_paused')).toBe(1)
+    expect(await scrapeMetric(bridge, 'bridge_paused')).toBe(1)
 
     // When resume is pressed, it runs again and every record gets its result
     await page.fill('#reason', 'upgrade done')
     await page.click('#resume')
     await page.waitForSelector('#pause-state[data-paused="false"]', { timeout: 30_000 })
-    expect(metricValue(await (await fetch(bridge.metricsUrl)).text(), 'bridge_paused')).toBe(0)
+    expect(await scrapeMetric(bridge, 'bridge_paused')).toBe(0)
     await results.waitFor((r) => r.length >= records.length, 90_000, 'a result per record')
     // And the files of the last hour are counted by state, with the FAILED ones by reason
     await page.reload()

@@ -9,6 +9,7 @@ import {
   metricValue,
   readDlq,
   sampleExport,
+  scrapeMetric,
   startEmulator,
   useE2eWorld,
   waitUntil,
@@ -121,8 +122,7 @@ describe('transient is not poison: outages pause and retry, only permanent answe
 
     // Then decoding waits and retries: no DLQ record, no result for them yet
     await waitUntil(
-      async () =>
-        metricValue(await (await fetch(bridge.metricsUrl)).text(), 'bridge_decode_retries_total') >= 3,
+      async () => (await scrapeMetric(bridge, 'bridge_decode_retries_total')) >= 3,
       60_000,
       'three decode retries while the registry is down',
     )

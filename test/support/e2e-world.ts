@@ -23,7 +23,7 @@ import { resultDecoder, startTopicReader, type TopicReader } from './result-read
 import { buildSampleExport, type ExportRecord } from './sample-export.ts'
 import { type SampleFile, writeSampleFiles } from './sample-files.ts'
 
-export { metricValue } from './metric-value.ts'
+export { metricValue, scrapeMetric } from './metric-value.ts'
 
 /** Shared parts of the end-to-end tests: Kafka client, registry codec, sample files and their server. */
 export interface E2eWorld {

@@ -25,3 +25,11 @@ function parseSeries(series: string): { name: string; labels: Record<string, str
     labels[m[1] as string] = m[2] as string
   return { name: series.slice(0, brace), labels }
 }
+
+/**
+ * `series` on the `/metrics` of a running bridge (in-process or a child process), as {@link metricValue}
+ * reads it from one scrape over HTTP.
+ */
+export async function scrapeMetric(target: { metricsUrl: string }, series: string): Promise<number> {
+  return metricValue(await (await fetch(target.metricsUrl)).text(), series)
+}
