@@ -277,7 +277,7 @@ export async function startBridge(
       kafka,
       send: (topic, messages) => producer.send(topic, messages),
       stages: { consumer, fetch: fetchSwitch, intake, offsets, batcher, jobs, publisher },
-      registry: metrics.registry,
+      metrics,
       logger,
       onFatal,
     },

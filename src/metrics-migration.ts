@@ -16,8 +16,10 @@ export const RESET_POSITIONS = ['committed', 'fetch'] as const
  * The metrics an operator of a migration asks for (issue 22), on the bridge's registry (created by
  * `createMetrics` in src/metrics.ts, which spreads them into its handles): the backlog of the whole
  * consumer group read from Kafka, FAILED results by reason class, rebalances, offsets skipped because a
- * position was out of range, and what this replica holds in memory. Label values come from closed sets
- * or the input topic's partitions.
+ * position was out of range, what this replica holds in memory, and an operator's pause (`bridge_paused`
+ * and `bridge_paused_since_seconds`, 0 until src/admin/pause-control.ts sets them, and always 0 on a
+ * bridge without the admin API: the dashboard and alerts query them on every deployment). Label values
+ * come from closed sets or the input topic's partitions.
  *
  * The in-flight gauges are read when scraped, from the source given to `observeInFlight` (nothing per
  * record).
@@ -95,6 +97,19 @@ export function createMigrationMetrics(registry: Registry) {
     },
   })
 
+  const paused = new Gauge({
+    name: 'bridge_paused',
+    help: "1 while an operator's pause (the admin API) holds fetching and submitting, else 0.",
+    registers,
+  })
+  const pausedSince = new Gauge({
+    name: 'bridge_paused_since_seconds',
+    help: "When the operator's pause in force began, epoch seconds; 0 while not paused.",
+    registers,
+  })
+  paused.set(0)
+  pausedSince.set(0)
+
   for (const reasonClass of FAILURE_CLASSES) failedFiles.inc({ reason_class: reasonClass }, 0)
   for (const change of PARTITION_CHANGES) partitionChanges.inc({ change }, 0)
   for (const position of RESET_POSITIONS) {
@@ -114,6 +129,8 @@ export function createMigrationMetrics(registry: Registry) {
     backlogRate,
     backlogEta,
     oldestInFlight,
+    paused,
+    pausedSince,
     /** Reads `source` at each scrape for `bridge_oldest_in_flight_seconds`. */
     observeInFlight(source: () => InFlightSource): void {
       inFlight = source

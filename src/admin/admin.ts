@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Router } from 'express'
-import type { Registry } from 'prom-client'
+import type { Gauge } from 'prom-client'
 import { createBroadcastConsumer } from '../kafka/broadcast-consumer.ts'
 import type { Kafka } from '../kafka/client.ts'
 import type { OutgoingMessage } from '../kafka/producer.ts'
@@ -11,7 +11,7 @@ import type { ConcludedJob } from '../model/outcomes.ts'
 import type { Progress } from '../progress/progress.ts'
 import { createAdminRouter } from './admin-app.ts'
 import type { AdminSources, FollowedJob } from './admin-views.ts'
-import { PauseControl, type PauseState, pauseGauges } from './pause-control.ts'
+import { PauseControl, type PauseState } from './pause-control.ts'
 import { RecentOutcomes } from './recent-outcomes.ts'
 
 /** How long start-up waits to have read the whole control topic before it fetches, ms. */
@@ -74,8 +74,7 @@ function sourcesOf(stages: AdminStages, topic: string): Omit<AdminSources, 'paus
 
 /**
  * Builds the admin API (src/admin/admin-app.ts) and the control topic's reader, or null without an
- * admin token (then no admin route exists and no pause can be asked; the pause's gauges are still
- * registered, at 0, as the dashboard and alerts query them). A pause (or resume) read from
+ * admin token (then no admin route exists and no pause can be asked; `bridge_paused` stays 0). A pause (or resume) read from
  * the control topic pauses (resumes) this replica's fetching (the `operator` holder of the fetch
  * switch) and its submits.
  *
@@ -88,16 +87,14 @@ export function createAdmin(
     kafka: Kafka
     send: (topic: string, messages: OutgoingMessage[]) => Promise<unknown>
     stages: AdminStages
-    registry: Registry
+    /** The pause's gauges (src/metrics-migration.ts). */
+    metrics: { paused: Gauge; pausedSince: Gauge }
     logger: Logger
     onFatal: (component: string, err: unknown) => void
   },
 ): Admin | null {
   const { token } = options
-  if (token === undefined) {
-    pauseGauges(deps.registry)
-    return null
-  }
+  if (token === undefined) return null
   const { stages } = deps
   const apply = (paused: boolean) => {
     stages.fetch.set('operator', paused)
@@ -107,7 +104,7 @@ export function createAdmin(
   const instance = hostname()
   const control = new PauseControl(
     { topic: options.controlTopic, groupId: options.groupId, instance },
-    { send: deps.send, apply, logger, registry: deps.registry },
+    { send: deps.send, apply, logger, gauges: deps.metrics },
   )
   const reader = createBroadcastConsumer(
     deps.kafka,

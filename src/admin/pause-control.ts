@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Gauge, type Registry } from 'prom-client'
+import type { Gauge } from 'prom-client'
 import { z } from 'zod'
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
@@ -32,30 +32,6 @@ const controlValue = z.object({
 export const CONTROL_ROUND_TRIP_TIMEOUT_MS = 15_000
 
 /**
- * Registers the pause's two gauges at 0: `bridge_paused` (1 while an operator's pause holds this
- * replica, else 0) and `bridge_paused_since_seconds` (when the pause in force began, epoch s; 0 while
- * running). Called by every bridge, also one without the admin API (no pause can be asked there, and
- * the gauges read 0), so the dashboard's and alerts' queries find the family on every deployment.
- *
- * @throws Error from prom-client when the registry already holds a metric of either name
- */
-export function pauseGauges(registry: Registry): { paused: Gauge; since: Gauge } {
-  const paused = new Gauge({
-    name: 'bridge_paused',
-    help: "1 while an operator's pause (the admin API) holds fetching and submitting, else 0.",
-    registers: [registry],
-  })
-  const since = new Gauge({
-    name: 'bridge_paused_since_seconds',
-    help: "When the operator's pause in force began, epoch seconds; 0 while not paused.",
-    registers: [registry],
-  })
-  paused.set(0)
-  since.set(0)
-  return { paused, since }
-}
-
-/**
  * The operator's pause of a consumer group, kept in Kafka: the last record keyed by the group id on the
  * compacted control topic (`CONTROL_TOPIC`) is the state, so it applies to every replica that reads the
  * topic (all of them, each with a reader of its own: `createBroadcastConsumer`, from the beginning) and
@@ -63,8 +39,9 @@ export function pauseGauges(registry: Registry): { paused: Gauge; since: Gauge }
  * other groups' keys are ignored (one topic can serve several bridges); a record that is not a control
  * value is logged and skipped.
  *
- * Each change of state is applied (`deps.apply`), logged once, and shown by the gauges of
- * `pauseGauges` (`bridge_paused`, `bridge_paused_since_seconds`), which it registers.
+ * Each change of state is applied (`deps.apply`), logged once, and shown by the gauges `deps.gauges`
+ * (`bridge_paused` 1 while paused; `bridge_paused_since_seconds`, when the pause began, epoch s, 0 while
+ * running; declared in src/metrics-migration.ts).
  *
  * @param deps.send produces one record on the control topic (the bridge's idempotent producer)
  * @param deps.apply pauses or resumes fetching and submitting on this replica
@@ -87,14 +64,13 @@ export class PauseControl {
       send: (topic: string, messages: OutgoingMessage[]) => Promise<unknown>
       apply: (paused: boolean) => void
       logger: Logger
-      registry: Registry
+      gauges: { paused: Gauge; pausedSince: Gauge }
     },
   ) {
     this.#options = options
     this.#deps = deps
-    const gauges = pauseGauges(deps.registry)
-    this.#gauge = gauges.paused
-    this.#since = gauges.since
+    this.#gauge = deps.gauges.paused
+    this.#since = deps.gauges.pausedSince
   }
 
   /** The state in force on this replica. */

@@ -1,14 +1,16 @@
-import { Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import { describe, expect, it, vi } from 'vitest'
 import { bearerMatches } from '../../../src/admin/admin-token.ts'
 import { PauseControl } from '../../../src/admin/pause-control.ts'
 import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
+import { createMetrics } from '../../../src/metrics.ts'
 import { FetchSwitch } from '../../../src/pipeline/fetch-switch.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 
 /** A control whose sends come back as records of the topic at once (a broker in one line). */
 function control(groupId = 'group-a') {
-  const registry = new Registry()
+  const metrics = createMetrics()
+  const registry = metrics.registry
   const apply = vi.fn()
   const sent: OutgoingMessage[] = []
   let offset = 0
@@ -22,7 +24,7 @@ function control(groupId = 'group-a') {
       },
       apply,
       logger: silentLogger,
-      registry,
+      gauges: metrics,
     },
   )
   return { pc, apply, sent, registry }
@@ -75,10 +77,9 @@ describe('PauseControl', () => {
   })
 
   it('fails a request whose record is not read back in time', async () => {
-    const registry = new Registry()
     const pc = new PauseControl(
       { topic: 'control', groupId: 'g', instance: 'h' },
-      { send: async () => undefined, apply: () => undefined, logger: silentLogger, registry },
+      { send: async () => undefined, apply: () => undefined, logger: silentLogger, gauges: createMetrics() },
     )
     await expect(pc.request(true, 'r', 20)).rejects.toThrow(/not read back/)
   })
