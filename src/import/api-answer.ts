@@ -67,6 +67,12 @@ export type AnswerReading =
       shape?: string
     }
 
+/**
+ * One request's final answer, after the client's retries: its reading ({@link classifyAnswer}), its HTTP
+ * status, and the `Retry-After` of a 429 or 503 in ms (undefined otherwise).
+ */
+export type CallAnswer = { reading: AnswerReading; status: number; retryAfterMs: number | undefined }
+
 /** `{"id": ...}` of a submit ([F] §1.1); built once (building a zod schema costs more than a parse). */
 const submitBody = z.looseObject({ id: z.union([z.string().min(1), z.number()]).transform(String) })
 
@@ -290,14 +296,7 @@ export function bodyShape(value: unknown, depth = 3): string {
  * {@link ApiError} whose `answerClass` says what the answer means; an answer accepted but of another
  * kind than asked counts as `unreadable`.
  */
-export function answerError(
-  endpoint: ApiEndpoint,
-  {
-    reading,
-    status,
-    retryAfterMs,
-  }: { reading: AnswerReading; status: number; retryAfterMs: number | undefined },
-): ApiError {
+export function answerError(endpoint: ApiEndpoint, { reading, status, retryAfterMs }: CallAnswer): ApiError {
   if (!('code' in reading))
     return new ApiError('API_INVALID_RESPONSE', `${endpoint}: a ${reading.class} answer`, {
       endpoint,

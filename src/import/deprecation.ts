@@ -20,7 +20,7 @@ import type { Metrics } from '../metrics.ts'
 
 /** How a response announced the deprecation. */
 export type DeprecationForm = 'deprecation' | 'sunset' | 'warning' | 'other'
-export const DEPRECATION_FORMS: readonly DeprecationForm[] = ['deprecation', 'sunset', 'warning', 'other']
+const DEPRECATION_FORMS: readonly DeprecationForm[] = ['deprecation', 'sunset', 'warning', 'other']
 
 /** What one response said about the deprecation of the API version it answered. */
 export interface DeprecationNotice {
@@ -75,8 +75,9 @@ export function readDeprecation(headers: Headers): DeprecationNotice | undefined
   const warning = first(headers.warning)
   if (warning !== undefined && DEPRECATION_TEXT.test(warning)) note('warning', 'warning', warning)
   for (const [name, value] of Object.entries(headers)) {
+    if (name === 'deprecation' || !/deprecat/i.test(name)) continue
     const text = first(value)
-    if (name !== 'deprecation' && /deprecat/i.test(name) && text !== undefined) note('other', name, text)
+    if (text !== undefined) note('other', name, text)
   }
   if (forms.size === 0) return undefined
   const link = first(headers.link)
@@ -86,21 +87,6 @@ export function readDeprecation(headers: Headers): DeprecationNotice | undefined
     headers: said,
     deprecatedAt: deprecation === undefined ? undefined : deprecationDate(deprecation),
     sunsetAt: sunset === undefined ? undefined : httpDate(sunset),
-  }
-}
-
-/**
- * Remembers which API versions were announced deprecated, so that each is logged once per process
- * (every such answer is still counted).
- */
-export class DeprecationWatch {
-  readonly #seen = new Set<string>()
-
-  /** @returns true the first time `version` is announced deprecated */
-  isNew(version: string): boolean {
-    if (this.#seen.has(version)) return false
-    this.#seen.add(version)
-    return true
   }
 }
 
@@ -115,7 +101,8 @@ export function createDeprecationReporter(
   version: string,
   deps: { metrics: Metrics; logger?: Logger | undefined },
 ): (endpoint: ApiEndpoint, headers: Headers) => void {
-  const watch = new DeprecationWatch()
+  // Whether this version's deprecation was logged: once per reporter (every such answer is still counted).
+  let logged = false
   // The series exists from the start (0), for dashboards and alerts.
   deps.metrics.apiDeprecationNotices.inc({ version }, 0)
   const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString())
@@ -123,7 +110,8 @@ export function createDeprecationReporter(
     const notice = readDeprecation(headers)
     if (notice === undefined) return
     deps.metrics.apiDeprecationNotices.inc({ version })
-    if (!watch.isNew(version)) return
+    if (logged) return
+    logged = true
     deps.logger?.warn(
       {
         apiVersion: version,

@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.ts'
 import type { MediaKind } from '../model/files.ts'
 import { accessTokenSource } from '../secrets.ts'
 import type { BridgeTracing } from '../telemetry/bridge-tracing.ts'
-import { type AnswerReading, answerError, classifyAnswer } from './api-answer.ts'
+import { answerError, type CallAnswer, classifyAnswer } from './api-answer.ts'
 import { countAttempts } from './count-attempts.ts'
 import { createDeprecationReporter } from './deprecation.ts'
 import { IMPORT_KINDS } from './import-kinds.ts'
@@ -127,7 +127,7 @@ export function createImportClient(
     path: string,
     body?: Buffer,
     more: CallOptions = {},
-  ): Promise<{ reading: AnswerReading; status: number; retryAfterMs: number | undefined }> {
+  ): Promise<CallAnswer> {
     const { files, kind } = more
     let extraHeaders = more.headers
     return limiter.run(endpoint === 'submit' ? 1 : 0, async () => {

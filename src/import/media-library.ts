@@ -6,7 +6,7 @@
  */
 
 import type { ApiEndpoint } from '../errors.ts'
-import { type AnswerReading, answerError } from './api-answer.ts'
+import { answerError, type CallAnswer } from './api-answer.ts'
 import { type LibraryEntry, patchBody, type SetMetadataProperty } from './library-entry.ts'
 
 /** One request of the client with its retries, and its final answer classified. */
@@ -16,7 +16,7 @@ export type ApiCall = (
   path: string,
   body?: Buffer,
   more?: { rereadToken?: boolean | undefined },
-) => Promise<{ reading: AnswerReading; status: number; retryAfterMs: number | undefined }>
+) => Promise<CallAnswer>
 
 /**
  * The endpoint a request of the client is, from its method and path (for the per-attempt metrics,

@@ -105,13 +105,10 @@ export function createRetryOptions(options: RetryPolicyOptions): RetryHandler.Re
     if (retryAfterMs !== undefined && retryAfterMs > options.maxBackoffMs) return give()
     // A submit's 429 without Retry-After is the plan's usage limit ([F] §5): asking again within seconds
     // only spends requests; the submit queue backs off for minutes instead (`quota` in api-answer.ts).
+    // Only a submit (the one POST) can answer so: any other endpoint stands for the rest.
     if (
       statusCode !== undefined &&
-      isQuotaAnswer(
-        statusCode,
-        retryAfterMs,
-        method === 'POST' ? 'submit' : method === 'PATCH' ? 'patch' : 'status',
-      )
+      isQuotaAnswer(statusCode, retryAfterMs, method === 'POST' ? 'submit' : 'status')
     )
       return give()
     const delayMs =

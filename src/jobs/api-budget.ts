@@ -138,11 +138,6 @@ export function createApiBudget(
   }
 
   return {
-    /** This replica's limits now. */
-    get share(): ApiShare {
-      return current ?? shareNow()
-    },
-
     /** The input topic's partition count, read again after a rebalance (partitions can be added). */
     setPartitionCount,
 

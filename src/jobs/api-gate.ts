@@ -3,6 +3,16 @@ import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Hold, Refusal, StatusFailureAction } from './api-hold.ts'
 
+/**
+ * A look at the holds of one endpoint's requests at one moment ({@link ApiGate.holdMark}): how many had
+ * begun, and whether one was in force. Two looks with the same `begun`, the earlier not `inForce`, mean
+ * its requests could be made all the time between them.
+ */
+export interface HoldMark {
+  begun: number
+  inForce: boolean
+}
+
 /** What waits while an endpoint is refused, as the refusal's log line names it. */
 const WAITING: Record<ApiEndpoint, string> = {
   submit: 'submits',
@@ -91,7 +101,7 @@ export class ApiGate {
    * is in force (a refusal, or a `Retry-After` not yet passed). Two marks with the same `begun`, the
    * earlier not `inForce`, mean its requests could be made all the time between them.
    */
-  holdMark(endpoint: ApiEndpoint, nowMs = Date.now()): { begun: number; inForce: boolean } {
+  holdMark(endpoint: ApiEndpoint, nowMs = Date.now()): HoldMark {
     return {
       begun: this.holdsOf(endpoint),
       inForce: this.isRefused(endpoint) || this.heldUntil(endpoint) > nowMs,

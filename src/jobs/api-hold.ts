@@ -7,7 +7,7 @@
  */
 
 import { equalJitterMs } from '../backoff.ts'
-import { isApiError } from '../errors.ts'
+import { type ApiError, isApiError } from '../errors.ts'
 import type { ApiHoldCause } from '../metrics.ts'
 
 /** First step of the quota backoff (doubling up to `API_MAX_HOLD_MS`, equal jitter), ms. */
@@ -33,12 +33,17 @@ export interface HoldPolicy {
   maxHoldMs: number
 }
 
+/** True when `err` is an {@link ApiError} by which the API refuses our credentials or configuration. */
+export function isRefusal(err: unknown): err is ApiError & { answerClass: Refusal['cause'] } {
+  return isApiError(err) && (err.answerClass === 'credentials' || err.answerClass === 'configuration')
+}
+
 /**
  * The hold for `err` when it says the API refuses our credentials or configuration (a submit or a status
  * read alike), re-checked after `policy.holdRecheckMs` (`API_HOLD_RECHECK_MS`); undefined otherwise.
  */
 export function holdFor(err: unknown, policy: Pick<HoldPolicy, 'holdRecheckMs'>): Hold | undefined {
-  if (!isApiError(err) || (err.answerClass !== 'credentials' && err.answerClass !== 'configuration')) return
+  if (!isRefusal(err)) return
   return {
     action: 'hold',
     cause: err.answerClass,

@@ -15,6 +15,7 @@ import {
   METADATA_UPDATED,
 } from '../model/failure-reasons.ts'
 import type { PendingFile } from '../model/files.ts'
+import { isRefusal } from './api-hold.ts'
 import { type HeldCallDeps, type HeldCallPolicy, heldCall } from './held-call.ts'
 import { diffMetadata } from './metadata-diff.ts'
 
@@ -133,8 +134,7 @@ export async function lookUpFile(
     return entry === undefined ? { kind: 'not-found' } : { kind: 'found', mediaId: entry.id }
   } catch (err) {
     ctx.signal.throwIfAborted()
-    if (isApiError(err) && (err.answerClass === 'credentials' || err.answerClass === 'configuration'))
-      return { kind: 'refused', err }
+    if (isRefusal(err)) return { kind: 'refused', err }
     throw err
   }
 }

@@ -5,6 +5,7 @@ import { TIMEOUT_REASON } from '../model/failure-reasons.ts'
 import { ALREADY_EXISTS, type ConcludedJob } from '../model/outcomes.ts'
 import { Condition } from '../timeouts.ts'
 import type { ApiGate } from './api-gate.ts'
+import { isRefusal } from './api-hold.ts'
 import {
   type EntryCheckContext,
   entryMetadata,
@@ -121,7 +122,8 @@ export class ExistingEntries {
         ),
       (err: unknown) => {
         if (this.#abort.signal.aborted) return
-        const refused = lookUpRefused(err)
+        // The API's words when it refused the look-up (our credentials or configuration)
+        const refused = isRefusal(err) ? err.message : undefined
         if (refused === undefined)
           this.#logger.info(
             { err },
@@ -268,10 +270,4 @@ export class ExistingEntries {
     )
     return { outcome: { ...outcome, reason: result.reason }, tallied: result.kind }
   }
-}
-
-/** The API's words when `err` is a refused look-up (our credentials or configuration), else undefined. */
-function lookUpRefused(err: unknown): string | undefined {
-  const e = err as { answerClass?: string; message?: string }
-  return e.answerClass === 'credentials' || e.answerClass === 'configuration' ? e.message : undefined
 }

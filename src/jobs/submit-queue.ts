@@ -169,11 +169,13 @@ export class SubmitQueue {
    * files queued behind the others' for longer than it stayed assigned never committed).
    */
   push(batch: Batch): void {
-    const queued: QueuedBatch = { batch, resubmits: 0, notBefore: 0, oldest: oldestRecord(batch) }
+    const oldest = oldestRecord(batch)
+    const queued: QueuedBatch = { batch, resubmits: 0, notBefore: 0, oldest }
     let at = this.#queue.length
     while (at > 0) {
       const before = this.#queue[at - 1] as QueuedBatch
-      if (before.resubmits > 0 || before.notBefore > 0 || (before.oldest ?? 0) <= (queued.oldest ?? 0)) break
+      // A split's parts are put back without `oldest`: 0, as oldest.
+      if (before.resubmits > 0 || before.notBefore > 0 || (before.oldest ?? 0) <= oldest) break
       at--
     }
     this.#queue.splice(at, 0, queued)

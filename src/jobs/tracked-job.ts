@@ -1,5 +1,6 @@
 import type { JobStatus } from '../import/import-client.ts'
 import type { Batch } from '../model/files.ts'
+import type { HoldMark } from './api-gate.ts'
 import { judgeStatus, type StatusVerdict } from './job-results.ts'
 
 /** Default of `maxResubmits`: how often a lost job is submitted again before its files fail. */
@@ -32,16 +33,6 @@ export interface TrackedJobPolicy {
  * is already due after it).
  */
 export type WebhookMeaning = 'read-now' | 'read-after-current' | 'noted'
-
-/**
- * A look at the holds of the status reads at one moment (`ApiGate.statusHolds`): how many had begun,
- * and whether one was in force. Two looks with the same `begun`, the earlier not `inForce`, mean the
- * reads could be made all the time between them.
- */
-export interface HoldMark {
-  begun: number
-  inForce: boolean
-}
 
 const NO_HOLDS: HoldMark = { begun: 0, inForce: false }
 

@@ -1,9 +1,9 @@
 // TrackedJob: what a webhook and each status read mean for one import job, as a table of verdict x state.
 import { describe, expect, it } from 'vitest'
 import type { JobStatus } from '../../../src/import/import-client.ts'
+import type { HoldMark } from '../../../src/jobs/api-gate.ts'
 import type { StatusVerdict } from '../../../src/jobs/job-results.ts'
 import {
-  type HoldMark,
   MAX_RESUBMITS,
   type NextStep,
   TrackedJob,
