@@ -8,10 +8,9 @@ import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import { startTestBridge, type TestBridge } from '../support/bridge-harness.ts'
 import { bridgeEnv, createTopics, scrapeMetric, type Topics, useE2eWorld } from '../support/e2e-world.ts'
 import { reportFaultRun } from '../support/fault-run.ts'
+import { READ_WRITE_SCOPES } from '../support/livingdocs-emulator/index.ts'
 import { tempFile } from '../support/mapping-example.ts'
 import { testProducer } from '../support/test-producer.ts'
-
-const READ_WRITE = ['public-api:write', 'public-api:read']
 
 /** The wrong mapping: the legacy `desc` is not mapped. The checksum goes to `sourceChecksum`. */
 const WRONG = `externalId: id
@@ -31,7 +30,7 @@ checksum: sum
 describe('ON_EXISTING=metadata: a corrected mapping updates what was imported', () => {
   const { world, emulator } = useE2eWorld(
     { images: 0, pdfs: 6 },
-    { emulator: { token: 'rw-token', tokens: { 'rw-token': READ_WRITE } } },
+    { emulator: { token: 'rw-token', tokens: { 'rw-token': READ_WRITE_SCOPES } } },
   )
   const run = randomUUID().slice(0, 6)
 

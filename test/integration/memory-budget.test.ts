@@ -5,10 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { projectImageNodeFlags, projectImageNodeOptions } from '../../scripts/bench/image.ts'
 import { peakRssBytes } from '../../scripts/bench/proc.ts'
-import { produceExport } from '../../scripts/produce-export.ts'
 import { defaultMaxBytesInFlight } from '../../src/config.ts'
 import { bulkExport } from '../support/bulk-export.ts'
-import { metricValue, startBridgeProcessIn, useE2eWorld } from '../support/e2e-world.ts'
+import { metricValue, produceRecords, startBridgeProcessIn, useE2eWorld } from '../support/e2e-world.ts'
 import { createFaultRun, sourceOf, waitCommittedAtLogEnd } from '../support/fault-run.ts'
 
 /** The chart's memory limit (values.yaml `resources.limits.memory`, Mi), bytes. */
@@ -35,13 +34,7 @@ describe('a backlog of 50 kB events under the chart memory limit', () => {
     // held) on a topic, and a Livingdocs whose jobs take 200 ms
     const run = await createFaultRun(world, 'memory', emulator)
     const records = bulkExport('mem', 4000, 50_000)
-    await produceExport({
-      records,
-      topic: run.topics.input,
-      brokers: world.brokers,
-      schemaRegistryUrl: world.schemaRegistryUrl,
-      format: 'json',
-    })
+    await produceRecords(world, run.topics.input, records, 'json')
     // When the bridge runs with the image's node flags and the chart's NODE_OPTIONS at its limit
     const limitBytes = chartMemoryLimitBytes()
     const nodeOptions = projectImageNodeOptions()

@@ -9,7 +9,6 @@ import type { TestBridge } from '../support/bridge-harness.ts'
 import {
   bridgeEnv,
   createTopics,
-  fetchCommitted,
   metricValue,
   produceRecords,
   sampleExport,
@@ -19,7 +18,7 @@ import {
   useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
-import { fetchLogEnd, sourceOf } from '../support/fault-run.ts'
+import { deleteRecordsBelow, sourceOf, waitCommittedAtLogEnd } from '../support/fault-run.ts'
 import { consoleProduce, kafkaTool } from '../support/kafka-tools.ts'
 import { testProducer } from '../support/test-producer.ts'
 
@@ -27,32 +26,6 @@ describe('metrics of a migration on a real broker', () => {
   const { world, emulator } = useE2eWorld({ images: 6, pdfs: 6 }, { emulator: { token: 'migration-token' } })
 
   const start = (env: Record<string, string>): Promise<TestBridge> => startBridgeIn(world, env)
-
-  /** Deletes the records of partition 0 of `topic` below `offset`, as retention would (DeleteRecords). */
-  async function deleteRecordsBelow(topic: string, offset: number): Promise<void> {
-    const admin = world.kafka.admin()
-    await admin.connect()
-    try {
-      await admin.fetchTopicMetadata({ topics: [topic] })
-      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: String(offset) }] })
-    } finally {
-      await admin.disconnect()
-    }
-  }
-
-  /** Waits until the group's committed offset is the log end on every partition, and returns them. */
-  async function drained(topic: string, group: string): Promise<Map<number, number>> {
-    const ends = await fetchLogEnd(world.kafka, topic)
-    await waitUntil(
-      async () => {
-        const committed = await fetchCommitted(world.kafka, group, topic)
-        return [...ends].every(([p, end]) => committed.get(p) === end)
-      },
-      60_000,
-      'committed offsets at the log end',
-    )
-    return ends
-  }
 
   it('an input written by a kafkajs transactional producer drains to 0: committed = log end, lag 0', async () => {
     // Given an input topic of 2 partitions written in 3 transactions (each ends with a commit marker)
@@ -86,7 +59,7 @@ describe('metrics of a migration on a real broker', () => {
     await results.waitFor((r) => r.length >= records.length, 90_000, 'a result per record')
 
     // Then the committed offsets reach the log end, which lies one past the last record (the marker)
-    const ends = await drained(topics.input, topics.group)
+    const ends = await waitCommittedAtLogEnd(world, { topics }, 60_000)
     const lastRecord = new Map<number, number>()
     for (const r of results.records)
       lastRecord.set(
@@ -151,7 +124,7 @@ describe('metrics of a migration on a real broker', () => {
     // Then every record got exactly one result (aborted copies are never read) and the group drains to
     // the log end, past the last commit marker
     expect(results.records).toHaveLength(records.length)
-    const [end] = [...(await drained(topics.input, topics.group)).values()]
+    const [end] = [...(await waitCommittedAtLogEnd(world, { topics }, 60_000)).values()]
     expect(end).toBeGreaterThan(records.length)
   })
 
@@ -184,7 +157,7 @@ describe('metrics of a migration on a real broker', () => {
     expect(consumed).toBeLessThan(30)
 
     // When retention deletes the records below offset 30 (deleteRecords), and the API takes the token again
-    await deleteRecordsBelow(topics.input, 30)
+    await deleteRecordsBelow(world.kafka, topics.input, 0, 30)
     held.setTokens({ 'skip-token': ['public-api:write'] })
 
     // Then the records consumed before and the 10 after offset 30 get results, the others none
@@ -199,8 +172,7 @@ describe('metrics of a migration on a real broker', () => {
       'skipped records counted',
     )
     // And one line names the partition, the old and the new offset and the records lost
-    const lines =
-      bridge.bridge && bridge.logs.lines.filter((l) => String(l.msg).startsWith('offset out of range'))
+    const lines = bridge.logs.lines.filter((l) => String(l.msg).startsWith('offset out of range'))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatchObject({
       level: 50,
@@ -211,7 +183,7 @@ describe('metrics of a migration on a real broker', () => {
       newOffset: '30',
       lost: 30 - consumed,
     })
-    await drained(topics.input, topics.group)
+    await waitCommittedAtLogEnd(world, { topics }, 60_000)
     await bridge.stop()
 
     // When, with the bridge stopped, 20 more records come and those below offset 50 are deleted
@@ -220,7 +192,7 @@ describe('metrics of a migration on a real broker', () => {
       topics.input,
       records.slice(0, 20).map((r) => ({ ...r, externalId: `${r.externalId}-b` })),
     )
-    await deleteRecordsBelow(topics.input, 50)
+    await deleteRecordsBelow(world.kafka, topics.input, 0, 50)
     const next = await start(env)
 
     // Then the next bridge reports the 10 records between the committed offset 40 and 50 as skipped

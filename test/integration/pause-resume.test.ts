@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { TEST_ADMIN_TOKEN as ADMIN_TOKEN, adminRequest as admin, adminEnv, opsUrl } from '../support/admin.ts'
 import type { TestBridge } from '../support/bridge-harness.ts'
@@ -13,22 +10,16 @@ import {
   useE2eWorld,
   waitUntil,
 } from '../support/e2e-world.ts'
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
+import { type ProcessRun, runProcess } from '../support/run-process.ts'
+import { projectRoot } from '../support/run-script.ts'
 
 /** Runs `npm run admin -- args` as its own process (async: the bridges run in this one). */
-async function adminCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['scripts/admin.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH, ADMIN_TOKEN },
-      timeout: 60_000,
-    })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
+function adminCli(args: string[]): Promise<ProcessRun> {
+  return runProcess(process.execPath, ['scripts/admin.ts', ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH, ADMIN_TOKEN },
+    timeoutMs: 60_000,
+  })
 }
 
 const urlsOf = (...bridges: TestBridge[]) => bridges.flatMap((b) => ['--url', opsUrl(b)])

@@ -13,15 +13,13 @@ import {
   bridgeEnv,
   countStates,
   createTopics,
-  fetchCommitted,
   metricValue,
   readDlq,
   startBridgeIn,
   type Topics,
   useE2eWorld,
-  waitUntil,
 } from '../support/e2e-world.ts'
-import { fetchLogEnd } from '../support/fault-run.ts'
+import { deleteRecordsBelow, fetchLogEnd, waitCommittedAtLogEnd } from '../support/fault-run.ts'
 import { startFileServer } from '../support/file-server.ts'
 import { consoleConsume } from '../support/kafka-tools.ts'
 import { tempFile } from '../support/mapping-example.ts'
@@ -52,20 +50,6 @@ describe('fix and replay: npm run redrive', () => {
     RESULT_TOPIC: topics.result,
     JOB_NOTIFICATIONS_TOPIC: topics.notifications,
   })
-
-  /** Waits until the group of `topics` committed every partition of the input topic to its end. */
-  async function allCommitted(topics: Topics, what: string): Promise<Map<number, number>> {
-    const end = await fetchLogEnd(world.kafka, topics.input)
-    await waitUntil(
-      async () => {
-        const committed = await fetchCommitted(world.kafka, topics.group, topics.input)
-        return [...end].every(([p, o]) => committed.get(p) === o)
-      },
-      60_000,
-      what,
-    )
-    return end
-  }
 
   it('a wrong mapping sends 50 legacy events to the DLQ; fixed and redriven by reason: 50 SUCCESS, nothing else moved, nothing imported twice', async () => {
     // Given 50 legacy DAM events whose original rendition is called "master", and 3 undecodable records
@@ -103,7 +87,13 @@ describe('fix and replay: npm run redrive', () => {
       }),
     )
     await dlq.waitFor((r) => r.length >= 53, 60_000, '53 DLQ records')
-    const produced = await allCommitted(topics, 'the commit of the 53 records')
+    const produced = await waitCommittedAtLogEnd(
+      world,
+      { topics },
+      60_000,
+      undefined,
+      'the commit of the 53 records',
+    )
     await wrong.stop()
 
     // Then the 50 events are in the DLQ for their url, the 3 others for their wire format
@@ -163,7 +153,13 @@ describe('fix and replay: npm run redrive', () => {
     // Then all 50 are imported, once each
     await results.waitFor((r) => r.length >= 50, 90_000, '50 results')
     const resultsMs = Date.now() - redriveStarted
-    const after = await allCommitted(topics, 'the commit of the redriven records')
+    const after = await waitCommittedAtLogEnd(
+      world,
+      { topics },
+      60_000,
+      undefined,
+      'the commit of the redriven records',
+    )
     expect(results.records.map((r) => [r.value.externalId, r.value.state]).sort()).toEqual(
       ids.map((id) => [id, 'SUCCESS']).sort(),
     )
@@ -198,7 +194,7 @@ describe('fix and replay: npm run redrive', () => {
     expect(again.code, again.stderr).toBe(0)
     expect(again.summary).toMatch(/^redrive dlq: sent 50 of 53 records/)
     await results.waitFor((r) => r.length >= 100, 90_000, '50 more results')
-    await allCommitted(topics, 'the commit of the second redrive')
+    await waitCommittedAtLogEnd(world, { topics }, 60_000, undefined, 'the commit of the second redrive')
     // Then nothing is imported twice: Livingdocs skips each existing pair, and holds 50 entries
     expect(countStates(results.records.map((r) => r.value))).toEqual({ SUCCESS: 50, SKIPPED: 50, FAILED: 0 })
     expect(
@@ -295,7 +291,7 @@ describe('fix and replay: npm run redrive', () => {
     expect(fourth.code, fourth.stderr).toBe(0)
     expect(fourth.summary).toMatch(/^redrive dlq: sent 0 of 4 records/)
     expect(fourth.stdout).toContain('1 REDRIVE_LIMIT_REACHED (redriven only when --reason names it)')
-    await allCommitted(topics, 'the commit of the 4 records')
+    await waitCommittedAtLogEnd(world, { topics }, 60_000, undefined, 'the commit of the 4 records')
     expect(await fetchLogEnd(world.kafka, topics.input)).toEqual(new Map([[0, 4]]))
     expect(sum(await fetchLogEnd(world.kafka, topics.dlq))).toBe(4)
     // And the metrics show it
@@ -365,12 +361,8 @@ describe('fix and replay: npm run redrive', () => {
 
     // And retention removed partition 1's two records once the bridge committed them (the log start
     // offset moves past them, as retention moves it)
-    await allCommitted(topics, 'the commit of the 12 records')
-    const admin = world.kafka.admin()
-    await admin.connect()
-    await admin.fetchTopicMetadata({ topics: [topics.input] })
-    await admin.deleteTopicRecords({ topic: topics.input, partitions: [{ partition: 1, offset: '2' }] })
-    await admin.disconnect()
+    await waitCommittedAtLogEnd(world, { topics }, 60_000, undefined, 'the commit of the 12 records')
+    await deleteRecordsBelow(world.kafka, topics.input, 1, 2)
     // And the file server is back, on its port
     const back = await startFileServer(dir, { port })
     world.defer(() => back.close())
@@ -430,7 +422,7 @@ describe('fix and replay: npm run redrive', () => {
     expect(noRegistry.stderr).toMatch(/^redrive results: schema registry lookup of id \d+ failed/)
     expect(noRegistry.stderr).not.toMatch(/\n\s+at /)
     // And nothing else moved: 8 more records on input partition 0, none elsewhere, 20 results in all
-    await allCommitted(topics, 'the commit of the redriven records')
+    await waitCommittedAtLogEnd(world, { topics }, 60_000, undefined, 'the commit of the redriven records')
     expect(await fetchLogEnd(world.kafka, topics.input)).toEqual(
       new Map([
         [0, 16],

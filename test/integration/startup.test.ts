@@ -3,11 +3,10 @@
 // does not poison the next one.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { describe, expect, it } from 'vitest'
-import { produceExport } from '../../scripts/produce-export.ts'
 import { readSchema } from '../../src/registry/registry.ts'
 import { startTestBridge } from '../support/bridge-harness.ts'
 import { bulkExport } from '../support/bulk-export.ts'
-import { bridgeEnv, createTopics, startBridgeIn, useE2eWorld } from '../support/e2e-world.ts'
+import { bridgeEnv, createTopics, produceRecords, startBridgeIn, useE2eWorld } from '../support/e2e-world.ts'
 import { startRoundRobinProxy } from '../support/round-robin-proxy.ts'
 import { startTcpProxy } from '../support/tcp-proxy.ts'
 
@@ -59,13 +58,7 @@ describe('start-up on a loaded machine', () => {
       compatibilityLevel: 'BACKWARD',
     })
     // And it works: an event gets its result, encoded with the schema it registered
-    await produceExport({
-      records: bulkExport('slow-registry', 1),
-      topic: topics.input,
-      brokers: world.brokers,
-      schemaRegistryUrl: world.schemaRegistryUrl,
-      format: 'json',
-    })
+    await produceRecords(world, topics.input, bulkExport('slow-registry', 1), 'json')
     await results.waitFor((r) => r.length >= 1, 60_000, 'a result')
     expect(results.records[0]?.value.state).toBe('SUCCESS')
   })

@@ -152,9 +152,9 @@ export async function startBridgeIn(
 export async function startBridgeProcessIn(
   world: E2eWorld,
   env: Record<string, string>,
-  options: { startTimeoutMs?: number; nodeArgs?: string[] } = {},
+  options: { nodeArgs?: string[] } = {},
 ): Promise<BridgeProcess> {
-  const bridge = await startBridgeProcess(env, options.startTimeoutMs, options.nodeArgs)
+  const bridge = await startBridgeProcess(env, undefined, options.nodeArgs)
   world.defer(async () => {
     bridge.kill('SIGKILL')
     await bridge.exited

@@ -136,6 +136,26 @@ export async function fetchLogEnd(kafka: Kafka, topic: string): Promise<Map<numb
   }
 }
 
+/**
+ * Deletes the records of `partition` of `topic` below `offset`, as retention would (DeleteRecords: the
+ * partition's log start offset moves to `offset`), over an admin connection closed before it returns.
+ */
+export async function deleteRecordsBelow(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  offset: number,
+): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.fetchTopicMetadata({ topics: [topic] })
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: String(offset) }] })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 /** One reading of a consumer group's committed offsets: when it was read, and the offsets per partition. */
 export interface CommittedSample {
   at: number
@@ -187,7 +207,7 @@ export async function sampleCommitted(
 /**
  * Waits until the group's committed offsets on the input topic equal its log-end offsets on every
  * partition, at most `timeoutMs`. `committed` reads the offsets (by default {@link fetchCommitted} on
- * each check; a sampler's `latest` also fits).
+ * each check; a sampler's `latest` also fits); `what` names the wait in the timeout's error.
  * @returns the log-end offsets (read once, before waiting)
  */
 export async function waitCommittedAtLogEnd(
@@ -196,6 +216,7 @@ export async function waitCommittedAtLogEnd(
   timeoutMs: number,
   committed: () => Promise<Map<number, number> | undefined> | Map<number, number> | undefined = () =>
     fetchCommitted(world.kafka, run.topics.group, run.topics.input),
+  what = 'committed offsets at the log end',
 ): Promise<Map<number, number>> {
   const logEnd = await fetchLogEnd(world.kafka, run.topics.input)
   await waitUntil(
@@ -204,7 +225,7 @@ export async function waitCommittedAtLogEnd(
       return [...logEnd].every(([p, end]) => offsets?.get(p) === end)
     },
     timeoutMs,
-    'committed offsets at the log end',
+    what,
   )
   return logEnd
 }

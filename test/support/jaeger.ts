@@ -1,12 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { request } from 'undici'
 import { freePort } from './free-port.ts'
+import { projectRoot } from './run-script.ts'
 import { waitUntil } from './wait-until.ts'
-
-const ROOT = resolve(import.meta.dirname, '../..')
 
 /**
  * Longest wait for `scripts/jaeger build`, ms: a cold Go cache builds Jaeger in 4 to 12 minutes on this
@@ -38,10 +36,6 @@ export interface StoredSpan {
 export interface RunningJaeger {
   /** The bridge's `OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP over HTTP. */
   otlpEndpoint: string
-  /** Base URL of the query API. */
-  queryUrl: string
-  /** The spans of trace `traceId` (GET /api/v3/traces/{traceId}); [] while Jaeger does not know it. */
-  spans(traceId: string): Promise<StoredSpan[]>
   /** Waits until the spans of `traceId` satisfy `check`. @throws Error naming `what` after `timeoutMs` */
   waitForSpans(
     traceId: string,
@@ -60,10 +54,13 @@ export interface RunningJaeger {
 export async function startJaeger(world: {
   defer(cleanup: () => Promise<unknown>): void
 }): Promise<RunningJaeger> {
-  await promisify(execFile)('scripts/jaeger', ['build'], { cwd: ROOT, timeout: JAEGER_BUILD_TIMEOUT_MS })
+  await promisify(execFile)('scripts/jaeger', ['build'], {
+    cwd: projectRoot,
+    timeout: JAEGER_BUILD_TIMEOUT_MS,
+  })
   const [otlp, query, grpc] = [await freePort(), await freePort(), await freePort()]
   const child: ChildProcess = spawn('scripts/jaeger', ['run'], {
-    cwd: ROOT,
+    cwd: projectRoot,
     env: {
       ...process.env,
       JAEGER_OTLP_HTTP_PORT: String(otlp),
@@ -96,14 +93,13 @@ export async function startJaeger(world: {
     60_000,
     'the Jaeger query API',
   )
+  /** The spans of trace `traceId` (GET /api/v3/traces/{traceId}); [] while Jaeger does not know it. */
   const spans = async (traceId: string): Promise<StoredSpan[]> => {
     const res = await get(`${queryUrl}/api/v3/traces/${traceId}`)
     return res.status === 200 ? flatten(res.body) : []
   }
   return {
     otlpEndpoint: `http://127.0.0.1:${otlp}`,
-    queryUrl,
-    spans,
     async waitForSpans(traceId, check, timeoutMs, what) {
       let last: StoredSpan[] = []
       await waitUntil(

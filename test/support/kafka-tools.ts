@@ -1,44 +1,9 @@
 // Kafka's own Java tools as producers this project did not write (scripts/stack kafka-tool: the
 // kafka-tools jar from Maven Central, fetched on first use; needs Java and Maven, not the local stack).
-import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { runProcess } from './run-process.ts'
 
 const STACK = resolve(import.meta.dirname, '../../scripts/stack')
-
-/**
- * Runs `scripts/stack kafka-tool` with `args` to its end, `input` on its standard input.
- * @returns its exit code (null after `timeoutMs`, when it is killed) and output
- */
-async function runKafkaTool(
-  args: string[],
-  input: string | null,
-  timeoutMs: number,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(STACK, ['kafka-tool', ...args], {
-    stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString('utf8')
-  })
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8')
-  })
-  if (input !== null) child.stdin?.end(input)
-  const code = await new Promise<number | null>((done) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      done(null)
-    }, timeoutMs)
-    child.on('exit', (c) => {
-      clearTimeout(timer)
-      done(c)
-    })
-  })
-  return { code, stdout, stderr }
-}
 
 /**
  * Produces `lines` with Kafka's console producer (`org.apache.kafka.tools.ConsoleProducer`), one record a
@@ -53,8 +18,10 @@ export async function consoleProduce(options: {
   args?: string[]
   timeoutMs?: number
 }): Promise<void> {
-  const { code, stderr } = await runKafkaTool(
+  const { code, stderr } = await runProcess(
+    STACK,
     [
+      'kafka-tool',
       'org.apache.kafka.tools.ConsoleProducer',
       '--bootstrap-server',
       options.brokers.join(','),
@@ -62,8 +29,7 @@ export async function consoleProduce(options: {
       options.topic,
       ...(options.args ?? []),
     ],
-    `${options.lines.join('\n')}\n`,
-    options.timeoutMs ?? 120_000,
+    { input: `${options.lines.join('\n')}\n`, timeoutMs: options.timeoutMs ?? 120_000 },
   )
   if (code !== 0) throw new Error(`console producer exited ${code}: ${stderr.slice(-3000)}`)
 }
@@ -75,7 +41,7 @@ export async function consoleProduce(options: {
  * @throws Error with the tool's stderr when it exits other than 0, or after `timeoutMs`
  */
 export async function kafkaTool(args: string[], timeoutMs = 180_000): Promise<string> {
-  const { code, stdout, stderr } = await runKafkaTool(args, null, timeoutMs)
+  const { code, stdout, stderr } = await runProcess(STACK, ['kafka-tool', ...args], { timeoutMs })
   if (code !== 0) throw new Error(`${args[0]} exited ${code}: ${stderr.slice(-3000)}`)
   return stdout
 }

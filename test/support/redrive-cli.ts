@@ -1,9 +1,7 @@
 // `npm run redrive` as a user runs it: a child process (not spawnSync: a bridge in the test's own
 // process must keep consuming while it runs).
-import { resolve } from 'node:path'
 import { runProcess } from './run-process.ts'
-
-const ROOT = resolve(import.meta.dirname, '../..')
+import { projectRoot } from './run-script.ts'
 
 /** How a run of the redrive CLI ended, and what it printed. */
 export interface RedriveRun {
@@ -27,7 +25,7 @@ export async function runRedrive(
   const run = await runProcess(
     process.execPath,
     ['--disable-warning=TimeoutNegativeWarning', 'scripts/redrive.ts', ...args],
-    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs },
+    { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs },
   )
   if (run.timedOut)
     throw new Error(`redrive ${args.join(' ')}: no exit after ${timeoutMs} ms\n${run.stdout}\n${run.stderr}`)

@@ -7,6 +7,7 @@ import { errorBody } from './faults.ts'
 import { send } from './middleware.ts'
 import type { MediaEntry } from './model.ts'
 import { validateMetadata } from './project-config.ts'
+import { datedVersion } from './versions.ts'
 
 /** Request stats labels of the media library endpoints. */
 export const LIBRARY_LABELS = {
@@ -16,7 +17,7 @@ export const LIBRARY_LABELS = {
 } as const
 
 /** Whether `version` answers `{results}` (from `2026-01`) rather than the older shape ([ML] §4, §11.2). */
-const answersResults = (version: string): boolean => /^\d{4}-\d{2}$/.test(version) && version >= '2026-01'
+const answersResults = (version: string): boolean => datedVersion(version) >= '2026-01'
 
 /**
  * An entry as the media library answers it ([ML] §11.2 example fields; `asset.key` is in the schema but
@@ -100,7 +101,7 @@ export const entryHandler = (core: EmulatorCore) => (req: Request, res: Response
 
 /** The PATCH operations each version knows ([ML] §11.1, with the release that added each). */
 const operationsOf = (version: string): string[] => {
-  const dated = /^\d{4}-\d{2}$/.test(version) ? version : '2025-03'
+  const dated = datedVersion(version)
   return [
     'setMetadataProperty',
     'archive',

@@ -8,6 +8,8 @@ export type * from './model.ts'
 export const WRITE_SCOPE = 'public-api:write'
 /** Scope needed by the media library reads (`GET /mediaLibrary`, `GET /mediaLibrary/{id}`). [ML] §3, §11.2 */
 export const READ_SCOPE = 'public-api:read'
+/** Both scopes, write first: a token that imports and reads the media library. */
+export const READ_WRITE_SCOPES: string[] = [WRITE_SCOPE, READ_SCOPE]
 
 /**
  * The endpoints, used as labels in fault filters: each import's `import` and `status`; the media

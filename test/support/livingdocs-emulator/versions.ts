@@ -3,6 +3,12 @@
 const DATE_VERSION = /^\d{4}-\d{2}$/
 
 /**
+ * The date version `version` answers as: itself when it is a date version (`YYYY-MM`), else `2025-03`
+ * (`v1` and `beta` are equal to `2025-03`). [VER] §4
+ */
+export const datedVersion = (version: string): string => (DATE_VERSION.test(version) ? version : '2025-03')
+
+/**
  * The newest released API version: `2026-09` (§11.5: the release-2026-09 notes mark it `current` and
  * `maintained`; `2026-11` was still `upcoming` in the newest stored copy).
  */
