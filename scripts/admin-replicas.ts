@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises'
 import { readFile } from 'node:fs/promises'
-import type { FileWhere, JobView } from '../src/admin/admin-views.ts'
+import type { AdminStatus, FileWhere, JobView } from '../src/admin/admin-views.ts'
 import { durationText } from '../src/admin/status-page.ts'
 import { UserMistake } from './cli.ts'
 
@@ -77,14 +77,10 @@ export async function askAll<T>(
 }
 
 /** `GET /admin/status` of one replica (the fields the CLI reads). */
-export interface ReplicaStatus {
-  partitions: number[]
-  pause: { paused: boolean; reason: string; at: number; by: string }
-  holds: string[]
-  filesInFlight: number
-  batchesQueued: number
-  jobs: JobView[]
-}
+export type ReplicaStatus = Pick<
+  AdminStatus,
+  'partitions' | 'pause' | 'holds' | 'filesInFlight' | 'batchesQueued' | 'jobs'
+>
 
 /** A job of the merged list, with the replica that follows it. */
 export type MergedJob = JobView & { replica: string }

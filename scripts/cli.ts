@@ -79,6 +79,18 @@ export async function runTool(name: string, main: () => Promise<number>): Promis
   }
 }
 
+/**
+ * Makes a closed stdout end the process quietly: a reader that stops early (`npm run map … | head`)
+ * closes the pipe, and the tool exits with the exit code set so far (0 when none), as Unix tools do,
+ * not with a stack trace. Any other error of stdout is thrown.
+ */
+export function exitQuietlyOnEpipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(process.exitCode ?? 0)
+  })
+}
+
 /** The brokers a tool uses: its `--brokers` option, else `KAFKA_BROKERS`, with the name of the one used. */
 export function brokersOf(option: string | undefined): { list: string[]; from: string } | undefined {
   const value = option ?? process.env.KAFKA_BROKERS

@@ -4,6 +4,7 @@
  * records). Pure, so that it is tested as a table.
  */
 import { DLQ_REASONS } from '../src/errors.ts'
+import { FILE_STATES } from '../src/metrics.ts'
 import { FAILURE_CLASSES, type FailureClass, failureClass } from '../src/model/failure-reasons.ts'
 
 /** The facts of one record the filters look at. */
@@ -88,7 +89,7 @@ export class StateCounts {
         .map(([k, n]) => `${k}=${n}`)
         .join(' ')
     const parts: string[] = []
-    for (const state of ['SUCCESS', 'SKIPPED', 'FAILED']) {
+    for (const state of FILE_STATES) {
       const n = this.byState.get(state) ?? 0
       if (n > 0 || state !== 'SKIPPED') parts.push(`${state}=${n}`)
     }

@@ -12,10 +12,11 @@
 import { parseArgs } from 'node:util'
 import { createKafka } from '../src/kafka/client.ts'
 import { createLogger } from '../src/logging.ts'
+import { FILE_STATES } from '../src/metrics.ts'
 import { FAILURE_CLASSES } from '../src/model/failure-reasons.ts'
 import { createSchemaCodec } from '../src/registry/registry.ts'
 import { startTopicReader } from '../test/support/result-reader.ts'
-import { readCommandLine, requireTopics, runTool, UserMistake } from './cli.ts'
+import { brokersOf, readCommandLine, requireTopics, runTool, UserMistake } from './cli.ts'
 import { type Filters, factsOf, matches, StateCounts } from './consume-filter.ts'
 
 const usage = `usage: npm run consume -- [topic] [options]
@@ -40,13 +41,13 @@ options:
 The counts cover every record read; the filters choose the lines printed.
 exit codes: 0 read, 1 the topic does not exist or Kafka cannot be reached, 2 usage error`
 
-const STATES = ['SUCCESS', 'SKIPPED', 'FAILED']
+const STATES: readonly string[] = FILE_STATES
 
 async function main(): Promise<number> {
   const parsed = readCommandLine('consume', usage, parse)
   if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
-  const brokers = values.brokers ?? process.env.KAFKA_BROKERS
+  const brokers = brokersOf(values.brokers)
   const registry = values.registry ?? process.env.SCHEMA_REGISTRY_URL
   const idleMs = Number(values['idle-ms'])
   const states = values.state?.split(',').map((s) => s.trim().toUpperCase())
@@ -63,15 +64,14 @@ async function main(): Promise<number> {
   if (problem !== undefined || brokers === undefined || registry === undefined)
     throw new UserMistake(`${problem}\n${usage}`, 2)
   const topic = positionals[0] ?? 'livingdocs.file-import-results'
-  const list = brokers.split(',')
-  await requireTopics({ list, from: values.brokers === undefined ? 'KAFKA_BROKERS' : '--brokers' }, [topic])
+  await requireTopics(brokers, [topic])
   const filters: Filters = {
     ...(states === undefined ? {} : { states }),
     ...(values.reason === undefined ? {} : { reason: values.reason }),
     ...(values['external-id'] === undefined ? {} : { externalId: values['external-id'] }),
   }
   const kafka = createKafka(
-    { brokers: list, clientId: 'file-import-bridge-consume' },
+    { brokers: brokers.list, clientId: 'file-import-bridge-consume' },
     { logger: createLogger({ level: 'fatal', destination: process.stderr }) },
   )
   const codec = createSchemaCodec({ url: registry })

@@ -24,7 +24,7 @@ import { createMappedDecoder } from '../src/mapping/mapped-decoder.ts'
 import type { Mapping } from '../src/mapping/mapping.ts'
 import type { ConsumedRecord } from '../src/model/records.ts'
 import { createSchemaCodec, type SchemaCodec } from '../src/registry/registry.ts'
-import { brokersOf, readCommandLine, requireTopics, runTool } from './cli.ts'
+import { brokersOf, exitQuietlyOnEpipe, readCommandLine, requireTopics, runTool } from './cli.ts'
 import { exportRecords, formatReport, reportOf, Tally } from './map-report.ts'
 
 const usage = `usage: npm run map -- --mapping <file> (<export.ndjson> | --topic <topic>) [options]
@@ -212,9 +212,5 @@ function parse() {
   })
 }
 
-// A reader that stops early (`npm run map … | head`) closes the pipe: stop quietly, as Unix tools do.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err
-  process.exit(process.exitCode ?? 0)
-})
+exitQuietlyOnEpipe()
 process.exitCode = await runTool('map', main)

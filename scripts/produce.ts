@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
   const file = positionals[0]
-  const brokers = values.brokers ?? process.env.KAFKA_BROKERS
+  const brokers = brokersOf(values.brokers)
   const registry = values.registry ?? process.env.SCHEMA_REGISTRY_URL
   const format = values.format
   if (
@@ -59,17 +59,13 @@ async function main(): Promise<number> {
     return 1
   }
   if (!values['create-topic'])
-    await requireTopics(
-      brokersOf(values.brokers) ?? { list: [brokers], from: 'KAFKA_BROKERS' },
-      [values.topic],
-      '; pass --create-topic to create it',
-    )
+    await requireTopics(brokers, [values.topic], '; pass --create-topic to create it')
   const started = Date.now()
   try {
     await produceExport({
       records,
       topic: values.topic,
-      brokers: brokers.split(','),
+      brokers: brokers.list,
       schemaRegistryUrl: registry,
       format,
       createTopic: values['create-topic'],

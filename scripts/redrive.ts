@@ -16,7 +16,7 @@ import { createKafka } from '../src/kafka/client.ts'
 import { createLogger } from '../src/logging.ts'
 import { FAILURE_CLASSES, type FailureClass } from '../src/model/failure-reasons.ts'
 import { createSchemaCodec } from '../src/registry/registry.ts'
-import { readCommandLine } from './cli.ts'
+import { brokersOf, exitQuietlyOnEpipe, readCommandLine, UserMistake } from './cli.ts'
 import { runDlqCommand } from './redrive/dlq-command.ts'
 import { runResultsCommand } from './redrive/results-command.ts'
 
@@ -117,9 +117,6 @@ const commonOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
-/** A mistake in the command line: exit 2 with the message and the usage. */
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === '-h' || sub === '--help') {
@@ -160,18 +157,17 @@ async function main(argv: string[]): Promise<number> {
   const v = parsed.values as Record<string, string | string[] | boolean | undefined>
   const text = (name: string) => v[name] as string | undefined
   try {
-    const brokers = text('brokers') ?? process.env.KAFKA_BROKERS
-    if (brokers === undefined || brokers === '')
-      throw new UsageError('KAFKA_BROKERS (or --brokers) is required')
+    const brokers = brokersOf(text('brokers'))
+    if (brokers === undefined) throw new UserMistake('KAFKA_BROKERS (or --brokers) is required', 2)
     const topics = topicsOf(sub, v)
     const since = timeOf('--since', text('since'))
     const until = timeOf('--until', text('until'))
     if (since !== undefined && until !== undefined && since >= until)
-      throw new UsageError('--since must be before --until')
+      throw new UserMistake('--since must be before --until', 2)
     const show = countOf('--show', text('show') as string)
     const idleMs = countOf('--idle-ms', text('idle-ms') as string)
     const kafka = createKafka(
-      { brokers: brokers.split(','), clientId: 'file-import-bridge-redrive' },
+      { brokers: brokers.list, clientId: 'file-import-bridge-redrive' },
       { logger: createLogger({ level: v.verbose === true ? 'info' : 'fatal', destination: process.stderr }) },
     )
     const out = (line: string) => process.stdout.write(`${line}\n`)
@@ -188,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
       const fromOffset = offsetOf('--from-offset', text('from-offset'))
       const toOffset = offsetOf('--to-offset', text('to-offset'))
       if ((fromOffset !== undefined || toOffset !== undefined) && partition === undefined)
-        throw new UsageError('--from-offset and --to-offset need --partition (offsets are per partition)')
+        throw new UserMistake('--from-offset and --to-offset need --partition (offsets are per partition)', 2)
       requireSelection(v, [reasons, since, until, partition])
       return await runDlqCommand(
         kafka,
@@ -212,7 +208,7 @@ async function main(argv: string[]): Promise<number> {
     requireSelection(v, [classes, since, until])
     const registry = text('registry') ?? process.env.SCHEMA_REGISTRY_URL
     if (registry === undefined || registry === '')
-      throw new UsageError('SCHEMA_REGISTRY_URL (or --registry) is required to read result events')
+      throw new UserMistake('SCHEMA_REGISTRY_URL (or --registry) is required to read result events', 2)
     return await runResultsCommand(
       kafka,
       createSchemaCodec({ url: registry }),
@@ -229,7 +225,8 @@ async function main(argv: string[]): Promise<number> {
       out,
     )
   } catch (err) {
-    if (err instanceof UsageError) {
+    // A mistake in the command line (UserMistake, exit 2): the message and the usage.
+    if (err instanceof UserMistake && err.exitCode === 2) {
       process.stderr.write(`redrive ${sub}: ${err.message}\n${usage}\n`)
       return 2
     }
@@ -254,7 +251,7 @@ function topicsOf(sub: 'dlq' | 'results', v: Record<string, unknown>): TopicSett
     if (sub === 'results') message = message.replace(/\bDLQ_TOPIC\b/, 'DLQ_TOPIC (the bridge setting)')
     for (const [setting, option] of Object.entries(names))
       message = message.replaceAll(setting, `${setting} (${option})`)
-    throw new UsageError(message)
+    throw new UserMistake(message, 2)
   }
 }
 
@@ -267,8 +264,9 @@ function listOf(value: unknown, allowed: readonly string[], option: string): str
     .filter((s) => s !== '')
   const wrong = items.filter((i) => !allowed.includes(i))
   if (wrong.length > 0 || items.length === 0)
-    throw new UsageError(
+    throw new UserMistake(
       `${option}: ${wrong.length > 0 ? `unknown ${wrong.map((w) => `"${w}"`).join(', ')}` : 'no value'}; one of ${allowed.join(', ')}`,
+      2,
     )
   return items
 }
@@ -276,7 +274,7 @@ function listOf(value: unknown, allowed: readonly string[], option: string): str
 /** Fails unless one selection was given, or --all. */
 function requireSelection(v: Record<string, unknown>, given: unknown[]): void {
   if (v.all !== true && given.every((g) => g === undefined))
-    throw new UsageError('say what to redrive (a selection option), or --all')
+    throw new UserMistake('say what to redrive (a selection option), or --all', 2)
 }
 
 /** An instant from ISO 8601 or epoch ms. */
@@ -284,28 +282,25 @@ function timeOf(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
   if (!Number.isFinite(ms))
-    throw new UsageError(
+    throw new UserMistake(
       `${option}: "${value}" is not a time (ISO 8601 such as 2026-12-01T08:00:00Z, or epoch ms)`,
+      2,
     )
   return ms
 }
 
 /** A whole number ≥ 0. */
 function countOf(option: string, value: string): number {
-  if (!/^\d{1,9}$/.test(value)) throw new UsageError(`${option}: "${value}" is not a whole number`)
+  if (!/^\d{1,9}$/.test(value)) throw new UserMistake(`${option}: "${value}" is not a whole number`, 2)
   return Number(value)
 }
 
 /** An offset (a whole number, exact beyond 2^53). */
 function offsetOf(option: string, value: string | undefined): bigint | undefined {
   if (value === undefined) return undefined
-  if (!/^\d{1,19}$/.test(value)) throw new UsageError(`${option}: "${value}" is not an offset`)
+  if (!/^\d{1,19}$/.test(value)) throw new UserMistake(`${option}: "${value}" is not an offset`, 2)
   return BigInt(value)
 }
 
-// Piped into `head`: the reader is gone, nothing more to say (not a crash with a stack trace).
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err
-  process.exit(process.exitCode ?? 0)
-})
+exitQuietlyOnEpipe()
 process.exitCode = await main(process.argv.slice(2))

@@ -12,6 +12,7 @@
  * timestamp), the one rate a single reading can give.
  */
 import { parseArgs } from 'node:util'
+import { loadTopicSettings } from '../src/config.ts'
 import { createKafka } from '../src/kafka/client.ts'
 import { createGroupOffsetsReader, type GroupOffsetsReader } from '../src/kafka/group-offsets.ts'
 import { findMissingTopics } from '../src/kafka/topics.ts'
@@ -53,10 +54,12 @@ async function main(): Promise<number> {
   if (!(windowMs >= 1000 && intervalMs >= 100))
     throw new UserMistake(`--window-ms must be at least 1000 and --interval-ms at least 100\n${usage}`, 2)
   const groupId = values.group ?? env.KAFKA_GROUP_ID ?? 'file-import-bridge'
-  const topic = values.topic ?? env.INPUT_TOPIC ?? 'legacy.file-created'
+  // The bridge's default topic names (its topic settings with none set).
+  const defaults = loadTopicSettings({})
+  const topic = values.topic ?? env.INPUT_TOPIC ?? defaults.INPUT_TOPIC
   const outputs = [
-    values['result-topic'] ?? env.RESULT_TOPIC ?? 'livingdocs.file-import-results',
-    values['dlq-topic'] ?? env.DLQ_TOPIC ?? 'legacy.file-created.dlq',
+    values['result-topic'] ?? env.RESULT_TOPIC ?? defaults.RESULT_TOPIC,
+    values['dlq-topic'] ?? env.DLQ_TOPIC ?? defaults.DLQ_TOPIC,
   ]
   await requireTopics(brokers, [topic])
   const kafka = createKafka(

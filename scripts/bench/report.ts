@@ -2,6 +2,8 @@
  * The bench's report: the JSON report's shape, the targets (docs/benchmark.md) and their verdicts,
  * the summary line `bench: …` and the plain-text table the CLI prints.
  */
+
+import { table } from '../text-table.ts'
 import type { RunFigures } from './figures.ts'
 import type { BenchOptions } from './options.ts'
 
@@ -189,10 +191,7 @@ export function formatTable(r: BenchReport): string {
     f.otherCpuSecondsPer10kEvents?.emulator?.toFixed(2) ?? '-',
     f.otherCpuSecondsPer10kEvents?.broker?.toFixed(2) ?? '-',
   ])
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)))
-  const line = (c: string[]) =>
-    c.map((v, i) => (i === 0 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ')
-  const out = [line(head), ...cells.map(line), '']
+  const out = [table(head, cells), '']
   if (r.rounds !== undefined)
     out.push(
       `* the median round of ${r.rounds.runs.length} (by cpu ratio): the figures of the targets below`,

@@ -7,7 +7,7 @@
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable reference, meant literally
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' }
 /** The label matchers of the namespace and job variables, for every selector. */
-export const SCOPE = 'namespace=~"$namespace", job=~"$job"'
+const SCOPE = 'namespace=~"$namespace", job=~"$job"'
 
 /** `metric{namespace=~"$namespace", job=~"$job"[, extra]}`. */
 export const sel = (metric: string, extra?: string) => `${metric}{${SCOPE}${extra ? `, ${extra}` : ''}}`

@@ -3,6 +3,7 @@
  * selected one again onto the input topic (docs/redrive.md).
  */
 import type { Kafka } from '../../src/kafka/client.ts'
+import { table } from '../text-table.ts'
 import { DLQ_SKIPS, type DlqSelection, DlqSelector, type Pick, redriveOfRecord } from './dlq-selection.ts'
 import { startProgress } from './progress.ts'
 import {
@@ -13,9 +14,9 @@ import {
   seconds,
   sendPicks,
   skippedText,
-  table,
+  totalSent,
 } from './send.ts'
-import { partitionOffsets, readRanges } from './topic-ranges.ts'
+import { offsetCount, partitionOffsets, readRanges, wholeRanges } from './topic-ranges.ts'
 
 /** What the dlq sub-command was asked to do. */
 export interface DlqCommand {
@@ -49,10 +50,9 @@ export async function runDlqCommand(
   const started = Date.now()
   const dlqOffsets = await partitionOffsets(kafka, cmd.dlqTopic)
   const inputOffsets = await partitionOffsets(kafka, cmd.inputTopic)
-  const ranges = new Map([...dlqOffsets].map(([p, o]) => [p, { from: o.low, to: o.high }]))
-  const total = [...ranges.values()].reduce((sum, r) => sum + Number(r.to - r.from), 0)
+  const ranges = wholeRanges(dlqOffsets)
   const selector = new DlqSelector(cmd.selection)
-  const reading = startProgress('reading the DLQ', total)
+  const reading = startProgress('reading the DLQ', offsetCount(ranges))
   const incomplete = await readRanges(kafka, cmd.dlqTopic, ranges, (r) => selector.add(r), {
     idleMs: cmd.idleMs,
     onProgress: (n) => reading.update(n),
@@ -73,7 +73,7 @@ export async function runDlqCommand(
     for (const pick of result.missing)
       notSent.push(`${where(pick)}: no longer in ${cmd.dlqTopic} at ${pick.at.partition}/${pick.at.offset}`)
   }
-  const sentCount = [...sent.values()].reduce((a, b) => a + b, 0)
+  const sentCount = totalSent(sent)
   const incompleteText = incomplete.map(
     (r) => `partition ${r.partition} read to offset ${r.reached} of ${r.to}`,
   )

@@ -226,15 +226,21 @@ export function redriveOfRecord(pick: Pick, record: ConsumedRecord): Redrive {
 }
 
 /**
- * Orders picks by source partition, then offset: offsets are canonical decimal strings (no leading
- * zeros), so the longer is the larger and equal lengths compare as text; exact for any int64.
+ * Orders picks (or anything with a source position, e.g. a FAILED file of ./results-selection.ts) by
+ * source partition, then offset: offsets are canonical decimal strings (no leading zeros), so the
+ * longer is the larger and equal lengths compare as text; exact for any int64.
  */
-export function bySource(a: Pick, b: Pick): number {
+export function bySource(a: SourcePosition, b: SourcePosition): number {
   if (a.source.partition !== b.source.partition) return a.source.partition - b.source.partition
   const x = a.source.offset
   const y = b.source.offset
   if (x.length !== y.length) return x.length - y.length
   return x < y ? -1 : x > y ? 1 : 0
+}
+
+/** What {@link bySource} orders by: a source partition and offset (a canonical decimal string). */
+interface SourcePosition {
+  source: { partition: number; offset: string }
 }
 
 /** A DLQ record chosen to go back: a few fields; its listing line is made only when asked for. */

@@ -7,6 +7,7 @@ import { isBridgeError } from '../../src/errors.ts'
 import type { Kafka } from '../../src/kafka/client.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
 import type { SchemaCodec } from '../../src/registry/registry.ts'
+import { table } from '../text-table.ts'
 import { EXIT_PARTLY } from './dlq-command.ts'
 import { type Pick, redriveOfRecord } from './dlq-selection.ts'
 import { startProgress } from './progress.ts'
@@ -25,9 +26,15 @@ import {
   seconds,
   sendPicks,
   skippedText,
-  table,
+  totalSent,
 } from './send.ts'
-import { type OffsetRange, type PartitionOffsets, partitionOffsets, readRanges } from './topic-ranges.ts'
+import {
+  offsetCount,
+  type PartitionOffsets,
+  partitionOffsets,
+  readRanges,
+  wholeRanges,
+} from './topic-ranges.ts'
 
 /** What the results sub-command was asked to do. */
 export interface ResultsCommand {
@@ -60,8 +67,8 @@ export async function runResultsCommand(
   const inputOffsets = await partitionOffsets(kafka, cmd.inputTopic)
   const selector = new FailedResultSelector(cmd.selection)
   let undecodable = 0
-  const ranges = new Map([...resultOffsets].map(([p, o]) => [p, { from: o.low, to: o.high }]))
-  const reading = startProgress('reading results', sum(ranges))
+  const ranges = wholeRanges(resultOffsets)
+  const reading = startProgress('reading results', offsetCount(ranges))
   const incompleteResults = await readRanges(
     kafka,
     cmd.resultsTopic,
@@ -93,7 +100,7 @@ export async function runResultsCommand(
       notFound.push(`${fileText(file)}: ${why}`)
       continue
     }
-    const pick = pickOfFile(file, 0)
+    const pick = pickOfFile(file)
     picks.push(pick)
     fileOf.set(pick, file)
   }
@@ -104,7 +111,7 @@ export async function runResultsCommand(
     for (const pick of result.missing)
       notFound.push(`${fileText(fileOf.get(pick) as FailedFile)}: no record at that offset (compacted away?)`)
   }
-  const sentCount = [...sent.values()].reduce((a, b) => a + b, 0)
+  const sentCount = totalSent(sent)
   const incomplete = incompleteResults.map(
     (r) => `${cmd.resultsTopic} partition ${r.partition} read to offset ${r.reached} of ${r.to}`,
   )
@@ -175,10 +182,6 @@ function missingWhy(
   if (offset >= offsets.high)
     return `past the end of partition ${file.source.partition} (${offsets.high}): was the topic deleted and created again?`
   return undefined
-}
-
-function sum(ranges: ReadonlyMap<number, OffsetRange>): number {
-  return [...ranges.values()].reduce((s, r) => s + Number(r.to - r.from), 0)
 }
 
 function fileText(file: FailedFile): string {

@@ -6,7 +6,7 @@
  */
 import { FAILURE_CLASSES, type FailureClass, failureClass } from '../../src/model/failure-reasons.ts'
 import type { FileImportResult } from '../../src/outcome/outcome-event.ts'
-import type { Pick } from './dlq-selection.ts'
+import { bySource, type Pick } from './dlq-selection.ts'
 
 /** What to select; every given condition must hold. Times are epoch ms (the result's `completedAt`). */
 export interface ResultsSelection {
@@ -106,11 +106,7 @@ export class FailedResultSelector {
     const selected = [...this.#files.values()].filter((f): f is FailedFile => f !== null)
     for (const f of selected)
       (this.#byClass.get(failureClass(f.result.reason)) as { selected: number }).selected++
-    selected.sort((a, b) =>
-      a.source.partition !== b.source.partition
-        ? a.source.partition - b.source.partition
-        : Number(BigInt(a.source.offset) - BigInt(b.source.offset)),
-    )
+    selected.sort(bySource)
     return { selected, byClass: this.#byClass, skipped: this.#skipped, states: this.#states }
   }
 
@@ -130,15 +126,15 @@ export class FailedResultSelector {
 }
 
 /**
- * What goes back for a FAILED file: its source record, read at its source position. `attempt` is for a
- * listing (0: not known before the record is read).
+ * What goes back for a FAILED file: its source record, read at its source position. Its `attempt` is 0
+ * (not known before the record is read; a listing shows none).
  */
-export function pickOfFile(file: FailedFile, attempt: number): Pick {
+export function pickOfFile(file: FailedFile): Pick {
   const { result } = file
   return {
     source: file.source,
     at: { partition: file.source.partition, offset: file.source.offset },
-    attempt,
+    attempt: 0,
     reason: result.reason ?? 'unknown',
     origin: `${result.systemName}/${result.externalId}  ${failureClass(result.reason)}  ${JSON.stringify(result.reason)}`,
   }

@@ -12,7 +12,7 @@ import { type OffsetRange, readRanges } from './topic-ranges.ts'
 const CHUNK = 500
 
 /** Sends redrives as they come, in chunks, and says how many went where. */
-export interface RedriveSender {
+interface RedriveSender {
   /** Queues `redrive`; waits for a chunk's send when the queue is full (so the reading waits too). */
   add(redrive: Redrive): Promise<void>
   /**
@@ -28,7 +28,7 @@ export interface RedriveSender {
  * `total` records shows on a terminal. At most {@link CHUNK} records are held at a time.
  * @throws kafkajs errors when the producer cannot connect
  */
-export async function openSender(kafka: Kafka, topic: string, total: number): Promise<RedriveSender> {
+async function openSender(kafka: Kafka, topic: string, total: number): Promise<RedriveSender> {
   const producer = createIdempotentProducer(kafka)
   await producer.start()
   const progress = startProgress('sending', total)
@@ -129,22 +129,16 @@ export function perPartition(counts: ReadonlyMap<number, number>): string {
     .join(', ')
 }
 
+/** The records sent over every partition of `counts` (records sent per partition). */
+export function totalSent(counts: ReadonlyMap<number, number>): number {
+  return [...counts.values()].reduce((a, b) => a + b, 0)
+}
+
 /** How many of `partitions` name each partition. */
 export function countByPartition(partitions: Iterable<number>): Map<number, number> {
   const counts = new Map<number, number>()
   for (const p of partitions) counts.set(p, (counts.get(p) ?? 0) + 1)
   return counts
-}
-
-/** A table of `rows` under `header`, columns padded (the first left-aligned, the others right-aligned). */
-export function table(header: string[], rows: Array<Array<string | number>>): string {
-  const all = [header, ...rows.map((r) => r.map(String))]
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)))
-  return all
-    .map((r) =>
-      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
-    )
-    .join('\n')
 }
 
 /** The non-zero counts of `skipped`, each with its explanation from `texts`: `3 not selected; 1 …`. */

@@ -43,6 +43,16 @@ export async function partitionOffsets(kafka: Kafka, topic: string): Promise<Map
   }
 }
 
+/** Every offset `offsets` holds, as ranges to read: each partition from `low` up to `high`. */
+export function wholeRanges(offsets: ReadonlyMap<number, PartitionOffsets>): Map<number, OffsetRange> {
+  return new Map([...offsets].map(([p, o]) => [p, { from: o.low, to: o.high }]))
+}
+
+/** How many offsets `ranges` span together (a progress bar's total). */
+export function offsetCount(ranges: ReadonlyMap<number, OffsetRange>): number {
+  return [...ranges.values()].reduce((sum, r) => sum + Number(r.to - r.from), 0)
+}
+
 /**
  * Reads `ranges` of `topic`, handing each record to `onRecord` in offset order per partition, and
  * resolves once every range was read to its end, or once no record came for `idleMs` (a range whose

@@ -104,8 +104,9 @@ describe('FailedResultSelector', () => {
 describe('the redrive of a FAILED file (pickOfFile, redriveOfRecord)', () => {
   it('sends the record read with the same key, value, headers and timestamp to its partition, one attempt more', () => {
     const file = { result: result('a', 'FAILED', UPLOAD), source: { topic: 'in', partition: 2, offset: '7' } }
-    const pick = pickOfFile(file, 0)
+    const pick = pickOfFile(file)
     expect(pick.at).toEqual({ partition: 2, offset: '7' })
+    expect(pick.attempt).toBe(0)
     const redrive = redriveOfRecord(pick, {
       topic: 'in',
       partition: 2,
