@@ -12,8 +12,8 @@ import type { BridgeTracing } from './telemetry/bridge-tracing.ts'
 /**
  * The adapters the bridge's stages talk through, made in start-up order, each service checked first so
  * that a start-up failure names it and its setting (src/startup-checks.ts): Kafka (`KAFKA_BROKERS`),
- * then the topics, the input topic's partition count and the schema registry (`SCHEMA_REGISTRY_URL`,
- * where the result schema is registered; src/startup.ts). Each step waits for its service, with one log
+ * then the topics, the input topic's partition count (with `API_LIMITS_SCOPE=group` only) and the
+ * schema registry (`SCHEMA_REGISTRY_URL`, where the result schema is registered; src/startup.ts). Each step waits for its service, with one log
  * line per wait, until `deadline` (`STARTUP_TIMEOUT_MS` after start-up began); then
  * the idempotent producer, the import API client and the reader of the consumer group's offsets, none
  * of them started yet (src/app.ts starts and stops them in its lifecycle).

@@ -185,9 +185,14 @@ export async function startBridge(
     },
   })
   // MAX_JOBS_IN_FLIGHT and API_RATE_LIMIT_PER_SECOND: this replica's share of the group's (API_LIMITS_SCOPE).
+  // With API_LIMITS_SCOPE=replica the share is the whole of both, whatever the partitions: their count is
+  // neither read at start-up (src/startup.ts) nor after each join.
   const budget = createApiBudget(config.apiBudget, {
-    partitionCount: inputPartitions,
-    readPartitionCount: () => topicPartitionCount(kafka, config.consumer.topic),
+    partitionCount: inputPartitions ?? 1,
+    readPartitionCount:
+      config.apiBudget.scope === 'group'
+        ? () => topicPartitionCount(kafka, config.consumer.topic)
+        : undefined,
     apply: (share) => {
       jobs.setMaxJobsInFlight(share.maxJobsInFlight)
       entries.setMaxInFlight(share.maxJobsInFlight)
@@ -200,7 +205,7 @@ export async function startBridge(
     {
       resultTopic: config.topics.result,
       dlqTopic: config.topics.dlq,
-      resultSchemaId: resultSchemaId,
+      resultSchemaId,
       stallAfterMs: config.publishStallMs,
     },
     {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
+import { MIN_ADMIN_TOKEN_LENGTH } from './admin/admin-token.ts'
 
 /**
- * The two secrets of the configuration, each given as a value or as a file (a mounted Kubernetes
- * Secret): the Livingdocs access token and the webhook HMAC key. Problems are pushed to `problems`
+ * The secrets of the configuration, each given as a value or as a file (a mounted Kubernetes
+ * Secret): the Livingdocs access token, the webhook HMAC key and the admin token. Problems are pushed to `problems`
  * naming the setting, never the value.
  */
 
@@ -14,27 +15,11 @@ export function readAccessToken(
   e: { LIVINGDOCS_ACCESS_TOKEN?: string | undefined; LIVINGDOCS_ACCESS_TOKEN_FILE?: string | undefined },
   problems: string[],
 ): string | undefined {
-  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined && e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
-    problems.push(
-      'LIVINGDOCS_ACCESS_TOKEN: set either LIVINGDOCS_ACCESS_TOKEN or LIVINGDOCS_ACCESS_TOKEN_FILE, not both',
-    )
-    return undefined
+  const token = readOptionalSecret(e, 'LIVINGDOCS_ACCESS_TOKEN', 0, problems)
+  if (e.LIVINGDOCS_ACCESS_TOKEN === undefined && e.LIVINGDOCS_ACCESS_TOKEN_FILE === undefined) {
+    problems.push('LIVINGDOCS_ACCESS_TOKEN: is required (or LIVINGDOCS_ACCESS_TOKEN_FILE)')
   }
-  if (e.LIVINGDOCS_ACCESS_TOKEN !== undefined) return e.LIVINGDOCS_ACCESS_TOKEN
-  if (e.LIVINGDOCS_ACCESS_TOKEN_FILE !== undefined) {
-    try {
-      const token = readFileSync(e.LIVINGDOCS_ACCESS_TOKEN_FILE, 'utf8').trim()
-      if (token !== '') return token
-      problems.push('LIVINGDOCS_ACCESS_TOKEN_FILE: the file is empty')
-    } catch (err) {
-      problems.push(
-        `LIVINGDOCS_ACCESS_TOKEN_FILE: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
-      )
-    }
-    return undefined
-  }
-  problems.push('LIVINGDOCS_ACCESS_TOKEN: is required (or LIVINGDOCS_ACCESS_TOKEN_FILE)')
-  return undefined
+  return token
 }
 
 /** Least time between two reads of the token file after 401/403 answers, ms: a burst of them reads it once. */
@@ -97,26 +82,28 @@ export function readWebhookSecret(
   problems: string[],
 ): string | undefined {
   const secret = readOptionalSecret(env, 'WEBHOOK_SECRET', MIN_WEBHOOK_SECRET_LENGTH, problems)
-  if (secret === undefined && env.WEBHOOK_SECRET === undefined && env.WEBHOOK_SECRET_FILE === undefined) {
-    if (env.WEBHOOK_PUBLIC_URL !== undefined) {
-      problems.push(
-        'WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL is set (or WEBHOOK_SECRET_FILE); it authenticates the webhooks',
-      )
-    }
+  if (
+    env.WEBHOOK_PUBLIC_URL !== undefined &&
+    env.WEBHOOK_SECRET === undefined &&
+    env.WEBHOOK_SECRET_FILE === undefined
+  ) {
+    problems.push(
+      'WEBHOOK_SECRET: is required when WEBHOOK_PUBLIC_URL is set (or WEBHOOK_SECRET_FILE); it authenticates the webhooks',
+    )
   }
   return secret
 }
 
 /**
  * `ADMIN_TOKEN` or `ADMIN_TOKEN_FILE` (a mounted Secret): the bearer token of the admin API on the
- * operations port (src/admin/). Optional: without it the admin routes do not exist. At least 16
- * characters. Problems name the setting, never the value.
+ * operations port (src/admin/). Optional: without it the admin routes do not exist. At least
+ * `MIN_ADMIN_TOKEN_LENGTH` (16) characters. Problems name the setting, never the value.
  */
 export function readAdminToken(
   env: Record<string, string | undefined>,
   problems: string[],
 ): string | undefined {
-  return readOptionalSecret(env, 'ADMIN_TOKEN', MIN_WEBHOOK_SECRET_LENGTH, problems)
+  return readOptionalSecret(env, 'ADMIN_TOKEN', MIN_ADMIN_TOKEN_LENGTH, problems)
 }
 
 /**

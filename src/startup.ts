@@ -11,13 +11,16 @@ import { checkKafka, registerResultSchema } from './startup-checks.ts'
 export interface Prepared {
   /** The id of the result schema, registered under `<RESULT_TOPIC>-value`. */
   resultSchemaId: number
-  /** The input topic's partition count (each replica's share of the API budget is by partition). */
-  inputPartitions: number
+  /**
+   * The input topic's partition count (each replica's share of the API budget is by partition), read
+   * with `API_LIMITS_SCOPE=group` only: undefined with `replica`, whose share does not depend on it.
+   */
+  inputPartitions: number | undefined
 }
 
 /**
  * The start-up steps that talk to the broker and the schema registry before anything else starts: a
- * broker of `KAFKA_BROKERS` reached (src/startup-checks.ts `checkKafka`), the topics checked (or created with `CREATE_MISSING_TOPICS`), the input topic's partition count read, the
+ * broker of `KAFKA_BROKERS` reached (src/startup-checks.ts `checkKafka`), the topics checked (or created with `CREATE_MISSING_TOPICS`), the input topic's partition count read (`API_LIMITS_SCOPE=group` only), the
  * result schema registered. On a loaded machine each of them may time out or find its service not
  * there yet: each is retried on a transient failure (a broker hiccup, src/kafka/kafka-errors.ts; a
  * registry timeout, refused connection, 408, 429 or 5xx) with backoff (500 ms doubling to 5 s) until
@@ -70,9 +73,10 @@ export async function prepareServices(
       partitions: config.topics.createdPartitions,
     }),
   )
-  const inputPartitions = await brokerStep('partition count', () =>
-    topicPartitionCount(kafka, config.topics.input),
-  )
+  const inputPartitions =
+    config.apiBudget.scope === 'group'
+      ? await brokerStep('partition count', () => topicPartitionCount(kafka, config.topics.input))
+      : undefined
   const subject = `${config.topics.result}-value`
   const resultSchemaId = await registerResultSchema(
     deps.codec,

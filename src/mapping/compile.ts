@@ -2,6 +2,7 @@ import jsonata from 'jsonata'
 import { BridgeError } from '../errors.ts'
 import {
   DEFAULT_MAPPING_TIMEOUT_MS,
+  forEachNode,
   guard,
   jsonataOptions,
   type MappingLimits,
@@ -154,28 +155,17 @@ function constantProblem(ast: jsonata.ExprNode, type: ValueType): string | undef
 }
 
 /** The regular expression literals of `ast` (JSONata parses each `/…/` into a `RegExp`, node type `regex`). */
-function regexesOf(ast: unknown, into: RegExp[] = []): RegExp[] {
-  if (Array.isArray(ast)) {
-    for (const item of ast) regexesOf(item, into)
-    return into
-  }
-  if (ast === null || typeof ast !== 'object') return into
-  const node = ast as { type?: unknown; value?: unknown }
-  if (node.type === 'regex' && node.value instanceof RegExp) into.push(node.value)
-  for (const inner of Object.values(ast))
-    if (inner !== null && typeof inner === 'object') regexesOf(inner, into)
-  return into
+function regexesOf(ast: unknown): RegExp[] {
+  const regexes: RegExp[] = []
+  forEachNode(ast, (node) => {
+    if (node.type === 'regex' && node.value instanceof RegExp) regexes.push(node.value)
+  })
+  return regexes
 }
 
 /** Adds the names of every variable `ast` refers to (`$key` → `key`). */
 function collectVariables(ast: unknown, into: Set<string>): void {
-  if (Array.isArray(ast)) {
-    for (const item of ast) collectVariables(item, into)
-    return
-  }
-  if (ast === null || typeof ast !== 'object') return
-  const node = ast as { type?: unknown; value?: unknown }
-  if (node.type === 'variable' && typeof node.value === 'string') into.add(node.value)
-  for (const inner of Object.values(ast))
-    if (inner !== null && typeof inner === 'object') collectVariables(inner, into)
+  forEachNode(ast, (node) => {
+    if (node.type === 'variable' && typeof node.value === 'string') into.add(node.value)
+  })
 }

@@ -135,10 +135,31 @@ export function guard(expression: jsonata.Expression): jsonata.Expression {
 
 /** Whether `ast` defines a function (a `lambda` node): the only way an expression loops or recurses. */
 function definesFunction(ast: unknown): boolean {
-  if (ast === null || typeof ast !== 'object') return false
-  if ((ast as { type?: unknown }).type === 'lambda') return true
-  for (const inner of Object.values(ast)) if (definesFunction(inner)) return true
-  return false
+  let found = false
+  forEachNode(ast, (node) => {
+    if (node.type === 'lambda') found = true
+  })
+  return found
+}
+
+/** A node of a JSONata syntax tree (`expression.ast()`), as far as the walks here read it. */
+export interface AstNode {
+  type?: unknown
+  value?: unknown
+}
+
+/**
+ * Calls `visit` on every node of the JSONata syntax tree `ast`, depth first: each object in it, found
+ * through the values of its fields and the items of its arrays.
+ */
+export function forEachNode(ast: unknown, visit: (node: AstNode) => void): void {
+  if (Array.isArray(ast)) {
+    for (const item of ast) forEachNode(item, visit)
+    return
+  }
+  if (ast === null || typeof ast !== 'object') return
+  visit(ast as AstNode)
+  for (const inner of Object.values(ast)) forEachNode(inner, visit)
 }
 
 /**

@@ -85,10 +85,10 @@ const { TimeoutMiddleware } = createRequire(import.meta.url)('mappersmith/middle
 }
 
 /**
- * Longest one registry request may take before it counts as failed and is asked again, ms, by default
- * (`SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS`).
+ * Longest one registry request may take before it counts as failed and is asked again, ms, when the
+ * caller gives none (the same as the default of `SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS`).
  */
-export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000
+const REGISTRY_REQUEST_TIMEOUT_MS = 10_000
 
 /**
  * Creates a {@link SchemaCodec} for the registry at `url` (e.g. `http://host:8081/apis/ccompat/v7`).
@@ -110,6 +110,7 @@ export function createSchemaCodec(options: {
   retries?: number
   requestTimeoutMs?: number
 }): SchemaCodec {
+  const requestTimeoutMs = options.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS
   const registry = new SchemaRegistry(
     {
       host: options.url,
@@ -120,13 +121,12 @@ export function createSchemaCodec(options: {
         validateRetry: (response: { responseStatus: number; error(): unknown }) =>
           response.responseStatus >= 500 || (response.error() as Error | undefined)?.name === 'TimeoutError',
       } as { retries: number; maxRetryTimeInSecs: number },
-      middlewares: [TimeoutMiddleware(options.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS)],
+      middlewares: [TimeoutMiddleware(requestTimeoutMs)],
     },
     { [SchemaType.AVRO]: { logicalTypes: instantLogicalTypes() } },
   )
   const reader = createWireFormatReader({ fetchSchema: (id) => registry.getSchema(id) })
   const writer = createWireFormatWriter({ fetchSchema: (id) => registry.getSchema(id) })
-  const requestTimeoutMs = options.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS
   return {
     async register(subject, schema, registerOptions = {}) {
       const registered = await retryUntil(

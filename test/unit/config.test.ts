@@ -5,8 +5,10 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Batcher } from '../../src/batcher/batcher.ts'
 import { loadConfig, loadMediaKinds, misspeltSettings } from '../../src/config.ts'
+import { envSchema } from '../../src/config-schema.ts'
 import { BridgeError } from '../../src/errors.ts'
 import { loadMapping } from '../../src/mapping/compile.ts'
+import { DEFAULT_MAPPING_TIMEOUT_MS } from '../../src/mapping/guardrails.ts'
 import { ENVELOPE_BYTES } from '../../src/model/files.ts'
 
 const TOKEN = 'sekret-token-4f9c1e'
@@ -776,5 +778,11 @@ describe('misspeltSettings', () => {
       { variable: 'LOGLEVEL', didYouMean: 'LOG_LEVEL' },
       { variable: 'batch_linger_ms', didYouMean: 'BATCH_LINGER_MS' },
     ])
+  })
+})
+
+describe('defaults the schema shares with a stage (written in both, as config imports no stage values)', () => {
+  it('MAPPING_TIMEOUT_MS defaults to the mapping guardrails’ own default', () => {
+    expect(envSchema.shape.MAPPING_TIMEOUT_MS.parse(undefined)).toBe(DEFAULT_MAPPING_TIMEOUT_MS)
   })
 })
