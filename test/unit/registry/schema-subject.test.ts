@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { BridgeError } from '../../../src/errors.ts'
 import { createSchemaCodec } from '../../../src/registry/registry.ts'
 import { registerSchema } from '../../../src/registry/schema-subject.ts'
+import { freePort } from '../../support/free-port.ts'
 
 const SCHEMA = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }] }
 const SUBJECT = 'results-value'
@@ -94,14 +95,7 @@ async function fakeRegistry(init: Partial<RegistryState> = {}) {
 }
 
 /** The URL of a port nothing listens on (a server bound there was closed). */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  await new Promise((done) => server.close(done))
-  return `http://127.0.0.1:${port}`
-}
+const closedPortUrl = async () => `http://127.0.0.1:${await freePort()}`
 
 const register = (url: string) => registerSchema({ url, requestTimeoutMs: 300 }, SUBJECT, SCHEMA)
 
