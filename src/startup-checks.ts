@@ -1,5 +1,5 @@
 import type { Config } from './config.ts'
-import { BridgeError } from './errors.ts'
+import { BridgeError, isBridgeError } from './errors.ts'
 import { kafkaCause, reachBrokers } from './kafka/client.ts'
 import { isBrokerHiccup } from './kafka/kafka-errors.ts'
 import { type RegisterOptions, registryCause, type SchemaCodec } from './registry/registry.ts'
@@ -24,7 +24,7 @@ export async function checkKafka(
   options: { deadline: number; onWait: (err: unknown, retryInMs: number) => void },
 ): Promise<void> {
   try {
-    await retryUntil(() => reachBrokers(kafka, 0), {
+    await retryUntil(() => reachBrokers(kafka), {
       deadline: options.deadline,
       isTransient: isBrokerHiccup,
       onWait: options.onWait,
@@ -58,10 +58,9 @@ export async function registerResultSchema(
   } catch (err) {
     const cause = registryCause(err)
     const what = cause.reachable ? 'answered' : 'cannot be reached:'
+    // A wrong URL (404, a bad port) is CONFIG_INVALID already (src/registry/schema-subject.ts).
     throw new BridgeError(
-      cause.wrongUrl || (err instanceof BridgeError && err.code === 'CONFIG_INVALID')
-        ? 'CONFIG_INVALID'
-        : 'STARTUP_FAILED',
+      isBridgeError(err, 'CONFIG_INVALID') ? 'CONFIG_INVALID' : 'STARTUP_FAILED',
       `the schema registry at SCHEMA_REGISTRY_URL=${registry.url} ${what} ${cause.message} (registering ${subject})`,
       { cause: err },
     )

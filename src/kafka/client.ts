@@ -1,6 +1,7 @@
 import kafkajs, { Kafka, logLevel } from 'kafkajs'
 import type { Logger } from '../logging.ts'
 import { lz4Codec, snappyCodec, zstdCodec } from './codecs.ts'
+import { originalCause } from './kafka-errors.ts'
 import { installRecordFormat } from './record-format.ts'
 
 /**
@@ -60,20 +61,17 @@ export function createKafka(
 }
 
 /**
- * Connects to the brokers once, quietly (no kafkajs log lines), with kafkajs' backoff for `retries`
- * attempts (5: about 10 s), and asks for the cluster's brokers: whether the bridge can start at all, told
- * in one error rather than a minute of kafkajs' connection errors per retry.
- * @throws the kafkajs error of the last attempt (see {@link kafkaCause})
+ * Connects to the brokers once, quietly (no kafkajs log lines) and without kafkajs' own retries, and asks
+ * for the cluster's brokers: whether the bridge can start at all, told in one error rather than kafkajs'
+ * connection errors per retry. The caller retries and logs each wait (src/startup-checks.ts).
+ * @throws the kafkajs error of the attempt (see {@link kafkaCause})
  */
-export async function reachBrokers(
-  options: { brokers: string[]; clientId: string },
-  retries = 5,
-): Promise<void> {
+export async function reachBrokers(options: { brokers: string[]; clientId: string }): Promise<void> {
   const admin = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: logLevel.NOTHING,
-    retry: { initialRetryTime: 300, retries },
+    retry: { initialRetryTime: 300, retries: 0 },
   }).admin()
   try {
     await admin.connect()
@@ -88,12 +86,7 @@ export async function reachBrokers(
  * error wraps the connection error, which wraps the socket's), e.g. `connect ECONNREFUSED 127.0.0.1:1`.
  */
 export function kafkaCause(err: unknown): string {
-  let e = err as { message?: string; originalError?: unknown; cause?: unknown } | undefined
-  for (let depth = 0; depth < 5 && e !== undefined; depth++) {
-    const inner = (e.originalError ?? e.cause) as typeof e
-    if (inner === undefined || typeof inner !== 'object') break
-    e = inner
-  }
+  const e = originalCause(err) as { message?: string } | undefined
   return e?.message?.replace(/^Connection error: /, '') ?? String(err)
 }
 

@@ -124,16 +124,8 @@ export class OffsetTracker {
     let oldest: number | null = null
     for (const state of this.#partitions.values()) {
       if (state.head >= state.offsets.length) continue
-      const head = state.offsets[state.head] as string
-      const marks = state.marks
-      let drop = 0
-      while (
-        drop + 1 < marks.length &&
-        compareOffsets((marks[drop + 1] as { offset: string }).offset, head) <= 0
-      )
-        drop++
-      if (drop > 0) marks.splice(0, drop)
-      const at = marks[0]?.at
+      trimMarks(state.marks, state.offsets[state.head] as string)
+      const at = state.marks[0]?.at
       if (at !== undefined && (oldest === null || at < oldest)) oldest = at
     }
     return oldest
@@ -170,6 +162,15 @@ export class OffsetTracker {
       state.head++
       moved = true
     }
+    // Drop the marks the head passed, as oldestPendingAt does, so they stay bounded without a scrape; with
+    // nothing in flight the last settled offset bounds them (any later head lies above it).
+    if (moved)
+      trimMarks(
+        state.marks,
+        state.head < state.offsets.length
+          ? (state.offsets[state.head] as string)
+          : (state.settledUpTo as string),
+      )
     // Compact the array once the consumed prefix dominates, keeping push/shift amortised O(1).
     if (state.head > 1024 && state.head * 2 > state.offsets.length) {
       state.offsets = state.offsets.slice(state.head)
@@ -222,6 +223,16 @@ export class OffsetTracker {
     return forgotten
   }
 
+  /**
+   * Consumption-time marks held, over all partitions (for tests: they stay bounded by the records in
+   * flight whether or not {@link oldestPendingAt} is called). O(partitions).
+   */
+  get marksHeld(): number {
+    let n = 0
+    for (const state of this.#partitions.values()) n += state.marks.length
+    return n
+  }
+
   /** Tracked, unsettled offset count per partition (for logs and tests). */
   pendingByPartition(): Record<string, number> {
     const out: Record<string, number> = {}
@@ -253,6 +264,17 @@ export class OffsetTracker {
     if (state !== undefined) this.#last = { topic, partition, state }
     return state
   }
+}
+
+/**
+ * Drops the marks before the last one at or below `head` (the oldest offset in flight, or any offset at
+ * or below it): the first mark left still dates `head`'s record, never later than it was consumed.
+ */
+function trimMarks(marks: PartitionState['marks'], head: string): void {
+  let drop = 0
+  while (drop + 1 < marks.length && compareOffsets((marks[drop + 1] as { offset: string }).offset, head) <= 0)
+    drop++
+  if (drop > 0) marks.splice(0, drop)
 }
 
 /**

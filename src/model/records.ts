@@ -14,6 +14,8 @@
  * consumes it again).
  */
 
+import { partitionKey } from './assignment.ts'
+
 /**
  * A consumed record's place in its partition. `offset` is the canonical decimal string kafkajs gives
  * (Kafka offsets are int64, beyond a JS number's exact range).
@@ -22,6 +24,14 @@ export interface RecordPosition {
   topic: string
   partition: number
   offset: string
+}
+
+/**
+ * The one key of a record's position in maps and sets: its partition's key ({@link partitionKey}) and its
+ * offset, joined by a NUL character.
+ */
+export function positionKey(p: RecordPosition): string {
+  return `${partitionKey(p.topic, p.partition)}\u0000${p.offset}`
 }
 
 /** An offset to commit for one partition: the next offset to read, as Kafka expects (last done + 1). */

@@ -1,5 +1,7 @@
+import { compareOffsets } from '../kafka/offset-tracker.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { partitionKey } from '../model/assignment.ts'
 import type { PendingFile } from '../model/files.ts'
 import type { RecordPosition } from '../model/records.ts'
 
@@ -11,6 +13,19 @@ interface Expected {
   jobId: string
   /** The job's result events were acknowledged before the record came again. */
   published: boolean
+}
+
+/** The records expected on one partition. */
+interface PartitionExpected {
+  /** Offset -> what the record waits for. */
+  byOffset: Map<string, Expected>
+  /**
+   * The offsets of `byOffset` ascending (by {@link compareOffsets}), from `head` on not yet passed by a
+   * consumed record; null after entries were added, sorted again by the next {@link RegainedFiles.take}.
+   * Records come in ascending order, so each take only moves `head` on: amortised O(1) per record.
+   */
+  order: string[] | null
+  head: number
 }
 
 /** What {@link RegainedFiles.take} says about a consumed record. */
@@ -37,15 +52,16 @@ export type Regained =
  * are settled as they come again instead of being imported a second time (`published`).
  *
  * Works with and without the job log: these are the replica's own jobs, which it follows anyway.
- * Not thread-safe (one event loop). Each expected record costs one map entry until it comes, its
- * partition is revoked again, or a later offset of its partition comes first (then it lay below the
- * committed offset: another replica published it and committed).
+ * Not thread-safe (one event loop). Each expected record costs a map entry and an array slot until it
+ * comes, its partition is revoked again, or a later offset of its partition comes first (then it lay
+ * below the committed offset: another replica published it and committed). O(1) amortised per
+ * {@link take}, plus a sort of a partition's expected offsets on the first take after some were added.
  */
 export class RegainedFiles {
   readonly #metrics: Metrics
   readonly #logger: Logger
-  /** Partition key -> offset -> what the record waits for. */
-  readonly #expected = new Map<string, Map<string, Expected>>()
+  /** Partition key -> the records expected on that partition. */
+  readonly #expected = new Map<string, PartitionExpected>()
   /**
    * Partitions not owned now: partition key -> offsets of records whose results this process published
    * (settled but not committed when the partition was revoked, or published since). At most
@@ -63,7 +79,7 @@ export class RegainedFiles {
   /** Records expected, over all partitions. */
   get size(): number {
     let n = 0
-    for (const byOffset of this.#expected.values()) n += byOffset.size
+    for (const e of this.#expected.values()) n += e.byOffset.size
     return n
   }
 
@@ -89,9 +105,8 @@ export class RegainedFiles {
       this.#done.delete(k)
       this.#doneCount -= offsets.size
       if (!isNew(p)) continue
-      const byOffset = this.#expected.get(k) ?? new Map<string, Expected>()
+      const byOffset = this.#partition(k)
       for (const o of offsets) byOffset.set(o, { jobId: '', published: true })
-      this.#expected.set(k, byOffset)
       done += offsets.size
     }
     if (done > 0)
@@ -99,24 +114,18 @@ export class RegainedFiles {
         { files: done },
         'rebalance: partitions assigned back to this replica hold records whose results it published after their last commit; settling them when they come again',
       )
-    for (const [k, byOffset] of this.#expected) {
+    for (const [k, e] of this.#expected) {
       const [topic, partition] = k.split('\u0000')
       if (!isOwned({ topic: topic as string, partition: Number(partition), offset: '0' }))
         this.#expected.delete(k)
-      else if (byOffset.size === 0) this.#expected.delete(k)
+      else if (e.byOffset.size === 0) this.#expected.delete(k)
     }
     let added = 0
     const jobs = new Set<string>()
     for (const { jobId, file } of followed) {
       const p = file.position
       if (!isNew(p)) continue
-      const k = partitionKey(p)
-      let byOffset = this.#expected.get(k)
-      if (byOffset === undefined) {
-        byOffset = new Map()
-        this.#expected.set(k, byOffset)
-      }
-      byOffset.set(p.offset, { jobId, published: false })
+      this.#partition(partitionKey(p.topic, p.partition)).set(p.offset, { jobId, published: false })
       jobs.add(jobId)
       added++
     }
@@ -135,15 +144,24 @@ export class RegainedFiles {
    */
   take(position: RecordPosition): Regained {
     if (this.#expected.size === 0) return 'new'
-    const byOffset = this.#expected.get(partitionKey(position))
-    if (byOffset === undefined) return 'new'
-    const expected = byOffset.get(position.offset)
-    if (expected !== undefined) byOffset.delete(position.offset)
+    const k = partitionKey(position.topic, position.partition)
+    const e = this.#expected.get(k)
+    if (e === undefined) return 'new'
+    const byOffset = e.byOffset
+    const offset = position.offset
+    const expected = byOffset.get(offset)
+    if (expected !== undefined) byOffset.delete(offset)
     if (byOffset.size > 0) {
-      const offset = BigInt(position.offset)
-      for (const o of byOffset.keys()) if (BigInt(o) < offset) byOffset.delete(o)
+      // Forget the expected offsets below this one (already passed ones are deleted again, harmlessly).
+      if (e.order === null) {
+        e.order = [...byOffset.keys()].sort(compareOffsets)
+        e.head = 0
+      }
+      const order = e.order
+      while (e.head < order.length && compareOffsets(order[e.head] as string, offset) < 0)
+        byOffset.delete(order[e.head++] as string)
     }
-    if (byOffset.size === 0) this.#expected.delete(partitionKey(position))
+    if (byOffset.size === 0) this.#expected.delete(k)
     if (expected === undefined) return 'new'
     this.#metrics.filesRegained.inc()
     return expected.published ? 'published' : 'taken'
@@ -159,12 +177,7 @@ export class RegainedFiles {
     let added = 0
     for (const p of positions) {
       if (!this.#isOwned(p)) continue
-      const k = partitionKey(p)
-      let byOffset = this.#expected.get(k)
-      if (byOffset === undefined) {
-        byOffset = new Map()
-        this.#expected.set(k, byOffset)
-      }
+      const byOffset = this.#partition(partitionKey(p.topic, p.partition))
       const expected = byOffset.get(p.offset)
       if (expected === undefined) {
         byOffset.set(p.offset, { jobId: '', published: true })
@@ -180,12 +193,12 @@ export class RegainedFiles {
    */
   published(files: readonly PendingFile[]): void {
     for (const f of files) {
-      const k = partitionKey(f.position)
+      const k = partitionKey(f.position.topic, f.position.partition)
       if (!this.#isOwned(f.position)) {
         this.#remember(k, [f.position.offset])
         continue
       }
-      const expected = this.#expected.get(k)?.get(f.position.offset)
+      const expected = this.#expected.get(k)?.byOffset.get(f.position.offset)
       if (expected !== undefined) expected.published = true
     }
   }
@@ -196,7 +209,20 @@ export class RegainedFiles {
    * they are settled when they come again ({@link take} says `published`), not imported again.
    */
   revoked(settled: ReadonlyArray<{ topic: string; partition: number; offsets: readonly string[] }>): void {
-    for (const s of settled) this.#remember(partitionKey(s), s.offsets)
+    for (const s of settled) this.#remember(partitionKey(s.topic, s.partition), s.offsets)
+  }
+
+  /**
+   * The expected records of partition `k` (created empty when none), to add entries to: the next
+   * {@link take} on it sorts its offsets again.
+   */
+  #partition(k: string): Map<string, Expected> {
+    let e = this.#expected.get(k)
+    if (e === undefined) {
+      e = { byOffset: new Map(), order: null, head: 0 }
+      this.#expected.set(k, e)
+    } else e.order = null
+    return e.byOffset
   }
 
   #remember(k: string, offsets: readonly string[]): void {
@@ -216,8 +242,4 @@ export class RegainedFiles {
       this.#doneCount -= dropped.size
     }
   }
-}
-
-function partitionKey(p: { topic: string; partition: number }): string {
-  return `${p.topic}\u0000${p.partition}`
 }

@@ -48,9 +48,14 @@ export interface Progress {
   total: TotalProgress
 }
 
+/** Where the group stands in a partition: its committed offset, or the log start without one or below it. */
+function positionOf(p: PartitionOffsets): bigint {
+  return p.committed === null || p.committed < p.logStart ? p.logStart : p.committed
+}
+
 /** Done and behind of one partition's offsets (see {@link PartitionProgress}). */
 export function countsOf(p: PartitionOffsets): { done: number; behind: number } {
-  const from = p.committed === null || p.committed < p.logStart ? p.logStart : p.committed
+  const from = positionOf(p)
   return { done: Number(from - p.logStart), behind: p.logEnd > from ? Number(p.logEnd - from) : 0 }
 }
 
@@ -135,15 +140,9 @@ interface RateState {
 export class ProgressEstimator {
   readonly #windowMs: number
   readonly #rates = new Map<number, RateState>()
-  #latest: Progress | null = null
 
   constructor(options: ProgressEstimatorOptions) {
     this.#windowMs = options.windowMs
-  }
-
-  /** The progress of the last read, or null before the first. */
-  get latest(): Progress | null {
-    return this.#latest
   }
 
   /** Takes a read of the group's offsets (times ascending) and returns the progress with its rates. */
@@ -152,12 +151,16 @@ export class ProgressEstimator {
     const seen = new Set<number>()
     for (const p of snapshot.partitions) {
       seen.add(p.partition)
-      const position = p.committed === null || p.committed < p.logStart ? p.logStart : p.committed
+      const position = positionOf(p)
       const state = this.#rates.get(p.partition)
-      if (state === undefined || position < state.position || snapshot.at <= state.at) {
-        if (state === undefined || position < state.position)
-          this.#rates.set(p.partition, { position, at: snapshot.at, average: 0, observedMs: 0 })
-        const rate = state === undefined || position < state.position ? null : this.#rateOf(state)
+      if (state === undefined || position < state.position) {
+        // First read of the partition, or a reset: no rate yet.
+        this.#rates.set(p.partition, { position, at: snapshot.at, average: 0, observedMs: 0 })
+        continue
+      }
+      if (snapshot.at <= state.at) {
+        // No time passed: the rate so far.
+        const rate = this.#rateOf(state)
         if (rate !== null) rates.set(p.partition, rate)
         continue
       }
@@ -171,8 +174,7 @@ export class ProgressEstimator {
       rates.set(p.partition, this.#rateOf(state) as number)
     }
     for (const partition of this.#rates.keys()) if (!seen.has(partition)) this.#rates.delete(partition)
-    this.#latest = progressOf(snapshot, { byPartition: rates })
-    return this.#latest
+    return progressOf(snapshot, { byPartition: rates })
   }
 
   #rateOf(state: RateState): number | null {

@@ -1,7 +1,7 @@
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import { type Batch, batchBytes, type PendingFile } from '../model/files.ts'
-import type { RecordPosition } from '../model/records.ts'
+import { positionKey, type RecordPosition } from '../model/records.ts'
 import type { JobLogEntry } from './job-log-entry.ts'
 
 /**
@@ -113,7 +113,7 @@ export class Adoptions {
       if (this.#pending.has(entry.jobId) || this.#tracker.tracks(entry.jobId)) continue
       const files = new Map<string, FileState>()
       for (const f of entry.files) {
-        const k = key(f)
+        const k = positionKey(f)
         if (!isNew(f) || f.published === true || published.has(k) || this.#expected.has(k)) continue
         files.set(k, 'expected')
         this.#expected.set(k, entry.jobId)
@@ -138,8 +138,8 @@ export class Adoptions {
    */
   observe(position: RecordPosition): void {
     if (this.#pending.size === 0) return
-    const own = this.#expected.get(key(position))
-    if (own !== undefined) this.#pending.get(own)?.files.set(key(position), 'consumed')
+    const own = this.#expected.get(positionKey(position))
+    if (own !== undefined) this.#pending.get(own)?.files.set(positionKey(position), 'consumed')
     const offset = BigInt(position.offset)
     for (const [jobId, pending] of this.#pending) {
       let changed = false
@@ -161,7 +161,7 @@ export class Adoptions {
    * @returns true when taken; false when the file goes on to the batcher
    */
   claim(file: PendingFile): boolean {
-    const k = key(file.position)
+    const k = positionKey(file.position)
     const jobId = this.#expected.get(k)
     if (jobId === undefined) return false
     const pending = this.#pending.get(jobId)
@@ -192,9 +192,9 @@ export class Adoptions {
       this.#stale(jobId, [...pending.files.keys()].map(parseKey))
       return
     }
-    const order = new Map(entry.files.map((f, i) => [key(f), i]))
+    const order = new Map(entry.files.map((f, i) => [positionKey(f), i]))
     const files = [...pending.claimed].sort(
-      (a, b) => (order.get(key(a.position)) ?? 0) - (order.get(key(b.position)) ?? 0),
+      (a, b) => (order.get(positionKey(a.position)) ?? 0) - (order.get(positionKey(b.position)) ?? 0),
     )
     const batch: Batch = {
       id: entry.batchId,
@@ -232,10 +232,6 @@ export class Adoptions {
       if ((state === 'expected' || state === 'consumed') && this.#expected.get(k) === jobId)
         this.#expected.delete(k)
   }
-}
-
-function key(p: { topic: string; partition: number; offset: string }): string {
-  return `${p.topic}\u0000${p.partition}\u0000${p.offset}`
 }
 
 function parseKey(k: string): RecordPosition {

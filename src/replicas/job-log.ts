@@ -1,8 +1,14 @@
 import type { OutgoingMessage } from '../kafka/producer.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
+import { partitionKey } from '../model/assignment.ts'
 import type { Batch, PendingFile } from '../model/files.ts'
-import type { CommittableOffset, ConsumedRecord, RecordPosition } from '../model/records.ts'
+import {
+  type CommittableOffset,
+  type ConsumedRecord,
+  positionKey,
+  type RecordPosition,
+} from '../model/records.ts'
 import { drainInFlight } from '../timeouts.ts'
 import { type AdoptingTracker, Adoptions } from './adoptions.ts'
 import { type JobLogEntry, jobLogEntrySchema } from './job-log-entry.ts'
@@ -137,7 +143,15 @@ export class JobLog {
   started(jobId: string, batch: Batch): void {
     const previous = this.#byBatch.get(batch.id)
     this.#byBatch.set(batch.id, jobId)
-    const entry: JobLogEntry = {
+    const entry = this.#entryOf(jobId, batch)
+    // The job replaced a lost one of the same batch: that one runs nowhere any more.
+    if (previous !== undefined && previous !== jobId) this.#write(previous, null)
+    this.#write(jobId, entry)
+  }
+
+  /** A new entry of job `jobId`, submitted now, listing every file of `batch` (none published yet). */
+  #entryOf(jobId: string, batch: Batch): JobLogEntry {
+    return {
       jobId,
       batchId: batch.id,
       systemName: batch.systemName,
@@ -145,9 +159,6 @@ export class JobLog {
       submittedAt: Date.now(),
       files: batch.files.map((f) => ({ ...f.position, externalId: f.event.externalId })),
     }
-    // The job replaced a lost one of the same batch: that one runs nowhere any more.
-    if (previous !== undefined && previous !== jobId) this.#write(previous, null)
-    this.#write(jobId, entry)
   }
 
   /**
@@ -172,21 +183,12 @@ export class JobLog {
     const entry = this.#entries.get(jobId)
     // Its tombstone was read (every file committed): nothing to mark, and no entry to bring back.
     if (entry === undefined && this.#tombstoned.has(jobId)) return
-    const files: JobLogEntry['files'] =
-      entry?.files ?? batch.files.map((f) => ({ ...f.position, externalId: f.event.externalId }))
-    const marked = files.map((f) =>
+    const base = entry ?? this.#entryOf(jobId, batch)
+    const marked = base.files.map((f) =>
       f.published !== true && done.has(positionKey(f)) ? { ...f, published: true } : f,
     )
     if (marked.every((f) => f.published === true) && this.#byBatch.get(batch.id) === jobId)
       this.#byBatch.delete(batch.id)
-    const base: JobLogEntry = entry ?? {
-      jobId,
-      batchId: batch.id,
-      systemName: batch.systemName,
-      kind: batch.kind,
-      submittedAt: Date.now(),
-      files,
-    }
     this.#rewrite({ ...base, files: marked })
   }
 
@@ -229,7 +231,7 @@ export class JobLog {
   committed(offsets: readonly CommittableOffset[]): void {
     let moved = false
     for (const o of offsets) {
-      const k = partitionKeyOf(o)
+      const k = partitionKey(o.topic, o.partition)
       const offset = BigInt(o.offset)
       if ((this.#committed.get(k) ?? -1n) >= offset) continue
       this.#committed.set(k, offset)
@@ -248,12 +250,13 @@ export class JobLog {
       this.#committed.size === 0
         ? entry.files
         : entry.files.filter((f) => {
-            const committed = this.#committed.get(partitionKeyOf(f))
+            const committed = this.#committed.get(partitionKey(f.topic, f.partition))
             return committed === undefined || BigInt(f.offset) >= committed
           })
     if (onlyIfSwept && files.length === entry.files.length) return
     if (files.length === 0) {
-      for (const [batchId, id] of this.#byBatch) if (id === entry.jobId) this.#byBatch.delete(batchId)
+      // A job id is kept under its own batch only (started, adopted).
+      if (this.#byBatch.get(entry.batchId) === entry.jobId) this.#byBatch.delete(entry.batchId)
       this.#write(entry.jobId, null)
     } else this.#write(entry.jobId, { ...entry, files })
   }
@@ -286,8 +289,9 @@ export class JobLog {
     if (this.#tombstoned.has(jobId)) return true
     const entry = this.#entries.get(jobId)
     if (entry === undefined) return false
-    const k = positionKey(position)
-    const f = entry.files.find((f) => positionKey(f) === k)
+    const f = entry.files.find(
+      (f) => f.offset === position.offset && f.partition === position.partition && f.topic === position.topic,
+    )
     return f === undefined || f.published === true
   }
 
@@ -388,10 +392,7 @@ export class JobLog {
     this.#adoptions.close()
   }
 
-  /**
-   * Writes an entry or a tombstone (in the background; a failed write is logged) and applies it to the
-   * entries known here at once, so that this process's next rewrite builds on it.
-   */
+  /** Forgets job `jobId`, whose tombstone was read or written: its entry, its marks; remembers its id. */
   #applyTombstone(jobId: string): void {
     this.#entries.delete(jobId)
     this.#marked.delete(jobId)
@@ -401,6 +402,10 @@ export class JobLog {
       this.#tombstoned.delete(this.#tombstoned.values().next().value as string)
   }
 
+  /**
+   * Writes an entry or a tombstone (in the background; a failed write is logged) and applies it to the
+   * entries known here at once, so that this process's next rewrite builds on it.
+   */
   #write(jobId: string, entry: JobLogEntry | null): void {
     if (entry === null) this.#applyTombstone(jobId)
     else this.#entries.set(jobId, entry)
@@ -412,12 +417,4 @@ export class JobLog {
       .finally(() => this.#writes.delete(write))
     this.#writes.add(write)
   }
-}
-
-function positionKey(p: { topic: string; partition: number; offset: string }): string {
-  return `${p.topic}\u0000${p.partition}\u0000${p.offset}`
-}
-
-function partitionKeyOf(p: { topic: string; partition: number }): string {
-  return `${p.topic}\u0000${p.partition}`
 }

@@ -558,4 +558,43 @@ describe('oldestPendingAt', () => {
     // Offset 1 shares the mark of offset 0 (less than a second apart)
     expect(t.oldestPendingAt()).toBe(10_000)
   })
+
+  it('keeps its marks bounded by the records in flight when oldestPendingAt is never called', () => {
+    // Given a partition consuming one record a second for an hour, each settled before the next comes
+    const t = new OffsetTracker()
+    for (let i = 0; i < 3600; i++) {
+      t.track(pos(i), 0, i * 1000)
+      t.settle(pos(i))
+      // Then no more than the mark of the last record is held
+      expect(t.marksHeld).toBe(1)
+    }
+    // And with ten records in flight, consumed a second apart, their ten marks and that one are held
+    for (let i = 3600; i < 3610; i++) t.track(pos(i), 0, i * 1000)
+    expect(t.marksHeld).toBe(11)
+    // And when the first five settle, without a scrape, the marks of the five left are held
+    for (let i = 3600; i < 3605; i++) t.settle(pos(i))
+    expect(t.marksHeld).toBe(5)
+    // And the oldest in flight is still dated by its own mark
+    expect(t.oldestPendingAt()).toBe(3_605_000)
+  })
+
+  it('dates the oldest record in flight the same whether or not it was asked in between', () => {
+    // Given two trackers fed the same records, settled out of order, one asked after every step
+    const random = rng(7)
+    const asked = new OffsetTracker()
+    const unasked = new OffsetTracker()
+    const offsets = Array.from({ length: 400 }, (_, i) => i)
+    for (const o of offsets) {
+      const at = o * 300
+      asked.track(pos(o), 0, at)
+      unasked.track(pos(o), 0, at)
+      asked.oldestPendingAt()
+    }
+    for (const o of shuffle(offsets, random)) {
+      asked.settle(pos(o))
+      unasked.settle(pos(o))
+      // Then both say the same
+      expect(unasked.oldestPendingAt()).toBe(asked.oldestPendingAt())
+    }
+  })
 })

@@ -119,3 +119,51 @@ describe('RegainedFiles', () => {
     expect(metricValue(await metrics.registry.metrics(), 'bridge_files_regained_total')).toBe(3)
   })
 })
+
+describe('RegainedFiles: offsets below a consumed one', () => {
+  it('forgets expected offsets passed over by a gap in the log, not only on the first take', () => {
+    // Given partition 0 assigned back with files expected at 5, 6 and 8
+    const { regained } = setup()
+    const jobFiles = [5, 6, 8].map((o) => ({ jobId: 'j1', file: file(`f${o}`, 0, o) }))
+    regained.onAssignment(jobFiles, partitions(0), partitions(0))
+
+    // When 5 comes, then 8 (6 is gone from the log: compaction, or an offset without a record)
+    expect(regained.take(pos(0, 5))).toBe('taken')
+    expect(regained.size).toBe(2)
+    expect(regained.take(pos(0, 8))).toBe('taken')
+
+    // Then 6 is forgotten too
+    expect(regained.size).toBe(0)
+  })
+
+  it('sweeps offsets expected after a take, below the next consumed one', () => {
+    // Given files expected at 10, 20 and 30 of partition 0, and record 10 already taken
+    const { regained } = setup()
+    const jobFiles = [10, 20, 30].map((o) => ({ jobId: 'j1', file: file(`f${o}`, 0, o) }))
+    regained.onAssignment(jobFiles, partitions(0), partitions(0))
+    expect(regained.take(pos(0, 10))).toBe('taken')
+
+    // When the job log then marks 15 and 25 published
+    expect(regained.expectPublished([pos(0, 15), pos(0, 25)])).toBe(2)
+
+    // Then a later record forgets 15, which lay below it, and keeps the others
+    expect(regained.take(pos(0, 20))).toBe('taken')
+    expect(regained.size).toBe(2)
+    expect(regained.take(pos(0, 26))).toBe('new')
+    expect(regained.size).toBe(1)
+    expect(regained.take(pos(0, 30))).toBe('taken')
+    expect(regained.size).toBe(0)
+  })
+
+  it('orders offsets by value, not as text', () => {
+    // Given files expected at 9 and 100 of partition 0
+    const { regained } = setup()
+    const jobFiles = [9, 100].map((o) => ({ jobId: 'j1', file: file(`f${o}`, 0, o) }))
+    regained.onAssignment(jobFiles, partitions(0), partitions(0))
+
+    // When 10 comes first, then 100: 9 lay below the committed offset, 100 did not
+    expect(regained.take(pos(0, 10))).toBe('new')
+    expect(regained.size).toBe(1)
+    expect(regained.take(pos(0, 100))).toBe('taken')
+  })
+})

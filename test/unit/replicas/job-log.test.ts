@@ -175,6 +175,32 @@ describe('JobLog writing', () => {
       ['job-2', false],
     ])
   })
+
+  it('forgets the batch of a job tombstoned by commits: a later job of that batch tombstones nothing', async () => {
+    // Given a job whose only file a commit passed (its entry tombstoned)
+    const { log, writes } = setup()
+    const b: Batch = {
+      id: 'b1',
+      systemName: 'archive',
+      kind: 'file',
+      files: [file('a', 0, 1)],
+      bytes: 1124,
+      closedBy: 'linger',
+    }
+    log.started('job-1', b)
+    log.committed([{ topic: 'in', partition: 0, offset: '2' }])
+
+    // When the same batch starts as another job
+    log.started('job-2', b)
+    await log.drain(1000)
+
+    // Then job-1 is tombstoned once, and job-2 recorded
+    expect(writes.map((w) => [w.key, w.value === null])).toEqual([
+      ['job-1', false],
+      ['job-1', true],
+      ['job-2', false],
+    ])
+  })
 })
 
 describe('JobLog after a fenced publish', () => {
