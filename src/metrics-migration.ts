@@ -2,13 +2,13 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import { FAILURE_CLASSES } from './model/failure-reasons.ts'
 
 /** What a replica holds in flight, read at each scrape (see {@link createMigrationMetrics}). */
-export interface InFlightSource {
+interface InFlightSource {
   /** When the oldest record not settled yet was consumed (epoch ms), or null when none is in flight. */
   oldestAt: number | null
 }
 
 /** How partitions changed at a join of the consumer group (`bridge_partition_changes_total{change}`). */
-export const PARTITION_CHANGES = ['assigned', 'revoked'] as const
+const PARTITION_CHANGES = ['assigned', 'revoked'] as const
 /** Which position kafkajs found out of range (`bridge_offsets_skipped_total{position}`). */
 export const RESET_POSITIONS = ['committed', 'fetch'] as const
 

@@ -73,7 +73,7 @@ export interface AdminSources {
 }
 
 /** The job view of `job` at `now`. */
-export function jobView(job: FollowedJob, now: number): JobView {
+function jobView(job: FollowedJob, now: number): JobView {
   const state = job.isReading
     ? 'reading'
     : job.doneByWebhook

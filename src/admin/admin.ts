@@ -15,7 +15,7 @@ import { PauseControl, type PauseState } from './pause-control.ts'
 import { RecentOutcomes } from './recent-outcomes.ts'
 
 /** How long start-up waits to have read the whole control topic before it fetches, ms. */
-export const CONTROL_CATCH_UP_TIMEOUT_MS = 30_000
+const CONTROL_CATCH_UP_TIMEOUT_MS = 30_000
 
 /** The admin API of one replica, with the pause state it reads from the control topic. */
 export interface Admin {

@@ -29,7 +29,7 @@ const controlValue = z.object({
 })
 
 /** How long a pause or resume waits to read its own control record back before it fails, ms. */
-export const CONTROL_ROUND_TRIP_TIMEOUT_MS = 15_000
+const CONTROL_ROUND_TRIP_TIMEOUT_MS = 15_000
 
 /**
  * The operator's pause of a consumer group, kept in Kafka: the last record keyed by the group id on the

@@ -1,4 +1,4 @@
-import type { ConcludedJob } from '../model/outcomes.ts'
+import { type ConcludedJob, resultState } from '../model/outcomes.ts'
 
 /** Length of one bucket, ms: the window moves a minute at a time. */
 const BUCKET_MS = 60_000
@@ -38,8 +38,7 @@ export class RecentOutcomes {
       this.#prune(now)
     }
     for (const { outcome } of job.outcomes) {
-      const state =
-        outcome.state === 'imported' ? 'SUCCESS' : outcome.state === 'skipped' ? 'SKIPPED' : 'FAILED'
+      const state = resultState(outcome)
       bucket.byState.set(state, (bucket.byState.get(state) ?? 0) + 1)
       if (state === 'FAILED') {
         const label = reasonLabel(outcome.reason ?? 'unknown')

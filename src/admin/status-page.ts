@@ -6,7 +6,7 @@ import type { RecentCounts } from './recent-outcomes.ts'
 export const STATUS_PAGE_PATH = '/'
 
 /** How often the page asks for a fresh fragment, ms. */
-export const PAGE_REFRESH_MS = 3000
+const PAGE_REFRESH_MS = 3000
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {

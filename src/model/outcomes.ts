@@ -30,6 +30,14 @@ export interface BridgeFailure {
 }
 
 /**
+ * The state a result event gives an outcome (schemas/file-import-result.avsc `state`): `imported` is
+ * SUCCESS, `skipped` SKIPPED, every failure FAILED.
+ */
+export function resultState(outcome: FileOutcome | BridgeFailure): 'SUCCESS' | 'SKIPPED' | 'FAILED' {
+  return outcome.state === 'imported' ? 'SUCCESS' : outcome.state === 'skipped' ? 'SKIPPED' : 'FAILED'
+}
+
+/**
  * A concluded import job: every file of its batch has an outcome (Livingdocs' own, or one the bridge
  * decided: the job failed, was lost, timed out, or the file was rejected), in the batch's order. Its
  * records are *settled* only later, once their result events are acknowledged by Kafka (src/outcome/).

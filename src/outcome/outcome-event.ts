@@ -1,5 +1,5 @@
 import type { PendingFile } from '../model/files.ts'
-import { ALREADY_EXISTS, type BridgeFailure, type FileOutcome } from '../model/outcomes.ts'
+import { ALREADY_EXISTS, type BridgeFailure, type FileOutcome, resultState } from '../model/outcomes.ts'
 
 /** The result event published per file (schemas/file-import-result.avsc). Times are epoch ms. */
 export interface FileImportResult {
@@ -46,7 +46,7 @@ export function buildResultEvent(
   importJobId: string | null,
   completedAt: number,
 ): FileImportResult {
-  const state = outcome.state === 'imported' ? 'SUCCESS' : outcome.state === 'skipped' ? 'SKIPPED' : 'FAILED'
+  const state = resultState(outcome)
   return {
     systemName: file.event.systemName,
     externalId: file.event.externalId,

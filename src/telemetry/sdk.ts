@@ -2,10 +2,10 @@ import { DiagLogLevel, diag, type Tracer, trace } from '@opentelemetry/api'
 import type { Logger } from '../logging.ts'
 
 /** The service name of the spans unless `OTEL_SERVICE_NAME` or `OTEL_RESOURCE_ATTRIBUTES` names another. */
-export const SERVICE_NAME = 'file-import-bridge'
+const SERVICE_NAME = 'file-import-bridge'
 
 /** At most one log line per this long about the SDK's errors (an unreachable collector fails every export), ms. */
-export const SDK_WARNING_INTERVAL_MS = 60_000
+const SDK_WARNING_INTERVAL_MS = 60_000
 
 /**
  * Whether the bridge makes spans: only when an OTLP endpoint is set (`OTEL_EXPORTER_OTLP_ENDPOINT` or
