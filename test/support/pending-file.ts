@@ -1,5 +1,6 @@
 import { fileEntryJson } from '../../src/import/file-entry.ts'
 import { type Batch, batchBytes, type FileCreatedEvent, type PendingFile } from '../../src/model/files.ts'
+import type { RecordPosition } from '../../src/model/records.ts'
 
 let nextOffset = 0
 
@@ -36,6 +37,25 @@ export function pendingFile(
     consumedAt: Date.now(),
     bytes: opts.bytes ?? 100,
   }
+}
+
+/** {@link pendingFile} `externalId` (default options) at offset `offset` of partition `partition` of topic `in`. */
+export function fileAt(
+  externalId: string,
+  partition: number,
+  offset: number,
+): PendingFile & { event: FileCreatedEvent } {
+  return { ...pendingFile(externalId), position: { topic: 'in', partition, offset: String(offset) } }
+}
+
+/** The position of offset `offset` of partition `partition` of topic `in`. */
+export function pos(partition: number, offset: number): RecordPosition {
+  return { topic: 'in', partition, offset: String(offset) }
+}
+
+/** Whether a position lies on topic `in`, in one of the partitions `ps` (an owned or newly assigned set). */
+export function partitions(...ps: number[]): (p: RecordPosition) => boolean {
+  return (p) => p.topic === 'in' && ps.includes(p.partition)
 }
 
 /** Starts offsets from 0 again (call in beforeEach when a test relies on them). */

@@ -3,24 +3,10 @@
 import { describe, expect, it } from 'vitest'
 import { createMetrics } from '../../../src/metrics.ts'
 import type { PendingFile } from '../../../src/model/files.ts'
-import type { RecordPosition } from '../../../src/model/records.ts'
 import { RegainedFiles } from '../../../src/pipeline/regained-files.ts'
 import { metricValue } from '../../support/e2e-world.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { pendingFile } from '../../support/pending-file.ts'
-
-function file(externalId: string, partition: number, offset: number): PendingFile {
-  return { ...pendingFile(externalId), position: { topic: 'in', partition, offset: String(offset) } }
-}
-const pos = (partition: number, offset: number): RecordPosition => ({
-  topic: 'in',
-  partition,
-  offset: String(offset),
-})
-const partitions =
-  (...ps: number[]) =>
-  (p: RecordPosition) =>
-    ps.includes(p.partition)
+import { fileAt, partitions, pos } from '../../support/pending-file.ts'
 
 function setup() {
   const metrics = createMetrics()
@@ -29,9 +15,9 @@ function setup() {
 
 describe('RegainedFiles', () => {
   const followed = [
-    { jobId: 'j1', file: file('a', 0, 10) },
-    { jobId: 'j1', file: file('b', 0, 11) },
-    { jobId: 'j2', file: file('c', 1, 5) },
+    { jobId: 'j1', file: fileAt('a', 0, 10) },
+    { jobId: 'j1', file: fileAt('b', 0, 11) },
+    { jobId: 'j2', file: fileAt('c', 1, 5) },
   ]
 
   it('takes back the followed files of a partition assigned anew, and only those', async () => {
@@ -89,7 +75,7 @@ describe('RegainedFiles', () => {
     regained.onAssignment([], partitions(0), partitions(0))
     regained.onAssignment([], partitions(1), () => false)
     regained.revoked([{ topic: 'in', partition: 0, offsets: ['3', '4'] }])
-    regained.published([file('x', 0, 7)])
+    regained.published([fileAt('x', 0, 7)])
     expect(regained.take(pos(0, 3))).toBe('new')
 
     // When partition 0 is assigned back and its records come again from the committed offset 4
@@ -124,7 +110,7 @@ describe('RegainedFiles: offsets below a consumed one', () => {
   it('forgets expected offsets passed over by a gap in the log, not only on the first take', () => {
     // Given partition 0 assigned back with files expected at 5, 6 and 8
     const { regained } = setup()
-    const jobFiles = [5, 6, 8].map((o) => ({ jobId: 'j1', file: file(`f${o}`, 0, o) }))
+    const jobFiles = [5, 6, 8].map((o) => ({ jobId: 'j1', file: fileAt(`f${o}`, 0, o) }))
     regained.onAssignment(jobFiles, partitions(0), partitions(0))
 
     // When 5 comes, then 8 (6 is gone from the log: compaction, or an offset without a record)
@@ -139,7 +125,7 @@ describe('RegainedFiles: offsets below a consumed one', () => {
   it('sweeps offsets expected after a take, below the next consumed one', () => {
     // Given files expected at 10, 20 and 30 of partition 0, and record 10 already taken
     const { regained } = setup()
-    const jobFiles = [10, 20, 30].map((o) => ({ jobId: 'j1', file: file(`f${o}`, 0, o) }))
+    const jobFiles = [10, 20, 30].map((o) => ({ jobId: 'j1', file: fileAt(`f${o}`, 0, o) }))
     regained.onAssignment(jobFiles, partitions(0), partitions(0))
     expect(regained.take(pos(0, 10))).toBe('taken')
 
@@ -158,7 +144,7 @@ describe('RegainedFiles: offsets below a consumed one', () => {
   it('orders offsets by value, not as text', () => {
     // Given files expected at 9 and 100 of partition 0
     const { regained } = setup()
-    const jobFiles = [9, 100].map((o) => ({ jobId: 'j1', file: file(`f${o}`, 0, o) }))
+    const jobFiles = [9, 100].map((o) => ({ jobId: 'j1', file: fileAt(`f${o}`, 0, o) }))
     regained.onAssignment(jobFiles, partitions(0), partitions(0))
 
     // When 10 comes first, then 100: 9 lay below the committed offset, 100 did not

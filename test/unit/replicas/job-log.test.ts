@@ -8,7 +8,7 @@ import type { ConsumedRecord, RecordPosition } from '../../../src/model/records.
 import { ADOPTION_TIMEOUT_MS } from '../../../src/replicas/adoptions.ts'
 import { JobLog, type JobLogEntry } from '../../../src/replicas/job-log.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { pendingFile } from '../../support/pending-file.ts'
+import { fileAt, partitions, pos } from '../../support/pending-file.ts'
 
 const logger = silentLogger
 
@@ -16,11 +16,15 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-function file(externalId: string, partition: number, offset: number): PendingFile {
-  return { ...pendingFile(externalId), position: { topic: 'in', partition, offset: String(offset) } }
-}
-
-function setup(options: { tracked?: string[]; adoptAnswer?: boolean; timeoutMs?: number } = {}) {
+function setup(
+  options: {
+    tracked?: string[]
+    adoptAnswer?: boolean
+    timeoutMs?: number
+    publishedMaxAgeMs?: number
+    expectPublished?: (positions: RecordPosition[]) => number
+  } = {},
+) {
   const metrics = createMetrics()
   const writes: Array<{ key: string; value: JobLogEntry | null }> = []
   const send = vi.fn(async (_topic: string, messages: OutgoingMessage[]) => {
@@ -40,8 +44,15 @@ function setup(options: { tracked?: string[]; adoptAnswer?: boolean; timeoutMs?:
   }
   const released: PendingFile[] = []
   const log = new JobLog(
-    { topic: 'job-log', adoptionTimeoutMs: options.timeoutMs },
-    { send, tracker, release: (f) => released.push(f), metrics, logger },
+    { topic: 'job-log', adoptionTimeoutMs: options.timeoutMs, publishedMaxAgeMs: options.publishedMaxAgeMs },
+    {
+      send,
+      tracker,
+      release: (f) => released.push(f),
+      expectPublished: options.expectPublished,
+      metrics,
+      logger,
+    },
   )
   return { log, writes, send, tracker, adopted, released, metrics }
 }
@@ -74,10 +85,6 @@ function entry(jobId: string, files: Array<[string, number, number]>): JobLogEnt
   }
 }
 
-const partitions =
-  (...ps: number[]) =>
-  (p: RecordPosition) =>
-    p.topic === 'in' && ps.includes(p.partition)
 const none = () => false
 
 /** Reads a job-log entry of running job `jobId` with `files`, then has partition 0 newly assigned. */
@@ -85,12 +92,6 @@ function logJobAndAssignPartition0(log: JobLog, jobId: string, files: Array<[str
   log.onRecord(entryRecord(entry(jobId, files)))
   log.onAssignment(partitions(0), partitions(0))
 }
-
-const pos = (partition: number, offset: number): RecordPosition => ({
-  topic: 'in',
-  partition,
-  offset: String(offset),
-})
 
 /** Consumes `f` as the pipeline does: observe, then the key sequencer releases it. */
 function consume(log: JobLog, f: PendingFile): boolean {
@@ -106,7 +107,7 @@ describe('JobLog writing', () => {
       id: 'b1',
       systemName: 'archive',
       kind: 'file',
-      files: [file('a', 0, 5), file('b', 2, 9)],
+      files: [fileAt('a', 0, 5), fileAt('b', 2, 9)],
       bytes: 1224,
       closedBy: 'linger',
     }
@@ -158,7 +159,7 @@ describe('JobLog writing', () => {
       id: 'b1',
       systemName: 'archive',
       kind: 'file',
-      files: [file('a', 0, 1)],
+      files: [fileAt('a', 0, 1)],
       bytes: 1124,
       closedBy: 'linger',
     }
@@ -183,7 +184,7 @@ describe('JobLog writing', () => {
       id: 'b1',
       systemName: 'archive',
       kind: 'file',
-      files: [file('a', 0, 1)],
+      files: [fileAt('a', 0, 1)],
       bytes: 1124,
       closedBy: 'linger',
     }
@@ -208,7 +209,7 @@ describe('JobLog after a fenced publish', () => {
     id: 'b1',
     systemName: 'archive',
     kind: 'file',
-    files: [file('a', 0, 5), file('b', 2, 9), file('c', 0, 6)],
+    files: [fileAt('a', 0, 5), fileAt('b', 2, 9), fileAt('c', 0, 6)],
     bytes: 1324,
     closedBy: 'linger',
   }
@@ -246,7 +247,7 @@ describe('JobLog after a fenced publish', () => {
         ]),
       ),
     )
-    const adopted: Batch = { ...b, files: [file('b', 2, 9)], closedBy: 'adopted' }
+    const adopted: Batch = { ...b, files: [fileAt('b', 2, 9)], closedBy: 'adopted' }
 
     // When it published that file
     log.finished('job-9', adopted, [pos(2, 9)])
@@ -293,7 +294,7 @@ describe('JobLog after a fenced publish', () => {
     log.onRecord(entryRecord(entry('job-2', [['a', 0, 5]])))
 
     // When job-2's result for it is published
-    log.finished('job-2', { ...b, id: 'batch-job-2', files: [file('a', 0, 5)] }, [pos(0, 5)])
+    log.finished('job-2', { ...b, id: 'batch-job-2', files: [fileAt('a', 0, 5)] }, [pos(0, 5)])
     await log.drain(1000)
 
     // Then job-1's entry marks it published, its other file not, and job-2's marks it too
@@ -432,23 +433,7 @@ describe('JobLog after commits', () => {
   it('tombstones an entry of published files older than its maximum age, on its first file\u2019s owner', async () => {
     // Given two old entries of published files, the first on an owned partition, the other not, and a running one
     vi.useFakeTimers()
-    const { log: owner, writes } = (() => {
-      const metrics = createMetrics()
-      const writes: Array<{ key: string; value: unknown }> = []
-      const log = new JobLog(
-        { topic: 'job-log', publishedMaxAgeMs: 3_600_000 },
-        {
-          send: async (_t, messages) => {
-            for (const m of messages) writes.push({ key: String(m.key), value: m.value })
-          },
-          tracker: { adopt: () => true, tracks: () => false },
-          release: () => undefined,
-          metrics,
-          logger,
-        },
-      )
-      return { log, writes }
-    })()
+    const { log: owner, writes } = setup({ publishedMaxAgeMs: 3_600_000 })
     const old = (jobId: string, partition: number, publishedFile: boolean): JobLogEntry => ({
       ...entry(jobId, [['a', partition, 1]]),
       submittedAt: Date.now(),
@@ -512,8 +497,8 @@ describe('JobLog adoption', () => {
 
     // When partition 0 is newly assigned and its records are consumed again, in a different order
     expect(log.onAssignment(partitions(0), partitions(0))).toEqual([])
-    const fa = file('a', 0, 5)
-    const fb = file('b', 0, 6)
+    const fa = fileAt('a', 0, 5)
+    const fb = fileAt('b', 0, 6)
     log.observe(fa.position)
     log.observe(fb.position)
     expect(log.claim(fb)).toBe(true)
@@ -527,7 +512,7 @@ describe('JobLog adoption', () => {
     expect(adopted[0]?.batch.files).toEqual([fa, fb])
     expect((await metrics.jobsAdopted.get()).values[0]?.value).toBe(1)
     // And later records go the normal way
-    expect(consume(log, file('z', 0, 7))).toBe(false)
+    expect(consume(log, fileAt('z', 0, 7))).toBe(false)
   })
 
   it('adopts with the files still to come when some were below the committed offset', () => {
@@ -539,8 +524,8 @@ describe('JobLog adoption', () => {
     ])
 
     // When offsets 4 and 5 are consumed
-    expect(consume(log, file('other', 0, 4))).toBe(false)
-    const fb = file('b', 0, 5)
+    expect(consume(log, fileAt('other', 0, 4))).toBe(false)
+    const fb = fileAt('b', 0, 5)
     expect(consume(log, fb)).toBe(true)
 
     // Then the job is adopted with the one file that came again
@@ -550,7 +535,7 @@ describe('JobLog adoption', () => {
   it('tombstones a stale entry whose files were all committed, and adopts nothing', async () => {
     const { log, adopted, writes } = setup()
     logJobAndAssignPartition0(log, 'old', [['a', 0, 1]])
-    expect(consume(log, file('x', 0, 10))).toBe(false)
+    expect(consume(log, fileAt('x', 0, 10))).toBe(false)
     await log.drain(1000)
     expect(adopted).toEqual([])
     expect(writes).toEqual([{ key: 'old', value: null }])
@@ -565,7 +550,7 @@ describe('JobLog adoption', () => {
     ])
 
     // When a later offset of partition 0 comes first
-    expect(consume(log, file('x', 0, 10))).toBe(false)
+    expect(consume(log, fileAt('x', 0, 10))).toBe(false)
     await log.drain(1000)
 
     // Then the entry keeps the file of partition 1 (no tombstone: a replica following the job publishes it)
@@ -581,8 +566,8 @@ describe('JobLog adoption', () => {
     log.onRecord(entryRecord(entry('mine', [['a', 0, 1]])))
     log.onRecord(entryRecord(entry('kept', [['b', 1, 1]])))
     log.onAssignment(partitions(0, 1), partitions(0))
-    expect(consume(log, file('a', 0, 1))).toBe(false)
-    expect(consume(log, file('b', 1, 1))).toBe(false)
+    expect(consume(log, fileAt('a', 0, 1))).toBe(false)
+    expect(consume(log, fileAt('b', 1, 1))).toBe(false)
     expect(adopted).toEqual([])
   })
 
@@ -593,7 +578,7 @@ describe('JobLog adoption', () => {
       ['a', 0, 1],
       ['b', 0, 2],
     ])
-    const fa = file('a', 0, 1)
+    const fa = fileAt('a', 0, 1)
     expect(consume(log, fa)).toBe(true)
 
     // When partition 0 is revoked
@@ -602,7 +587,7 @@ describe('JobLog adoption', () => {
     // Then the held file is handed back for dropping, and nothing is adopted or expected any more
     expect(dropped).toEqual([fa])
     expect(log.held).toBe(0)
-    expect(consume(log, file('b', 0, 2))).toBe(false)
+    expect(consume(log, fileAt('b', 0, 2))).toBe(false)
     expect(adopted).toEqual([])
   })
 
@@ -614,7 +599,7 @@ describe('JobLog adoption', () => {
       ['a', 0, 1],
       ['b', 0, 2],
     ])
-    const fa = file('a', 0, 1)
+    const fa = fileAt('a', 0, 1)
     consume(log, fa)
     log.observe(pos(0, 2)) // consumed, but held elsewhere (e.g. parked in the key sequencer)
 
@@ -634,7 +619,7 @@ describe('JobLog adoption', () => {
       ['a', 0, 1],
       ['b', 0, 2],
     ])
-    const fa = file('a', 0, 1)
+    const fa = fileAt('a', 0, 1)
     consume(log, fa)
     log.observe(pos(0, 2))
 
@@ -648,28 +633,12 @@ describe('JobLog adoption', () => {
   it('settles files marked published when they come again instead of adopting their job for them', () => {
     // Given a job whose file at 0:5 was published and whose file at 0:6 was not, and a job of published files alone
     const expected: RecordPosition[][] = []
-    const metrics = createMetrics()
-    const adopted: string[] = []
-    const log = new JobLog(
-      { topic: 'job-log' },
-      {
-        send: async () => undefined,
-        tracker: {
-          adopt: (jobId) => {
-            adopted.push(jobId)
-            return true
-          },
-          tracks: () => false,
-        },
-        release: () => undefined,
-        expectPublished: (positions) => {
-          expected.push(positions)
-          return positions.length
-        },
-        metrics,
-        logger,
+    const { log, adopted } = setup({
+      expectPublished: (positions) => {
+        expected.push(positions)
+        return positions.length
       },
-    )
+    })
     const j1 = entry('j1', [
       ['a', 0, 5],
       ['b', 0, 6],
@@ -690,15 +659,15 @@ describe('JobLog adoption', () => {
     // Then the published files of partition 0 are told to be settled when they come again
     expect(expected).toEqual([[pos(0, 5), pos(0, 7)]])
     // And the adoption waits for the unpublished file alone (the published ones never reach it)
-    const fb = file('b', 0, 6)
+    const fb = fileAt('b', 0, 6)
     expect(consume(log, fb)).toBe(true)
-    expect(adopted).toEqual(['j1'])
+    expect(adopted.map((a) => a.jobId)).toEqual(['j1'])
   })
 
   it('releases the files when the tracker refuses the adoption', () => {
     const { log, released } = setup({ adoptAnswer: false })
     logJobAndAssignPartition0(log, 'j1', [['a', 0, 1]])
-    const fa = file('a', 0, 1)
+    const fa = fileAt('a', 0, 1)
     expect(consume(log, fa)).toBe(true)
     expect(released).toEqual([fa])
   })

@@ -9,11 +9,7 @@ import type { RecordPosition } from '../../../src/model/records.ts'
 import { ResultFence } from '../../../src/replicas/result-fence.ts'
 import { metricValue } from '../../support/e2e-world.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { pendingFile } from '../../support/pending-file.ts'
-
-function file(externalId: string, partition: number, offset: number): PendingFile {
-  return { ...pendingFile(externalId), position: { topic: 'in', partition, offset: String(offset) } }
-}
+import { fileAt } from '../../support/pending-file.ts'
 
 function job(jobId: string | null, files: PendingFile[]): ConcludedJob {
   return {
@@ -71,7 +67,7 @@ describe('ResultFence', () => {
     const { fence, published, settled, released, finished, metrics } = setup({ owned: [0] })
 
     // When a job with files on both concludes
-    fence.conclude(job('j1', [file('a', 0, 1), file('b', 1, 7), file('c', 0, 2)]))
+    fence.conclude(job('j1', [fileAt('a', 0, 1), fileAt('b', 1, 7), fileAt('c', 0, 2)]))
     await flush()
 
     // Then only the files of partition 0 are published
@@ -87,7 +83,7 @@ describe('ResultFence', () => {
 
   it('publishes nothing for a job whose partitions were all revoked', async () => {
     const { fence, published, finished } = setup({ owned: [] })
-    fence.conclude(job('j1', [file('a', 1, 1)]))
+    fence.conclude(job('j1', [fileAt('a', 1, 1)]))
     await flush()
     expect(published).toEqual([])
     expect(finished).toEqual([])
@@ -98,7 +94,7 @@ describe('ResultFence', () => {
     const { fence, published, settled, finished, metrics } = setup({ owned: [0], elsewhere: ['0:1'] })
 
     // When the job concludes here too
-    fence.conclude(job('j1', [file('a', 0, 1), file('b', 0, 2)]))
+    fence.conclude(job('j1', [fileAt('a', 0, 1), fileAt('b', 0, 2)]))
     await flush()
 
     // Then a is settled (its offset may be committed) and only b is published
@@ -115,7 +111,7 @@ describe('ResultFence', () => {
     ownership.rebalancing = true
 
     // When a job concludes then
-    fence.conclude(job('j1', [file('a', 0, 1), file('b', 1, 1)]))
+    fence.conclude(job('j1', [fileAt('a', 0, 1), fileAt('b', 1, 1)]))
     await flush()
 
     // Then nothing is published until the join
@@ -152,8 +148,8 @@ describe('ResultFence', () => {
     })
 
     // When a job and a file never sent conclude
-    fence.conclude(job('j1', [file('a', 0, 1)]))
-    fence.conclude(job(null, [file('x', 0, 3)]))
+    fence.conclude(job('j1', [fileAt('a', 0, 1)]))
+    fence.conclude(job(null, [fileAt('x', 0, 3)]))
     await flush()
 
     // Then both are published, and the job log hears of neither
