@@ -1,3 +1,5 @@
+import type { Registry } from 'prom-client'
+
 /**
  * The value of `series` in a Prometheus text exposition: `name` or `name{label="value",…}`, summed over
  * every series of that name whose labels include the given ones (so `bridge_files_total{state="FAILED"}`
@@ -32,4 +34,18 @@ function parseSeries(series: string): { name: string; labels: Record<string, str
  */
 export async function scrapeMetric(target: { metricsUrl: string }, series: string): Promise<number> {
   return metricValue(await (await fetch(target.metricsUrl)).text(), series)
+}
+
+/**
+ * `series` in the exposition of `registry` (in-process, no HTTP), as {@link metricValue} reads it: summed
+ * over the matching series, 0 when none of the metric's series matches.
+ *
+ * @throws Error when the registry has no metric of that name (a misspelt name must not read as 0)
+ */
+export async function registryMetric(registry: Registry, series: string): Promise<number> {
+  const name = series.split('{')[0] as string
+  const family = name.replace(/_(bucket|sum|count)$/, '')
+  if (registry.getSingleMetric(name) === undefined && registry.getSingleMetric(family) === undefined)
+    throw new Error(`no metric ${name} in the registry`)
+  return metricValue(await registry.metrics(), series)
 }

@@ -1,4 +1,3 @@
-import type { Registry } from 'prom-client'
 import { describe, expect, it, vi } from 'vitest'
 import { bearerMatches } from '../../../src/admin/admin-token.ts'
 import { PauseControl } from '../../../src/admin/pause-control.ts'
@@ -6,6 +5,7 @@ import type { OutgoingMessage } from '../../../src/kafka/producer.ts'
 import { createMetrics } from '../../../src/metrics.ts'
 import { FetchSwitch } from '../../../src/pipeline/fetch-switch.ts'
 import { silentLogger } from '../../support/log-lines.ts'
+import { registryMetric } from '../../support/metric-value.ts'
 
 /** A control whose sends come back as records of the topic at once (a broker in one line). */
 function control(groupId = 'group-a') {
@@ -42,11 +42,6 @@ function recordOf(key: string, value: Buffer | null, offset = 0) {
   }
 }
 
-async function gauge(registry: Registry, name: string): Promise<number | undefined> {
-  const m = await registry.getSingleMetric(name)?.get()
-  return m?.values[0]?.value
-}
-
 describe('PauseControl', () => {
   it('publishes a pause keyed by the group, applies it once read back, and shows it in bridge_paused', async () => {
     const { pc, apply, sent, registry } = control()
@@ -54,11 +49,11 @@ describe('PauseControl', () => {
     expect(state).toMatchObject({ paused: true, reason: 'Livingdocs upgrade', by: 'host-a' })
     expect(sent[0]?.key).toBe('group-a')
     expect(apply.mock.calls).toEqual([[true]])
-    expect(await gauge(registry, 'bridge_paused')).toBe(1)
-    expect(await gauge(registry, 'bridge_paused_since_seconds')).toBe(Math.floor(state.at / 1000))
+    expect(await registryMetric(registry, 'bridge_paused')).toBe(1)
+    expect(await registryMetric(registry, 'bridge_paused_since_seconds')).toBe(Math.floor(state.at / 1000))
     await pc.request(false, 'done')
     expect(apply.mock.calls).toEqual([[true], [false]])
-    expect(await gauge(registry, 'bridge_paused')).toBe(0)
+    expect(await registryMetric(registry, 'bridge_paused')).toBe(0)
   })
 
   it('ignores records of other groups and values that are no pause state', () => {

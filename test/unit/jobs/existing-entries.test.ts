@@ -10,9 +10,9 @@ import { ExistingEntries, type ExistingEntriesOptions } from '../../../src/jobs/
 import { createLogger } from '../../../src/logging.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import { ALREADY_EXISTS, type ConcludedJob } from '../../../src/model/outcomes.ts'
-import { metricValue } from '../../support/e2e-world.ts'
 import { testBatch } from '../../support/fake-import-client.ts'
 import { LogLines } from '../../support/log-lines.ts'
+import { registryMetric } from '../../support/metric-value.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 
 /** The error the client raises for an answer of `answerClass`. */
@@ -164,8 +164,6 @@ const lookupForbidden = () =>
 
 const states = (job: ConcludedJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason, o.outcome.mediaId])
-const counter = async (metrics: Metrics, series: string) =>
-  metricValue(await metrics.registry.metrics(), series)
 
 describe('ON_EXISTING=metadata', () => {
   it('sends one PATCH per changed entry, none for unchanged ones, and says which in the reason', async () => {
@@ -203,8 +201,12 @@ describe('ON_EXISTING=metadata', () => {
       ['b', 'skipped', 'metadata unchanged', 'm-b'],
       ['c', 'skipped', 'metadata updated', 'm-c'],
     ])
-    expect(await counter(s.metrics, 'bridge_existing_entries_total{outcome="updated"}')).toBe(2)
-    expect(await counter(s.metrics, 'bridge_existing_entries_total{outcome="unchanged"}')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_existing_entries_total{outcome="updated"}')).toBe(
+      2,
+    )
+    expect(
+      await registryMetric(s.metrics.registry, 'bridge_existing_entries_total{outcome="unchanged"}'),
+    ).toBe(1)
   })
 
   it('a 409 reads again and patches with the new version; an editor who keeps changing it wins: FAILED conflict', async () => {
@@ -237,7 +239,9 @@ describe('ON_EXISTING=metadata', () => {
     ])
     expect(lib.calls.filter((c) => c === 'read m-b')).toHaveLength(MAX_UPDATE_ATTEMPTS)
     expect(lib.calls.filter((c) => c === 'patch m-b')).toHaveLength(MAX_UPDATE_ATTEMPTS)
-    expect(await counter(s.metrics, 'bridge_existing_entries_total{outcome="conflict"}')).toBe(1)
+    expect(
+      await registryMetric(s.metrics.registry, 'bridge_existing_entries_total{outcome="conflict"}'),
+    ).toBe(1)
   })
 
   it('a 400 on the PATCH is FAILED with the API’s words; a gone entry is a conflict', async () => {
@@ -309,7 +313,7 @@ describe('ON_EXISTING=metadata', () => {
       ['a', 'skipped', 'metadata unchanged', 'm-a'],
       ['b', 'skipped', 'metadata unchanged; content changed, bytes not replaced', 'm-b'],
     ])
-    expect(await counter(s.metrics, 'bridge_existing_entries_content_changed_total')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_existing_entries_content_changed_total')).toBe(1)
   })
 
   it('keeps at most maxInFlight requests at once', async () => {
@@ -360,8 +364,10 @@ describe('a timed-out job', () => {
       ['a', 'imported', undefined, 'm-a'],
       ['b', 'failed', 'timeout', undefined],
     ])
-    expect(await counter(s.metrics, 'bridge_timeout_lookups_total{outcome="found"}')).toBe(1)
-    expect(await counter(s.metrics, 'bridge_timeout_lookups_total{outcome="not-found"}')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_timeout_lookups_total{outcome="found"}')).toBe(1)
+    expect(
+      await registryMetric(s.metrics.registry, 'bridge_timeout_lookups_total{outcome="not-found"}'),
+    ).toBe(1)
   })
 
   it('without the read scope (ON_EXISTING=skip): FAILED timeout as before, one warning, nothing held', async () => {
@@ -378,7 +384,9 @@ describe('a timed-out job', () => {
     expect(
       s.logs.lines.filter((l) => /look-up of a timed-out job's file refused/.test(String(l.msg))),
     ).toHaveLength(1)
-    expect(await counter(s.metrics, 'bridge_timeout_lookups_total{outcome="refused"}')).toBe(2)
+    expect(await registryMetric(s.metrics.registry, 'bridge_timeout_lookups_total{outcome="refused"}')).toBe(
+      2,
+    )
   })
 
   it('a job without such files passes at once, untouched', () => {

@@ -7,7 +7,6 @@ import { JobTracker, type JobTrackerOptions } from '../../../src/jobs/job-tracke
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import type { Batch } from '../../../src/model/files.ts'
 import type { ConcludedJob, FileOutcome } from '../../../src/model/outcomes.ts'
-import { metricValue } from '../../support/e2e-world.ts'
 import {
   apiError,
   testBatch as batch,
@@ -20,6 +19,7 @@ import {
   namedFile,
 } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
+import { registryMetric } from '../../support/metric-value.ts'
 import { resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 function imported(externalId: string, mediaId = `m-${externalId}`): FileOutcome {
@@ -64,11 +64,6 @@ const flush = () => vi.advanceTimersByTimeAsync(0)
 
 const outcomeStates = (job: ConcludedJob | undefined) =>
   job?.outcomes.map((o) => [o.file.event.externalId, o.outcome.state, o.outcome.reason])
-
-/** The value of metric `name`, summed over its labels. */
-async function counterValue(metrics: Metrics, name: string): Promise<number> {
-  return metricValue(await metrics.registry.getSingleMetricAsString(name), name)
-}
 
 /** Submits `b` and answers the submit with `jobId`. */
 async function submitAs(s: Setup, b: Batch, jobId: string): Promise<void> {
@@ -173,7 +168,7 @@ describe('JobTracker submitting', () => {
     s.client.submits[1]?.resolve('j2')
     await flush()
     expect(s.tracker.jobsInFlight).toBe(1)
-    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_in_flight')).toBe(1)
 
     // And j1 still settles from its status read
     s.client.statuses[0]?.resolve(success(imported('a')))
@@ -208,16 +203,16 @@ describe('JobTracker submitting', () => {
   it('counts submitted batches and jobs in flight in the metrics', async () => {
     // Given a tracker and its metrics
     const s = setup()
-    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(0)
+    expect(await registryMetric(s.metrics.registry, 'bridge_batches_submitted_total')).toBe(0)
 
     // When two batches are submitted and become jobs
     await submitAs(s, batch('b1', ['a']), 'j1')
     await submitAs(s, batch('b2', ['b']), 'j2')
 
     // Then both are counted and two jobs are in flight
-    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(2)
+    expect(await registryMetric(s.metrics.registry, 'bridge_batches_submitted_total')).toBe(2)
     expect((await s.metrics.batchesSubmitted.get()).values[0]?.value).toBe(2)
-    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(2)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_in_flight')).toBe(2)
 
     // When one job finishes
     s.tracker.notify('j1')
@@ -225,7 +220,7 @@ describe('JobTracker submitting', () => {
     await flush()
 
     // Then one job is in flight
-    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_in_flight')).toBe(1)
     expect((await s.metrics.jobsInFlight.get()).values[0]?.value).toBe(1)
   })
 })
@@ -713,7 +708,7 @@ describe('JobTracker job timeout', () => {
       ['a', 'failed', 'timeout'],
       ['b', 'failed', 'timeout'],
     ])
-    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_timed_out_total')).toBe(1)
     expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
     // And a late webhook of j1 is unknown, and j1 is not polled again
     expect(s.tracker.notify('j1', { batchId: 'b1' })).toBe(false)
@@ -728,7 +723,7 @@ describe('JobTracker job timeout', () => {
     s.client.statuses[0]?.resolve(success(imported('a')))
     await flush()
     expect(outcomeStates(s.settled[0])).toEqual([['a', 'imported', undefined]])
-    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_timed_out_total')).toBe(0)
   })
 
   it('does not time out while reads fail: that time does not count, only reads that see it running', async () => {
@@ -751,7 +746,7 @@ describe('JobTracker job timeout', () => {
 
     // Then nothing timed out, 11 s after the submit
     expect(s.settled).toHaveLength(0)
-    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_timed_out_total')).toBe(0)
 
     // When reads see it running again: the first restarts the count, two more seconds reach 3 s
     for (let i = 11; i <= 13; i++) {
@@ -762,7 +757,7 @@ describe('JobTracker job timeout', () => {
 
     // Then it times out (1 s before the outage + 2 s after it)
     expect(outcomeStates(s.settled[0])).toEqual([['a', 'failed', 'timeout']])
-    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_timed_out_total')).toBe(1)
   })
 
   it("issue 24's case: status reads answered 403 for 30 s with a 15 s timeout time out no job", async () => {
@@ -790,7 +785,7 @@ describe('JobTracker job timeout', () => {
     expect(s.settled.flatMap((j) => outcomeStates(j))).toEqual(
       [1, 2, 3, 4, 5].map((i) => [`f${i}`, 'imported', undefined]),
     )
-    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_timed_out_total')).toBe(0)
   })
 })
 
@@ -821,7 +816,7 @@ describe('JobTracker: jobs that begin while the status reads are held', () => {
     expect(s.settled.flatMap((j) => outcomeStates(j)).sort()).toEqual(
       [1, 2, 3, 4, 5].map((i) => [`f${i}`, 'imported', undefined]),
     )
-    expect(await counterValue(s.metrics, 'bridge_jobs_timed_out_total')).toBe(0)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_timed_out_total')).toBe(0)
   })
 })
 
@@ -943,7 +938,7 @@ describe('JobTracker submit errors', () => {
       ['f4', 'imported'],
       ['f5', 'imported'],
     ])
-    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(2)
+    expect(await registryMetric(s.metrics.registry, 'bridge_batches_submitted_total')).toBe(2)
     expect(await s.tracker.waitIdle(0)).toBe(true)
   })
 })

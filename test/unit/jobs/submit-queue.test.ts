@@ -15,7 +15,6 @@ import {
 } from '../../../src/jobs/submit-queue.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
 import type { Batch } from '../../../src/model/files.ts'
-import { metricValue } from '../../support/e2e-world.ts'
 import {
   apiError,
   testBatch as batch,
@@ -26,6 +25,7 @@ import {
   idsOf,
 } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
+import { registryMetric } from '../../support/metric-value.ts'
 import { pendingFile, resetPendingFileOffsets } from '../../support/pending-file.ts'
 
 interface Setup {
@@ -79,10 +79,6 @@ function setup(options: Partial<SubmitQueueOptions> & { maxJobsInFlight?: number
 
 /** Lets pending promise callbacks run without moving the clock. */
 const flush = () => vi.advanceTimersByTimeAsync(0)
-
-async function counterValue(metrics: Metrics, name: string): Promise<number> {
-  return metricValue(await metrics.registry.getSingleMetricAsString(name), name)
-}
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -184,7 +180,7 @@ describe('SubmitQueue requests', () => {
     expect(s.accepted.map((j) => [j.jobId, j.batch.id, j.submittedAt, j.resubmits])).toEqual([
       ['j1', 'b1', 5000, 0],
     ])
-    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(1)
+    expect(await registryMetric(s.metrics.registry, 'bridge_batches_submitted_total')).toBe(1)
     expect(s.slots.submitting).toBe(0)
     expect(s.ended.count).toBe(1)
   })
@@ -197,8 +193,8 @@ describe('SubmitQueue requests', () => {
     await flush()
 
     // Then nothing is counted, no job is in flight, and the submit ended
-    expect(await counterValue(s.metrics, 'bridge_batches_submitted_total')).toBe(0)
-    expect(await counterValue(s.metrics, 'bridge_jobs_in_flight')).toBe(0)
+    expect(await registryMetric(s.metrics.registry, 'bridge_batches_submitted_total')).toBe(0)
+    expect(await registryMetric(s.metrics.registry, 'bridge_jobs_in_flight')).toBe(0)
     expect(s.slots.inFlight).toBe(0)
     expect(s.ended.count).toBe(1)
   })

@@ -106,19 +106,13 @@ describe('pause', () => {
     // Given a pipeline that asks for a pause after the second record
     const fake = fakeKafka()
     const seen: string[] = []
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      {
-        logger,
-        metrics: createMetrics(),
-        handler: handler(async (record) => {
-          seen.push(record.offset)
-          if (seen.length === 2) consumer.pause()
-          return true
-        }),
-      },
-    )
+    const consumer = consumerOn(fake, {
+      handler: handler(async (record) => {
+        seen.push(record.offset)
+        if (seen.length === 2) consumer.pause()
+        return true
+      }),
+    })
     await consumer.start()
     const resolved: string[] = []
     const messages = ['10', '11', '12', '13'].map((offset) => ({
@@ -247,11 +241,7 @@ describe('consumer group events an operator must see', () => {
   it('counts each join with the partitions assigned and revoked since the previous one', async () => {
     const fake = fakeKafka()
     const metrics = createMetrics()
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      { logger, metrics, handler: handler() },
-    )
+    const consumer = consumerOn(fake, { metrics })
     await consumer.start()
     // When it joins with 0, 1, 2, then a rebalance leaves it 1, 2, 3
     fake.fire('join', { memberId: 'm', memberAssignment: { in: [0, 1, 2] } })
@@ -268,11 +258,7 @@ describe('consumer group events an operator must see', () => {
   it('hands the range of a fetch of control records only (a commit marker) to the pipeline', async () => {
     const fake = fakeKafka()
     const empty: unknown[] = []
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      { logger, metrics: createMetrics(), handler: { ...handler(), onEmptyRange: (p) => empty.push(p) } },
-    )
+    const consumer = consumerOn(fake, { handler: { ...handler(), onEmptyRange: (p) => empty.push(p) } })
     await consumer.start()
     fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
     // When kafkajs reports a batch of no records from offset 12 to 12 (a marker), and a batch with records
@@ -296,19 +282,12 @@ describe('consumer group events an operator must see', () => {
     // consumer that, like kafkajs without a consumer group, throws on pause and resume
     const fake = fakeKafka()
     let answer: (offsets: Map<number, bigint | null>) => void = () => undefined
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      {
-        logger,
-        metrics: createMetrics(),
-        handler: handler(),
-        readCommitted: () =>
-          new Promise((resolve) => {
-            answer = resolve
-          }),
-      },
-    )
+    const consumer = consumerOn(fake, {
+      readCommitted: () =>
+        new Promise((resolve) => {
+          answer = resolve
+        }),
+    })
     await consumer.start()
     fake.fire('join', { memberId: 'm', memberAssignment: { in: [0, 1] } })
     const notRunning = () => {
@@ -338,16 +317,11 @@ describe('consumer group events an operator must see', () => {
     const fake = fakeKafka()
     const metrics = createMetrics()
     const logs = new LogLines()
-    const consumer = createGroupConsumer(
-      fake.kafka,
-      { groupId: 'g', topic: 'in' },
-      {
-        logger: createLogger({ level: 'info', destination: logs.writable() }),
-        metrics,
-        handler: handler(),
-        readCommitted: async (partitions) => new Map(partitions.map((p) => [p, 100n])),
-      },
-    )
+    const consumer = consumerOn(fake, {
+      logger: createLogger({ level: 'info', destination: logs.writable() }),
+      metrics,
+      readCommitted: async (partitions) => new Map(partitions.map((p) => [p, 100n])),
+    })
     await consumer.start()
     fake.fire('join', { memberId: 'm', memberAssignment: { in: [0] } })
     expect(fake.consumer.pause).toHaveBeenLastCalledWith([{ topic: 'in', partitions: [0] }])

@@ -10,6 +10,7 @@ import type { ConsumedRecord, RecordPosition } from '../../../src/model/records.
 import { createIntake } from '../../../src/pipeline/intake.ts'
 import type { BridgeTracing } from '../../../src/telemetry/bridge-tracing.ts'
 import { silentLogger } from '../../support/log-lines.ts'
+import { registryMetric } from '../../support/metric-value.ts'
 import { pendingFile } from '../../support/pending-file.ts'
 import { recordSpans } from '../../support/span-recorder.ts'
 
@@ -239,7 +240,7 @@ describe('intake', () => {
     for (let i = 0; i < 3; i++) await s.intake.onRecord(sized(i), control)
     expect(s.offsets.bytesInFlight).toBe(30)
     expect(s.fetch.pause).toHaveBeenCalledTimes(1)
-    expect(await metricGauge(s.metrics, 'bridge_bytes_in_flight')).toBe(30)
+    expect(await registryMetric(s.metrics.registry, 'bridge_bytes_in_flight')).toBe(30)
     // Then settling one leaves 20 bytes (above the low mark), a second resumes it at 10
     const [f0, f1] = s.released as [PendingFile, PendingFile]
     s.intake.settle([f0.position], [f0])
@@ -337,12 +338,6 @@ describe('intake', () => {
     }
   })
 })
-
-/** The value of an unlabelled gauge. */
-async function metricGauge(metrics: ReturnType<typeof createMetrics>, name: string): Promise<number> {
-  const metric = await metrics.registry.getSingleMetric(name)?.get()
-  return metric?.values[0]?.value ?? Number.NaN
-}
 
 describe('what the intake holds, and offsets without records', () => {
   it('knows when the oldest record in flight was consumed, until every record is settled', async () => {
