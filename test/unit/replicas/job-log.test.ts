@@ -8,7 +8,7 @@ import type { ConsumedRecord, RecordPosition } from '../../../src/model/records.
 import { ADOPTION_TIMEOUT_MS } from '../../../src/replicas/adoptions.ts'
 import { JobLog, type JobLogEntry } from '../../../src/replicas/job-log.ts'
 import { silentLogger } from '../../support/log-lines.ts'
-import { fileAt, partitions, pos } from '../../support/pending-file.ts'
+import { batchOfFiles, fileAt, partitions, pos } from '../../support/pending-file.ts'
 
 const logger = silentLogger
 
@@ -155,14 +155,7 @@ describe('JobLog writing', () => {
   it('tombstones the lost job when its batch is submitted again as a new job', async () => {
     // Given a batch whose first job was lost
     const { log, writes } = setup()
-    const b: Batch = {
-      id: 'b1',
-      systemName: 'archive',
-      kind: 'file',
-      files: [fileAt('a', 0, 1)],
-      bytes: 1124,
-      closedBy: 'linger',
-    }
+    const b = batchOfFiles([fileAt('a', 0, 1)])
     log.started('job-1', b)
 
     // When the same batch starts as another job
@@ -180,14 +173,7 @@ describe('JobLog writing', () => {
   it('forgets the batch of a job tombstoned by commits: a later job of that batch tombstones nothing', async () => {
     // Given a job whose only file a commit passed (its entry tombstoned)
     const { log, writes } = setup()
-    const b: Batch = {
-      id: 'b1',
-      systemName: 'archive',
-      kind: 'file',
-      files: [fileAt('a', 0, 1)],
-      bytes: 1124,
-      closedBy: 'linger',
-    }
+    const b = batchOfFiles([fileAt('a', 0, 1)])
     log.started('job-1', b)
     log.committed([{ topic: 'in', partition: 0, offset: '2' }])
 
