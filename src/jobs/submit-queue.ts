@@ -10,6 +10,7 @@ import type { RecordPosition } from '../model/records.ts'
 import { BridgeTracing } from '../telemetry/bridge-tracing.ts'
 import type { ApiGate } from './api-gate.ts'
 import type { HoldPolicy } from './api-hold.ts'
+import { BatchLanes } from './batch-lanes.ts'
 import type { JobSlots } from './job-slots.ts'
 import { decideSubmitFailure, type SubmitFailurePolicy } from './submit-failure.ts'
 
@@ -29,7 +30,7 @@ export interface QueuedBatch {
   notBefore: number
   /** Its `import job` span while tracing is on: started by its first submit, kept across retries. */
   jobSpan?: Span | undefined
-  /** The timestamp of its oldest record, epoch ms (0: none known): the queue's order. */
+  /** The timestamp of its oldest record, epoch ms (0: none known): its order within its partitions' lanes. */
   oldest?: number
 }
 
@@ -60,7 +61,7 @@ export interface AcceptedJob {
 }
 
 /**
- * Submits batches as import jobs ([F] §1.1), oldest record first (see {@link push}), while {@link JobSlots} has a
+ * Submits batches as import jobs ([F] §1.1), the input partitions taking turns (see {@link push}), while {@link JobSlots} has a
  * free `MAX_JOBS_IN_FLIGHT` slot (a submit holds one while in flight). A batch waiting for a
  * later time (a resubmit) keeps every batch behind it waiting; while the {@link ApiGate} holds submits
  * (a `Retry-After`, a refusal), nothing is submitted, and while the API refuses our credentials or
@@ -91,7 +92,7 @@ export class SubmitQueue {
   readonly #tracing: BridgeTracing
   readonly #gate: ApiGate
   readonly #slots: JobSlots
-  readonly #queue: QueuedBatch[] = []
+  readonly #queue = new BatchLanes<QueuedBatch>()
   /** Quota answers in a row (the quota backoff doubles with each). */
   #quotaStreak = 0
   #timer: NodeJS.Timeout | null = null
@@ -125,19 +126,17 @@ export class SubmitQueue {
 
   /** Batches waiting. */
   get length(): number {
-    return this.#queue.length
+    return this.#queue.size
   }
 
   /** Files in the waiting batches. */
   get files(): number {
-    let n = 0
-    for (const q of this.#queue) n += q.batch.files.length
-    return n
+    return this.#queue.files
   }
 
   /** The waiting batches, head first (the admin API's view). */
   get batches(): Batch[] {
-    return this.#queue.map((q) => q.batch)
+    return this.#queue.ordered().map((q) => q.batch)
   }
 
   /**
@@ -161,24 +160,14 @@ export class SubmitQueue {
   }
 
   /**
-   * Queues `batch` and submits what may go now. The queue is kept in the order of each batch's oldest
-   * record (`producedAt`, the record timestamp; ties and batches without one in the order they come),
-   * behind the batches put back for a retry: after a rebalance the files a newly assigned partition
-   * gives again from its committed offset are the oldest, and go before the newer files of partitions
-   * kept, so every owned partition's committed offset moves (issue 26: in a storm, a partition whose
-   * files queued behind the others' for longer than it stayed assigned never committed).
+   * Queues `batch` and submits what may go now. Batches put back for a retry go first; then the input
+   * partitions take turns, one batch each per round, and within a partition the batch with the oldest
+   * record (`producedAt`, the record timestamp) goes first ({@link BatchLanes}). So the batch holding
+   * each owned partition's lowest uncommitted offset is at most one round away, and every owned
+   * partition's committed offset moves, also right after a rebalance (issue 26).
    */
   push(batch: Batch): void {
-    const oldest = oldestRecord(batch)
-    const queued: QueuedBatch = { batch, resubmits: 0, notBefore: 0, oldest }
-    let at = this.#queue.length
-    while (at > 0) {
-      const before = this.#queue[at - 1] as QueuedBatch
-      // A split's parts are put back without `oldest`: 0, as oldest.
-      if (before.resubmits > 0 || before.notBefore > 0 || (before.oldest ?? 0) <= oldest) break
-      at--
-    }
-    this.#queue.splice(at, 0, queued)
+    this.#queue.push({ batch, resubmits: 0, notBefore: 0, oldest: oldestRecord(batch) })
     this.pump()
   }
 
@@ -199,20 +188,20 @@ export class SubmitQueue {
    * as well made a second import job of each of its files, a third when the partition came back).
    * A batch left without files leaves the queue (its job span, if any, ends as `revoked`); the others
    * keep their place and id with the files still owned. Batches in a submit now are not in the queue.
-   * @returns the files taken out, in queue order
+   * @returns the files taken out: of the batches put back first, then of the others in the order they
+   *   came
    */
   dropPartitions(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
     const dropped: PendingFile[] = []
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
-      const queued = this.#queue[i] as QueuedBatch
+    const emptied = this.#queue.filter((queued) => {
       const kept = queued.batch.files.filter((f) => isOwned(f.position))
-      if (kept.length === queued.batch.files.length) continue
-      dropped.unshift(...queued.batch.files.filter((f) => !isOwned(f.position)))
-      if (kept.length === 0) {
-        this.#queue.splice(i, 1)
-        this.#tracing.endJob(queued.jobSpan, { end: 'revoked' })
-      } else queued.batch = { ...queued.batch, files: kept, bytes: batchBytes(kept) }
-    }
+      if (kept.length === queued.batch.files.length) return queued
+      dropped.push(...queued.batch.files.filter((f) => !isOwned(f.position)))
+      if (kept.length === 0) return null
+      queued.batch = { ...queued.batch, files: kept, bytes: batchBytes(kept) }
+      return queued
+    })
+    for (const queued of emptied) this.#tracing.endJob(queued.jobSpan, { end: 'revoked' })
     return dropped
   }
 
@@ -221,22 +210,22 @@ export class SubmitQueue {
     if (this.#closed || this.#paused || this.#rebalancing) return
     const now = Date.now()
     const heldUntil = this.#gate.heldUntil('submit')
-    if (this.#queue.length > 0 && now < heldUntil) {
+    if (this.#queue.size > 0 && now < heldUntil) {
       this.#arm(heldUntil - now)
       return
     }
     while (
-      this.#queue.length > 0 &&
+      this.#queue.size > 0 &&
       this.#slots.hasFree &&
       // While the API refuses us or its quota is used up, the head batch alone asks again.
       !((this.#gate.isRefused('submit') || this.#quotaStreak > 0) && this.#slots.submitting > 0)
     ) {
-      const next = this.#queue[0] as QueuedBatch
+      const next = this.#queue.peek() as QueuedBatch
       if (next.notBefore > now) {
         this.#arm(next.notBefore - now)
         return
       }
-      this.#queue.shift()
+      this.#queue.take()
       void this.#submit(next)
     }
   }
@@ -251,7 +240,7 @@ export class SubmitQueue {
 
   /** Puts batches back at the head of the queue, in the given order. */
   #requeue(...queued: QueuedBatch[]): void {
-    this.#queue.unshift(...queued)
+    this.#queue.putBack(...queued)
   }
 
   #arm(delayMs: number): void {
@@ -294,6 +283,8 @@ export class SubmitQueue {
         {
           bytes: batch.bytes,
           closedBy: batch.closedBy,
+          // The input partitions its files came from (a storm's analysis: which job held a partition's head)
+          partitions: [...new Set(batch.files.map((f) => f.position.partition))],
           ...(trace.traceparents.length === 0 ? {} : { traceparents: trace.traceparents }),
         },
         'import job submitted',

@@ -77,8 +77,9 @@ export interface PendingFile {
   /** When the bridge consumed the record, epoch ms. */
   consumedAt: number
   /**
-   * The record's timestamp (its producer's or the broker's, epoch ms): the submit queue submits the
-   * batch with the oldest record first. Undefined in files made without a record (tests).
+   * The record's timestamp (its producer's or the broker's, epoch ms): within a partition's turn the
+   * submit queue submits the batch with the oldest record first (src/jobs/batch-lanes.ts). Undefined in
+   * files made without a record (tests).
    */
   producedAt?: number
   /** JSON size of its `files[]` entry plus a separator, bytes. */

@@ -575,4 +575,32 @@ describe('SubmitQueue order', () => {
     // Then the oldest goes first, ties in the order they came; a batch without timestamps counts as oldest
     expect(s.queue.batches.map((b) => b.id)).toEqual(['none', 'old', 'new', 'same'])
   })
+
+  it('lets the partitions take turns: a backlog produced at once is not submitted one partition after another', async () => {
+    // Given one job slot, held
+    const s = setup({ maxJobsInFlight: 1 })
+    s.queue.push(batch('b0', ['x'], 'linger', at(1)))
+    await flush()
+
+    // When the backlogs of partitions 5, 1 and 3 come, one partition after another, all records as old
+    for (const p of [5, 1, 3])
+      for (let n = 0; n < 2; n++)
+        s.queue.push(
+          batch(`p${p}-${n}`, [`p${p}-${n}-a`, `p${p}-${n}-b`], 'max-files', (e) => ({
+            ...pendingFile(e, { partition: p }),
+            producedAt: 500,
+          })),
+        )
+
+    // Then each partition's first batch is among the next three submitted (a partition's commit waits for its first)
+    expect(s.queue.batches.map((b) => b.id)).toEqual(['p5-0', 'p1-0', 'p3-0', 'p5-1', 'p1-1', 'p3-1'])
+
+    // And the submits follow that order as slots free
+    for (let i = 0; i < 3; i++) {
+      s.slots.jobLeft(false)
+      s.queue.pump()
+      await flush()
+    }
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b0', 'p5-0', 'p1-0', 'p3-0'])
+  })
 })
