@@ -97,6 +97,9 @@ export async function startBridge(
         jobs.holdForRebalance(false)
         fence?.joined()
       },
+      // Before the rejoin: what settled since the last commit is committed while the partitions are still
+      // this replica's, so their next owner does not import it again.
+      onRevoking: () => void committer.commitNow(),
       // Until the join says what this replica owns, nothing is submitted (a partition that moves would
       // have its files submitted by both owners).
       onRebalancing: () => jobs.holdForRebalance(true),

@@ -33,6 +33,13 @@ export interface RecordHandler {
   ): boolean | Promise<boolean>
   /** Called after each join of the consumer group with the partitions now owned (a rebalance). */
   onAssignment(assignment: Assignment): void
+  /**
+   * Called when a rebalance starts, before this member rejoins, while `owned` (its last join's
+   * partitions) is still its own: a commit begun synchronously here goes out before the rejoin, under
+   * the generation that owns them (the Java consumer's `onPartitionsRevoked`). Not called when it owns
+   * nothing.
+   */
+  onRevoking?(owned: Assignment): void
   /** Called when a rebalance starts: nothing is owned until the next {@link onAssignment}. */
   onRebalancing?(): void
   /**
@@ -170,11 +177,20 @@ export function createGroupConsumer(
     // A rejoin resumes fetching; keep the pause if backpressure still holds.
     applyPauses()
   })
-  // A rebalance starts (kafkajs rejoins with the eager protocol: every partition is revoked). Until the
-  // next join says what this member owns, it owns nothing: no commit goes out for a partition that may
-  // already belong to another member (the coordinator would also fence it by generation).
+  // A rebalance starts (kafkajs rejoins with the eager protocol: every partition is revoked). What settled
+  // is committed first (`onRevoking`), then until the next join says what this member owns, it owns
+  // nothing: no commit goes out for a partition that may already belong to another member (the
+  // coordinator would also fence it by generation).
   consumer.on(consumer.events.REBALANCING, () => {
-    if (assignment.size > 0) log.info({ revoked: assignment.topics }, 'rebalance: partitions revoked')
+    if (assignment.size > 0) {
+      log.info({ revoked: assignment.topics }, 'rebalance: partitions revoked')
+      // While `assignment` still holds: `commit` keeps the offsets of the partitions owned until now.
+      try {
+        deps.handler.onRevoking?.(assignment)
+      } catch (err) {
+        log.warn({ err }, 'rebalance: the settled offsets of the revoked partitions were not committed')
+      }
+    }
     assignment = Assignment.NONE
     rebalancing = true
     deps.handler.onRebalancing?.()

@@ -2,6 +2,7 @@
 // revoked partitions finish, no offset is committed by a member that no longer owns the partition.
 import { describe, expect, it } from 'vitest'
 import {
+  fetchCommitted,
   produceRecords,
   sampleExport,
   scrapeMetric,
@@ -20,6 +21,39 @@ import {
 
 describe('rebalance with a second bridge in the same consumer group', () => {
   const { world } = useE2eWorld({ images: 12, pdfs: 8 })
+
+  it('commits what settled when a rebalance starts, before the partitions are revoked (not at the next interval)', async () => {
+    // Given a bridge that commits only every 10 min, which has resulted a backlog of 20 records on 2 partitions
+    const emulator = await startEmulator(world, { token: 'revoke-token', jobDurationMs: 50 })
+    const run = await createFaultRun(world, 'revoke-commit', emulator, 2)
+    const records = sampleExport(world, 'rv', { broken: 0, repeats: 0 }).records
+    await produceRecords(world, run.topics.input, records)
+    const bridge = await startBridgeIn(world, { ...run.env, COMMIT_INTERVAL_MS: '600000' })
+    await run.results.waitFor(
+      (r) => new Set(r.map(sourceOf)).size >= records.length,
+      60_000,
+      'a result for every record',
+    )
+    expect([...(await fetchCommitted(world.kafka, run.topics.group, run.topics.input)).values()]).toEqual([
+      0, 0,
+    ])
+
+    // When a consumer this project did not write (plain kafkajs, committing nothing) joins the group
+    const other = world.kafka.consumer({ groupId: run.topics.group, sessionTimeout: 10_000 })
+    await other.connect()
+    try {
+      await other.subscribe({ topic: run.topics.input, fromBeginning: true })
+      await other.run({ autoCommit: false, eachBatch: async () => undefined })
+
+      // Then the bridge committed its settled offsets when told of the rebalance: the log end of both partitions
+      const logEnd = await waitCommittedAtLogEnd(world, run, 20_000)
+      expect([...logEnd.values()].reduce((a, b) => a + b, 0)).toBe(records.length)
+      expect(bridge.logs.find('rebalance: partitions revoked') !== undefined).toBe(true)
+      expect(bridge.logs.find('offset commit failed; retrying on the next interval')).toBeUndefined()
+    } finally {
+      await other.disconnect()
+    }
+  })
 
   it.each([
     { name: 'short jobs', jobDurationMs: 500, jobDurationJitterMs: 1000 },

@@ -48,6 +48,50 @@ describe('createCommitter', () => {
     expect(offsets.committable()).toEqual([])
   })
 
+  it('commitNow sends at once, not behind a commit in flight (the start of a rebalance), and later commits wait for it', async () => {
+    // Given a commit in flight that the coordinator has not answered yet
+    const offsets = new OffsetTracker()
+    const at = (offset: string) => ({ topic: 'in', partition: 0, offset })
+    offsets.track(at('0'))
+    offsets.settle(at('0'))
+    const sent: string[] = []
+    const answers: Array<() => void> = []
+    const consumer = {
+      commit: (ready: CommittableOffset[]) => {
+        sent.push(ready.map((o) => o.offset).join(','))
+        return new Promise<CommittableOffset[]>((resolve) => answers.push(() => resolve(ready)))
+      },
+    }
+    const committer = createCommitter(
+      { intervalMs: 60_000 },
+      { offsets, consumer, metrics: createMetrics(), logger: silentLogger },
+    )
+    const first = committer.commit()
+    await Promise.resolve()
+    expect(sent).toEqual(['1'])
+
+    // When more settles and a rebalance starts
+    offsets.track(at('1'))
+    offsets.settle(at('1'))
+    const now = committer.commitNow()
+
+    // Then its commit went out at once, in the same turn, beside the one in flight
+    expect(sent).toEqual(['1', '2'])
+    // And a commit asked after it waits for both
+    offsets.track(at('2'))
+    offsets.settle(at('2'))
+    const next = committer.commit()
+    await Promise.resolve()
+    expect(sent).toEqual(['1', '2'])
+    for (const answer of answers.splice(0)) answer()
+    await Promise.all([first, now])
+    await new Promise((r) => setImmediate(r))
+    expect(sent).toEqual(['1', '2', '3'])
+    for (const answer of answers.splice(0)) answer()
+    await next
+    expect(committer.lastCommitted).toEqual([at('3')])
+  })
+
   it('tells what it committed (the job log takes the files below it out), and nothing when nothing moved', async () => {
     const told: CommittableOffset[][] = []
     const committer = createCommitter(

@@ -85,6 +85,56 @@ describe('commit', () => {
   })
 })
 
+describe('commit at the start of a rebalance', () => {
+  it('lets the pipeline commit the partitions owned until now before they are revoked, then none until the join', async () => {
+    // Given a member that owns partitions 0 and 1, and a pipeline that commits what settled when told of the revoke
+    const fake = fakeKafka()
+    const settled = [
+      { topic: 'in', partition: 0, offset: '9' },
+      { topic: 'in', partition: 1, offset: '4' },
+    ]
+    const told: number[][] = []
+    const sent: Array<Promise<unknown>> = []
+    let consumer: ReturnType<typeof consumerOn> | undefined
+    consumer = consumerOn(fake, {
+      handler: {
+        ...handler(),
+        onRevoking: (owned) => {
+          told.push(owned.partitionsOf('in'))
+          sent.push((consumer as ReturnType<typeof consumerOn>).commit(settled))
+        },
+      },
+    })
+    await consumer.start()
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [0, 1] } })
+
+    // When a rebalance starts
+    fake.fire('rebalancing')
+
+    // Then the pipeline was told which partitions are being revoked, and its commit of both went out
+    expect(told).toEqual([[0, 1]])
+    expect(await Promise.all(sent)).toEqual([settled])
+    expect(fake.consumer.commitOffsets).toHaveBeenLastCalledWith(settled)
+    // And from then on until the join, nothing is committed
+    expect(await consumer.commit(settled)).toEqual([])
+    expect(consumer.assignment.size).toBe(0)
+  })
+
+  it('does not tell the pipeline of a revoke when the member owned nothing (its first join, a rebalance in a row)', async () => {
+    const fake = fakeKafka()
+    const told: number[][] = []
+    const consumer = consumerOn(fake, {
+      handler: { ...handler(), onRevoking: (owned) => told.push(owned.partitionsOf('in')) },
+    })
+    await consumer.start()
+    fake.fire('rebalancing')
+    fake.fire('join', { memberId: 'm', memberAssignment: { in: [3] } })
+    fake.fire('rebalancing')
+    fake.fire('rebalancing')
+    expect(told).toEqual([[3]])
+  })
+})
+
 describe('rebalancing', () => {
   it('says a rebalance is in progress from its start to the next join, also when the join assigns nothing', async () => {
     const fake = fakeKafka()
