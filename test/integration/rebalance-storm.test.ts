@@ -30,6 +30,9 @@ const MIN_CHANGES = 8
 class CommitWatch {
   readonly #last = new Map<number, { offset: number; since: number }>()
   readonly gaps = new Map<number, number>()
+  /** Each partition's committed offset at every change: [ms since the watch started, offset]. */
+  readonly history = new Map<number, Array<[number, number]>>()
+  #from = 0
   #timer: NodeJS.Timeout | undefined
   #reading = false
 
@@ -47,7 +50,9 @@ class CommitWatch {
   }
 
   start(from: number): void {
+    this.#from = from
     for (const p of this.ends.keys()) {
+      this.history.set(p, [[0, 0]])
       this.#last.set(p, { offset: 0, since: from })
       this.gaps.set(p, 0)
     }
@@ -65,7 +70,10 @@ class CommitWatch {
         const last = this.#last.get(p) as { offset: number; since: number }
         const offset = committed.get(p) ?? 0
         if (last.offset < end) this.gaps.set(p, Math.max(this.gaps.get(p) ?? 0, now - last.since))
-        if (offset !== last.offset) this.#last.set(p, { offset, since: now })
+        if (offset !== last.offset) {
+          this.#last.set(p, { offset, since: now })
+          this.history.get(p)?.push([now - this.#from, offset])
+        }
       }
     } catch {
       // A coordinator moving mid-read: the next read counts.
@@ -233,6 +241,41 @@ describe('rebalance storm: 3 replicas leaving and joining over a backlog on 6 pa
           `rebalances=${rebalances} results/file=${JSON.stringify(resultsPerFile)} ` +
           `non-SKIPPED/file=${JSON.stringify(nonSkippedPerFile)} submits/file=${JSON.stringify(submitsPerFile)} ` +
           `max commit gap per partition=${gaps} log lines=${JSON.stringify(happened)}`,
+      )
+      // The partition with the longest commit gap: its commits, its owners and its results over time
+      const [worstPartition] = [...watch.gaps].sort((a, b) => b[1] - a[1])[0] ?? [0]
+      const at = (ms: number) => `${((ms - from) / 1000).toFixed(1)}s`
+      const owners = every.flatMap((b, n) =>
+        b.logs.lines
+          .filter((l) => l.msg === 'joined consumer group' || l.msg === 'rebalance: partitions revoked')
+          .map((l) => {
+            const owned = (l.owned as number[] | undefined)?.includes(worstPartition)
+            return [
+              Number(l.time),
+              `${at(Number(l.time))} #${n} ${l.msg === 'joined consumer group' ? (owned ? 'owns' : 'joined') : 'revoked'}`,
+            ] as const
+          })
+          .filter(([, text]) => !text.endsWith('joined')),
+      )
+      const resultTimes = results.records
+        .filter((r) => ids.has(r.value.externalId) && r.value.sourcePartition === worstPartition)
+        .map((r) => r.timestamp)
+      const perFive = new Map<number, number>()
+      for (const ts of resultTimes) {
+        const slot = Math.floor((ts - from) / 5000) * 5
+        perFive.set(slot, (perFive.get(slot) ?? 0) + 1)
+      }
+      console.info(
+        `storm partition ${worstPartition} (longest gap ${((watch.gaps.get(worstPartition) ?? 0) / 1000).toFixed(1)}s, end ${ends.get(worstPartition)}): ` +
+          `commits ${(watch.history.get(worstPartition) ?? []).map(([ms, o]) => `${(ms / 1000).toFixed(1)}s@${o}`).join(' ')}; ` +
+          `owners ${owners
+            .sort((a, b) => a[0] - b[0])
+            .map(([, text]) => text)
+            .join(', ')}; ` +
+          `results per 5 s ${[...perFive]
+            .sort((a, b) => a[0] - b[0])
+            .map(([s, n]) => `${s}s:${n}`)
+            .join(' ')}`,
       )
       // Files submitted more often than the goal, and (job log on) files with more than one non-SKIPPED result
       const doubled = [...byFile]
