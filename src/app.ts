@@ -170,6 +170,8 @@ export async function startBridge(
     gate,
     onConcluded: (job) => entries.conclude(job),
     onJobStarted: (jobId, batch) => replicas?.jobStarted(jobId, batch),
+    // Files of a submit withdrawn unsent because their partitions were revoked: their keys are released.
+    onRevokedFiles: (files) => intake.settle([], files),
     tracing,
   })
   // A concluded job's files checked against the media library (a timed-out job's looked up; with

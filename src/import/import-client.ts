@@ -130,40 +130,44 @@ export function createImportClient(
   ): Promise<CallAnswer> {
     const { files, kind } = more
     let extraHeaders = more.headers
-    return limiter.run(endpoint === 'submit' ? 1 : 0, async () => {
-      const stop = deps.metrics.apiRequestDuration.startTimer({ endpoint })
-      const span = tracing?.startHttpClient(
-        method,
-        new URL(path, url.origin),
-        path.split('?', 1)[0] as string,
-      )
-      // The span's context replaces the caller's trace headers (the first traced file's, src/telemetry/trace-context.ts).
-      if (span !== undefined) extraHeaders = tracing?.headersOf(span)
-      try {
-        let answer = await send(endpoint, method, path, body, extraHeaders)
-        if (
-          (answer.status === 401 || answer.status === 403) &&
-          more.rereadToken !== false &&
-          token.reread()
-        ) {
-          // Never the token itself: only that the file changed.
-          deps.logger?.warn(
-            { endpoint, status: answer.status, file: options.accessTokenFile },
-            'import API refused the access token; the token file holds a new one, used from now on',
-          )
-          answer = await send(endpoint, method, path, body, extraHeaders)
+    return limiter.run(
+      endpoint === 'submit' ? 1 : 0,
+      async () => {
+        const stop = deps.metrics.apiRequestDuration.startTimer({ endpoint })
+        const span = tracing?.startHttpClient(
+          method,
+          new URL(path, url.origin),
+          path.split('?', 1)[0] as string,
+        )
+        // The span's context replaces the caller's trace headers (the first traced file's, src/telemetry/trace-context.ts).
+        if (span !== undefined) extraHeaders = tracing?.headersOf(span)
+        try {
+          let answer = await send(endpoint, method, path, body, extraHeaders)
+          if (
+            (answer.status === 401 || answer.status === 403) &&
+            more.rereadToken !== false &&
+            token.reread()
+          ) {
+            // Never the token itself: only that the file changed.
+            deps.logger?.warn(
+              { endpoint, status: answer.status, file: options.accessTokenFile },
+              'import API refused the access token; the token file holds a new one, used from now on',
+            )
+            answer = await send(endpoint, method, path, body, extraHeaders)
+          }
+          const reading = classifyAnswer({ endpoint, ...answer, files, kind })
+          deps.metrics.apiAnswers.inc({ endpoint, class: reading.class })
+          if (span !== undefined) tracing?.endHttpClient(span, { status: answer.status })
+          return { reading, status: answer.status, retryAfterMs: answer.retryAfterMs }
+        } catch (err) {
+          if (span !== undefined) tracing?.endHttpClient(span, { error: (err as ApiError).code ?? 'error' })
+          throw err
+        } finally {
+          stop()
         }
-        const reading = classifyAnswer({ endpoint, ...answer, files, kind })
-        deps.metrics.apiAnswers.inc({ endpoint, class: reading.class })
-        if (span !== undefined) tracing?.endHttpClient(span, { status: answer.status })
-        return { reading, status: answer.status, retryAfterMs: answer.retryAfterMs }
-      } catch (err) {
-        if (span !== undefined) tracing?.endHttpClient(span, { error: (err as ApiError).code ?? 'error' })
-        throw err
-      } finally {
-        stop()
-      }
-    })
+      },
+      more.stillWanted,
+    )
   }
 
   async function send(
@@ -216,14 +220,19 @@ export function createImportClient(
      * kind says ([F] [I] [V] §1.1, §7).
      * @param options.headers extra request headers, e.g. W3C `traceparent`/`tracestate` (src/telemetry/trace-context.ts);
      *   they never replace the authorization or content headers
+     * @param options.stillWanted asked when the rate limit lets the submit go: false withdraws it unsent
      * @returns the job id of any 2xx answer that carries one
      * @throws ApiError whose `answerClass` says what the answer means (see `classifyAnswer`); the
-     *   client's retries already spent
+     *   client's retries already spent. `RequestWithdrawn` (rate-limit.ts) for a submit withdrawn unsent
      */
-    async submit(request: ImportRequest, options?: { headers?: Record<string, string> }): Promise<string> {
+    async submit(
+      request: ImportRequest,
+      options?: { headers?: Record<string, string>; stillWanted?: () => boolean },
+    ): Promise<string> {
       const answer = await call('submit', 'POST', pathOf(request.kind), importRequestBody(request), {
         headers: options?.headers,
         files: request.files.length,
+        stillWanted: options?.stillWanted,
       })
       if ('jobId' in answer.reading) return answer.reading.jobId
       throw answerError('submit', answer)
@@ -281,4 +290,9 @@ interface CallOptions {
   kind?: MediaKind | undefined
   /** False: a 401/403 does not re-read the token file. */
   rereadToken?: boolean | undefined
+  /**
+   * Asked when the rate limit lets the request go: false withdraws it unsent (`RequestWithdrawn`, rate-limit.ts);
+   * a submit whose partitions were revoked while it waited, for instance.
+   */
+  stillWanted?: (() => boolean) | undefined
 }

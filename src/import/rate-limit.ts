@@ -13,6 +13,14 @@ const WINDOW_MS = 1000
  */
 export const MAX_WAIT_BEHIND_MS = 2 * WINDOW_MS
 
+/**
+ * What {@link RateLimit.run} rejects with when its caller no longer wants a request whose turn came: it
+ * was never sent, and it took no slot.
+ */
+export class RequestWithdrawn extends Error {
+  override readonly name = 'RequestWithdrawn'
+}
+
 /** The priority of a request that waited {@link MAX_WAIT_BEHIND_MS}: above every caller's. */
 const AGED_PRIORITY = 1_000_000
 
@@ -61,11 +69,13 @@ export class RateLimit {
    * Runs `request` once a slot is free (at once without a limit), and keeps the slot for one window
    * after it settled.
    * @param priority higher first among the waiting requests (submits 1, status reads 0)
+   * @param wanted asked when the request's turn comes (not without a limit: it goes at once then);
+   *   false withdraws it unsent, and the slot goes to the next at once
    * @returns what `request` gives, as soon as it gives it
-   * @throws what `request` throws; DOMException `AbortError` for a request still waiting when
-   *   {@link clear} is called
+   * @throws what `request` throws; {@link RequestWithdrawn} for a request `wanted` withdrew;
+   *   DOMException `AbortError` for a request still waiting when {@link clear} is called
    */
-  run<T>(priority: number, request: () => Promise<T>): Promise<T> {
+  run<T>(priority: number, request: () => Promise<T>, wanted?: () => boolean): Promise<T> {
     if (this.#perSecond === 0) return request()
     const id = String(++this.#ids)
     // Raised above every priority once it has waited MAX_WAIT_BEHIND_MS (a started request is not
@@ -82,6 +92,10 @@ export class RateLimit {
         .add(
           async () => {
             clearTimeout(aging)
+            if (wanted !== undefined && !wanted()) {
+              reject(new RequestWithdrawn('the request was withdrawn before it was sent'))
+              return
+            }
             try {
               resolve(await request())
             } catch (err) {

@@ -82,6 +82,14 @@ export class BatchLanes<T extends LaneEntry> {
     this.#head.unshift(...entries)
   }
 
+  /**
+   * Puts an entry back behind the ones put back before it, before every lane: entries taken in turn and
+   * returned in the same order (submits withdrawn unsent) keep that order.
+   */
+  putBackBehind(entry: T): void {
+    this.#head.push(entry)
+  }
+
   /** The batch submitted next, left in place; undefined when none waits. */
   peek(): T | undefined {
     return this.#head[0] ?? this.#nextLane()?.entries[0]

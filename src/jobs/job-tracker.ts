@@ -41,6 +41,11 @@ export interface JobTrackerDeps {
   metrics: Metrics
   /** Receives each concluded job with one outcome per file. */
   onConcluded: (job: ConcludedJob) => void
+  /**
+   * Takes files of partitions revoked while their submit waited for the rate limit (withdrawn unsent): as
+   * the files {@link JobTracker.dropQueued} returns, they are their partitions' new owner's.
+   */
+  onRevokedFiles?: (files: PendingFile[]) => void
   /** Called when Livingdocs accepted a batch as import job `jobId` (e.g. to record it in the job log). */
   onJobStarted?: (jobId: string, batch: Batch) => void
   /** While on, each job has its span (src/telemetry/): its reads run in it, its webhook is its child. */
@@ -89,6 +94,7 @@ export class JobTracker {
       accepted: (job) => this.#accepted(job),
       rejected: (batch, reason, span) => this.#deps.onConcluded({ ...failedJob(null, batch, reason), span }),
       submitEnded: () => this.#idle.check(),
+      revoked: deps.onRevokedFiles,
       tracing: this.#tracing,
     })
     this.#poller = createStatusPoller<Followed>(

@@ -3,6 +3,7 @@ import { timerDelayMs } from '../backoff.ts'
 import { isApiError } from '../errors.ts'
 import type { ImportClient } from '../import/import-client.ts'
 import { buildImportRequest, type ImportRequestOptions } from '../import/import-request.ts'
+import { RequestWithdrawn } from '../import/rate-limit.ts'
 import type { Logger } from '../logging.ts'
 import type { Metrics } from '../metrics.ts'
 import { type Batch, batchBytes, type PendingFile } from '../model/files.ts'
@@ -32,6 +33,8 @@ export interface QueuedBatch {
   jobSpan?: Span | undefined
   /** The timestamp of its oldest record, epoch ms (0: none known): its order within its partitions' lanes. */
   oldest?: number
+  /** The joins seen when it was taken for a submit (its files were all owned then). */
+  takenAtJoin?: number
 }
 
 /** The timestamp of the batch's oldest record, epoch ms; 0 when none has one. */
@@ -88,6 +91,7 @@ export class SubmitQueue {
     accepted: (job: AcceptedJob) => void
     rejected: (batch: Batch, reason: string, span: Span | undefined) => void
     submitEnded: () => void
+    revoked?: ((files: PendingFile[]) => void) | undefined
   }
   readonly #tracing: BridgeTracing
   readonly #gate: ApiGate
@@ -99,6 +103,10 @@ export class SubmitQueue {
   #closed = false
   #paused = false
   #rebalancing = false
+  /** Whether a position's partition is owned, as the last join said (null before the first). */
+  #isOwned: ((position: RecordPosition) => boolean) | null = null
+  /** Joins seen ({@link dropPartitions} calls): a submit taken since the last one holds owned files only. */
+  #joins = 0
 
   constructor(
     options: SubmitQueueOptions,
@@ -111,6 +119,7 @@ export class SubmitQueue {
       accepted: (job: AcceptedJob) => void
       rejected: (batch: Batch, reason: string, span: Span | undefined) => void
       submitEnded: () => void
+      revoked?: ((files: PendingFile[]) => void) | undefined
       tracing?: BridgeTracing | undefined
     },
   ) {
@@ -192,6 +201,8 @@ export class SubmitQueue {
    *   came
    */
   dropPartitions(isOwned: (position: RecordPosition) => boolean): PendingFile[] {
+    this.#isOwned = isOwned
+    this.#joins++
     const dropped: PendingFile[] = []
     const emptied = this.#queue.filter((queued) => {
       const kept = queued.batch.files.filter((f) => isOwned(f.position))
@@ -226,6 +237,7 @@ export class SubmitQueue {
         return
       }
       this.#queue.take()
+      next.takenAtJoin = this.#joins
       void this.#submit(next)
     }
   }
@@ -270,7 +282,10 @@ export class SubmitQueue {
     this.#slots.submitStarted()
     const submittedAt = Date.now()
     try {
-      const jobId = await this.#client.submit(request, { headers })
+      const jobId = await this.#client.submit(request, {
+        headers,
+        stillWanted: () => this.#stillWanted(queued),
+      })
       this.#tracing.jobAccepted(queued.jobSpan, jobId)
       this.#gate.accepted('submit')
       this.#quotaStreak = 0
@@ -298,12 +313,60 @@ export class SubmitQueue {
         span: queued.jobSpan,
       })
     } catch (err) {
-      this.#onFailure(queued, err, this.#logger.child(bindings))
+      if (err instanceof RequestWithdrawn) this.#withdrawn(queued, this.#logger.child(bindings))
+      else this.#onFailure(queued, err, this.#logger.child(bindings))
     } finally {
       this.#slots.submitEnded()
       this.pump()
       this.#deps.submitEnded()
     }
+  }
+
+  /**
+   * Whether a submit that waited for the rate limit may go now: not once the queue is closed, paused
+   * or in a rebalance, nor when a join since it was taken revoked a partition of its files (the
+   * partition's new owner submits them: sent anyway, they made a second or third import job of each,
+   * issue 26's storm).
+   */
+  #stillWanted(queued: QueuedBatch): boolean {
+    if (this.#closed || this.#paused || this.#rebalancing) return false
+    const isOwned = this.#isOwned
+    if (queued.takenAtJoin === this.#joins || isOwned === null) return true
+    return queued.batch.files.every((f) => isOwned(f.position))
+  }
+
+  /**
+   * A submit withdrawn unsent ({@link stillWanted}): closed, its job span ends; else the files of
+   * revoked partitions go to `revoked` (their keys are released; the new owner consumes them again), and
+   * the rest goes back to the head of the queue (behind the batches withdrawn before it), submitted after
+   * the rebalance or the pause.
+   */
+  #withdrawn(queued: QueuedBatch, log: Logger): void {
+    if (this.#closed) {
+      this.#tracing.endJob(queued.jobSpan, { end: 'stopped' })
+      return
+    }
+    const isOwned = this.#isOwned
+    const files = queued.batch.files
+    const kept = isOwned === null ? files : files.filter((f) => isOwned(f.position))
+    const reason = this.#paused ? 'paused' : this.#rebalancing ? 'rebalance' : 'revoked'
+    log.info(
+      { reason, revokedFiles: files.length - kept.length },
+      'submit withdrawn before it was sent: ' +
+        (reason === 'revoked'
+          ? "its partitions were revoked; the files of the partitions still owned go back to the queue, the others are their new owner's"
+          : reason === 'paused'
+            ? 'an operator paused the bridge; it goes back to the head of the queue'
+            : 'a rebalance is in progress; it goes back to the head of the queue'),
+    )
+    if (kept.length < files.length) this.#deps.revoked?.(files.filter((f) => !kept.includes(f)))
+    if (kept.length === 0) {
+      this.#tracing.endJob(queued.jobSpan, { end: 'revoked' })
+      return
+    }
+    if (kept.length < files.length) queued.batch = { ...queued.batch, files: kept, bytes: batchBytes(kept) }
+    // Behind the batches withdrawn before it: the turns of the rate limit come in the order they were taken.
+    this.#queue.putBackBehind(queued)
   }
 
   #onFailure(queued: QueuedBatch, err: unknown, log: Logger): void {

@@ -44,6 +44,8 @@ export function deferred<T>(): Deferred<T> {
 export interface SubmitCall extends Deferred<string> {
   request: ImportRequest
   headers: Record<string, string> | undefined
+  /** What the caller asks of the rate limit when the submit's turn comes (false: withdrawn unsent). */
+  stillWanted: (() => boolean) | undefined
 }
 /** A status read the fake received, answered through its deferred. */
 export interface StatusCall extends Deferred<JobStatus> {
@@ -69,9 +71,12 @@ export function fakeImportClient(
     onSubmit: answers.onSubmit,
     onStatus: answers.onStatus,
     submit: vi.fn(
-      (request: ImportRequest, options?: { headers?: Record<string, string> }): Promise<string> => {
+      (
+        request: ImportRequest,
+        options?: { headers?: Record<string, string>; stillWanted?: () => boolean },
+      ): Promise<string> => {
         const d = deferred<string>()
-        submits.push({ request, headers: options?.headers, ...d })
+        submits.push({ request, headers: options?.headers, stillWanted: options?.stillWanted, ...d })
         return fake.onSubmit === undefined ? d.promise : fake.onSubmit(request)
       },
     ),

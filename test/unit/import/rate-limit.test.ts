@@ -1,7 +1,7 @@
 // RateLimit: at most perSecond requests per second as the server sees them (a slot is free again one
 // second after its request's answer), changeable while requests wait.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { MAX_WAIT_BEHIND_MS, RateLimit } from '../../../src/import/rate-limit.ts'
+import { MAX_WAIT_BEHIND_MS, RateLimit, RequestWithdrawn } from '../../../src/import/rate-limit.ts'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -50,6 +50,38 @@ describe('RateLimit', () => {
     // Then the next starts a second after the first one's answer, not after its start
     await vi.advanceTimersByTimeAsync(1)
     expect(started).toEqual(['a', 'b'])
+  })
+
+  it('withdraws a request its caller no longer wants when its turn comes: never sent, and its slot goes to the next at once', async () => {
+    // Given 1 per second, one request in flight, and two waiting: the first of them no longer wanted by its turn
+    const limit = new RateLimit(1)
+    const started = ask(limit, ['a'])
+    let wanted = true
+    const sent: string[] = []
+    const withdrawn = limit.run(
+      0,
+      async () => {
+        sent.push('b')
+        return 'b'
+      },
+      () => wanted,
+    )
+    const outcome = withdrawn.then(
+      () => 'sent',
+      (err: unknown) => (err instanceof RequestWithdrawn ? 'withdrawn' : 'other'),
+    )
+    const next = ask(limit, ['c'])
+    await vi.advanceTimersByTimeAsync(0)
+    expect(started).toEqual(['a'])
+    wanted = false
+
+    // When the slot frees a second later
+    await vi.advanceTimersByTimeAsync(1000)
+
+    // Then the unwanted request rejects unsent, and the next one starts in the same instant
+    expect(await outcome).toBe('withdrawn')
+    expect(sent).toEqual([])
+    expect(next).toEqual(['c'])
   })
 
   it('gives the request’s answer at once, and its error', async () => {

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { BridgeError } from '../../../src/errors.ts'
 import { importRequestBody } from '../../../src/import/import-request.ts'
+import { RequestWithdrawn } from '../../../src/import/rate-limit.ts'
 import { signBatchId, verifyBatchSignature } from '../../../src/import/webhook-signature.ts'
 import { ApiGate } from '../../../src/jobs/api-gate.ts'
 import { JobSlots } from '../../../src/jobs/job-slots.ts'
@@ -14,7 +15,7 @@ import {
   type SubmitQueueOptions,
 } from '../../../src/jobs/submit-queue.ts'
 import { createMetrics, type Metrics } from '../../../src/metrics.ts'
-import type { Batch } from '../../../src/model/files.ts'
+import type { Batch, PendingFile } from '../../../src/model/files.ts'
 import {
   apiError,
   testBatch as batch,
@@ -23,6 +24,7 @@ import {
   type FakeImportClient,
   fakeImportClient,
   idsOf,
+  type SubmitCall,
 } from '../../support/fake-import-client.ts'
 import { silentLogger } from '../../support/log-lines.ts'
 import { registryMetric } from '../../support/metric-value.ts'
@@ -43,7 +45,13 @@ interface Setup {
 const queues: SubmitQueue[] = []
 
 /** A queue whose accepted jobs hold their slots (as the tracker's followed jobs do) until `slots.jobLeft`. */
-function setup(options: Partial<SubmitQueueOptions> & { maxJobsInFlight?: number } = {}): Setup {
+function setup({
+  revoked,
+  ...options
+}: Partial<SubmitQueueOptions> & {
+  maxJobsInFlight?: number
+  revoked?: (files: PendingFile[]) => void
+} = {}): Setup {
   const client = fakeImportClient()
   const metrics = createMetrics()
   const gate = new ApiGate({ metrics, logger: silentLogger })
@@ -71,6 +79,7 @@ function setup(options: Partial<SubmitQueueOptions> & { maxJobsInFlight?: number
       },
       rejected: (b, reason) => rejected.push({ batch: b, reason }),
       submitEnded: () => ended.count++,
+      revoked,
     },
   )
   queues.push(queue)
@@ -554,6 +563,75 @@ describe('SubmitQueue during a rebalance', () => {
 
     // Then the batch of partition 0 alone goes
     expect(s.client.submits.map(batchIdOf)).toEqual(['b1'])
+  })
+})
+
+describe('SubmitQueue: a submit that waited for the rate limit', () => {
+  /** The rate limit's turn for submit `call`: sent if still wanted, else rejected as withdrawn. */
+  const turn = (call: { stillWanted: (() => boolean) | undefined; reject: (err: unknown) => void }) => {
+    const wanted = call.stillWanted?.() ?? true
+    if (!wanted) call.reject(new RequestWithdrawn('withdrawn'))
+    return wanted
+  }
+  const onPartition = (partition: number) => (e: string) => pendingFile(e, { partition, topic: 'in' })
+
+  it('is withdrawn unsent when a join revoked a partition of its files: those go to `revoked`, the rest is submitted', async () => {
+    // Given a batch of partitions 0 and 1 taken for a submit, waiting for the rate limit
+    const revoked: string[] = []
+    const s = setup({ revoked: (files) => revoked.push(...files.map((f) => f.event.externalId)) })
+    const files = [...['a', 'b'].map(onPartition(0)), ...['c'].map(onPartition(1))]
+    s.queue.push({ ...batch('b1', []), files })
+    await flush()
+    expect(s.client.submits).toHaveLength(1)
+
+    // When a join revokes partition 1, then the rate limit lets the submit go
+    s.queue.dropPartitions((p) => p.partition === 0)
+    expect(turn(s.client.submits[0] as SubmitCall)).toBe(false)
+    await flush()
+
+    // Then partition 1's file is the new owner's, and partition 0's files are submitted alone
+    expect(revoked).toEqual(['c'])
+    expect(s.client.submits.map(idsOf)).toEqual([
+      ['a', 'b', 'c'],
+      ['a', 'b'],
+    ])
+    expect(turn(s.client.submits[1] as SubmitCall)).toBe(true)
+  })
+
+  it('goes back to the head of the queue while a rebalance or a pause holds submits, and goes after it; a closed queue drops it', async () => {
+    const s = setup()
+    s.queue.push(batch('b1', ['a']))
+    s.queue.push(batch('b2', ['b']))
+    await flush()
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2'])
+
+    // When a rebalance starts while both wait for the rate limit
+    s.queue.rebalancing = true
+    expect([turn(s.client.submits[0] as SubmitCall), turn(s.client.submits[1] as SubmitCall)]).toEqual([
+      false,
+      false,
+    ])
+    await flush()
+    // Then nothing more is submitted, and both wait in the queue in their order
+    expect(s.client.submits).toHaveLength(2)
+    expect(s.queue.batches.map((b) => b.id)).toEqual(['b1', 'b2'])
+
+    // When the join ends it (both partitions kept)
+    s.queue.dropPartitions(() => true)
+    s.queue.rebalancing = false
+    await flush()
+    expect(s.client.submits.map(batchIdOf)).toEqual(['b1', 'b2', 'b1', 'b2'])
+
+    // When an operator pauses while they wait again, then the queue closes
+    s.queue.paused = true
+    expect(turn(s.client.submits[2] as SubmitCall)).toBe(false)
+    await flush()
+    expect(s.queue.batches.map((b) => b.id)).toEqual(['b1'])
+    s.queue.close()
+    expect(turn(s.client.submits[3] as SubmitCall)).toBe(false)
+    await flush()
+    expect(s.queue.batches.map((b) => b.id)).toEqual(['b1'])
+    expect(s.client.submits).toHaveLength(4)
   })
 })
 
