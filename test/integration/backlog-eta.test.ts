@@ -58,7 +58,7 @@ describe('ETA of a steady backlog', () => {
     )
     await results.waitFor((r) => r.length >= BACKLOG, 30_000, 'a result per record')
 
-    // Then, once the average has seen a window (5 s) of the run, the ETAs are within 15% (median) of the
+    // Then, once the average has seen a window (5 s) of the run, the ETAs are within 20% (median) of the
     // time the backlog really still took, and none is off by more than 30% of the whole drain (near
     // the end a second of jitter is a large share of what is left: the relative worst is printed, not
     // bounded); the errors are printed for the issue's note
@@ -76,8 +76,12 @@ describe('ETA of a steady backlog', () => {
       `backlog-eta: ${BACKLOG} records drained in ${(took / 1000).toFixed(1)} s (${((BACKLOG * 1000) / took).toFixed(1)}/s); ETA error over ${steady.length} readings: median ${(median * 100).toFixed(1)}%, worst ${(worst * 100).toFixed(1)}% (${(worstMiss / 1000).toFixed(1)} s)`,
     )
     // (measured under a load of 27 to 35 on the 2 cores: median 6.5 to 11.6%, worst 26 to 70%, the
-    // worst miss up to 4.3 s of a 21 to 32 s drain: the median stays, the worst moves with the load)
-    expect(median).toBeLessThan(0.15)
+    // worst miss up to 4.3 s of a 21 to 32 s drain: the median stays, the worst moves with the load).
+    // The median's bound is 20%: on one tree the median ranges 6 to 16% from run to run (alone: 7.7,
+    // 8.2, 13.3% before the storm work of 2026-12-08; 7.9, 8.4, 11.7% after; in full CI runs 5.5, 5.7,
+    // 11.8, 15.5, 16.1%), so a 15% bound judged the machine's load, not the estimator; the spread's
+    // cause is open (not the 1 s commit steps: committing every 250 ms gave 9.8 to 12.1%)
+    expect(median).toBeLessThan(0.2)
     expect(worstMiss).toBeLessThan(0.3 * took)
   })
 })
