@@ -348,23 +348,19 @@ export class SubmitQueue {
     }
     const isOwned = this.#isOwned
     const files = queued.batch.files
-    const kept = isOwned === null ? files : files.filter((f) => isOwned(f.position))
+    const kept: PendingFile[] = []
+    const revoked: PendingFile[] = []
+    for (const f of files) (isOwned === null || isOwned(f.position) ? kept : revoked).push(f)
+    // One constant message, the cause in `reason`: files of revoked partitions are their new owner's,
+    // the rest goes back to the head of the queue.
     const reason = this.#paused ? 'paused' : this.#rebalancing ? 'rebalance' : 'revoked'
-    log.info(
-      { reason, revokedFiles: files.length - kept.length },
-      'submit withdrawn before it was sent: ' +
-        (reason === 'revoked'
-          ? "its partitions were revoked; the files of the partitions still owned go back to the queue, the others are their new owner's"
-          : reason === 'paused'
-            ? 'an operator paused the bridge; it goes back to the head of the queue'
-            : 'a rebalance is in progress; it goes back to the head of the queue'),
-    )
-    if (kept.length < files.length) this.#deps.revoked?.(files.filter((f) => !kept.includes(f)))
+    log.info({ reason, revokedFiles: revoked.length }, 'submit withdrawn before it was sent')
+    if (revoked.length > 0) this.#deps.revoked?.(revoked)
     if (kept.length === 0) {
       this.#tracing.endJob(queued.jobSpan, { end: 'revoked' })
       return
     }
-    if (kept.length < files.length) queued.batch = { ...queued.batch, files: kept, bytes: batchBytes(kept) }
+    if (revoked.length > 0) queued.batch = { ...queued.batch, files: kept, bytes: batchBytes(kept) }
     // Behind the batches withdrawn before it: the turns of the rate limit come in the order they were taken.
     this.#queue.putBackBehind(queued)
   }
